@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The perimctl command model, parsed from argv by one parser that both
+ * perimctl (to reject bad input before it leaves the shell) and perimd (for
+ * the control socket and the state file) use. The state file is a list of
+ * these commands, one per line, so what perimd restores is exactly what an
+ * operator could have typed.
+ */
+#ifndef PERIM_CMD_H
+#define PERIM_CMD_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PERIM_EXIT_OK 0
+#define PERIM_EXIT_FAIL 1      /* daemon unreachable, kernel refused, ... */
+#define PERIM_EXIT_BADINPUT 2  /* one-line message names the bad token */
+
+enum perim_cmd_kind {
+	PERIM_CMD_NONE = 0,
+	PERIM_CMD_ATTACH,          /* attach DEV [mode native|skb] */
+	PERIM_CMD_DETACH,          /* detach DEV */
+	PERIM_CMD_LIMIT_SET,       /* limit set DEV ... */
+	PERIM_CMD_LIMIT_DEL,       /* limit del DEV ID */
+	PERIM_CMD_LIMIT_LIST,      /* limit list [DEV] */
+	PERIM_CMD_ALLOW_ADD,       /* allow add DEV PREFIX */
+	PERIM_CMD_ALLOW_DEL,
+	PERIM_CMD_DENY_ADD,        /* deny add DEV PREFIX */
+	PERIM_CMD_DENY_DEL,
+	PERIM_CMD_STATS,           /* stats [DEV] [--watch] */
+	PERIM_CMD_STATUS,          /* status */
+	PERIM_CMD_EVENTS,          /* events [--follow] [--type T,...] (tracers) */
+};
+
+enum perim_xdp_mode {
+	PERIM_MODE_DEFAULT = 0,    /* native, falling back to skb */
+	PERIM_MODE_NATIVE,
+	PERIM_MODE_SKB,
+};
+
+/* An address prefix, IPv4 stored IPv4-mapped like in include/perim.h. */
+struct perim_prefix {
+	uint8_t addr[16];
+	uint8_t len;               /* 0..128 in the mapped space */
+	bool is_v4;                /* for printing: len - 96 is the IPv4 length */
+};
+
+struct perim_limit_spec {
+	uint32_t id;               /* 0 = assign a new id; set when read back from state */
+	struct perim_prefix src;   /* default ::/0 and 0.0.0.0/0 both, see has_src */
+	bool has_src;
+	uint8_t proto;             /* PERIM_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
+	uint16_t dport_lo, dport_hi; /* 0/0 = any */
+	bool syn_only;
+	uint64_t rate_pps;         /* required, > 0 */
+	uint64_t burst;            /* packets; 0 = default (one second's worth, at least 1 tick) */
+	uint64_t bytes_per_s;      /* 0 = no byte limit; parsed from kbit/mbit/gbit */
+	bool per_source;           /* default true */
+	uint32_t block_s;          /* 0 = none */
+	bool dry_run;
+};
+
+struct perim_cmd {
+	enum perim_cmd_kind kind;
+	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
+	enum perim_xdp_mode mode;
+	struct perim_limit_spec limit;
+	uint32_t rule_id;          /* limit del */
+	struct perim_prefix prefix;/* allow/deny */
+	bool watch;                /* stats --watch (client side only) */
+	bool follow;               /* events --follow */
+	char types[128];           /* events --type list, as given */
+};
+
+/*
+ * Parse argv (without the program name and global options such as -j).
+ * On bad input returns PERIM_EXIT_BADINPUT and writes one line to err, e.g.
+ *   Error: argument "12x" is wrong: rate needs a unit pps, kpps or mpps
+ * Returns 0 on success.
+ */
+int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
+
+/*
+ * Format a limit as the argv words that perim_cmd_parse reads back
+ * ("limit set DEV id N src ... rate ..."): used by the state file.
+ * Returns the number of bytes written (like snprintf).
+ */
+int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *buf, size_t len);
+
+int perim_prefix_parse(const char *s, struct perim_prefix *p);
+int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);
+
+/* The help text for one object ("limit", "stats", ...) or all of them (NULL). */
+const char *perim_cmd_help(const char *object);
+
+#endif /* PERIM_CMD_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * perim's datapath ABI: the map layouts shared by the XDP program (xdp/) and
+ * perimd (ctl/). Plain C, fixed-width fields, explicit padding, no pointers:
+ * this header compiles for -target bpf and for the host alike.
+ *
+ * Addresses are always 16 bytes: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d),
+ * so one LPM trie and one bucket table serve both families.
+ */
+#ifndef PERIM_H
+#define PERIM_H
+
+#ifdef __bpf__
+/* vmlinux.h (or linux/types.h) is included first by the BPF side. */
+#else
+#include <linux/types.h>
+#endif
+
+#define PERIM_PIN_ROOT_DEFAULT "/sys/fs/bpf/perim"
+
+#define PERIM_MAX_IFACES 64           /* interface slots (counter rows, LPM key) */
+#define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is never used */
+#define PERIM_MAX_CANDIDATES 16       /* rules one LPM entry can point at */
+#define PERIM_LPM_MAX_ENTRIES 65536
+#define PERIM_SRC_BUCKETS_DEFAULT 262144 /* per-source LRU size (set at load) */
+#define PERIM_MAX_IPV6_EXT_HDRS 6     /* extension headers skipped, bounded loop */
+
+/*
+ * Pinned map names (LIBBPF_PIN_BY_NAME under the pin root): the datapath state
+ * that outlives perimd, so a restarted daemon adopts it without a gap.
+ */
+#define PERIM_MAP_LPM        "perim_lpm"
+#define PERIM_MAP_RULES      "perim_rules"
+#define PERIM_MAP_RULE_STATE "perim_rule_state"
+#define PERIM_MAP_SRC        "perim_src"
+#define PERIM_MAP_IF_STATS   "perim_if_stats"
+#define PERIM_MAP_RULE_STATS "perim_rule_stats"
+#define PERIM_XDP_PROG_NAME  "perim_xdp"
+
+/* XDP dispatcher slot: perim runs before most filters and chains on PASS. */
+#define PERIM_XDP_PRIORITY 10
+
+/*
+ * Drop reasons: a stable enum. Retired numbers stay reserved, never reused.
+ * Index 0 means "not dropped".
+ */
+enum perim_reason {
+	PERIM_REASON_NONE = 0,
+	PERIM_REASON_RATE_PPS = 1,     /* packet token bucket empty */
+	PERIM_REASON_RATE_BYTES = 2,   /* byte token bucket empty */
+	PERIM_REASON_NEW_SOURCE = 3,   /* per-source rule: new-source admission exhausted */
+	PERIM_REASON_BLOCKED = 4,      /* source inside its block time */
+	PERIM_REASON_DENY = 5,         /* deny list */
+	PERIM_REASON_MALFORMED = 6,    /* truncated or malformed headers */
+	PERIM_REASON_MAX
+};
+
+/* ---- LPM trie: (interface slot, source prefix) -> ACL verdict + rule candidates ---- */
+
+/*
+ * prefixlen counts the 32 bits of `slot` plus the address bits:
+ * IPv4 /p -> 32 + 96 + p, IPv6 /p -> 32 + p.
+ * `slot` is the interface slot perimd assigned to the configured interface
+ * name; it survives ifindex changes, so a re-created NIC needs no map rewrite.
+ */
+struct perim_lpm_key {
+	__u32 prefixlen;
+	__u32 slot;
+	__u8 addr[16];
+};
+
+enum perim_acl {
+	PERIM_ACL_NONE = 0,
+	PERIM_ACL_ALLOW = 1,           /* bypasses every rule */
+	PERIM_ACL_DENY = 2,            /* dropped, PERIM_REASON_DENY */
+};
+
+#define PERIM_CAND_SYN_ONLY (1 << 0) /* TCP with SYN set and ACK clear */
+
+#define PERIM_PROTO_ANY 0
+/* proto uses IPPROTO_ numbers; IPPROTO_ICMP (1) also matches ICMPv6 (58). */
+
+struct perim_candidate {
+	__u16 rule;                    /* slot in perim_rules */
+	__u8 proto;                    /* PERIM_PROTO_ANY or IPPROTO_TCP/UDP/ICMP */
+	__u8 flags;                    /* PERIM_CAND_* */
+	__u16 dport_lo;                /* host order; 0/0 = any port */
+	__u16 dport_hi;
+};
+
+/*
+ * User space flattens overlapping prefixes: an entry lists the rules of its
+ * own prefix and of every covering prefix, most specific first, and carries
+ * the ACL verdict of the longest covering ACL prefix. The datapath applies
+ * the first candidate that matches the packet: one trie lookup per packet.
+ */
+struct perim_lpm_value {
+	__u8 acl;                      /* enum perim_acl */
+	__u8 n_cand;                   /* <= PERIM_MAX_CANDIDATES */
+	__u16 _pad0;
+	__u32 _pad1;
+	struct perim_candidate cand[PERIM_MAX_CANDIDATES];
+};
+
+/* ---- rules: ARRAY indexed by rule slot ---- */
+
+#define PERIM_RULE_ACTIVE     (1 << 0)
+#define PERIM_RULE_PER_SOURCE (1 << 1) /* else aggregate: the prefix shares one bucket */
+#define PERIM_RULE_DRY_RUN    (1 << 2) /* count "would drop", pass */
+
+/*
+ * Token buckets are GCRA ("virtual scheduling"): a bucket stores its
+ * theoretical arrival time (tat, ns). A packet conforms when
+ * tat <= now + tolerance; it then advances tat to max(tat, now) + cost.
+ * A dropped packet consumes nothing.
+ */
+struct perim_rule {
+	__u32 gen;                     /* bumped when a slot is reused: stale buckets reset */
+	__u32 flags;                   /* PERIM_RULE_* */
+	__u64 pkt_interval_ns;         /* 1e9 / pps; 0 = no packet limit */
+	__u64 pkt_tolerance_ns;        /* (burst - 1) * interval, at least one clock tick */
+	__u64 byte_cost_fp16;          /* (1e9 / bytes_per_s) << 16; 0 = no byte limit */
+	__u64 byte_tolerance_ns;
+	__u64 block_ns;                /* 0 = no block time */
+	__u64 newsrc_interval_ns;      /* per-source: admission of unseen sources */
+	__u64 newsrc_tolerance_ns;
+};
+
+struct perim_bucket {
+	__u64 pkt_tat;
+	__u64 byte_tat;
+	__u64 blocked_until;           /* ns; 0 = not blocked */
+	__u32 gen;                     /* perim_rule.gen this state belongs to */
+	__u32 _pad;
+};
+
+/* Aggregate state of a rule: ARRAY indexed by rule slot. */
+struct perim_rule_state {
+	struct perim_bucket agg;       /* the bucket of an aggregate rule */
+	struct perim_bucket newsrc;    /* per-source rule: admission of unseen sources */
+};
+
+/* Per-source state: LRU_HASH, bounded at load time. */
+struct perim_src_key {
+	__u32 rule;
+	__u32 _pad;
+	__u8 addr[16];
+};
+
+/* ---- counters: PERCPU_ARRAYs ---- */
+
+/* indexed by interface slot */
+struct perim_if_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 passed_packets;
+	__u64 passed_bytes;
+	__u64 allowed_packets;         /* passed through the allow list (also in passed) */
+	__u64 would_drop_packets;      /* dry-run rules (also in passed) */
+	__u64 dropped_packets[PERIM_REASON_MAX]; /* [0] unused */
+	__u64 dropped_bytes[PERIM_REASON_MAX];
+};
+
+/* indexed by rule slot */
+struct perim_rule_counters {
+	__u64 matched_packets;
+	__u64 matched_bytes;
+	__u64 passed_packets;
+	__u64 passed_bytes;
+	__u64 dropped_packets;
+	__u64 dropped_bytes;
+	__u64 would_drop_packets;
+	__u64 would_drop_bytes;
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct perim_lpm_key) == 24, "perim_lpm_key layout");
+_Static_assert(sizeof(struct perim_candidate) == 8, "perim_candidate layout");
+_Static_assert(sizeof(struct perim_lpm_value) == 8 + 8 * PERIM_MAX_CANDIDATES, "perim_lpm_value layout");
+_Static_assert(sizeof(struct perim_rule) == 64, "perim_rule layout");
+_Static_assert(sizeof(struct perim_bucket) == 32, "perim_bucket layout");
+_Static_assert(sizeof(struct perim_src_key) == 24, "perim_src_key layout");
+#endif
+
+#endif /* PERIM_H */

@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# Shared helpers for perim's shell tests (tests/integ/test-*.sh).
+#
+# A test file defines functions named case_* and ends with `run_cases "$@"`.
+# Each case prints one PASS/FAIL/SKIP line. Everything a test creates
+# (namespaces, veths, pin dirs, processes, temp files) carries the unique
+# prefix $T and is removed by the EXIT trap, on every exit path.
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT=$TOP/.output
+PERIMD=$OUT/perimd
+PERIMCTL=$OUT/perimctl
+TOOLS=$OUT/tests/tools
+
+# Unique, short (interface names are at most 15 bytes): "p" + 5 hex digits.
+T=${PERIM_TEST_PREFIX:-p$(printf '%05x' $(( (RANDOM << 8 ^ $$) & 0xfffff )))}
+TMP=$(mktemp -d "/tmp/perim-test-$T.XXXXXX")
+
+_cleanup_ns=()
+_cleanup_pids=()
+_cleanup_paths=()
+_cleanup_cmds=()
+
+cleanup() {
+	local p
+	for c in "${_cleanup_cmds[@]}"; do eval "$c" >/dev/null 2>&1; done
+	for p in "${_cleanup_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${_cleanup_pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in "${_cleanup_ns[@]}"; do ip netns del "$p" 2>/dev/null; done
+	for p in "${_cleanup_paths[@]}"; do rm -rf "$p"; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+on_cleanup() { _cleanup_cmds+=("$*"); }
+track_pid() { _cleanup_pids+=("$1"); }
+track_path() { _cleanup_paths+=("$1"); }
+
+mount_bpffs() {
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}
+
+# ns_add NAME: a namespace named $T-NAME, with loopback up.
+ns_add() {
+	ip netns add "$T-$1" || return 1
+	_cleanup_ns+=("$T-$1")
+	ip -n "$T-$1" link set lo up
+}
+
+# veth_add NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B: a veth pair between two of
+# our namespaces, addresses with prefix length (IPv4 or IPv6), links up.
+veth_add() {
+	local nsa=$T-$1 deva=$2 addra=$3 nsb=$T-$4 devb=$5 addrb=$6
+	ip link add "$deva" netns "$nsa" type veth peer name "$devb" netns "$nsb" || return 1
+	ip -n "$nsa" addr add "$addra" dev "$deva" nodad 2>/dev/null || ip -n "$nsa" addr add "$addra" dev "$deva"
+	ip -n "$nsb" addr add "$addrb" dev "$devb" nodad 2>/dev/null || ip -n "$nsb" addr add "$addrb" dev "$devb"
+	ip -n "$nsa" link set "$deva" up
+	ip -n "$nsb" link set "$devb" up
+}
+
+in_ns() { local ns=$T-$1; shift; ip netns exec "$ns" "$@"; }
+
+# wait_until SECONDS CMD...: poll CMD (every 20 ms) until it succeeds.
+# Awaits a counter or a state; never a fixed sleep standing in for one.
+wait_until() {
+	local deadline=$(( $(date +%s%N) + $1 * 1000000000 )); shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s%N)" -lt "$deadline" ] || return 1
+		sleep 0.02
+	done
+}
+
+# ---- assertions: print what failed, return 1 ----
+fail() { echo "  $*" >&2; return 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "${3:-value}: got '$1', expected '$2'"; }
+expect_ne() { [ "$1" != "$2" ] || fail "${3:-value}: got '$1', expected anything else"; }
+# expect_range VALUE LO HI TAG (integers)
+expect_range() {
+	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ] || fail "${4:-value}: got $1, expected in [$2, $3]"
+}
+expect_match() { grep -qE -- "$2" <<<"$1" || fail "${3:-output}: '$1' does not match /$2/"; }
+# expect_exit CODE CMD...: run CMD, compare its exit code.
+expect_exit() {
+	local want=$1; shift
+	"$@" >"$TMP/last.out" 2>"$TMP/last.err"
+	local got=$?
+	[ "$got" = "$want" ] || fail "exit of '$*': got $got, expected $want; stderr: $(head -c 300 "$TMP/last.err")"
+}
+
+# ---- the case runner ----
+skip() { echo "$*" > "$TMP/skip"; return 0; }
+
+run_cases() {
+	local fns c rc
+	fns=$(declare -F | awk '{print $3}' | grep '^case_')
+	[ $# -gt 0 ] && fns="$*"
+	for c in $fns; do
+		rm -f "$TMP/skip"
+		( "$c" ) > "$TMP/case.log" 2>&1
+		rc=$?
+		if [ -f "$TMP/skip" ]; then
+			echo "SKIP: ${0##*/}:${c#case_}: $(cat "$TMP/skip")"
+		elif [ $rc -eq 0 ]; then
+			echo "PASS: ${0##*/}:${c#case_}"
+		else
+			echo "FAIL: ${0##*/}:${c#case_}"
+			sed 's/^/    /' "$TMP/case.log" | tail -n 40
+		fi
+	done
+}
