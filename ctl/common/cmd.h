@@ -28,6 +28,8 @@ enum perim_cmd_kind {
 	PERIM_CMD_ALLOW_DEL,
 	PERIM_CMD_DENY_ADD,        /* deny add DEV PREFIX */
 	PERIM_CMD_DENY_DEL,
+	PERIM_CMD_ALLOW_LIST,      /* allow list [DEV] */
+	PERIM_CMD_DENY_LIST,       /* deny list [DEV] */
 	PERIM_CMD_STATS,           /* stats [DEV] [--watch] */
 	PERIM_CMD_STATUS,          /* status */
 	PERIM_CMD_EVENTS,          /* events [--follow] [--type T,...] (tracers) */
@@ -65,6 +67,7 @@ struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
 	enum perim_xdp_mode mode;
+	int slot;                  /* attach: interface slot; -1 = assign (the state file records it) */
 	struct perim_limit_spec limit;
 	uint32_t rule_id;          /* limit del */
 	struct perim_prefix prefix;/* allow/deny */

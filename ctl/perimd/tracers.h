@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The tracing side of perimd: loads tracers/, attaches every hook the running
+ * kernel offers (probing, falling back, recording why not), drains the ring
+ * buffers from perimd's loop, keeps the process table and emits JSON lines.
+ */
+#ifndef PERIM_TRACERS_H
+#define PERIM_TRACERS_H
+
+#include <json-c/json.h>
+#include "loop.h"
+
+struct perim_tracers;
+
+struct perim_tracers_opts {
+	const char *btf_path;      /* custom BTF for CO-RE, NULL = the kernel's own */
+	const char *pin_root;      /* perimd's pin root */
+	const char *events_path;   /* JSON lines sink: NULL or "-" = stdout */
+	const char *guard_rules;   /* LSM guard rail config file, NULL = none */
+};
+
+/* Loads and attaches; never fails because an optional hook is unavailable. */
+int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts *opts,
+			struct perim_tracers **out);
+void perim_tracers_stop(struct perim_tracers *t);
+
+/* The "hooks" array for perimctl status: one object per hook. */
+struct json_object *perim_tracers_hooks_json(struct perim_tracers *t);
+
+/* SIGHUP: reopen the events file (rotation). */
+int perim_tracers_reopen(struct perim_tracers *t);
+
+/* "events [--follow] [--type T,...]": stream events to a control client. Takes ownership of fd. */
+int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, int follow);
+
+#endif /* PERIM_TRACERS_H */
