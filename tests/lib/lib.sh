@@ -113,3 +113,56 @@ run_cases() {
 		fi
 	done
 }
+
+# ---- perim daemon helpers ----
+# in_netns NS CMD...: run CMD in our namespace NS's *network* namespace only.
+# `ip netns exec` would also give it a fresh mount namespace, hiding the host's
+# bpffs: perimd's pins must outlive it, so it keeps the host mounts.
+in_netns() { local ns=$T-$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+
+PIN_ROOT=/sys/fs/bpf/perim-$T
+SOCK=$TMP/perimd.sock
+STATE=$TMP/state
+
+# perimd_start NS [OPTIONS...]: start perimd in NS's network namespace with
+# this test's private socket, pin root and state file; await "perimd: ready".
+perimd_start() {
+	local ns=$1; shift
+	mount_bpffs
+	track_path "$PIN_ROOT"
+	: > "$TMP/perimd.log"
+	in_netns "$ns" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		"$@" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	track_pid "$PERIMD_PID"
+	if ! wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log"; then
+		echo "perimd did not become ready:"; cat "$TMP/perimd.log"
+		return 1
+	fi
+}
+
+perimd_stop() {
+	[ -n "${PERIMD_PID:-}" ] || return 0
+	kill "$PERIMD_PID" 2>/dev/null
+	wait "$PERIMD_PID" 2>/dev/null
+	PERIMD_PID=
+}
+
+pctl() { "$PERIMCTL" -s "$SOCK" "$@"; }
+
+# jstat DEV JQ-PATH: one number from `perimctl -j stats DEV`
+jstat() { pctl -j stats "$1" | jq -r ".interfaces[0]$2"; }
+
+# count_of FILE: the counter a `udpflood recv` keeps in FILE
+count_of() { od -An -tu8 "$1" 2>/dev/null | tr -d ' '; }
+
+# recv_start NS PORT NAME [FAMILY]: a counting receiver; its count file is $TMP/NAME.count
+recv_start() {
+	local f=$TMP/$3.count
+	rm -f "$f"
+	in_ns "$1" "$TOOLS/udpflood" recv --port "$2" --count-file "$f" --family "${4:-4}" &
+	track_pid $!
+	wait_until 5 test -s "$f"
+}
+
+mac_of() { ip -n "$T-$1" -br link show dev "$2" | awk '{print $3}'; }

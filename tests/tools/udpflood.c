@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udpflood: the test and lab traffic tool.
+ *
+ *   udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS
+ *                 (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size BYTES]
+ *       Builds Ethernet/IPv4|IPv6/UDP frames itself and sends them paced
+ *       through an AF_PACKET socket, so sources can be spoofed (N addresses
+ *       taken in turn from the --src prefix). Prints "sent=N elapsed_ns=T".
+ *
+ *   udpflood recv --port P --count-file F [--family 4|6]
+ *       Counts UDP datagrams on port P into F (8-byte counter, mmap'd):
+ *       tests read it while the receiver runs, so they await a count
+ *       instead of sleeping.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FRAME 1514
+
+struct send_opts {
+	const char *dev;
+	uint8_t dst_mac[6];
+	int family;
+	struct in6_addr dst, src;
+	unsigned src_len;
+	uint64_t sources;
+	uint16_t port;
+	uint64_t rate, count;
+	double seconds;
+	unsigned size;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+		      &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+/* ADDR or ADDR/LEN, IPv4 or IPv6; IPv4 kept in the first 4 bytes. */
+static int parse_addr(const char *s, struct in6_addr *a, unsigned *len, int *family)
+{
+	char buf[64], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, buf, a) == 1)
+		*family = 4;
+	else if (inet_pton(AF_INET6, buf, a) == 1)
+		*family = 6;
+	else
+		return -1;
+	if (len)
+		*len = slash ? (unsigned)atoi(slash) : (*family == 4 ? 32 : 128);
+	return 0;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+/* The n-th source of the prefix: host part n (mod the prefix size), skipping 0. */
+static void nth_source(const struct send_opts *o, uint64_t n, uint8_t *out)
+{
+	unsigned bytes = o->family == 4 ? 4 : 16, host_bits = bytes * 8 - o->src_len;
+	uint64_t span = host_bits >= 63 ? UINT64_MAX : (1ull << host_bits);
+	uint64_t host = o->sources > 1 ? (n % o->sources) % span : 0;
+
+	memcpy(out, &o->src, bytes);
+	for (unsigned i = 0; i < 8 && i < bytes && host; i++, host >>= 8)
+		out[bytes - 1 - i] |= (uint8_t)host;
+}
+
+static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t src_mac[6], uint8_t *f)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	unsigned payload = o->size;
+	struct udphdr *udp;
+	size_t l3;
+
+	memcpy(eth->h_dest, o->dst_mac, 6);
+	memcpy(eth->h_source, src_mac, 6);
+	if (o->family == 4) {
+		struct iphdr *ip = (struct iphdr *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IP);
+		memset(ip, 0, sizeof(*ip));
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		ip->tot_len = htons(sizeof(*ip) + sizeof(*udp) + payload);
+		ip->id = htons((uint16_t)n);
+		nth_source(o, n, (uint8_t *)&ip->saddr);
+		memcpy(&ip->daddr, &o->dst, 4);
+		ip->check = htons(csum_fold(csum_add(0, ip, sizeof(*ip))));
+		l3 = sizeof(*ip);
+	} else {
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		memset(ip6, 0, sizeof(*ip6));
+		ip6->ip6_flow = htonl(6u << 28);
+		ip6->ip6_plen = htons(sizeof(*udp) + payload);
+		ip6->ip6_nxt = IPPROTO_UDP;
+		ip6->ip6_hlim = 64;
+		nth_source(o, n, (uint8_t *)&ip6->ip6_src);
+		ip6->ip6_dst = o->dst;
+		l3 = sizeof(*ip6);
+	}
+	udp = (struct udphdr *)((uint8_t *)(eth + 1) + l3);
+	udp->source = htons(40000 + (uint16_t)(n % 1000));
+	udp->dest = htons(o->port);
+	udp->len = htons(sizeof(*udp) + payload);
+	udp->check = 0;
+	memset(udp + 1, 'p', payload);
+	if (o->family == 6) {
+		/* UDP over IPv6 must carry a checksum. */
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)(eth + 1);
+		uint32_t sum = csum_add(0, &ip6->ip6_src, 32);
+
+		sum += sizeof(*udp) + payload;
+		sum += IPPROTO_UDP;
+		sum = csum_add(sum, udp, sizeof(*udp) + payload);
+		udp->check = htons(csum_fold(sum));
+		if (!udp->check)
+			udp->check = 0xffff;
+	}
+	return sizeof(*eth) + l3 + sizeof(*udp) + payload;
+}
+
+static int open_packet_socket(const char *dev, uint8_t mac[6], struct sockaddr_ll *sll)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+
+	if (fd < 0) {
+		fprintf(stderr, "udpflood: socket(AF_PACKET): %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+		fprintf(stderr, "udpflood: %s: %s\n", dev, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	memset(sll, 0, sizeof(*sll));
+	sll->sll_family = AF_PACKET;
+	sll->sll_ifindex = (int)if_nametoindex(dev);
+	sll->sll_halen = 6;
+	return fd;
+}
+
+static int do_send(const struct send_opts *o)
+{
+	uint8_t frame[MAX_FRAME], src_mac[6];
+	struct sockaddr_ll sll;
+	uint64_t sent = 0, start, interval, deadline;
+	int fd = open_packet_socket(o->dev, src_mac, &sll);
+
+	if (fd < 0)
+		return 1;
+	memcpy(sll.sll_addr, o->dst_mac, 6);
+	interval = 1000000000ull / o->rate;
+	start = now_ns();
+	deadline = o->seconds > 0 ? start + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
+	while (!stop && (o->count == 0 || sent < o->count)) {
+		uint64_t due = start + sent * interval, t = now_ns();
+		size_t len;
+
+		if (due >= deadline)
+			break;
+		while (t < due)
+			t = now_ns();
+		len = build_frame(o, sent, src_mac, frame);
+		if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN)
+				continue;
+			fprintf(stderr, "udpflood: sendto: %s\n", strerror(errno));
+			close(fd);
+			return 1;
+		}
+		sent++;
+	}
+	printf("sent=%llu elapsed_ns=%llu\n", (unsigned long long)sent,
+	       (unsigned long long)(now_ns() - start));
+	close(fd);
+	return 0;
+}
+
+static int do_recv(uint16_t port, const char *count_file, int family)
+{
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	volatile uint64_t *count;
+	char buf[2048];
+	int fd, cf, rcvbuf = 4 << 20;
+
+	cf = open(count_file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (cf < 0 || ftruncate(cf, 8) < 0) {
+		fprintf(stderr, "udpflood: %s: %s\n", count_file, strerror(errno));
+		return 1;
+	}
+	count = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, cf, 0);
+	if (count == MAP_FAILED) {
+		fprintf(stderr, "udpflood: mmap %s: %s\n", count_file, strerror(errno));
+		return 1;
+	}
+	fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		fprintf(stderr, "udpflood: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if ((family == 4 ? bind(fd, (struct sockaddr *)&sa4, sizeof(sa4))
+			 : bind(fd, (struct sockaddr *)&sa6, sizeof(sa6))) < 0) {
+		fprintf(stderr, "udpflood: bind port %u: %s\n", port, strerror(errno));
+		return 1;
+	}
+	/* Readiness for the test: the count file exists and reads 0 from here on. */
+	while (!stop) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "udpflood: recv: %s\n", strerror(errno));
+			return 1;
+		}
+		__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS\n"
+		"                     (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size B]\n"
+		"       udpflood recv --port P --count-file F [--family 4|6]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dev", required_argument, 0, 'd' }, { "dst-mac", required_argument, 0, 'm' },
+		{ "dst", required_argument, 0, 'D' }, { "src", required_argument, 0, 'S' },
+		{ "sources", required_argument, 0, 'n' }, { "port", required_argument, 0, 'p' },
+		{ "rate", required_argument, 0, 'r' }, { "count", required_argument, 0, 'c' },
+		{ "seconds", required_argument, 0, 't' }, { "size", required_argument, 0, 'z' },
+		{ "count-file", required_argument, 0, 'f' }, { "family", required_argument, 0, 'F' },
+		{ 0 }
+	};
+	struct send_opts o = { .rate = 1000, .sources = 1, .size = 18 };
+	const char *count_file = NULL;
+	int c, family = 4, src_family = 0, have_mac = 0, have_dst = 0;
+
+	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
+		usage();
+		return 2;
+	}
+	/* No SA_RESTART: a signal must interrupt recv() so the receiver exits. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dev = optarg; break;
+		case 'm': if (parse_mac(optarg, o.dst_mac)) goto bad; have_mac = 1; break;
+		case 'D': if (parse_addr(optarg, &o.dst, NULL, &o.family)) goto bad; have_dst = 1; break;
+		case 'S': if (parse_addr(optarg, &o.src, &o.src_len, &src_family)) goto bad; break;
+		case 'n': o.sources = strtoull(optarg, NULL, 10); break;
+		case 'p': o.port = (uint16_t)atoi(optarg); break;
+		case 'r': o.rate = strtoull(optarg, NULL, 10); break;
+		case 'c': o.count = strtoull(optarg, NULL, 10); break;
+		case 't': o.seconds = atof(optarg); break;
+		case 'z': o.size = (unsigned)atoi(optarg); break;
+		case 'f': count_file = optarg; break;
+		case 'F': family = atoi(optarg); break;
+		default: usage(); return 2;
+		}
+	}
+	if (!strcmp(argv[1], "recv")) {
+		if (!o.port || !count_file) {
+			usage();
+			return 2;
+		}
+		return do_recv(o.port, count_file, family);
+	}
+	if (!o.dev || !have_mac || !have_dst || !o.port || !o.rate || !src_family ||
+	    src_family != o.family || o.size > 1400 || (!o.count && o.seconds <= 0)) {
+		usage();
+		return 2;
+	}
+	return do_send(&o);
+bad:
+	fprintf(stderr, "udpflood: bad value \"%s\"\n", optarg);
+	return 2;
+}
