@@ -33,6 +33,7 @@ enum perim_cmd_kind {
 	PERIM_CMD_STATS,           /* stats [DEV] [--watch] */
 	PERIM_CMD_STATUS,          /* status */
 	PERIM_CMD_EVENTS,          /* events [--follow] [--type T,...] (tracers) */
+	PERIM_CMD_HELP,            /* help [OBJECT], OBJECT help, -h: cmd.help holds the text */
 };
 
 enum perim_xdp_mode {
@@ -74,6 +75,7 @@ struct perim_cmd {
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
+	const char *help;          /* PERIM_CMD_HELP: static text to print */
 };
 
 /*
@@ -90,6 +92,9 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
  * Returns the number of bytes written (like snprintf).
  */
 int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *buf, size_t len);
+
+/* "attach DEV [mode native|skb] [slot N]" (slot when >= 0), for the state file. */
+int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, char *buf, size_t len);
 
 int perim_prefix_parse(const char *s, struct perim_prefix *p);
 int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);
