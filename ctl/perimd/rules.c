@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The rule model, spec -> perim_rule conversion, and flattening into LPM entries. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rules.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+struct perim_model *perim_model_new(void)
+{
+	return calloc(1, sizeof(struct perim_model));
+}
+
+struct perim_model *perim_model_dup(const struct perim_model *m)
+{
+	struct perim_model *copy = malloc(sizeof(*copy));
+
+	if (copy)
+		memcpy(copy, m, sizeof(*copy));
+	return copy;
+}
+
+void perim_model_free(struct perim_model *m)
+{
+	free(m);
+}
+
+/* ---- model edits ---- */
+
+static int bad_arg(char *err, size_t errlen, const char *token, const char *why)
+{
+	snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", token, why);
+	return PERIM_EXIT_BADINPUT;
+}
+
+int perim_model_iface_find(const struct perim_model *m, const char *dev)
+{
+	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+		if (m->ifaces[s].used && !strcmp(m->ifaces[s].dev, dev))
+			return s;
+	return -1;
+}
+
+int perim_model_iface_add(struct perim_model *m, const char *dev, enum perim_xdp_mode mode,
+			  int slot, char *err, size_t errlen)
+{
+	char num[16];
+
+	if (perim_model_iface_find(m, dev) >= 0)
+		return bad_arg(err, errlen, dev, "interface is already attached");
+	if (slot >= PERIM_MAX_IFACES) {
+		snprintf(num, sizeof(num), "%d", slot);
+		return bad_arg(err, errlen, num, "interface slot out of range");
+	}
+	if (slot >= 0 && m->ifaces[slot].used) {
+		snprintf(num, sizeof(num), "%d", slot);
+		return bad_arg(err, errlen, num, "interface slot already in use");
+	}
+	for (int s = 0; slot < 0 && s < PERIM_MAX_IFACES; s++)
+		if (!m->ifaces[s].used)
+			slot = s;
+	if (slot < 0)
+		return bad_arg(err, errlen, dev, "all interface slots are in use");
+	m->ifaces[slot].used = true;
+	m->ifaces[slot].mode = mode;
+	snprintf(m->ifaces[slot].dev, sizeof(m->ifaces[slot].dev), "%s", dev);
+	return 0;
+}
+
+void perim_model_iface_del(struct perim_model *m, int slot)
+{
+	unsigned i, kept = 0;
+
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+		if (m->rules[id].used && m->rules[id].iface == slot)
+			memset(&m->rules[id], 0, sizeof(m->rules[id]));
+	for (i = 0; i < m->n_acl; i++)
+		if (m->acl[i].iface != slot)
+			m->acl[kept++] = m->acl[i];
+	m->n_acl = kept;
+	memset(&m->ifaces[slot], 0, sizeof(m->ifaces[slot]));
+}
+
+int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_limit_spec *spec,
+			  uint32_t *id_out, char *err, size_t errlen)
+{
+	uint32_t id = spec->id;
+	char num[16];
+
+	if (id >= PERIM_MAX_RULES || (id && m->rules[id].used)) {
+		snprintf(num, sizeof(num), "%u", id);
+		return bad_arg(err, errlen, num, id ? "rule id already in use" : "rule id out of range");
+	}
+	for (uint32_t i = 1; !id && i < PERIM_MAX_RULES; i++)
+		if (!m->rules[i].used)
+			id = i;
+	if (!id)
+		return bad_arg(err, errlen, "limit", "all rule slots are in use");
+	m->rules[id].used = true;
+	m->rules[id].iface = slot;
+	m->rules[id].spec = *spec;
+	m->rules[id].spec.id = id;
+	*id_out = id;
+	return 0;
+}
+
+int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", id);
+	if (id == 0 || id >= PERIM_MAX_RULES || !m->rules[id].used || m->rules[id].iface != slot)
+		return bad_arg(err, errlen, num, "no such rule on this interface");
+	memset(&m->rules[id], 0, sizeof(m->rules[id]));
+	return 0;
+}
+
+static void prefix_mask(uint8_t addr[16], unsigned len)
+{
+	for (unsigned bit = len; bit < 128; bit++)
+		addr[bit / 8] &= ~(0x80 >> (bit % 8));
+}
+
+static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
+{
+	uint8_t x[16], y[16];
+
+	if (a->len != b->len)
+		return false;
+	memcpy(x, a->addr, 16);
+	memcpy(y, b->addr, 16);
+	prefix_mask(x, a->len);
+	prefix_mask(y, b->len);
+	return !memcmp(x, y, 16);
+}
+
+static int acl_find(const struct perim_model *m, int slot, const struct perim_prefix *p)
+{
+	for (unsigned i = 0; i < m->n_acl; i++)
+		if (m->acl[i].iface == slot && prefix_equal(&m->acl[i].prefix, p))
+			return i;
+	return -1;
+}
+
+static const char *acl_name(uint8_t verdict)
+{
+	return verdict == PERIM_ACL_ALLOW ? "allow" : "deny";
+}
+
+int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
+			const struct perim_prefix *p, char *err, size_t errlen)
+{
+	char text[64], why[64];
+	int i;
+
+	perim_prefix_format(p, text, sizeof(text));
+	i = acl_find(m, slot, p);
+	if (i >= 0) {
+		snprintf(why, sizeof(why), "prefix is already in the %s list", acl_name(m->acl[i].verdict));
+		return bad_arg(err, errlen, text, why);
+	}
+	if (m->n_acl >= PERIM_MAX_ACL)
+		return bad_arg(err, errlen, text, "the allow/deny lists are full");
+	m->acl[m->n_acl].iface = slot;
+	m->acl[m->n_acl].verdict = verdict;
+	m->acl[m->n_acl].prefix = *p;
+	prefix_mask(m->acl[m->n_acl].prefix.addr, p->len);
+	m->n_acl++;
+	return 0;
+}
+
+int perim_model_acl_del(struct perim_model *m, int slot, uint8_t verdict,
+			const struct perim_prefix *p, char *err, size_t errlen)
+{
+	char text[64], why[64];
+	int i = acl_find(m, slot, p);
+
+	perim_prefix_format(p, text, sizeof(text));
+	if (i < 0 || m->acl[i].verdict != verdict) {
+		snprintf(why, sizeof(why), "prefix is not in the %s list", acl_name(verdict));
+		return bad_arg(err, errlen, text, why);
+	}
+	m->acl[i] = m->acl[--m->n_acl];
+	return 0;
+}
+
+/* ---- spec -> perim_rule ---- */
+
+uint64_t perim_clock_tick_ns(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) < 0 || (!res.tv_sec && !res.tv_nsec))
+		return 4000000; /* HZ=250, the common case */
+	return res.tv_sec * NSEC_PER_SEC + res.tv_nsec;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * GCRA parameters. The tolerance never drops below two clock ticks: the
+ * datapath reads the coarse clock, so packets of one tick share a timestamp
+ * and a smaller tolerance would admit less than the configured rate.
+ */
+void perim_rule_from_spec(const struct perim_limit_spec *spec, uint64_t tick_ns, struct perim_rule *out)
+{
+	uint64_t rate = spec->rate_pps ? spec->rate_pps : 1;
+	uint64_t burst = spec->burst ? spec->burst : rate;
+	uint64_t floor = 2 * tick_ns;
+
+	memset(out, 0, sizeof(*out));
+	out->flags = PERIM_RULE_ACTIVE;
+	if (spec->per_source)
+		out->flags |= PERIM_RULE_PER_SOURCE;
+	if (spec->dry_run)
+		out->flags |= PERIM_RULE_DRY_RUN;
+
+	out->pkt_interval_ns = max_u64(NSEC_PER_SEC / rate, 1);
+	out->pkt_tolerance_ns = max_u64((burst - 1) * out->pkt_interval_ns, floor);
+
+	/*
+	 * Bytes: the cost of one byte in ns, 16.16 fixed point. The byte
+	 * tolerance spans the same time window as the packet burst
+	 * (burst x packet interval: one second with the default burst), so a
+	 * burst may carry that many seconds' worth of bytes.
+	 */
+	if (spec->bytes_per_s) {
+		out->byte_cost_fp16 = max_u64((NSEC_PER_SEC << 16) / spec->bytes_per_s, 1);
+		out->byte_tolerance_ns = max_u64(burst * out->pkt_interval_ns, floor);
+	}
+
+	out->block_ns = (uint64_t)spec->block_s * NSEC_PER_SEC;
+
+	/*
+	 * Per-source rules admit unseen sources at max(16 x rate, 1024)/s with
+	 * one second of burst: this bounds how fast a spoofed flood can insert
+	 * new keys into the LRU and so evict the buckets of known sources.
+	 */
+	if (spec->per_source) {
+		uint64_t newsrc_rate = max_u64(16 * rate, 1024);
+
+		out->newsrc_interval_ns = max_u64(NSEC_PER_SEC / newsrc_rate, 1);
+		out->newsrc_tolerance_ns = max_u64((newsrc_rate - 1) * out->newsrc_interval_ns, floor);
+	}
+}
+
+/* ---- flattening ---- */
+
+void perim_lpm_set_free(struct perim_lpm_set *s)
+{
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct perim_lpm_key));
+}
+
+const struct perim_lpm_entry *perim_lpm_set_find(const struct perim_lpm_set *s,
+						 const struct perim_lpm_key *key)
+{
+	return s->n ? bsearch(key, s->e, s->n, sizeof(s->e[0]), key_cmp) : NULL;
+}
+
+void perim_lpm_key_make(struct perim_lpm_key *key, int slot, const struct perim_prefix *p)
+{
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = 32 + p->len;
+	key->slot = slot;
+	memcpy(key->addr, p->addr, 16);
+	prefix_mask(key->addr, p->len);
+}
+
+static const struct perim_prefix v4_any = {
+	.addr = { [10] = 0xff, [11] = 0xff }, .len = 96, .is_v4 = true,
+};
+static const struct perim_prefix v6_any = { .len = 0 };
+
+static bool prefix_covers(const struct perim_prefix *outer, const struct perim_prefix *inner)
+{
+	uint8_t a[16], b[16];
+
+	if (outer->len > inner->len)
+		return false;
+	memcpy(a, outer->addr, 16);
+	memcpy(b, inner->addr, 16);
+	prefix_mask(a, outer->len);
+	prefix_mask(b, outer->len);
+	return !memcmp(a, b, 16);
+}
+
+/*
+ * How specifically rule r covers prefix p: the length of its covering prefix,
+ * or -1. A rule without src is 0.0.0.0/0 plus ::/0.
+ */
+static int rule_cover_len(const struct perim_model_rule *r, const struct perim_prefix *p)
+{
+	if (r->spec.has_src)
+		return prefix_covers(&r->spec.src, p) ? r->spec.src.len : -1;
+	return prefix_covers(&v4_any, p) ? 96 : 0;
+}
+
+static int match_specificity(const struct perim_limit_spec *s)
+{
+	return (s->proto != PERIM_PROTO_ANY) + (s->dport_lo || s->dport_hi) + s->syn_only;
+}
+
+struct cand_sort {
+	const struct perim_model_rule *rule;
+	int cover_len;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand_sort *x = a, *y = b;
+	int sx, sy;
+
+	if (x->cover_len != y->cover_len)
+		return y->cover_len - x->cover_len;
+	sx = match_specificity(&x->rule->spec);
+	sy = match_specificity(&y->rule->spec);
+	if (sx != sy)
+		return sy - sx;
+	return (int)x->rule->spec.id - (int)y->rule->spec.id;
+}
+
+static int set_push(struct perim_lpm_set *s, const struct perim_lpm_entry *e)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct perim_lpm_entry *grown = realloc(s->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		s->e = grown;
+		s->cap = cap;
+	}
+	s->e[s->n++] = *e;
+	return 0;
+}
+
+/* The prefixes of one interface's LPM entries, duplicates included. */
+static int collect_prefixes(const struct perim_model *m, int slot, struct perim_prefix **out, size_t *n)
+{
+	size_t cap = 2 * PERIM_MAX_RULES + m->n_acl, k = 0;
+	struct perim_prefix *p = malloc(cap * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		const struct perim_model_rule *r = &m->rules[id];
+
+		if (!r->used || r->iface != slot)
+			continue;
+		if (r->spec.has_src) {
+			p[k++] = r->spec.src;
+		} else {
+			p[k++] = v4_any;
+			p[k++] = v6_any;
+		}
+	}
+	for (unsigned i = 0; i < m->n_acl; i++)
+		if (m->acl[i].iface == slot)
+			p[k++] = m->acl[i].prefix;
+	*out = p;
+	*n = k;
+	return 0;
+}
+
+static uint8_t acl_verdict(const struct perim_model *m, int slot, const struct perim_prefix *p)
+{
+	int best_len = -1;
+	uint8_t verdict = PERIM_ACL_NONE;
+
+	for (unsigned i = 0; i < m->n_acl; i++) {
+		const struct perim_model_acl *a = &m->acl[i];
+
+		if (a->iface == slot && a->prefix.len > best_len && prefix_covers(&a->prefix, p)) {
+			best_len = a->prefix.len;
+			verdict = a->verdict;
+		}
+	}
+	return verdict;
+}
+
+static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
+			       int n, char *err, size_t errlen)
+{
+	char text[64];
+
+	perim_prefix_format(p, text, sizeof(text));
+	snprintf(err, errlen,
+		 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
+		 text, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+	return PERIM_EXIT_BADINPUT;
+}
+
+static int flatten_prefix(const struct perim_model *m, int slot, const struct perim_prefix *p,
+			  struct cand_sort *scratch, struct perim_lpm_entry *e, char *err, size_t errlen)
+{
+	int n = 0;
+
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		const struct perim_model_rule *r = &m->rules[id];
+		int len;
+
+		if (!r->used || r->iface != slot)
+			continue;
+		len = rule_cover_len(r, p);
+		if (len < 0)
+			continue;
+		scratch[n].rule = r;
+		scratch[n].cover_len = len;
+		n++;
+	}
+	if (n > PERIM_MAX_CANDIDATES)
+		return too_many_candidates(m, slot, p, n, err, errlen);
+	qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
+
+	memset(e, 0, sizeof(*e));
+	perim_lpm_key_make(&e->key, slot, p);
+	e->value.acl = acl_verdict(m, slot, p);
+	e->value.n_cand = n;
+	for (int i = 0; i < n; i++) {
+		const struct perim_limit_spec *s = &scratch[i].rule->spec;
+		struct perim_candidate *c = &e->value.cand[i];
+
+		c->rule = s->id;
+		c->proto = s->proto;
+		c->flags = s->syn_only ? PERIM_CAND_SYN_ONLY : 0;
+		c->dport_lo = s->dport_lo;
+		c->dport_hi = s->dport_hi;
+	}
+	return 0;
+}
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct perim_prefix *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ? c : (int)x->len - (int)y->len;
+}
+
+static int flatten_iface(const struct perim_model *m, int slot, struct perim_lpm_set *out,
+			 struct cand_sort *scratch, char *err, size_t errlen)
+{
+	struct perim_prefix *prefixes;
+	struct perim_lpm_entry e;
+	size_t n;
+	int ret;
+
+	ret = collect_prefixes(m, slot, &prefixes, &n);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		prefix_mask(prefixes[i].addr, prefixes[i].len);
+	qsort(prefixes, n, sizeof(prefixes[0]), prefix_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && !prefix_cmp(&prefixes[i - 1], &prefixes[i]))
+			continue;
+		ret = flatten_prefix(m, slot, &prefixes[i], scratch, &e, err, errlen);
+		if (!ret)
+			ret = set_push(out, &e);
+		if (ret)
+			break;
+	}
+	free(prefixes);
+	return ret;
+}
+
+int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen)
+{
+	struct cand_sort *scratch = malloc(PERIM_MAX_RULES * sizeof(*scratch));
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!scratch)
+		return -ENOMEM;
+	for (int slot = 0; slot < PERIM_MAX_IFACES && !ret; slot++)
+		if (m->ifaces[slot].used)
+			ret = flatten_iface(m, slot, out, scratch, err, errlen);
+	free(scratch);
+	if (ret == -ENOMEM)
+		snprintf(err, errlen, "out of memory while flattening rules");
+	if (ret) {
+		perim_lpm_set_free(out);
+		return ret;
+	}
+	if (out->n > PERIM_LPM_MAX_ENTRIES) {
+		snprintf(err, errlen, "Error: argument \"limit\" is wrong: the rules need %zu LPM entries, at most %d fit",
+			 out->n, PERIM_LPM_MAX_ENTRIES);
+		perim_lpm_set_free(out);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (out->n)
+		qsort(out->e, out->n, sizeof(out->e[0]), key_cmp);
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The rule model (interfaces, limits, allow/deny prefixes), its flattening
+ * into LPM trie entries, and the transactional apply of that flattening to
+ * the datapath maps.
+ *
+ * The model is plain data, copied before a change: a command edits a copy,
+ * the copy is flattened and applied, and only a successful apply makes the
+ * copy the daemon's model. A failed apply rolls the maps back, so the kernel
+ * and the model never disagree.
+ */
+#ifndef PERIM_RULES_H
+#define PERIM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "perim.h"
+#include "cmd.h"
+
+#define PERIM_MAX_ACL 8192     /* allow + deny prefixes over all interfaces */
+
+struct perim_model_iface {
+	bool used;
+	char dev[IF_NAMESIZE];
+	enum perim_xdp_mode mode;  /* as requested (DEFAULT = native, else skb) */
+};
+
+struct perim_model_rule {
+	bool used;
+	uint8_t iface;             /* interface slot */
+	struct perim_limit_spec spec;  /* spec.id == the rule's slot */
+};
+
+struct perim_model_acl {
+	uint8_t iface;
+	uint8_t verdict;           /* PERIM_ACL_ALLOW or PERIM_ACL_DENY */
+	struct perim_prefix prefix;
+};
+
+struct perim_model {
+	struct perim_model_iface ifaces[PERIM_MAX_IFACES];   /* by interface slot */
+	struct perim_model_rule rules[PERIM_MAX_RULES];      /* by rule id; [0] unused */
+	unsigned n_acl;
+	struct perim_model_acl acl[PERIM_MAX_ACL];
+};
+
+struct perim_model *perim_model_new(void);
+struct perim_model *perim_model_dup(const struct perim_model *m);
+void perim_model_free(struct perim_model *m);
+
+/*
+ * Model edits. Each returns 0, or PERIM_EXIT_BADINPUT with a one-line message
+ * in err naming the bad token; the model is unchanged on error.
+ */
+int perim_model_iface_find(const struct perim_model *m, const char *dev);  /* slot or -1 */
+int perim_model_iface_add(struct perim_model *m, const char *dev, enum perim_xdp_mode mode,
+			  int slot, char *err, size_t errlen);              /* slot -1 = assign */
+void perim_model_iface_del(struct perim_model *m, int slot);        /* and its rules and ACL */
+int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_limit_spec *spec,
+			  uint32_t *id, char *err, size_t errlen);          /* spec->id 0 = assign */
+int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen);
+int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
+			const struct perim_prefix *p, char *err, size_t errlen);
+int perim_model_acl_del(struct perim_model *m, int slot, uint8_t verdict,
+			const struct perim_prefix *p, char *err, size_t errlen);
+
+/* ---- spec -> datapath rule ---- */
+
+/* The datapath's clock granularity: clock_getres(CLOCK_MONOTONIC_COARSE). */
+uint64_t perim_clock_tick_ns(void);
+/* Everything but gen, which the apply step owns. */
+void perim_rule_from_spec(const struct perim_limit_spec *spec, uint64_t tick_ns, struct perim_rule *out);
+
+/* ---- flattening ---- */
+
+struct perim_lpm_entry {
+	struct perim_lpm_key key;
+	struct perim_lpm_value value;
+};
+
+/* Sorted by key (memcmp), unique keys. */
+struct perim_lpm_set {
+	size_t n, cap;
+	struct perim_lpm_entry *e;
+};
+
+void perim_lpm_set_free(struct perim_lpm_set *s);
+const struct perim_lpm_entry *perim_lpm_set_find(const struct perim_lpm_set *s,
+						 const struct perim_lpm_key *key);
+
+/* The LPM key of a prefix on an interface slot (address bits past len cleared). */
+void perim_lpm_key_make(struct perim_lpm_key *key, int slot, const struct perim_prefix *p);
+
+/* Every LPM entry the model needs. PERIM_EXIT_BADINPUT (too many candidates) or -errno. */
+int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen);
+
+/* ---- transactional apply ---- */
+
+struct perim_maps {
+	int lpm_fd;
+	int rules_fd;
+	int rule_stats_fd;         /* -1: do not reset counters of a reused slot */
+};
+
+/* What is in the kernel maps right now, as perimd last wrote or read it. */
+struct perim_installed {
+	struct perim_lpm_set lpm;
+	struct perim_rule rules[PERIM_MAX_RULES];
+};
+
+struct perim_installed *perim_installed_new(void);
+void perim_installed_free(struct perim_installed *in);
+/* Read the maps' current content (after an adopt, pins hold the old daemon's entries). */
+int perim_installed_read(struct perim_installed *in, const struct perim_maps *maps,
+			 char *err, size_t errlen);
+
+/*
+ * Make the maps hold exactly what model m needs: write new and changed
+ * entries first, then delete stale ones (never clear first, so enforcement
+ * has no gap). On any kernel error every write done so far is undone, `in`
+ * is unchanged and err says what failed; returns PERIM_EXIT_BADINPUT for a
+ * model that cannot be flattened, PERIM_EXIT_FAIL for a kernel error.
+ */
+int perim_apply(const struct perim_maps *maps, struct perim_installed *in,
+		const struct perim_model *m, char *err, size_t errlen);
+
+#endif /* PERIM_RULES_H */
