@@ -763,12 +763,17 @@ const char *perim_cmd_help(const char *object)
 	return NULL;
 }
 
+static bool is_help_word(const char *w)
+{
+	return !strcmp(w, "-h") || !strcmp(w, "--help");
+}
+
 static int parse_help(struct parse_ctx *ctx)
 {
 	const char *object = take_arg(ctx);
 
 	ctx->cmd->kind = PERIM_CMD_HELP;
-	ctx->cmd->help = perim_cmd_help(object);
+	ctx->cmd->help = perim_cmd_help(object && is_help_word(object) ? "help" : object);
 	if (!ctx->cmd->help)
 		return invarg(ctx, object, "unknown object; try \"perimctl help\"");
 	return no_more_args(ctx);
@@ -814,11 +819,6 @@ static const struct cmd_handler objects[] = {
 	{ "status", parse_status }, { "events", parse_events }, { "help", parse_help },
 	{ NULL },
 };
-
-static bool is_help_word(const char *w)
-{
-	return !strcmp(w, "-h") || !strcmp(w, "--help");
-}
 
 /* "OBJECT help" or "-h"/"--help" anywhere after OBJECT asks for its help. */
 static bool wants_object_help(int argc, char **argv)

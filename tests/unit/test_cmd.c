@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The command parser shared by perimctl and perimd: every keyword, unit and bad-input class. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "perim.h"
+#include "test.h"
+
+PERIM_TEST_GLOBALS;
+
+#define MAX_WORDS 64
+
+struct parsed {
+	struct perim_cmd cmd;
+	char err[512];
+	int ret;
+};
+
+/* Splits line on spaces (no quoting needed by any test) and parses it. */
+static struct parsed parse_line(const char *line)
+{
+	static char copy[1024];
+	char *argv[MAX_WORDS], *save = NULL, *w;
+	struct parsed p;
+	int argc = 0;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	for (w = strtok_r(copy, " ", &save); w && argc < MAX_WORDS; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	p.ret = perim_cmd_parse(argc, argv, &p.cmd, p.err, sizeof(p.err));
+	return p;
+}
+
+static bool parses_ok(const char *line, struct parsed *out)
+{
+	*out = parse_line(line);
+	if (out->ret)
+		fprintf(stderr, "  \"%s\": %s\n", line, out->err);
+	return ASSERT_OK(out->ret, line);
+}
+
+/* Bad input: exit code 2, one line, naming exactly token, with why in the reason. */
+static bool rejects(const char *line, const char *token, const char *why)
+{
+	struct parsed p = parse_line(line);
+	char prefix[256];
+
+	snprintf(prefix, sizeof(prefix), "Error: argument \"%s\" is wrong: ", token);
+	if (!ASSERT_EQ(p.ret, PERIM_EXIT_BADINPUT, line))
+		return false;
+	if (!ASSERT_TRUE(!strncmp(p.err, prefix, strlen(prefix)), line)) {
+		fprintf(stderr, "  got: %s\n  want prefix: %s\n", p.err, prefix);
+		return false;
+	}
+	if (!ASSERT_TRUE(strchr(p.err, '\n') == NULL, "one line"))
+		return false;
+	if (why && !ASSERT_TRUE(strstr(p.err, why) != NULL, line)) {
+		fprintf(stderr, "  got: %s\n  want it to contain: %s\n", p.err, why);
+		return false;
+	}
+	return true;
+}
+
+static bool limit_eq(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
+{
+	return a->id == b->id && a->has_src == b->has_src &&
+	       (!a->has_src || (!memcmp(a->src.addr, b->src.addr, 16) && a->src.len == b->src.len &&
+				a->src.is_v4 == b->src.is_v4)) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only && a->rate_pps == b->rate_pps && a->burst == b->burst &&
+	       a->bytes_per_s == b->bytes_per_s && a->per_source == b->per_source &&
+	       a->block_s == b->block_s && a->dry_run == b->dry_run;
+}
+
+/* format(spec) parses back to spec. */
+static bool round_trips(const struct perim_limit_spec *l, const char *dev)
+{
+	char line[512];
+	struct parsed p;
+	int n = perim_limit_format(dev, l, line, sizeof(line));
+
+	if (!ASSERT_RANGE(n, 1, (int)sizeof(line) - 1, "format length"))
+		return false;
+	if (!ASSERT_EQ(strlen(line), n, "returned length"))
+		return false;
+	if (!parses_ok(line, &p))
+		return false;
+	if (!ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_SET, line) || !ASSERT_STREQ(p.cmd.dev, dev, "dev"))
+		return false;
+	if (!ASSERT_TRUE(limit_eq(&p.cmd.limit, l), line))
+		return false;
+	return true;
+}
+
+/* ---- attach, detach ---- */
+
+static void test_attach(void)
+{
+	struct parsed p;
+
+	if (!parses_ok("attach eth0", &p))
+		return;
+	ASSERT_EQ(p.cmd.kind, PERIM_CMD_ATTACH, "kind");
+	ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+	ASSERT_EQ(p.cmd.mode, PERIM_MODE_DEFAULT, "default mode");
+	ASSERT_EQ(p.cmd.slot, -1, "slot unassigned");
+	if (parses_ok("attach eth0 mode native", &p))
+		ASSERT_EQ(p.cmd.mode, PERIM_MODE_NATIVE, "native");
+	if (parses_ok("attach eth0 mode skb slot 7", &p)) {
+		ASSERT_EQ(p.cmd.mode, PERIM_MODE_SKB, "skb");
+		ASSERT_EQ(p.cmd.slot, 7, "slot");
+	}
+	if (parses_ok("attach eth0 slot 0 mode native", &p))
+		ASSERT_EQ(p.cmd.slot, 0, "slot 0, any order");
+	if (parses_ok("attach eth0 slot 63", &p))
+		ASSERT_EQ(p.cmd.slot, 63, "last slot");
+	rejects("attach", "attach", "missing DEV");
+	rejects("attach eth0 mode", "mode", "missing native|skb");
+	rejects("attach eth0 mode xdp", "xdp", "native or skb");
+	rejects("attach eth0 mode Native", "Native", "native or skb");
+	rejects("attach eth0 mode skb mode native", "mode", "twice");
+	rejects("attach eth0 slot 64", "64", "0..63");
+	rejects("attach eth0 slot -1", "-1", "decimal");
+	rejects("attach eth0 slot 1 slot 2", "slot", "twice");
+	rejects("attach eth0 nat", "nat", "unknown keyword");
+}
+
+static void test_detach(void)
+{
+	struct parsed p;
+
+	if (parses_ok("detach veth-gw0", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_DETACH, "kind");
+		ASSERT_STREQ(p.cmd.dev, "veth-gw0", "dev");
+	}
+	rejects("detach", "detach", "missing DEV");
+	rejects("detach eth0 now", "now", "unexpected");
+}
+
+/* dev_valid_name(): 1..15 bytes, not . or .., no '/', ':' or whitespace. */
+static void test_dev_names(void)
+{
+	struct parsed p;
+	char line[128];
+
+	if (parses_ok("detach abcdefghijklmno", &p))
+		ASSERT_STREQ(p.cmd.dev, "abcdefghijklmno", "15 bytes");
+	parses_ok("detach eth0.100", &p);
+	parses_ok("detach br-lan_1", &p);
+	rejects("detach abcdefghijklmnop", "abcdefghijklmnop", "15 bytes");
+	rejects("detach eth/0", "eth/0", "'/'");
+	rejects("detach eth0:1", "eth0:1", "':'");
+	rejects("detach .", ".", "not a valid");
+	rejects("detach ..", "..", "not a valid");
+	rejects("limit set a/b rate 1pps", "a/b", NULL);
+	rejects("stats x:y", "x:y", NULL);
+	rejects("allow list a/b", "a/b", NULL);
+	/* whitespace cannot come through parse_line's splitting: build argv by hand */
+	{
+		char *argv[] = { "detach", "eth 0" };
+		char err[256];
+
+		ASSERT_EQ(perim_cmd_parse(2, argv, &p.cmd, err, sizeof(err)), PERIM_EXIT_BADINPUT, "space");
+		snprintf(line, sizeof(line), "Error: argument \"eth 0\" is wrong:");
+		ASSERT_TRUE(!strncmp(err, line, strlen(line)), "space named");
+		argv[1] = "";
+		ASSERT_EQ(perim_cmd_parse(2, argv, &p.cmd, err, sizeof(err)), PERIM_EXIT_BADINPUT, "empty");
+		ASSERT_TRUE(strstr(err, "empty") != NULL, "empty named");
+	}
+}
+
+/* ---- limit set ---- */
+
+static void test_limit_defaults(void)
+{
+	struct parsed p;
+
+	if (!parses_ok("limit set eth0 rate 100pps", &p))
+		return;
+	ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_SET, "kind");
+	ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+	ASSERT_EQ(p.cmd.limit.id, 0, "id: assign");
+	ASSERT_EQ(p.cmd.limit.has_src, false, "src any");
+	ASSERT_EQ(p.cmd.limit.proto, PERIM_PROTO_ANY, "proto any");
+	ASSERT_EQ(p.cmd.limit.dport_lo, 0, "dport any");
+	ASSERT_EQ(p.cmd.limit.dport_hi, 0, "dport any");
+	ASSERT_EQ(p.cmd.limit.syn_only, false, "syn");
+	ASSERT_EQ(p.cmd.limit.rate_pps, 100, "rate");
+	ASSERT_EQ(p.cmd.limit.burst, 0, "burst default");
+	ASSERT_EQ(p.cmd.limit.bytes_per_s, 0, "no byte limit");
+	ASSERT_EQ(p.cmd.limit.per_source, true, "per-source default");
+	ASSERT_EQ(p.cmd.limit.block_s, 0, "no block");
+	ASSERT_EQ(p.cmd.limit.dry_run, false, "dry-run");
+}
+
+static void test_limit_every_keyword(void)
+{
+	struct parsed p;
+	const struct perim_limit_spec *l = &p.cmd.limit;
+
+	if (!parses_ok("limit set eth1 id 42 src 192.0.2.0/24 proto udp dport 1000-2000 rate 5kpps "
+		       "burst 300 bytes 8mbit aggregate block 60 dry-run", &p))
+		return;
+	ASSERT_STREQ(p.cmd.dev, "eth1", "dev");
+	ASSERT_EQ(l->id, 42, "id");
+	ASSERT_TRUE(l->has_src, "has_src");
+	ASSERT_TRUE(l->src.is_v4, "v4");
+	ASSERT_EQ(l->src.len, 96 + 24, "mapped len");
+	ASSERT_EQ(l->src.addr[10], 0xff, "mapped");
+	ASSERT_EQ(l->src.addr[12], 192, "addr");
+	ASSERT_EQ(l->src.addr[14], 2, "addr");
+	ASSERT_EQ(l->proto, IPPROTO_UDP, "udp");
+	ASSERT_EQ(l->dport_lo, 1000, "dport lo");
+	ASSERT_EQ(l->dport_hi, 2000, "dport hi");
+	ASSERT_EQ(l->rate_pps, 5000, "rate");
+	ASSERT_EQ(l->burst, 300, "burst");
+	ASSERT_EQ(l->bytes_per_s, 1000000, "8mbit = 1 MB/s");
+	ASSERT_EQ(l->per_source, false, "aggregate");
+	ASSERT_EQ(l->block_s, 60, "block");
+	ASSERT_EQ(l->dry_run, true, "dry-run");
+
+	if (parses_ok("limit set eth0 per-source proto tcp syn dport 22 rate 1pps", &p)) {
+		ASSERT_EQ(l->per_source, true, "per-source");
+		ASSERT_EQ(l->proto, IPPROTO_TCP, "tcp");
+		ASSERT_EQ(l->syn_only, true, "syn");
+		ASSERT_EQ(l->dport_lo, 22, "single port lo");
+		ASSERT_EQ(l->dport_hi, 22, "single port hi");
+	}
+	if (parses_ok("limit set eth0 proto icmp rate 10pps", &p))
+		ASSERT_EQ(l->proto, IPPROTO_ICMP, "icmp");
+	if (parses_ok("limit set eth0 proto any dport 53 rate 10pps", &p))
+		ASSERT_EQ(l->proto, PERIM_PROTO_ANY, "explicit any");
+	if (parses_ok("limit set eth0 src 2001:db8::/32 rate 1pps", &p)) {
+		ASSERT_TRUE(!l->src.is_v4, "v6");
+		ASSERT_EQ(l->src.len, 32, "v6 len");
+	}
+}
+
+static void test_limit_units(void)
+{
+	static const struct {
+		const char *word;
+		uint64_t pps;
+	} rates[] = {
+		{ "1pps", 1 }, { "250pps", 250 }, { "1kpps", 1000 }, { "12kpps", 12000 },
+		{ "1mpps", 1000000 }, { "3mpps", 3000000 }, { "1000mpps", 1000000000 },
+		{ "1000000000pps", 1000000000 }, { "1000000kpps", 1000000000 },
+	};
+	static const struct {
+		const char *word;
+		uint64_t bytes;
+	} bytes[] = {
+		{ "1kbit", 125 }, { "8kbit", 1000 }, { "1mbit", 125000 }, { "100mbit", 12500000 },
+		{ "1gbit", 125000000 }, { "10gbit", 1250000000 }, { "1000gbit", 125000000000ULL },
+	};
+	char line[128];
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		snprintf(line, sizeof(line), "limit set eth0 rate %s", rates[i].word);
+		if (parses_ok(line, &p))
+			ASSERT_EQ(p.cmd.limit.rate_pps, rates[i].pps, line);
+	}
+	for (size_t i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
+		snprintf(line, sizeof(line), "limit set eth0 rate 1pps bytes %s", bytes[i].word);
+		if (parses_ok(line, &p))
+			ASSERT_EQ(p.cmd.limit.bytes_per_s, bytes[i].bytes, line);
+	}
+}
+
+static void test_limit_bad_numbers(void)
+{
+	rejects("limit set eth0 rate 100", "100", "needs a unit");
+	rejects("limit set eth0 rate 10Kpps", "10Kpps", "needs a unit");
+	rejects("limit set eth0 rate 10bps", "10bps", "needs a unit");
+	rejects("limit set eth0 rate 10kbit", "10kbit", "pps, kpps or mpps");
+	rejects("limit set eth0 rate kpps", "kpps", "number");
+	rejects("limit set eth0 rate -5pps", "-5pps", "number");
+	rejects("limit set eth0 rate +5pps", "+5pps", "number");
+	rejects("limit set eth0 rate 1.5kpps", "1.5kpps", "needs a unit");
+	rejects("limit set eth0 rate 0pps", "0pps", "greater than 0");
+	rejects("limit set eth0 rate 0mpps", "0mpps", "greater than 0");
+	rejects("limit set eth0 rate 1001mpps", "1001mpps", "1000mpps");
+	rejects("limit set eth0 rate 1000000001pps", "1000000001pps", "1000mpps");
+	rejects("limit set eth0 rate 18446744073709551615mpps", "18446744073709551615mpps", "too large");
+	rejects("limit set eth0 rate 18446744073709551616pps", "18446744073709551616pps", "too large");
+	rejects("limit set eth0 rate 99999999999999999999999pps", "99999999999999999999999pps", "too large");
+	rejects("limit set eth0 rate 1pps bytes 100", "100", "kbit, mbit or gbit");
+	rejects("limit set eth0 rate 1pps bytes 1kpps", "1kpps", "kbit, mbit or gbit");
+	rejects("limit set eth0 rate 1pps bytes 0kbit", "0kbit", "greater than 0");
+	rejects("limit set eth0 rate 1pps bytes 1001gbit", "1001gbit", "1000gbit");
+	rejects("limit set eth0 rate 1pps bytes 18446744073709551615gbit", "18446744073709551615gbit", "too large");
+	rejects("limit set eth0 rate 1pps burst 0", "0", "1..");
+	rejects("limit set eth0 rate 1pps burst 1000000001", "1000000001", "1..");
+	rejects("limit set eth0 rate 1pps burst 10p", "10p", "decimal");
+	rejects("limit set eth0 rate 1pps burst 99999999999999999999", "99999999999999999999", "too large");
+	rejects("limit set eth0 rate 1pps block 0", "0", "1..86400");
+	rejects("limit set eth0 rate 1pps block 86401", "86401", "1..86400");
+	rejects("limit set eth0 rate 1pps block 10s", "10s", "decimal");
+	rejects("limit set eth0 rate 1pps id 0", "0", "1..");
+	rejects("limit set eth0 rate 1pps id 4294967296", "4294967296", "1..");
+	rejects("limit set eth0 rate 1pps id x", "x", "decimal");
+
+	struct parsed p;
+
+	if (parses_ok("limit set eth0 rate 1pps burst 1 block 86400 id 4294967295", &p)) {
+		ASSERT_EQ(p.cmd.limit.burst, 1, "burst 1");
+		ASSERT_EQ(p.cmd.limit.block_s, 86400, "block max");
+		ASSERT_EQ(p.cmd.limit.id, 4294967295u, "id max");
+	}
+}
+
+static void test_limit_ports(void)
+{
+	struct parsed p;
+
+	if (parses_ok("limit set eth0 proto tcp dport 1-65535 rate 1pps", &p)) {
+		ASSERT_EQ(p.cmd.limit.dport_lo, 1, "lo");
+		ASSERT_EQ(p.cmd.limit.dport_hi, 65535, "hi");
+	}
+	if (parses_ok("limit set eth0 proto udp dport 53-53 rate 1pps", &p))
+		ASSERT_EQ(p.cmd.limit.dport_hi, 53, "P-P");
+	rejects("limit set eth0 dport 0 rate 1pps", "0", "1..65535");
+	rejects("limit set eth0 dport 65536 rate 1pps", "65536", "1..65535");
+	rejects("limit set eth0 dport 2000-1000 rate 1pps", "2000-1000", "low-high");
+	rejects("limit set eth0 dport 80- rate 1pps", "80-", "1..65535");
+	rejects("limit set eth0 dport -80 rate 1pps", "-80", "1..65535");
+	rejects("limit set eth0 dport 80x rate 1pps", "80x", "P or P-Q");
+	rejects("limit set eth0 dport 80-90-100 rate 1pps", "80-90-100", "P or P-Q");
+	rejects("limit set eth0 dport 1-70000 rate 1pps", "1-70000", "1..65535");
+	rejects("limit set eth0 proto icmp dport 80 rate 1pps", "dport", "icmp");
+	rejects("limit set eth0 dport 80 rate 1pps proto icmp", "dport", "icmp");
+}
+
+/* syn implies proto tcp; with any other explicit proto it is an error. */
+static void test_limit_syn(void)
+{
+	struct parsed p;
+
+	if (parses_ok("limit set eth0 syn rate 1kpps", &p)) {
+		ASSERT_EQ(p.cmd.limit.syn_only, true, "syn");
+		ASSERT_EQ(p.cmd.limit.proto, IPPROTO_TCP, "syn implies tcp");
+	}
+	if (parses_ok("limit set eth0 syn proto tcp rate 1kpps", &p))
+		ASSERT_EQ(p.cmd.limit.proto, IPPROTO_TCP, "tcp after syn");
+	rejects("limit set eth0 proto udp syn rate 1pps", "syn", "proto tcp");
+	rejects("limit set eth0 syn proto icmp rate 1pps", "syn", "proto tcp");
+	rejects("limit set eth0 syn proto any rate 1pps", "syn", "proto tcp");
+}
+
+static void test_limit_structure(void)
+{
+	rejects("limit set eth0", "set", "rate");
+	rejects("limit set eth0 burst 5", "set", "rate");
+	rejects("limit set", "set", "missing DEV");
+	rejects("limit set eth0 rate", "rate", "missing N{pps,kpps,mpps}");
+	rejects("limit set eth0 rate 1pps src", "src", "missing PREFIX");
+	rejects("limit set eth0 rate 1pps proto", "proto", "missing");
+	rejects("limit set eth0 rate 1pps dport", "dport", "missing");
+	rejects("limit set eth0 rate 1pps burst", "burst", "missing");
+	rejects("limit set eth0 rate 1pps bytes", "bytes", "missing");
+	rejects("limit set eth0 rate 1pps block", "block", "missing");
+	rejects("limit set eth0 rate 1pps id", "id", "missing");
+	rejects("limit set eth0 rate 1pps proto sctp", "sctp", "tcp, udp, icmp or any");
+	rejects("limit set eth0 rate 1pps proto TCP", "TCP", "tcp, udp, icmp or any");
+	rejects("limit set eth0 rate 1pps foo", "foo", "unknown keyword");
+	/* no prefix matching */
+	rejects("limit set eth0 ra 1pps", "ra", "unknown keyword");
+	rejects("limit set eth0 rate 1pps dry", "dry", "unknown keyword");
+	rejects("limit set eth0 rate 1pps per", "per", "unknown keyword");
+	rejects("limi set eth0 rate 1pps", "limi", "unknown object");
+	rejects("limit s eth0 rate 1pps", "s", "unknown command");
+}
+
+static void test_limit_duplicates(void)
+{
+	static const char *const lines[][2] = {
+		{ "limit set eth0 id 1 id 2 rate 1pps", "id" },
+		{ "limit set eth0 src 10.0.0.0/8 src 10.0.0.0/8 rate 1pps", "src" },
+		{ "limit set eth0 proto tcp proto tcp rate 1pps", "proto" },
+		{ "limit set eth0 dport 1 dport 2 rate 1pps", "dport" },
+		{ "limit set eth0 syn syn rate 1pps", "syn" },
+		{ "limit set eth0 rate 1pps rate 2pps", "rate" },
+		{ "limit set eth0 rate 1pps burst 1 burst 2", "burst" },
+		{ "limit set eth0 rate 1pps bytes 1kbit bytes 2kbit", "bytes" },
+		{ "limit set eth0 rate 1pps per-source per-source", "per-source" },
+		{ "limit set eth0 rate 1pps aggregate aggregate", "aggregate" },
+		{ "limit set eth0 rate 1pps per-source aggregate", "aggregate" },
+		{ "limit set eth0 rate 1pps aggregate per-source", "per-source" },
+		{ "limit set eth0 rate 1pps block 1 block 2", "block" },
+		{ "limit set eth0 rate 1pps dry-run dry-run", "dry-run" },
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		rejects(lines[i][0], lines[i][1], "twice");
+}
+
+/* ---- prefixes ---- */
+
+static void test_prefixes(void)
+{
+	static const struct {
+		const char *in, *out;
+		uint8_t len;
+		bool v4;
+	} good[] = {
+		{ "10.0.0.0/8", "10.0.0.0/8", 104, true },
+		{ "192.0.2.7", "192.0.2.7/32", 128, true },
+		{ "0.0.0.0/0", "0.0.0.0/0", 96, true },
+		{ "203.0.113.128/25", "203.0.113.128/25", 121, true },
+		{ "2001:db8::/32", "2001:db8::/32", 32, false },
+		{ "2001:db8::1", "2001:db8::1/128", 128, false },
+		{ "::/0", "::/0", 0, false },
+		{ "fe80::/10", "fe80::/10", 10, false },
+		{ "::ffff:10.0.0.0/104", "::ffff:10.0.0.0/104", 104, false },
+	};
+	struct perim_prefix p;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (!ASSERT_OK(perim_prefix_parse(good[i].in, &p), good[i].in))
+			continue;
+		ASSERT_EQ(p.len, good[i].len, good[i].in);
+		ASSERT_EQ(p.is_v4, good[i].v4, good[i].in);
+		perim_prefix_format(&p, buf, sizeof(buf));
+		ASSERT_STREQ(buf, good[i].out, good[i].in);
+	}
+	if (ASSERT_OK(perim_prefix_parse("198.51.100.9", &p), "mapped")) {
+		static const uint8_t want[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 9 };
+
+		ASSERT_TRUE(!memcmp(p.addr, want, 16), "stored IPv4-mapped");
+	}
+	ASSERT_EQ(perim_prefix_parse("10.0.0.1/8", &p), -EINVAL, "host bits");
+	rejects("allow add eth0 10.0.0.1/8", "10.0.0.1/8", "host bits are set; did you mean 10.0.0.0/8?");
+	rejects("deny add eth0 2001:db8::1/32", "2001:db8::1/32", "did you mean 2001:db8::/32?");
+	rejects("allow add eth0 10.0.0.0/33", "10.0.0.0/33", "0..32");
+	rejects("allow add eth0 ::/129", "::/129", "0..128");
+	rejects("allow add eth0 10.0.0.0/", "10.0.0.0/", "decimal");
+	rejects("allow add eth0 10.0.0.0/x", "10.0.0.0/x", "decimal");
+	rejects("allow add eth0 10.0.0.0/-1", "10.0.0.0/-1", "decimal");
+	rejects("allow add eth0 /8", "/8", "IPv4 or IPv6");
+	rejects("allow add eth0 10.0.0", "10.0.0", "IPv4 or IPv6");
+	rejects("allow add eth0 10.0.0.256", "10.0.0.256", "IPv4 or IPv6");
+	rejects("allow add eth0 example.com", "example.com", "IPv4 or IPv6");
+	rejects("allow add eth0 fe80::1%eth0", "fe80::1%eth0", "IPv4 or IPv6");
+	rejects("limit set eth0 src 10.1.2.3/16 rate 1pps", "10.1.2.3/16", "did you mean 10.1.0.0/16?");
+}
+
+/* ---- other commands ---- */
+
+static void test_limit_del_list(void)
+{
+	struct parsed p;
+
+	if (parses_ok("limit del eth0 17", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_DEL, "kind");
+		ASSERT_EQ(p.cmd.rule_id, 17, "id");
+	}
+	rejects("limit del eth0", "del", "missing ID");
+	rejects("limit del", "del", "missing DEV");
+	rejects("limit del eth0 0", "0", "1..");
+	rejects("limit del eth0 x1", "x1", "decimal");
+	rejects("limit del eth0 1 2", "2", "unexpected");
+	if (parses_ok("limit list", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_LIST, "list");
+		ASSERT_STREQ(p.cmd.dev, "", "all devs");
+	}
+	if (parses_ok("limit list eth2", &p))
+		ASSERT_STREQ(p.cmd.dev, "eth2", "one dev");
+	if (parses_ok("limit", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_LIST, "limit alone lists");
+	rejects("limit list eth0 eth1", "eth1", "unexpected");
+}
+
+static void test_allow_deny(void)
+{
+	static const struct {
+		const char *line;
+		enum perim_cmd_kind kind;
+	} good[] = {
+		{ "allow add eth0 10.0.0.0/8", PERIM_CMD_ALLOW_ADD },
+		{ "allow del eth0 10.0.0.0/8", PERIM_CMD_ALLOW_DEL },
+		{ "deny add eth0 2001:db8::/48", PERIM_CMD_DENY_ADD },
+		{ "deny del eth0 2001:db8::/48", PERIM_CMD_DENY_DEL },
+		{ "allow list", PERIM_CMD_ALLOW_LIST },
+		{ "allow list eth0", PERIM_CMD_ALLOW_LIST },
+		{ "allow", PERIM_CMD_ALLOW_LIST },
+		{ "deny list", PERIM_CMD_DENY_LIST },
+		{ "deny list eth0", PERIM_CMD_DENY_LIST },
+		{ "deny", PERIM_CMD_DENY_LIST },
+	};
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (parses_ok(good[i].line, &p))
+			ASSERT_EQ(p.cmd.kind, good[i].kind, good[i].line);
+	if (parses_ok("deny add eth0 203.0.113.5", &p)) {
+		ASSERT_EQ(p.cmd.prefix.len, 128, "host prefix");
+		ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+	}
+	rejects("allow add eth0", "add", "missing PREFIX");
+	rejects("deny del", "del", "missing DEV");
+	rejects("allow add eth0 10.0.0.0/8 extra", "extra", "unexpected");
+	rejects("allow insert eth0 10.0.0.0/8", "insert", "add, del or list");
+	rejects("deny ad eth0 10.0.0.0/8", "ad", "unknown command");
+}
+
+static void test_stats_status(void)
+{
+	struct parsed p;
+
+	if (parses_ok("stats", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_STATS, "kind");
+		ASSERT_EQ(p.cmd.watch, false, "no watch");
+	}
+	if (parses_ok("stats eth0 --watch", &p)) {
+		ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+		ASSERT_EQ(p.cmd.watch, true, "watch");
+	}
+	if (parses_ok("stats -w eth0", &p)) {
+		ASSERT_STREQ(p.cmd.dev, "eth0", "dev before");
+		ASSERT_EQ(p.cmd.watch, true, "-w");
+	}
+	rejects("stats eth0 eth1", "eth1", "unexpected");
+	rejects("stats --watch -w", "-w", "twice");
+	rejects("stats --wat", "--wat", "unknown option");
+	if (parses_ok("status", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_STATUS, "status");
+	rejects("status eth0", "eth0", "unexpected");
+}
+
+static void test_events(void)
+{
+	struct parsed p;
+
+	if (parses_ok("events", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_EVENTS, "kind");
+		ASSERT_EQ(p.cmd.follow, false, "follow");
+		ASSERT_STREQ(p.cmd.types, "", "types");
+	}
+	if (parses_ok("events --follow --type exec,tcp_state", &p)) {
+		ASSERT_EQ(p.cmd.follow, true, "follow");
+		ASSERT_STREQ(p.cmd.types, "exec,tcp_state", "types");
+	}
+	if (parses_ok("events --type drop -f", &p))
+		ASSERT_EQ(p.cmd.follow, true, "-f");
+	rejects("events --type", "--type", "missing");
+	rejects("events --type a,,b", "a,,b", "empty");
+	rejects("events --type a,", "a,", "empty");
+	rejects("events --type Exec", "Exec", "names");
+	rejects("events --type a --type b", "--type", "twice");
+	rejects("events -f --follow", "--follow", "twice");
+	rejects("events now", "now", "unknown option");
+}
+
+static void test_help(void)
+{
+	static const char *const objects[] = {
+		"attach", "detach", "limit", "allow", "deny", "stats", "status", "events", "help",
+	};
+	struct parsed p;
+	char line[64];
+
+	ASSERT_OK_PTR(perim_cmd_help(NULL), "overview");
+	ASSERT_TRUE(perim_cmd_help(NULL) && strstr(perim_cmd_help(NULL), "Usage: perimctl"), "overview text");
+	ASSERT_TRUE(perim_cmd_help("bogus") == NULL, "unknown object");
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		const char *text = perim_cmd_help(objects[i]);
+
+		if (!ASSERT_OK_PTR(text, objects[i]))
+			continue;
+		ASSERT_TRUE(strstr(text, objects[i]) != NULL, objects[i]);
+		snprintf(line, sizeof(line), "help %s", objects[i]);
+		if (parses_ok(line, &p)) {
+			ASSERT_EQ(p.cmd.kind, PERIM_CMD_HELP, line);
+			ASSERT_TRUE(p.cmd.help == text, line);
+		}
+		snprintf(line, sizeof(line), "%s help", objects[i]);
+		if (parses_ok(line, &p))
+			ASSERT_TRUE(p.cmd.help == text, line);
+		snprintf(line, sizeof(line), "%s -h", objects[i]);
+		if (parses_ok(line, &p))
+			ASSERT_TRUE(p.cmd.help == text, line);
+	}
+	if (parses_ok("help", &p))
+		ASSERT_TRUE(p.cmd.help == perim_cmd_help(NULL), "help alone");
+	if (parses_ok("--help", &p))
+		ASSERT_TRUE(p.cmd.help == perim_cmd_help(NULL), "--help");
+	if (parses_ok("limit set eth0 rate 1pps --help", &p))
+		ASSERT_TRUE(p.cmd.help == perim_cmd_help("limit"), "trailing --help");
+	ASSERT_TRUE(strstr(perim_cmd_help("limit"), "implies proto tcp") != NULL, "syn rule documented");
+	rejects("help bogus", "bogus", "unknown object");
+	rejects("help limit set", "set", "unexpected");
+}
+
+static void test_no_object(void)
+{
+	struct perim_cmd cmd;
+	char err[128];
+
+	ASSERT_EQ(perim_cmd_parse(0, NULL, &cmd, err, sizeof(err)), PERIM_EXIT_BADINPUT, "empty argv");
+	ASSERT_TRUE(strstr(err, "missing OBJECT") != NULL, "names what is missing");
+	rejects("-j limit list", "-j", "unknown object");
+	rejects("frobnicate", "frobnicate", "unknown object");
+	/* a truncated error buffer still holds a terminated prefix */
+	{
+		char *argv[] = { "frobnicate" };
+		char small[16];
+
+		ASSERT_EQ(perim_cmd_parse(1, argv, &cmd, small, sizeof(small)), PERIM_EXIT_BADINPUT, "small");
+		ASSERT_EQ(strlen(small), sizeof(small) - 1, "truncated");
+		ASSERT_EQ(perim_cmd_parse(1, argv, &cmd, NULL, 0), PERIM_EXIT_BADINPUT, "no buffer");
+	}
+}
+
+/* ---- formatting for the state file ---- */
+
+static void test_format_canonical(void)
+{
+	struct parsed p;
+	char line[256];
+
+	if (!parses_ok("limit set eth0 dry-run block 30 aggregate bytes 16000kbit burst 50 rate 20000pps "
+		       "syn dport 443 src 10.1.0.0/16 id 3", &p))
+		return;
+	perim_limit_format("eth0", &p.cmd.limit, line, sizeof(line));
+	ASSERT_STREQ(line, "limit set eth0 id 3 src 10.1.0.0/16 proto tcp dport 443 syn rate 20kpps "
+		     "burst 50 bytes 16mbit aggregate block 30 dry-run", "canonical order and units");
+	if (parses_ok("limit set eth1 rate 1500pps", &p)) {
+		perim_limit_format("eth1", &p.cmd.limit, line, sizeof(line));
+		ASSERT_STREQ(line, "limit set eth1 rate 1500pps per-source", "minimal");
+	}
+	ASSERT_EQ(perim_limit_format("eth1", &p.cmd.limit, NULL, 0), strlen(line), "length without buffer");
+	{
+		char small[10];
+		int n = perim_limit_format("eth1", &p.cmd.limit, small, sizeof(small));
+
+		ASSERT_EQ(n, strlen(line), "snprintf-like length");
+		ASSERT_STREQ(small, "limit set", "truncated, terminated");
+	}
+	perim_attach_format("eth3", PERIM_MODE_SKB, 5, line, sizeof(line));
+	ASSERT_STREQ(line, "attach eth3 mode skb slot 5", "attach line");
+	if (parses_ok(line, &p)) {
+		ASSERT_EQ(p.cmd.mode, PERIM_MODE_SKB, "attach round trip mode");
+		ASSERT_EQ(p.cmd.slot, 5, "attach round trip slot");
+	}
+	perim_attach_format("eth3", PERIM_MODE_DEFAULT, -1, line, sizeof(line));
+	ASSERT_STREQ(line, "attach eth3", "attach defaults");
+	{
+		struct perim_limit_spec bad = { .rate_pps = 1, .proto = 99 };
+
+		ASSERT_EQ(perim_limit_format("eth0", &bad, line, sizeof(line)), -EINVAL, "unknown proto");
+		bad.proto = 0;
+		bad.rate_pps = 0;
+		ASSERT_EQ(perim_limit_format("eth0", &bad, line, sizeof(line)), -EINVAL, "no rate");
+	}
+}
+
+static void test_format_round_trip(void)
+{
+	static const char *const lines[] = {
+		"limit set eth0 rate 1pps",
+		"limit set eth0 rate 1mpps aggregate",
+		"limit set eth0 rate 1000mpps bytes 1000gbit",
+		"limit set eth0 id 9 src ::/0 rate 7kpps",
+		"limit set eth0 src 0.0.0.0/0 rate 7kpps",
+		"limit set eth0 src 2001:db8:1::/48 proto udp dport 53 rate 100pps burst 1",
+		"limit set eth0 src 198.51.100.1 proto tcp dport 1024-65535 syn rate 3kpps block 86400",
+		"limit set eth0 proto icmp rate 10pps bytes 1kbit dry-run",
+		"limit set eth0 proto any dport 7 rate 10pps bytes 1001kbit",
+	};
+	struct parsed p;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (parses_ok(lines[i], &p))
+			round_trips(&p.cmd.limit, "eth0");
+}
+
+/* Random specs of every shape the parser can produce: format, parse back, compare. */
+static void test_format_round_trip_random(void)
+{
+	static const uint8_t protos[] = { PERIM_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	static const uint64_t rate_mult[] = { 1, 1000, 1000000 };
+	static const uint64_t bit_mult[] = { 1000, 1000000, 1000000000 };
+
+	srandom(8);
+	for (int i = 0; i < 5000; i++) {
+		struct perim_limit_spec l = { 0 };
+
+		l.id = random() % 3 ? (uint32_t)random() + 1 : 0;
+		l.has_src = random() % 2;
+		if (l.has_src) {
+			l.src.is_v4 = random() % 2;
+			for (int b = 0; b < 16; b++)
+				l.src.addr[b] = random();
+			if (l.src.is_v4) {
+				memset(l.src.addr, 0, 10);
+				l.src.addr[10] = l.src.addr[11] = 0xff;
+				l.src.len = 96 + random() % 33;
+			} else {
+				l.src.len = random() % 129;
+			}
+			for (int bit = l.src.len; bit < 128; bit++)
+				l.src.addr[bit / 8] &= ~(0x80 >> (bit % 8));
+		}
+		l.proto = protos[random() % 4];
+		if (l.proto != IPPROTO_ICMP && random() % 2) {
+			l.dport_lo = 1 + random() % 65535;
+			l.dport_hi = l.dport_lo + random() % (65536 - l.dport_lo);
+		}
+		l.syn_only = l.proto == IPPROTO_TCP && random() % 2;
+		l.rate_pps = (1 + random() % 1000) * rate_mult[random() % 3];
+		l.burst = random() % 2 ? 1 + random() % 1000000 : 0;
+		l.bytes_per_s = random() % 2 ? (1 + random() % 1000) * bit_mult[random() % 3] / 8 : 0;
+		l.per_source = random() % 2;
+		l.block_s = random() % 2 ? 1 + random() % 86400 : 0;
+		l.dry_run = random() % 2;
+		if (!round_trips(&l, "veth-perim0"))
+			return;
+	}
+}
+
+static const struct perim_test tests[] = {
+	TEST(test_attach),
+	TEST(test_detach),
+	TEST(test_dev_names),
+	TEST(test_limit_defaults),
+	TEST(test_limit_every_keyword),
+	TEST(test_limit_units),
+	TEST(test_limit_bad_numbers),
+	TEST(test_limit_ports),
+	TEST(test_limit_syn),
+	TEST(test_limit_structure),
+	TEST(test_limit_duplicates),
+	TEST(test_prefixes),
+	TEST(test_limit_del_list),
+	TEST(test_allow_deny),
+	TEST(test_stats_status),
+	TEST(test_events),
+	TEST(test_help),
+	TEST(test_no_object),
+	TEST(test_format_canonical),
+	TEST(test_format_round_trip),
+	TEST(test_format_round_trip_random),
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return perim_test_main(tests, argc, argv);
+}
