@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The datapath maps of include/perim.h. Every map is pinned by name so a
+ * restarted perimd adopts the state the running program still enforces.
+ */
+#ifndef PERIM_XDP_MAPS_H
+#define PERIM_XDP_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, PERIM_LPM_MAX_ENTRIES);
+	__type(key, struct perim_lpm_key);
+	__type(value, struct perim_lpm_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_lpm SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PERIM_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct perim_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PERIM_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct perim_rule_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_rule_state SEC(".maps");
+
+/*
+ * Bounded LRU: a new key is only inserted after the rule's new-source
+ * bucket admits it, so a spoofed-source flood can create at most
+ * newsrc-rate entries per second and cannot flush established sources.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PERIM_SRC_BUCKETS_DEFAULT);
+	__type(key, struct perim_src_key);
+	__type(value, struct perim_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PERIM_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct perim_if_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_if_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PERIM_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct perim_rule_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_rule_stats SEC(".maps");
+
+#endif /* PERIM_XDP_MAPS_H */

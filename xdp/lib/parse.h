@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Header parsing: Ethernet, up to two VLAN tags, IPv4 (options, fragments),
+ * IPv6 (a bounded number of extension headers), TCP/UDP/ICMP/ICMPv6.
+ * Every access is checked against data_end right before it happens.
+ */
+#ifndef PERIM_XDP_PARSE_H
+#define PERIM_XDP_PARSE_H
+
+#define PERIM_ETH_P_IP     0x0800
+#define PERIM_ETH_P_IPV6   0x86DD
+#define PERIM_ETH_P_8021Q  0x8100
+#define PERIM_ETH_P_8021AD 0x88A8
+#define PERIM_MAX_VLANS    2
+
+/* IPv6 protocol numbers are macros in linux/in6.h, absent from vmlinux.h. */
+#define PERIM_IPPROTO_HOPOPTS  0
+#define PERIM_IPPROTO_ROUTING  43
+#define PERIM_IPPROTO_FRAGMENT 44
+#define PERIM_IPPROTO_ICMPV6   58
+#define PERIM_IPPROTO_DSTOPTS  60
+
+#define PERIM_IP_OFFSET_MASK 0x1fff
+#define PERIM_IP6_FRAG_OFFSET_MASK 0xfff8
+
+#define PERIM_TCP_FLAG_SYN 0x02
+#define PERIM_TCP_FLAG_ACK 0x10
+
+enum perim_parse_result {
+	PERIM_PARSE_IP = 0,
+	PERIM_PARSE_NOT_IP = 1,       /* ARP, LLDP, ...: passed untouched */
+	PERIM_PARSE_MALFORMED = 2,
+};
+
+struct perim_pkt {
+	__u32 addr[4];                /* source, IPv4-mapped for IPv4 */
+	__u16 dport;                  /* host order; valid when has_ports */
+	__u8 proto;                   /* L4 protocol number */
+	__u8 has_ports;               /* a TCP/UDP header was read */
+	__u8 tcp_flags;               /* valid when proto is TCP and has_ports */
+	__u8 _pad[3];
+};
+
+struct perim_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* Returns the EtherType after the VLAN tags, 0 when truncated or too many tags. */
+static __always_inline __u16 perim_parse_eth(void **pos, void *data_end)
+{
+	struct ethhdr *eth = *pos;
+	__u16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return 0;
+	proto = bpf_ntohs(eth->h_proto);
+	*pos = eth + 1;
+
+#pragma unroll
+	for (int i = 0; i < PERIM_MAX_VLANS; i++) {
+		struct perim_vlan_hdr *vlan = *pos;
+
+		if (proto != PERIM_ETH_P_8021Q && proto != PERIM_ETH_P_8021AD)
+			return proto;
+		if ((void *)(vlan + 1) > data_end)
+			return 0;
+		proto = bpf_ntohs(vlan->encap_proto);
+		*pos = vlan + 1;
+	}
+	if (proto == PERIM_ETH_P_8021Q || proto == PERIM_ETH_P_8021AD)
+		return 0;
+	return proto;
+}
+
+/* L4: reads the destination port and TCP flags; false when truncated. */
+static __always_inline bool perim_parse_l4(void *pos, void *data_end, struct perim_pkt *pkt)
+{
+	switch (pkt->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *tcp = pos;
+
+		if ((void *)(tcp + 1) > data_end || tcp->doff < 5)
+			return false;
+		pkt->dport = bpf_ntohs(tcp->dest);
+		pkt->tcp_flags = ((__u8 *)tcp)[13];
+		pkt->has_ports = 1;
+		return true;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *udp = pos;
+
+		if ((void *)(udp + 1) > data_end)
+			return false;
+		pkt->dport = bpf_ntohs(udp->dest);
+		pkt->has_ports = 1;
+		return true;
+	}
+	case IPPROTO_ICMP:
+	case PERIM_IPPROTO_ICMPV6:
+		/* type, code, checksum and the 4-byte rest-of-header */
+		return pos + 8 <= data_end;
+	default:
+		return true;
+	}
+}
+
+static __always_inline int perim_parse_ipv4(void *pos, void *data_end, struct perim_pkt *pkt)
+{
+	struct iphdr *ip = pos;
+	__u32 hdr_len;
+
+	if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl < 5)
+		return PERIM_PARSE_MALFORMED;
+	hdr_len = ip->ihl * 4;
+	if (pos + hdr_len > data_end || bpf_ntohs(ip->tot_len) < hdr_len)
+		return PERIM_PARSE_MALFORMED;
+
+	pkt->addr[0] = 0;
+	pkt->addr[1] = 0;
+	pkt->addr[2] = bpf_htonl(0x0000ffff);
+	pkt->addr[3] = ip->saddr;
+	pkt->proto = ip->protocol;
+
+	/* A non-first fragment carries payload where the L4 header would be. */
+	if (ip->frag_off & bpf_htons(PERIM_IP_OFFSET_MASK))
+		return PERIM_PARSE_IP;
+	return perim_parse_l4(pos + hdr_len, data_end, pkt) ? PERIM_PARSE_IP : PERIM_PARSE_MALFORMED;
+}
+
+static __always_inline bool perim_ipv6_is_ext(__u8 nexthdr)
+{
+	return nexthdr == PERIM_IPPROTO_HOPOPTS || nexthdr == PERIM_IPPROTO_ROUTING ||
+	       nexthdr == PERIM_IPPROTO_DSTOPTS || nexthdr == PERIM_IPPROTO_FRAGMENT ||
+	       nexthdr == IPPROTO_AH;
+}
+
+static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct perim_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = pos;
+	__u8 nexthdr;
+
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+		return PERIM_PARSE_MALFORMED;
+	pkt->addr[0] = ip6->saddr.in6_u.u6_addr32[0];
+	pkt->addr[1] = ip6->saddr.in6_u.u6_addr32[1];
+	pkt->addr[2] = ip6->saddr.in6_u.u6_addr32[2];
+	pkt->addr[3] = ip6->saddr.in6_u.u6_addr32[3];
+	nexthdr = ip6->nexthdr;
+	pos = ip6 + 1;
+
+#pragma unroll
+	for (int i = 0; i < PERIM_MAX_IPV6_EXT_HDRS; i++) {
+		struct ipv6_opt_hdr *opt = pos;
+
+		if (!perim_ipv6_is_ext(nexthdr))
+			break;
+		if ((void *)(opt + 1) > data_end)
+			return PERIM_PARSE_MALFORMED;
+		if (nexthdr == PERIM_IPPROTO_FRAGMENT) {
+			struct frag_hdr *frag = pos;
+
+			if ((void *)(frag + 1) > data_end)
+				return PERIM_PARSE_MALFORMED;
+			if (frag->frag_off & bpf_htons(PERIM_IP6_FRAG_OFFSET_MASK)) {
+				pkt->proto = frag->nexthdr;
+				return PERIM_PARSE_IP;
+			}
+			nexthdr = frag->nexthdr;
+			pos = frag + 1;
+		} else if (nexthdr == IPPROTO_AH) {
+			nexthdr = opt->nexthdr;
+			pos += (opt->hdrlen + 2) * 4;
+		} else {
+			nexthdr = opt->nexthdr;
+			pos += (opt->hdrlen + 1) * 8;
+		}
+	}
+	if (perim_ipv6_is_ext(nexthdr))
+		return PERIM_PARSE_MALFORMED;
+	pkt->proto = nexthdr;
+	return perim_parse_l4(pos, data_end, pkt) ? PERIM_PARSE_IP : PERIM_PARSE_MALFORMED;
+}
+
+static __always_inline int perim_parse(void *data, void *data_end, struct perim_pkt *pkt)
+{
+	void *pos = data;
+	__u16 proto = perim_parse_eth(&pos, data_end);
+
+	if (proto == PERIM_ETH_P_IP)
+		return perim_parse_ipv4(pos, data_end, pkt);
+	if (proto == PERIM_ETH_P_IPV6)
+		return perim_parse_ipv6(pos, data_end, pkt);
+	/* A frame cut inside its Ethernet or VLAN header is not a frame. */
+	return proto ? PERIM_PARSE_NOT_IP : PERIM_PARSE_MALFORMED;
+}
+
+#endif /* PERIM_XDP_PARSE_H */

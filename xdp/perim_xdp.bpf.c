@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * perim's XDP datapath: parse, one LPM lookup on (interface slot, source),
+ * allow/deny, first matching rule, token bucket, counters.
+ * The logic lives in lib/, in the order a packet flows through it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
+#include <xdp/xdp_helpers.h>
+#include "perim.h"
+
+#include "lib/maps.h"
+#include "lib/clock.h"
+#include "lib/parse.h"
+#include "lib/match.h"
+#include "lib/gcra.h"
+#include "lib/counters.h"
+#include "lib/limit.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Interface slot (LPM key slot and counter row); perimd sets it per instance. */
+const volatile __u32 perim_slot = 0;
+
+/* IPv4 /32 and IPv6 /128 lookups: the slot's 32 bits plus all 128 address bits. */
+#define PERIM_LPM_FULL_PREFIX (32 + 128)
+
+static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
+					    const struct perim_candidate *c,
+					    const struct perim_pkt *pkt, __u64 len, bool cas)
+{
+	__u32 rule_id = c->rule;
+	struct perim_rule_counters *rc;
+	struct perim_rule *rule;
+	__u32 reason;
+
+	rule = bpf_map_lookup_elem(&perim_rules, &rule_id);
+	if (!rule || !(rule->flags & PERIM_RULE_ACTIVE))
+		return perim_count_pass(ifc, len);
+
+	rc = perim_rule_counters(rule_id, len);
+	reason = perim_limit(rule_id, rule, pkt, len, cas);
+	if (reason == PERIM_REASON_NONE) {
+		if (rc) {
+			rc->passed_packets++;
+			rc->passed_bytes += len;
+		}
+		return perim_count_pass(ifc, len);
+	}
+	if (rule->flags & PERIM_RULE_DRY_RUN) {
+		if (rc) {
+			rc->would_drop_packets++;
+			rc->would_drop_bytes += len;
+			rc->passed_packets++;
+			rc->passed_bytes += len;
+		}
+		ifc->would_drop_packets++;
+		return perim_count_pass(ifc, len);
+	}
+	if (rc) {
+		rc->dropped_packets++;
+		rc->dropped_bytes += len;
+	}
+	return perim_count_drop(ifc, reason, len);
+}
+
+static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u64 len = data_end - data;
+	struct perim_lpm_key key = { .prefixlen = PERIM_LPM_FULL_PREFIX, .slot = perim_slot };
+	const struct perim_candidate *c;
+	struct perim_if_counters *ifc;
+	struct perim_lpm_value *v;
+	struct perim_pkt pkt = {};
+	__u32 slot = perim_slot;
+	int parsed;
+
+	ifc = bpf_map_lookup_elem(&perim_if_stats, &slot);
+	if (!ifc)
+		return XDP_PASS;
+	perim_count_rx(ifc, len);
+
+	parsed = perim_parse(data, data_end, &pkt);
+	if (parsed == PERIM_PARSE_NOT_IP)
+		return perim_count_pass(ifc, len);
+	if (parsed == PERIM_PARSE_MALFORMED)
+		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
+
+	__builtin_memcpy(key.addr, pkt.addr, sizeof(key.addr));
+	v = bpf_map_lookup_elem(&perim_lpm, &key);
+	if (!v)
+		return perim_count_pass(ifc, len);
+	if (v->acl == PERIM_ACL_DENY)
+		return perim_count_drop(ifc, PERIM_REASON_DENY, len);
+	if (v->acl == PERIM_ACL_ALLOW) {
+		ifc->allowed_packets++;
+		return perim_count_pass(ifc, len);
+	}
+	c = perim_match(v, &pkt);
+	if (!c)
+		return perim_count_pass(ifc, len);
+	return perim_apply_rule(ifc, c, &pkt, len, cas);
+}
+
+/* Dispatcher slot: run early, let the next program see what perim passes. */
+struct {
+	__uint(priority, PERIM_XDP_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(perim_xdp);
+
+SEC("xdp")
+int perim_xdp(struct xdp_md *ctx)
+{
+	return perim_run(ctx, true);
+}
+
+/*
+ * Kernels before 5.12 refuse a cmpxchg instruction anywhere in a program,
+ * even in a branch the verifier would prune, so they get this twin with
+ * plain bucket stores (gcra.h states the error). Not loaded by default:
+ * the loader enables it and disables perim_xdp when the kernel is < 5.12.
+ */
+struct {
+	__uint(priority, PERIM_XDP_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(perim_xdp_compat);
+
+SEC("?xdp")
+int perim_xdp_compat(struct xdp_md *ctx)
+{
+	return perim_run(ctx, false);
+}
