@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* perimctl's modules: the client call, the renderers, the streaming loops. */
+#ifndef PERIMCTL_H
+#define PERIMCTL_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+
+#include "cmd.h"
+
+struct perimctl_opts {
+	const char *socket;        /* -s, $PERIM_SOCKET, or PERIM_SOCKET_DEFAULT */
+	bool json;                 /* -j: print results as returned */
+};
+
+/* client.c */
+/* Connects and sends {"argv": [...]}. Returns the fd, or -1 after printing why. */
+int perimctl_open(const struct perimctl_opts *opts, int argc, char **argv);
+/*
+ * Reads one response from fd. Returns its status (an exit code) after printing
+ * its error, if any; on 0, *result holds the result (put it with json_object_put).
+ */
+int perimctl_read_result(const struct perimctl_opts *opts, int fd, struct json_object **result);
+/* One request, one response: perimctl_open + perimctl_read_result. */
+int perimctl_call(const struct perimctl_opts *opts, int argc, char **argv, struct json_object **result);
+
+/* render.c */
+/* Prints a result: one JSON line with -j, else the human text for cmd's kind. */
+void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
+		     struct json_object *result);
+void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event);
+
+/* watch.c */
+int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
+			 int argc, char **argv);
+int perimctl_events_follow(const struct perimctl_opts *opts, int argc, char **argv);
+
+#endif /* PERIMCTL_H */

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One output path from the daemon's JSON result: -j prints it as returned,
+ * otherwise each command kind has its human renderer. Keys are proto.h's.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "perimctl.h"
+
+/* ---- reading the result ---- */
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static const char *get_str(struct json_object *o, const char *key, const char *dflt)
+{
+	struct json_object *v = get(o, key);
+
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : dflt;
+}
+
+static uint64_t get_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return v ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static double get_double(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return v ? json_object_get_double(v) : 0;
+}
+
+static bool get_bool(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return v && json_object_get_boolean(v);
+}
+
+static size_t array_len(struct json_object *a)
+{
+	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/* ---- number formatting ---- */
+
+/* v with an SI suffix: 950, 12.3k, 4.56M, 1.20G. */
+static const char *si(char *buf, size_t len, double v)
+{
+	static const char suffix[] = " kMGT";
+	int i = 0;
+
+	while (v >= 1000 && i < 4) {
+		v /= 1000;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.*f%c", v < 10 ? 2 : v < 100 ? 1 : 0, v, suffix[i]);
+	return buf;
+}
+
+/* A rule's rate in the largest unit that expresses it exactly, as typed. */
+static const char *fmt_rate(char *buf, size_t len, uint64_t pps)
+{
+	if (pps && pps % 1000000 == 0)
+		snprintf(buf, len, "%" PRIu64 "mpps", pps / 1000000);
+	else if (pps && pps % 1000 == 0)
+		snprintf(buf, len, "%" PRIu64 "kpps", pps / 1000);
+	else
+		snprintf(buf, len, "%" PRIu64 "pps", pps);
+	return buf;
+}
+
+static const char *fmt_bits(char *buf, size_t len, uint64_t bytes_per_s)
+{
+	uint64_t bits = bytes_per_s * 8;
+
+	if (!bytes_per_s)
+		snprintf(buf, len, "-");
+	else if (bits % 1000000000 == 0)
+		snprintf(buf, len, "%" PRIu64 "gbit", bits / 1000000000);
+	else if (bits % 1000000 == 0)
+		snprintf(buf, len, "%" PRIu64 "mbit", bits / 1000000);
+	else if (bits % 1000 == 0)
+		snprintf(buf, len, "%" PRIu64 "kbit", bits / 1000);
+	else
+		snprintf(buf, len, "%" PRIu64 "bit", bits);
+	return buf;
+}
+
+/* ---- one renderer per command ---- */
+
+static void render_programs(struct json_object *programs)
+{
+	size_t n = array_len(programs);
+
+	if (!n)
+		return;
+	printf("  programs:");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(programs, i);
+		struct json_object *actions = get(p, "chain_call_actions");
+
+		printf("%s %s (priority %" PRIu64, i ? "," : "", get_str(p, "name", "?"),
+		       get_u64(p, "priority"));
+		for (size_t a = 0; a < array_len(actions); a++)
+			printf("%s%s", a ? "," : ", chains on ",
+			       json_object_get_string(json_object_array_get_idx(actions, a)));
+		printf(")");
+	}
+	printf("\n");
+}
+
+static void render_attach(struct json_object *r)
+{
+	printf("attached %s: ifindex %" PRIu64 ", slot %" PRIu64 ", mode %s, dispatcher %s\n",
+	       get_str(r, "dev", "?"), get_u64(r, "ifindex"), get_u64(r, "slot"),
+	       get_str(r, "mode", "?"), get_str(r, "dispatcher", "?"));
+	render_programs(get(r, "programs"));
+}
+
+static void render_detach(struct json_object *r)
+{
+	printf("detached %s\n", get_str(r, "dev", "?"));
+}
+
+static void render_limit_set(struct json_object *r)
+{
+	printf("rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
+}
+
+static void render_limit_del(struct json_object *r)
+{
+	printf("deleted rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
+}
+
+static void limit_flags(struct json_object *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s", get_bool(l, "syn") ? "syn" : "",
+		 get_bool(l, "syn") && get_bool(l, "dry_run") ? "," : "",
+		 get_bool(l, "dry_run") ? "dry-run" : "");
+	if (!buf[0])
+		snprintf(buf, len, "-");
+}
+
+static void render_limit_list(struct json_object *r)
+{
+	struct json_object *limits = get(r, "limits");
+	char rate[32], bytes[32], burst[32], block[32], flags[32];
+
+	if (!array_len(limits)) {
+		printf("no limits\n");
+		return;
+	}
+	printf("%-15s %6s  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n", "DEV", "ID", "SRC",
+	       "PROTO", "DPORT", "RATE", "BURST", "BYTES", "MODE", "BLOCK", "FLAGS");
+	for (size_t i = 0; i < array_len(limits); i++) {
+		struct json_object *l = json_object_array_get_idx(limits, i);
+
+		if (get_u64(l, "burst"))
+			snprintf(burst, sizeof(burst), "%" PRIu64, get_u64(l, "burst"));
+		else
+			snprintf(burst, sizeof(burst), "default");
+		if (get_u64(l, "block_s"))
+			snprintf(block, sizeof(block), "%" PRIu64 "s", get_u64(l, "block_s"));
+		else
+			snprintf(block, sizeof(block), "-");
+		limit_flags(l, flags, sizeof(flags));
+		printf("%-15s %6" PRIu64 "  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n",
+		       get_str(l, "dev", "?"), get_u64(l, "id"), get_str(l, "src", "any"),
+		       get_str(l, "proto", "any"), get_str(l, "dport", "any"),
+		       fmt_rate(rate, sizeof(rate), get_u64(l, "rate_pps")), burst,
+		       fmt_bits(bytes, sizeof(bytes), get_u64(l, "bytes_per_s")),
+		       get_str(l, "mode", "?"), block, flags);
+	}
+}
+
+static void render_acl_change(struct json_object *r, const char *verb, const char *preposition)
+{
+	printf("%s %s %s the %s list of %s\n", verb, get_str(r, "prefix", "?"), preposition,
+	       get_str(r, "list", "?"), get_str(r, "dev", "?"));
+}
+
+static void render_acl_add(struct json_object *r) { render_acl_change(r, "added", "to"); }
+static void render_acl_del(struct json_object *r) { render_acl_change(r, "removed", "from"); }
+
+static void render_acl_list(struct json_object *r)
+{
+	struct json_object *entries = get(r, "entries");
+
+	if (!array_len(entries)) {
+		printf("no entries\n");
+		return;
+	}
+	printf("%-15s %-5s %s\n", "DEV", "LIST", "PREFIX");
+	for (size_t i = 0; i < array_len(entries); i++) {
+		struct json_object *e = json_object_array_get_idx(entries, i);
+
+		printf("%-15s %-5s %s\n", get_str(e, "dev", "?"), get_str(e, "list", "?"),
+		       get_str(e, "prefix", "?"));
+	}
+}
+
+/* ---- stats ---- */
+
+static const char *const drop_reasons[] = {
+	"rate-pps", "rate-bytes", "new-source", "blocked", "deny", "malformed",
+};
+
+static uint64_t dropped_total(struct json_object *dropped)
+{
+	uint64_t sum = 0;
+
+	if (!json_object_is_type(dropped, json_type_object))
+		return 0;
+	json_object_object_foreach(dropped, reason, counts) {
+		(void)reason;
+		sum += get_u64(counts, "packets");
+	}
+	return sum;
+}
+
+static void render_rules(struct json_object *rules)
+{
+	char a[16], b[16];
+
+	if (!array_len(rules))
+		return;
+	printf("  %6s %12s %12s %12s %12s %10s %10s\n", "RULE", "MATCHED", "PASSED", "DROPPED",
+	       "WOULD-DROP", "MATCH/s", "DROP/s");
+	for (size_t i = 0; i < array_len(rules); i++) {
+		struct json_object *r = json_object_array_get_idx(rules, i);
+		struct json_object *rates = get(r, "rates");
+
+		printf("  %6" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10s %10s\n",
+		       get_u64(r, "id"), get_u64(r, "matched_packets"), get_u64(r, "passed_packets"),
+		       get_u64(r, "dropped_packets"), get_u64(r, "would_drop_packets"),
+		       si(a, sizeof(a), get_double(rates, "matched_pps")),
+		       si(b, sizeof(b), get_double(rates, "dropped_pps")));
+	}
+}
+
+static void render_interface_stats(struct json_object *ifc)
+{
+	struct json_object *c = get(ifc, "counters"), *rates = get(ifc, "rates");
+	struct json_object *dropped = get(c, "dropped");
+	char a[16], b[16];
+
+	printf("%s  ifindex %" PRIu64 "  %s  %s\n", get_str(ifc, "dev", "?"), get_u64(ifc, "ifindex"),
+	       get_str(ifc, "mode", "-"), get_str(ifc, "dispatcher", "-"));
+	if (get(ifc, "attached") && !get_bool(ifc, "attached")) {
+		printf("  not attached\n");
+		return;
+	}
+	printf("  received %14" PRIu64 " pkts %10s pps %10sbit/s\n", get_u64(c, "rx_packets"),
+	       si(a, sizeof(a), get_double(rates, "rx_pps")), si(b, sizeof(b), get_double(rates, "rx_bps")));
+	printf("  passed   %14" PRIu64 " pkts %10s pps\n", get_u64(c, "passed_packets"),
+	       si(a, sizeof(a), get_double(rates, "passed_pps")));
+	printf("  dropped  %14" PRIu64 " pkts %10s pps\n", dropped_total(dropped),
+	       si(a, sizeof(a), get_double(rates, "dropped_pps")));
+	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
+	       get_u64(c, "would_drop_packets"));
+	printf("  drops by reason:");
+	for (size_t i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++)
+		printf(" %s %" PRIu64, drop_reasons[i], get_u64(get(dropped, drop_reasons[i]), "packets"));
+	printf("\n");
+	render_rules(get(ifc, "rules"));
+}
+
+static void render_stats(struct json_object *r)
+{
+	struct json_object *ifaces = get(r, "interfaces");
+
+	if (!array_len(ifaces)) {
+		printf("no interfaces attached\n");
+		return;
+	}
+	for (size_t i = 0; i < array_len(ifaces); i++) {
+		if (i)
+			printf("\n");
+		render_interface_stats(json_object_array_get_idx(ifaces, i));
+	}
+}
+
+/* ---- status ---- */
+
+static void render_status_interfaces(struct json_object *ifaces)
+{
+	printf("interfaces:%s\n", array_len(ifaces) ? "" : " none");
+	for (size_t i = 0; i < array_len(ifaces); i++) {
+		struct json_object *ifc = json_object_array_get_idx(ifaces, i);
+
+		printf("  %-15s ifindex %-4" PRIu64 " %-6s %-10s %s\n", get_str(ifc, "dev", "?"),
+		       get_u64(ifc, "ifindex"), get_str(ifc, "mode", "-"), get_str(ifc, "dispatcher", "-"),
+		       !get(ifc, "attached") || get_bool(ifc, "attached") ? "attached" : "not attached");
+		if (get(ifc, "programs"))
+			render_programs(get(ifc, "programs"));
+	}
+}
+
+static void render_hooks(struct json_object *hooks)
+{
+	printf("hooks:%s\n", array_len(hooks) ? "" : " none");
+	if (!array_len(hooks))
+		return;
+	printf("  %-24s %-11s %s\n", "NAME", "FAMILY", "STATE");
+	for (size_t i = 0; i < array_len(hooks); i++) {
+		struct json_object *h = json_object_array_get_idx(hooks, i);
+		bool attached = get_bool(h, "attached");
+
+		printf("  %-24s %-11s %s%s%s\n", get_str(h, "name", "?"), get_str(h, "family", "?"),
+		       attached ? "attached" : "not attached",
+		       attached ? (get_str(h, "how", NULL) ? " via " : "") : (get_str(h, "reason", NULL) ? ": " : ""),
+		       attached ? get_str(h, "how", "") : get_str(h, "reason", ""));
+	}
+}
+
+static void render_status(struct json_object *r)
+{
+	struct json_object *btf = get(r, "btf");
+
+	printf("perimd pid %" PRIu64 ", version %s, pins under %s\n", get_u64(r, "pid"),
+	       get_str(r, "version", "?"), get_str(r, "pin_root", "?"));
+	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
+	render_status_interfaces(get(r, "interfaces"));
+	render_hooks(get(r, "hooks"));
+}
+
+/* ---- events ---- */
+
+/* key=value per top-level member; nested values as compact JSON. */
+static void render_event_human(struct json_object *e)
+{
+	bool first = true;
+
+	if (!json_object_is_type(e, json_type_object)) {
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+		return;
+	}
+	json_object_object_foreach(e, key, val) {
+		const char *text = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+
+		printf("%s%s=%s", first ? "" : " ", key, text);
+		first = false;
+	}
+	printf("\n");
+}
+
+void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event)
+{
+	if (opts->json)
+		printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN));
+	else
+		render_event_human(event);
+	fflush(stdout);
+}
+
+static void render_events(struct json_object *r)
+{
+	struct json_object *events = get(r, "events");
+	struct perimctl_opts human = { .json = false };
+
+	if (!events) {
+		render_event_human(r);
+		return;
+	}
+	for (size_t i = 0; i < array_len(events); i++)
+		perimctl_render_event(&human, json_object_array_get_idx(events, i));
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	enum perim_cmd_kind kind;
+	void (*render)(struct json_object *result);
+} renderers[] = {
+	{ PERIM_CMD_ATTACH, render_attach },
+	{ PERIM_CMD_DETACH, render_detach },
+	{ PERIM_CMD_LIMIT_SET, render_limit_set },
+	{ PERIM_CMD_LIMIT_DEL, render_limit_del },
+	{ PERIM_CMD_LIMIT_LIST, render_limit_list },
+	{ PERIM_CMD_ALLOW_ADD, render_acl_add },
+	{ PERIM_CMD_ALLOW_DEL, render_acl_del },
+	{ PERIM_CMD_DENY_ADD, render_acl_add },
+	{ PERIM_CMD_DENY_DEL, render_acl_del },
+	{ PERIM_CMD_ALLOW_LIST, render_acl_list },
+	{ PERIM_CMD_DENY_LIST, render_acl_list },
+	{ PERIM_CMD_STATS, render_stats },
+	{ PERIM_CMD_STATUS, render_status },
+	{ PERIM_CMD_EVENTS, render_events },
+};
+
+void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
+		     struct json_object *result)
+{
+	if (opts->json) {
+		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
+		return;
+	}
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
+		if (renderers[i].kind == cmd->kind) {
+			renderers[i].render(result);
+			return;
+		}
+	}
+	printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY));
+}
