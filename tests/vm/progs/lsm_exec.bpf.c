@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#include "common.bpf.h"
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(hookcheck_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	if (ret)
+		return ret;
+	if (hookcheck_hit() && state.deny)
+		return -1; /* -EPERM */
+	return 0;
+}

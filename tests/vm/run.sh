@@ -1,0 +1,194 @@
+#!/bin/bash
+# perim's VM test tier: boots Debian's stock kernels in qemu (software
+# emulation, BPF LSM on the command line) and runs tests/vm/guest-tests.sh in
+# each, with the host's / shared read-only, so the binaries built once on the
+# host run unchanged on every kernel.
+#
+#   tests/vm/run.sh [SERIES...]        e.g. tests/vm/run.sh 6.1
+#
+# Prints "PASS|FAIL|SKIP: vm-<series>:<case>" per case, then a table
+# kernel x hook family and the timings. Environment:
+#   PERIM_VM_KERNELS   series to run when none are given (default "5.10 6.1 6.12")
+#   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 900)
+#   PERIM_VM_CASES     regex: run only the cases whose name matches
+#   PERIM_VM_REFRESH=1 resolve and fetch the newest kernel packages again
+set -u
+VM_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$VM_DIR/../.." && pwd)
+OUT=$TOP/.output/vm
+CACHE=${PERIM_VM_CACHE:-$VM_DIR/cache}
+TIMEOUT=${PERIM_VM_TIMEOUT:-900}
+SERIES=("$@")
+[ ${#SERIES[@]} -gt 0 ] || read -r -a SERIES <<<"${PERIM_VM_KERNELS:-5.10 6.1 6.12}"
+
+WORK=$(mktemp -d /tmp/perim-vm.XXXXXX)
+QEMU_PID=
+cleanup() {
+	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+# skip_all REASON: every kernel gets one SKIP line; the tier cannot run here.
+skip_all() {
+	local s
+	for s in "${SERIES[@]}"; do echo "SKIP: vm-$s:all: $1"; done
+	exit 0
+}
+
+check_host() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+	local t
+	for t in qemu-system-x86_64 busybox cpio clang bpftool depmod modprobe apt-get dpkg-deb; do
+		command -v "$t" >/dev/null || skip_all "$t not installed (scripts/deps.sh)"
+	done
+}
+
+# The probe programs and their loader, built here rather than by the top
+# Makefile: they are test fixtures of this tier only.
+build_progs() {
+	local multiarch p
+	multiarch=$(gcc -print-multiarch)
+	mkdir -p "$OUT"
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$OUT/vmlinux.h.tmp" || return 1
+	if cmp -s "$OUT/vmlinux.h.tmp" "$OUT/vmlinux.h"; then rm -f "$OUT/vmlinux.h.tmp"; else mv "$OUT/vmlinux.h.tmp" "$OUT/vmlinux.h"; fi
+	for p in "$VM_DIR"/progs/*.bpf.c; do
+		clang -target bpf -g -O2 -D__TARGET_ARCH_x86 -Wall -Werror -I"$OUT" -I"$VM_DIR/progs" \
+			-I"/usr/include/$multiarch" -c "$p" -o "$OUT/$(basename "${p%.c}").o" || return 1
+	done
+	gcc -O2 -g -Wall -Wextra -Werror -I"$VM_DIR/progs" "$VM_DIR/progs/hookcheck.c" \
+		$(pkg-config --cflags --libs libbpf) -o "$OUT/hookcheck"
+}
+
+# run_vm SERIES KVER ROOT: boots one kernel; leaves results in $WORK/$series.
+run_vm() {
+	local series=$1 kver=$2 root=$3 dir=$WORK/$1
+	mkdir -p "$dir/share"
+	# A VM that dies or hangs never overwrites this.
+	echo "fail" > "$dir/share/status"
+	"$VM_DIR/build-initramfs.sh" "$root" "$kver" "$dir/initramfs.cpio.gz" 2>"$dir/initramfs.log" || {
+		echo "FAIL: vm-$series:boot: initramfs: $(tail -n1 "$dir/initramfs.log")"
+		return 1
+	}
+	local cmdline="console=ttyS0 rdinit=/init panic=-1 lsm=lockdown,capability,bpf"
+	cmdline+=" perim_tests=$VM_DIR/guest-tests.sh"
+	[ -n "${PERIM_VM_CASES:-}" ] && cmdline+=" perim_cases=$PERIM_VM_CASES"
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 \
+		-nographic -no-reboot \
+		-kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.cpio.gz" -append "$cmdline" \
+		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+		-fsdev local,id=results,path="$dir/share",security_model=none \
+		-device virtio-9p-pci,fsdev=results,mount_tag=results \
+		< /dev/null > "$dir/console.log" 2>&1 &
+	QEMU_PID=$!
+	wait "$QEMU_PID"
+	local rc=$?
+	QEMU_PID=
+	return $rc
+}
+
+# report_vm SERIES QEMU_RC: per-case lines, and the family cells for the table.
+report_vm() {
+	local series=$1 qrc=$2 dir=$WORK/$1 status
+	status=$(cat "$dir/share/status" 2>/dev/null)
+	if [ -f "$dir/share/results.txt" ]; then
+		sed -nE -e "s/^(PASS|FAIL|SKIP): /\\1: vm-$series:/p" -e '/^    /p' "$dir/share/results.txt"
+	fi
+	case $status in
+	"done 0"|"done 1") ;;
+	*)
+		local why="guest did not finish"
+		[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="killed after ${TIMEOUT}s"
+		echo "FAIL: vm-$series:boot: $why (qemu exit $qrc); console tail:"
+		tail -n 30 "$dir/console.log" | sed 's/^/    /'
+		[ -f "$dir/share/guest-init.err" ] && sed 's/^/    /' "$dir/share/guest-init.err"
+		;;
+	esac
+}
+
+# One row per kernel: for each family, pass / FAIL / skip / "-" (not run).
+print_table() {
+	local families series f cell line
+	families=$(cat "$WORK"/*/share/results.txt 2>/dev/null |
+		sed -nE 's/^(PASS|FAIL|SKIP): ([a-z0-9_]+)-.*/\2/p' | awk '!seen[$0]++')
+	echo
+	printf '%-6s %-22s' kernel release
+	for f in $families boot; do printf ' %-10s' "$f"; done
+	echo
+	for series in "${SERIES[@]}"; do
+		printf '%-6s %-22s' "$series" "$(cat "$WORK/$series/kver" 2>/dev/null)"
+		for f in $families; do
+			line=$(grep -E "^(PASS|FAIL|SKIP): $f-" "$WORK/$series/share/results.txt" 2>/dev/null)
+			if [ -z "$line" ]; then cell=-
+			elif grep -q '^FAIL' <<<"$line"; then cell=FAIL
+			elif grep -q '^PASS' <<<"$line"; then cell=pass
+			else cell=skip
+			fi
+			printf ' %-10s' "$cell"
+		done
+		case $(cat "$WORK/$series/share/status" 2>/dev/null) in
+		"done "*) cell=pass ;; *) cell=FAIL ;;
+		esac
+		printf ' %-10s\n' "$cell"
+	done
+}
+
+print_timings() {
+	local series d boot end
+	echo
+	echo "VM tier timings (TCG software emulation):"
+	for series in "${SERIES[@]}"; do
+		d=$WORK/$series
+		boot=$(cat "$d/share/boot-seconds" 2>/dev/null || echo "?")
+		end=$(cat "$d/share/end-seconds" 2>/dev/null || echo "?")
+		local cases="?"
+		[ "$boot" != "?" ] && [ "$end" != "?" ] && cases=$(elapsed "$boot" "$end")
+		printf '  %-6s boot %ss, cases %ss, VM wall %ss\n' "$series" "$boot" "$cases" "$(cat "$d/wall" 2>/dev/null || echo "?")"
+	done
+}
+
+main() {
+	local t0 line series kver root qrc t1 failed=0
+	t0=$(now)
+	check_host
+	if ! build_progs > "$WORK/build.log" 2>&1; then
+		echo "FAIL: vm:build: probe programs did not build:"
+		tail -n 20 "$WORK/build.log" | sed 's/^/    /'
+		return 1
+	fi
+	if ! "$VM_DIR/fetch-kernels.sh" "${SERIES[@]}" > "$WORK/kernels" 2> "$WORK/fetch.log"; then
+		echo "FAIL: vm:fetch: kernel packages could not be fetched:"
+		tail -n 20 "$WORK/fetch.log" | sed 's/^/    /'
+		return 1
+	fi
+	for series in "${SERIES[@]}"; do
+		line=$(grep "^$series " "$WORK/kernels") || {
+			echo "FAIL: vm-$series:fetch: unknown kernel series (known: 5.10 6.1 6.12)"
+			failed=1
+			continue
+		}
+		read -r _ kver root <<<"$line"
+		mkdir -p "$WORK/$series"
+		echo "$kver" > "$WORK/$series/kver"
+		echo "== vm $series ($kver)"
+		t1=$(now)
+		run_vm "$series" "$kver" "$root"
+		qrc=$?
+		elapsed "$t1" "$(now)" > "$WORK/$series/wall"
+		report_vm "$series" "$qrc"
+		if [ -n "${PERIM_VM_KEEP:-}" ]; then
+			mkdir -p "$PERIM_VM_KEEP" && cp -r "$WORK/$series" "$PERIM_VM_KEEP/"
+		fi
+	done
+	print_table
+	print_timings
+	echo "  total  $(elapsed "$t0" "$(now)")s"
+	return $failed
+}
+
+main
