@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/* perimd's options: long options, and a config file of "key value" lines with the same names. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "proto.h"
+
+enum {
+	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
+	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "socket",      required_argument, NULL, OPT_SOCKET },
+	{ "group",       required_argument, NULL, OPT_GROUP },
+	{ "pin-root",    required_argument, NULL, OPT_PIN_ROOT },
+	{ "state",       required_argument, NULL, OPT_STATE },
+	{ "interface",   required_argument, NULL, OPT_INTERFACE },
+	{ "btf",         required_argument, NULL, OPT_BTF },
+	{ "btf-dir",     required_argument, NULL, OPT_BTF_DIR },
+	{ "kernel-btf",  required_argument, NULL, OPT_KERNEL_BTF },
+	{ "src-buckets", required_argument, NULL, OPT_SRC_BUCKETS },
+	{ "events",      required_argument, NULL, OPT_EVENTS },
+	{ "config",      required_argument, NULL, OPT_CONFIG },
+	{ "foreground",  no_argument,       NULL, OPT_FOREGROUND },
+	{ "verbose",     no_argument,       NULL, 'v' },
+	{ "help",        no_argument,       NULL, OPT_HELP },
+	{ 0 },
+};
+
+static const char usage[] =
+"Usage: perimd [OPTIONS]\n"
+"perim's control daemon: loads the XDP datapath, attaches it to the perimeter\n"
+"NICs, pins its maps and serves perimctl on a Unix socket.\n"
+"\n"
+"  --socket PATH         control socket (default " PERIM_SOCKET_DEFAULT ")\n"
+"  --group NAME          group allowed to use the socket besides root\n"
+"  --pin-root DIR        bpffs directory for the pinned maps (default " PERIM_PIN_ROOT_DEFAULT ")\n"
+"  --state FILE          limits and interfaces, re-applied on start (default " PERIMD_STATE_DEFAULT ")\n"
+"  --interface DEV[:native|skb]  attach to DEV at start (repeatable)\n"
+"  --btf PATH            BTF for kernels without " PERIMD_KERNEL_BTF_DEFAULT "\n"
+"  --btf-dir DIR         bundled BTF, DIR/$(uname -r).btf (default " PERIMD_BTF_DIR_DEFAULT ")\n"
+"  --kernel-btf PATH     where the kernel's own BTF is (default " PERIMD_KERNEL_BTF_DEFAULT ")\n"
+"  --src-buckets N       size of the per-source bucket LRU (default: pinned size or 262144)\n"
+"  --events PATH         tracer events as JSON lines (default stdout)\n"
+"  --config FILE         read options from FILE: lines \"key value\", same names\n"
+"  --foreground          stay in the foreground (the default: run it under systemd)\n"
+"  -v, -vv               more logging; -vv shows libbpf and libxdp\n"
+"\n"
+"On SIGTERM or SIGINT perimd exits but leaves the XDP programs attached and the\n"
+"maps pinned: enforcement continues without the daemon, and a restarted perimd\n"
+"adopts it. Detach explicitly with `perimctl detach DEV`. SIGHUP reopens the\n"
+"events file.\n";
+
+static int bad_option(const char *name, const char *value, const char *why)
+{
+	fprintf(stderr, "perimd: option \"%s%s%s\" is wrong: %s\n", name, value ? " " : "",
+		value ? value : "", why);
+	return PERIM_EXIT_BADINPUT;
+}
+
+static int copy_value(char *dst, size_t len, const char *name, const char *value)
+{
+	if (!*value || strlen(value) >= len)
+		return bad_option(name, value, "empty or too long");
+	strcpy(dst, value);
+	return 0;
+}
+
+static int parse_interface(struct perimd_config *cfg, const char *value)
+{
+	struct perimd_iface_opt *o;
+	const char *colon = strchr(value, ':');
+	size_t len = colon ? (size_t)(colon - value) : strlen(value);
+
+	if (cfg->n_ifaces >= PERIM_MAX_IFACES)
+		return bad_option("--interface", value, "too many interfaces");
+	if (!len || len >= IF_NAMESIZE)
+		return bad_option("--interface", value, "not an interface name");
+	o = &cfg->ifaces[cfg->n_ifaces];
+	memcpy(o->dev, value, len);
+	o->dev[len] = '\0';
+	o->mode = PERIM_MODE_DEFAULT;
+	if (colon && !strcmp(colon + 1, "native"))
+		o->mode = PERIM_MODE_NATIVE;
+	else if (colon && !strcmp(colon + 1, "skb"))
+		o->mode = PERIM_MODE_SKB;
+	else if (colon)
+		return bad_option("--interface", value, "mode must be native or skb");
+	cfg->n_ifaces++;
+	return 0;
+}
+
+static int parse_buckets(struct perimd_config *cfg, const char *value)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno || *end || !*value || n < 1024 || n > (1UL << 26))
+		return bad_option("--src-buckets", value, "expected a number from 1024 to 67108864");
+	cfg->src_buckets = n;
+	return 0;
+}
+
+static int config_file(struct perimd_config *cfg, const char *path, int depth);
+
+static int apply_option(struct perimd_config *cfg, int opt, const char *name, const char *value, int depth)
+{
+	switch (opt) {
+	case OPT_SOCKET:      return copy_value(cfg->socket, sizeof(cfg->socket), name, value);
+	case OPT_GROUP:       return copy_value(cfg->group, sizeof(cfg->group), name, value);
+	case OPT_PIN_ROOT:    return copy_value(cfg->pin_root, sizeof(cfg->pin_root), name, value);
+	case OPT_STATE:       return copy_value(cfg->state, sizeof(cfg->state), name, value);
+	case OPT_INTERFACE:   return parse_interface(cfg, value);
+	case OPT_BTF:         return copy_value(cfg->btf, sizeof(cfg->btf), name, value);
+	case OPT_BTF_DIR:     return copy_value(cfg->btf_dir, sizeof(cfg->btf_dir), name, value);
+	case OPT_KERNEL_BTF:  return copy_value(cfg->kernel_btf, sizeof(cfg->kernel_btf), name, value);
+	case OPT_SRC_BUCKETS: return parse_buckets(cfg, value);
+	case OPT_EVENTS:      return copy_value(cfg->events, sizeof(cfg->events), name, value);
+	case OPT_CONFIG:      return config_file(cfg, value, depth + 1);
+	case OPT_FOREGROUND:  return 0;
+	case 'v':             cfg->verbosity++; return 0;
+	}
+	return bad_option(name, value, "unknown option");
+}
+
+static const struct option *option_named(const char *key)
+{
+	for (const struct option *o = long_opts; o->name; o++)
+		if (!strcmp(o->name, key))
+			return o;
+	return NULL;
+}
+
+static int config_line(struct perimd_config *cfg, char *line, int depth)
+{
+	char *key = strtok(line, " \t\r\n"), *value, *extra;
+	const struct option *o;
+
+	if (!key || key[0] == '#')
+		return 0;
+	value = strtok(NULL, " \t\r\n");
+	extra = strtok(NULL, " \t\r\n");
+	o = option_named(key);
+	if (!o || o->val == OPT_HELP)
+		return bad_option(key, value, "unknown option in config file");
+	if ((o->has_arg == required_argument) != (value != NULL) || extra)
+		return bad_option(key, value, o->has_arg ? "expects one value" : "takes no value");
+	return apply_option(cfg, o->val, key, value ? value : "", depth);
+}
+
+static int config_file(struct perimd_config *cfg, const char *path, int depth)
+{
+	char line[PATH_MAX + 64];
+	FILE *f;
+	int err = 0;
+
+	if (depth > 4)
+		return bad_option("--config", path, "config files nest too deep");
+	f = fopen(path, "r");
+	if (!f)
+		return bad_option("--config", path, strerror(errno));
+	while (!err && fgets(line, sizeof(line), f))
+		err = config_line(cfg, line, depth);
+	fclose(f);
+	return err;
+}
+
+static void set_defaults(struct perimd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->socket, PERIM_SOCKET_DEFAULT);
+	strcpy(cfg->pin_root, PERIM_PIN_ROOT_DEFAULT);
+	strcpy(cfg->state, PERIMD_STATE_DEFAULT);
+	strcpy(cfg->btf_dir, PERIMD_BTF_DIR_DEFAULT);
+	strcpy(cfg->kernel_btf, PERIMD_KERNEL_BTF_DEFAULT);
+}
+
+int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg)
+{
+	int opt, err;
+
+	set_defaults(cfg);
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":v", long_opts, NULL)) != -1) {
+		const char *name = argv[optind - 1];
+
+		if (opt == OPT_HELP) {
+			fputs(usage, stdout);
+			return PERIMD_CONFIG_HELP;
+		}
+		if (opt == '?')
+			return bad_option(optopt ? (char[]){ '-', optopt, 0 } : name, NULL, "unknown option");
+		if (opt == ':')
+			return bad_option(name, NULL, "needs a value");
+		err = apply_option(cfg, opt, name, optarg ? optarg : "", 0);
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		return bad_option(argv[optind], NULL, "unexpected argument");
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* perimd's options: the command line and `--config FILE` (lines "key value", same names). */
+#ifndef PERIMD_CONFIG_H
+#define PERIMD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "cmd.h"
+#include "perim.h"
+
+#define PERIMD_STATE_DEFAULT "/var/lib/perim/state"
+#define PERIMD_BTF_DIR_DEFAULT "/usr/lib/perim/btf"
+#define PERIMD_KERNEL_BTF_DEFAULT "/sys/kernel/btf/vmlinux"
+
+struct perimd_iface_opt {
+	char dev[IF_NAMESIZE];
+	enum perim_xdp_mode mode;
+};
+
+struct perimd_config {
+	char socket[PATH_MAX];
+	char group[64];            /* empty: root only */
+	char pin_root[PATH_MAX];
+	char state[PATH_MAX];
+	struct perimd_iface_opt ifaces[PERIM_MAX_IFACES];
+	int n_ifaces;
+	char btf[PATH_MAX];        /* empty: none */
+	char btf_dir[PATH_MAX];
+	char kernel_btf[PATH_MAX];
+	unsigned src_buckets;      /* 0: the pinned map's size, else the default */
+	char events[PATH_MAX];     /* empty: stdout */
+	int verbosity;
+};
+
+#define PERIMD_CONFIG_HELP 3   /* --help printed: exit 0 */
+
+/* 0, PERIMD_CONFIG_HELP, or PERIM_EXIT_BADINPUT after one line naming the bad option. */
+int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg);
+
+#endif /* PERIMD_CONFIG_H */

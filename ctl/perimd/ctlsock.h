@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The control socket: a Unix stream socket (mode 0660, group --group) whose
+ * every peer is checked by its kernel-reported credentials (SO_PEERCRED,
+ * SO_PEERGROUPS), not just by the file mode. Clients are served from the
+ * event loop with per-client buffers: a slow client never stalls it.
+ */
+#ifndef PERIMD_CTLSOCK_H
+#define PERIMD_CTLSOCK_H
+
+#include <stddef.h>
+
+struct perimd;
+struct perimd_ctlsock;
+
+/* Listens on d->cfg.socket and registers with d->loop. 0 or -errno (err set). */
+int perimd_ctlsock_open(struct perimd *d, struct perimd_ctlsock **out, char *err, size_t errlen);
+void perimd_ctlsock_close(struct perimd_ctlsock *s);
+
+/* Drop clients that have not sent a whole request within their deadline. */
+void perimd_ctlsock_sweep(struct perimd_ctlsock *s);
+
+#endif /* PERIMD_CTLSOCK_H */

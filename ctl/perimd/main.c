@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * perimd: parse options, pick BTF, load and pin the datapath, restore the
+ * state file (adopting attachments a previous perimd left), serve perimctl.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "ctlsock.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "state.h"
+
+struct perimd_main {
+	struct perimd d;
+	struct perimd_ctlsock *sock;
+	int sigfd;
+};
+
+static int on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_main *m = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (m->d.tracers && perim_tracers_reopen(m->d.tracers) < 0)
+				pr_warn("perimd: SIGHUP: reopening the events file failed\n");
+			continue;
+		}
+		pr_info("perimd: signal %u: exiting, XDP programs stay attached\n", si.ssi_signo);
+		perim_loop_stop(m->d.loop);
+	}
+	return 0;
+}
+
+static int on_tick(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_main *m = ctx;
+
+	perimd_stats_sample(&m->d.stats, m->d.model);
+	if (m->sock)
+		perimd_ctlsock_sweep(m->sock);
+	return 0;
+}
+
+static int watch_signals(struct perimd_main *m)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sigfd < 0)
+		return -errno;
+	return perim_loop_add(m->d.loop, m->sigfd, EPOLLIN, on_signal, m);
+}
+
+static int restore_line(void *ctx, const struct perim_cmd *cmd, int lineno, const char *line)
+{
+	struct perimd *d = ctx;
+	struct json_object *result = NULL;
+	char err[512];
+	int ret;
+
+	ret = perimd_exec(d, cmd, &result, err, sizeof(err));
+	json_object_put(result);
+	if (ret)
+		fprintf(stderr, "perimd: state file %s line %d (%s): %s\n", d->cfg.state, lineno, line, err);
+	return ret;
+}
+
+static int attach_configured(struct perimd *d)
+{
+	struct json_object *result = NULL;
+	char err[512];
+
+	for (int i = 0; i < d->cfg.n_ifaces; i++) {
+		struct perim_cmd cmd = { .kind = PERIM_CMD_ATTACH, .mode = d->cfg.ifaces[i].mode, .slot = -1 };
+
+		if (perim_model_iface_find(d->model, d->cfg.ifaces[i].dev) >= 0)
+			continue;
+		snprintf(cmd.dev, sizeof(cmd.dev), "%s", d->cfg.ifaces[i].dev);
+		if (perimd_exec(d, &cmd, &result, err, sizeof(err))) {
+			fprintf(stderr, "perimd: --interface %s: %s\n", cmd.dev, err);
+			return PERIM_EXIT_FAIL;
+		}
+		json_object_put(result);
+	}
+	return 0;
+}
+
+/* Load, restore, attach: everything before the socket opens. */
+static int start_datapath(struct perimd *d)
+{
+	char err[512];
+	int ret;
+
+	ret = perim_loader_open(&d->loader, d->cfg.pin_root, d->btf.custom_path, d->cfg.src_buckets,
+				err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
+		return PERIM_EXIT_FAIL;
+	}
+	ret = perimd_stats_init(&d->stats, d->loader.if_stats_fd, d->loader.maps.rule_stats_fd);
+	if (ret) {
+		fprintf(stderr, "perimd: counters: %s\n", strerror(-ret));
+		return PERIM_EXIT_FAIL;
+	}
+	d->model = perim_model_new();
+	d->installed = perim_installed_new();
+	if (!d->model || !d->installed) {
+		fprintf(stderr, "perimd: out of memory\n");
+		return PERIM_EXIT_FAIL;
+	}
+	/* What the pins hold now: a previous perimd's entries, overwritten, never cleared first. */
+	ret = perim_installed_read(d->installed, &d->loader.maps, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
+		return PERIM_EXIT_FAIL;
+	}
+	d->restoring = true;
+	ret = perimd_state_read(d->cfg.state, restore_line, d, err, sizeof(err));
+	if (ret == PERIM_EXIT_BADINPUT && err[0])
+		fprintf(stderr, "perimd: %s\n", err);
+	if (!ret)
+		ret = attach_configured(d);
+	d->restoring = false;
+	if (ret)
+		return PERIM_EXIT_FAIL;
+	ret = perimd_commit_model(d, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: applying the restored rules: %s\n", err);
+		return PERIM_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void start_tracers(struct perimd *d)
+{
+	struct perim_tracers_opts opts = {
+		.btf_path = d->btf.custom_path,
+		.pin_root = d->cfg.pin_root,
+		.events_path = d->cfg.events[0] ? d->cfg.events : NULL,
+	};
+	int ret = perim_tracers_start(d->loop, &opts, &d->tracers);
+
+	if (ret < 0) {
+		pr_warn("perimd: tracers did not start (%s); XDP enforcement is unaffected\n", strerror(-ret));
+		d->tracers = NULL;
+	}
+}
+
+static void shutdown_daemon(struct perimd_main *m)
+{
+	struct perimd *d = &m->d;
+
+	perimd_ctlsock_close(m->sock);
+	if (d->tracers)
+		perim_tracers_stop(d->tracers);
+	/* Leave every program attached and every map pinned: enforcement goes on. */
+	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+		perim_loader_release(&d->att[s]);
+	perim_loader_close(&d->loader);
+	perimd_stats_fini(&d->stats);
+	perim_model_free(d->model);
+	perim_installed_free(d->installed);
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	perim_loop_free(d->loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct perimd_main *m = calloc(1, sizeof(*m));
+	struct perimd *d;
+	char err[512];
+	int ret;
+
+	if (!m)
+		return PERIM_EXIT_FAIL;
+	d = &m->d;
+	m->sigfd = -1;
+	ret = perimd_config_parse(argc, argv, &d->cfg);
+	if (ret)
+		return ret == PERIMD_CONFIG_HELP ? 0 : ret;
+	perim_log_set_level(d->cfg.verbosity >= 2 ? PERIM_LOG_DEBUG :
+			    d->cfg.verbosity == 1 ? PERIM_LOG_INFO : PERIM_LOG_WARN);
+	perim_log_hook_libs();
+	if (perimd_btf_select(&d->cfg, &d->btf))
+		return PERIM_EXIT_FAIL;
+	pr_info("perimd: BTF from %s (%s)\n", d->btf.path, d->btf.source);
+
+	d->loop = perim_loop_new();
+	if (!d->loop || watch_signals(m)) {
+		fprintf(stderr, "perimd: event loop: %s\n", strerror(errno));
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	ret = start_datapath(d);
+	if (ret)
+		goto out;
+	start_tracers(d);
+	ret = perim_loop_every(d->loop, 1000, on_tick, m);
+	if (ret < 0) {
+		fprintf(stderr, "perimd: 1 Hz timer: %s\n", strerror(-ret));
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	ret = perimd_ctlsock_open(d, &m->sock, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	printf("perimd: ready\n");
+	fflush(stdout);
+	ret = perimd_notify("READY=1");
+	if (ret)
+		pr_warn("perimd: sd_notify: %s\n", strerror(-ret));
+	ret = perim_loop_run(d->loop);
+	if (ret)
+		fprintf(stderr, "perimd: event loop: %s\n", strerror(-ret));
+	ret = ret ? PERIM_EXIT_FAIL : 0;
+out:
+	shutdown_daemon(m);
+	free(m);
+	return ret;
+}
