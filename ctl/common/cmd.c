@@ -674,6 +674,7 @@ static const char help_main[] =
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
+"Global options come before OBJECT.\n"
 "\"perimctl help OBJECT\" or \"perimctl OBJECT help\" explains one object.\n"
 "Exit status: 0 success, 1 failure (daemon unreachable, kernel refused), 2 bad input.\n";
 

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd.kind == PERIM_CMD_STATS && cmd.watch)
 		return perimctl_stats_watch(&opts, &cmd, argc, argv);
-	if (cmd.kind == PERIM_CMD_EVENTS && cmd.follow)
-		return perimctl_events_follow(&opts, argc, argv);
+	if (cmd.kind == PERIM_CMD_EVENTS)
+		return perimctl_events(&opts, argc, argv);
 	return run_once(&opts, &cmd, argc, argv);
 }

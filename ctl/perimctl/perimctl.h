@@ -33,6 +33,7 @@ void perimctl_render_event(const struct perimctl_opts *opts, struct json_object 
 /* watch.c */
 int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 			 int argc, char **argv);
-int perimctl_events_follow(const struct perimctl_opts *opts, int argc, char **argv);
+/* The response, then every further message as an event, until EOF or a signal. */
+int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
 
 #endif /* PERIMCTL_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The two commands that keep running: stats --watch (one request per second)
- * and events --follow (one connection, one message per event). Both stop
- * cleanly, exit 0, on SIGINT or SIGTERM.
+ * and events (one connection: the response, then one message per event until
+ * perimd closes it, which --follow never does). Both stop cleanly, exit 0, on
+ * SIGINT or SIGTERM.
  *
  * The signals stay blocked except inside ppoll(), which unblocks them
  * atomically: a signal can never slip in between checking `stop` and waiting.
@@ -120,7 +121,7 @@ static int wait_readable(int fd, const sigset_t *waitmask)
 	return 0;
 }
 
-int perimctl_events_follow(const struct perimctl_opts *opts, int argc, char **argv)
+int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv)
 {
 	struct json_object *result, *event;
 	sigset_t waitmask;

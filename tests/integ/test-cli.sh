@@ -9,7 +9,7 @@
 
 # ---- a stand-in daemon: answers from a JSON file of {"argv words": response} ----
 # A response is {"status":..} sent as is, or {"stream": [msg, ...]} sent as the
-# response plus events, then the connection is held open. Every request's
+# response plus events, then the connection is held open (unless "hold": false). Every request's
 # argv is appended to $TMP/requests as one JSON line.
 write_fake() {
 	cat > "$TMP/fake.py" <<'EOF'
@@ -46,8 +46,9 @@ while True:
     elif "stream" in ans:
         for m in ans["stream"]:
             send(c, m)
-        held.append(c)
-        continue
+        if ans.get("hold", True):
+            held.append(c)
+            continue
     else:
         send(c, ans)
     c.close()
@@ -304,6 +305,19 @@ case_events_follow() {
 	wait $pid
 	expect_eq $? 0 "exit after SIGINT" || return 1
 	expect_eq "$(head -1 "$TMP/ev.out")" "type=exec pid=7 comm=sh" "human event line"
+}
+
+# Without --follow: the events in the result and those streamed until perimd closes.
+case_events_backlog() {
+	start_fake '{"events --type exec": {"stream": [{"status": 0, "result": {"events": [{"type": "exec", "pid": 1}]}},
+		{"type": "exec", "pid": 2}], "hold": false},
+		"events --type bad": {"status": 1, "error": "the tracers are not running"}}' || return 0
+	expect_exit 0 "$PERIMCTL" -s "$TMP/fake.sock" events --type exec || return 1
+	expect_eq "$(cat "$TMP/last.out")" $'type=exec pid=1\ntype=exec pid=2' "both events" || return 1
+	expect_exit 0 "$PERIMCTL" -j -s "$TMP/fake.sock" events --type exec || return 1
+	expect_eq "$(cat "$TMP/last.out")" $'{"events":[{"type":"exec","pid":1}]}\n{"type":"exec","pid":2}' "-j lines" || return 1
+	expect_exit 1 "$PERIMCTL" -s "$TMP/fake.sock" events --type bad || return 1
+	expect_eq "$(cat "$TMP/last.err")" "the tracers are not running" "daemon error"
 }
 
 run_cases "$@"
