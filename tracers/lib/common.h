@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every tracer program shares: the two ring buffers, per-hook switches
+ * and counters, the per-CPU sequence numbers, and reserve/submit.
+ *
+ * Ring discipline: a program decides everything that can reject an event
+ * before it reserves (perim_reserve counts the event as generated and, when
+ * the ring is full, as lost), then fills and always submits. There is no
+ * discard path, so generated == delivered + lost holds per hook.
+ */
+#ifndef PERIM_TRACERS_COMMON_H
+#define PERIM_TRACERS_COMMON_H
+
+#define AF_INET 2
+#define AF_INET6 10
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);          /* perimd may resize before load */
+} perim_ev_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} perim_sec_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PERIM_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct perim_hook_counters);
+} perim_hook_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PERIM_RING_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} perim_seq SEC(".maps");
+
+/*
+ * Wake the reader only once this much is waiting; otherwise perimd's drain
+ * timer picks the events up. A wakeup costs ~25 us in a VM, a no-wakeup
+ * submit ~1 us (shared/KERNELS.md). 0 = wake on every event.
+ */
+const volatile __u64 ev_wakeup_bytes = 256 << 10;
+const volatile __u64 sec_wakeup_bytes = 0;
+
+/* Set by perimd after load, before attach. The cheapest filter of all. */
+__u8 hook_on[PERIM_HOOK_MAX];
+/*
+ * perimd itself, by pid and start time (never by name). The start time is
+ * compared in /proc's clock ticks, the unit perimd can read it in.
+ */
+__u32 self_tgid;
+__u64 self_start_ticks;
+__u64 self_tick_ns = 10000000;
+/* Signals not worth an event (bit n = signal n); SIGCHLD by default. */
+__u64 signal_skip_mask = 1ULL << 17;
+/* creds fallback: set*id exits and set-id execs report credential changes. */
+__u8 creds_fallback;
+
+static __always_inline bool perim_hook_enabled(__u32 hook)
+{
+	return hook < PERIM_HOOK_MAX && hook_on[hook];
+}
+
+/* Kernels before 5.5 call the boot-time start real_start_time. */
+struct task_struct___pre55 {
+	__u64 real_start_time;
+};
+
+static __always_inline __u64 perim_task_start_ns(struct task_struct *task)
+{
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	if (bpf_core_field_exists(leader->start_boottime))
+		return BPF_CORE_READ(leader, start_boottime);
+	return BPF_CORE_READ((struct task_struct___pre55 *)leader, real_start_time);
+}
+
+/* task_struct::state became __state in 5.14. */
+struct task_struct___pre514 {
+	long state;
+};
+
+static __always_inline __u32 perim_task_state(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->__state))
+		return BPF_CORE_READ(task, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)task, state);
+}
+
+static __always_inline bool perim_is_self(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!self_tgid || tgid != self_tgid)
+		return false;
+	return perim_task_start_ns((struct task_struct *)bpf_get_current_task()) / self_tick_ns ==
+	       self_start_ticks;
+}
+
+static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, __u32 hook,
+					   __u32 type, __u64 seq)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	h->type = type;
+	h->hook = hook;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ring = ring;
+	h->seq = seq;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->start_ns = perim_task_start_ns(task);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	h->uid = (__u32)uid_gid;
+	h->gid = uid_gid >> 32;
+	h->_pad0 = 0;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/*
+ * Counts the event, takes the next sequence number (a failed reservation
+ * consumes one too, so perimd sees the gap) and reserves. NULL = lost.
+ */
+static __always_inline void *perim_reserve(__u32 ring, __u32 hook, __u32 type, __u64 size)
+{
+	struct perim_hook_counters *c = bpf_map_lookup_elem(&perim_hook_stats, &hook);
+	__u64 *seq = bpf_map_lookup_elem(&perim_seq, &ring);
+	struct perim_ev_hdr *h;
+	__u64 s;
+
+	if (!c || !seq)
+		return NULL;
+	c->generated++;
+	s = ++*seq;
+	if (ring == PERIM_RING_SECURITY)
+		h = bpf_ringbuf_reserve(&perim_sec_ring, size, 0);
+	else
+		h = bpf_ringbuf_reserve(&perim_ev_ring, size, 0);
+	if (!h) {
+		c->lost++;
+		return NULL;
+	}
+	perim_fill_hdr(h, ring, hook, type, s);
+	return h;
+}
+
+static __always_inline void perim_submit(__u32 ring, void *e)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (ring == PERIM_RING_SECURITY) {
+		if (bpf_ringbuf_query(&perim_sec_ring, BPF_RB_AVAIL_DATA) >= sec_wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	} else {
+		if (bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA) >= ev_wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* Length of a string read by bpf_probe_read_*_str: without the NUL, 0 on error. */
+static __always_inline __u16 perim_str_len(long ret)
+{
+	return ret > 0 ? (__u16)(ret - 1) : 0;
+}
+
+#endif /* PERIM_TRACERS_COMMON_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* connect (with result), accept, TCP state changes, IPv4 and IPv6. */
+#ifndef PERIM_TRACERS_NET_H
+#define PERIM_TRACERS_NET_H
+
+static __always_inline int perim_on_connect_enter(int fd, const void *uaddr)
+{
+	struct perim_connect_args a = {};
+	__u64 key;
+
+	if (!perim_hook_enabled(PERIM_HOOK_CONNECT))
+		return 0;
+	/* Unix sockets are the common case and not ours: one user read decides. */
+	if (!perim_read_user_sockaddr(uaddr, &a))
+		return 0;
+	a.fd = fd;
+	key = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&perim_connect_pending, &key, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int perim_on_connect_exit(long ret)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct perim_connect_args *p, a;
+	struct perim_ev_sock *e;
+	struct sock *sk;
+
+	p = bpf_map_lookup_elem(&perim_connect_pending, &key);
+	if (!p)
+		return 0;
+	a = *p;
+	bpf_map_delete_elem(&perim_connect_pending, &key);
+	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_CONNECT, PERIM_EV_CONNECT, sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(&e->family, 0, sizeof(*e) - sizeof(e->hdr));
+	sk = perim_sock_of_fd(a.fd);
+	if (sk)
+		perim_sock_fill(e, sk);
+	/* The destination is what the caller asked for, even when the socket has none. */
+	e->family = e->family ?: a.family;
+	__builtin_memcpy(e->daddr, a.addr, 16);
+	e->dport = a.port;
+	e->result = ret;
+	e->fd = a.fd;
+	perim_submit(PERIM_RING_EVENTS, e);
+	return 0;
+}
+
+static __always_inline int perim_on_accept_exit(long ret)
+{
+	struct perim_ev_sock *e;
+	struct sock *sk;
+	__u16 family;
+
+	if (!perim_hook_enabled(PERIM_HOOK_ACCEPT) || ret < 0)
+		return 0;
+	sk = perim_sock_of_fd(ret);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_ACCEPT, PERIM_EV_ACCEPT, sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(&e->family, 0, sizeof(*e) - sizeof(e->hdr));
+	perim_sock_fill(e, sk);
+	e->result = 0;
+	e->fd = ret;
+	perim_submit(PERIM_RING_EVENTS, e);
+	return 0;
+}
+
+/*
+ * TCP state changes. Many run in softirq, where the current task is whoever
+ * was interrupted: perimd attributes only LISTEN and SYN_SENT (process context).
+ */
+static __always_inline int perim_on_sock_state(struct sock *sk, int oldstate, int newstate)
+{
+	struct perim_ev_sock *e;
+
+	if (!perim_hook_enabled(PERIM_HOOK_SOCK_STATE))
+		return 0;
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_SOCK_STATE, PERIM_EV_SOCK_STATE, sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(&e->family, 0, sizeof(*e) - sizeof(e->hdr));
+	perim_sock_fill(e, sk);
+	e->fd = -1;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	perim_submit(PERIM_RING_EVENTS, e);
+	return 0;
+}
+
+#endif /* PERIM_TRACERS_NET_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sockets: from an fd of the current task to its struct sock, and addresses. */
+#ifndef PERIM_TRACERS_SOCK_H
+#define PERIM_TRACERS_SOCK_H
+
+/* connect() arguments kept from sys_enter to sys_exit, by thread. */
+struct perim_connect_args {
+	__s32 fd;
+	__u16 family;
+	__u16 port;                   /* host order */
+	__u8 addr[16];                /* IPv4-mapped for AF_INET */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct perim_connect_args);
+} perim_connect_pending SEC(".maps");
+
+static __always_inline void perim_v4_mapped(__u8 *dst, __u32 addr_be)
+{
+	__builtin_memset(dst, 0, 10);
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &addr_be, 4);
+}
+
+/* The struct sock behind fd in the current task, or NULL. */
+static __always_inline struct sock *perim_sock_of_fd(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *file = NULL;
+	struct socket *sock;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return NULL;
+	return BPF_CORE_READ(sock, sk);
+}
+
+/* Family, protocol, local and remote address and port of sk. */
+static __always_inline void perim_sock_fill(struct perim_ev_sock *e, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	e->family = family;
+	e->proto = BPF_CORE_READ(sk, sk_protocol);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		perim_v4_mapped(e->saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+		perim_v4_mapped(e->daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* Reads an IPv4/IPv6 sockaddr from user memory. false: another family. */
+static __always_inline bool perim_read_user_sockaddr(const void *uaddr, struct perim_connect_args *a)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa.sin6_family), uaddr))
+		return false;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		if (bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), uaddr))
+			return false;
+		perim_v4_mapped(a->addr, in->sin_addr.s_addr);
+		a->port = bpf_ntohs(in->sin_port);
+	} else if (sa.sin6_family == AF_INET6) {
+		if (bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+			return false;
+		__builtin_memcpy(a->addr, sa.sin6_addr.in6_u.u6_addr8, 16);
+		a->port = bpf_ntohs(sa.sin6_port);
+	} else {
+		return false;
+	}
+	a->family = sa.sin6_family;
+	return true;
+}
+
+#endif /* PERIM_TRACERS_SOCK_H */
