@@ -1,0 +1,55 @@
+#!/bin/bash
+# `make bench`: runs every benchmark section and writes one markdown report,
+# tests/bench/results/latest.md (also shown on stdout).
+#
+# A section is a shell function that prints a markdown section ("## Title",
+# then tables and notes) on stdout and returns non-zero on failure. To add
+# one, define section_<name> below and append it to SECTIONS.
+# BENCH_QUICK=1 runs every section with small counts (a smoke test, not a result).
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 1
+RESULTS=tests/bench/results
+REPORT=$RESULTS/latest.md
+
+[ "$(id -u)" -eq 0 ] || { echo "tests/bench/run.sh: must run as root (BPF_PROG_TEST_RUN)"; exit 1; }
+
+section_xdp() {
+	local args=()
+	[ "${BENCH_QUICK:-0}" = 1 ] && args=(-r 2 -n 200000 -s 20000)
+	.output/tests/bench/xdp_bench "${args[@]}"
+}
+
+SECTIONS=(section_xdp)
+
+header() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	echo "# perim benchmark report"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- kernel: $(uname -r)"
+	echo "- CPU: ${cpu:-unknown} ($(nproc) online)"
+	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	[ "${BENCH_QUICK:-0}" = 1 ] && echo "- BENCH_QUICK=1: small counts, a smoke test only"
+	echo
+}
+
+mkdir -p "$RESULTS"
+tmp=$(mktemp "$RESULTS/.latest.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
+rc=0
+header > "$tmp"
+for section in "${SECTIONS[@]}"; do
+	if ! "$section" >> "$tmp"; then
+		echo "tests/bench/run.sh: $section failed" >&2
+		printf '\n**%s failed; see stderr.**\n' "$section" >> "$tmp"
+		rc=1
+	fi
+	echo >> "$tmp"
+done
+chmod 0644 "$tmp"
+mv "$tmp" "$REPORT"
+cat "$REPORT"
+echo "report written to $REPORT"
+exit $rc
