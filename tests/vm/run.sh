@@ -113,29 +113,30 @@ report_vm() {
 
 # One row per kernel: for each family, pass / FAIL / skip / "-" (not run).
 print_table() {
-	local families series f cell line
+	local families series f cell lines
 	families=$(cat "$WORK"/*/share/results.txt 2>/dev/null |
 		sed -nE 's/^(PASS|FAIL|SKIP): ([a-z0-9_]+)-.*/\2/p' | awk '!seen[$0]++')
 	echo
-	printf '%-6s %-22s' kernel release
-	for f in $families boot; do printf ' %-10s' "$f"; done
+	printf '%-6s %-21s' kernel release
+	for f in $families boot; do printf ' %s' "$f"; done
 	echo
 	for series in "${SERIES[@]}"; do
-		printf '%-6s %-22s' "$series" "$(cat "$WORK/$series/kver" 2>/dev/null)"
+		printf '%-6s %-21s' "$series" "$(cat "$WORK/$series/kver" 2>/dev/null)"
 		for f in $families; do
-			line=$(grep -E "^(PASS|FAIL|SKIP): $f-" "$WORK/$series/share/results.txt" 2>/dev/null)
-			if [ -z "$line" ]; then cell=-
-			elif grep -q '^FAIL' <<<"$line"; then cell=FAIL
-			elif grep -q '^PASS' <<<"$line"; then cell=pass
+			lines=$(grep -E "^(PASS|FAIL|SKIP): $f-" "$WORK/$series/share/results.txt" 2>/dev/null)
+			if [ -z "$lines" ]; then cell=-
+			elif grep -q '^FAIL' <<<"$lines"; then cell=FAIL
+			elif grep -q '^PASS' <<<"$lines"; then cell=pass
 			else cell=skip
 			fi
-			printf ' %-10s' "$cell"
+			printf " %-${#f}s" "$cell"
 		done
 		case $(cat "$WORK/$series/share/status" 2>/dev/null) in
 		"done "*) cell=pass ;; *) cell=FAIL ;;
 		esac
-		printf ' %-10s\n' "$cell"
+		printf ' %s\n' "$cell"
 	done
+	echo "(a family is pass when none of its cases failed and one passed; skip when all skipped)"
 }
 
 print_timings() {

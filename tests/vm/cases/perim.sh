@@ -1,0 +1,184 @@
+# shellcheck shell=bash
+# perim on the guest kernel: the same .output/perimd and .output/perimctl the
+# host built. Topology as in tests/integ: the perimeter NIC ${T}g in namespace
+# $T-gw (10.77.0.1), its peer ${T}i in $T-inet (10.77.0.2). perimd and the
+# xdp-tools commands run through in_netns (network namespace only), so they
+# all see the same bpffs pins. Helpers: tests/lib/lib.sh.
+
+perim_require() {
+	[ -x "$PERIMD" ] && [ -x "$PERIMCTL" ] || vm_skip "perimd/perimctl not built (.output/perimd, .output/perimctl)"
+	command -v jq >/dev/null || vm_skip "jq not installed"
+}
+
+GW=${T}g
+PEER=${T}i
+
+# perim_setup [PERIMD OPTIONS...]: namespaces, veth, perimd running in gw.
+perim_setup() {
+	perim_require
+	ns_add gw && ns_add inet || return 1
+	veth_add gw "$GW" 10.77.0.1/24 inet "$PEER" 10.77.0.2/24 || return 1
+	vm_perimd_start gw "$@"
+}
+
+# lib.sh's perimd_start, with a bound fit for software emulation, where
+# loading and verifying the BPF objects takes many times longer.
+vm_perimd_start() {
+	local ns=$1; shift
+	mount_bpffs
+	track_path "$PIN_ROOT"
+	: > "$TMP/perimd.log"
+	# nsenter execs perimd, so $! is perimd itself (a shell function in the
+	# background would put a subshell in between and outlive a kill)
+	nsenter --net="/run/netns/$T-$ns" "$PERIMD" --foreground --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		"$@" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	track_pid "$PERIMD_PID"
+	if ! wait_until 180 grep -q 'perimd: ready' "$TMP/perimd.log"; then
+		echo "perimd did not become ready:"; cat "$TMP/perimd.log"
+		return 1
+	fi
+}
+
+perim_status() { pctl -j status; }
+
+# perim_hook_family REGEX: hooks of those families that perimd reports attached.
+perim_hooks_attached() {
+	perim_status | jq -r --arg re "$1" '.hooks[]? | select(.attached == true and (.family | test($re))) | .name'
+}
+
+expect_hook_family() {
+	local status names
+	status=$(perim_status) || fail "perimctl status failed" || return 1
+	if [ "$(jq '.hooks | length' <<<"$status")" = 0 ] || [ "$(jq '.hooks' <<<"$status")" = null ]; then
+		fail "perimctl status reports no hooks (tracers not attached by perimd): $status"
+		return 1
+	fi
+	names=$(perim_hooks_attached "$1")
+	echo "attached ($1): $names"
+	[ -n "$names" ] || fail "no $1 hook attached; hooks: $(jq -c '.hooks' <<<"$status")"
+}
+
+# A UDP datagram from the internet side to the gateway's port $1.
+udp_to_gw() { in_ns inet bash -c "echo perim > /dev/udp/10.77.0.1/$1"; }
+
+xdp_filter_passed() {
+	in_netns gw xdp-filter status | awk '$1 == "XDP_PASS" { print $2; exit }'
+}
+
+perim_rx() { jstat "$GW" .counters.rx_packets; }
+
+# grows CMD OLD: send one datagram, then CMD's value must exceed OLD.
+grows() {
+	local v
+	udp_to_gw 9
+	v=$($1)
+	[ -n "$v" ] && [ "$v" != null ] && [ "$v" -gt "$2" ]
+}
+
+# perim and xdp-filter in one libxdp dispatcher on the perimeter NIC.
+perim_with_xdp_filter() {
+	in_netns gw xdp-filter load "$GW" -m native || fail "xdp-filter load" || return 1
+	pctl attach "$GW" mode native || fail "perimctl attach" || return 1
+	local st
+	st=$(in_netns gw xdp-loader status "$GW")
+	echo "$st"
+	expect_match "$st" xdp_dispatcher "dispatcher" &&
+		expect_match "$st" xdpfilt_ "xdp-filter" &&
+		expect_match "$st" perim_xdp "perim"
+}
+
+case_perim_daemon_starts() {
+	perim_setup || return 1
+	local status
+	status=$(perim_status) || fail "perimctl -j status" || return 1
+	echo "$status"
+	expect_eq "$(jq -r .pid <<<"$status")" "$PERIMD_PID" "status pid" &&
+		expect_eq "$(jq -r .btf.source <<<"$status")" kernel "BTF source"
+}
+
+case_perim_kprobe_hooks_attached() { perim_setup && expect_hook_family '^(kprobe|fentry)$'; }
+case_perim_lsm_hooks_attached() { perim_setup && expect_hook_family '^lsm$'; }
+case_perim_tracepoint_hooks_attached() { perim_setup && expect_hook_family '^tracepoint$'; }
+
+# Real actions must show up in the event stream. The actions carry a unique
+# name, so the match needs no knowledge of the event schema beyond the kind.
+# perim_event_seen KIND-REGEX TOKEN: an event line with both.
+perim_event_seen() { grep -F -- "$2" "$TMP/events.jsonl" | grep -qiE -- "$1"; }
+
+case_perim_tracepoint_exec_event() {
+	perim_setup --events "$TMP/events.jsonl" || return 1
+	cp /bin/true "$TMP/$T-exe" && "$TMP/$T-exe" || return 1
+	wait_until 30 perim_event_seen exec "$T-exe" || fail "no exec event for $TMP/$T-exe"
+}
+
+case_perim_kprobe_unlink_event() {
+	perim_setup --events "$TMP/events.jsonl" || return 1
+	echo x > "$TMP/$T-victim" && rm "$TMP/$T-victim" || return 1
+	wait_until 30 perim_event_seen unlink "$T-victim" || fail "no unlink event for $TMP/$T-victim"
+}
+
+case_perim_kprobe_creds_event() {
+	perim_setup --events "$TMP/events.jsonl" || return 1
+	cp "$(command -v setpriv)" "$TMP/$T-cred" || return 1
+	"$TMP/$T-cred" --reuid=65534 --regid=65534 --clear-groups /bin/true || return 1
+	wait_until 30 perim_event_seen 'cred|setid' "$T-cred" || fail "no credential event for $T-cred"
+}
+
+case_perim_tracepoint_connect_event() {
+	perim_setup --events "$TMP/events.jsonl" || return 1
+	cp /bin/bash "$TMP/$T-conn" || return 1
+	# A TCP connect to a closed port in the gw namespace: refused, but attempted.
+	in_ns gw "$TMP/$T-conn" -c 'exec 3<>/dev/tcp/10.77.0.1/1' 2>/dev/null
+	wait_until 30 perim_event_seen connect "$T-conn" || fail "no connect event for $T-conn"
+}
+
+case_perim_xdp_dispatcher_with_xdp_filter() {
+	perim_setup || return 1
+	perim_with_xdp_filter || return 1
+	local status
+	status=$(perim_status)
+	expect_eq "$(jq -r --arg d "$GW" '.interfaces[] | select(.dev == $d) | .dispatcher' <<<"$status")" multiprog "perim's dispatcher"
+}
+
+case_perim_xdp_both_see_traffic() {
+	perim_setup || return 1
+	perim_with_xdp_filter || return 1
+	local f0 p0
+	f0=$(xdp_filter_passed); p0=$(perim_rx)
+	wait_until 60 grows perim_rx "${p0:-0}" || fail "perim saw no packet" || return 1
+	wait_until 60 grows xdp_filter_passed "${f0:-0}" || fail "xdp-filter saw no packet"
+}
+
+rule_dropped() { pctl -j stats "$GW" | jq -r ".interfaces[0].rules[] | select(.id == $1) | .dropped_packets"; }
+
+# A burst of datagrams at 10x a tiny limit: the rule's drop counter is awaited.
+case_perim_xdp_limit_enforced() {
+	perim_setup || return 1
+	perim_with_xdp_filter || return 1
+	local id
+	id=$(pctl -j limit set "$GW" src 10.77.0.2/32 proto udp dport 5001 rate 1pps burst 1 | jq -r .id)
+	expect_ne "$id" "" "rule id" || return 1
+	burst() {
+		in_ns inet bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo x > /dev/udp/10.77.0.1/5001; done'
+		[ "$(rule_dropped "$id")" -gt 0 ] 2>/dev/null
+	}
+	wait_until 60 burst || fail "rule $id dropped nothing: $(pctl -j stats "$GW")" || return 1
+	local dropped
+	dropped=$(jstat "$GW" '.counters.dropped["rate-pps"].packets')
+	[ "$dropped" -gt 0 ] 2>/dev/null || fail "interface rate-pps drops: $dropped"
+}
+
+case_perim_xdp_detach_leaves_xdp_filter() {
+	perim_setup || return 1
+	perim_with_xdp_filter || return 1
+	pctl detach "$GW" || fail "perimctl detach" || return 1
+	local st
+	st=$(in_netns gw xdp-loader status "$GW")
+	echo "$st"
+	expect_match "$st" xdpfilt_ "xdp-filter still attached" || return 1
+	! grep -q perim_xdp <<<"$st" || fail "perim_xdp still attached"
+	local f0
+	f0=$(xdp_filter_passed)
+	wait_until 60 grows xdp_filter_passed "${f0:-0}" || fail "xdp-filter saw no packet after perim left"
+}
