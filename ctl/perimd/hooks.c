@@ -147,24 +147,28 @@ static bool kallsyms_has(const char *func)
 	return found;
 }
 
-/* Load and attach a do-nothing fentry program on func: the only reliable test. */
-static int fentry_try(const struct kernel_facts *k, const char *func)
+/*
+ * Load and attach a do-nothing program on func (fentry, or LSM on bpf_lsm_*):
+ * the only reliable test, since some kernels list the hook and refuse it.
+ */
+static int tracing_try(const struct kernel_facts *k, const char *func,
+		       enum bpf_prog_type type, enum bpf_attach_type attach)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
 	int id, prog_fd, link_fd, err = 0;
 
 	id = k->vmlinux ? btf__find_by_name_kind(k->vmlinux, func, BTF_KIND_FUNC) : -ENOENT;
 	if (id <= 0)
 		return -ENOENT;
 	opts.attach_btf_id = id;
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "perim_fe_probe", "GPL", insns, 2, &opts);
+	prog_fd = bpf_prog_load(type, "perim_probe", "GPL", insns, 2, &opts);
 	if (prog_fd < 0)
 		return -errno;
-	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_FENTRY, NULL);
+	link_fd = bpf_link_create(prog_fd, 0, attach, NULL);
 	if (link_fd < 0)
 		err = -errno;
 	else
@@ -206,6 +210,7 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 		       char *reason, size_t len)
 {
 	const char *target = sec_target(prog);
+	char func[128];
 	int err;
 
 	switch (fl) {
@@ -220,7 +225,7 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 		}
 		return true;
 	case FL_FENTRY:
-		err = fentry_try(k, target);
+		err = tracing_try(k, target, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY);
 		if (err == -ENOENT)
 			snprintf(reason, len, "no BTF for function %s", target);
 		else if (err)
@@ -255,11 +260,13 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 				 (int)strcspn(k->lsm_list, "\n"), k->lsm_list);
 			return false;
 		}
-		if (!btf_has(k, "bpf_lsm_", target, BTF_KIND_FUNC)) {
+		snprintf(func, sizeof(func), "bpf_lsm_%s", target);
+		err = tracing_try(k, func, BPF_PROG_TYPE_LSM, BPF_LSM_MAC);
+		if (err == -ENOENT)
 			snprintf(reason, len, "kernel has no LSM hook %s", target);
-			return false;
-		}
-		return true;
+		else if (err)
+			snprintf(reason, len, "kernel refuses BPF LSM programs on %s: %s", target, strerror(-err));
+		return !err;
 	}
 	return false;
 }

@@ -44,7 +44,7 @@ struct {
  * submit ~1 us (shared/KERNELS.md). 0 = wake on every event.
  */
 const volatile __u64 ev_wakeup_bytes = 256 << 10;
-const volatile __u64 sec_wakeup_bytes = 0;
+const volatile __u64 sec_wakeup_bytes = 4096;
 
 /* Set by perimd after load, before attach. The cheapest filter of all. */
 __u8 hook_on[PERIM_HOOK_MAX];
@@ -57,6 +57,15 @@ __u64 self_start_ticks;
 __u64 self_tick_ns = 10000000;
 /* Signals not worth an event (bit n = signal n); SIGCHLD by default. */
 __u64 signal_skip_mask = 1ULL << 17;
+/*
+ * bpf() commands worth an event: those that create, load, pin, open or attach
+ * (MAP_CREATE, PROG_LOAD, OBJ_PIN, OBJ_GET, PROG_ATTACH/DETACH, *_GET_FD_BY_ID,
+ * RAW_TRACEPOINT_OPEN, BTF_LOAD, LINK_CREATE/UPDATE/DETACH), not map reads and
+ * writes, which tools issue by the thousand.
+ */
+__u64 bpf_cmd_mask = (1ULL << 0) | (1ULL << 5) | (1ULL << 6) | (1ULL << 7) | (1ULL << 8) |
+		     (1ULL << 9) | (1ULL << 13) | (1ULL << 14) | (1ULL << 17) | (1ULL << 18) |
+		     (1ULL << 28) | (1ULL << 29) | (1ULL << 30) | (1ULL << 34);
 /* creds fallback: set*id exits and set-id execs report credential changes. */
 __u8 creds_fallback;
 

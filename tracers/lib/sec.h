@@ -41,7 +41,8 @@ static __always_inline int perim_on_bpf(__u32 cmd)
 {
 	struct perim_ev_bpf *e;
 
-	if (!perim_hook_enabled(PERIM_HOOK_BPF) || perim_is_self())
+	if (!perim_hook_enabled(PERIM_HOOK_BPF) || cmd >= 64 || !(bpf_cmd_mask & (1ULL << cmd)) ||
+	    perim_is_self())
 		return 0;
 	e = perim_reserve(PERIM_RING_SECURITY, PERIM_HOOK_BPF, PERIM_EV_BPF, sizeof(*e));
 	if (!e)

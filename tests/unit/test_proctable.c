@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The process table: pid reuse never misattributes; exited processes leave after the grace period. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "proctable.h"
+
+PERIM_TEST_GLOBALS;
+
+#define TICK_NS (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK))
+#define START_A (1000 * TICK_NS)
+#define START_B (2000 * TICK_NS)
+
+static void test_pid_reuse_keeps_identities_apart(void)
+{
+	struct perim_proctable *t = perim_proctable_new(16, 1000);
+	struct perim_proc *p;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	ASSERT_OK_PTR(perim_proctable_exec(t, 100, START_A, "old", "/bin/old", "old\0-x", 7), "exec old");
+	perim_proctable_exit(t, 100, START_A, 10);
+	ASSERT_OK_PTR(perim_proctable_exec(t, 100, START_B, "new", "/bin/new", "new", 4), "exec new");
+
+	p = perim_proctable_lookup(t, 100, START_A);
+	if (ASSERT_OK_PTR(p, "old still known in its grace period"))
+		ASSERT_STREQ(p->exe, "/bin/old", "old exe");
+	p = perim_proctable_lookup(t, 100, START_B);
+	if (ASSERT_OK_PTR(p, "new known")) {
+		ASSERT_STREQ(p->exe, "/bin/new", "new exe");
+		ASSERT_STREQ(p->comm, "new", "new comm");
+		ASSERT_EQ(p->exited, 0, "new is alive");
+	}
+	/* A third start time with the same pid is nobody we know. */
+	ASSERT_TRUE(perim_proctable_lookup(t, 100, START_B + 5 * TICK_NS) == NULL, "unknown start");
+	/* Same tick, finer ns: the same process (the key unit is /proc's tick). */
+	ASSERT_TRUE(perim_proctable_lookup(t, 100, START_B + TICK_NS / 2) == p, "same tick");
+	perim_proctable_free(t);
+}
+
+static void test_exited_evicted_after_grace(void)
+{
+	struct perim_proctable *t = perim_proctable_new(16, 1000);
+	struct perim_proctable_stats st;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	perim_proctable_upsert(t, 7, START_A);
+	perim_proctable_upsert(t, 8, START_A);
+	perim_proctable_exit(t, 7, START_A, 5000);
+	ASSERT_EQ(perim_proctable_evict(t, 5999), 0, "inside grace");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, 7, START_A), "kept in grace");
+	ASSERT_EQ(perim_proctable_evict(t, 6000), 1, "after grace");
+	ASSERT_TRUE(perim_proctable_lookup(t, 7, START_A) == NULL, "gone");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, 8, START_A), "live one stays");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.procs, 1, "procs");
+	ASSERT_EQ(st.exited, 0, "exited");
+	ASSERT_EQ(st.evicted, 1, "evicted");
+	perim_proctable_free(t);
+}
+
+static void test_bounded_memory(void)
+{
+	struct perim_proctable *t = perim_proctable_new(2, 1000000);
+	struct perim_proctable_stats st;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	ASSERT_OK_PTR(perim_proctable_upsert(t, 1, START_A), "1");
+	ASSERT_OK_PTR(perim_proctable_upsert(t, 2, START_A), "2");
+	ASSERT_TRUE(perim_proctable_upsert(t, 3, START_A) == NULL, "full of live processes");
+	perim_proctable_exit(t, 1, START_A, 50);
+	/* Room is made from the exited process, even inside its grace period. */
+	ASSERT_OK_PTR(perim_proctable_upsert(t, 3, START_A), "3 after 1 exited");
+	ASSERT_TRUE(perim_proctable_lookup(t, 1, START_A) == NULL, "1 evicted");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.procs, 2, "procs");
+	ASSERT_EQ(st.dropped, 1, "dropped");
+	perim_proctable_free(t);
+}
+
+static void test_fork_inherits_parent(void)
+{
+	struct perim_proctable *t = perim_proctable_new(16, 1000);
+	struct perim_proc *c;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	perim_proctable_exec(t, 10, START_A, "sh", "/bin/sh", "sh\0-c\0true", 11);
+	c = perim_proctable_fork(t, 10, START_A, 11, START_B);
+	if (ASSERT_OK_PTR(c, "child")) {
+		ASSERT_STREQ(c->exe, "/bin/sh", "child exe");
+		ASSERT_EQ(c->argv_len, 11, "child argv");
+		ASSERT_EQ(c->ppid, 10, "ppid");
+	}
+	/* A child of an unknown parent is known, without identity. */
+	c = perim_proctable_fork(t, 99, START_A, 12, START_B);
+	if (ASSERT_OK_PTR(c, "orphan"))
+		ASSERT_TRUE(c->exe == NULL, "no exe");
+	perim_proctable_free(t);
+}
+
+static void test_scan_finds_self(void)
+{
+	struct perim_proctable *t = perim_proctable_new(65536, 1000);
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	struct perim_proc *me;
+	FILE *f;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	ASSERT_TRUE(perim_proctable_scan(t, "/proc") > 0, "scan");
+	snprintf(path, sizeof(path), "/proc/%d/stat", getpid());
+	f = fopen(path, "r");
+	if (!ASSERT_OK_PTR(f, "stat")) {
+		perim_proctable_free(t);
+		return;
+	}
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+		for (int field = 3; p && field <= 22; field++)
+			p = strchr(p + 1, ' ');
+		if (p)
+			ticks = strtoull(p + 1, NULL, 10);
+	}
+	fclose(f);
+	me = perim_proctable_lookup(t, getpid(), ticks * TICK_NS);
+	if (ASSERT_OK_PTR(me, "self by pid and start")) {
+		ASSERT_STREQ(me->comm, "test_proctable", "comm");
+		ASSERT_EQ(me->uid, getuid(), "uid");
+		ASSERT_TRUE(me->exe && strstr(me->exe, "test_proctable"), "exe");
+	}
+	perim_proctable_free(t);
+}
+
+static const struct perim_test tests[] = {
+	TEST(test_pid_reuse_keeps_identities_apart),
+	TEST(test_exited_evicted_after_grace),
+	TEST(test_bounded_memory),
+	TEST(test_fork_inherits_parent),
+	TEST(test_scan_finds_self),
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return perim_test_main(tests, argc, argv);
+}
