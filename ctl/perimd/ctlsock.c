@@ -33,6 +33,7 @@ struct client {
 	char *in;
 	char *out;
 	size_t out_len, out_off;
+	char *denied;              /* refused peer: answered with this once its request is in */
 	struct client *next;
 };
 
@@ -58,6 +59,7 @@ static void client_close(struct client *c)
 	}
 	free(c->in);
 	free(c->out);
+	free(c->denied);
 	free(c);
 }
 
@@ -187,6 +189,10 @@ static void client_request(struct client *c)
 	struct perim_cmd cmd;
 	int argc, status;
 
+	if (c->denied) {
+		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, c->denied));
+		return;
+	}
 	argc = request_argv(c->in, &root, argv, err, sizeof(err));
 	if (argc < 0) {
 		status = PERIM_EXIT_BADINPUT;
@@ -253,23 +259,6 @@ static int client_read(void *ctx, int fd, uint32_t events)
 	}
 }
 
-static void reject(int fd, const char *why)
-{
-	char *json = response_text(PERIM_EXIT_FAIL, NULL, why);
-	uint32_t len;
-
-	pr_info("perimd: %s\n", why);
-	if (json) {
-		/* Best effort: a fresh socket's buffer takes this small answer at once. */
-		len = strlen(json);
-		if (send(fd, &len, sizeof(len), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(len) &&
-		    send(fd, json, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-			pr_debug("perimd: answering a refused peer: %s\n", strerror(errno));
-		free(json);
-	}
-	close(fd);
-}
-
 static int on_accept(void *ctx, int lfd, uint32_t events)
 {
 	struct perimd_ctlsock *s = ctx;
@@ -278,14 +267,23 @@ static int on_accept(void *ctx, int lfd, uint32_t events)
 	int fd;
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!perimd_peer_allowed(fd, s->group, s->d->cfg.group, why, sizeof(why))) {
-			reject(fd, why);
-			continue;
-		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
 			continue;
+		}
+		/*
+		 * A refused peer still gets its request read before the answer:
+		 * closing at once would hand it EPIPE instead of the reason.
+		 */
+		if (!perimd_peer_allowed(fd, s->group, s->d->cfg.group, why, sizeof(why))) {
+			pr_info("perimd: %s\n", why);
+			c->denied = strdup(why);
+			if (!c->denied) {
+				free(c);
+				close(fd);
+				continue;
+			}
 		}
 		c->sock = s;
 		c->fd = fd;

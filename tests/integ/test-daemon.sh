@@ -1,0 +1,176 @@
+#!/bin/bash
+# perimd as a daemon: readiness, every command through the socket, the state
+# file across restarts, adoption after SIGKILL without a gap in enforcement,
+# peer credentials on the socket, and the BTF requirement.
+. "$(dirname "$0")/../lib/lib.sh"
+
+GW=${T}g      # perimeter NIC, in namespace $T-gw
+CL=${T}c      # its peer, in namespace $T-cl
+
+# Cases run in subshells, so what they register with lib.sh's EXIT trap is
+# lost when they end: each case tears its own things down on exit.
+teardown() {
+	[ -n "${PERIMD_PID:-}" ] && kill -9 "$PERIMD_PID" 2>/dev/null && wait "$PERIMD_PID" 2>/dev/null
+	mount_bpffs
+	ip netns del "$T-gw" 2>/dev/null
+	ip netns del "$T-cl" 2>/dev/null
+	rm -rf "$PIN_ROOT" "$STATE" "$SOCK"
+}
+
+setup() {
+	trap teardown EXIT
+	ns_add gw && ns_add cl || return 1
+	veth_add gw "$GW" 10.78.0.1/24 cl "$CL" 10.78.0.2/24
+}
+
+# The program attached to the NIC, as the kernel reports it.
+prog_id() { in_netns gw ip -d link show dev "$GW" | sed -nE 's/.*prog\/xdp id ([0-9]+).*/\1/p'; }
+
+# rx_packets of interface slot 0, read from the pinned map directly: works with perimd dead.
+pinned_rx() {
+	local v total=0
+	for v in $(bpftool -j map lookup pinned "$PIN_ROOT/perim_if_stats" key 0 0 0 0 |
+		   jq -r '.values[].value[0:8] | reverse | join("") | gsub("0x"; "")'); do
+		total=$(( total + 16#$v ))
+	done
+	echo "$total"
+}
+
+# N UDP datagrams from the client side; each passes perim's XDP program on $GW.
+send_udp() {
+	local i
+	for i in $(seq "$1"); do
+		in_ns cl bash -c 'echo x > /dev/udp/10.78.0.1/9' 2>/dev/null
+	done
+}
+
+# lib.sh's perimd_start records the pid of the shell around nsenter; SIGKILL
+# must reach perimd itself, so start it here with exec semantics.
+daemon_start() {
+	: > "$TMP/perimd.log"
+	nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" "$@" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log" || fail "not ready: $(cat "$TMP/perimd.log")" || return 1
+	expect_eq "$(pctl -j status | jq -r .pid)" "$PERIMD_PID" "perimd's own pid"
+}
+rx_above() { [ "$(pinned_rx)" -gt "$1" ]; }
+
+limits() { pctl -j limit list | jq -c '[.limits[] | {dev, id, src, rate_pps, mode}]'; }
+
+case_ready_and_commands() {
+	setup && daemon_start || return 1
+	expect_eq "$(pctl -j status | jq -r '.btf.source')" kernel "btf source" || return 1
+	pctl attach "$GW" >/dev/null || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].dev')" "$GW" "status dev" || return 1
+	expect_ne "$(prog_id)" "" "program attached" || return 1
+
+	local id1 id2
+	id1=$(pctl -j limit set "$GW" src 10.0.0.0/8 rate 1kpps | jq -r .id)
+	id2=$(pctl -j limit set "$GW" proto udp dport 53 rate 50pps aggregate | jq -r .id)
+	expect_eq "$id1 $id2" "1 2" "rule ids" || return 1
+	expect_eq "$(pctl -j limit list "$GW" | jq -r '.limits | length')" 2 "listed" || return 1
+	pctl allow add "$GW" 10.1.0.0/16 >/dev/null && pctl deny add "$GW" 2001:db8::/32 >/dev/null || return 1
+	expect_eq "$(pctl -j allow list | jq -r '.entries[0].prefix')" 10.1.0.0/16 "allow list" || return 1
+	expect_eq "$(pctl -j deny list | jq -r '.entries[0].prefix')" 2001:db8::/32 "deny list" || return 1
+	# the datapath sees them: an LPM entry per prefix (0/0 and ::/0 for the rule without src)
+	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 5 "LPM entries" || return 1
+
+	# bad input: exit 2 naming the token, nothing changed
+	local before; before=$(cat "$STATE")
+	expect_exit 2 pctl limit set "${T}x" rate 1pps || return 1
+	expect_match "$(cat "$TMP/last.err")" "${T}x" "names the interface" || return 1
+	expect_exit 2 pctl limit del "$GW" 99 || return 1
+	expect_match "$(cat "$TMP/last.err")" '"99"' "names the id" || return 1
+	expect_exit 2 pctl allow add "$GW" 10.1.0.0/16 || return 1
+	expect_exit 2 pctl deny del "$GW" 10.1.0.0/16 || return 1
+	expect_exit 2 pctl attach "$GW" || return 1
+	expect_eq "$(cat "$STATE")" "$before" "state unchanged by bad input" || return 1
+
+	pctl limit del "$GW" "$id2" >/dev/null && pctl allow del "$GW" 10.1.0.0/16 >/dev/null || return 1
+	expect_eq "$(pctl -j limit list | jq -r '[.limits[].id] | join(",")')" 1 "after del" || return 1
+	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 2 "stale entries deleted" || return 1
+
+	pctl detach "$GW" >/dev/null || return 1
+	expect_eq "$(prog_id)" "" "detached" || return 1
+	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 0 "slot entries cleared" || return 1
+}
+
+case_state_restored_after_restart() {
+	setup && daemon_start --interface "$GW" || return 1
+	pctl limit set "$GW" src 10.0.0.0/8 rate 1kpps >/dev/null &&
+	pctl limit set "$GW" src fd00::/8 rate 20pps aggregate >/dev/null &&
+	pctl deny add "$GW" 192.0.2.0/24 >/dev/null || return 1
+	local want; want=$(limits)
+	expect_match "$(cat "$STATE")" "^attach $GW slot 0" "state records the slot" || return 1
+	kill "$PERIMD_PID"; wait "$PERIMD_PID"
+	expect_eq "$?" 0 "clean exit on SIGTERM" || return 1
+	expect_ne "$(prog_id)" "" "still attached after SIGTERM" || return 1
+	daemon_start || return 1          # no --interface: the state file brings it back
+	expect_eq "$(limits)" "$want" "limits after restart" || return 1
+	expect_eq "$(pctl -j deny list | jq -r '.entries[0].prefix')" 192.0.2.0/24 "deny after restart" || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].attached')" true "attached after restart" || return 1
+}
+
+case_sigkill_keeps_enforcement() {
+	setup && daemon_start --interface "$GW" || return 1
+	pctl limit set "$GW" src 10.78.0.0/24 rate 1kpps >/dev/null || return 1
+	local id before; id=$(prog_id)
+	expect_ne "$id" "" "attached" || return 1
+
+	kill -9 "$PERIMD_PID"; wait "$PERIMD_PID" 2>/dev/null; PERIMD_PID=
+	! pctl status >/dev/null 2>&1 || fail "perimd still answers after SIGKILL" || return 1
+	before=$(pinned_rx)
+	send_udp 5
+	wait_until 5 rx_above $((before + 4)) || fail "counters did not move while perimd was dead: $before -> $(pinned_rx)" || return 1
+	expect_eq "$(prog_id)" "$id" "same program while dead" || return 1
+
+	daemon_start || return 1
+	expect_eq "$(prog_id)" "$id" "adopted, not re-attached" || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].adopted')" true "reported as adopted" || return 1
+	expect_eq "$(pctl -j limit list | jq -r '.limits[0].src')" 10.78.0.0/24 "rule kept" || return 1
+	before=$(jstat "$GW" .counters.rx_packets)
+	send_udp 3
+	wait_until 5 rx_above $((before + 2)) || fail "counters stopped after adoption" || return 1
+	expect_eq "$(pctl -j stats "$GW" | jq -r '.interfaces[0].rules[0].matched_packets > 0')" true \
+		"the rule kept matching" || return 1
+}
+
+case_socket_rejects_non_root_peer() {
+	setup && daemon_start --interface "$GW" || return 1
+	# open the file modes wide: only the credential check stands in the way
+	chmod o+x "$TMP" && chmod 0666 "$SOCK" || return 1
+	local before; before=$(cat "$STATE")
+	expect_exit 1 setpriv --reuid=nobody --regid=nogroup --clear-groups "$PERIMCTL" -s "$SOCK" limit set "$GW" rate 1pps || return 1
+	expect_match "$(cat "$TMP/last.err")" "permission denied: uid [0-9]+ is neither root nor in group" "credential error" || return 1
+	expect_eq "$(cat "$STATE")" "$before" "nothing changed" || return 1
+	expect_eq "$(pctl -j limit list | jq -r '.limits | length')" 0 "no limit added" || return 1
+	# root still gets in
+	pctl status >/dev/null || return 1
+}
+
+case_btf_required() {
+	setup || return 1
+	local missing=$TMP/no-such-vmlinux
+	expect_exit 1 "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		--kernel-btf "$missing" --btf-dir "$TMP/no-btf-dir" || return 1
+	expect_match "$(cat "$TMP/last.err")" "no BTF for kernel .*--btf" "says what to provide" || return 1
+	expect_eq "$(wc -l < "$TMP/last.err")" 1 "one line" || return 1
+	[ ! -e "$SOCK" ] || fail "socket created although start was refused" || return 1
+
+	cp /sys/kernel/btf/vmlinux "$TMP/vmlinux.btf" || return 1
+	daemon_start --kernel-btf "$missing" --btf "$TMP/vmlinux.btf" --interface "$GW" || return 1
+	expect_eq "$(pctl -j status | jq -r '.btf.source + " " + .btf.path')" "config $TMP/vmlinux.btf" "custom BTF" || return 1
+}
+
+case_bad_option_exits_2() {
+	trap teardown EXIT
+	expect_exit 2 "$PERIMD" --no-such-option || return 1
+	expect_match "$(cat "$TMP/last.err")" "no-such-option" "names the option" || return 1
+	echo "interface" > "$TMP/bad.conf"
+	expect_exit 2 "$PERIMD" --config "$TMP/bad.conf" || return 1
+	expect_match "$(cat "$TMP/last.err")" '"interface"' "names the config key" || return 1
+	expect_exit 2 "$PERIMD" --interface "${T}g:turbo" || return 1
+}
+
+run_cases "$@"
