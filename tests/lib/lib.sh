@@ -22,8 +22,10 @@ _cleanup_pids=()
 _cleanup_paths=()
 _cleanup_cmds=()
 
-cleanup() {
-	local p
+# Removes what was registered, newest first is not needed: processes, then
+# namespaces, then paths.
+cleanup_registered() {
+	local p c
 	for c in "${_cleanup_cmds[@]}"; do eval "$c" >/dev/null 2>&1; done
 	for p in "${_cleanup_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${_cleanup_pids[@]}"; do
@@ -32,6 +34,10 @@ cleanup() {
 	done
 	for p in "${_cleanup_ns[@]}"; do ip netns del "$p" 2>/dev/null; done
 	for p in "${_cleanup_paths[@]}"; do rm -rf "$p"; done
+	_cleanup_cmds=() _cleanup_pids=() _cleanup_ns=() _cleanup_paths=()
+}
+cleanup() {
+	cleanup_registered
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -101,7 +107,11 @@ run_cases() {
 	[ $# -gt 0 ] && fns="$*"
 	for c in $fns; do
 		rm -f "$TMP/skip"
-		( "$c" ) > "$TMP/case.log" 2>&1
+		# A case runs in a subshell with its own registry: what it creates is
+		# removed when it ends, while the file's setup lives on for later cases.
+		( _cleanup_cmds=() _cleanup_pids=() _cleanup_ns=() _cleanup_paths=()
+		  trap cleanup_registered EXIT
+		  "$c" ) > "$TMP/case.log" 2>&1
 		rc=$?
 		if [ -f "$TMP/skip" ]; then
 			echo "SKIP: ${0##*/}:${c#case_}: $(cat "$TMP/skip")"
