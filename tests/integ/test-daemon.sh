@@ -149,6 +149,18 @@ case_socket_rejects_non_root_peer() {
 	pctl status >/dev/null || return 1
 }
 
+case_group_member_allowed() {
+	setup && daemon_start --group nogroup || return 1
+	chmod o+x "$TMP" || return 1
+	expect_eq "$(stat -c '%a %G' "$SOCK")" "660 nogroup" "socket mode and group" || return 1
+	# a member of the group (here by its primary gid) gets in
+	expect_exit 0 setpriv --reuid=nobody --regid=nogroup --clear-groups "$PERIMCTL" -s "$SOCK" status || return 1
+	# a non-member past the file modes is refused by its credentials
+	chmod 0666 "$SOCK" || return 1
+	expect_exit 1 setpriv --reuid=nobody --regid=daemon --clear-groups "$PERIMCTL" -s "$SOCK" status || return 1
+	expect_match "$(cat "$TMP/last.err")" "uid [0-9]+ is neither root nor in group nogroup" "names the group" || return 1
+}
+
 case_btf_required() {
 	setup || return 1
 	local missing=$TMP/no-such-vmlinux
