@@ -117,6 +117,23 @@ static struct json_object *iface_json(struct perimd *d, int slot)
 
 /* ---- attach / detach ---- */
 
+/*
+ * A configured interface whose NIC was missing at start: attach it now with
+ * its recorded slot, so the LPM entries already pinned for it apply at once.
+ */
+static int reattach(struct perimd *d, int slot, const struct perim_cmd *cmd, struct json_object **result,
+		    char *err, size_t errlen)
+{
+	enum perim_xdp_mode mode = cmd->mode ? cmd->mode : d->model->ifaces[slot].mode;
+	int ret;
+
+	ret = perim_loader_attach(&d->loader, cmd->dev, slot, mode, &d->att[slot], err, errlen);
+	if (ret)
+		return ret;
+	*result = iface_json(d, slot);
+	return 0;
+}
+
 static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
@@ -124,7 +141,10 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	struct perim_model *next;
 	int slot, ret;
 
-	if (perim_model_iface_find(d->model, cmd->dev) >= 0) {
+	slot = perim_model_iface_find(d->model, cmd->dev);
+	if (slot >= 0 && !d->att[slot].attached && !d->restoring)
+		return reattach(d, slot, cmd, result, err, errlen);
+	if (slot >= 0) {
 		snprintf(err, errlen, "Error: argument \"%s\" is wrong: perim is already attached to this interface",
 			 cmd->dev);
 		return PERIM_EXIT_BADINPUT;

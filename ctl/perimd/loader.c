@@ -370,8 +370,9 @@ void perim_loader_describe(int ifindex, struct json_object *obj)
 				json_object_array_add(progs, program_json(p));
 			json_object_object_add(obj, "dispatcher", json_object_new_string("single"));
 			json_object_object_add(obj, "reason", json_object_new_string(
-				"libxdp could not load its multiprog dispatcher here (this kernel refuses "
-				"freplace programs), so perim runs as the NIC's only XDP program"));
+				"no libxdp multiprog dispatcher on this NIC: libxdp attaches a lone program "
+				"when the kernel cannot load a dispatcher (it needs freplace), so perim is "
+				"the NIC's only XDP program"));
 		} else {
 			while ((p = xdp_multiprog__next_prog(p, mp)))
 				json_object_array_add(progs, program_json(p));

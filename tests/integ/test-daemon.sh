@@ -56,6 +56,16 @@ daemon_start() {
 }
 rx_above() { [ "$(pinned_rx)" -gt "$1" ]; }
 
+# The interface slots of the pinned LPM entries (bpftool prints keys as bytes
+# or, when it finds the map's BTF, as fields): unique, space separated.
+lpm_slots() {
+	local s
+	for s in $(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" |
+		   jq -r '.[] | if (.key | type) == "array" then .key[4] else .key.slot end'); do
+		echo $((s))
+	done | sort -un | xargs
+}
+
 limits() { pctl -j limit list | jq -c '[.limits[] | {dev, id, src, rate_pps, mode}]'; }
 
 case_ready_and_commands() {
@@ -159,6 +169,21 @@ case_group_member_allowed() {
 	chmod 0666 "$SOCK" || return 1
 	expect_exit 1 setpriv --reuid=nobody --regid=daemon --clear-groups "$PERIMCTL" -s "$SOCK" status || return 1
 	expect_match "$(cat "$TMP/last.err")" "uid [0-9]+ is neither root nor in group nogroup" "names the group" || return 1
+}
+
+case_missing_nic_keeps_slot_and_rules() {
+	setup || return 1
+	local nic=${T}m
+	printf 'attach %s slot 3\nlimit set %s id 7 src 10.0.0.0/8 rate 10pps per-source\n' "$nic" "$nic" > "$STATE"
+	daemon_start || return 1
+	expect_eq "$(pctl -j status | jq -c '.interfaces[0] | [.dev, .slot, .attached]')" "[\"$nic\",3,false]" \
+		"configured, not attached" || return 1
+	expect_eq "$(pctl -j limit list | jq -r '.limits[0].id')" 7 "rule id kept" || return 1
+	expect_eq "$(lpm_slots)" 3 "LPM entries under slot 3" || return 1
+	ip -n "$T-gw" link add "$nic" type veth peer name "${T}n" && ip -n "$T-gw" link set "$nic" up || return 1
+	pctl attach "$nic" >/dev/null || return 1
+	expect_eq "$(pctl -j status | jq -c '.interfaces[0] | [.slot, .attached]')" "[3,true]" "attached in its slot" || return 1
+	expect_ne "$(in_netns gw ip -d link show dev "$nic" | grep -o 'prog/xdp id [0-9]*')" "" "program on the NIC" || return 1
 }
 
 case_btf_required() {
