@@ -7,7 +7,9 @@
 # burst + rate * D give or take a couple of ticks' worth of tokens plus the
 # sender's pacing jitter; with D = 2 s that is well under 1%. The tests allow
 # 5% so a noisy VM does not make them flaky while a broken limiter (which
-# admits 10x, or nothing) still fails by a wide margin.
+# admits 10x, or nothing) still fails by a wide margin. Bursts are half a
+# second of tokens: a sender descheduled for less than that loses no admitted
+# packets (the bucket banks the tokens), so the expectation holds on a busy box.
 . "$(dirname "$0")/../lib/lib.sh"
 
 GW=${T}g      # perimeter NIC, in namespace $T-gw
@@ -43,7 +45,7 @@ expect_admitted() {
 
 case_flood_cut_to_aggregate_rate() {
 	local id out sent el rx0
-	id=$(pctl -j limit set "$GW" src 10.200.0.0/24 proto udp dport 5001 rate 2kpps burst 100 aggregate | jq -r .id)
+	id=$(pctl -j limit set "$GW" src 10.200.0.0/24 proto udp dport 5001 rate 2kpps burst 1000 aggregate | jq -r .id)
 	expect_ne "$id" "" "rule id" || return 1
 	recv_start gw 5001 flood && recv_start gw 5002 client || return 1
 	rx0=$(if_stat rx_packets)
@@ -59,7 +61,7 @@ case_flood_cut_to_aggregate_rate() {
 	expect_eq $(( passed + dropped )) "$sent" "rule passed+dropped vs sent" || return 1
 	wait_until 10 test "$(count_of "$TMP/flood.count")" -ge "$passed"
 	expect_eq "$(count_of "$TMP/flood.count")" "$passed" "receiver vs rule passed" || return 1
-	expect_admitted "$passed" 2000 100 "$el" "admitted flood" || return 1
+	expect_admitted "$passed" 2000 1000 "$el" "admitted flood" || return 1
 	wait_until 10 test "$(count_of "$TMP/client.count")" -ge 1000
 	expect_eq "$(count_of "$TMP/client.count")" 1000 "client packets received" || return 1
 	pctl limit del "$GW" "$id"
@@ -67,13 +69,13 @@ case_flood_cut_to_aggregate_rate() {
 
 case_per_source_buckets() {
 	local id sent el passed
-	id=$(pctl -j limit set "$GW" src 10.201.0.0/24 proto udp dport 5003 rate 200pps burst 20 per-source | jq -r .id)
+	id=$(pctl -j limit set "$GW" src 10.201.0.0/24 proto udp dport 5003 rate 200pps burst 100 per-source | jq -r .id)
 	recv_start gw 5003 persrc || return 1
 	# 10 sources at 1000 pps each: every source gets its own 200 pps.
 	read -r sent el < <(flood 4 10.201.0.0/24 10 5003 10000 2)
 	wait_until 10 test "$(( $(rule_stat "$id" passed_packets) + $(rule_stat "$id" dropped_packets) ))" -ge "$sent"
 	passed=$(rule_stat "$id" passed_packets)
-	expect_admitted "$passed" $(( 10 * 200 )) $(( 10 * 20 )) "$el" "admitted over 10 sources" || return 1
+	expect_admitted "$passed" $(( 10 * 200 )) $(( 10 * 100 )) "$el" "admitted over 10 sources" || return 1
 	wait_until 10 test "$(count_of "$TMP/persrc.count")" -ge "$passed"
 	expect_eq "$(count_of "$TMP/persrc.count")" "$passed" "receiver vs rule passed"
 	pctl limit del "$GW" "$id"
@@ -81,12 +83,12 @@ case_per_source_buckets() {
 
 case_ipv6_flood_cut() {
 	local id sent el passed
-	id=$(pctl -j limit set "$GW" src fd99::/64 proto udp rate 1kpps burst 50 aggregate | jq -r .id)
+	id=$(pctl -j limit set "$GW" src fd99::/64 proto udp rate 1kpps burst 500 aggregate | jq -r .id)
 	recv_start gw 5004 v6 6 || return 1
 	read -r sent el < <(flood 6 fd99::/64 20 5004 10000 2)
 	wait_until 10 test "$(( $(rule_stat "$id" passed_packets) + $(rule_stat "$id" dropped_packets) ))" -ge "$sent"
 	passed=$(rule_stat "$id" passed_packets)
-	expect_admitted "$passed" 1000 50 "$el" "admitted IPv6 flood" || return 1
+	expect_admitted "$passed" 1000 500 "$el" "admitted IPv6 flood" || return 1
 	wait_until 10 test "$(count_of "$TMP/v6.count")" -ge "$passed"
 	expect_eq "$(count_of "$TMP/v6.count")" "$passed" "receiver vs rule passed"
 	pctl limit del "$GW" "$id"

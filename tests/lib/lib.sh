@@ -141,8 +141,10 @@ perimd_start() {
 	mount_bpffs
 	track_path "$PIN_ROOT"
 	: > "$TMP/perimd.log"
-	in_netns "$ns" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
-		"$@" >>"$TMP/perimd.log" 2>&1 &
+	# nsenter execs perimd, so $! is perimd's own pid (a function run in the
+	# background would leave a shell in between, and perimd behind on cleanup).
+	nsenter --net="/run/netns/$T-$ns" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" "$@" >>"$TMP/perimd.log" 2>&1 &
 	PERIMD_PID=$!
 	track_pid "$PERIMD_PID"
 	if ! wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log"; then
