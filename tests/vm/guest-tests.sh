@@ -30,6 +30,7 @@ if [ "${1:-}" = --case ]; then
 fi
 
 results=${1:?usage: guest-tests.sh RESULTS_FILE}
+times=$(dirname "$results")/case-ms.txt	# "case milliseconds" per line
 only=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^perim_cases=//p')
 work=$(mktemp -d /tmp/perim-vm-guest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -37,10 +38,12 @@ trap 'rm -rf "$work"' EXIT
 emit() { echo "$*" | tee -a "$results"; }
 
 run_case() {
-	local name=$1 rc
+	local name=$1 rc t0
 	rm -f "$work/skip"
+	t0=$(date +%s%N)
 	timeout -k 5 "$CASE_TIMEOUT" bash "$0" --case "$name" "$work/skip" > "$work/log" 2>&1
 	rc=$?
+	echo "$name $(( ($(date +%s%N) - t0) / 1000000 ))" >> "$times"
 	if [ -s "$work/skip" ]; then
 		emit "SKIP: $name: $(head -n1 "$work/skip")"
 	elif [ $rc -eq 0 ]; then

@@ -150,6 +150,8 @@ print_timings() {
 		local cases="?"
 		[ "$boot" != "?" ] && [ "$end" != "?" ] && cases=$(elapsed "$boot" "$end")
 		printf '  %-6s boot %ss, cases %ss, VM wall %ss\n' "$series" "$boot" "$cases" "$(cat "$d/wall" 2>/dev/null || echo "?")"
+		[ -s "$d/share/case-ms.txt" ] && printf '         slowest: %s\n' "$(sort -k2 -nr "$d/share/case-ms.txt" |
+			head -n 4 | awk '{ printf "%s%s %.1fs", NR > 1 ? ", " : "", $1, $2 / 1000 }')"
 	done
 }
 

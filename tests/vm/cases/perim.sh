@@ -108,18 +108,21 @@ perim_event_seen() { grep -F -- "$2" "$TMP/events.jsonl" | grep -qiE -- "$1"; }
 
 case_perim_tracepoint_exec_event() {
 	perim_setup --events "$TMP/events.jsonl" || return 1
+	expect_hook_family '^tracepoint$' || return 1
 	cp /bin/true "$TMP/$T-exe" && "$TMP/$T-exe" || return 1
 	wait_until 30 perim_event_seen exec "$T-exe" || fail "no exec event for $TMP/$T-exe"
 }
 
 case_perim_kprobe_unlink_event() {
 	perim_setup --events "$TMP/events.jsonl" || return 1
+	expect_hook_family '^(kprobe|fentry)$' || return 1
 	echo x > "$TMP/$T-victim" && rm "$TMP/$T-victim" || return 1
 	wait_until 30 perim_event_seen unlink "$T-victim" || fail "no unlink event for $TMP/$T-victim"
 }
 
 case_perim_kprobe_creds_event() {
 	perim_setup --events "$TMP/events.jsonl" || return 1
+	expect_hook_family '^(kprobe|fentry)$' || return 1
 	cp "$(command -v setpriv)" "$TMP/$T-cred" || return 1
 	"$TMP/$T-cred" --reuid=65534 --regid=65534 --clear-groups /bin/true || return 1
 	wait_until 30 perim_event_seen 'cred|setid' "$T-cred" || fail "no credential event for $T-cred"
@@ -127,6 +130,7 @@ case_perim_kprobe_creds_event() {
 
 case_perim_tracepoint_connect_event() {
 	perim_setup --events "$TMP/events.jsonl" || return 1
+	expect_hook_family '^tracepoint$' || return 1
 	cp /bin/bash "$TMP/$T-conn" || return 1
 	# A TCP connect to a closed port in the gw namespace: refused, but attempted.
 	in_ns gw "$TMP/$T-conn" -c 'exec 3<>/dev/tcp/10.77.0.1/1' 2>/dev/null
@@ -181,4 +185,32 @@ case_perim_xdp_detach_leaves_xdp_filter() {
 	local f0
 	f0=$(xdp_filter_passed)
 	wait_until 60 grows xdp_filter_passed "${f0:-0}" || fail "xdp-filter saw no packet after perim left"
+}
+
+# BTF fallback: the kernel's own BTF hidden by configuration (--kernel-btf
+# pointing nowhere). With a BTF file for this kernel (a copy of its own) perimd
+# starts and traces; with none it refuses, naming what is missing.
+case_btf_fallback_with_file() {
+	perim_require
+	cp /sys/kernel/btf/vmlinux "$TMP/kernel.btf" || return 1
+	mkdir -p "$TMP/no-bundled"
+	perim_setup --kernel-btf "$TMP/hidden-vmlinux" --btf "$TMP/kernel.btf" --btf-dir "$TMP/no-bundled" || return 1
+	local status
+	status=$(perim_status) || return 1
+	expect_eq "$(jq -r .btf.source <<<"$status")" config "BTF source" &&
+		expect_eq "$(jq -r .btf.path <<<"$status")" "$TMP/kernel.btf" "BTF path" &&
+		expect_hook_family '^(tracepoint|kprobe|fentry|lsm)$'
+}
+
+case_btf_fallback_refuses_without() {
+	perim_require
+	mkdir -p "$TMP/no-bundled"
+	mount_bpffs
+	track_path "$PIN_ROOT"
+	timeout 120 "$PERIMD" --foreground --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		--kernel-btf "$TMP/hidden-vmlinux" --btf-dir "$TMP/no-bundled" > "$TMP/refuse.log" 2>&1
+	local rc=$?
+	cat "$TMP/refuse.log"
+	[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "perimd exit $rc, expected a refusal" || return 1
+	expect_match "$(cat "$TMP/refuse.log")" "no BTF for kernel $(uname -r)" "refusal message"
 }
