@@ -21,6 +21,9 @@
 #define BYTES_MAX_BITS    1000000000000ULL  /* 1000gbit */
 #define BURST_MAX         1000000000ULL
 #define BLOCK_MAX_S       86400ULL
+#define SHAPE_MAX_BITS    10000000000ULL    /* 10gbit: libnl's TBF rate is an int of bytes/s */
+#define SHAPE_BURST_MAX   1000000000ULL
+#define SHAPE_LATENCY_MAX 10000ULL
 
 struct parse_ctx {
 	int argc;
@@ -29,6 +32,7 @@ struct parse_ctx {
 	struct perim_cmd *cmd;
 	char *err;
 	size_t errlen;
+	const char *mode_word;     /* limit set: the per-source/per-destination/aggregate word given */
 };
 
 /* The one wording for every bad argument. Returns PERIM_EXIT_BADINPUT. */
@@ -338,7 +342,7 @@ static int parse_detach(struct parse_ctx *ctx)
 enum limit_kw_bit {
 	KW_ID = 1 << 0, KW_SRC = 1 << 1, KW_PROTO = 1 << 2, KW_DPORT = 1 << 3, KW_SYN = 1 << 4,
 	KW_RATE = 1 << 5, KW_BURST = 1 << 6, KW_BYTES = 1 << 7, KW_MODE = 1 << 8,
-	KW_BLOCK = 1 << 9, KW_DRY_RUN = 1 << 10,
+	KW_BLOCK = 1 << 9, KW_DRY_RUN = 1 << 10, KW_DIR = 1 << 11, KW_DST = 1 << 12, KW_CGROUP = 1 << 13,
 };
 
 struct limit_kw {
@@ -434,15 +438,63 @@ static int kw_bytes(struct parse_ctx *ctx, const char *kw, const char *val, stru
 	return err;
 }
 
-static int kw_per_source(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
+/* per-source, per-destination: one bucket per address; the direction picks which (limit_check). */
+static int kw_per_address(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
 {
+	ctx->mode_word = kw;
 	l->per_source = true;
 	return 0;
 }
 
 static int kw_aggregate(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
 {
+	ctx->mode_word = kw;
 	l->per_source = false;
+	return 0;
+}
+
+static int kw_dir(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
+{
+	if (!strcmp(val, "egress"))
+		l->egress = true;
+	else if (!strcmp(val, "ingress"))
+		l->egress = false;
+	else
+		return invarg(ctx, val, "dir must be ingress or egress");
+	return 0;
+}
+
+static int kw_dst(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
+{
+	l->has_dst = true;
+	return parse_prefix(ctx, val, &l->dst);
+}
+
+/* Absolute, no whitespace (the state file splits on it), no "." or ".." components. */
+static const char *cgroup_path_problem(const char *path)
+{
+	const char *c;
+
+	if (path[0] != '/')
+		return "cgroup must be an absolute path of a cgroup v2 directory";
+	if (strlen(path) >= PERIM_CGROUP_PATH_MAX)
+		return "cgroup path is too long (at most 191 bytes)";
+	for (c = path; *c; c++)
+		if (isspace((unsigned char)*c) || !isprint((unsigned char)*c))
+			return "cgroup path contains whitespace or control characters";
+	if (strstr(path, "/./") || strstr(path, "/../") || !strcmp(path + strlen(path) - 2, "/.") ||
+	    (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/..")))
+		return "cgroup path must not contain \".\" or \"..\" components";
+	return NULL;
+}
+
+static int kw_cgroup(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
+{
+	const char *why = cgroup_path_problem(val);
+
+	if (why)
+		return invarg(ctx, val, "%s", why);
+	strcpy(l->cgroup, val);
 	return 0;
 }
 
@@ -470,10 +522,14 @@ static const struct limit_kw limit_kws[] = {
 	{ "rate",       "N{pps,kpps,mpps}",      KW_RATE,    kw_rate },
 	{ "burst",      "N",                     KW_BURST,   kw_burst },
 	{ "bytes",      "N{kbit,mbit,gbit}",     KW_BYTES,   kw_bytes },
-	{ "per-source", NULL,                    KW_MODE,    kw_per_source },
+	{ "per-source", NULL,                    KW_MODE,    kw_per_address },
+	{ "per-destination", NULL,               KW_MODE,    kw_per_address },
 	{ "aggregate",  NULL,                    KW_MODE,    kw_aggregate },
 	{ "block",      "SECONDS",               KW_BLOCK,   kw_block },
 	{ "dry-run",    NULL,                    KW_DRY_RUN, kw_dry_run },
+	{ "dir",        "ingress|egress",        KW_DIR,     kw_dir },
+	{ "dst",        "PREFIX",                KW_DST,     kw_dst },
+	{ "cgroup",     "PATH",                  KW_CGROUP,  kw_cgroup },
 	{ NULL },
 };
 
@@ -489,8 +545,39 @@ static const struct limit_kw *find_limit_kw(const char *name)
  * Checks between keywords, after all are read so that order does not
  * matter. `syn` without a proto means TCP; with another proto it is an error.
  */
+/*
+ * Direction: ingress rules match sources (src, per-source), egress rules
+ * destinations (dst, per-destination) or the sending cgroup. A cgroup rule
+ * limits the cgroup as a whole unless per-destination is asked for.
+ */
+static int direction_check(struct parse_ctx *ctx, unsigned seen, struct perim_limit_spec *l)
+{
+	if (!l->egress) {
+		if (seen & KW_DST)
+			return invarg(ctx, "dst", "dst needs dir egress (ingress rules match src)");
+		if (seen & KW_CGROUP)
+			return invarg(ctx, "cgroup", "cgroup needs dir egress");
+		if (ctx->mode_word && !strcmp(ctx->mode_word, "per-destination"))
+			return invarg(ctx, "per-destination", "per-destination needs dir egress; ingress uses per-source");
+		return 0;
+	}
+	if (seen & KW_SRC)
+		return invarg(ctx, "src", "egress rules match dst, not src");
+	if (ctx->mode_word && !strcmp(ctx->mode_word, "per-source"))
+		return invarg(ctx, "per-source", "egress rules use per-destination");
+	if ((seen & KW_CGROUP) && (seen & KW_DST))
+		return invarg(ctx, "dst", "a cgroup rule covers every destination; dst and cgroup exclude each other");
+	if ((seen & KW_CGROUP) && !ctx->mode_word)
+		l->per_source = false;
+	return 0;
+}
+
 static int limit_check(struct parse_ctx *ctx, unsigned seen, struct perim_limit_spec *l)
 {
+	int err = direction_check(ctx, seen, l);
+
+	if (err)
+		return err;
 	if (!(seen & KW_RATE))
 		return invarg(ctx, "set", "rate N{pps,kpps,mpps} is required");
 	if (l->syn_only) {
@@ -520,7 +607,7 @@ static int parse_limit_set(struct parse_ctx *ctx)
 		if (!k)
 			return invarg(ctx, kw, "unknown keyword");
 		if (seen & k->bit)
-			return invarg(ctx, kw, k->bit == KW_MODE ? "per-source or aggregate given twice"
+			return invarg(ctx, kw, k->bit == KW_MODE ? "per-source, per-destination or aggregate given twice"
 								 : "given twice");
 		seen |= k->bit;
 		if (k->value && (err = next_arg(ctx, kw, k->value, &val)))
@@ -548,6 +635,74 @@ static int parse_limit_del(struct parse_ctx *ctx)
 static int parse_limit_list(struct parse_ctx *ctx)
 {
 	ctx->cmd->kind = PERIM_CMD_LIMIT_LIST;
+	return take_optional_dev(ctx);
+}
+
+/* ---- shape ---- */
+
+static int shape_rate(struct parse_ctx *ctx, const char *tok, struct perim_shape_spec *s)
+{
+	return parse_with_unit(ctx, tok, "rate", bit_units, "kbit, mbit or gbit",
+			       SHAPE_MAX_BITS, "10gbit", &s->rate_bits);
+}
+
+static int parse_shape_set(struct parse_ctx *ctx)
+{
+	struct perim_shape_spec *s = &ctx->cmd->shape;
+	bool seen_rate = false, seen_burst = false, seen_latency = false;
+	const char *kw, *val;
+	uint64_t n;
+	int err;
+
+	ctx->cmd->kind = PERIM_CMD_SHAPE_SET;
+	if ((err = take_dev(ctx, "set")))
+		return err;
+	while ((kw = take_arg(ctx))) {
+		if (!strcmp(kw, "force")) {
+			if (s->force)
+				return invarg(ctx, kw, "given twice");
+			s->force = true;
+			continue;
+		}
+		if (!strcmp(kw, "rate")) {
+			if (seen_rate)
+				return invarg(ctx, kw, "given twice");
+			seen_rate = true;
+			if ((err = next_arg(ctx, kw, "N{kbit,mbit,gbit}", &val)) || (err = shape_rate(ctx, val, s)))
+				return err;
+		} else if (!strcmp(kw, "burst")) {
+			if (seen_burst)
+				return invarg(ctx, kw, "given twice");
+			seen_burst = true;
+			if ((err = next_arg(ctx, kw, "N (bytes)", &val)) ||
+			    (err = parse_number(ctx, val, "burst (bytes)", 1, SHAPE_BURST_MAX, &s->burst_bytes)))
+				return err;
+		} else if (!strcmp(kw, "latency")) {
+			if (seen_latency)
+				return invarg(ctx, kw, "given twice");
+			seen_latency = true;
+			if ((err = next_arg(ctx, kw, "MS", &val)) ||
+			    (err = parse_number(ctx, val, "latency (ms)", 1, SHAPE_LATENCY_MAX, &n)))
+				return err;
+			s->latency_ms = n;
+		} else {
+			return invarg(ctx, kw, "unknown keyword; expected rate, burst, latency or force");
+		}
+	}
+	if (!seen_rate)
+		return invarg(ctx, "set", "rate N{kbit,mbit,gbit} is required");
+	return 0;
+}
+
+static int parse_shape_del(struct parse_ctx *ctx)
+{
+	ctx->cmd->kind = PERIM_CMD_SHAPE_DEL;
+	return take_dev(ctx, "del") ?: no_more_args(ctx);
+}
+
+static int parse_shape_list(struct parse_ctx *ctx)
+{
+	ctx->cmd->kind = PERIM_CMD_SHAPE_LIST;
 	return take_optional_dev(ctx);
 }
 
@@ -670,7 +825,7 @@ static int parse_events(struct parse_ctx *ctx)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | allow | deny | stats | status | events | help }\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | status | events | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -692,8 +847,17 @@ static const char help_limit[] =
 "Usage: perimctl limit set DEV [src PREFIX] [proto tcp|udp|icmp|any] [dport P[-Q]] [syn]\n"
 "                          rate N{pps|kpps|mpps} [burst N] [bytes N{kbit|mbit|gbit}]\n"
 "                          [per-source|aggregate] [block SECONDS] [dry-run]\n"
+"       perimctl limit set DEV dir egress [dst PREFIX | cgroup PATH] [proto ...] [dport P[-Q]]\n"
+"                          rate ... [burst N] [bytes ...] [per-destination|aggregate] [dry-run]\n"
 "       perimctl limit del DEV ID\n"
 "       perimctl limit list [DEV]\n"
+"  dir            ingress (default: XDP, matched on the source) or egress (tc on the\n"
+"                 clsact egress hook, matched on the destination)\n"
+"  dst PREFIX     egress: destination prefix (default: every destination)\n"
+"  cgroup PATH    egress: only what sockets of this cgroup v2 directory send\n"
+"                 (absolute path); the cgroup shares one bucket unless per-destination\n"
+"  per-destination  egress: every destination address gets its own bucket (default\n"
+"                 for dst rules)\n"
 "  src PREFIX     IPv4 or IPv6 source prefix, host bits zero (default: every source,\n"
 "                 both families); without /len a single address\n"
 "  proto          tcp, udp, icmp (ICMP and ICMPv6) or any (default)\n"
@@ -709,6 +873,21 @@ static const char help_limit[] =
 "  dry-run        count \"would drop\" packets, drop none\n"
 "\"limit set\" prints the new rule's id (\"rule N on DEV\"); \"limit\" alone lists.\n"
 "Each keyword may be given once, in any order.\n";
+
+static const char help_shape[] =
+"Usage: perimctl shape set DEV rate N{kbit|mbit|gbit} [burst N] [latency MS] [force]\n"
+"       perimctl shape del DEV\n"
+"       perimctl shape list [DEV]\n"
+"Shapes what DEV sends (queueing, not dropping): a root TBF qdisc with fq_codel\n"
+"under it, installed by perimd over rtnetlink.\n"
+"  rate        required; 1kbit = 1000 bit/s, at most 10gbit; counts Ethernet headers\n"
+"  burst N     bytes sent back to back at line rate (default: 10 ms of rate,\n"
+"              at least two full frames)\n"
+"  latency MS  bound on queueing delay, 1..10000 (default 50): sizes the queue\n"
+"  force       replace a root qdisc perim did not create; without it perimd\n"
+"              refuses and leaves that qdisc in place\n"
+"\"shape del\" removes only perim's own qdisc; the kernel's default comes back.\n"
+"\"perimctl stats\" shows the shaper's kernel counters.\n";
 
 static const char help_allow[] =
 "Usage: perimctl allow { add | del } DEV PREFIX\n"
@@ -753,6 +932,7 @@ static const struct {
 	{ "attach", help_attach }, { "detach", help_attach }, { "limit", help_limit },
 	{ "allow", help_allow }, { "deny", help_deny }, { "stats", help_stats },
 	{ "status", help_status }, { "events", help_events }, { "help", help_help },
+	{ "shape", help_shape },
 };
 
 const char *perim_cmd_help(const char *object)
@@ -794,6 +974,9 @@ static const struct cmd_handler limit_cmds[] = {
 static const struct cmd_handler allow_cmds[] = {
 	{ "add", parse_allow_add }, { "del", parse_allow_del }, { "list", parse_allow_list }, { NULL },
 };
+static const struct cmd_handler shape_cmds[] = {
+	{ "set", parse_shape_set }, { "del", parse_shape_del }, { "list", parse_shape_list }, { NULL },
+};
 static const struct cmd_handler deny_cmds[] = {
 	{ "add", parse_deny_add }, { "del", parse_deny_del }, { "list", parse_deny_list }, { NULL },
 };
@@ -814,12 +997,13 @@ static int dispatch(struct parse_ctx *ctx, const struct cmd_handler *table, cons
 static int parse_limit(struct parse_ctx *ctx) { return dispatch(ctx, limit_cmds, "set, del or list"); }
 static int parse_allow(struct parse_ctx *ctx) { return dispatch(ctx, allow_cmds, "add, del or list"); }
 static int parse_deny(struct parse_ctx *ctx) { return dispatch(ctx, deny_cmds, "add, del or list"); }
+static int parse_shape(struct parse_ctx *ctx) { return dispatch(ctx, shape_cmds, "set, del or list"); }
 
 static const struct cmd_handler objects[] = {
 	{ "attach", parse_attach }, { "detach", parse_detach }, { "limit", parse_limit },
 	{ "allow", parse_allow }, { "deny", parse_deny }, { "stats", parse_stats },
 	{ "status", parse_status }, { "events", parse_events }, { "help", parse_help },
-	{ NULL },
+	{ "shape", parse_shape }, { NULL },
 };
 
 /* "OBJECT help" or "-h"/"--help" anywhere after OBJECT asks for its help. */
@@ -927,7 +1111,19 @@ int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *
 	out_add(&o, "limit set %s", dev);
 	if (l->id)
 		out_add(&o, " id %u", l->id);
-	if (l->has_src) {
+	if (l->egress)
+		out_add(&o, " dir egress");
+	if (l->egress && l->has_dst) {
+		if (perim_prefix_format(&l->dst, src, sizeof(src)) < 0)
+			return -EINVAL;
+		out_add(&o, " dst %s", src);
+	}
+	if (l->egress && l->cgroup[0]) {
+		if (cgroup_path_problem(l->cgroup))
+			return -EINVAL;
+		out_add(&o, " cgroup %s", l->cgroup);
+	}
+	if (l->has_src && !l->egress) {
 		if (perim_prefix_format(&l->src, src, sizeof(src)) < 0)
 			return -EINVAL;
 		out_add(&o, " src %s", src);
@@ -952,11 +1148,29 @@ int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *
 		u = exact_unit(bit_units, bits);
 		out_add(&o, " bytes %llu%s", (unsigned long long)(bits / u->mult), u->name);
 	}
-	out_add(&o, " %s", l->per_source ? "per-source" : "aggregate");
+	out_add(&o, " %s", !l->per_source ? "aggregate" : l->egress ? "per-destination" : "per-source");
 	if (l->block_s)
 		out_add(&o, " block %u", l->block_s);
 	if (l->dry_run)
 		out_add(&o, " dry-run");
+	return o.total;
+}
+
+int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *buf, size_t len)
+{
+	struct out o = { .buf = buf, .len = buf ? len : 0 };
+	const struct unit *u;
+
+	if (!s->rate_bits || s->rate_bits % 1000)
+		return -EINVAL;
+	if (buf && len)
+		buf[0] = '\0';
+	u = exact_unit(bit_units, s->rate_bits);
+	out_add(&o, "shape set %s rate %llu%s", dev, (unsigned long long)(s->rate_bits / u->mult), u->name);
+	if (s->burst_bytes)
+		out_add(&o, " burst %llu", (unsigned long long)s->burst_bytes);
+	if (s->latency_ms)
+		out_add(&o, " latency %u", s->latency_ms);
 	return o.total;
 }
 

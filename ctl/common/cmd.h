@@ -34,6 +34,9 @@ enum perim_cmd_kind {
 	PERIM_CMD_STATUS,          /* status */
 	PERIM_CMD_EVENTS,          /* events [--follow] [--type T,...] (tracers) */
 	PERIM_CMD_HELP,            /* help [OBJECT], OBJECT help, -h: cmd.help holds the text */
+	PERIM_CMD_SHAPE_SET,       /* shape set DEV rate N{kbit,mbit,gbit} [burst N] [latency MS] [force] */
+	PERIM_CMD_SHAPE_DEL,       /* shape del DEV */
+	PERIM_CMD_SHAPE_LIST,      /* shape list [DEV] */
 };
 
 enum perim_xdp_mode {
@@ -41,6 +44,9 @@ enum perim_xdp_mode {
 	PERIM_MODE_NATIVE,
 	PERIM_MODE_SKB,
 };
+
+/* A cgroup v2 directory, as given (absolute, no whitespace: the state file splits on it). */
+#define PERIM_CGROUP_PATH_MAX 192
 
 /* An address prefix, IPv4 stored IPv4-mapped like in include/perim.h. */
 struct perim_prefix {
@@ -62,7 +68,26 @@ struct perim_limit_spec {
 	bool per_source;           /* default true */
 	uint32_t block_s;          /* 0 = none */
 	bool dry_run;
+	/*
+	 * dir egress: enforced by the tc program on the NIC's clsact egress
+	 * hook, matched on the destination; per_source then means one bucket
+	 * per destination address ("per-destination").
+	 */
+	bool egress;
+	bool has_dst;
+	struct perim_prefix dst;   /* egress only; default every destination */
+	char cgroup[PERIM_CGROUP_PATH_MAX]; /* egress only: "" or the sending sockets' cgroup */
 };
+
+/* shape set: a root TBF with fq_codel under it, owned by perim. */
+struct perim_shape_spec {
+	uint64_t rate_bits;        /* bits per second, required, > 0 */
+	uint64_t burst_bytes;      /* 0 = default (10 ms of rate, at least two full frames) */
+	uint32_t latency_ms;       /* 0 = default (PERIM_SHAPE_LATENCY_MS_DEFAULT) */
+	bool force;                /* replace a root qdisc perim did not create (never persisted) */
+};
+
+#define PERIM_SHAPE_LATENCY_MS_DEFAULT 50
 
 struct perim_cmd {
 	enum perim_cmd_kind kind;
@@ -72,6 +97,7 @@ struct perim_cmd {
 	struct perim_limit_spec limit;
 	uint32_t rule_id;          /* limit del */
 	struct perim_prefix prefix;/* allow/deny */
+	struct perim_shape_spec shape; /* shape set */
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
@@ -92,6 +118,9 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
  * Returns the number of bytes written (like snprintf).
  */
 int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *buf, size_t len);
+
+/* "shape set DEV rate ... [burst N] [latency MS]" (force is never written). */
+int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *buf, size_t len);
 
 /* "attach DEV [mode native|skb] [slot N]" (slot when >= 0), for the state file. */
 int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, char *buf, size_t len);

@@ -71,7 +71,11 @@ static bool limit_eq(const struct perim_limit_spec *a, const struct perim_limit_
 	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
 	       a->syn_only == b->syn_only && a->rate_pps == b->rate_pps && a->burst == b->burst &&
 	       a->bytes_per_s == b->bytes_per_s && a->per_source == b->per_source &&
-	       a->block_s == b->block_s && a->dry_run == b->dry_run;
+	       a->block_s == b->block_s && a->dry_run == b->dry_run && a->egress == b->egress &&
+	       a->has_dst == b->has_dst &&
+	       (!a->has_dst || (!memcmp(a->dst.addr, b->dst.addr, 16) && a->dst.len == b->dst.len &&
+				a->dst.is_v4 == b->dst.is_v4)) &&
+	       !strcmp(a->cgroup, b->cgroup);
 }
 
 /* format(spec) parses back to spec. */
@@ -722,6 +726,158 @@ static void test_format_round_trip_random(void)
 	}
 }
 
+/* ---- dir egress ---- */
+
+static void test_egress_limits(void)
+{
+	struct parsed p;
+
+	if (parses_ok("limit set eth0 dir egress dst 198.51.100.0/24 proto udp dport 53 rate 1kpps", &p)) {
+		ASSERT_TRUE(p.cmd.limit.egress, "egress");
+		ASSERT_TRUE(p.cmd.limit.has_dst, "has dst");
+		ASSERT_EQ(p.cmd.limit.dst.len, 96 + 24, "dst len");
+		ASSERT_TRUE(p.cmd.limit.per_source, "per-destination by default");
+		ASSERT_TRUE(!(p.cmd.limit.has_src), "no src");
+	}
+	if (parses_ok("limit set eth0 rate 1kpps dir egress aggregate", &p)) {
+		ASSERT_TRUE(p.cmd.limit.egress, "dir after rate");
+		ASSERT_TRUE(!(p.cmd.limit.per_source), "aggregate");
+	}
+	if (parses_ok("limit set eth0 dir egress dst 2001:db8::/32 rate 5pps per-destination", &p))
+		ASSERT_TRUE(p.cmd.limit.per_source, "per-destination");
+	if (parses_ok("limit set eth0 dir ingress src 10.0.0.0/8 rate 5pps", &p))
+		ASSERT_TRUE(!(p.cmd.limit.egress), "explicit ingress");
+	if (parses_ok("limit set eth0 dir egress cgroup /sys/fs/cgroup/unified/app rate 100pps", &p)) {
+		ASSERT_STREQ(p.cmd.limit.cgroup, "/sys/fs/cgroup/unified/app", "cgroup path");
+		ASSERT_TRUE(!(p.cmd.limit.per_source), "a cgroup shares one bucket by default");
+	}
+	if (parses_ok("limit set eth0 dir egress cgroup /a per-destination proto tcp dport 443 rate 1pps", &p))
+		ASSERT_TRUE(p.cmd.limit.per_source, "cgroup per-destination");
+
+	rejects("limit set eth0 dir sideways rate 1pps", "sideways", "ingress or egress");
+	rejects("limit set eth0 dir", "dir", "missing ingress|egress");
+	rejects("limit set eth0 dir egress dir egress rate 1pps", "dir", "given twice");
+	rejects("limit set eth0 dst 10.0.0.0/8 rate 1pps", "dst", "needs dir egress");
+	rejects("limit set eth0 dir ingress dst 10.0.0.0/8 rate 1pps", "dst", "needs dir egress");
+	rejects("limit set eth0 cgroup /a rate 1pps", "cgroup", "needs dir egress");
+	rejects("limit set eth0 per-destination rate 1pps", "per-destination", "needs dir egress");
+	rejects("limit set eth0 dir egress src 10.0.0.0/8 rate 1pps", "src", "match dst");
+	rejects("limit set eth0 dir egress per-source rate 1pps", "per-source", "per-destination");
+	rejects("limit set eth0 dir egress per-destination aggregate rate 1pps", "aggregate", "given twice");
+	rejects("limit set eth0 dir egress dst 10.0.0.1/8 rate 1pps", "10.0.0.1/8", "did you mean 10.0.0.0/8");
+	rejects("limit set eth0 dir egress dst 10.0.0.0/8 cgroup /a rate 1pps", "dst", "exclude");
+	rejects("limit set eth0 dir egress cgroup relative/path rate 1pps", "relative/path", "absolute");
+	rejects("limit set eth0 dir egress cgroup /a/../b rate 1pps", "/a/../b", "components");
+	rejects("limit set eth0 dir egress cgroup /a/.. rate 1pps", "/a/..", "components");
+	rejects("limit set eth0 dir egress cgroup", "cgroup", "missing PATH");
+	rejects("limit set eth0 dir egress dst 10.0.0.0/8", "set", "rate");
+	{
+		char line[400], path[256];
+
+		snprintf(path, sizeof(path), "/%0200d", 0);
+		snprintf(line, sizeof(line), "limit set eth0 dir egress cgroup %s rate 1pps", path);
+		rejects(line, path, "too long");
+	}
+	{
+		char *argv[] = { "limit", "set", "eth0", "dir", "egress", "cgroup", "/a b", "rate", "1pps" };
+		struct perim_cmd cmd;
+		char err[256];
+
+		ASSERT_EQ(perim_cmd_parse(9, argv, &cmd, err, sizeof(err)), PERIM_EXIT_BADINPUT, "space in path");
+		ASSERT_TRUE(strstr(err, "whitespace") != NULL, "names the whitespace");
+	}
+}
+
+/* ---- shape ---- */
+
+static void test_shape(void)
+{
+	struct parsed p;
+
+	if (parses_ok("shape set eth0 rate 100mbit", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SHAPE_SET, "kind");
+		ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+		ASSERT_EQ(p.cmd.shape.rate_bits, 100000000ULL, "rate");
+		ASSERT_EQ(p.cmd.shape.burst_bytes, 0, "default burst");
+		ASSERT_EQ(p.cmd.shape.latency_ms, 0, "default latency");
+		ASSERT_TRUE(!(p.cmd.shape.force), "no force");
+	}
+	if (parses_ok("shape set eth0 force latency 20 burst 30000 rate 10gbit", &p)) {
+		ASSERT_EQ(p.cmd.shape.rate_bits, 10000000000ULL, "10gbit");
+		ASSERT_EQ(p.cmd.shape.burst_bytes, 30000, "burst");
+		ASSERT_EQ(p.cmd.shape.latency_ms, 20, "latency");
+		ASSERT_TRUE(p.cmd.shape.force, "force");
+	}
+	if (parses_ok("shape del eth0", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SHAPE_DEL, "del");
+	if (parses_ok("shape", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SHAPE_LIST, "shape alone lists");
+	if (parses_ok("shape list eth1", &p))
+		ASSERT_STREQ(p.cmd.dev, "eth1", "list dev");
+	if (parses_ok("shape help", &p))
+		ASSERT_TRUE(p.cmd.help && strstr(p.cmd.help, "fq_codel"), "shape help");
+
+	rejects("shape set eth0", "set", "rate");
+	rejects("shape set", "set", "missing DEV");
+	rejects("shape set eth0 rate 100", "100", "needs a unit");
+	rejects("shape set eth0 rate 100mbps", "100mbps", "needs a unit");
+	rejects("shape set eth0 rate 0mbit", "0mbit", "greater than 0");
+	rejects("shape set eth0 rate 11gbit", "11gbit", "at most 10gbit");
+	rejects("shape set eth0 rate 1mbit rate 2mbit", "rate", "given twice");
+	rejects("shape set eth0 rate 1mbit burst 0", "0", "burst");
+	rejects("shape set eth0 rate 1mbit burst 1k", "1k", "decimal");
+	rejects("shape set eth0 rate 1mbit latency 10001", "10001", "1..10000");
+	rejects("shape set eth0 rate 1mbit latency", "latency", "missing MS");
+	rejects("shape set eth0 rate 1mbit force force", "force", "given twice");
+	rejects("shape set eth0 rate 1mbit ceil 2mbit", "ceil", "unknown keyword");
+	rejects("shape del eth0 force", "force", "unexpected");
+	rejects("shape del", "del", "missing DEV");
+	rejects("shape frob eth0", "frob", "set, del or list");
+	rejects("shape set eth0/1 rate 1mbit", "eth0/1", "interface name");
+}
+
+static void test_format_egress_shape(void)
+{
+	static const char *const lines[] = {
+		"limit set eth0 dir egress rate 1pps",
+		"limit set eth0 dir egress dst 192.0.2.0/24 proto udp dport 5000-5100 rate 2kpps bytes 8mbit aggregate",
+		"limit set eth0 dir egress dst 2001:db8::1 rate 10pps per-destination dry-run",
+		"limit set eth0 id 4 dir egress cgroup /sys/fs/cgroup/unified/perim.slice/x.service rate 3kpps",
+		"limit set eth0 dir egress cgroup /x per-destination proto tcp syn rate 3kpps block 5",
+	};
+	struct perim_shape_spec shape = { .rate_bits = 250000000, .burst_bytes = 15000, .latency_ms = 7, .force = true };
+	struct parsed p;
+	char line[512];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (parses_ok(lines[i], &p))
+			round_trips(&p.cmd.limit, "eth0");
+	if (parses_ok("limit set eth0 aggregate rate 7pps dst 10.9.0.0/16 dir egress", &p)) {
+		perim_limit_format("eth0", &p.cmd.limit, line, sizeof(line));
+		ASSERT_STREQ(line, "limit set eth0 dir egress dst 10.9.0.0/16 rate 7pps aggregate", "egress canonical");
+	}
+	if (parses_ok("limit set eth0 dir egress cgroup /c rate 7pps", &p)) {
+		perim_limit_format("eth0", &p.cmd.limit, line, sizeof(line));
+		ASSERT_STREQ(line, "limit set eth0 dir egress cgroup /c rate 7pps aggregate", "cgroup canonical");
+	}
+
+	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), strlen(line), "shape length");
+	ASSERT_STREQ(line, "shape set eth2 rate 250mbit burst 15000 latency 7", "shape line, force not kept");
+	if (parses_ok(line, &p)) {
+		ASSERT_EQ(p.cmd.shape.rate_bits, shape.rate_bits, "shape rate round trip");
+		ASSERT_EQ(p.cmd.shape.burst_bytes, shape.burst_bytes, "shape burst round trip");
+		ASSERT_EQ(p.cmd.shape.latency_ms, shape.latency_ms, "shape latency round trip");
+		ASSERT_TRUE(!(p.cmd.shape.force), "force is never persisted");
+	}
+	shape = (struct perim_shape_spec){ .rate_bits = 1000 };
+	perim_shape_format("eth2", &shape, line, sizeof(line));
+	ASSERT_STREQ(line, "shape set eth2 rate 1kbit", "minimal shape");
+	shape.rate_bits = 1500;
+	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no whole kbit");
+	shape.rate_bits = 0;
+	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no rate");
+}
+
 static const struct perim_test tests[] = {
 	TEST(test_attach),
 	TEST(test_detach),
@@ -744,6 +900,9 @@ static const struct perim_test tests[] = {
 	TEST(test_format_canonical),
 	TEST(test_format_round_trip),
 	TEST(test_format_round_trip_random),
+	TEST(test_egress_limits),
+	TEST(test_shape),
+	TEST(test_format_egress_shape),
 	{ 0 },
 };
 
