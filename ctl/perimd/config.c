@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "metrics.h"
 #include "proto.h"
 
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
-	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
+	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -25,6 +26,7 @@ static const struct option long_opts[] = {
 	{ "kernel-btf",  required_argument, NULL, OPT_KERNEL_BTF },
 	{ "src-buckets", required_argument, NULL, OPT_SRC_BUCKETS },
 	{ "events",      required_argument, NULL, OPT_EVENTS },
+	{ "metrics",     required_argument, NULL, OPT_METRICS },
 	{ "config",      required_argument, NULL, OPT_CONFIG },
 	{ "foreground",  no_argument,       NULL, OPT_FOREGROUND },
 	{ "verbose",     no_argument,       NULL, 'v' },
@@ -47,6 +49,9 @@ static const char usage[] =
 "  --kernel-btf PATH     where the kernel's own BTF is (default " PERIMD_KERNEL_BTF_DEFAULT ")\n"
 "  --src-buckets N       size of the per-source bucket LRU (default: pinned size or 262144)\n"
 "  --events PATH         tracer events as JSON lines (default stdout)\n"
+"  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics (default\n"
+"                        off); \"on\" = 127.0.0.1:9469, PORT = 127.0.0.1:PORT,\n"
+"                        [ADDR6]:PORT for IPv6; only a named address leaves loopback\n"
 "  --config FILE         read options from FILE: lines \"key value\", same names\n"
 "  --foreground          stay in the foreground (the default: run it under systemd)\n"
 "  -v, -vv               more logging; -vv shows libbpf and libxdp\n"
@@ -108,6 +113,16 @@ static int parse_buckets(struct perimd_config *cfg, const char *value)
 	return 0;
 }
 
+static int parse_metrics(struct perimd_config *cfg, const char *value)
+{
+	struct perimd_metrics_addr addr;
+	char why[128];
+
+	if (perimd_metrics_parse_addr(value, &addr, why, sizeof(why)))
+		return bad_option("--metrics", value, why);
+	return copy_value(cfg->metrics, sizeof(cfg->metrics), "--metrics", value);
+}
+
 static int config_file(struct perimd_config *cfg, const char *path, int depth);
 
 static int apply_option(struct perimd_config *cfg, int opt, const char *name, const char *value, int depth)
@@ -123,6 +138,7 @@ static int apply_option(struct perimd_config *cfg, int opt, const char *name, co
 	case OPT_KERNEL_BTF:  return copy_value(cfg->kernel_btf, sizeof(cfg->kernel_btf), name, value);
 	case OPT_SRC_BUCKETS: return parse_buckets(cfg, value);
 	case OPT_EVENTS:      return copy_value(cfg->events, sizeof(cfg->events), name, value);
+	case OPT_METRICS:     return parse_metrics(cfg, value);
 	case OPT_CONFIG:      return config_file(cfg, value, depth + 1);
 	case OPT_FOREGROUND:  return 0;
 	case 'v':             cfg->verbosity++; return 0;

@@ -15,12 +15,14 @@
 #include "ctlsock.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "state.h"
 
 struct perimd_main {
 	struct perimd d;
 	struct perimd_ctlsock *sock;
+	struct perimd_metrics *metrics;
 	int sigfd;
 };
 
@@ -167,6 +169,7 @@ static void shutdown_daemon(struct perimd_main *m)
 {
 	struct perimd *d = &m->d;
 
+	perimd_metrics_stop(m->metrics);
 	perimd_ctlsock_close(m->sock);
 	if (d->tracers)
 		perim_tracers_stop(d->tracers);
@@ -221,6 +224,11 @@ int main(int argc, char **argv)
 	}
 	ret = perimd_ctlsock_open(d, &m->sock, err, sizeof(err));
 	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	if (d->cfg.metrics[0] && perimd_metrics_start(d, d->cfg.metrics, &m->metrics, err, sizeof(err))) {
 		fprintf(stderr, "perimd: %s\n", err);
 		ret = PERIM_EXIT_FAIL;
 		goto out;
