@@ -31,8 +31,9 @@ LDLIBS    := $(PKG_LIBS) -lelf -lz -lpthread
 BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Iinclude -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
 
-# BPF programs: xdp/*.bpf.c and tracers/*.bpf.c, each with a skeleton.
-BPF_SRCS  := $(wildcard xdp/*.bpf.c tracers/*.bpf.c)
+# BPF programs: xdp/*.bpf.c, tracers/*.bpf.c and the benchmarks' own
+# tests/bench/progs/*.bpf.c, each with a skeleton.
+BPF_SRCS  := $(wildcard xdp/*.bpf.c tracers/*.bpf.c tests/bench/progs/*.bpf.c)
 BPF_OBJS  := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst %.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard include/*.h xdp/lib/*.h tracers/lib/*.h)

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XDP programs of the live-traffic benchmark (tests/bench/xdp_live.c).
+ *
+ * gen_tx: the generator. Run by BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES,
+ * its XDP_TX becomes a redirect out of the device named in the context, so
+ * every test frame leaves through the veth into the gateway.
+ *
+ * floor_drop and floor_parse: the receiver-side floors. floor_parse reads
+ * what any filter must read (Ethernet, IPv4, the L4 ports) before dropping:
+ * a live frame arrives cold in the cache, and touching it is the real floor.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_IP_BE bpf_htons(0x0800)
+
+/* Set by the parse floor so the compiler cannot drop the reads. */
+__u64 parsed_ports;
+
+SEC("xdp")
+int gen_tx(struct xdp_md *ctx)
+{
+	return XDP_TX;
+}
+
+SEC("xdp")
+int floor_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int floor_parse(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	struct udphdr *l4;
+
+	if ((void *)(eth + 1) > data_end || eth->h_proto != ETH_P_IP_BE)
+		return XDP_DROP;
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end || ip->ihl < 5)
+		return XDP_DROP;
+	l4 = (void *)ip + ip->ihl * 4;
+	if ((void *)(l4 + 1) > data_end)
+		return XDP_DROP;
+	if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP)
+		parsed_ports = ((__u64)ip->saddr << 32) | ((__u32)l4->source << 16) | l4->dest;
+	return XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "GPL";

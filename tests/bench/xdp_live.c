@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xdp_live: the live-traffic benchmark's generator and floor programs.
+ *
+ *   xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4
+ *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
+ *       Transmits 64-byte IPv4/UDP frames out of DEV (in the caller's network
+ *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
+ *       program returning XDP_TX runs on B frames per call, and each call is
+ *       paced (busy-waiting on CPU C) so the offered load is PPS. The source
+ *       address steps through N addresses from IPV4, one per call.
+ *       --rate 0 sends as fast as one core can. Prints
+ *       "sent=N elapsed_ns=T" on stdout. --hold-dev names an idle device
+ *       the generator attaches to meanwhile (see hold_in_dispatcher).
+ *
+ *   xdp_live spin CPU SECONDS
+ *       A SCHED_IDLE busy loop pinned to CPU (see spin()); prints
+ *       "loops=N elapsed_ns=T".
+ *
+ *   xdp_live attach --dev DEV --prog drop|parse
+ *       Attaches a floor program (native XDP) to DEV; `ip link set DEV xdp
+ *       off` removes it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+
+#include "tests/bench/progs/live_progs.skel.h"
+
+#define FRAME_LEN 60                 /* 64 on the wire with the FCS */
+#define SEC_NS 1000000000ULL
+
+struct gen_opts {
+	const char *dev;
+	const char *hold_dev;
+	uint8_t dst_mac[6];
+	uint32_t src, dst;               /* host order */
+	uint32_t sources;
+	uint16_t port;
+	uint64_t rate, count;
+	double seconds;
+	int cpu;
+	uint32_t batch;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC_NS + (uint64_t)ts.tv_nsec;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, args) : 0;
+}
+
+static uint16_t ip_checksum(const uint8_t *hdr, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < len; i += 2)
+		sum += (uint32_t)(hdr[i] << 8 | hdr[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Ethernet/IPv4/UDP, UDP checksum 0 (allowed for IPv4), zero payload. */
+static void build_frame(uint8_t *f, const struct gen_opts *o, uint32_t src)
+{
+	uint8_t *ip = f + 14, *udp = ip + 20;
+	uint32_t s = htonl(src), d = htonl(o->dst);
+	uint16_t tot = FRAME_LEN - 14, ulen = tot - 20, sum;
+
+	memset(f, 0, FRAME_LEN);
+	memcpy(f, o->dst_mac, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = tot >> 8; ip[3] = tot & 0xff;
+	ip[8] = 64;
+	ip[9] = IPPROTO_UDP;
+	memcpy(ip + 12, &s, 4);
+	memcpy(ip + 16, &d, 4);
+	sum = ip_checksum(ip, 20);
+	ip[10] = sum >> 8; ip[11] = sum & 0xff;
+	udp[0] = 0x9c; udp[1] = 0x40;                  /* source port 40000 */
+	udp[2] = o->port >> 8; udp[3] = o->port & 0xff;
+	udp[4] = ulen >> 8; udp[5] = ulen & 0xff;
+}
+
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		fprintf(stderr, "xdp_live: pinning to CPU %d: %s\n", cpu, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* One BPF_PROG_RUN call: `n` frames out of ifindex. */
+static int send_batch(int prog_fd, int ifindex, uint8_t *frame, uint32_t n, uint32_t batch)
+{
+	/* The kernel wants data_end == the frame size when a context is given. */
+	struct xdp_md ctx = { .data_end = FRAME_LEN, .ingress_ifindex = (uint32_t)ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = FRAME_LEN,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		int err = -errno;
+
+		fprintf(stderr, "xdp_live: BPF_PROG_RUN (live frames): %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Each BPF_PROG_RUN adds its program to the kernel's XDP dispatcher and
+ * removes it again, which rebuilds the dispatcher and waits for RCU: about a
+ * jiffy per call. A program already attached somewhere stays in the
+ * dispatcher, so attaching the generator (generic mode) to an idle device
+ * makes a call cost microseconds and lets calls of one batch be paced.
+ */
+static int hold_in_dispatcher(const char *dev, int prog_fd, int *ifindex)
+{
+	int err;
+
+	*ifindex = (int)if_nametoindex(dev);
+	if (!*ifindex) {
+		fprintf(stderr, "xdp_live: device \"%s\": %s\n", dev, strerror(errno));
+		return -ENODEV;
+	}
+	err = bpf_xdp_attach(*ifindex, prog_fd, XDP_FLAGS_SKB_MODE, NULL);
+	if (err)
+		fprintf(stderr, "xdp_live: attaching the generator to %s: %s\n", dev, strerror(-err));
+	return err;
+}
+
+static int generate(const struct gen_opts *o)
+{
+	int hold_ifindex = 0;
+	struct live_progs *skel = NULL;
+	uint8_t frame[FRAME_LEN];
+	uint64_t sent = 0, start, deadline, limit;
+	int ifindex, fd, err = 0;
+
+	ifindex = (int)if_nametoindex(o->dev);
+	if (!ifindex) {
+		fprintf(stderr, "xdp_live: device \"%s\": %s\n", o->dev, strerror(errno));
+		return 1;
+	}
+	if (o->cpu >= 0 && pin_to_cpu(o->cpu))
+		return 1;
+	skel = live_progs__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "xdp_live: loading the generator: %s\n", strerror(errno));
+		return 1;
+	}
+	fd = bpf_program__fd(skel->progs.gen_tx);
+	if (o->hold_dev && hold_in_dispatcher(o->hold_dev, fd, &hold_ifindex)) {
+		live_progs__destroy(skel);
+		return 1;
+	}
+	limit = o->count ? o->count : UINT64_MAX;
+	start = now_ns();
+	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
+	for (uint64_t call = 0; !stop && sent < limit; call++) {
+		uint32_t n = limit - sent < o->batch ? (uint32_t)(limit - sent) : o->batch;
+		uint64_t t = now_ns();
+
+		if (t >= deadline)
+			break;
+		/* Pace: call k may start once k*batch packets are due. */
+		if (o->rate) {
+			uint64_t due = start + sent * SEC_NS / o->rate;
+
+			while (t < due && !stop)
+				t = now_ns();
+		}
+		build_frame(frame, o, o->src + (uint32_t)(call % o->sources));
+		err = send_batch(fd, ifindex, frame, n, o->batch);
+		if (err)
+			break;
+		sent += n;
+	}
+	printf("sent=%llu elapsed_ns=%llu\n", (unsigned long long)sent,
+	       (unsigned long long)(now_ns() - start));
+	if (hold_ifindex)
+		bpf_xdp_detach(hold_ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	live_progs__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static int attach_floor(const char *dev, const char *prog)
+{
+	struct live_progs *skel;
+	struct bpf_program *p;
+	int ifindex, err;
+
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex) {
+		fprintf(stderr, "xdp_live: device \"%s\": %s\n", dev, strerror(errno));
+		return 1;
+	}
+	skel = live_progs__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "xdp_live: loading the floor programs: %s\n", strerror(errno));
+		return 1;
+	}
+	p = !strcmp(prog, "drop") ? skel->progs.floor_drop : skel->progs.floor_parse;
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(p), XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		fprintf(stderr, "xdp_live: attaching %s to %s: %s\n", prog, dev, strerror(-err));
+	live_progs__destroy(skel);
+	return err ? 1 : 0;
+}
+
+/*
+ * A SCHED_IDLE busy loop on the receiver's CPU: it keeps the (virtual) CPU
+ * from halting, so waking the NAPI thread costs a reschedule rather than a
+ * vCPU wake-up, and the loops it completes measure the CPU the flood leaves
+ * to everything else on that core.
+ */
+static int spin(int cpu, double seconds)
+{
+	struct sched_param param = { 0 };
+	uint64_t loops = 0, start, end;
+	volatile uint64_t sink = 0;
+
+	if (pin_to_cpu(cpu))
+		return 1;
+	if (sched_setscheduler(0, SCHED_IDLE, &param)) {
+		fprintf(stderr, "xdp_live: SCHED_IDLE: %s\n", strerror(errno));
+		return 1;
+	}
+	start = now_ns();
+	end = start + (uint64_t)(seconds * SEC_NS);
+	while (!stop) {
+		for (int i = 0; i < 1000; i++)
+			sink += (uint64_t)i;
+		loops++;
+		if ((loops & 63) == 0 && now_ns() >= end)
+			break;
+	}
+	printf("loops=%llu elapsed_ns=%llu\n", (unsigned long long)loops,
+	       (unsigned long long)(now_ns() - start));
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+		      &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || end == s || *end || s[0] == '-' ? -1 : 0;
+}
+
+static int bad(const char *opt, const char *val)
+{
+	fprintf(stderr, "xdp_live: argument \"%s\" of %s is wrong\n", val, opt);
+	return 2;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4\n"
+			"                    [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
+			"                    [--hold-dev IDLE_DEV]\n"
+			"       xdp_live attach --dev DEV --prog drop|parse\n"
+			"       xdp_live spin CPU SECONDS\n");
+	return 2;
+}
+
+static int main_gen(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dev", required_argument, NULL, 'd' }, { "dst-mac", required_argument, NULL, 'm' },
+		{ "src", required_argument, NULL, 's' }, { "sources", required_argument, NULL, 'n' },
+		{ "dst", required_argument, NULL, 'D' }, { "port", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'r' }, { "seconds", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
+		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gen_opts o = { .sources = 1, .port = 9, .cpu = -1, .batch = 64, .rate = UINT64_MAX };
+	int have_mac = 0, have_src = 0, have_dst = 0, c;
+	uint64_t v;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': o.dev = optarg; break;
+		case 'H': o.hold_dev = optarg; break;
+		case 'm': if (parse_mac(optarg, o.dst_mac)) return bad("--dst-mac", optarg); have_mac = 1; break;
+		case 's': if (parse_ipv4(optarg, &o.src)) return bad("--src", optarg); have_src = 1; break;
+		case 'D': if (parse_ipv4(optarg, &o.dst)) return bad("--dst", optarg); have_dst = 1; break;
+		case 'n': if (parse_u64(optarg, &v) || !v || v > 65536) return bad("--sources", optarg);
+			  o.sources = (uint32_t)v; break;
+		case 'p': if (parse_u64(optarg, &v) || v > 65535) return bad("--port", optarg);
+			  o.port = (uint16_t)v; break;
+		case 'r': if (parse_u64(optarg, &o.rate)) return bad("--rate", optarg); break;
+		case 'c': if (parse_u64(optarg, &o.count) || !o.count) return bad("--count", optarg); break;
+		case 't':
+			o.seconds = strtod(optarg, &end);
+			if (*end || end == optarg || o.seconds <= 0)
+				return bad("--seconds", optarg);
+			break;
+		case 'C': if (parse_u64(optarg, &v) || v >= CPU_SETSIZE) return bad("--cpu", optarg);
+			  o.cpu = (int)v; break;
+		case 'b': if (parse_u64(optarg, &v) || !v || v > 256) return bad("--batch", optarg);
+			  o.batch = (uint32_t)v; break;
+		default: return usage();
+		}
+	}
+	if (!o.dev || !have_mac || !have_src || !have_dst || o.rate == UINT64_MAX ||
+	    (!o.count && o.seconds <= 0) || optind != argc)
+		return usage();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	libbpf_set_print(libbpf_print);
+	return generate(&o);
+}
+
+static int main_attach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dev", required_argument, NULL, 'd' }, { "prog", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dev = NULL, *prog = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = optarg; break;
+		case 'p': if (strcmp(optarg, "drop") && strcmp(optarg, "parse")) return bad("--prog", optarg);
+			  prog = optarg; break;
+		default: return usage();
+		}
+	}
+	if (!dev || !prog || optind != argc)
+		return usage();
+	libbpf_set_print(libbpf_print);
+	return attach_floor(dev, prog);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "gen"))
+		return main_gen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "spin") && argc == 4) {
+		uint64_t cpu;
+		char *end;
+		double seconds = strtod(argv[3], &end);
+
+		if (parse_u64(argv[2], &cpu) || cpu >= CPU_SETSIZE)
+			return bad("spin CPU", argv[2]);
+		if (*end || end == argv[3] || seconds <= 0)
+			return bad("spin SECONDS", argv[3]);
+		signal(SIGTERM, on_signal);
+		return spin((int)cpu, seconds);
+	}
+	if (!strcmp(argv[1], "attach"))
+		return main_attach(argc - 1, argv + 1);
+	fprintf(stderr, "xdp_live: unknown command \"%s\"\n", argv[1]);
+	return usage();
+}
