@@ -251,6 +251,20 @@ static void render_rules(struct json_object *rules)
 	}
 }
 
+/* by_reason: per-second rates (stats --watch adds them), or NULL. */
+static void render_reasons(struct json_object *dropped, struct json_object *by_reason)
+{
+	char a[16];
+
+	printf("  drops by reason:");
+	for (size_t i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++) {
+		printf(" %s %" PRIu64, drop_reasons[i], get_u64(get(dropped, drop_reasons[i]), "packets"));
+		if (by_reason)
+			printf(" (%s/s)", si(a, sizeof(a), get_double(by_reason, drop_reasons[i])));
+	}
+	printf("\n");
+}
+
 static void render_interface_stats(struct json_object *ifc)
 {
 	struct json_object *c = get(ifc, "counters"), *rates = get(ifc, "rates");
@@ -271,11 +285,76 @@ static void render_interface_stats(struct json_object *ifc)
 	       si(a, sizeof(a), get_double(rates, "dropped_pps")));
 	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
-	printf("  drops by reason:");
-	for (size_t i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++)
-		printf(" %s %" PRIu64, drop_reasons[i], get_u64(get(dropped, drop_reasons[i]), "packets"));
-	printf("\n");
+	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
 	render_rules(get(ifc, "rules"));
+}
+
+/* ---- shape ---- */
+
+static const char *fmt_bits_raw(char *buf, size_t len, uint64_t bits)
+{
+	char n[16];
+
+	snprintf(buf, len, "%sbit", si(n, sizeof(n), (double)bits));
+	return buf;
+}
+
+static void render_qdisc_counters(const char *label, struct json_object *q)
+{
+	if (!q)
+		return;
+	printf("  %-6s %s %s  sent %" PRIu64 " bytes %" PRIu64 " pkts  dropped %" PRIu64 "  overlimits %" PRIu64
+	       "  backlog %" PRIu64 "b %" PRIu64 "p\n", label, get_str(q, "kind", "?"), get_str(q, "handle", "?"),
+	       get_u64(q, "sent_bytes"), get_u64(q, "sent_packets"), get_u64(q, "dropped"),
+	       get_u64(q, "overlimits"), get_u64(q, "backlog_bytes"), get_u64(q, "qlen"));
+}
+
+static void render_shaper(struct json_object *s)
+{
+	char rate[32];
+
+	if (!s || json_object_is_type(s, json_type_null))
+		return;
+	printf("  shaper rate %s burst %" PRIu64 " latency %" PRIu64 " ms%s\n",
+	       fmt_bits_raw(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
+	       get_u64(s, "latency_ms"), get_bool(s, "installed") ? "" : "  NOT INSTALLED");
+	render_qdisc_counters("root", get(s, "root"));
+	render_qdisc_counters("child", get(s, "child"));
+}
+
+static void render_shape_set(struct json_object *r)
+{
+	char rate[32];
+
+	printf("shaper on %s: rate %s%s\n", get_str(r, "dev", "?"),
+	       fmt_bits_raw(rate, sizeof(rate), get_u64(r, "rate_bits")),
+	       get_bool(r, "installed") ? "" : " (not installed: the interface is missing)");
+}
+
+static void render_shape_del(struct json_object *r)
+{
+	printf("removed the shaper of %s\n", get_str(r, "dev", "?"));
+}
+
+static void render_shape_list(struct json_object *r)
+{
+	struct json_object *list = get(r, "shapers");
+	char rate[32], root[48];
+
+	if (!array_len(list)) {
+		printf("no shapers\n");
+		return;
+	}
+	printf("%-15s %-10s %-10s %-8s %s\n", "DEV", "RATE", "BURST", "LATENCY", "ROOT QDISC");
+	for (size_t i = 0; i < array_len(list); i++) {
+		struct json_object *s = json_object_array_get_idx(list, i), *q = get(s, "root");
+
+		snprintf(root, sizeof(root), "%s %s%s", get_str(q, "kind", "-"), get_str(q, "handle", ""),
+			 get_bool(s, "installed") ? "" : " (not perim's)");
+		printf("%-15s %-10s %-10" PRIu64 " %-8" PRIu64 " %s\n", get_str(s, "dev", "?"),
+		       fmt_bits_raw(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
+		       get_u64(s, "latency_ms"), root);
+	}
 }
 
 static void render_stats(struct json_object *r)
@@ -290,6 +369,7 @@ static void render_stats(struct json_object *r)
 		if (i)
 			printf("\n");
 		render_interface_stats(json_object_array_get_idx(ifaces, i));
+		render_shaper(get(json_object_array_get_idx(ifaces, i), "shaper"));
 	}
 }
 
@@ -400,6 +480,9 @@ static const struct {
 	{ PERIM_CMD_STATS, render_stats },
 	{ PERIM_CMD_STATUS, render_status },
 	{ PERIM_CMD_EVENTS, render_events },
+	{ PERIM_CMD_SHAPE_SET, render_shape_set },
+	{ PERIM_CMD_SHAPE_DEL, render_shape_del },
+	{ PERIM_CMD_SHAPE_LIST, render_shape_list },
 };
 
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,

@@ -113,6 +113,38 @@ case_flood_counters_match_stats() {
 	expect_eq "$(metric "$TMP/flood.prom" perim_interface_attached "interface=\"$GW\"")" 1 "attached gauge"
 }
 
+# deny_rate FILE: the largest dropped_pps_by_reason.deny over the -j frames in FILE
+deny_rate() { jq -s '[.[].interfaces[0].rates.dropped_pps_by_reason.deny // 0] | max' "$1"; }
+
+case_stats_watch_rates_per_reason_and_rule() {
+	local id watch
+	setup || return 1
+	perimd_start gw --interface "$GW" || return 1
+	pctl deny add "$GW" 10.212.0.0/24 || return 1
+	id=$(pctl -j limit set "$GW" src 10.213.0.0/24 rate 100pps burst 50 aggregate | jq -r .id)
+	"$PERIMCTL" -s "$SOCK" -j stats --watch "$GW" > "$TMP/watch.json" &
+	watch=$!
+	track_pid $watch
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.78.0.1 \
+		--src 10.212.0.0/24 --sources 5 --port 5012 --rate 3000 --seconds 3 > /dev/null &
+	track_pid $!
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.78.0.1 \
+		--src 10.213.0.0/24 --sources 5 --port 5012 --rate 1000 --seconds 3 > /dev/null
+	# 3000 pps denied: a frame taken during the flood shows about that.
+	wait_until 10 test "$(deny_rate "$TMP/watch.json")" -ge 1500 ||
+		fail "deny rate per reason never reached 1500/s: $(deny_rate "$TMP/watch.json")" || return 1
+	jq -se "[.[].interfaces[0].rules[] | select(.id == $id) | .rates.dropped_pps] | max >= 450" \
+		"$TMP/watch.json" > /dev/null || fail "rule $id drop rate never reached 450/s" || return 1
+	kill "$watch"; wait "$watch"
+	expect_eq "$?" 0 "stats --watch exit on SIGTERM" || return 1
+	# The human frame shows the per-reason rates beside the totals.
+	"$PERIMCTL" -s "$SOCK" stats --watch "$GW" > "$TMP/watch.txt" &
+	watch=$!
+	track_pid $watch
+	wait_until 5 grep -q 'deny [0-9]* ([0-9.kM]*/s)' "$TMP/watch.txt" ||
+		fail "no per-reason rate in: $(cat "$TMP/watch.txt")"
+}
+
 case_scrape_never_blocks_the_control_socket() {
 	setup || return 1
 	# A client that connects and sends nothing holds a connection; perimd's
