@@ -6,13 +6,17 @@
 # then tables and notes) on stdout and returns non-zero on failure. To add
 # one, define section_<name> below and append it to SECTIONS.
 # BENCH_QUICK=1 runs every section with small counts (a smoke test, not a result).
+# `run.sh section_live ...` runs only the named sections.
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "tests/bench/run.sh: must run as root (BPF_PROG_TEST_RUN)"; exit 1; }
+# The test kit's registry removes every namespace, pin, process and path the
+# sections create ($T-prefixed), on every exit path.
+. "$(dirname "$0")/../lib/lib.sh"
+. "$TOP/tests/bench/lib.sh"
+for f in "$TOP"/tests/bench/sec_*.sh; do . "$f"; done
 cd "$TOP" || exit 1
 RESULTS=tests/bench/results
 REPORT=$RESULTS/latest.md
-
-[ "$(id -u)" -eq 0 ] || { echo "tests/bench/run.sh: must run as root (BPF_PROG_TEST_RUN)"; exit 1; }
 
 section_xdp() {
 	local args=()
@@ -20,7 +24,9 @@ section_xdp() {
 	.output/tests/bench/xdp_bench "${args[@]}"
 }
 
-SECTIONS=(section_xdp)
+SECTIONS=(section_xdp section_live)
+# Named sections only: a partial report, shown but not kept.
+[ $# -gt 0 ] && SECTIONS=("$@") REPORT=$TMP/partial.md
 
 header() {
 	local cpu
@@ -29,7 +35,7 @@ header() {
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- kernel: $(uname -r)"
-	echo "- CPU: ${cpu:-unknown} ($(nproc) online)"
+	echo "- CPU: ${cpu:-unknown} ($(nproc) online); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	[ "${BENCH_QUICK:-0}" = 1 ] && echo "- BENCH_QUICK=1: small counts, a smoke test only"
 	echo
@@ -37,7 +43,7 @@ header() {
 
 mkdir -p "$RESULTS"
 tmp=$(mktemp "$RESULTS/.latest.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+track_path "$tmp"
 rc=0
 header > "$tmp"
 for section in "${SECTIONS[@]}"; do
