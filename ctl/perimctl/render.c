@@ -132,7 +132,12 @@ static void render_attach(struct json_object *r)
 
 static void render_detach(struct json_object *r)
 {
-	printf("detached %s\n", get_str(r, "dev", "?"));
+	if (!get_bool(r, "was_attached")) {
+		printf("detached %s (no device was attached)\n", get_str(r, "dev", "?"));
+		return;
+	}
+	printf("detached %s: ifindex %" PRIu64 ", prog id %" PRIu64 ", mode %s\n", get_str(r, "dev", "?"),
+	       get_u64(r, "ifindex"), get_u64(r, "prog_id"), get_str(r, "mode", "?"));
 }
 
 static void render_limit_set(struct json_object *r)
@@ -265,6 +270,50 @@ static void render_reasons(struct json_object *dropped, struct json_object *by_r
 	printf("\n");
 }
 
+static bool is_null(struct json_object *o, const char *key)
+{
+	struct json_object *v = get(o, key);
+
+	return !v || json_object_is_type(v, json_type_null);
+}
+
+/* A rate the daemon may not have yet (null until two samples): "-". */
+static const char *si_or_dash(char *buf, size_t len, struct json_object *rates, const char *key)
+{
+	if (is_null(rates, key)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	return si(buf, len, get_double(rates, key));
+}
+
+/* The kernel's counters for the NIC beside perim's: a disagreement stays on screen. */
+static void render_nic(struct json_object *ifc)
+{
+	struct json_object *nic = get(ifc, "nic"), *rates, *since;
+	char a[16];
+	int64_t diff;
+
+	if (is_null(ifc, "nic"))
+		return;
+	rates = get(nic, "rates");
+	since = get(nic, "since_attach");
+	printf("  nic rx   %14" PRIu64 " pkts %10s pps  stats64 dropped %" PRIu64 ", missed %" PRIu64
+	       ", over %" PRIu64 ", fifo %" PRIu64 "\n", get_u64(nic, "rx_packets"),
+	       si_or_dash(a, sizeof(a), rates, "rx_pps"), get_u64(nic, "rx_dropped"),
+	       get_u64(nic, "rx_missed_errors"), get_u64(nic, "rx_over_errors"), get_u64(nic, "rx_fifo_errors"));
+	if (is_null(nic, "xdp_drops")) {
+		printf("  driver xdp_drops: the driver offers no such counter (%s)\n", get_str(nic, "source", "?"));
+		return;
+	}
+	printf("  driver xdp_drops %10" PRIu64 " pkts %10s pps  (%s)\n", get_u64(nic, "xdp_drops"),
+	       si_or_dash(a, sizeof(a), rates, "xdp_drops_pps"), get_str(nic, "source", "?"));
+	diff = json_object_get_int64(get(since, "difference"));
+	printf("  since attach: perim dropped %" PRIu64 ", driver xdp_drops %" PRIu64 ", difference %" PRId64
+	       "%s\n", get_u64(since, "perim_dropped"), get_u64(since, "xdp_drops"), diff,
+	       diff ? "  MISMATCH" : "");
+}
+
 static void render_interface_stats(struct json_object *ifc)
 {
 	struct json_object *c = get(ifc, "counters"), *rates = get(ifc, "rates");
@@ -273,6 +322,9 @@ static void render_interface_stats(struct json_object *ifc)
 
 	printf("%s  ifindex %" PRIu64 "  %s  %s\n", get_str(ifc, "dev", "?"), get_u64(ifc, "ifindex"),
 	       get_str(ifc, "mode", "-"), get_str(ifc, "dispatcher", "-"));
+	if (!is_null(ifc, "kernel_name") && strcmp(get_str(ifc, "kernel_name", ""), get_str(ifc, "dev", "")))
+		printf("  now named %s; perim stays attached to it until a device is named %s again\n",
+		       get_str(ifc, "kernel_name", "?"), get_str(ifc, "dev", "?"));
 	if (get(ifc, "attached") && !get_bool(ifc, "attached")) {
 		printf("  not attached\n");
 		return;
@@ -286,6 +338,7 @@ static void render_interface_stats(struct json_object *ifc)
 	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
 	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
+	render_nic(ifc);
 	render_rules(get(ifc, "rules"));
 }
 

@@ -95,7 +95,16 @@ static void add_bool(struct json_object *o, const char *k, bool v)
 	json_object_object_add(o, k, json_object_new_boolean(v));
 }
 
-/* {"dev","ifindex","slot","attached","mode","dispatcher","programs"[,"reason"]} */
+/* The device's name now, from the link cache: differs from "dev" after a rename away. */
+static void kernel_name_json(struct perimd *d, const struct perim_attachment *a, struct json_object *o)
+{
+	char name[IF_NAMESIZE];
+
+	add_str(o, "kernel_name", a->attached && d->nl && perimd_netlink_cached_name(d->nl, a->ifindex, name)
+		? name : NULL);
+}
+
+/* {"dev","ifindex","slot","attached","kernel_name","mode","dispatcher","programs"[,"reason"]} */
 static struct json_object *iface_json(struct perimd *d, int slot)
 {
 	struct json_object *o = json_object_new_object();
@@ -106,6 +115,7 @@ static struct json_object *iface_json(struct perimd *d, int slot)
 	add_int(o, "slot", slot);
 	add_bool(o, "attached", a->attached);
 	add_bool(o, "adopted", a->adopted);
+	kernel_name_json(d, a, o);
 	if (a->attached)
 		perim_loader_describe(a->ifindex, o);
 	else {
@@ -127,7 +137,8 @@ static int reattach(struct perimd *d, int slot, const struct perim_cmd *cmd, str
 	enum perim_xdp_mode mode = cmd->mode ? cmd->mode : d->model->ifaces[slot].mode;
 	int ret;
 
-	ret = perim_loader_attach(&d->loader, cmd->dev, slot, mode, &d->att[slot], err, errlen);
+	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot, mode,
+				  &d->att[slot], err, errlen);
 	if (ret)
 		return ret;
 	*result = iface_json(d, slot);
@@ -158,7 +169,8 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
-	ret = perim_loader_attach(&d->loader, cmd->dev, slot, cmd->mode, &a, err, errlen);
+	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot,
+				  cmd->mode, &a, err, errlen);
 	if (ret && d->restoring) {
 		/* A NIC missing at start keeps its slot and rules; attach it again later. */
 		pr_warn("perimd: %s\n", err);
@@ -178,8 +190,13 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return ret;
 	}
 	d->att[slot] = a;
-	pr_info("perimd: %s: %s slot %d, prog id %u\n", cmd->dev, a.adopted ? "adopted" : "attached",
-		slot, a.prog_id);
+	if (!a.attached)
+		pr_warn("perimd: %s: slot %d kept; perim attaches when a device of that name appears\n",
+			cmd->dev, slot);
+	else
+		pr_info("perimd: %s: %s slot %d, ifindex %d, prog id %u, %s mode\n", cmd->dev,
+			a.adopted ? "adopted" : "attached", slot, a.ifindex, a.prog_id,
+			a.mode == PERIM_MODE_SKB ? "skb" : "native");
 	if (result)
 		*result = iface_json(d, slot);
 	return 0;
@@ -189,10 +206,12 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		     char *err, size_t errlen)
 {
 	struct perim_model *next;
+	struct perim_attachment was;
 	int slot = slot_of(d, cmd->dev, err, errlen), ret;
 
 	if (slot < 0)
 		return -slot;
+	was = d->att[slot];
 	ret = perim_loader_detach(&d->loader, &d->att[slot], err, errlen);
 	if (ret)
 		return ret;
@@ -206,6 +225,11 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
 	return 0;
+	add_bool(*result, "was_attached", was.attached);
+	add_int(*result, "ifindex", was.ifindex);
+	add_int(*result, "prog_id", was.prog_id);
+	add_str(*result, "mode", !was.attached ? NULL : was.mode == PERIM_MODE_SKB ? "skb" : "native");
+	pr_info("perimd: %s: detached (ifindex %d, prog id %u)\n", cmd->dev, was.ifindex, was.prog_id);
 }
 
 /* ---- limits ---- */
@@ -412,6 +436,9 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		}
 		json_object_array_add(ifaces, o);
 	}
+		if (d->nl)
+			perimd_nicstats_json(&d->nic, s, d->att[s].attached ? d->att[s].ifindex : 0,
+					     perimd_stats_if_dropped(&d->stats, s), o);
 	*result = json_object_new_object();
 	add_int(*result, "time_ns", perimd_now_ns());
 	json_object_object_add(*result, "interfaces", ifaces);

@@ -11,6 +11,8 @@
 #include "loader.h"
 #include "loop.h"
 #include "rules.h"
+#include "netlink.h"
+#include "nicstats.h"
 #include "stats.h"
 #include "tracers.h"
 
@@ -25,6 +27,9 @@ struct perimd {
 	struct perimd_stats stats;
 	struct perim_tracers *tracers;
 	bool restoring;                        /* reading the state file: one apply at the end */
+	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
+	struct perimd_nicstats nic;            /* the NICs' own counters */
+	struct perimd_follow *follow;          /* follow.h: re-attach as links come and go */
 };
 
 /*

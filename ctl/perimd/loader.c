@@ -255,15 +255,15 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 	return 0;
 }
 
-int perim_loader_attach(struct perim_loader *l, const char *dev, int slot, enum perim_xdp_mode mode,
-			struct perim_attachment *a, char *err, size_t errlen)
+int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
+			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
 	char first[512];
 	int ret;
 
 	memset(a, 0, sizeof(*a));
-	a->ifindex = if_nametoindex(dev);
-	if (!a->ifindex) {
+	a->ifindex = ifindex;
+	if (a->ifindex <= 0) {
 		snprintf(err, errlen, "Error: argument \"%s\" is wrong: no such interface", dev);
 		return PERIM_EXIT_BADINPUT;
 	}

@@ -46,12 +46,13 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 void perim_loader_close(struct perim_loader *l);
 
 /*
- * Attach to dev with the given slot, or adopt perim's program already
- * attached there. Returns 0, PERIM_EXIT_BADINPUT (no such interface) or
+ * Attach to dev (ifindex, resolved by the caller over netlink; 0: no such
+ * interface) with the given slot, or adopt perim's program already attached
+ * there. Returns 0, PERIM_EXIT_BADINPUT (no such interface) or
  * PERIM_EXIT_FAIL, with err set.
  */
-int perim_loader_attach(struct perim_loader *l, const char *dev, int slot, enum perim_xdp_mode mode,
-			struct perim_attachment *a, char *err, size_t errlen);
+int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
+			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen);
 /* Detach perim's program only; other programs on the NIC stay. */
 int perim_loader_detach(struct perim_loader *l, struct perim_attachment *a, char *err, size_t errlen);
 /* Forget the attachment without touching the NIC (exit: enforcement continues). */

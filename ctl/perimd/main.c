@@ -14,6 +14,7 @@
 
 #include "ctlsock.h"
 #include "daemon.h"
+#include "follow.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -48,6 +49,7 @@ static int on_tick(void *ctx, int fd, uint32_t events)
 	struct perimd_main *m = ctx;
 
 	perimd_stats_sample(&m->d.stats, m->d.model);
+	perimd_nicstats_tick(&m->d);
 	if (m->sock)
 		perimd_ctlsock_sweep(m->sock);
 	return 0;
@@ -171,6 +173,7 @@ static void shutdown_daemon(struct perimd_main *m)
 
 	perimd_metrics_stop(m->metrics);
 	perimd_ctlsock_close(m->sock);
+	perimd_follow_close(d);
 	if (d->tracers)
 		perim_tracers_stop(d->tracers);
 	/* Leave every program attached and every map pinned: enforcement goes on. */
@@ -212,9 +215,18 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	/* Before the datapath: attaching resolves names through the link cache. */
+	ret = perimd_follow_open(d, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
 	ret = start_datapath(d);
 	if (ret)
 		goto out;
+	/* Links that came or went while the state file was read. */
+	perimd_follow_reconcile(d);
 	start_tracers(d);
 	ret = perim_loop_every(d->loop, 1000, on_tick, m);
 	if (ret < 0) {

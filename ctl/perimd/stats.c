@@ -90,6 +90,13 @@ static uint64_t dropped_total(const struct perim_if_counters *c)
 	return n;
 }
 
+uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot)
+{
+	struct perim_if_counters c;
+
+	return perimd_stats_read_if(s, slot, &c) ? 0 : dropped_total(&c);
+}
+
 void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 {
 	struct perimd_sample *next = s->prev;

@@ -42,6 +42,9 @@ void perimd_stats_fini(struct perimd_stats *s);
 int perimd_stats_read_if(struct perimd_stats *s, int slot, struct perim_if_counters *out);
 int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rule_counters *out);
 
+/* What slot's counters say perim dropped (all reasons) now; 0 if unreadable. */
+uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot);
+
 /* Take a sample of every interface and rule in m (the 1 Hz timer). */
 void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m);
 
