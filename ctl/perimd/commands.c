@@ -218,6 +218,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
+	perimd_egress_forget(d, slot);
 	perim_model_iface_del(next, slot);
 	ret = commit(d, next, err, errlen);
 	if (ret)
@@ -426,6 +427,7 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		if (!d->model->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
 		o = iface_json(d, s);
+		perimd_egress_stats_json(d, s, o);
 		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
@@ -483,6 +485,9 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_DENY_LIST:  return do_acl_list(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATUS:     return do_status(d, result);
+	case PERIM_CMD_SHAPE_SET:
+	case PERIM_CMD_SHAPE_DEL:
+	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

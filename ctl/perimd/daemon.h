@@ -8,6 +8,7 @@
 #include "btf.h"
 #include "cmd.h"
 #include "config.h"
+#include "egress.h"
 #include "loader.h"
 #include "loop.h"
 #include "rules.h"
@@ -27,6 +28,7 @@ struct perimd {
 	struct perimd_stats stats;
 	struct perim_tracers *tracers;
 	bool restoring;                        /* reading the state file: one apply at the end */
+	struct perimd_egress egress;           /* shapers (egress.h) */
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
 	struct perimd_nicstats nic;            /* the NICs' own counters */
 	struct perimd_follow *follow;          /* follow.h: re-attach as links come and go */

@@ -14,6 +14,15 @@
 
 #define MAX_WORDS 64
 
+static perimd_state_extra_fn extra_fn;
+static void *extra_ctx;
+
+void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx)
+{
+	extra_fn = fn;
+	extra_ctx = ctx;
+}
+
 static int format_model(const struct perim_model *m, FILE *f)
 {
 	char line[512];
@@ -41,6 +50,12 @@ static int format_model(const struct perim_model *m, FILE *f)
 		perim_prefix_format(&a->prefix, prefix, sizeof(prefix));
 		fprintf(f, "%s add %s %s\n", a->verdict == PERIM_ACL_ALLOW ? "allow" : "deny",
 			m->ifaces[a->iface].dev, prefix);
+	}
+	if (extra_fn) {
+		int ret = extra_fn(extra_ctx, f);
+
+		if (ret)
+			return ret;
 	}
 	return ferror(f) ? -EIO : 0;
 }
