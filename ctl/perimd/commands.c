@@ -218,7 +218,6 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
-	perimd_egress_forget(d, slot);
 	perim_model_iface_del(next, slot);
 	ret = commit(d, next, err, errlen);
 	if (ret)
@@ -427,7 +426,6 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		if (!d->model->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
 		o = iface_json(d, s);
-		perimd_egress_stats_json(d, s, o);
 		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
@@ -436,11 +434,11 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			json_object_put(ifaces);
 			return PERIM_EXIT_FAIL;
 		}
-		json_object_array_add(ifaces, o);
-	}
 		if (d->nl)
 			perimd_nicstats_json(&d->nic, s, d->att[s].attached ? d->att[s].ifindex : 0,
 					     perimd_stats_if_dropped(&d->stats, s), o);
+		json_object_array_add(ifaces, o);
+	}
 	*result = json_object_new_object();
 	add_int(*result, "time_ns", perimd_now_ns());
 	json_object_object_add(*result, "interfaces", ifaces);
@@ -485,9 +483,6 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_DENY_LIST:  return do_acl_list(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATUS:     return do_status(d, result);
-	case PERIM_CMD_SHAPE_SET:
-	case PERIM_CMD_SHAPE_DEL:
-	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;
