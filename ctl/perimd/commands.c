@@ -224,7 +224,6 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return ret;
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
-	return 0;
 	add_bool(*result, "was_attached", was.attached);
 	add_int(*result, "ifindex", was.ifindex);
 	add_int(*result, "prog_id", was.prog_id);
