@@ -229,6 +229,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	add_int(*result, "prog_id", was.prog_id);
 	add_str(*result, "mode", !was.attached ? NULL : was.mode == PERIM_MODE_SKB ? "skb" : "native");
 	pr_info("perimd: %s: detached (ifindex %d, prog id %u)\n", cmd->dev, was.ifindex, was.prog_id);
+	return 0;
 }
 
 /* ---- limits ---- */
