@@ -4,8 +4,10 @@
  * perimd (ctl/). Plain C, fixed-width fields, explicit padding, no pointers:
  * this header compiles for -target bpf and for the host alike.
  *
- * Addresses are always 16 bytes: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d),
- * so one LPM trie and one bucket table serve both families.
+ * Source prefixes live in one LPM trie per interface and family (4-byte
+ * IPv4 keys, 16-byte IPv6 keys: a short key is a cheap trie walk). Bucket
+ * keys keep 16-byte addresses, IPv4 stored IPv4-mapped (::ffff:a.b.c.d), so
+ * one bucket table serves both families.
  */
 #ifndef PERIM_H
 #define PERIM_H
@@ -18,18 +20,22 @@
 
 #define PERIM_PIN_ROOT_DEFAULT "/sys/fs/bpf/perim"
 
-#define PERIM_MAX_IFACES 64           /* interface slots (counter rows, LPM key) */
+#define PERIM_MAX_IFACES 64           /* interface slots (counter rows, LPM map pins) */
 #define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is never used */
 #define PERIM_MAX_CANDIDATES 16       /* rules one LPM entry can point at */
-#define PERIM_LPM_MAX_ENTRIES 65536
+#define PERIM_LPM_MAX_ENTRIES 65536   /* per LPM map, i.e. per interface and family */
 #define PERIM_SRC_BUCKETS_DEFAULT 262144 /* per-source LRU size (set at load) */
 #define PERIM_MAX_IPV6_EXT_HDRS 6     /* extension headers skipped, bounded loop */
 
 /*
  * Pinned map names (LIBBPF_PIN_BY_NAME under the pin root): the datapath state
  * that outlives perimd, so a restarted daemon adopts it without a gap.
+ * The LPM maps are the exception: every skeleton instance (one per
+ * interface) has its own pair, which perimd pins per interface slot as
+ * PERIM_MAP_LPM4 "_<slot>" and PERIM_MAP_LPM6 "_<slot>", e.g. perim_lpm4_0.
  */
-#define PERIM_MAP_LPM        "perim_lpm"
+#define PERIM_MAP_LPM4       "perim_lpm4"
+#define PERIM_MAP_LPM6       "perim_lpm6"
 #define PERIM_MAP_RULES      "perim_rules"
 #define PERIM_MAP_RULE_STATE "perim_rule_state"
 #define PERIM_MAP_SRC        "perim_src"
@@ -55,17 +61,22 @@ enum perim_reason {
 	PERIM_REASON_MAX
 };
 
-/* ---- LPM trie: (interface slot, source prefix) -> ACL verdict + rule candidates ---- */
+/* ---- LPM tries, one pair per interface: source prefix -> ACL verdict + rule candidates ---- */
 
 /*
- * prefixlen counts the 32 bits of `slot` plus the address bits:
- * IPv4 /p -> 32 + 96 + p, IPv6 /p -> 32 + p.
- * `slot` is the interface slot perimd assigned to the configured interface
- * name; it survives ifindex changes, so a re-created NIC needs no map rewrite.
+ * prefixlen counts address bits only: IPv4 0..32, IPv6 0..128. Both maps are
+ * BPF_F_NO_PREALLOC with PERIM_LPM_MAX_ENTRIES entries; perimd creates a
+ * slot's pair with exactly these attributes when no instance has yet, so
+ * the loader can reuse the pins. IPv4-mapped IPv6 sources (::ffff:0:0/96 in
+ * an IPv6 header) are looked up in the IPv6 trie like any IPv6 source.
  */
-struct perim_lpm_key {
+struct perim_lpm4_key {
 	__u32 prefixlen;
-	__u32 slot;
+	__u8 addr[4];
+};
+
+struct perim_lpm6_key {
+	__u32 prefixlen;
 	__u8 addr[16];
 };
 
@@ -174,7 +185,8 @@ struct perim_rule_counters {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct perim_lpm_key) == 24, "perim_lpm_key layout");
+_Static_assert(sizeof(struct perim_lpm4_key) == 8, "perim_lpm4_key layout");
+_Static_assert(sizeof(struct perim_lpm6_key) == 20, "perim_lpm6_key layout");
 _Static_assert(sizeof(struct perim_candidate) == 8, "perim_candidate layout");
 _Static_assert(sizeof(struct perim_lpm_value) == 8 + 8 * PERIM_MAX_CANDIDATES, "perim_lpm_value layout");
 _Static_assert(sizeof(struct perim_rule) == 64, "perim_rule layout");

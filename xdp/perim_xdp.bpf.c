@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * perim's XDP datapath: parse, one LPM lookup on (interface slot, source),
+ * perim's XDP datapath: parse, one LPM lookup on the source (this
+ * interface's trie of the packet's family),
  * allow/deny, first matching rule, token bucket, counters.
  * The logic lives in lib/, in the order a packet flows through it.
  */
@@ -21,11 +22,22 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Interface slot (LPM key slot and counter row); perimd sets it per instance. */
+/* Interface slot (counter row); perimd sets it per instance. */
 const volatile __u32 perim_slot = 0;
 
-/* IPv4 /32 and IPv6 /128 lookups: the slot's 32 bits plus all 128 address bits. */
-#define PERIM_LPM_FULL_PREFIX (32 + 128)
+static __always_inline struct perim_lpm_value *perim_lpm_lookup(const struct perim_pkt *pkt)
+{
+	if (pkt->is_v6) {
+		struct perim_lpm6_key k6 = { .prefixlen = 128 };
+
+		__builtin_memcpy(k6.addr, pkt->addr, sizeof(k6.addr));
+		return bpf_map_lookup_elem(&perim_lpm6, &k6);
+	}
+	struct perim_lpm4_key k4 = { .prefixlen = 32 };
+
+	__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
+	return bpf_map_lookup_elem(&perim_lpm4, &k4);
+}
 
 static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
 					    const struct perim_candidate *c,
@@ -71,7 +83,6 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 len = data_end - data;
-	struct perim_lpm_key key = { .prefixlen = PERIM_LPM_FULL_PREFIX, .slot = perim_slot };
 	const struct perim_candidate *c;
 	struct perim_if_counters *ifc;
 	struct perim_lpm_value *v;
@@ -90,8 +101,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	if (parsed == PERIM_PARSE_MALFORMED)
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
 
-	__builtin_memcpy(key.addr, pkt.addr, sizeof(key.addr));
-	v = bpf_map_lookup_elem(&perim_lpm, &key);
+	v = perim_lpm_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
 	if (v->acl == PERIM_ACL_DENY)

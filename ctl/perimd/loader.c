@@ -100,6 +100,27 @@ static unsigned pinned_src_buckets(const char *pin_root)
 	return n;
 }
 
+/*
+ * Each instance's tries are its interface's: pinned per slot, so libbpf
+ * reuses the pair perimd (or an earlier instance) already filled, or creates
+ * and pins it. slot < 0: the base instance, whose tries stay private.
+ */
+static int pin_tries(const struct perim_loader *l, struct perim_xdp *skel, int slot)
+{
+	struct bpf_map *tries[PERIM_LPM_FAMILIES] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6 };
+	char path[4200];
+	int ret;
+
+	for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
+		ret = slot < 0 ? 0 : perim_lpm_pin_path(path, sizeof(path), l->pin_root, f, slot);
+		if (!ret)
+			ret = bpf_map__set_pin_path(tries[f], slot < 0 ? NULL : path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = l->pin_root,
@@ -115,8 +136,10 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 		errno = -ret;
 		return NULL;
 	}
-	skel->rodata->perim_slot = slot;
+	skel->rodata->perim_slot = slot < 0 ? 0 : slot;
 	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
+	if (!ret)
+		ret = pin_tries(l, skel, slot);
 	if (!ret)
 		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
 	if (!ret)
@@ -142,7 +165,9 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	int ret;
 
 	memset(l, 0, sizeof(*l));
+	perim_maps_init(&l->maps);
 	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
+	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
 	l->prog_name = program_for_kernel();
 	ret = prepare_pin_root(pin_root, err, errlen);
@@ -152,7 +177,7 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	if (!l->src_buckets)
 		l->src_buckets = PERIM_SRC_BUCKETS_DEFAULT;
 
-	l->base = open_instance(l, 0, err, errlen);
+	l->base = open_instance(l, -1, err, errlen);
 	if (!l->base)
 		return -errno;
 	ret = perim_xdp__load(l->base);
@@ -164,7 +189,6 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 		l->base = NULL;
 		return ret;
 	}
-	l->maps.lpm_fd = map_fd(l->base->maps.perim_lpm);
 	l->maps.rules_fd = map_fd(l->base->maps.perim_rules);
 	l->maps.rule_stats_fd = map_fd(l->base->maps.perim_rule_stats);
 	l->if_stats_fd = map_fd(l->base->maps.perim_if_stats);
@@ -173,6 +197,7 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 
 void perim_loader_close(struct perim_loader *l)
 {
+	perim_maps_close(&l->maps);
 	perim_xdp__destroy(l->base);
 	l->base = NULL;
 }

@@ -261,22 +261,34 @@ void perim_lpm_set_free(struct perim_lpm_set *s)
 
 static int key_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct perim_lpm_key));
+	return memcmp(a, b, sizeof(struct perim_lpm_ukey));
 }
 
 const struct perim_lpm_entry *perim_lpm_set_find(const struct perim_lpm_set *s,
-						 const struct perim_lpm_key *key)
+						 const struct perim_lpm_ukey *key)
 {
 	return s->n ? bsearch(key, s->e, s->n, sizeof(s->e[0]), key_cmp) : NULL;
 }
 
-void perim_lpm_key_make(struct perim_lpm_key *key, int slot, const struct perim_prefix *p)
+static const uint8_t v4_mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim_prefix *p)
 {
+	uint8_t addr[16];
+
+	memcpy(addr, p->addr, 16);
+	prefix_mask(addr, p->len);
 	memset(key, 0, sizeof(*key));
-	key->prefixlen = 32 + p->len;
 	key->slot = slot;
-	memcpy(key->addr, p->addr, 16);
-	prefix_mask(key->addr, p->len);
+	if (p->len >= 96 && !memcmp(addr, v4_mapped_prefix, sizeof(v4_mapped_prefix))) {
+		key->family = PERIM_LPM_V4;
+		key->prefixlen = p->len - 96;
+		memcpy(key->addr, addr + 12, 4);
+		return;
+	}
+	key->family = PERIM_LPM_V6;
+	key->prefixlen = p->len;
+	memcpy(key->addr, addr, 16);
 }
 
 static const struct perim_prefix v4_any = {
@@ -347,10 +359,21 @@ static int set_push(struct perim_lpm_set *s, const struct perim_lpm_entry *e)
 	return 0;
 }
 
+/*
+ * A prefix shorter than /96 that covers ::ffff:0:0/96 (::/0, say) applies to
+ * IPv4 sources too, which the IPv4 trie only finds at 0.0.0.0/0.
+ */
+static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_prefix *pfx)
+{
+	p[(*k)++] = *pfx;
+	if (pfx->len < v4_any.len && prefix_covers(pfx, &v4_any))
+		p[(*k)++] = v4_any;
+}
+
 /* The prefixes of one interface's LPM entries, duplicates included. */
 static int collect_prefixes(const struct perim_model *m, int slot, struct perim_prefix **out, size_t *n)
 {
-	size_t cap = 2 * PERIM_MAX_RULES + m->n_acl, k = 0;
+	size_t cap = 2 * (PERIM_MAX_RULES + m->n_acl), k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
 
 	if (!p)
@@ -361,7 +384,7 @@ static int collect_prefixes(const struct perim_model *m, int slot, struct perim_
 		if (!r->used || r->iface != slot)
 			continue;
 		if (r->spec.has_src) {
-			p[k++] = r->spec.src;
+			push_prefix(p, &k, &r->spec.src);
 		} else {
 			p[k++] = v4_any;
 			p[k++] = v6_any;
@@ -369,7 +392,7 @@ static int collect_prefixes(const struct perim_model *m, int slot, struct perim_
 	}
 	for (unsigned i = 0; i < m->n_acl; i++)
 		if (m->acl[i].iface == slot)
-			p[k++] = m->acl[i].prefix;
+			push_prefix(p, &k, &m->acl[i].prefix);
 	*out = p;
 	*n = k;
 	return 0;
@@ -477,6 +500,27 @@ static int flatten_iface(const struct perim_model *m, int slot, struct perim_lpm
 	return ret;
 }
 
+/* Sorted by key, so the entries of one trie are adjacent. */
+static int check_trie_sizes(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < out->n; i++) {
+		const struct perim_lpm_ukey *k = &out->e[i].key;
+
+		if (i && (k->slot != out->e[i - 1].key.slot || k->family != out->e[i - 1].key.family))
+			run = 0;
+		if (++run <= PERIM_LPM_MAX_ENTRIES)
+			continue;
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: its %s rules need more than %d LPM entries",
+			 m->ifaces[k->slot].dev, k->family == PERIM_LPM_V4 ? "IPv4" : "IPv6",
+			 PERIM_LPM_MAX_ENTRIES);
+		perim_lpm_set_free(out);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return 0;
+}
+
 int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen)
 {
 	struct cand_sort *scratch = malloc(PERIM_MAX_RULES * sizeof(*scratch));
@@ -495,13 +539,8 @@ int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *
 		perim_lpm_set_free(out);
 		return ret;
 	}
-	if (out->n > PERIM_LPM_MAX_ENTRIES) {
-		snprintf(err, errlen, "Error: argument \"limit\" is wrong: the rules need %zu LPM entries, at most %d fit",
-			 out->n, PERIM_LPM_MAX_ENTRIES);
-		perim_lpm_set_free(out);
-		return PERIM_EXIT_BADINPUT;
-	}
 	if (out->n)
 		qsort(out->e, out->n, sizeof(out->e[0]), key_cmp);
-	return 0;
+	return check_trie_sizes(m, out, err, errlen);
 }
+

@@ -75,8 +75,28 @@ void perim_rule_from_spec(const struct perim_limit_spec *spec, uint64_t tick_ns,
 
 /* ---- flattening ---- */
 
+/* Which trie of an interface an entry belongs in (perim.h: one pair per slot). */
+enum perim_lpm_family {
+	PERIM_LPM_V4 = 0,
+	PERIM_LPM_V6 = 1,
+	PERIM_LPM_FAMILIES
+};
+
+/*
+ * An LPM entry's place as perimd tracks it: the slot and family pick the
+ * map, prefixlen and addr are the kernel key (IPv4: addr[0..3], 0..32 bits;
+ * IPv6: 0..128 bits). Compared with memcmp, so the padding stays zero.
+ */
+struct perim_lpm_ukey {
+	uint8_t slot;
+	uint8_t family;            /* enum perim_lpm_family */
+	uint16_t _pad;
+	uint32_t prefixlen;
+	uint8_t addr[16];
+};
+
 struct perim_lpm_entry {
-	struct perim_lpm_key key;
+	struct perim_lpm_ukey key;
 	struct perim_lpm_value value;
 };
 
@@ -88,21 +108,46 @@ struct perim_lpm_set {
 
 void perim_lpm_set_free(struct perim_lpm_set *s);
 const struct perim_lpm_entry *perim_lpm_set_find(const struct perim_lpm_set *s,
-						 const struct perim_lpm_key *key);
+						 const struct perim_lpm_ukey *key);
 
-/* The LPM key of a prefix on an interface slot (address bits past len cleared). */
-void perim_lpm_key_make(struct perim_lpm_key *key, int slot, const struct perim_prefix *p);
+/*
+ * The LPM key of a prefix on an interface slot (address bits past len
+ * cleared). A prefix inside ::ffff:0:0/96 goes to the IPv4 trie.
+ */
+void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim_prefix *p);
 
-/* Every LPM entry the model needs. PERIM_EXIT_BADINPUT (too many candidates) or -errno. */
+/*
+ * Every LPM entry the model needs. PERIM_EXIT_BADINPUT (too many candidates,
+ * or more than PERIM_LPM_MAX_ENTRIES in one trie) or -errno.
+ */
 int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen);
 
 /* ---- transactional apply ---- */
 
 struct perim_maps {
-	int lpm_fd;
+	/*
+	 * Per slot and family, opened (or created and pinned) on first use:
+	 * -1 until then. pin_root NULL: unpinned maps, created on demand (tests).
+	 */
+	int lpm_fd[PERIM_LPM_FAMILIES][PERIM_MAX_IFACES];
+	const char *pin_root;
 	int rules_fd;
 	int rule_stats_fd;         /* -1: do not reset counters of a reused slot */
 };
+
+/* Every LPM fd -1, no pin root; the caller sets rules_fd and rule_stats_fd. */
+void perim_maps_init(struct perim_maps *maps);
+/* Closes the LPM fds perim_maps_lpm_fd opened (not rules_fd, rule_stats_fd). */
+void perim_maps_close(struct perim_maps *maps);
+/* "<pin_root>/perim_lpm4_<slot>" or "..._lpm6_..."; -ENAMETOOLONG if it does not fit. */
+int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot);
+/*
+ * The fd of a slot's trie: the cached one, else the pinned one, else (create)
+ * a new map with the datapath's attributes, pinned. -ENOENT when it does not
+ * exist and !create; other -errno with err set.
+ */
+int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+		      char *err, size_t errlen);
 
 /* What is in the kernel maps right now, as perimd last wrote or read it. */
 struct perim_installed {
@@ -113,7 +158,7 @@ struct perim_installed {
 struct perim_installed *perim_installed_new(void);
 void perim_installed_free(struct perim_installed *in);
 /* Read the maps' current content (after an adopt, pins hold the old daemon's entries). */
-int perim_installed_read(struct perim_installed *in, const struct perim_maps *maps,
+int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 			 char *err, size_t errlen);
 
 /*
@@ -123,7 +168,7 @@ int perim_installed_read(struct perim_installed *in, const struct perim_maps *ma
  * is unchanged and err says what failed; returns PERIM_EXIT_BADINPUT for a
  * model that cannot be flattened, PERIM_EXIT_FAIL for a kernel error.
  */
-int perim_apply(const struct perim_maps *maps, struct perim_installed *in,
+int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen);
 
 #endif /* PERIM_RULES_H */

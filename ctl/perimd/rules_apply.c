@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,75 +31,246 @@ void perim_installed_free(struct perim_installed *in)
 
 static int key_cmp(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(struct perim_lpm_key));
+	return memcmp(a, b, sizeof(struct perim_lpm_ukey));
 }
 
-static void key_text(const struct perim_lpm_key *key, char *buf, size_t len)
+static const char *const lpm_map_name[PERIM_LPM_FAMILIES] = { PERIM_MAP_LPM4, PERIM_MAP_LPM6 };
+static const uint32_t lpm_key_size[PERIM_LPM_FAMILIES] = {
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
+};
+
+/* The kernel's key: {prefixlen, addr[4]} or {prefixlen, addr[16]}. */
+union perim_kernel_key {
+	struct perim_lpm4_key k4;
+	struct perim_lpm6_key k6;
+};
+
+static const void *kernel_key(const struct perim_lpm_ukey *k, union perim_kernel_key *out)
 {
-	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
-	struct perim_prefix p = { .len = key->prefixlen - 32 };
+	memset(out, 0, sizeof(*out));
+	if (k->family == PERIM_LPM_V4) {
+		out->k4.prefixlen = k->prefixlen;
+		memcpy(out->k4.addr, k->addr, sizeof(out->k4.addr));
+	} else {
+		out->k6.prefixlen = k->prefixlen;
+		memcpy(out->k6.addr, k->addr, sizeof(out->k6.addr));
+	}
+	return out;
+}
+
+static void ukey_from_kernel(struct perim_lpm_ukey *k, int family, int slot, const union perim_kernel_key *kk)
+{
+	memset(k, 0, sizeof(*k));
+	k->slot = slot;
+	k->family = family;
+	if (family == PERIM_LPM_V4) {
+		k->prefixlen = kk->k4.prefixlen;
+		memcpy(k->addr, kk->k4.addr, sizeof(kk->k4.addr));
+	} else {
+		k->prefixlen = kk->k6.prefixlen;
+		memcpy(k->addr, kk->k6.addr, sizeof(kk->k6.addr));
+	}
+}
+
+static void key_text(const struct perim_lpm_ukey *key, char *buf, size_t len)
+{
+	struct perim_prefix p = { .len = key->prefixlen };
 	char text[64];
 
-	memcpy(p.addr, key->addr, 16);
-	p.is_v4 = p.len >= 96 && !memcmp(key->addr, v4_mapped, 12);
+	if (key->family == PERIM_LPM_V4) {
+		p.addr[10] = p.addr[11] = 0xff;
+		memcpy(p.addr + 12, key->addr, 4);
+		p.len += 96;
+		p.is_v4 = true;
+	} else {
+		memcpy(p.addr, key->addr, 16);
+	}
 	perim_prefix_format(&p, text, sizeof(text));
 	snprintf(buf, len, "%s (interface slot %u)", text, key->slot);
 }
 
-static int read_lpm(struct perim_lpm_set *set, int fd, char *err, size_t errlen)
+/* ---- the per-slot tries ---- */
+
+void perim_maps_init(struct perim_maps *maps)
 {
-	struct perim_lpm_entry e;
-	struct perim_lpm_key *prev = NULL, cur;
+	memset(maps, 0, sizeof(*maps));
+	for (int f = 0; f < PERIM_LPM_FAMILIES; f++)
+		for (int s = 0; s < PERIM_MAX_IFACES; s++)
+			maps->lpm_fd[f][s] = -1;
+	maps->rules_fd = -1;
+	maps->rule_stats_fd = -1;
+}
 
-	memset(set, 0, sizeof(*set));
-	while (bpf_map_get_next_key(fd, prev, &e.key) == 0) {
-		if (bpf_map_lookup_elem(fd, &e.key, &e.value) == 0) {
-			if (set->n == set->cap) {
-				size_t cap = set->cap ? 2 * set->cap : 256;
-				struct perim_lpm_entry *grown = realloc(set->e, cap * sizeof(*grown));
-
-				if (!grown) {
-					snprintf(err, errlen, "out of memory reading the LPM map");
-					perim_lpm_set_free(set);
-					return -ENOMEM;
-				}
-				set->e = grown;
-				set->cap = cap;
-			}
-			set->e[set->n++] = e;
+void perim_maps_close(struct perim_maps *maps)
+{
+	for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
+		for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+			if (maps->lpm_fd[f][s] >= 0)
+				close(maps->lpm_fd[f][s]);
+			maps->lpm_fd[f][s] = -1;
 		}
-		cur = e.key;
-		prev = &cur;
 	}
-	if (errno != ENOENT) {
-		int ret = -errno;
+}
 
-		snprintf(err, errlen, "reading the LPM map: %s", strerror(-ret));
-		perim_lpm_set_free(set);
+int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot)
+{
+	int n = snprintf(buf, len, "%s/%s_%d", pin_root, lpm_map_name[family], slot);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A pin left by another layout would make every write fail: refuse it up front. */
+static int check_lpm_map(int fd, int family, const char *path, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int ret;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "inspecting %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (set->n)
-		qsort(set->e, set->n, sizeof(set->e[0]), key_cmp);
+	if (info.type != BPF_MAP_TYPE_LPM_TRIE || info.key_size != lpm_key_size[family] ||
+	    info.value_size != sizeof(struct perim_lpm_value)) {
+		snprintf(err, errlen, "%s is not a %s trie of this perim version (key %u, value %u bytes)",
+			 path, lpm_map_name[family], info.key_size, info.value_size);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-int perim_installed_read(struct perim_installed *in, const struct perim_maps *maps,
-			 char *err, size_t errlen)
+static int create_lpm_map(int family, const char *path, char *err, size_t errlen)
 {
-	struct perim_lpm_set lpm;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	int fd, ret;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, lpm_map_name[family], lpm_key_size[family],
+			    sizeof(struct perim_lpm_value), PERIM_LPM_MAX_ENTRIES, &opts);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "creating %s: %s", path ? path : lpm_map_name[family], strerror(-ret));
+		return ret;
+	}
+	if (path && bpf_obj_pin(fd, path) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "pinning %s: %s", path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+		      char *err, size_t errlen)
+{
+	char path[4200];
+	int fd, ret;
+
+	if (maps->lpm_fd[family][slot] >= 0)
+		return maps->lpm_fd[family][slot];
+	if (!maps->pin_root) {
+		if (!create)
+			return -ENOENT;
+		fd = create_lpm_map(family, NULL, err, errlen);
+	} else {
+		ret = perim_lpm_pin_path(path, sizeof(path), maps->pin_root, family, slot);
+		if (ret) {
+			snprintf(err, errlen, "pin path under %s: %s", maps->pin_root, strerror(-ret));
+			return ret;
+		}
+		fd = bpf_obj_get(path);
+		if (fd < 0 && errno != ENOENT) {
+			ret = -errno;
+			snprintf(err, errlen, "opening %s: %s", path, strerror(-ret));
+			return ret;
+		}
+		if (fd < 0 && !create)
+			return -ENOENT;
+		if (fd >= 0) {
+			ret = check_lpm_map(fd, family, path, err, errlen);
+			if (ret) {
+				close(fd);
+				return ret;
+			}
+		} else {
+			fd = create_lpm_map(family, path, err, errlen);
+		}
+	}
+	if (fd >= 0)
+		maps->lpm_fd[family][slot] = fd;
+	return fd;
+}
+
+static int set_push_entry(struct perim_lpm_set *set, const struct perim_lpm_entry *e)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 256;
+		struct perim_lpm_entry *grown = realloc(set->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		set->e = grown;
+		set->cap = cap;
+	}
+	set->e[set->n++] = *e;
+	return 0;
+}
+
+/* Appends one trie's entries to set. */
+static int read_lpm(struct perim_lpm_set *set, int fd, int family, int slot, char *err, size_t errlen)
+{
+	union perim_kernel_key key, prev;
+	struct perim_lpm_entry e;
+	bool first = true;
 	int ret;
 
-	ret = read_lpm(&lpm, maps->lpm_fd, err, errlen);
-	if (ret)
+	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
+		if (bpf_map_lookup_elem(fd, &key, &e.value) == 0) {
+			ukey_from_kernel(&e.key, family, slot, &key);
+			if (set_push_entry(set, &e)) {
+				snprintf(err, errlen, "out of memory reading the LPM maps");
+				return -ENOMEM;
+			}
+		}
+		prev = key;
+		first = false;
+	}
+	if (errno != ENOENT) {
+		ret = -errno;
+		snprintf(err, errlen, "reading %s of interface slot %d: %s", lpm_map_name[family], slot,
+			 strerror(-ret));
 		return ret;
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	}
+	return 0;
+}
+
+int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
+			 char *err, size_t errlen)
+{
+	struct perim_lpm_set lpm = { 0 };
+	int ret = 0, fd;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES && !ret; slot++) {
+		for (int f = 0; f < PERIM_LPM_FAMILIES && !ret; f++) {
+			fd = perim_maps_lpm_fd(maps, f, slot, false, err, errlen);
+			if (fd == -ENOENT)
+				continue;
+			ret = fd < 0 ? fd : read_lpm(&lpm, fd, f, slot, err, errlen);
+		}
+	}
+	for (uint32_t id = 1; id < PERIM_MAX_RULES && !ret; id++) {
 		if (bpf_map_lookup_elem(maps->rules_fd, &id, &in->rules[id]) < 0) {
 			ret = -errno;
 			snprintf(err, errlen, "reading rule %u from %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
-			perim_lpm_set_free(&lpm);
-			return ret;
 		}
 	}
+	if (ret) {
+		perim_lpm_set_free(&lpm);
+		return ret;
+	}
+	if (lpm.n)
+		qsort(lpm.e, lpm.n, sizeof(lpm.e[0]), key_cmp);
 	perim_lpm_set_free(&in->lpm);
 	in->lpm = lpm;
 	return 0;
@@ -114,7 +286,7 @@ struct undo {
 };
 
 struct txn {
-	const struct perim_maps *maps;
+	struct perim_maps *maps;
 	const struct perim_installed *old;
 	const struct perim_lpm_set *new_lpm;
 	struct undo *log;
@@ -123,26 +295,68 @@ struct txn {
 	size_t errlen;
 };
 
+/* Write one entry into its slot's trie, creating the trie if need be. -errno, err set. */
+static int lpm_write(struct perim_maps *maps, const struct perim_lpm_entry *e, char *err, size_t errlen)
+{
+	union perim_kernel_key kk;
+	char text[96];
+	int fd, ret;
+
+	fd = perim_maps_lpm_fd(maps, e->key.family, e->key.slot, true, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, kernel_key(&e->key, &kk), &e->value, BPF_ANY) < 0) {
+		ret = -errno;
+		key_text(&e->key, text, sizeof(text));
+		snprintf(err, errlen, "writing LPM entry %s to %s: %s", text, lpm_map_name[e->key.family],
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Delete one entry; one that is not there (nor its trie) is already deleted. */
+static int lpm_erase(struct perim_maps *maps, const struct perim_lpm_ukey *key, char *err, size_t errlen)
+{
+	union perim_kernel_key kk;
+	char text[96];
+	int fd, ret;
+
+	fd = perim_maps_lpm_fd(maps, key->family, key->slot, false, err, errlen);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (bpf_map_delete_elem(fd, kernel_key(key, &kk)) < 0 && errno != ENOENT) {
+		ret = -errno;
+		key_text(key, text, sizeof(text));
+		snprintf(err, errlen, "deleting LPM entry %s from %s: %s", text, lpm_map_name[key->family],
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int rollback_one(const struct txn *t, const struct undo *u)
 {
 	const struct perim_lpm_entry *e, *old;
+	char scratch[256];
 	uint32_t id;
 
 	switch (u->kind) {
 	case UNDO_RULE:
 		id = u->index;
-		return bpf_map_update_elem(t->maps->rules_fd, &id, &t->old->rules[id], BPF_ANY);
+		if (bpf_map_update_elem(t->maps->rules_fd, &id, &t->old->rules[id], BPF_ANY) < 0)
+			return -errno;
+		return 0;
 	case UNDO_LPM_UPDATE:
 		e = &t->new_lpm->e[u->index];
 		old = perim_lpm_set_find(&t->old->lpm, &e->key);
 		if (old)
-			return bpf_map_update_elem(t->maps->lpm_fd, &old->key, &old->value, BPF_ANY);
-		if (bpf_map_delete_elem(t->maps->lpm_fd, &e->key) < 0 && errno != ENOENT)
-			return -errno;
-		return 0;
+			return lpm_write(t->maps, old, scratch, sizeof(scratch));
+		return lpm_erase(t->maps, &e->key, scratch, sizeof(scratch));
 	case UNDO_LPM_DELETE:
-		old = &t->old->lpm.e[u->index];
-		return bpf_map_update_elem(t->maps->lpm_fd, &old->key, &old->value, BPF_ANY);
+		return lpm_write(t->maps, &t->old->lpm.e[u->index], scratch, sizeof(scratch));
 	}
 	return -EINVAL;
 }
@@ -219,22 +433,16 @@ static int write_rules(struct txn *t, const struct perim_rule *want, bool activa
 
 static int write_lpm(struct txn *t)
 {
-	char text[96];
-
 	for (size_t i = 0; i < t->new_lpm->n; i++) {
 		const struct perim_lpm_entry *e = &t->new_lpm->e[i];
 		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
+		int ret;
 
 		if (old && !memcmp(&old->value, &e->value, sizeof(e->value)))
 			continue;
-		if (bpf_map_update_elem(t->maps->lpm_fd, &e->key, &e->value, BPF_ANY) < 0) {
-			int ret = -errno;
-
-			key_text(&e->key, text, sizeof(text));
-			snprintf(t->err, t->errlen, "writing LPM entry %s to %s: %s", text, PERIM_MAP_LPM,
-				 strerror(-ret));
+		ret = lpm_write(t->maps, e, t->err, t->errlen);
+		if (ret)
 			return ret;
-		}
 		log_push(t, UNDO_LPM_UPDATE, i);
 	}
 	return 0;
@@ -242,21 +450,15 @@ static int write_lpm(struct txn *t)
 
 static int delete_stale_lpm(struct txn *t)
 {
-	char text[96];
-
 	for (size_t i = 0; i < t->old->lpm.n; i++) {
 		const struct perim_lpm_entry *old = &t->old->lpm.e[i];
+		int ret;
 
 		if (perim_lpm_set_find(t->new_lpm, &old->key))
 			continue;
-		if (bpf_map_delete_elem(t->maps->lpm_fd, &old->key) < 0 && errno != ENOENT) {
-			int ret = -errno;
-
-			key_text(&old->key, text, sizeof(text));
-			snprintf(t->err, t->errlen, "deleting LPM entry %s from %s: %s", text, PERIM_MAP_LPM,
-				 strerror(-ret));
+		ret = lpm_erase(t->maps, &old->key, t->err, t->errlen);
+		if (ret)
 			return ret;
-		}
 		log_push(t, UNDO_LPM_DELETE, i);
 	}
 	return 0;
@@ -283,7 +485,7 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 	free(zero);
 }
 
-int perim_apply(const struct perim_maps *maps, struct perim_installed *in,
+int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen)
 {
 	struct perim_rule *want = NULL;

@@ -209,18 +209,19 @@ static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr
 
 	if (!rule)
 		v = (struct perim_lpm_value){ .acl = PERIM_ACL_ALLOW };
-	struct perim_lpm_key key = { .slot = BENCH_SLOT };
 	int err;
 
 	if (family == 4) {
-		key.addr[10] = key.addr[11] = 0xff;
-		inet_pton(AF_INET, addr, key.addr + 12);
-		key.prefixlen = 32 + 96 + len;
+		struct perim_lpm4_key k4 = { .prefixlen = len };
+
+		inet_pton(AF_INET, addr, k4.addr);
+		err = bpf_map__update_elem(skel->maps.perim_lpm4, &k4, sizeof(k4), &v, sizeof(v), BPF_ANY);
 	} else {
-		inet_pton(AF_INET6, addr, key.addr);
-		key.prefixlen = 32 + len;
+		struct perim_lpm6_key k6 = { .prefixlen = len };
+
+		inet_pton(AF_INET6, addr, k6.addr);
+		err = bpf_map__update_elem(skel->maps.perim_lpm6, &k6, sizeof(k6), &v, sizeof(v), BPF_ANY);
 	}
-	err = bpf_map__update_elem(skel->maps.perim_lpm, &key, sizeof(key), &v, sizeof(v), BPF_ANY);
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_lpm %s/%d: %s\n", addr, len, strerror(-err));
 	return err;

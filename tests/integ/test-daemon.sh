@@ -56,13 +56,23 @@ daemon_start() {
 }
 rx_above() { [ "$(pinned_rx)" -gt "$1" ]; }
 
-# The interface slots of the pinned LPM entries (bpftool prints keys as bytes
-# or, when it finds the map's BTF, as fields): unique, space separated.
+# The LPM tries are pinned per interface slot and family: perim_lpm4_<slot>, perim_lpm6_<slot>.
+lpm_pins() { ls "$PIN_ROOT" 2>/dev/null | grep -E '^perim_lpm[46]_[0-9]+$'; }
+
+# Entries in every pinned trie together.
+lpm_count() {
+	local pin total=0
+	for pin in $(lpm_pins); do
+		total=$(( total + $(bpftool -j map dump pinned "$PIN_ROOT/$pin" | jq length) ))
+	done
+	echo "$total"
+}
+
+# The interface slots whose pinned tries hold entries: unique, space separated.
 lpm_slots() {
-	local s
-	for s in $(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" |
-		   jq -r '.[] | if (.key | type) == "array" then .key[4] else .key.slot end'); do
-		echo $((s))
+	local pin
+	for pin in $(lpm_pins); do
+		[ "$(bpftool -j map dump pinned "$PIN_ROOT/$pin" | jq length)" -gt 0 ] && echo "${pin##*_}"
 	done | sort -un | xargs
 }
 
@@ -84,7 +94,7 @@ case_ready_and_commands() {
 	expect_eq "$(pctl -j allow list | jq -r '.entries[0].prefix')" 10.1.0.0/16 "allow list" || return 1
 	expect_eq "$(pctl -j deny list | jq -r '.entries[0].prefix')" 2001:db8::/32 "deny list" || return 1
 	# the datapath sees them: an LPM entry per prefix (0/0 and ::/0 for the rule without src)
-	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 5 "LPM entries" || return 1
+	expect_eq "$(lpm_count)" 5 "LPM entries" || return 1
 
 	# bad input: exit 2 naming the token, nothing changed
 	local before; before=$(cat "$STATE")
@@ -99,11 +109,11 @@ case_ready_and_commands() {
 
 	pctl limit del "$GW" "$id2" >/dev/null && pctl allow del "$GW" 10.1.0.0/16 >/dev/null || return 1
 	expect_eq "$(pctl -j limit list | jq -r '[.limits[].id] | join(",")')" 1 "after del" || return 1
-	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 2 "stale entries deleted" || return 1
+	expect_eq "$(lpm_count)" 2 "stale entries deleted" || return 1
 
 	pctl detach "$GW" >/dev/null || return 1
 	expect_eq "$(prog_id)" "" "detached" || return 1
-	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_lpm" | jq length)" 0 "slot entries cleared" || return 1
+	expect_eq "$(lpm_count)" 0 "slot entries cleared" || return 1
 }
 
 case_state_restored_after_restart() {

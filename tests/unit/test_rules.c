@@ -4,6 +4,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include <bpf/bpf.h>
 
@@ -51,7 +54,7 @@ static uint32_t add_limit(struct perim_model *m, int slot, struct perim_limit_sp
 static const struct perim_lpm_entry *entry_of(const struct perim_lpm_set *set, int slot, const char *prefix)
 {
 	struct perim_prefix p = pfx(prefix);
-	struct perim_lpm_key key;
+	struct perim_lpm_ukey key;
 
 	perim_lpm_key_make(&key, slot, &p);
 	return perim_lpm_set_find(set, &key);
@@ -120,11 +123,47 @@ static void test_no_src_covers_both_families(void)
 	e4 = entry_of(&set, 0, "0.0.0.0/0");
 	e6 = entry_of(&set, 0, "::/0");
 	if (ASSERT_OK_PTR(e4, "v4 entry") && ASSERT_OK_PTR(e6, "v6 entry")) {
-		ASSERT_EQ(e4->key.prefixlen, 32 + 96, "v4 /0 prefixlen");
-		ASSERT_EQ(e6->key.prefixlen, 32, "v6 /0 prefixlen");
+		ASSERT_EQ(e4->key.family, PERIM_LPM_V4, "v4 trie");
+		ASSERT_EQ(e6->key.family, PERIM_LPM_V6, "v6 trie");
+		ASSERT_EQ(e4->key.prefixlen, 0, "v4 /0 prefixlen");
+		ASSERT_EQ(e6->key.prefixlen, 0, "v6 /0 prefixlen");
 		ASSERT_EQ(e4->value.n_cand, 1, "v4 cand");
 		ASSERT_EQ(e4->value.cand[0].rule, id, "v4 rule");
 		ASSERT_EQ(e6->value.cand[0].rule, id, "v6 rule");
+	}
+	perim_lpm_set_free(&set);
+	perim_model_free(m);
+}
+
+/*
+ * A prefix that covers IPv4-mapped space (::/0) reaches IPv4 sources through
+ * a 0.0.0.0/0 entry in the IPv4 trie; a mapped prefix goes to the IPv4 trie.
+ */
+static void test_v6_prefix_covering_v4(void)
+{
+	struct perim_model *m = model_with_iface("eth0");
+	struct perim_prefix any6 = pfx("::/0");
+	struct perim_lpm_set set;
+	const struct perim_lpm_entry *e;
+	uint32_t id, mapped;
+
+	id = add_limit(m, 0, spec_src("::/0", 100));
+	mapped = add_limit(m, 0, spec_src("::ffff:10.0.0.0/104", 5));
+	ASSERT_OK(perim_model_acl_add(m, 0, PERIM_ACL_DENY, &any6, err, sizeof(err)), err);
+	ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+	ASSERT_EQ(set.n, 3, "::/0, 0.0.0.0/0, 10.0.0.0/8");
+	e = entry_of(&set, 0, "0.0.0.0/0");
+	if (ASSERT_OK_PTR(e, "IPv4 /0 entry")) {
+		ASSERT_EQ(e->value.acl, PERIM_ACL_DENY, "::/0's verdict");
+		ASSERT_EQ(e->value.n_cand, 1, "::/0's rule");
+		ASSERT_EQ(e->value.cand[0].rule, id, "rule id");
+	}
+	e = entry_of(&set, 0, "10.0.0.0/8");
+	if (ASSERT_OK_PTR(e, "mapped prefix as IPv4 /8")) {
+		ASSERT_EQ(e->key.family, PERIM_LPM_V4, "IPv4 trie");
+		ASSERT_EQ(e->key.prefixlen, 8, "prefixlen");
+		ASSERT_EQ(e->value.n_cand, 2, "own + ::/0");
+		ASSERT_EQ(e->value.cand[0].rule, mapped, "own first");
 	}
 	perim_lpm_set_free(&set);
 	perim_model_free(m);
@@ -149,7 +188,9 @@ static void test_covering_prefixes_and_order(void)
 	ASSERT_EQ(set.n, 3, "three distinct prefixes");
 	e = entry_of(&set, 0, "10.1.0.0/16");
 	if (ASSERT_OK_PTR(e, "10.1/16")) {
-		ASSERT_EQ(e->key.prefixlen, 32 + 96 + 16, "prefixlen");
+		ASSERT_EQ(e->key.family, PERIM_LPM_V4, "IPv4 trie");
+		ASSERT_EQ(e->key.prefixlen, 16, "prefixlen: address bits");
+		ASSERT_EQ(e->key.addr[0] * 256 + e->key.addr[1], 10 * 256 + 1, "address in addr[0..3]");
 		ASSERT_EQ(e->value.n_cand, 3, "own rule + two covering");
 		ASSERT_EQ(e->value.cand[0].rule, narrow, "most specific prefix first");
 		ASSERT_EQ(e->value.cand[1].rule, port, "then the more specific match");
@@ -165,7 +206,8 @@ static void test_covering_prefixes_and_order(void)
 	}
 	e = entry_of(&set, 0, "2001:db8::/32");
 	if (ASSERT_OK_PTR(e, "v6 entry")) {
-		ASSERT_EQ(e->key.prefixlen, 32 + 32, "v6 prefixlen");
+		ASSERT_EQ(e->key.family, PERIM_LPM_V6, "IPv6 trie");
+		ASSERT_EQ(e->key.prefixlen, 32, "v6 prefixlen");
 		ASSERT_EQ(e->value.n_cand, 1, "v4 rules do not cover v6");
 		ASSERT_EQ(e->value.cand[0].rule, other6, "v6 rule");
 	}
@@ -258,12 +300,13 @@ static void test_too_many_candidates(void)
 
 /* ---- apply against real maps ---- */
 
-static int lpm_map(unsigned max_entries)
+static int lpm_map(int family, unsigned max_entries)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	uint32_t key_size = family == PERIM_LPM_V4 ? sizeof(struct perim_lpm4_key) : sizeof(struct perim_lpm6_key);
 
-	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_lpm", sizeof(struct perim_lpm_key),
-			      sizeof(struct perim_lpm_value), max_entries, &o);
+	return bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, "t_lpm", key_size, sizeof(struct perim_lpm_value),
+			      max_entries, &o);
 }
 
 static int rules_map(void)
@@ -271,46 +314,92 @@ static int rules_map(void)
 	return bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_rules", 4, sizeof(struct perim_rule), PERIM_MAX_RULES, NULL);
 }
 
+static struct perim_maps test_maps(void)
+{
+	struct perim_maps maps;
+
+	perim_maps_init(&maps);
+	maps.rules_fd = rules_map();
+	return maps;
+}
+
+static void test_maps_close(struct perim_maps *maps)
+{
+	perim_maps_close(maps);
+	if (maps->rules_fd >= 0)
+		close(maps->rules_fd);
+}
+
 static size_t map_count(int fd)
 {
-	struct perim_lpm_key k, *prev = NULL, cur;
+	uint8_t k[sizeof(struct perim_lpm6_key)], cur[sizeof(k)];
+	void *prev = NULL;
 	size_t n = 0;
 
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, k)) {
 		n++;
-		cur = k;
-		prev = &cur;
+		memcpy(cur, k, sizeof(k));
+		prev = cur;
 	}
 	return n;
 }
 
-/* The map holds exactly the entries of set. */
-static bool map_equals(int fd, const struct perim_lpm_set *set)
+/* The kernel key of an entry: {prefixlen, addr[4]} or {prefixlen, addr[16]}. */
+static void kernel_key(const struct perim_lpm_ukey *u, uint8_t out[sizeof(struct perim_lpm6_key)])
 {
-	struct perim_lpm_value v;
+	memcpy(out, &u->prefixlen, 4);
+	memcpy(out + 4, u->addr, u->family == PERIM_LPM_V4 ? 4 : 16);
+}
 
-	if (map_count(fd) != set->n)
-		return false;
-	for (size_t i = 0; i < set->n; i++)
-		if (bpf_map_lookup_elem(fd, &set->e[i].key, &v) ||
-		    memcmp(&v, &set->e[i].value, sizeof(v)))
+/* The slot's trie of that family holds exactly the entries of set that belong there. */
+static bool map_equals(const struct perim_maps *maps, int family, int slot, const struct perim_lpm_set *set)
+{
+	int fd = maps->lpm_fd[family][slot];
+	uint8_t k[sizeof(struct perim_lpm6_key)];
+	struct perim_lpm_value v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct perim_lpm_entry *e = &set->e[i];
+
+		if (e->key.family != family || e->key.slot != slot)
+			continue;
+		n++;
+		kernel_key(&e->key, k);
+		if (fd < 0 || bpf_map_lookup_elem(fd, k, &v) || memcmp(&v, &e->value, sizeof(v)))
 			return false;
+	}
+	return map_count(fd) == n;
+}
+
+static bool maps_equal(const struct perim_maps *maps, const struct perim_lpm_set *set)
+{
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++)
+		for (int f = 0; f < PERIM_LPM_FAMILIES; f++)
+			if (!map_equals(maps, f, slot, set))
+				return false;
 	return true;
 }
 
 static void test_apply_update_then_delete(void)
 {
-	struct perim_maps maps = { .lpm_fd = lpm_map(64), .rules_fd = rules_map(), .rule_stats_fd = -1 };
+	struct perim_maps maps = test_maps();
 	struct perim_installed *in = perim_installed_new();
 	struct perim_model *m = model_with_iface("eth0");
 	struct perim_rule r;
-	uint32_t id, key;
+	uint32_t id, id6, key;
 
-	if (!ASSERT_TRUE(maps.lpm_fd >= 0 && maps.rules_fd >= 0, "maps (needs root)"))
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map (needs root)"))
 		goto out;
 	id = add_limit(m, 0, spec_src("10.0.0.0/8", 100));
+	id6 = add_limit(m, 0, spec_src("2001:db8::/32", 100));
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
-	ASSERT_TRUE(map_equals(maps.lpm_fd, &in->lpm), "map = installed");
+	ASSERT_TRUE(maps.lpm_fd[PERIM_LPM_V4][0] >= 0 && maps.lpm_fd[PERIM_LPM_V6][0] >= 0,
+		    "both tries of slot 0 created");
+	ASSERT_TRUE(maps_equal(&maps, &in->lpm), "maps = installed");
+	ASSERT_EQ(map_count(maps.lpm_fd[PERIM_LPM_V4][0]), 1, "one IPv4 entry");
 	key = id;
 	ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &key, &r), "rule");
 	ASSERT_EQ(r.flags & PERIM_RULE_ACTIVE, PERIM_RULE_ACTIVE, "active");
@@ -320,14 +409,16 @@ static void test_apply_update_then_delete(void)
 	perim_installed_free(in);
 	in = perim_installed_new();
 	ASSERT_OK(perim_installed_read(in, &maps, err, sizeof(err)), err);
-	ASSERT_EQ(in->lpm.n, 1, "read back");
+	ASSERT_EQ(in->lpm.n, 2, "read back from both tries");
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
 	ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &key, &r), "rule");
 	ASSERT_EQ(r.gen, 1, "same parameters keep their gen");
 
 	ASSERT_OK(perim_model_limit_del(m, 0, id, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_limit_del(m, 0, id6, err, sizeof(err)), err);
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
-	ASSERT_EQ(map_count(maps.lpm_fd), 0, "stale entry deleted");
+	ASSERT_EQ(map_count(maps.lpm_fd[PERIM_LPM_V4][0]) + map_count(maps.lpm_fd[PERIM_LPM_V6][0]), 0,
+		  "stale entries deleted");
 	ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &key, &r), "rule");
 	ASSERT_EQ(r.flags, 0, "deactivated");
 	ASSERT_EQ(add_limit(m, 0, spec_src("10.0.0.0/8", 100)), id, "slot reused");
@@ -337,39 +428,46 @@ static void test_apply_update_then_delete(void)
 out:
 	perim_model_free(m);
 	perim_installed_free(in);
-	close(maps.lpm_fd);
-	close(maps.rules_fd);
+	test_maps_close(&maps);
 }
 
+/* A failure in the IPv6 trie undoes what was already written to the IPv4 trie and the rules. */
 static void test_apply_rolls_back(void)
 {
-	struct perim_maps maps = { .lpm_fd = lpm_map(4), .rules_fd = rules_map(), .rule_stats_fd = -1 };
+	struct perim_maps maps = test_maps();
 	struct perim_installed *in = perim_installed_new();
 	struct perim_model *m = model_with_iface("eth0"), *next;
 	struct perim_lpm_set before = { 0 };
 	struct perim_rule r, rules_before[8];
 	char p[32];
 
-	if (!ASSERT_TRUE(maps.lpm_fd >= 0 && maps.rules_fd >= 0, "maps (needs root)"))
+	/* Room for every IPv4 entry, one IPv6 entry only. */
+	maps.lpm_fd[PERIM_LPM_V4][0] = lpm_map(PERIM_LPM_V4, 64);
+	maps.lpm_fd[PERIM_LPM_V6][0] = lpm_map(PERIM_LPM_V6, 1);
+	if (!ASSERT_TRUE(maps.lpm_fd[PERIM_LPM_V4][0] >= 0 && maps.lpm_fd[PERIM_LPM_V6][0] >= 0 &&
+			 maps.rules_fd >= 0, "maps (needs root)"))
 		goto out;
 	add_limit(m, 0, spec_src("10.0.0.0/8", 100));
 	add_limit(m, 0, spec_src("10.1.0.0/16", 100));
+	add_limit(m, 0, spec_src("fd00::/8", 100));
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
 	before.n = in->lpm.n;
 	before.e = malloc(before.n * sizeof(*before.e));
 	memcpy(before.e, in->lpm.e, before.n * sizeof(*before.e));
 	memcpy(rules_before, in->rules, sizeof(rules_before));
 
-	/* Change one rule and add three prefixes: five entries do not fit in four. */
+	/* Change one rule, add three IPv4 prefixes (they fit) and one IPv6 prefix (it does not). */
 	next = perim_model_dup(m);
 	next->rules[1].spec.rate_pps = 7;
 	for (int i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "192.168.%d.0/24", i);
 		add_limit(next, 0, spec_src(p, 1));
 	}
+	add_limit(next, 0, spec_src("2001:db8::/32", 1));
 	ASSERT_EQ(perim_apply(&maps, in, next, err, sizeof(err)), PERIM_EXIT_FAIL, "apply fails");
-	ASSERT_TRUE(strstr(err, "writing LPM entry") != NULL, err);
-	ASSERT_TRUE(map_equals(maps.lpm_fd, &before), "LPM map holds the old set");
+	ASSERT_TRUE(strstr(err, "writing LPM entry 2001:db8::/32") != NULL, err);
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V4, 0, &before), "IPv4 trie holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V6, 0, &before), "IPv6 trie holds the old set");
 	ASSERT_EQ(in->lpm.n, before.n, "installed set unchanged");
 	for (uint32_t id = 1; id < 8; id++) {
 		ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &id, &r), "rule");
@@ -380,20 +478,70 @@ out:
 	free(before.e);
 	perim_model_free(m);
 	perim_installed_free(in);
-	close(maps.lpm_fd);
-	close(maps.rules_fd);
+	test_maps_close(&maps);
+}
+
+/*
+ * With a pin root, a slot's tries are created and pinned on first write,
+ * and a second perim_maps (a restarted daemon) finds them by their pins.
+ */
+static void test_apply_pins_per_slot(void)
+{
+	char root[64], path[128];
+	struct perim_maps maps = test_maps(), again = test_maps();
+	struct perim_installed *in = perim_installed_new(), *in2 = perim_installed_new();
+	struct perim_model *m = model_with_iface("eth0");
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
+		TEST_SKIP("/sys/fs/bpf is not a bpf filesystem");
+		goto out;
+	}
+	snprintf(root, sizeof(root), "/sys/fs/bpf/perim_test_rules_%d", (int)getpid());
+	if (!ASSERT_OK(mkdir(root, 0700), "mkdir pin root"))
+		goto out;
+	maps.pin_root = again.pin_root = root;
+	ASSERT_OK(perim_model_iface_add(m, "eth1", PERIM_MODE_DEFAULT, 3, err, sizeof(err)), err);
+	add_limit(m, 3, spec_src("10.0.0.0/8", 100));
+	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
+	perim_lpm_pin_path(path, sizeof(path), root, PERIM_LPM_V4, 3);
+	ASSERT_STREQ(path + strlen(root), "/perim_lpm4_3", "pin name");
+	ASSERT_OK(access(path, F_OK), "slot 3's IPv4 trie pinned");
+	perim_lpm_pin_path(path, sizeof(path), root, PERIM_LPM_V6, 3);
+	ASSERT_NEQ(access(path, F_OK), 0, "no IPv6 trie without IPv6 entries");
+	ASSERT_OK(perim_installed_read(in2, &again, err, sizeof(err)), err);
+	ASSERT_EQ(in2->lpm.n, 1, "read back through the pin");
+	if (in2->lpm.n == 1) {
+		ASSERT_EQ(in2->lpm.e[0].key.slot, 3, "slot");
+		ASSERT_EQ(in2->lpm.e[0].key.prefixlen, 8, "prefixlen");
+	}
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
+			perim_lpm_pin_path(path, sizeof(path), root, f, slot);
+			unlink(path);
+		}
+	}
+	ASSERT_OK(rmdir(root), "rmdir pin root");
+out:
+	perim_model_free(m);
+	perim_installed_free(in);
+	perim_installed_free(in2);
+	test_maps_close(&maps);
+	test_maps_close(&again);
 }
 
 static const struct perim_test tests[] = {
 	TEST(test_spec_to_rule_defaults),
 	TEST(test_spec_to_rule_floors_and_bytes),
 	TEST(test_no_src_covers_both_families),
+	TEST(test_v6_prefix_covering_v4),
 	TEST(test_covering_prefixes_and_order),
 	TEST(test_acl_inheritance),
 	TEST(test_slots_are_separate),
 	TEST(test_too_many_candidates),
 	TEST(test_apply_update_then_delete),
 	TEST(test_apply_rolls_back),
+	TEST(test_apply_pins_per_slot),
 	{ 0 },
 };
 

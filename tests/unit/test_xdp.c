@@ -86,7 +86,16 @@ static int run_spec(struct perim_xdp *skel, const struct frame_spec *s, int repe
 
 /* ---- map helpers ---- */
 
-static bool parse_prefix(const char *text, struct perim_lpm_key *key)
+/* An IPv4 or IPv6 prefix as the key of the family's trie. */
+struct test_lpm_key {
+	bool v6;
+	union {
+		struct perim_lpm4_key k4;
+		struct perim_lpm6_key k6;
+	};
+};
+
+static bool parse_prefix(const char *text, struct test_lpm_key *key)
 {
 	char buf[64];
 	char *slash;
@@ -99,27 +108,32 @@ static bool parse_prefix(const char *text, struct perim_lpm_key *key)
 	*slash = '\0';
 	len = atoi(slash + 1);
 	memset(key, 0, sizeof(*key));
-	key->slot = SLOT;
-	if (inet_pton(AF_INET, buf, key->addr + 12) == 1) {
-		key->addr[10] = key->addr[11] = 0xff;
-		key->prefixlen = 32 + 96 + len;
+	if (inet_pton(AF_INET, buf, key->k4.addr) == 1) {
+		key->k4.prefixlen = len;
 		return true;
 	}
-	key->prefixlen = 32 + len;
-	return inet_pton(AF_INET6, buf, key->addr) == 1;
+	key->v6 = true;
+	key->k6.prefixlen = len;
+	return inet_pton(AF_INET6, buf, key->k6.addr) == 1;
+}
+
+static int lpm_update(struct perim_xdp *skel, const struct test_lpm_key *key, const struct perim_lpm_value *v)
+{
+	if (key->v6)
+		return bpf_map__update_elem(skel->maps.perim_lpm6, &key->k6, sizeof(key->k6), v, sizeof(*v), BPF_ANY);
+	return bpf_map__update_elem(skel->maps.perim_lpm4, &key->k4, sizeof(key->k4), v, sizeof(*v), BPF_ANY);
 }
 
 static bool lpm_add(struct perim_xdp *skel, const char *prefix, uint8_t acl,
 		    const struct perim_candidate *cand, int n)
 {
 	struct perim_lpm_value v = { .acl = acl, .n_cand = (uint8_t)n };
-	struct perim_lpm_key key;
+	struct test_lpm_key key;
 
 	if (!ASSERT_TRUE(parse_prefix(prefix, &key), prefix))
 		return false;
 	memcpy(v.cand, cand, sizeof(*cand) * n);
-	return ASSERT_OK(bpf_map__update_elem(skel->maps.perim_lpm, &key, sizeof(key),
-					      &v, sizeof(v), BPF_ANY), "lpm update");
+	return ASSERT_OK(lpm_update(skel, &key, &v), "lpm update");
 }
 
 static struct perim_candidate cand(uint16_t rule, uint8_t proto, uint16_t lo, uint16_t hi, uint8_t flags)
@@ -682,25 +696,51 @@ out:
 	perim_xdp__destroy(skel);
 }
 
-/* An interface slot's entries never apply to another slot. */
+/* Each instance (interface) has its own tries: another interface's entries never apply. */
 static void test_match_other_slot_ignored(void)
 {
 	struct perim_candidate c = UDP_ANY;
-	struct perim_lpm_value v = { .n_cand = 1, .cand = { c } };
 	struct perim_rule r = rule_burst(1, 0);
 	struct frame_spec s = V4("10.1.2.3", IPPROTO_UDP, 53);
-	struct perim_xdp *skel = load_prog(false);
-	struct perim_lpm_key key;
+	struct perim_xdp *skel = load_prog(false), *other = load_prog(false);
 
-	if (!skel)
-		return;
-	parse_prefix("10.0.0.0/8", &key);
-	key.slot = SLOT + 1;
-	if (!ASSERT_OK(bpf_map__update_elem(skel->maps.perim_lpm, &key, sizeof(key), &v, sizeof(v), 0),
-		       "lpm update") || !rule_set(skel, RULE, &r))
+	if (!skel || !other)
+		goto out;
+	if (!lpm_add(other, "10.0.0.0/8", PERIM_ACL_NONE, &c, 1) || !rule_set(skel, RULE, &r) ||
+	    !rule_set(other, RULE, &r))
 		goto out;
 	ASSERT_EQ(run_spec(skel, &s, 3), XDP_PASS, "verdict");
 	ASSERT_EQ(rule_stats(skel, RULE).matched_packets, 0, "not matched");
+	ASSERT_EQ(run_spec(other, &s, 3), XDP_DROP, "the other interface's verdict");
+out:
+	perim_xdp__destroy(other);
+	perim_xdp__destroy(skel);
+}
+
+/*
+ * The families have their own tries: an IPv6 ::/0 entry never matches an
+ * IPv4 source (perimd adds 0.0.0.0/0 for that), and an IPv4 entry never
+ * matches an IPv4-mapped IPv6 source.
+ */
+static void test_match_family_tries(void)
+{
+	struct perim_candidate c = UDP_ANY;
+	struct perim_rule r = rule_burst(1, 0);
+	struct frame_spec s4 = V4("10.1.2.3", IPPROTO_UDP, 53);
+	struct frame_spec mapped = V6("::ffff:10.1.2.3", IPPROTO_UDP, 53);
+	struct frame_spec s6 = V6("2001:db8::1", IPPROTO_UDP, 53);
+	struct perim_xdp *skel = load_prog(false);
+
+	if (!skel)
+		return;
+	if (!lpm_add(skel, "::/0", PERIM_ACL_NONE, &c, 1) || !lpm_add(skel, "10.0.0.0/8", PERIM_ACL_DENY, NULL, 0) ||
+	    !rule_set(skel, RULE, &r))
+		goto out;
+	ASSERT_EQ(run_spec(skel, &s4, 1), XDP_DROP, "IPv4 source: its own trie (deny)");
+	ASSERT_EQ(rule_stats(skel, RULE).matched_packets, 0, "IPv4 source: ::/0 not matched");
+	ASSERT_EQ(run_spec(skel, &mapped, 1), XDP_PASS, "mapped source: ::/0 rule, burst 1");
+	ASSERT_EQ(rule_stats(skel, RULE).matched_packets, 1, "mapped source: matched ::/0 only");
+	ASSERT_EQ(run_spec(skel, &s6, 1), XDP_DROP, "IPv6 source: same bucket spent");
 out:
 	perim_xdp__destroy(skel);
 }
@@ -1192,6 +1232,7 @@ static const struct perim_test tests[] = {
 	TEST(test_match_no_prefix_passes),
 	TEST(test_match_inactive_rule_passes),
 	TEST(test_match_other_slot_ignored),
+	TEST(test_match_family_tries),
 	TEST(test_acl_deny),
 	TEST(test_acl_deny_ipv6),
 	TEST(test_acl_allow_bypasses_rules),

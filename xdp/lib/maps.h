@@ -1,19 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The datapath maps of include/perim.h. Every map is pinned by name so a
- * restarted perimd adopts the state the running program still enforces.
+ * The datapath maps of include/perim.h. Every map is pinned (by name, or
+ * per slot for the tries) so a restarted perimd adopts the state the running
+ * program still enforces.
  */
 #ifndef PERIM_XDP_MAPS_H
 #define PERIM_XDP_MAPS_H
+
+/*
+ * One trie pair per instance, i.e. per interface: no slot in the key, and a
+ * 4-byte IPv4 key, make the walk short. Not pinned by name: perimd pins each
+ * instance's pair per slot (perim.h) before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, PERIM_LPM_MAX_ENTRIES);
+	__type(key, struct perim_lpm4_key);
+	__type(value, struct perim_lpm_value);
+} perim_lpm4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, PERIM_LPM_MAX_ENTRIES);
-	__type(key, struct perim_lpm_key);
+	__type(key, struct perim_lpm6_key);
 	__type(value, struct perim_lpm_value);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} perim_lpm SEC(".maps");
+} perim_lpm6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

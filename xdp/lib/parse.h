@@ -38,7 +38,8 @@ struct perim_pkt {
 	__u8 proto;                   /* L4 protocol number */
 	__u8 has_ports;               /* a TCP/UDP header was read */
 	__u8 tcp_flags;               /* valid when proto is TCP and has_ports */
-	__u8 _pad[3];
+	__u8 is_v6;
+	__u8 _pad[2];
 };
 
 struct perim_vlan_hdr {
@@ -146,6 +147,7 @@ static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct pe
 	pkt->addr[1] = ip6->saddr.in6_u.u6_addr32[1];
 	pkt->addr[2] = ip6->saddr.in6_u.u6_addr32[2];
 	pkt->addr[3] = ip6->saddr.in6_u.u6_addr32[3];
+	pkt->is_v6 = 1;
 	nexthdr = ip6->nexthdr;
 	pos = ip6 + 1;
 
