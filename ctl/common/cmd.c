@@ -767,6 +767,31 @@ static int parse_stats(struct parse_ctx *ctx)
 	return 0;
 }
 
+static int parse_top(struct parse_ctx *ctx)
+{
+	struct perim_cmd *cmd = ctx->cmd;
+	bool once = false;
+	const char *tok;
+	int err;
+
+	cmd->kind = PERIM_CMD_TOP;
+	while ((tok = take_arg(ctx))) {
+		if (!strcmp(tok, "--once")) {
+			if (once)
+				return invarg(ctx, tok, "given twice");
+			once = true;
+		} else if (looks_like_option(tok)) {
+			return invarg(ctx, tok, "unknown option; expected --once");
+		} else if (cmd->dev[0]) {
+			return invarg(ctx, tok, "unexpected argument");
+		} else if ((err = parse_dev(ctx, tok, cmd->dev))) {
+			return err;
+		}
+	}
+	cmd->watch = !once;
+	return 0;
+}
+
 static int parse_status(struct parse_ctx *ctx)
 {
 	ctx->cmd->kind = PERIM_CMD_STATUS;
@@ -825,7 +850,7 @@ static int parse_events(struct parse_ctx *ctx)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | status | events | help }\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -909,6 +934,15 @@ static const char help_stats[] =
 "  --watch, -w    redraw every second until interrupted (one block per second\n"
 "                 when the output is not a terminal)\n";
 
+static const char help_top[] =
+"Usage: perimctl top [DEV] [--once]\n"
+"The sources perim dropped most over the last 10 s, from drop events the\n"
+"datapath samples (at most 1000 per second per CPU, bounded in the kernel):\n"
+"each source's share of its interface's samples, an estimate of its dropped\n"
+"packets per second (share x the interface's drop rate), the reason and rule\n"
+"of its latest sample. Redraws every second until interrupted.\n"
+"  --once         print one table and exit\n";
+
 static const char help_status[] =
 "Usage: perimctl status\n"
 "The daemon's pid and version, the BTF it uses, the attached interfaces (mode,\n"
@@ -932,6 +966,7 @@ static const struct {
 	{ "attach", help_attach }, { "detach", help_attach }, { "limit", help_limit },
 	{ "allow", help_allow }, { "deny", help_deny }, { "stats", help_stats },
 	{ "status", help_status }, { "events", help_events }, { "help", help_help },
+	{ "top", help_top },
 	{ "shape", help_shape },
 };
 
@@ -1003,6 +1038,7 @@ static const struct cmd_handler objects[] = {
 	{ "attach", parse_attach }, { "detach", parse_detach }, { "limit", parse_limit },
 	{ "allow", parse_allow }, { "deny", parse_deny }, { "stats", parse_stats },
 	{ "status", parse_status }, { "events", parse_events }, { "help", parse_help },
+	{ "top", parse_top },
 	{ "shape", parse_shape }, { NULL },
 };
 

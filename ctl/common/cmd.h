@@ -37,6 +37,7 @@ enum perim_cmd_kind {
 	PERIM_CMD_SHAPE_SET,       /* shape set DEV rate N{kbit,mbit,gbit} [burst N] [latency MS] [force] */
 	PERIM_CMD_SHAPE_DEL,       /* shape del DEV */
 	PERIM_CMD_SHAPE_LIST,      /* shape list [DEV] */
+	PERIM_CMD_TOP,             /* top [DEV] [--once]: sources dropped most (watch unless --once) */
 };
 
 enum perim_xdp_mode {

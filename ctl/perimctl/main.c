@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		fputs(cmd.help, stdout);
 		return PERIM_EXIT_OK;
 	}
-	if (cmd.kind == PERIM_CMD_STATS && cmd.watch)
+	if ((cmd.kind == PERIM_CMD_STATS || cmd.kind == PERIM_CMD_TOP) && cmd.watch)
 		return perimctl_stats_watch(&opts, &cmd, argc, argv);
 	if (cmd.kind == PERIM_CMD_EVENTS)
 		return perimctl_events(&opts, argc, argv);

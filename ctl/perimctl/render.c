@@ -426,6 +426,49 @@ static void render_stats(struct json_object *r)
 	}
 }
 
+/* ---- top ---- */
+
+static void render_top_totals(struct json_object *totals, uint64_t window_s)
+{
+	char a[16];
+
+	for (size_t i = 0; i < array_len(totals); i++) {
+		struct json_object *t = json_object_array_get_idx(totals, i);
+
+		printf("%s: %" PRIu64 " samples in %" PRIu64 " s", get_str(t, "dev", "?"),
+		       get_u64(t, "samples"), window_s);
+		if (get_u64(t, "untracked"))
+			printf(" (%" PRIu64 " from sources beyond the table)", get_u64(t, "untracked"));
+		printf(", dropping %s pps now\n", si(a, sizeof(a), get_double(t, "dropped_pps")));
+	}
+}
+
+static void render_top(struct json_object *r)
+{
+	struct json_object *sources = get(r, "sources");
+	char a[16];
+
+	if (get(r, "sampling") && !get_bool(r, "sampling")) {
+		printf("top: %s\n", get_str(r, "reason", "drop sampling is off"));
+		return;
+	}
+	render_top_totals(get(r, "totals"), get_u64(r, "window_s"));
+	if (!array_len(sources)) {
+		printf("no drops sampled in the last %" PRIu64 " s\n", get_u64(r, "window_s"));
+		return;
+	}
+	printf("\n%-15s %-39s %6s %9s %8s %-10s %5s %-6s %5s\n", "DEV", "SOURCE", "SHARE", "EST PPS",
+	       "SAMPLES", "REASON", "RULE", "PROTO", "DPORT");
+	for (size_t i = 0; i < array_len(sources); i++) {
+		struct json_object *s = json_object_array_get_idx(sources, i);
+
+		printf("%-15s %-39s %5.1f%% %9s %8" PRIu64 " %-10s %5" PRIu64 " %-6s %5" PRIu64 "\n",
+		       get_str(s, "dev", "?"), get_str(s, "src", "?"), 100 * get_double(s, "share"),
+		       si(a, sizeof(a), get_double(s, "est_pps")), get_u64(s, "samples"),
+		       get_str(s, "reason", "?"), get_u64(s, "rule"), get_str(s, "proto", "?"), get_u64(s, "dport"));
+	}
+}
+
 /* ---- status ---- */
 
 static void render_status_interfaces(struct json_object *ifaces)
@@ -532,6 +575,7 @@ static const struct {
 	{ PERIM_CMD_DENY_LIST, render_acl_list },
 	{ PERIM_CMD_STATS, render_stats },
 	{ PERIM_CMD_STATUS, render_status },
+	{ PERIM_CMD_TOP, render_top },
 	{ PERIM_CMD_EVENTS, render_events },
 	{ PERIM_CMD_SHAPE_SET, render_shape_set },
 	{ PERIM_CMD_SHAPE_DEL, render_shape_del },

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two commands that keep running: stats --watch (one request per second)
- * and events (one connection: the response, then one message per event until
+ * The commands that keep running: stats --watch and top (one request per
+ * second) and events (one connection: the response, then one message per event until
  * perimd closes it, which --follow never does). Both stop cleanly, exit 0, on
  * SIGINT or SIGTERM.
  *
@@ -74,7 +74,8 @@ static void draw_watch_frame(const struct perimctl_opts *opts, const struct peri
 		/* home + clear to end: redraw in place without scrolling */
 		if (tty)
 			fputs("\033[H\033[J", stdout);
-		printf("perim stats at %s, every 1s%s\n\n", when, tty ? " (Ctrl-C to stop)" : "");
+		printf("perim %s at %s, every 1s%s\n\n", cmd->kind == PERIM_CMD_TOP ? "top" : "stats", when,
+		       tty ? " (Ctrl-C to stop)" : "");
 		perimctl_render(opts, cmd, result);
 		if (!tty)
 			printf("\n");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "drops.h"
 #include "log.h"
 #include "state.h"
 
@@ -482,6 +483,7 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_ALLOW_LIST:
 	case PERIM_CMD_DENY_LIST:  return do_acl_list(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
+	case PERIM_CMD_TOP:        return perimd_drops_top(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATUS:     return do_status(d, result);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");

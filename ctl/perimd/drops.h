@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* `top`: sampled drop events from the pinned perim_drops ring, ranked by source. */
+#ifndef PERIMD_DROPS_H
+#define PERIMD_DROPS_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "cmd.h"
+
+struct perimd;
+
+/*
+ * Answer "top [DEV]": {"sampling": true, "window_s", "sources": [...],
+ * "totals": [...]} (drops_agg.h), or {"sampling": false, "reason"} when the
+ * datapath has no drop ring. Returns PERIM_EXIT_* with err set on failure.
+ */
+int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		     char *err, size_t errlen);
+
+#endif /* PERIMD_DROPS_H */
