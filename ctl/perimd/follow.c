@@ -115,6 +115,7 @@ static int attach_slot(struct perimd *d, int slot, int ifindex, const char *what
 	}
 	d->att[slot] = a;
 	log_attached(d, slot, what);
+	perimd_egress_link_back(d, slot);
 	return 0;
 }
 
