@@ -8,7 +8,7 @@
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
  *       program returning XDP_TX runs on B frames per call, and each call is
  *       paced (busy-waiting on CPU C) so the offered load is PPS. The source
- *       address steps through N addresses from IPV4, one per call.
+ *       address steps through N addresses from IPV4, one per frame.
  *       --rate 0 sends as fast as one core can. Prints
  *       "sent=N elapsed_ns=T" on stdout. --hold-dev names an idle device
  *       the generator attaches to meanwhile (see hold_in_dispatcher).
@@ -109,6 +109,25 @@ static void build_frame(uint8_t *f, const struct gen_opts *o, uint32_t src)
 	udp[4] = ulen >> 8; udp[5] = ulen & 0xff;
 }
 
+/*
+ * Sleeps through most of a long wait (at low rates a busy loop would starve
+ * the daemon and tools sharing this CPU), then spins the last stretch, which
+ * a sleep would overshoot.
+ */
+static void wait_until_ns(uint64_t due, uint64_t t)
+{
+	const uint64_t spin_ns = 100000;
+
+	if (due > t + 2 * spin_ns) {
+		uint64_t ns = due - t - spin_ns;
+		struct timespec ts = { .tv_sec = (time_t)(ns / SEC_NS), .tv_nsec = (long)(ns % SEC_NS) };
+
+		nanosleep(&ts, NULL);
+	}
+	while (now_ns() < due && !stop)
+		;
+}
+
 static int pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -177,9 +196,17 @@ static int generate(const struct gen_opts *o)
 	}
 	if (o->cpu >= 0 && pin_to_cpu(o->cpu))
 		return 1;
-	skel = live_progs__open_and_load();
+	skel = live_progs__open();
 	if (!skel) {
-		fprintf(stderr, "xdp_live: loading the generator: %s\n", strerror(errno));
+		fprintf(stderr, "xdp_live: opening the generator: %s\n", strerror(errno));
+		return 1;
+	}
+	skel->rodata->src_base = o->src;
+	skel->rodata->src_count = o->sources;
+	err = live_progs__load(skel);
+	if (err) {
+		fprintf(stderr, "xdp_live: loading the generator: %s\n", strerror(-err));
+		live_progs__destroy(skel);
 		return 1;
 	}
 	fd = bpf_program__fd(skel->progs.gen_tx);
@@ -190,20 +217,16 @@ static int generate(const struct gen_opts *o)
 	limit = o->count ? o->count : UINT64_MAX;
 	start = now_ns();
 	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
-	for (uint64_t call = 0; !stop && sent < limit; call++) {
+	build_frame(frame, o, o->src);
+	while (!stop && sent < limit) {
 		uint32_t n = limit - sent < o->batch ? (uint32_t)(limit - sent) : o->batch;
 		uint64_t t = now_ns();
 
 		if (t >= deadline)
 			break;
 		/* Pace: call k may start once k*batch packets are due. */
-		if (o->rate) {
-			uint64_t due = start + sent * SEC_NS / o->rate;
-
-			while (t < due && !stop)
-				t = now_ns();
-		}
-		build_frame(frame, o, o->src + (uint32_t)(call % o->sources));
+		if (o->rate)
+			wait_until_ns(start + sent * SEC_NS / o->rate, t);
 		err = send_batch(fd, ifindex, frame, n, o->batch);
 		if (err)
 			break;

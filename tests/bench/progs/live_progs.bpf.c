@@ -4,7 +4,9 @@
  *
  * gen_tx: the generator. Run by BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES,
  * its XDP_TX becomes a redirect out of the device named in the context, so
- * every test frame leaves through the veth into the gateway.
+ * every test frame leaves through the veth into the gateway. With
+ * src_count > 1 it gives each frame the next of src_count source addresses
+ * from src_base, so many sources interleave packet by packet.
  *
  * floor_drop and floor_parse: the receiver-side floors. floor_parse reads
  * what any filter must read (Ethernet, IPv4, the L4 ports) before dropping:
@@ -19,9 +21,41 @@
 /* Set by the parse floor so the compiler cannot drop the reads. */
 __u64 parsed_ports;
 
+const volatile __u32 src_base;     /* host order */
+const volatile __u32 src_count = 1;
+__u32 gen_seq;
+
+/* RFC 1624: the IPv4 header checksum after one 16-bit word changed. */
+static __always_inline __u16 csum_replace16(__u16 check, __u16 old, __u16 new)
+{
+	__u32 sum = (__u16)~check + (__u16)~old + new;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
 SEC("xdp")
 int gen_tx(struct xdp_md *ctx)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	__u32 saddr, old;
+	__u16 check;
+
+	if (src_count <= 1)
+		return XDP_TX;
+	if ((void *)(ip + 1) > data_end)
+		return XDP_ABORTED;
+	/* One generator thread runs this: a plain increment is enough. */
+	saddr = bpf_htonl(src_base + gen_seq++ % src_count);
+	old = ip->saddr;
+	check = ip->check;
+	check = csum_replace16(check, (__u16)old, (__u16)saddr);
+	check = csum_replace16(check, (__u16)(old >> 16), (__u16)(saddr >> 16));
+	ip->saddr = saddr;
+	ip->check = check;
 	return XDP_TX;
 }
 
