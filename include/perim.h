@@ -43,6 +43,25 @@
 #define PERIM_MAP_RULE_STATS "perim_rule_stats"
 #define PERIM_XDP_PROG_NAME  "perim_xdp"
 
+/*
+ * Egress (xdp/perim_tc.bpf.c on the clsact egress hook): the same rule,
+ * bucket and rule-counter maps as ingress (rule ids are shared), its own
+ * per-interface counters and, per slot, a trie pair keyed by destination
+ * and a cgroup table: "<pin root>/perim_elpm4_<slot>", "..._elpm6_...",
+ * "..._ecgroup_<slot>" (HASH: __u64 cgroup v2 id -> struct perim_lpm_value,
+ * whose acl is unused). perimd re-points the object's perim_lpm4/6 and
+ * perim_if_stats at these pins before load.
+ */
+#define PERIM_MAP_EGRESS_LPM4     "perim_elpm4"
+#define PERIM_MAP_EGRESS_LPM6     "perim_elpm6"
+#define PERIM_MAP_EGRESS_CGROUP   "perim_ecgroup"
+#define PERIM_MAP_EGRESS_IF_STATS "perim_eif_stats"
+#define PERIM_EGRESS_CGROUP_MAX_ENTRIES 4096
+#define PERIM_TC_PROG_NAME        "perim_tc"
+/* The egress filter's tc handle and priority: how perimd finds its own filter. */
+#define PERIM_TC_HANDLE   0x7e51
+#define PERIM_TC_PRIORITY 0x7e51
+
 /* XDP dispatcher slot: perim runs before most filters and chains on PASS. */
 #define PERIM_XDP_PRIORITY 10
 

@@ -19,64 +19,12 @@
 #include "lib/gcra.h"
 #include "lib/counters.h"
 #include "lib/limit.h"
+#include "lib/rule.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Interface slot (counter row); perimd sets it per instance. */
 const volatile __u32 perim_slot = 0;
-
-static __always_inline struct perim_lpm_value *perim_lpm_lookup(const struct perim_pkt *pkt)
-{
-	if (pkt->is_v6) {
-		struct perim_lpm6_key k6 = { .prefixlen = 128 };
-
-		__builtin_memcpy(k6.addr, pkt->addr, sizeof(k6.addr));
-		return bpf_map_lookup_elem(&perim_lpm6, &k6);
-	}
-	struct perim_lpm4_key k4 = { .prefixlen = 32 };
-
-	__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
-	return bpf_map_lookup_elem(&perim_lpm4, &k4);
-}
-
-static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
-					    const struct perim_candidate *c,
-					    const struct perim_pkt *pkt, __u64 len, bool cas)
-{
-	__u32 rule_id = c->rule;
-	struct perim_rule_counters *rc;
-	struct perim_rule *rule;
-	__u32 reason;
-
-	rule = bpf_map_lookup_elem(&perim_rules, &rule_id);
-	if (!rule || !(rule->flags & PERIM_RULE_ACTIVE))
-		return perim_count_pass(ifc, len);
-
-	rc = perim_rule_counters(rule_id, len);
-	reason = perim_limit(rule_id, rule, pkt, len, cas);
-	if (reason == PERIM_REASON_NONE) {
-		if (rc) {
-			rc->passed_packets++;
-			rc->passed_bytes += len;
-		}
-		return perim_count_pass(ifc, len);
-	}
-	if (rule->flags & PERIM_RULE_DRY_RUN) {
-		if (rc) {
-			rc->would_drop_packets++;
-			rc->would_drop_bytes += len;
-			rc->passed_packets++;
-			rc->passed_bytes += len;
-		}
-		ifc->would_drop_packets++;
-		return perim_count_pass(ifc, len);
-	}
-	if (rc) {
-		rc->dropped_packets++;
-		rc->dropped_bytes += len;
-	}
-	return perim_count_drop(ifc, reason, len);
-}
 
 static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 {

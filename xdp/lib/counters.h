@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Per-CPU counters: plain increments, each CPU owns its row. */
+/* Per-CPU counters: plain increments, each CPU owns its row. Verdicts are the hook's (ctx.h). */
 #ifndef PERIM_XDP_COUNTERS_H
 #define PERIM_XDP_COUNTERS_H
+
+#include "ctx.h"
 
 static __always_inline void perim_count_rx(struct perim_if_counters *ifc, __u64 len)
 {
@@ -13,7 +15,7 @@ static __always_inline int perim_count_pass(struct perim_if_counters *ifc, __u64
 {
 	ifc->passed_packets++;
 	ifc->passed_bytes += len;
-	return XDP_PASS;
+	return PERIM_VERDICT_PASS;
 }
 
 static __always_inline int perim_count_drop(struct perim_if_counters *ifc, __u32 reason, __u64 len)
@@ -22,7 +24,7 @@ static __always_inline int perim_count_drop(struct perim_if_counters *ifc, __u32
 		ifc->dropped_packets[reason]++;
 		ifc->dropped_bytes[reason] += len;
 	}
-	return XDP_DROP;
+	return PERIM_VERDICT_DROP;
 }
 
 static __always_inline struct perim_rule_counters *perim_rule_counters(__u32 rule, __u64 len)

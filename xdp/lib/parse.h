@@ -33,7 +33,8 @@ enum perim_parse_result {
 };
 
 struct perim_pkt {
-	__u32 addr[4];                /* source, IPv4-mapped for IPv4 */
+	__u32 addr[4];                /* the matched address (source; destination with
+				       * PERIM_MATCH_DST), IPv4-mapped for IPv4 */
 	__u16 dport;                  /* host order; valid when has_ports */
 	__u8 proto;                   /* L4 protocol number */
 	__u8 has_ports;               /* a TCP/UDP header was read */
@@ -120,7 +121,11 @@ static __always_inline int perim_parse_ipv4(void *pos, void *data_end, struct pe
 	pkt->addr[0] = 0;
 	pkt->addr[1] = 0;
 	pkt->addr[2] = bpf_htonl(0x0000ffff);
+#ifdef PERIM_MATCH_DST
+	pkt->addr[3] = ip->daddr;
+#else
 	pkt->addr[3] = ip->saddr;
+#endif
 	pkt->proto = ip->protocol;
 
 	/* A non-first fragment carries payload where the L4 header would be. */
@@ -143,10 +148,17 @@ static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct pe
 
 	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
 		return PERIM_PARSE_MALFORMED;
+#ifdef PERIM_MATCH_DST
+	pkt->addr[0] = ip6->daddr.in6_u.u6_addr32[0];
+	pkt->addr[1] = ip6->daddr.in6_u.u6_addr32[1];
+	pkt->addr[2] = ip6->daddr.in6_u.u6_addr32[2];
+	pkt->addr[3] = ip6->daddr.in6_u.u6_addr32[3];
+#else
 	pkt->addr[0] = ip6->saddr.in6_u.u6_addr32[0];
 	pkt->addr[1] = ip6->saddr.in6_u.u6_addr32[1];
 	pkt->addr[2] = ip6->saddr.in6_u.u6_addr32[2];
 	pkt->addr[3] = ip6->saddr.in6_u.u6_addr32[3];
+#endif
 	pkt->is_v6 = 1;
 	nexthdr = ip6->nexthdr;
 	pos = ip6 + 1;
