@@ -108,6 +108,7 @@ static int attach_slot(struct perimd *d, int slot, int ifindex, const char *what
 	char err[512];
 	int ret;
 
+	perimd_nicstats_rebase(&d->nic, slot, ifindex, perimd_stats_if_dropped(&d->stats, slot));
 	ret = perim_loader_attach(&d->loader, mi->dev, ifindex, slot, mi->mode, &a, err, sizeof(err));
 	if (ret) {
 		pr_warn("perimd: %s: %s (ifindex %d) failed, retrying: %s\n", mi->dev, what, ifindex, err);

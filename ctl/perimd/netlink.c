@@ -184,39 +184,49 @@ void perimd_netlink_close(struct perimd_netlink *nl)
 	free(nl);
 }
 
+/*
+ * The cache also holds per-family link objects (IPv6 sends RTM_NEWLINK with
+ * family AF_INET6 when a link comes up) that no RTM_DELLINK removes, so
+ * libnl's own lookups can return a deleted device: only AF_UNSPEC objects,
+ * the devices themselves, count. Not referenced: valid until the next event.
+ */
+static struct rtnl_link *find_link(struct perimd_netlink *nl, int ifindex, const char *name)
+{
+	struct nl_object *obj;
+
+	for (obj = nl_cache_get_first(nl->links); obj; obj = nl_cache_get_next(obj)) {
+		struct rtnl_link *link = (struct rtnl_link *)obj;
+
+		if (rtnl_link_get_family(link) != AF_UNSPEC)
+			continue;
+		if (name ? !strcmp(rtnl_link_get_name(link), name) : rtnl_link_get_ifindex(link) == ifindex)
+			return link;
+	}
+	return NULL;
+}
+
 int perimd_netlink_cached_ifindex(struct perimd_netlink *nl, const char *name)
 {
-	struct rtnl_link *link = rtnl_link_get_by_name(nl->links, name);
-	int ifindex;
+	struct rtnl_link *link = find_link(nl, 0, name);
 
-	if (!link)
-		return 0;
-	ifindex = rtnl_link_get_ifindex(link);
-	rtnl_link_put(link);
-	return ifindex;
+	return link ? rtnl_link_get_ifindex(link) : 0;
 }
 
 bool perimd_netlink_cached_name(struct perimd_netlink *nl, int ifindex, char name[IF_NAMESIZE])
 {
-	struct rtnl_link *link = ifindex > 0 ? rtnl_link_get(nl->links, ifindex) : NULL;
+	struct rtnl_link *link = ifindex > 0 ? find_link(nl, ifindex, NULL) : NULL;
 
 	if (!link)
 		return false;
 	snprintf(name, IF_NAMESIZE, "%s", rtnl_link_get_name(link));
-	rtnl_link_put(link);
 	return true;
 }
 
 bool perimd_netlink_cached_up(struct perimd_netlink *nl, int ifindex)
 {
-	struct rtnl_link *link = ifindex > 0 ? rtnl_link_get(nl->links, ifindex) : NULL;
-	bool up;
+	struct rtnl_link *link = ifindex > 0 ? find_link(nl, ifindex, NULL) : NULL;
 
-	if (!link)
-		return false;
-	up = rtnl_link_get_flags(link) & IFF_UP;
-	rtnl_link_put(link);
-	return up;
+	return link && (rtnl_link_get_flags(link) & IFF_UP);
 }
 
 int perimd_netlink_ifindex(struct perimd_netlink *nl, const char *name)

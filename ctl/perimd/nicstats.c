@@ -148,6 +148,15 @@ static void rebase(struct perimd_nic_slot *s, int ifindex, uint64_t perim_droppe
 	s->base_xdp_drops = c->xdp_drops;
 }
 
+void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
+{
+	struct perimd_nic_counters c;
+
+	if (perimd_nicstats_read(ns, ifindex, &c))
+		memset(&c, 0, sizeof(c));
+	rebase(&ns->slot[slot], ifindex, perim_dropped, &c);
+}
+
 void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
 {
 	struct perimd_nic_slot *s = &ns->slot[slot];

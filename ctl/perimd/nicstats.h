@@ -10,8 +10,8 @@
  * and ETHTOOL_GSTATS values, which have no netlink message.
  *
  * Sampled at 1 Hz for rates. Per slot, a baseline of both perim's drops and
- * the driver's XDP drops is taken when the slot's ifindex changes (attach,
- * re-created NIC), so "since attach" compares the same span of time.
+ * the driver's XDP drops is taken when perimd attaches to a new ifindex
+ * (re-created or late NIC), so "since attach" compares the same span.
  */
 #ifndef PERIMD_NICSTATS_H
 #define PERIMD_NICSTATS_H
@@ -53,6 +53,13 @@ void perimd_nicstats_fini(struct perimd_nicstats *ns);
 
 /* Read the NIC now. 0, -ENODEV, or another -errno. */
 int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out);
+
+/*
+ * Start slot's "since attach" at ifindex now. Called just before perimd
+ * attaches there, so neither side has counted a packet of the new span; a
+ * slot first seen by a sample (perimd adopting at start) starts there.
+ */
+void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped);
 
 /* The 1 Hz sample of slot's NIC (ifindex 0: not attached, forget it). */
 void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped);
