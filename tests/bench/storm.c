@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * storm: the workloads of the tracer benchmark.
+ *
+ *   storm exec N [WORKERS]     fork + exec /bin/true N times (split over WORKERS)
+ *   storm connect N            N TCP connects to a loopback listener, each accepted
+ *                              and closed
+ *
+ * Prints "ops=N elapsed_ns=T".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int exec_true(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		fprintf(stderr, "storm: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "storm: /bin/true did not exit 0\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int exec_storm(long n, long workers)
+{
+	pid_t kids[64];
+
+	for (long w = 0; w < workers; w++) {
+		kids[w] = fork();
+		if (kids[w] < 0) {
+			fprintf(stderr, "storm: fork: %s\n", strerror(errno));
+			return -1;
+		}
+		if (kids[w] == 0) {
+			for (long i = w; i < n; i += workers)
+				if (exec_true())
+					_exit(1);
+			_exit(0);
+		}
+	}
+	int err = 0, status;
+
+	for (long w = 0; w < workers; w++)
+		if (waitpid(kids[w], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			err = -1;
+	return err;
+}
+
+struct listener {
+	int fd;
+	long n;
+};
+
+static void *accept_loop(void *arg)
+{
+	struct listener *l = arg;
+
+	for (long i = 0; i < l->n; i++) {
+		int c = accept(l->fd, NULL, NULL);
+
+		if (c < 0) {
+			fprintf(stderr, "storm: accept: %s\n", strerror(errno));
+			return NULL;
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int connect_storm(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	struct listener l = { .n = n };
+	pthread_t th;
+	int one = 1, err = 0;
+
+	l.fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (l.fd < 0 || setsockopt(l.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l.fd, (struct sockaddr *)&a, sizeof(a)) || listen(l.fd, 1024) ||
+	    getsockname(l.fd, (struct sockaddr *)&a, &alen)) {
+		fprintf(stderr, "storm: loopback listener: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pthread_create(&th, NULL, accept_loop, &l)) {
+		fprintf(stderr, "storm: pthread_create failed\n");
+		close(l.fd);
+		return -1;
+	}
+	for (long i = 0; i < n && !err; i++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		/* RST on close: no TIME_WAIT pile-up exhausting ephemeral ports. */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		if (s < 0 || setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ||
+		    connect(s, (struct sockaddr *)&a, sizeof(a))) {
+			fprintf(stderr, "storm: connect %ld: %s\n", i, strerror(errno));
+			err = -1;
+		}
+		if (s >= 0)
+			close(s);
+	}
+	if (err)
+		pthread_cancel(th);
+	pthread_join(th, NULL);
+	close(l.fd);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc >= 3 ? strtol(argv[2], NULL, 10) : 0;
+	long workers = argc >= 4 ? strtol(argv[3], NULL, 10) : 1;
+	uint64_t t0;
+	int err;
+
+	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 ||
+	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect"))) {
+		fprintf(stderr, "usage: storm exec N [WORKERS] | storm connect N\n");
+		return 2;
+	}
+	t0 = now_ns();
+	err = !strcmp(argv[1], "exec") ? exec_storm(n, workers) : connect_storm(n);
+	if (err)
+		return 1;
+	printf("ops=%ld elapsed_ns=%llu\n", n, (unsigned long long)(now_ns() - t0));
+	return 0;
+}
