@@ -181,6 +181,8 @@ case_group_member_allowed() {
 	expect_match "$(cat "$TMP/last.err")" "uid [0-9]+ is neither root nor in group nogroup" "names the group" || return 1
 }
 
+attached_in_slot_3() { [ "$(pctl -j status | jq -c '.interfaces[0] | [.slot, .attached]')" = "[3,true]" ]; }
+
 case_missing_nic_keeps_slot_and_rules() {
 	setup || return 1
 	local nic=${T}m
@@ -191,8 +193,8 @@ case_missing_nic_keeps_slot_and_rules() {
 	expect_eq "$(pctl -j limit list | jq -r '.limits[0].id')" 7 "rule id kept" || return 1
 	expect_eq "$(lpm_slots)" 3 "LPM entries under slot 3" || return 1
 	ip -n "$T-gw" link add "$nic" type veth peer name "${T}n" && ip -n "$T-gw" link set "$nic" up || return 1
-	pctl attach "$nic" >/dev/null || return 1
-	expect_eq "$(pctl -j status | jq -c '.interfaces[0] | [.slot, .attached]')" "[3,true]" "attached in its slot" || return 1
+	# perimd follows link events (follow.h): the NIC is attached when it appears, no command needed.
+	wait_until 2 attached_in_slot_3 || fail "not attached in its slot: $(pctl -j status | jq -c '.interfaces[0]')" || return 1
 	expect_ne "$(in_netns gw ip -d link show dev "$nic" | grep -o 'prog/xdp id [0-9]*')" "" "program on the NIC" || return 1
 }
 
