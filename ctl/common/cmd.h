@@ -78,6 +78,7 @@ struct perim_limit_spec {
 	bool has_dst;
 	struct perim_prefix dst;   /* egress only; default every destination */
 	char cgroup[PERIM_CGROUP_PATH_MAX]; /* egress only: "" or the sending sockets' cgroup */
+	uint64_t cgroup_id;        /* perimd's: cgroup resolved when set or restored; never parsed */
 };
 
 /* shape set: a root TBF with fq_codel under it, owned by perim. */

@@ -107,11 +107,11 @@ static unsigned pinned_src_buckets(const char *pin_root)
  */
 static int pin_tries(const struct perim_loader *l, struct perim_xdp *skel, int slot)
 {
-	struct bpf_map *tries[PERIM_LPM_FAMILIES] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6 };
+	struct bpf_map *tries[PERIM_LPM_INGRESS_FAMILIES] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6 };
 	char path[4200];
 	int ret;
 
-	for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
+	for (int f = 0; f < PERIM_LPM_INGRESS_FAMILIES; f++) {
 		ret = slot < 0 ? 0 : perim_lpm_pin_path(path, sizeof(path), l->pin_root, f, slot);
 		if (!ret)
 			ret = bpf_map__set_pin_path(tries[f], slot < 0 ? NULL : path);

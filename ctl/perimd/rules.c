@@ -313,11 +313,26 @@ static bool prefix_covers(const struct perim_prefix *outer, const struct perim_p
  * How specifically rule r covers prefix p: the length of its covering prefix,
  * or -1. A rule without src is 0.0.0.0/0 plus ::/0.
  */
+static const struct perim_prefix *rule_prefix(const struct perim_model_rule *r)
+{
+	if (r->spec.egress)
+		return r->spec.has_dst ? &r->spec.dst : NULL;
+	return r->spec.has_src ? &r->spec.src : NULL;
+}
+
 static int rule_cover_len(const struct perim_model_rule *r, const struct perim_prefix *p)
 {
-	if (r->spec.has_src)
-		return prefix_covers(&r->spec.src, p) ? r->spec.src.len : -1;
+	const struct perim_prefix *mine = rule_prefix(r);
+
+	if (mine)
+		return prefix_covers(mine, p) ? mine->len : -1;
 	return prefix_covers(&v4_any, p) ? 96 : 0;
+}
+
+/* Ingress rules go to the XDP tries; egress rules to the egress tries, unless keyed by cgroup. */
+static bool rule_in_tries(const struct perim_model_rule *r, int slot, bool egress)
+{
+	return r->used && r->iface == slot && r->spec.egress == egress && !(egress && r->spec.cgroup[0]);
 }
 
 static int match_specificity(const struct perim_limit_spec *s)
@@ -371,7 +386,8 @@ static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_pr
 }
 
 /* The prefixes of one interface's LPM entries, duplicates included. */
-static int collect_prefixes(const struct perim_model *m, int slot, struct perim_prefix **out, size_t *n)
+static int collect_prefixes(const struct perim_model *m, int slot, bool egress, struct perim_prefix **out,
+			    size_t *n)
 {
 	size_t cap = 2 * (PERIM_MAX_RULES + m->n_acl), k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
@@ -381,16 +397,16 @@ static int collect_prefixes(const struct perim_model *m, int slot, struct perim_
 	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 
-		if (!r->used || r->iface != slot)
+		if (!rule_in_tries(r, slot, egress))
 			continue;
-		if (r->spec.has_src) {
-			push_prefix(p, &k, &r->spec.src);
+		if (rule_prefix(r)) {
+			push_prefix(p, &k, rule_prefix(r));
 		} else {
 			p[k++] = v4_any;
 			p[k++] = v6_any;
 		}
 	}
-	for (unsigned i = 0; i < m->n_acl; i++)
+	for (unsigned i = 0; i < m->n_acl && !egress; i++)
 		if (m->acl[i].iface == slot)
 			push_prefix(p, &k, &m->acl[i].prefix);
 	*out = p;
@@ -426,7 +442,22 @@ static int too_many_candidates(const struct perim_model *m, int slot, const stru
 	return PERIM_EXIT_BADINPUT;
 }
 
-static int flatten_prefix(const struct perim_model *m, int slot, const struct perim_prefix *p,
+static void fill_candidates(struct perim_lpm_entry *e, const struct cand_sort *sorted, int n)
+{
+	e->value.n_cand = n;
+	for (int i = 0; i < n; i++) {
+		const struct perim_limit_spec *s = &sorted[i].rule->spec;
+		struct perim_candidate *c = &e->value.cand[i];
+
+		c->rule = s->id;
+		c->proto = s->proto;
+		c->flags = s->syn_only ? PERIM_CAND_SYN_ONLY : 0;
+		c->dport_lo = s->dport_lo;
+		c->dport_hi = s->dport_hi;
+	}
+}
+
+static int flatten_prefix(const struct perim_model *m, int slot, bool egress, const struct perim_prefix *p,
 			  struct cand_sort *scratch, struct perim_lpm_entry *e, char *err, size_t errlen)
 {
 	int n = 0;
@@ -435,7 +466,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, const struct pe
 		const struct perim_model_rule *r = &m->rules[id];
 		int len;
 
-		if (!r->used || r->iface != slot)
+		if (!rule_in_tries(r, slot, egress))
 			continue;
 		len = rule_cover_len(r, p);
 		if (len < 0)
@@ -450,17 +481,57 @@ static int flatten_prefix(const struct perim_model *m, int slot, const struct pe
 
 	memset(e, 0, sizeof(*e));
 	perim_lpm_key_make(&e->key, slot, p);
-	e->value.acl = acl_verdict(m, slot, p);
-	e->value.n_cand = n;
-	for (int i = 0; i < n; i++) {
-		const struct perim_limit_spec *s = &scratch[i].rule->spec;
-		struct perim_candidate *c = &e->value.cand[i];
+	if (egress)
+		e->key.family += PERIM_LPM_EGRESS_V4;
+	else
+		e->value.acl = acl_verdict(m, slot, p);
+	fill_candidates(e, scratch, n);
+	return 0;
+}
 
-		c->rule = s->id;
-		c->proto = s->proto;
-		c->flags = s->syn_only ? PERIM_CAND_SYN_ONLY : 0;
-		c->dport_lo = s->dport_lo;
-		c->dport_hi = s->dport_hi;
+/* One entry per cgroup that egress rules of this slot name: its rules, most specific first. */
+static int flatten_cgroups(const struct perim_model *m, int slot, struct perim_lpm_set *out,
+			   struct cand_sort *scratch, char *err, size_t errlen)
+{
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		const struct perim_model_rule *r = &m->rules[id];
+		struct perim_lpm_entry e;
+		uint64_t cg = r->spec.cgroup_id;
+		bool seen = false;
+		int n = 0, ret;
+
+		if (!r->used || r->iface != slot || !r->spec.egress || !r->spec.cgroup[0])
+			continue;
+		for (uint32_t j = 1; j < id && !seen; j++)
+			seen = m->rules[j].used && m->rules[j].iface == slot && m->rules[j].spec.egress &&
+			       m->rules[j].spec.cgroup[0] && m->rules[j].spec.cgroup_id == cg;
+		if (seen)
+			continue;
+		for (uint32_t j = id; j < PERIM_MAX_RULES; j++) {
+			const struct perim_model_rule *o = &m->rules[j];
+
+			if (!o->used || o->iface != slot || !o->spec.egress || !o->spec.cgroup[0] ||
+			    o->spec.cgroup_id != cg)
+				continue;
+			if (n == PERIM_MAX_CANDIDATES) {
+				snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, more than %d rules "
+					 "name this cgroup", r->spec.cgroup, m->ifaces[slot].dev, PERIM_MAX_CANDIDATES);
+				return PERIM_EXIT_BADINPUT;
+			}
+			scratch[n].rule = o;
+			scratch[n].cover_len = 0;
+			n++;
+		}
+		qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
+		memset(&e, 0, sizeof(e));
+		e.key.slot = slot;
+		e.key.family = PERIM_LPM_EGRESS_CGROUP;
+		e.key.prefixlen = 64;
+		memcpy(e.key.addr, &cg, sizeof(cg));
+		fill_candidates(&e, scratch, n);
+		ret = set_push(out, &e);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -473,7 +544,7 @@ static int prefix_cmp(const void *a, const void *b)
 	return c ? c : (int)x->len - (int)y->len;
 }
 
-static int flatten_iface(const struct perim_model *m, int slot, struct perim_lpm_set *out,
+static int flatten_iface(const struct perim_model *m, int slot, bool egress, struct perim_lpm_set *out,
 			 struct cand_sort *scratch, char *err, size_t errlen)
 {
 	struct perim_prefix *prefixes;
@@ -481,7 +552,7 @@ static int flatten_iface(const struct perim_model *m, int slot, struct perim_lpm
 	size_t n;
 	int ret;
 
-	ret = collect_prefixes(m, slot, &prefixes, &n);
+	ret = collect_prefixes(m, slot, egress, &prefixes, &n);
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < n; i++)
@@ -490,7 +561,7 @@ static int flatten_iface(const struct perim_model *m, int slot, struct perim_lpm
 	for (size_t i = 0; i < n; i++) {
 		if (i && !prefix_cmp(&prefixes[i - 1], &prefixes[i]))
 			continue;
-		ret = flatten_prefix(m, slot, &prefixes[i], scratch, &e, err, errlen);
+		ret = flatten_prefix(m, slot, egress, &prefixes[i], scratch, &e, err, errlen);
 		if (!ret)
 			ret = set_push(out, &e);
 		if (ret)
@@ -512,8 +583,9 @@ static int check_trie_sizes(const struct perim_model *m, struct perim_lpm_set *o
 			run = 0;
 		if (++run <= PERIM_LPM_MAX_ENTRIES)
 			continue;
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: its %s rules need more than %d LPM entries",
-			 m->ifaces[k->slot].dev, k->family == PERIM_LPM_V4 ? "IPv4" : "IPv6",
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: its %s%s rules need more than %d LPM entries",
+			 m->ifaces[k->slot].dev, k->family >= PERIM_LPM_EGRESS_V4 ? "egress " : "",
+			 k->family == PERIM_LPM_V4 || k->family == PERIM_LPM_EGRESS_V4 ? "IPv4" : "IPv6",
 			 PERIM_LPM_MAX_ENTRIES);
 		perim_lpm_set_free(out);
 		return PERIM_EXIT_BADINPUT;
@@ -529,9 +601,15 @@ int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *
 	memset(out, 0, sizeof(*out));
 	if (!scratch)
 		return -ENOMEM;
-	for (int slot = 0; slot < PERIM_MAX_IFACES && !ret; slot++)
-		if (m->ifaces[slot].used)
-			ret = flatten_iface(m, slot, out, scratch, err, errlen);
+	for (int slot = 0; slot < PERIM_MAX_IFACES && !ret; slot++) {
+		if (!m->ifaces[slot].used)
+			continue;
+		ret = flatten_iface(m, slot, false, out, scratch, err, errlen);
+		if (!ret)
+			ret = flatten_iface(m, slot, true, out, scratch, err, errlen);
+		if (!ret)
+			ret = flatten_cgroups(m, slot, out, scratch, err, errlen);
+	}
 	free(scratch);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "out of memory while flattening rules");

@@ -79,6 +79,11 @@ void perim_rule_from_spec(const struct perim_limit_spec *spec, uint64_t tick_ns,
 enum perim_lpm_family {
 	PERIM_LPM_V4 = 0,
 	PERIM_LPM_V6 = 1,
+	PERIM_LPM_INGRESS_FAMILIES,
+	/* The egress program's tables (perim.h): destination tries, cgroup ids. */
+	PERIM_LPM_EGRESS_V4 = PERIM_LPM_INGRESS_FAMILIES,
+	PERIM_LPM_EGRESS_V6,
+	PERIM_LPM_EGRESS_CGROUP,   /* key: prefixlen 64, addr[0..7] the cgroup id (host order) */
 	PERIM_LPM_FAMILIES
 };
 

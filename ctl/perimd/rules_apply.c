@@ -34,21 +34,43 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct perim_lpm_ukey));
 }
 
-static const char *const lpm_map_name[PERIM_LPM_FAMILIES] = { PERIM_MAP_LPM4, PERIM_MAP_LPM6 };
+static const char *const lpm_map_name[PERIM_LPM_FAMILIES] = {
+	PERIM_MAP_LPM4, PERIM_MAP_LPM6, PERIM_MAP_EGRESS_LPM4, PERIM_MAP_EGRESS_LPM6, PERIM_MAP_EGRESS_CGROUP,
+};
 static const uint32_t lpm_key_size[PERIM_LPM_FAMILIES] = {
 	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key), sizeof(__u64),
 };
 
-/* The kernel's key: {prefixlen, addr[4]} or {prefixlen, addr[16]}. */
+static bool family_is_v4(int family)
+{
+	return family == PERIM_LPM_V4 || family == PERIM_LPM_EGRESS_V4;
+}
+
+/* The egress cgroup table is a hash on the cgroup id; every other family a trie. */
+static enum bpf_map_type family_map_type(int family)
+{
+	return family == PERIM_LPM_EGRESS_CGROUP ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_LPM_TRIE;
+}
+
+static uint32_t family_max_entries(int family)
+{
+	return family == PERIM_LPM_EGRESS_CGROUP ? PERIM_EGRESS_CGROUP_MAX_ENTRIES : PERIM_LPM_MAX_ENTRIES;
+}
+
+/* The kernel's key: {prefixlen, addr[4]}, {prefixlen, addr[16]} or a cgroup id. */
 union perim_kernel_key {
 	struct perim_lpm4_key k4;
 	struct perim_lpm6_key k6;
+	__u64 cgroup_id;
 };
 
 static const void *kernel_key(const struct perim_lpm_ukey *k, union perim_kernel_key *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (k->family == PERIM_LPM_V4) {
+	if (k->family == PERIM_LPM_EGRESS_CGROUP) {
+		memcpy(&out->cgroup_id, k->addr, sizeof(out->cgroup_id));
+	} else if (family_is_v4(k->family)) {
 		out->k4.prefixlen = k->prefixlen;
 		memcpy(out->k4.addr, k->addr, sizeof(out->k4.addr));
 	} else {
@@ -63,7 +85,10 @@ static void ukey_from_kernel(struct perim_lpm_ukey *k, int family, int slot, con
 	memset(k, 0, sizeof(*k));
 	k->slot = slot;
 	k->family = family;
-	if (family == PERIM_LPM_V4) {
+	if (family == PERIM_LPM_EGRESS_CGROUP) {
+		k->prefixlen = 64;
+		memcpy(k->addr, &kk->cgroup_id, sizeof(kk->cgroup_id));
+	} else if (family_is_v4(family)) {
 		k->prefixlen = kk->k4.prefixlen;
 		memcpy(k->addr, kk->k4.addr, sizeof(kk->k4.addr));
 	} else {
@@ -76,8 +101,14 @@ static void key_text(const struct perim_lpm_ukey *key, char *buf, size_t len)
 {
 	struct perim_prefix p = { .len = key->prefixlen };
 	char text[64];
+	__u64 id;
 
-	if (key->family == PERIM_LPM_V4) {
+	if (key->family == PERIM_LPM_EGRESS_CGROUP) {
+		memcpy(&id, key->addr, sizeof(id));
+		snprintf(buf, len, "cgroup id %llu (interface slot %u)", (unsigned long long)id, key->slot);
+		return;
+	}
+	if (family_is_v4(key->family)) {
 		p.addr[10] = p.addr[11] = 0xff;
 		memcpy(p.addr + 12, key->addr, 4);
 		p.len += 96;
@@ -131,7 +162,7 @@ static int check_lpm_map(int fd, int family, const char *path, char *err, size_t
 		snprintf(err, errlen, "inspecting %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (info.type != BPF_MAP_TYPE_LPM_TRIE || info.key_size != lpm_key_size[family] ||
+	if (info.type != family_map_type(family) || info.key_size != lpm_key_size[family] ||
 	    info.value_size != sizeof(struct perim_lpm_value)) {
 		snprintf(err, errlen, "%s is not a %s trie of this perim version (key %u, value %u bytes)",
 			 path, lpm_map_name[family], info.key_size, info.value_size);
@@ -145,8 +176,8 @@ static int create_lpm_map(int family, const char *path, char *err, size_t errlen
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
 	int fd, ret;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, lpm_map_name[family], lpm_key_size[family],
-			    sizeof(struct perim_lpm_value), PERIM_LPM_MAX_ENTRIES, &opts);
+	fd = bpf_map_create(family_map_type(family), lpm_map_name[family], lpm_key_size[family],
+			    sizeof(struct perim_lpm_value), family_max_entries(family), &opts);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "creating %s: %s", path ? path : lpm_map_name[family], strerror(-ret));

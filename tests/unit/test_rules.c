@@ -530,6 +530,145 @@ out:
 	test_maps_close(&again);
 }
 
+/* ---- egress ---- */
+
+static struct perim_limit_spec spec_egress(const char *dst, const char *cgroup, uint64_t cgroup_id, uint64_t pps)
+{
+	struct perim_limit_spec s = spec_rate(pps);
+
+	s.egress = true;
+	if (dst) {
+		s.has_dst = true;
+		s.dst = pfx(dst);
+	}
+	if (cgroup) {
+		snprintf(s.cgroup, sizeof(s.cgroup), "%s", cgroup);
+		s.cgroup_id = cgroup_id;
+		s.per_source = false;
+	}
+	return s;
+}
+
+static const struct perim_lpm_entry *family_entry(const struct perim_lpm_set *set, int family, int slot,
+						  uint32_t prefixlen, const void *addr, size_t addr_len)
+{
+	struct perim_lpm_ukey key = { .slot = slot, .family = family, .prefixlen = prefixlen };
+
+	memcpy(key.addr, addr, addr_len);
+	return perim_lpm_set_find(set, &key);
+}
+
+/*
+ * Egress rules never reach the XDP tries and ingress rules never the egress
+ * ones; dst rules go to the destination tries, cgroup rules to one entry per
+ * cgroup id, most specific first.
+ */
+static void test_egress_flatten(void)
+{
+	static const uint8_t net[4] = { 192, 0, 2, 0 }, any4[4] = { 0 };
+	struct perim_model *m = perim_model_new();
+	const struct perim_lpm_entry *e;
+	struct perim_lpm_set set;
+	uint64_t cg = 4242;
+	uint32_t in, out, anyout, cg1, cg2, cg3;
+	struct perim_limit_spec tcp;
+
+	perim_model_iface_add(m, "eth0", PERIM_MODE_DEFAULT, -1, err, sizeof(err));
+	in = add_limit(m, 0, spec_src("10.0.0.0/8", 100));
+	out = add_limit(m, 0, spec_egress("192.0.2.0/24", NULL, 0, 200));
+	anyout = add_limit(m, 0, spec_egress(NULL, NULL, 0, 300));
+	cg1 = add_limit(m, 0, spec_egress(NULL, "/sys/fs/cgroup/a", cg, 400));
+	tcp = spec_egress(NULL, "/sys/fs/cgroup/a", cg, 500);
+	tcp.proto = IPPROTO_TCP;
+	cg2 = add_limit(m, 0, tcp);
+	cg3 = add_limit(m, 0, spec_egress(NULL, "/sys/fs/cgroup/b", cg + 1, 600));
+	if (!ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err))
+		goto out;
+
+	e = entry_of(&set, 0, "10.0.0.0/8");
+	if (ASSERT_TRUE(e != NULL, "ingress entry")) {
+		ASSERT_EQ(e->value.n_cand, 1, "ingress entry holds only the ingress rule");
+		ASSERT_EQ(e->value.cand[0].rule, in, "ingress rule");
+	}
+	ASSERT_TRUE(entry_of(&set, 0, "192.0.2.0/24") == NULL, "no egress prefix in the XDP trie");
+	ASSERT_TRUE(entry_of(&set, 0, "0.0.0.0/0") == NULL, "no egress default in the XDP trie");
+
+	e = family_entry(&set, PERIM_LPM_EGRESS_V4, 0, 24, net, 4);
+	if (ASSERT_TRUE(e != NULL, "egress dst entry")) {
+		ASSERT_EQ(e->value.n_cand, 2, "dst rule and the every-destination rule");
+		ASSERT_EQ(e->value.cand[0].rule, out, "most specific first");
+		ASSERT_EQ(e->value.cand[1].rule, anyout, "then the covering one");
+		ASSERT_EQ(e->value.acl, PERIM_ACL_NONE, "no ACL on egress");
+	}
+	e = family_entry(&set, PERIM_LPM_EGRESS_V4, 0, 0, any4, 4);
+	ASSERT_TRUE(e && e->value.n_cand == 1 && e->value.cand[0].rule == anyout, "egress IPv4 default");
+	e = family_entry(&set, PERIM_LPM_EGRESS_V6, 0, 0, any4, 0);
+	ASSERT_TRUE(e && e->value.n_cand == 1 && e->value.cand[0].rule == anyout, "egress IPv6 default");
+
+	e = family_entry(&set, PERIM_LPM_EGRESS_CGROUP, 0, 64, &cg, sizeof(cg));
+	if (ASSERT_TRUE(e != NULL, "cgroup entry")) {
+		ASSERT_EQ(e->value.n_cand, 2, "both rules of the cgroup");
+		ASSERT_EQ(e->value.cand[0].rule, cg2, "proto tcp is more specific");
+		ASSERT_EQ(e->value.cand[1].rule, cg1, "then the plain one");
+	}
+	cg++;
+	e = family_entry(&set, PERIM_LPM_EGRESS_CGROUP, 0, 64, &cg, sizeof(cg));
+	ASSERT_TRUE(e && e->value.n_cand == 1 && e->value.cand[0].rule == cg3, "second cgroup");
+	for (size_t i = 0; i < set.n; i++)
+		for (int c = 0; c < set.e[i].value.n_cand; c++)
+			ASSERT_TRUE(!(set.e[i].key.family >= PERIM_LPM_EGRESS_V4) || set.e[i].value.cand[c].rule != in,
+				    "ingress rule never in an egress table");
+	perim_lpm_set_free(&set);
+out:
+	perim_model_free(m);
+}
+
+/* Apply creates the egress tables with their own types and reads them back. */
+static void test_egress_apply(void)
+{
+	struct perim_model *m = perim_model_new();
+	struct perim_installed *in = perim_installed_new();
+	struct perim_lpm_value v;
+	struct perim_maps maps;
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	uint64_t cg = 77;
+	struct perim_lpm4_key k4 = { .prefixlen = 32, .addr = { 192, 0, 2, 9 } };
+	uint32_t out, cgr;
+	int fd;
+
+	perim_maps_init(&maps);
+	maps.rules_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_rules", 4, sizeof(struct perim_rule),
+				       PERIM_MAX_RULES, NULL);
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map"))
+		goto out;
+	perim_model_iface_add(m, "eth0", PERIM_MODE_DEFAULT, -1, err, sizeof(err));
+	out = add_limit(m, 0, spec_egress("192.0.2.0/24", NULL, 0, 200));
+	cgr = add_limit(m, 0, spec_egress(NULL, "/sys/fs/cgroup/a", cg, 400));
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	fd = maps.lpm_fd[PERIM_LPM_EGRESS_V4][0];
+	if (ASSERT_TRUE(fd >= 0, "egress IPv4 trie created")) {
+		ASSERT_OK(bpf_map_lookup_elem(fd, &k4, &v), "longest-prefix lookup of a destination");
+		ASSERT_EQ(v.cand[0].rule, out, "finds the dst rule");
+	}
+	ASSERT_TRUE(maps.lpm_fd[PERIM_LPM_V4][0] < 0 && maps.lpm_fd[PERIM_LPM_V6][0] < 0, "no XDP tries needed");
+	fd = maps.lpm_fd[PERIM_LPM_EGRESS_CGROUP][0];
+	if (ASSERT_TRUE(fd >= 0, "cgroup table created")) {
+		ASSERT_OK(bpf_obj_get_info_by_fd(fd, &info, &info_len), "info");
+		ASSERT_EQ(info.type, BPF_MAP_TYPE_HASH, "a hash");
+		ASSERT_OK(bpf_map_lookup_elem(fd, &cg, &v), "lookup by cgroup id");
+		ASSERT_EQ(v.cand[0].rule, cgr, "the cgroup's rule");
+	}
+	perim_model_limit_del(m, 0, cgr, err, sizeof(err));
+	if (ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err) && fd >= 0)
+		ASSERT_TRUE(bpf_map_lookup_elem(fd, &cg, &v) < 0, "cgroup entry deleted with its rule");
+out:
+	test_maps_close(&maps);
+	perim_installed_free(in);
+	perim_model_free(m);
+}
+
 static const struct perim_test tests[] = {
 	TEST(test_spec_to_rule_defaults),
 	TEST(test_spec_to_rule_floors_and_bytes),
@@ -542,6 +681,8 @@ static const struct perim_test tests[] = {
 	TEST(test_apply_update_then_delete),
 	TEST(test_apply_rolls_back),
 	TEST(test_apply_pins_per_slot),
+	TEST(test_egress_flatten),
+	TEST(test_egress_apply),
 	{ 0 },
 };
 
