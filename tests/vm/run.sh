@@ -64,12 +64,24 @@ build_progs() {
 		$(pkg-config --cflags --libs libbpf) -o "$OUT/hookcheck"
 }
 
+# The perim binaries as they are now: every kernel gets these same bytes.
+snapshot_binaries() {
+	local b
+	for b in perimd perimctl; do
+		[ -x "$TOP/.output/$b" ] || { echo "vm: .output/$b not built, perim cases will skip"; return 0; }
+	done
+	mkdir -p "$WORK/bin"
+	cp "$TOP/.output/perimd" "$TOP/.output/perimctl" "$WORK/bin/" || return 0
+	echo "vm: binaries for every kernel: $(cd "$WORK/bin" && sha256sum perimd perimctl | awk '{ printf "%s %.12s  ", $2, $1 }')"
+}
+
 # run_vm SERIES KVER ROOT: boots one kernel; leaves results in $WORK/$series.
 run_vm() {
 	local series=$1 kver=$2 root=$3 dir=$WORK/$1
 	mkdir -p "$dir/share"
 	# A VM that dies or hangs never overwrites this.
 	echo "fail" > "$dir/share/status"
+	[ -d "$WORK/bin" ] && cp -a "$WORK/bin" "$dir/share/bin"
 	"$VM_DIR/build-initramfs.sh" "$root" "$kver" "$dir/initramfs.cpio.gz" 2>"$dir/initramfs.log" || {
 		echo "FAIL: vm-$series:boot: initramfs: $(tail -n1 "$dir/initramfs.log")"
 		return 1
@@ -151,7 +163,7 @@ print_timings() {
 		[ "$boot" != "?" ] && [ "$end" != "?" ] && cases=$(elapsed "$boot" "$end")
 		printf '  %-6s boot %ss, cases %ss, VM wall %ss\n' "$series" "$boot" "$cases" "$(cat "$d/wall" 2>/dev/null || echo "?")"
 		[ -s "$d/share/case-ms.txt" ] && printf '         slowest: %s\n' "$(sort -k2 -nr "$d/share/case-ms.txt" |
-			head -n 4 | awk '{ printf "%s%s %.1fs", NR > 1 ? ", " : "", $1, $2 / 1000 }')"
+			head -n 4 | awk '{ printf "%s%s %.1fs", (NR > 1 ? ", " : ""), $1, $2 / 1000 }')"
 	done
 }
 
@@ -169,6 +181,7 @@ main() {
 		tail -n 20 "$WORK/fetch.log" | sed 's/^/    /'
 		return 1
 	fi
+	snapshot_binaries
 	for series in "${SERIES[@]}"; do
 		line=$(grep "^$series " "$WORK/kernels") || {
 			echo "FAIL: vm-$series:fetch: unknown kernel series (known: 5.10 6.1 6.12)"
@@ -183,7 +196,8 @@ main() {
 		run_vm "$series" "$kver" "$root"
 		qrc=$?
 		elapsed "$t1" "$(now)" > "$WORK/$series/wall"
-		report_vm "$series" "$qrc"
+		report_vm "$series" "$qrc" | tee "$WORK/$series/report"
+		grep -q '^FAIL:' "$WORK/$series/report" && failed=1
 		if [ -n "${PERIM_VM_KEEP:-}" ]; then
 			mkdir -p "$PERIM_VM_KEEP" && cp -r "$WORK/$series" "$PERIM_VM_KEEP/"
 		fi
