@@ -113,6 +113,7 @@ tracers_report() {
 	echo "| program | ns/run | runs |"
 	echo "|---|---:|---:|"
 	sort "$TMP/hookcost" | awk '{printf "| %s | %s | %s |\n", $1, $2, $3}'
+	[ -s "$TMP/hookcost" ] || echo "| (none: \`kernel.bpf_stats_enabled\` was switched off by another process during the run) | | |"
 	echo
 	echo "perimd handling the storms' events (delivered = written out; lost = ring overflow):"
 	echo
