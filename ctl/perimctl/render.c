@@ -162,13 +162,13 @@ static void limit_flags(struct json_object *l, char *buf, size_t len)
 static void render_limit_list(struct json_object *r)
 {
 	struct json_object *limits = get(r, "limits");
-	char rate[32], bytes[32], burst[32], block[32], flags[32];
+	char rate[32], bytes[32], burst[32], block[32], flags[32], match[256];
 
 	if (!array_len(limits)) {
 		printf("no limits\n");
 		return;
 	}
-	printf("%-15s %6s  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n", "DEV", "ID", "SRC",
+	printf("%-15s %6s  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n", "DEV", "ID", "SRC / EGRESS",
 	       "PROTO", "DPORT", "RATE", "BURST", "BYTES", "MODE", "BLOCK", "FLAGS");
 	for (size_t i = 0; i < array_len(limits); i++) {
 		struct json_object *l = json_object_array_get_idx(limits, i);
@@ -182,8 +182,14 @@ static void render_limit_list(struct json_object *r)
 		else
 			snprintf(block, sizeof(block), "-");
 		limit_flags(l, flags, sizeof(flags));
+		/* Egress rules match a destination or a cgroup: shown in the same column, marked. */
+		if (!strcmp(get_str(l, "dir", "ingress"), "egress"))
+			snprintf(match, sizeof(match), "%s %s", get_str(l, "cgroup", NULL) ? "cgroup" : "dst",
+				 get_str(l, "cgroup", get_str(l, "dst", "any")));
+		else
+			snprintf(match, sizeof(match), "%s", get_str(l, "src", "any"));
 		printf("%-15s %6" PRIu64 "  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n",
-		       get_str(l, "dev", "?"), get_u64(l, "id"), get_str(l, "src", "any"),
+		       get_str(l, "dev", "?"), get_u64(l, "id"), match,
 		       get_str(l, "proto", "any"), get_str(l, "dport", "any"),
 		       fmt_rate(rate, sizeof(rate), get_u64(l, "rate_pps")), burst,
 		       fmt_bits(bytes, sizeof(bytes), get_u64(l, "bytes_per_s")),
@@ -362,6 +368,16 @@ static void render_qdisc_counters(const char *label, struct json_object *q)
 	       get_u64(q, "overlimits"), get_u64(q, "backlog_bytes"), get_u64(q, "qlen"));
 }
 
+static void render_egress(struct json_object *e)
+{
+	struct json_object *c = get(e, "counters"), *dropped = get(c, "dropped");
+
+	if (!e || !get_bool(e, "attached"))
+		return;
+	printf("  egress   %14" PRIu64 " pkts sent, %" PRIu64 " passed, %" PRIu64 " dropped (tc prog id %" PRIu64 ")\n",
+	       get_u64(c, "tx_packets"), get_u64(c, "passed_packets"), dropped_total(dropped), get_u64(e, "prog_id"));
+}
+
 static void render_shaper(struct json_object *s)
 {
 	char rate[32];
@@ -422,6 +438,7 @@ static void render_stats(struct json_object *r)
 		if (i)
 			printf("\n");
 		render_interface_stats(json_object_array_get_idx(ifaces, i));
+		render_egress(get(json_object_array_get_idx(ifaces, i), "egress"));
 		render_shaper(get(json_object_array_get_idx(ifaces, i), "shaper"));
 	}
 }

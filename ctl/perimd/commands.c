@@ -67,6 +67,8 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 
 	if (!ret && perimd_state_write(d->cfg.state, d->model, err, errlen))
 		ret = PERIM_EXIT_FAIL;
+	if (!ret)
+		perimd_egress_sync_all(d);
 	return ret;
 }
 
@@ -219,6 +221,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
+	perimd_egress_forget(d, slot);
 	perim_model_iface_del(next, slot);
 	ret = commit(d, next, err, errlen);
 	if (ret)
@@ -238,21 +241,27 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 			char *err, size_t errlen)
 {
+	struct perim_limit_spec spec = cmd->limit;
 	struct perim_model *next;
 	int slot = slot_of(d, cmd->dev, err, errlen), ret;
 	uint32_t id;
 
 	if (slot < 0)
 		return -slot;
+	if (spec.egress && (ret = perimd_egress_limit_prepare(d, slot, &spec, err, errlen)))
+		return ret;
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
-	ret = perim_model_limit_add(next, slot, &cmd->limit, &id, err, errlen);
+	ret = perim_model_limit_add(next, slot, &spec, &id, err, errlen);
 	if (ret) {
 		perim_model_free(next);
+		perimd_egress_sync(d, slot);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
+	if (ret && !d->restoring)
+		perimd_egress_sync(d, slot);
 	if (ret)
 		return ret;
 	*result = json_object_new_object();
@@ -280,6 +289,7 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 	ret = commit(d, next, err, errlen);
 	if (ret)
 		return ret;
+	perimd_egress_sync(d, slot);
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
 	add_int(*result, "id", cmd->rule_id);
@@ -320,6 +330,11 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 	add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
 	add_int(o, "block_s", s->block_s);
 	add_bool(o, "dry_run", s->dry_run);
+	add_str(o, "dir", s->egress ? "egress" : "ingress");
+	if (s->has_dst)
+		perim_prefix_format(&s->dst, buf, sizeof(buf));
+	add_str(o, "dst", s->has_dst ? buf : NULL);
+	add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
 	return o;
 }
 
@@ -427,6 +442,7 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		if (!d->model->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
 		o = iface_json(d, s);
+		perimd_egress_stats_json(d, s, o);
 		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
@@ -485,6 +501,9 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
 	case PERIM_CMD_TOP:        return perimd_drops_top(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATUS:     return do_status(d, result);
+	case PERIM_CMD_SHAPE_SET:
+	case PERIM_CMD_SHAPE_DEL:
+	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

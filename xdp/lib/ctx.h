@@ -21,7 +21,8 @@
 /* Headers perim reads at most, linearised before parsing (see perim_ctx_prepare). */
 #define PERIM_CTX_PULL_BYTES 256
 
-typedef struct __sk_buff perim_ctx_t;
+/* A macro, not a typedef: CO-RE relocates field accesses by the type's name in kernel BTF. */
+#define perim_ctx_t struct __sk_buff
 #define PERIM_VERDICT_PASS PERIM_TC_ACT_OK
 #define PERIM_VERDICT_DROP PERIM_TC_ACT_SHOT
 
@@ -46,7 +47,7 @@ static __always_inline __u64 perim_ctx_len(const struct __sk_buff *skb)
 
 #else /* XDP */
 
-typedef struct xdp_md perim_ctx_t;
+#define perim_ctx_t struct xdp_md
 #define PERIM_VERDICT_PASS XDP_PASS
 #define PERIM_VERDICT_DROP XDP_DROP
 
