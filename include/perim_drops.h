@@ -6,15 +6,27 @@
  * Datapath contract (xdp/perim_xdp.bpf.c), for every packet it returns
  * XDP_DROP for (rate-pps, rate-bytes, new-source, blocked, deny, malformed):
  *
- *  1. Budget first, ring second: a per-CPU GCRA bucket in the PERCPU_ARRAY
- *     PERIM_MAP_DROP_BUDGET (one entry, struct perim_drop_budget) admits at
- *     most `perim_drop_sample_rate` samples per second per CPU with a burst
- *     of PERIM_DROP_SAMPLE_BURST, using the `now` the rate limiter already
- *     read (bpf_ktime_get_coarse_ns): conform when tat <= now + tolerance,
- *     then tat = max(tat, now) + 1e9 / rate. Per-CPU, so no atomics: XDP
- *     does not preempt itself on one CPU. A non-conforming drop costs one
- *     ARRAY lookup and no ring access, so a flood cannot flood user space;
- *     the ring sees at most rate * nr_cpus events per second.
+ *  1. Budget first, ring second, per CPU (struct perim_drop_budget, the one
+ *     entry of the PERCPU_ARRAY PERIM_MAP_DROP_BUDGET; per-CPU, so plain
+ *     stores: XDP does not preempt itself on one CPU), with the `now` of
+ *     bpf_ktime_get_coarse_ns():
+ *     a. Random 1-in-k selection: every PERIM_DROP_PERIOD_NS the CPU sets
+ *        k = its drops in the period / half the samples the rate allows in
+ *        it (at least 1; half, so the cap below rarely has to act); a drop is selected with probability 1/k
+ *        (bpf_get_prandom_u32() % k == 0) and then stands for k drops.
+ *        Random, not "the first drop after a refill": the coarse clock
+ *        moves in jiffies, and senders woken by the same timer tick would
+ *        otherwise always be the ones sampled.
+ *     b. A hard cap: a GCRA bucket admits at most `perim_drop_sample_rate`
+ *        samples per second with a burst of PERIM_DROP_SAMPLE_BURST
+ *        (conform when tat <= now + tolerance, then tat = max(tat, now) +
+ *        1e9 / rate), so a flood that grows within a period cannot flood
+ *        user space: the ring sees at most rate * nr_cpus events per second.
+ *        A selected drop refused by the cap, or by a full ring, adds its
+ *        weight to `skipped`, which the CPU's next sample carries.
+ *     So weight = k + skipped, and user space sums weights, not samples:
+ *     an unbiased estimate of each source's drops, comparable across CPUs
+ *     (a CPU under a flood sends few heavy samples, an idle one light ones).
  *  2. `const volatile __u32 perim_drop_sample_rate` (rodata, default
  *     PERIM_DROP_SAMPLE_RATE_DEFAULT; 0 disables sampling, and the verifier
  *     prunes the whole path).
@@ -47,8 +59,14 @@
 #define PERIM_DROP_SAMPLE_BURST 100          /* samples a CPU may send back to back */
 #define PERIMD_DROPS_DRAIN_MS 100            /* perimd's drain timer */
 
+#define PERIM_DROP_PERIOD_NS 100000000ULL   /* k is recomputed every 100 ms */
+
 struct perim_drop_budget {
-	__u64 tat;                     /* GCRA theoretical arrival time, ns */
+	__u64 tat;                     /* hard cap: GCRA theoretical arrival time, ns */
+	__u64 period_start;            /* ns */
+	__u32 period_drops;            /* drops on this CPU since period_start */
+	__u32 k;                       /* select 1 drop in k (0 or 1: every drop) */
+	__u64 skipped;                 /* weight of selected drops the cap or the ring refused */
 };
 
 struct perim_drop_event {
@@ -62,7 +80,7 @@ struct perim_drop_event {
 	__u16 sport;                   /* host order; 0 unless TCP/UDP (and until the parser records it) */
 	__u16 dport;
 	__u32 len;                     /* frame length (data_end - data) */
-	__u32 _pad1;
+	__u32 weight;                  /* drops this sample stands for (>= 1; 0 read as 1) */
 	__u8 src[16];                  /* IPv4 stored IPv4-mapped, as in perim.h */
 	__u8 dst[16];                  /* 0 until the parser records the destination */
 };

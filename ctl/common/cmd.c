@@ -937,10 +937,10 @@ static const char help_stats[] =
 static const char help_top[] =
 "Usage: perimctl top [DEV] [--once]\n"
 "The sources perim dropped most over the last 10 s, from drop events the\n"
-"datapath samples (at most 1000 per second per CPU, bounded in the kernel):\n"
-"each source's share of its interface's samples, an estimate of its dropped\n"
-"packets per second (share x the interface's drop rate), the reason and rule\n"
-"of its latest sample. Redraws every second until interrupted.\n"
+"datapath samples (at most 1000 per second per CPU, bounded in the kernel;\n"
+"each sample carries how many drops it stands for): per source an estimate\n"
+"of its dropped packets per second, its share of the interface's drops, the\n"
+"reason and rule of its latest sample. Redraws every second until interrupted.\n"
 "  --once         print one table and exit\n";
 
 static const char help_status[] =

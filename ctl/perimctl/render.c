@@ -452,8 +452,8 @@ static void render_top_totals(struct json_object *totals, uint64_t window_s)
 	for (size_t i = 0; i < array_len(totals); i++) {
 		struct json_object *t = json_object_array_get_idx(totals, i);
 
-		printf("%s: %" PRIu64 " samples in %" PRIu64 " s", get_str(t, "dev", "?"),
-		       get_u64(t, "samples"), window_s);
+		printf("%s: %" PRIu64 " samples standing for %" PRIu64 " drops in %" PRIu64 " s", get_str(t, "dev", "?"),
+		       get_u64(t, "samples"), get_u64(t, "est_drops"), window_s);
 		if (get_u64(t, "untracked"))
 			printf(" (%" PRIu64 " from sources beyond the table)", get_u64(t, "untracked"));
 		printf(", dropping %s pps now\n", si(a, sizeof(a), get_double(t, "dropped_pps")));

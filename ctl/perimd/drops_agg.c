@@ -11,10 +11,18 @@
 #define TABLE_CAP (2 * PERIMD_TOP_MAX_SOURCES)   /* open addressing, at most half full */
 #define W PERIMD_TOP_WINDOW_S
 
-/* Bin i holds the samples of second sec[i]; a bin from an older second counts as empty. */
+/*
+ * Bin i holds second sec[i]: its samples and the drops they stand for (the
+ * sum of their weights); a bin from an older second counts as empty.
+ */
 struct bins {
-	uint32_t n[W];
+	uint32_t samples[W];
+	uint64_t drops[W];
 	uint64_t sec[W];
+};
+
+struct sums {
+	uint64_t samples, drops;
 };
 
 struct src_entry {
@@ -44,25 +52,30 @@ static const char *const reason_names[PERIM_REASON_MAX] = {
 
 /* ---- bins ---- */
 
-static void bins_add(struct bins *b, uint64_t sec)
+static void bins_add(struct bins *b, uint64_t sec, uint32_t weight)
 {
 	unsigned i = sec % W;
 
 	if (b->sec[i] != sec) {
 		b->sec[i] = sec;
-		b->n[i] = 0;
+		b->samples[i] = 0;
+		b->drops[i] = 0;
 	}
-	b->n[i]++;
+	b->samples[i]++;
+	b->drops[i] += weight;
 }
 
-static uint64_t bins_sum(const struct bins *b, uint64_t now_sec)
+static struct sums bins_sum(const struct bins *b, uint64_t now_sec)
 {
-	uint64_t sum = 0;
+	struct sums s = { 0, 0 };
 
-	for (unsigned i = 0; i < W; i++)
-		if (b->sec[i] <= now_sec && b->sec[i] + W > now_sec)
-			sum += b->n[i];
-	return sum;
+	for (unsigned i = 0; i < W; i++) {
+		if (b->sec[i] <= now_sec && b->sec[i] + W > now_sec) {
+			s.samples += b->samples[i];
+			s.drops += b->drops[i];
+		}
+	}
+	return s;
 }
 
 /* ---- the table ---- */
@@ -118,7 +131,7 @@ static void sweep(struct perimd_drops_agg *a, uint64_t now_sec)
 		return;
 	a->n_used = 0;
 	for (unsigned i = 0; i < TABLE_CAP; i++) {
-		if (!old[i].used || !bins_sum(&old[i].bins, now_sec))
+		if (!old[i].used || !bins_sum(&old[i].bins, now_sec).samples)
 			continue;
 		*probe(fresh, old[i].slot, old[i].addr) = old[i];
 		a->n_used++;
@@ -153,6 +166,7 @@ static struct src_entry *find_or_add(struct perimd_drops_agg *a, uint8_t slot, c
 void perimd_drops_agg_add(struct perimd_drops_agg *a, const struct perim_drop_event *ev, uint64_t now_ns)
 {
 	uint64_t now_sec = now_ns / 1000000000ULL, sec = ev->ts / 1000000000ULL;
+	uint32_t weight = ev->weight ? ev->weight : 1;
 	struct src_entry *e;
 
 	/* The coarse clock may trail CLOCK_MONOTONIC by a tick: a sample "from the future" is now. */
@@ -160,13 +174,13 @@ void perimd_drops_agg_add(struct perimd_drops_agg *a, const struct perim_drop_ev
 		sec = now_sec;
 	if (ev->slot >= PERIM_MAX_IFACES || sec + W <= now_sec)
 		return;
-	bins_add(&a->samples[ev->slot], sec);
+	bins_add(&a->samples[ev->slot], sec, weight);
 	e = find_or_add(a, ev->slot, ev->src, now_sec);
 	if (!e) {
-		bins_add(&a->untracked[ev->slot], sec);
+		bins_add(&a->untracked[ev->slot], sec, weight);
 		return;
 	}
-	bins_add(&e->bins, sec);
+	bins_add(&e->bins, sec, weight);
 	e->reason = ev->reason < PERIM_REASON_MAX ? ev->reason : PERIM_REASON_NONE;
 	e->rule = ev->rule;
 	e->proto = ev->proto;
@@ -177,15 +191,15 @@ void perimd_drops_agg_add(struct perimd_drops_agg *a, const struct perim_drop_ev
 
 struct ranked {
 	const struct src_entry *e;
-	uint64_t samples;
+	struct sums sum;
 };
 
-static int by_samples_desc(const void *pa, const void *pb)
+static int by_drops_desc(const void *pa, const void *pb)
 {
 	const struct ranked *x = pa, *y = pb;
 
-	if (x->samples != y->samples)
-		return x->samples < y->samples ? 1 : -1;
+	if (x->sum.drops != y->sum.drops)
+		return x->sum.drops < y->sum.drops ? 1 : -1;
 	if (x->e->slot != y->e->slot)
 		return x->e->slot < y->e->slot ? -1 : 1;
 	return memcmp(x->e->addr, y->e->addr, 16);
@@ -214,19 +228,19 @@ static const char *proto_name(uint8_t proto, char *buf, size_t len)
 	return buf;
 }
 
-static struct json_object *source_json(const struct ranked *r, const char *dev, uint64_t iface_samples,
-				       double dropped_pps)
+static struct json_object *source_json(const struct ranked *r, const char *dev, uint64_t iface_drops)
 {
 	struct json_object *o = json_object_new_object();
-	double share = iface_samples ? (double)r->samples / iface_samples : 0;
+	double share = iface_drops ? (double)r->sum.drops / iface_drops : 0;
 	char addr[INET6_ADDRSTRLEN], proto[8];
 
 	format_addr(r->e->addr, addr, sizeof(addr));
 	json_object_object_add(o, "dev", json_object_new_string(dev));
 	json_object_object_add(o, "src", json_object_new_string(addr));
-	json_object_object_add(o, "samples", json_object_new_uint64(r->samples));
+	json_object_object_add(o, "samples", json_object_new_uint64(r->sum.samples));
+	json_object_object_add(o, "est_drops", json_object_new_uint64(r->sum.drops));
+	json_object_object_add(o, "est_pps", json_object_new_uint64((r->sum.drops + W / 2) / W));
 	json_object_object_add(o, "share", json_object_new_double(share));
-	json_object_object_add(o, "est_pps", json_object_new_uint64((uint64_t)(share * dropped_pps + 0.5)));
 	json_object_object_add(o, "reason", json_object_new_string(reason_names[r->e->reason]));
 	json_object_object_add(o, "rule", json_object_new_uint64(r->e->rule));
 	json_object_object_add(o, "proto", json_object_new_string(proto_name(r->e->proto, proto, sizeof(proto))));
@@ -243,13 +257,15 @@ static struct ranked *rank(struct perimd_drops_agg *a, int slot, uint64_t now_se
 		return NULL;
 	for (unsigned i = 0; i < TABLE_CAP && *n < a->n_used; i++) {
 		const struct src_entry *e = &a->table[i];
-		uint64_t s;
+		struct sums s;
 
-		if (!e->used || (slot >= 0 && e->slot != slot) || !(s = bins_sum(&e->bins, now_sec)))
+		if (!e->used || (slot >= 0 && e->slot != slot))
 			continue;
-		r[(*n)++] = (struct ranked){ e, s };
+		s = bins_sum(&e->bins, now_sec);
+		if (s.samples)
+			r[(*n)++] = (struct ranked){ e, s };
 	}
-	qsort(r, *n, sizeof(*r), by_samples_desc);
+	qsort(r, *n, sizeof(*r), by_drops_desc);
 	return r;
 }
 
@@ -267,8 +283,9 @@ static struct json_object *totals_json(struct perimd_drops_agg *a, int slot, uin
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "dev", json_object_new_string(dev));
-		json_object_object_add(o, "samples", json_object_new_uint64(bins_sum(&a->samples[s], now_sec)));
-		json_object_object_add(o, "untracked", json_object_new_uint64(bins_sum(&a->untracked[s], now_sec)));
+		json_object_object_add(o, "samples", json_object_new_uint64(bins_sum(&a->samples[s], now_sec).samples));
+		json_object_object_add(o, "est_drops", json_object_new_uint64(bins_sum(&a->samples[s], now_sec).drops));
+		json_object_object_add(o, "untracked", json_object_new_uint64(bins_sum(&a->untracked[s], now_sec).drops));
 		json_object_object_add(o, "dropped_pps", json_object_new_uint64((uint64_t)(pps + 0.5)));
 		json_object_array_add(arr, o);
 	}
@@ -294,7 +311,7 @@ struct json_object *perimd_drops_agg_json(struct perimd_drops_agg *a, int slot, 
 
 		if (!dev)
 			continue;   /* the interface is gone: its samples age out */
-		json_object_array_add(sources, source_json(&r[i], dev, bins_sum(&a->samples[r[i].e->slot], now_sec), pps));
+		json_object_array_add(sources, source_json(&r[i], dev, bins_sum(&a->samples[r[i].e->slot], now_sec).drops));
 	}
 	free(r);
 	json_object_object_add(out, "window_s", json_object_new_int(W));

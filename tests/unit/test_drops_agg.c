@@ -73,7 +73,8 @@ static void test_ranks_by_samples_with_estimate(void)
 	ASSERT_STREQ(str(source(top, 1), "src"), "10.0.0.2", "second");
 	ASSERT_STREQ(str(source(top, 2), "src"), "10.0.0.3", "third");
 	ASSERT_EQ(num(source(top, 0), "samples"), 50, "samples");
-	ASSERT_EQ(num(source(top, 0), "est_pps"), 500, "share of the interface's 900 pps");
+	ASSERT_EQ(num(source(top, 0), "est_drops"), 50, "unweighted samples stand for one drop each");
+	ASSERT_EQ(num(source(top, 0), "est_pps"), 5, "over the 10 s window");
 	ASSERT_STREQ(str(source(top, 0), "dev"), "eth0", "dev");
 	ASSERT_STREQ(str(source(top, 0), "reason"), "rate-pps", "reason");
 	ASSERT_STREQ(str(source(top, 0), "proto"), "udp", "proto");
@@ -81,6 +82,28 @@ static void test_ranks_by_samples_with_estimate(void)
 	json_object_put(top);
 	top = perimd_drops_agg_json(a, -1, 2, T0, info, &pps);
 	ASSERT_TRUE(source(top, 1) && !source(top, 2), "rows bound the list");
+	json_object_put(top);
+	perimd_drops_agg_free(a);
+}
+
+/* A source seen on a busy CPU (few samples, heavy) outranks one sampled in full on an idle CPU. */
+static void test_ranks_by_weight_not_sample_count(void)
+{
+	struct perimd_drops_agg *a = perimd_drops_agg_new();
+	struct perim_drop_event heavy = ev4(0, "10.0.0.1", T0), light = ev4(0, "10.0.0.2", T0);
+	struct json_object *top;
+
+	if (!ASSERT_OK_PTR(a, "new"))
+		return;
+	heavy.weight = 40;
+	light.weight = 1;
+	add_n(a, heavy, 10, T0);
+	add_n(a, light, 30, T0);
+	top = perimd_drops_agg_json(a, -1, 20, T0, info, NULL);
+	ASSERT_STREQ(str(source(top, 0), "src"), "10.0.0.1", "heavier first");
+	ASSERT_EQ(num(source(top, 0), "est_drops"), 400, "weights summed");
+	ASSERT_EQ(num(source(top, 0), "samples"), 10, "its samples");
+	ASSERT_EQ(num(source(top, 1), "est_drops"), 30, "the light one");
 	json_object_put(top);
 	perimd_drops_agg_free(a);
 }
@@ -159,6 +182,7 @@ static void test_source_table_is_bounded(void)
 
 static const struct perim_test tests[] = {
 	TEST(test_ranks_by_samples_with_estimate),
+	TEST(test_ranks_by_weight_not_sample_count),
 	TEST(test_window_expires_old_samples),
 	TEST(test_filters_interface_and_formats_ipv6),
 	TEST(test_source_table_is_bounded),

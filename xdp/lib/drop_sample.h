@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Sampled drop events for `perimctl top` (contract: include/perim_drops.h).
- * Not yet included by perim_xdp.bpf.c: wiring it in is
- *   #include "lib/drop_sample.h"
- * and, where perim_run returns a drop,
- *   perim_sample_drop(slot, rule, reason, &pkt, len)   (&pkt NULL when malformed)
- * next to perim_count_drop. Costs nothing on the pass path; on the drop path
- * one clock read and one per-CPU ARRAY lookup while over budget.
+ * perim_xdp.bpf.c calls perim_sample_drop next to each perim_count_drop
+ * (rule.h does for rule drops when this header is included; the tc program
+ * does not include it). Costs nothing on the pass path; on the drop path a
+ * coarse clock read, one per-CPU ARRAY lookup and a random number.
  */
 #ifndef PERIM_XDP_DROP_SAMPLE_H
 #define PERIM_XDP_DROP_SAMPLE_H
@@ -31,38 +29,73 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } perim_drop_budget SEC(".maps");
 
-/* GCRA on this CPU's budget; per-CPU, so plain stores: XDP does not preempt itself. */
-static __always_inline bool perim_drop_budget_take(__u64 now)
+/*
+ * Every PERIM_DROP_PERIOD_NS: k = drops / samples wanted over the period just
+ * ended. Aiming at half the cap leaves the cap room for a flood that grows
+ * within a period: a sample the cap refuses moves its weight to whichever
+ * source is sampled next, which skews the per-source estimates.
+ */
+static __always_inline void perim_drop_period(struct perim_drop_budget *b, __u64 now)
+{
+	__u64 elapsed = now - b->period_start, allowed;
+
+	if (elapsed < PERIM_DROP_PERIOD_NS)
+		return;
+	allowed = perim_drop_sample_rate * elapsed / (2 * 1000000000ULL);
+	b->k = allowed && b->period_drops > allowed ? b->period_drops / allowed : 1;
+	b->period_start = now;
+	b->period_drops = 0;
+}
+
+/*
+ * This CPU's budget when this drop is to be sampled (*weight set), else
+ * NULL. Per-CPU, so plain stores: XDP does not preempt itself.
+ */
+static __always_inline struct perim_drop_budget *perim_drop_budget_take(__u64 now, __u32 *weight)
 {
 	struct perim_drop_budget *b;
 	__u64 interval, tolerance;
-	__u32 zero = 0;
+	__u32 zero = 0, k;
 
 	b = bpf_map_lookup_elem(&perim_drop_budget, &zero);
 	if (!b)
-		return false;
+		return NULL;
+	b->period_drops++;
+	perim_drop_period(b, now);
+	k = b->k > 1 ? b->k : 1;
+	if (k > 1 && bpf_get_prandom_u32() % k)
+		return NULL;
 	interval = 1000000000ULL / perim_drop_sample_rate;
 	tolerance = interval * (PERIM_DROP_SAMPLE_BURST - 1);
-	if (b->tat > now + tolerance)
-		return false;
+	if (b->tat > now + tolerance) {
+		b->skipped += k;
+		return NULL;
+	}
 	b->tat = (b->tat > now ? b->tat : now) + interval;
-	return true;
+	*weight = b->skipped + k > 0xffffffffULL ? 0xffffffff : b->skipped + k;
+	b->skipped = 0;
+	return b;
 }
 
 static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reason,
 					      const struct perim_pkt *pkt, __u64 len)
 {
+	struct perim_drop_budget *b;
 	struct perim_drop_event *e;
+	__u32 weight = 1;
 	__u64 now;
 
 	if (!perim_drop_sample_rate)
 		return;
 	now = bpf_ktime_get_coarse_ns();
-	if (!perim_drop_budget_take(now))
+	b = perim_drop_budget_take(now, &weight);
+	if (!b)
 		return;
 	e = bpf_ringbuf_reserve(&perim_drops, sizeof(*e), 0);
-	if (!e)
-		return;   /* ring full: perimd is not draining; nothing to do */
+	if (!e) {
+		b->skipped += weight;   /* ring full (perimd not draining): the next sample carries it */
+		return;
+	}
 	/* Reserved memory is not zeroed: write every byte. */
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts = now;
@@ -70,6 +103,7 @@ static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reas
 	e->rule = rule;
 	e->reason = reason;
 	e->len = len;
+	e->weight = weight;
 	if (pkt) {
 		e->family = pkt->is_v6 ? 6 : 4;
 		e->proto = pkt->proto;
