@@ -59,6 +59,8 @@ expect_hook_family() {
 	status=$(perim_status) || fail "perimctl status failed" || return 1
 	if [ "$(jq '.hooks | length' <<<"$status")" = 0 ] || [ "$(jq '.hooks' <<<"$status")" = null ]; then
 		fail "perimctl status reports no hooks (tracers not attached by perimd): $status"
+		echo "perimd's own messages:"
+		grep -v "^{" "$TMP/perimd.log" | tail -n 40
 		return 1
 	fi
 	names=$(perim_hooks_attached "$1")
