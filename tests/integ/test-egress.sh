@@ -233,6 +233,24 @@ case_bad_input_exits_2_and_changes_nothing() {
 	expect_exit 2 pctl shape del "$GW"
 }
 
+# Egress rules persist; on start perimd re-applies them and puts its filter back,
+# even on a NIC whose clsact was removed while it was down.
+case_egress_rules_restored_on_start() {
+	local id
+	ensure_perimd || return 1
+	id=$(pctl -j limit set "$GW" dir egress dst 10.78.0.0/24 proto udp rate 2kpps | jq -r .id)
+	on_cleanup "pctl limit del $GW $id"
+	grep -qx "limit set $GW id $id dir egress dst 10.78.0.0/24 proto udp rate 2kpps per-destination" "$STATE" ||
+		fail "state file: $(cat "$STATE")" || return 1
+	perimd_stop
+	expect_ne "$(tc_filter_prog_id)" 0 "the filter outlives perimd" || return 1
+	tc_gw qdisc del dev "$GW" clsact || return 1
+	perimd_start gw --events /dev/null || return 1
+	expect_ne "$(tc_filter_prog_id)" 0 "filter back after start" || return 1
+	expect_eq "$(egress_prog_id)" "$(tc_filter_prog_id)" "perimctl and tc agree" || return 1
+	expect_eq "$(pctl -j limit list "$GW" | jq -r ".limits[] | select(.id == $id) | .dst")" 10.78.0.0/24 "rule restored"
+}
+
 # The state file puts a shaper removed behind perimd's back in place on start.
 case_shaper_restored_on_start() {
 	ensure_perimd || return 1
