@@ -138,12 +138,13 @@ static int reattach(struct perimd *d, int slot, const struct perim_cmd *cmd, str
 		    char *err, size_t errlen)
 {
 	enum perim_xdp_mode mode = cmd->mode ? cmd->mode : d->model->ifaces[slot].mode;
-	int ret;
+	int ifindex = perimd_netlink_ifindex(d->nl, cmd->dev), ret;
 
-	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot, mode,
-				  &d->att[slot], err, errlen);
+	perimd_nicstats_rebase(&d->nic, slot, ifindex, perimd_stats_if_dropped(&d->stats, slot));
+	ret = perim_loader_attach(&d->loader, cmd->dev, ifindex, slot, mode, &d->att[slot], err, errlen);
 	if (ret)
 		return ret;
+	perimd_egress_link_back(d, slot);
 	*result = iface_json(d, slot);
 	return 0;
 }
@@ -172,6 +173,9 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
+	/* The NIC-vs-perim drop comparison starts at the attach, not at the first stats call. */
+	perimd_nicstats_rebase(&d->nic, slot, perimd_netlink_ifindex(d->nl, cmd->dev),
+			       perimd_stats_if_dropped(&d->stats, slot));
 	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot,
 				  cmd->mode, &a, err, errlen);
 	if (ret && d->restoring) {
