@@ -1,6 +1,8 @@
 # perim — top-level build. Outputs go to .output/; one pattern rule makes every
 # BPF object and one every skeleton. V=1 shows the commands.
 .DELETE_ON_ERROR:
+# BPF objects stay after their skeletons are made (benchmarks and the VM tier read them).
+.SECONDARY:
 .SUFFIXES:
 
 OUTPUT    := .output
