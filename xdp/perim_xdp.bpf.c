@@ -12,6 +12,9 @@
 #include <xdp/xdp_helpers.h>
 #include "perim.h"
 
+/* Interface slot (counter row); perimd sets it per instance. */
+const volatile __u32 perim_slot = 0;
+
 #include "lib/maps.h"
 #include "lib/clock.h"
 #include "lib/parse.h"
@@ -19,12 +22,10 @@
 #include "lib/gcra.h"
 #include "lib/counters.h"
 #include "lib/limit.h"
+#include "lib/drop_sample.h"
 #include "lib/rule.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Interface slot (counter row); perimd sets it per instance. */
-const volatile __u32 perim_slot = 0;
 
 static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 {
@@ -46,14 +47,18 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	parsed = perim_parse(data, data_end, &pkt);
 	if (parsed == PERIM_PARSE_NOT_IP)
 		return perim_count_pass(ifc, len);
-	if (parsed == PERIM_PARSE_MALFORMED)
+	if (parsed == PERIM_PARSE_MALFORMED) {
+		perim_sample_drop(slot, 0, PERIM_REASON_MALFORMED, NULL, len);
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
+	}
 
 	v = perim_lpm_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
-	if (v->acl == PERIM_ACL_DENY)
+	if (v->acl == PERIM_ACL_DENY) {
+		perim_sample_drop(slot, 0, PERIM_REASON_DENY, &pkt, len);
 		return perim_count_drop(ifc, PERIM_REASON_DENY, len);
+	}
 	if (v->acl == PERIM_ACL_ALLOW) {
 		ifc->allowed_packets++;
 		return perim_count_pass(ifc, len);

@@ -58,6 +58,10 @@ static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
 		rc->dropped_packets++;
 		rc->dropped_bytes += len;
 	}
+#ifdef PERIM_XDP_DROP_SAMPLE_H
+	/* Only the XDP program samples its drops (for `perimctl top`). */
+	perim_sample_drop(perim_slot, rule_id, reason, pkt, len);
+#endif
 	return perim_count_drop(ifc, reason, len);
 }
 
