@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The process table: a chained hash on pid, entries keyed by (pid, start). */
+/*
+ * The process table: entries in slabs that never move, found through a
+ * chained hash on pid whose links are slot indexes (4 bytes, not 8), grown by
+ * doubling as the table fills. Exe and argv are interned images (proc_image.c).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,13 +13,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc_image.h"
 #include "proctable.h"
 
-#define PROCTABLE_BUCKETS 4096     /* power of two */
-#define PROC_ARGV_MAX 4096
+#define SLAB_SHIFT 10              /* 1024 entries a slab */
+#define SLAB_SIZE (1u << SLAB_SHIFT)
+#define BUCKETS_MIN 1024u          /* power of two */
+#define NIL 0u                     /* index + 1 links: 0 ends a chain */
+
+_Static_assert(sizeof(struct perim_proc) == 88, "perim_proc stays compact");
 
 struct perim_proctable {
-	struct perim_proc *buckets[PROCTABLE_BUCKETS];
+	struct perim_proc **slabs;
+	uint32_t nslabs;
+	uint32_t slots;            /* slots handed out so far, over every slab */
+	uint32_t free_head;        /* free list of released slots, index + 1 */
+	uint32_t *buckets;         /* chain heads, index + 1 */
+	uint32_t nbuckets;
+	struct perim_proc_images *images;
 	size_t max_procs;
 	uint64_t grace_ns;
 	uint64_t tick_ns;          /* one /proc clock tick */
@@ -32,31 +47,40 @@ struct perim_proctable *perim_proctable_new(size_t max_procs, uint64_t grace_ns)
 
 	if (!t)
 		return NULL;
-	t->max_procs = max_procs ? max_procs : 1;
+	t->buckets = calloc(BUCKETS_MIN, sizeof(*t->buckets));
+	t->images = perim_proc_images_new();
+	if (!t->buckets || !t->images) {
+		perim_proctable_free(t);
+		return NULL;
+	}
+	t->nbuckets = BUCKETS_MIN;
+	/* Indexes are 32-bit, with 0 reserved for "none". */
+	t->max_procs = max_procs ? (max_procs < UINT32_MAX - 1 ? max_procs : UINT32_MAX - 1) : 1;
 	t->grace_ns = grace_ns;
 	t->tick_ns = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
 	return t;
 }
 
-static void proc_free(struct perim_proc *p)
+static struct perim_proc *slot_at(const struct perim_proctable *t, uint32_t idx)
 {
-	free(p->exe);
-	free(p->argv);
-	free(p);
+	return &t->slabs[idx >> SLAB_SHIFT][idx & (SLAB_SIZE - 1)];
 }
 
 void perim_proctable_free(struct perim_proctable *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < PROCTABLE_BUCKETS; i++) {
-		struct perim_proc *p = t->buckets[i], *next;
+	for (uint32_t i = 0; i < t->slots; i++) {
+		struct perim_proc *p = slot_at(t, i);
 
-		for (; p; p = next) {
-			next = p->next;
-			proc_free(p);
-		}
+		if (p->in_use)
+			perim_proc_image_put(t->images, p->image);
 	}
+	for (uint32_t s = 0; s < t->nslabs; s++)
+		free(t->slabs[s]);
+	free(t->slabs);
+	free(t->buckets);
+	perim_proc_images_free(t->images);
 	free(t);
 }
 
@@ -65,16 +89,20 @@ uint64_t perim_proctable_ticks(const struct perim_proctable *t, uint64_t start_n
 	return start_ns / t->tick_ns;
 }
 
-static struct perim_proc **bucket_of(struct perim_proctable *t, uint32_t pid)
+static uint32_t *bucket_of(const struct perim_proctable *t, uint32_t pid)
 {
-	return &t->buckets[(pid * 2654435761u) & (PROCTABLE_BUCKETS - 1)];
+	return &t->buckets[(pid * 2654435761u) & (t->nbuckets - 1)];
 }
 
 static struct perim_proc *find_ticks(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
 {
-	for (struct perim_proc *p = *bucket_of(t, pid); p; p = p->next)
+	for (uint32_t link = *bucket_of(t, pid); link != NIL;) {
+		struct perim_proc *p = slot_at(t, link - 1);
+
 		if (p->pid == pid && p->start_ticks == ticks)
 			return p;
+		link = p->next;
+	}
 	return NULL;
 }
 
@@ -83,18 +111,47 @@ struct perim_proc *perim_proctable_lookup(struct perim_proctable *t, uint32_t pi
 	return find_ticks(t, pid, perim_proctable_ticks(t, start_ns));
 }
 
+static void set_image(struct perim_proctable *t, struct perim_proc *p, struct perim_proc_image *im)
+{
+	uint16_t len;
+
+	perim_proc_image_put(t->images, p->image);
+	p->image = im;
+	p->exe = perim_proc_image_exe(im);
+	p->argv = perim_proc_image_argv(im, &len);
+	p->argv_len = len;
+}
+
+/* Slot idx back to the free list; the caller has unlinked it from its chain. */
+static void release_slot(struct perim_proctable *t, uint32_t idx)
+{
+	struct perim_proc *p = slot_at(t, idx);
+
+	set_image(t, p, NULL);
+	t->procs--;
+	if (p->exited)
+		t->exited--;
+	memset(p, 0, sizeof(*p));
+	p->next = t->free_head;
+	t->free_head = idx + 1;
+}
+
 static void unlink_proc(struct perim_proctable *t, struct perim_proc *victim)
 {
-	for (struct perim_proc **pp = bucket_of(t, victim->pid); *pp; pp = &(*pp)->next) {
-		if (*pp == victim) {
-			*pp = victim->next;
-			break;
+	uint32_t *link = bucket_of(t, victim->pid);
+
+	while (*link != NIL) {
+		struct perim_proc *p = slot_at(t, *link - 1);
+
+		if (p == victim) {
+			uint32_t idx = *link - 1;
+
+			*link = p->next;
+			release_slot(t, idx);
+			return;
 		}
+		link = &p->next;
 	}
-	t->procs--;
-	if (victim->exited)
-		t->exited--;
-	proc_free(victim);
 }
 
 /* Full table: make room by dropping the exited process that left first. */
@@ -102,10 +159,12 @@ static int evict_oldest_exited(struct perim_proctable *t)
 {
 	struct perim_proc *oldest = NULL;
 
-	for (size_t i = 0; i < PROCTABLE_BUCKETS; i++)
-		for (struct perim_proc *p = t->buckets[i]; p; p = p->next)
-			if (p->exited && (!oldest || p->exit_ns < oldest->exit_ns))
-				oldest = p;
+	for (uint32_t i = 0; i < t->slots && t->exited; i++) {
+		struct perim_proc *p = slot_at(t, i);
+
+		if (p->in_use && p->exited && (!oldest || p->exit_ns < oldest->exit_ns))
+			oldest = p;
+	}
 	if (!oldest)
 		return -ENOSPC;
 	unlink_proc(t, oldest);
@@ -113,9 +172,61 @@ static int evict_oldest_exited(struct perim_proctable *t)
 	return 0;
 }
 
+/* A slot off the free list, or the next never-used one (a new slab when needed). */
+static struct perim_proc *take_slot(struct perim_proctable *t, uint32_t *idx)
+{
+	struct perim_proc *p;
+
+	if (t->free_head != NIL) {
+		*idx = t->free_head - 1;
+		p = slot_at(t, *idx);
+		t->free_head = p->next;
+		return p;
+	}
+	if ((t->slots >> SLAB_SHIFT) >= t->nslabs) {
+		struct perim_proc **slabs = realloc(t->slabs, (t->nslabs + 1) * sizeof(*slabs));
+
+		if (!slabs)
+			return NULL;
+		t->slabs = slabs;
+		t->slabs[t->nslabs] = calloc(SLAB_SIZE, sizeof(struct perim_proc));
+		if (!t->slabs[t->nslabs])
+			return NULL;
+		t->nslabs++;
+	}
+	*idx = t->slots++;
+	return slot_at(t, *idx);
+}
+
+/* Doubled when entries outnumber buckets; a failed grow only lengthens chains. */
+static void maybe_grow(struct perim_proctable *t)
+{
+	uint32_t n = t->nbuckets * 2, *b;
+
+	if (t->procs <= t->nbuckets || n < t->nbuckets)
+		return;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+	for (uint32_t i = 0; i < t->slots; i++) {
+		struct perim_proc *p = slot_at(t, i);
+		uint32_t *head;
+
+		if (!p->in_use)
+			continue;
+		head = bucket_of(t, p->pid);
+		p->next = *head;
+		*head = i + 1;
+	}
+}
+
 static struct perim_proc *insert_ticks(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
 {
-	struct perim_proc *p = find_ticks(t, pid, ticks), **head;
+	struct perim_proc *p = find_ticks(t, pid, ticks);
+	uint32_t idx, *head;
 
 	if (p)
 		return p;
@@ -123,17 +234,19 @@ static struct perim_proc *insert_ticks(struct perim_proctable *t, uint32_t pid, 
 		t->dropped++;
 		return NULL;
 	}
-	p = calloc(1, sizeof(*p));
+	p = take_slot(t, &idx);
 	if (!p) {
 		t->dropped++;
 		return NULL;
 	}
 	p->pid = pid;
 	p->start_ticks = ticks;
+	p->in_use = 1;
 	head = bucket_of(t, pid);
 	p->next = *head;
-	*head = p;
+	*head = idx + 1;
 	t->procs++;
+	maybe_grow(t);
 	return p;
 }
 
@@ -142,20 +255,11 @@ struct perim_proc *perim_proctable_upsert(struct perim_proctable *t, uint32_t pi
 	return insert_ticks(t, pid, perim_proctable_ticks(t, start_ns));
 }
 
-static int set_bytes(char **dst, const char *src, size_t len)
+/* On ENOMEM the process keeps no exe/argv rather than a stale one. */
+static void set_strings(struct perim_proctable *t, struct perim_proc *p, const char *exe, size_t exe_len,
+			const char *argv, size_t argv_len)
 {
-	char *copy = NULL;
-
-	if (src) {
-		copy = malloc(len + 1);
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, src, len);
-		copy[len] = '\0';
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
+	set_image(t, p, perim_proc_image_get(t->images, exe, exe_len, argv, argv_len, PERIM_PROC_ARGV_MAX));
 }
 
 struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid, uint64_t start_ns,
@@ -167,9 +271,7 @@ struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid,
 		return NULL;
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	set_bytes(&p->exe, exe, exe ? strlen(exe) : 0);
-	if (set_bytes(&p->argv, argv, argv_len) == 0)
-		p->argv_len = argv ? argv_len : 0;
+	set_strings(t, p, exe, exe ? strlen(exe) : 0, argv, argv_len);
 	return p;
 }
 
@@ -188,9 +290,8 @@ struct perim_proc *perim_proctable_fork(struct perim_proctable *t, uint32_t ppid
 		p->gid = parent->gid;
 		p->cgroup_id = parent->cgroup_id;
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
-		set_bytes(&p->exe, parent->exe, parent->exe ? strlen(parent->exe) : 0);
-		if (set_bytes(&p->argv, parent->argv, parent->argv_len) == 0)
-			p->argv_len = parent->argv ? parent->argv_len : 0;
+		perim_proc_image_hold(parent->image);
+		set_image(t, p, parent->image);
 	}
 	return p;
 }
@@ -210,22 +311,20 @@ size_t perim_proctable_evict(struct perim_proctable *t, uint64_t now_ns)
 {
 	size_t n = 0;
 
-	if (!t->exited)
-		return 0;
-	for (size_t i = 0; i < PROCTABLE_BUCKETS; i++) {
-		struct perim_proc **pp = &t->buckets[i];
+	for (uint32_t b = 0; b < t->nbuckets && t->exited; b++) {
+		uint32_t *link = &t->buckets[b];
 
-		while (*pp) {
-			struct perim_proc *p = *pp;
+		while (*link != NIL) {
+			struct perim_proc *p = slot_at(t, *link - 1);
 
 			if (p->exited && now_ns - p->exit_ns >= t->grace_ns) {
-				*pp = p->next;
-				t->procs--;
-				t->exited--;
-				proc_free(p);
+				uint32_t idx = *link - 1;
+
+				*link = p->next;
+				release_slot(t, idx);
 				n++;
 			} else {
-				pp = &p->next;
+				link = &p->next;
 			}
 		}
 	}
@@ -237,6 +336,7 @@ void perim_proctable_stats(const struct perim_proctable *t, struct perim_proctab
 {
 	st->procs = t->procs;
 	st->exited = t->exited;
+	st->images = perim_proc_images_count(t->images);
 	st->dropped = t->dropped;
 	st->evicted = t->evicted;
 }
@@ -295,11 +395,11 @@ static void parse_ids(const char *status, uint32_t *uid, uint32_t *gid)
 
 static void scan_one(struct perim_proctable *t, const char *proc_root, uint32_t pid)
 {
-	char path[PATH_MAX], buf[PROC_ARGV_MAX], comm[PERIM_PROC_COMM_LEN], exe[PATH_MAX];
+	char path[PATH_MAX], buf[PERIM_PROC_ARGV_MAX], comm[PERIM_PROC_COMM_LEN], exe[PATH_MAX];
 	uint64_t ticks = 0;
 	uint32_t ppid = 0;
 	struct perim_proc *p;
-	ssize_t n;
+	ssize_t n, exe_len;
 
 	snprintf(path, sizeof(path), "%s/%u/stat", proc_root, pid);
 	n = read_file(path, buf, sizeof(buf) - 1);
@@ -320,13 +420,11 @@ static void scan_one(struct perim_proctable *t, const char *proc_root, uint32_t 
 		parse_ids(buf, &p->uid, &p->gid);
 	}
 	snprintf(path, sizeof(path), "%s/%u/exe", proc_root, pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0)
-		set_bytes(&p->exe, exe, n);
+	exe_len = readlink(path, exe, sizeof(exe) - 1);
 	snprintf(path, sizeof(path), "%s/%u/cmdline", proc_root, pid);
 	n = read_file(path, buf, sizeof(buf));
-	if (n > 0 && set_bytes(&p->argv, buf, n) == 0)
-		p->argv_len = n;
+	set_strings(t, p, exe_len > 0 ? exe : NULL, exe_len > 0 ? (size_t)exe_len : 0,
+		    n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0);
 }
 
 int perim_proctable_scan(struct perim_proctable *t, const char *proc_root)

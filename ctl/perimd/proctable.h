@@ -7,6 +7,11 @@
  * both /proc and the kernel events share), so a reused pid never inherits an
  * older process's identity. Memory is bounded: exited processes stay for a
  * grace period (events already queued may still name them), then go.
+ *
+ * Compact by design (a gateway may run 100,000 processes): entries live in
+ * fixed slabs (no allocation per process, pointers stay valid), and the exe
+ * path and argv are one shared, reference-counted image per distinct
+ * (exe, argv) pair, so a forked child or a worker pool costs no copies.
  */
 #ifndef PERIM_PROCTABLE_H
 #define PERIM_PROCTABLE_H
@@ -15,6 +20,9 @@
 #include <stdint.h>
 
 #define PERIM_PROC_COMM_LEN 16
+#define PERIM_PROC_ARGV_MAX 4096   /* argv bytes kept; longer ones are cut */
+
+struct perim_proc_image;
 
 struct perim_proc {
 	uint32_t pid;
@@ -24,12 +32,14 @@ struct perim_proc {
 	uint64_t start_ticks;
 	uint64_t cgroup_id;
 	char comm[PERIM_PROC_COMM_LEN];
-	char *exe;                 /* NULL when unknown */
-	char *argv;                /* NUL-separated, argv_len bytes; NULL when unknown */
-	size_t argv_len;
-	int exited;
+	const char *exe;           /* NULL when unknown; shared, read-only */
+	const char *argv;          /* NUL-separated, argv_len bytes; NULL when unknown; shared */
+	uint16_t argv_len;
+	uint8_t exited;
+	uint8_t in_use;            /* the table's: 0 on a free slab slot */
+	uint32_t next;             /* the table's: hash chain or free list, index + 1 */
 	uint64_t exit_ns;          /* caller's clock (CLOCK_MONOTONIC ns) */
-	struct perim_proc *next;   /* hash chain */
+	struct perim_proc_image *image;  /* the table's: owner of exe and argv */
 };
 
 struct perim_proctable;
@@ -69,6 +79,7 @@ size_t perim_proctable_evict(struct perim_proctable *t, uint64_t now_ns);
 struct perim_proctable_stats {
 	size_t procs;              /* in the table, live and exited */
 	size_t exited;
+	size_t images;             /* distinct (exe, argv) pairs held */
 	uint64_t dropped;          /* inserts refused: full of live processes */
 	uint64_t evicted;
 };

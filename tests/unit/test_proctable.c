@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The process table: pid reuse never misattributes; exited processes leave after the grace period. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -102,6 +104,81 @@ static void test_fork_inherits_parent(void)
 	perim_proctable_free(t);
 }
 
+/* Forked children and repeated execs of one command line share one image. */
+static void test_images_shared(void)
+{
+	struct perim_proctable *t = perim_proctable_new(64, 1000);
+	struct perim_proctable_stats st;
+	struct perim_proc *a, *b, *c;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	a = perim_proctable_exec(t, 20, START_A, "srv", "/usr/sbin/srv", "srv\0-w", 7);
+	b = perim_proctable_fork(t, 20, START_A, 21, START_B);
+	c = perim_proctable_exec(t, 22, START_B, "srv", "/usr/sbin/srv", "srv\0-w", 7);
+	if (!ASSERT_OK_PTR(a, "a") || !ASSERT_OK_PTR(b, "b") || !ASSERT_OK_PTR(c, "c")) {
+		perim_proctable_free(t);
+		return;
+	}
+	ASSERT_TRUE(a->exe == b->exe && a->argv == b->argv, "child shares its parent's strings");
+	ASSERT_TRUE(a->exe == c->exe && a->argv == c->argv, "same exe and argv share");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.images, 1, "one image");
+	/* Same exe, other argv: an image of its own; the old one stays for a and b. */
+	perim_proctable_exec(t, 22, START_B, "srv", "/usr/sbin/srv", "srv\0-x", 7);
+	ASSERT_STREQ(c->argv + 4, "-x", "c's new argv");
+	ASSERT_STREQ(a->argv + 4, "-w", "a keeps its argv");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.images, 2, "two images");
+	/* Unknown exe and argv: no image at all. */
+	perim_proctable_exec(t, 22, START_B, "srv", NULL, NULL, 0);
+	ASSERT_TRUE(c->exe == NULL && c->argv == NULL && c->argv_len == 0, "strings forgotten");
+	perim_proctable_exit(t, 20, START_A, 1);
+	perim_proctable_exit(t, 21, START_B, 1);
+	perim_proctable_evict(t, 5000);
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.images, 0, "images go with their last process");
+	perim_proctable_free(t);
+}
+
+/* Past the initial hash size every entry is still found; freed slots are reused. */
+static void test_many_entries(void)
+{
+	enum { N = 20000 };
+	struct perim_proctable *t = perim_proctable_new(N, 1000);
+	struct perim_proctable_stats st;
+	int found = 0, named = 0;
+	char exe[32];
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	for (uint32_t pid = 1; pid <= N; pid++) {
+		snprintf(exe, sizeof(exe), "/bin/p%u", pid % 100);
+		perim_proctable_exec(t, pid, START_A, "p", exe, "p", 2);
+	}
+	for (uint32_t pid = 1; pid <= N; pid++) {
+		struct perim_proc *p = perim_proctable_lookup(t, pid, START_A);
+
+		snprintf(exe, sizeof(exe), "/bin/p%u", pid % 100);
+		found += p != NULL;
+		named += p && p->exe && !strcmp(p->exe, exe);
+	}
+	ASSERT_EQ(found, N, "all found");
+	ASSERT_EQ(named, N, "all with their exe");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.images, 100, "one image per exe");
+	ASSERT_TRUE(perim_proctable_upsert(t, N + 1, START_A) == NULL, "bounded");
+	for (uint32_t pid = 1; pid <= N / 2; pid++)
+		perim_proctable_exit(t, pid, START_A, 0);
+	ASSERT_EQ(perim_proctable_evict(t, 1000), N / 2, "half evicted");
+	for (uint32_t pid = N + 1; pid <= N + N / 2; pid++)
+		found += perim_proctable_upsert(t, pid, START_B) != NULL;
+	ASSERT_EQ(found, N + N / 2, "freed slots taken again");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, N, START_A), "survivor still found");
+	ASSERT_TRUE(perim_proctable_lookup(t, 1, START_A) == NULL, "evicted gone");
+	perim_proctable_free(t);
+}
+
 static void test_scan_finds_self(void)
 {
 	struct perim_proctable *t = perim_proctable_new(65536, 1000);
@@ -140,6 +217,8 @@ static const struct perim_test tests[] = {
 	TEST(test_exited_evicted_after_grace),
 	TEST(test_bounded_memory),
 	TEST(test_fork_inherits_parent),
+	TEST(test_images_shared),
+	TEST(test_many_entries),
 	TEST(test_scan_finds_self),
 	{ 0 },
 };
