@@ -102,7 +102,7 @@ struct perim_ev_exec {
 	__u32 old_pid;                /* a non-leader thread exec'ing changes the tid */
 	__u16 filename_len;
 	__u16 argv_len;               /* bytes in argv, NUL-separated */
-	__u16 argc;                   /* NUL-terminated strings counted in argv */
+	__u16 argc;                   /* always 0: count the NULs in argv (the kernel does not) */
 	__u8 argv_truncated;
 	__u8 _pad0[5];
 	char filename[PERIM_PATH_MAX];

@@ -3,14 +3,18 @@
 #ifndef PERIM_TRACERS_PROC_H
 #define PERIM_TRACERS_PROC_H
 
-/* argv as the new image sees it: mm->arg_start..arg_end, bounded. */
+/*
+ * argv as the new image sees it: mm->arg_start..arg_end, bounded. The strings
+ * are not counted here (perimd splits at the NULs): a per-byte loop would cost
+ * up to PERIM_ARGV_MAX iterations per exec, and older verifiers (6.1) lose the
+ * loop bound against the record's end and reject the program.
+ */
 static __always_inline void perim_read_argv(struct perim_ev_exec *e, struct task_struct *task)
 {
 	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 	unsigned long start = BPF_CORE_READ(mm, arg_start);
 	unsigned long end = BPF_CORE_READ(mm, arg_end);
 	unsigned long n = end > start ? end - start : 0;
-	__u16 argc = 0;
 
 	e->argv_truncated = n > PERIM_ARGV_MAX - 1;
 	if (n > PERIM_ARGV_MAX - 1)
@@ -19,13 +23,7 @@ static __always_inline void perim_read_argv(struct perim_ev_exec *e, struct task
 	if (bpf_probe_read_user(e->argv, n, (const void *)start))
 		n = 0;
 	e->argv_len = n;
-	for (int i = 0; i < PERIM_ARGV_MAX; i++) {
-		if (i >= n)
-			break;
-		if (e->argv[i] == '\0')
-			argc++;
-	}
-	e->argc = argc;
+	e->argc = 0;
 }
 
 static __always_inline void perim_creds_fallback_exec(struct task_struct *task);
