@@ -157,19 +157,68 @@ SYS_EXIT(creds, setfsgid)  { return perim_on_setid_exit(ctx->ret); }
 
 /* ---- filesystem ---- */
 
-/* vfs_unlink(idmap, dir, dentry, ...) since 6.3; (dir, dentry, ...) before 5.12. */
+/*
+ * 5.12 put the mount's namespace first in the VFS calls (struct user_namespace *,
+ * struct mnt_idmap * since 6.3) and packed vfs_rename's arguments into struct
+ * renamedata, so which argument is which depends on the kernel:
+ *   vfs_unlink(dir, dentry, ..)             vfs_unlink(ns, dir, dentry, ..)
+ *   notify_change(dentry, attr, ..)         notify_change(ns, dentry, attr, ..)
+ *   vfs_rename(odir, odentry, ndir, ndentry, ..)   vfs_rename(struct renamedata *)
+ * kprobe and fentry alike read raw arguments (BPF_CORE_READ, not the
+ * verifier's typed view), so both flavours pick by the same test.
+ */
+extern int LINUX_KERNEL_VERSION __kconfig;
+
+static __always_inline bool perim_vfs_ns_first(void)
+{
+	return LINUX_KERNEL_VERSION >= KERNEL_VERSION(5, 12, 0);
+}
+
+/*
+ * Both candidates are read before the choice: otherwise clang picks the
+ * context offset instead (ctx + (cond ? 96 : 104)), a modified context pointer
+ * the verifier refuses to dereference.
+ */
+static __always_inline void *perim_pick(bool first, void *a, void *b)
+{
+	barrier_var(a);
+	barrier_var(b);
+	return first ? a : b;
+}
+
+static __always_inline int perim_on_vfs_unlink(void *a0, void *a1, void *a2)
+{
+	return perim_on_vfs_dentry(PERIM_HOOK_UNLINK, PERIM_FILE_UNLINK, perim_pick(perim_vfs_ns_first(), a2, a1), NULL);
+}
+
+static __always_inline int perim_on_vfs_rename(void *a0, void *a1, void *a3)
+{
+	struct renamedata *rd = a0;
+
+	/* a CO-RE constant: the branch for the other layout is gone before the verifier runs */
+	if (bpf_core_type_exists(struct renamedata))
+		return perim_on_vfs_dentry(PERIM_HOOK_RENAME, PERIM_FILE_RENAME,
+					   BPF_CORE_READ(rd, old_dentry), BPF_CORE_READ(rd, new_dentry));
+	return perim_on_vfs_dentry(PERIM_HOOK_RENAME, PERIM_FILE_RENAME, a1, a3);
+}
+
+static __always_inline int perim_on_vfs_notify_change(void *a0, void *a1, void *a2)
+{
+	bool ns_first = perim_vfs_ns_first();
+
+	return perim_on_notify_change(perim_pick(ns_first, a1, a0), perim_pick(ns_first, a2, a1));
+}
+
 SEC("kprobe/vfs_unlink")
 int BPF_KPROBE(unlink__kp, void *a0, void *a1, void *a2)
 {
-	struct dentry *d = bpf_core_type_exists(struct mnt_idmap) ? a2 : a1;
-
-	return perim_on_vfs_dentry(PERIM_HOOK_UNLINK, PERIM_FILE_UNLINK, d, NULL);
+	return perim_on_vfs_unlink(a0, a1, a2);
 }
 
 SEC("fentry/vfs_unlink")
-int BPF_PROG(unlink__fe, struct mnt_idmap *idmap, struct inode *dir, struct dentry *dentry)
+int BPF_PROG(unlink__fe, void *a0, void *a1, void *a2)
 {
-	return perim_on_vfs_dentry(PERIM_HOOK_UNLINK, PERIM_FILE_UNLINK, dentry, NULL);
+	return perim_on_vfs_unlink(a0, a1, a2);
 }
 
 SYS_ENTER(unlink, unlinkat)
@@ -182,34 +231,37 @@ SYS_ENTER(unlink, unlink)
 }
 
 SEC("kprobe/vfs_rename")
-int BPF_KPROBE(rename__kp, struct renamedata *rd)
+int BPF_KPROBE(rename__kp, void *a0, void *a1, void *a2, void *a3)
 {
-	return perim_on_vfs_dentry(PERIM_HOOK_RENAME, PERIM_FILE_RENAME,
-				   BPF_CORE_READ(rd, old_dentry), BPF_CORE_READ(rd, new_dentry));
+	return perim_on_vfs_rename(a0, a1, a3);
 }
 
+/*
+ * fentry checks every context read against the function's real arity (one
+ * argument since 5.12, six before), so each layout reads only its own.
+ */
 SEC("fentry/vfs_rename")
-int BPF_PROG(rename__fe, struct renamedata *rd)
+int rename__fe(unsigned long long *ctx)
 {
-	return perim_on_vfs_dentry(PERIM_HOOK_RENAME, PERIM_FILE_RENAME,
-				   BPF_CORE_READ(rd, old_dentry), BPF_CORE_READ(rd, new_dentry));
+	if (bpf_core_type_exists(struct renamedata))
+		return perim_on_vfs_rename((void *)ctx[0], NULL, NULL);
+	return perim_on_vfs_rename(NULL, (void *)ctx[1], (void *)ctx[3]);
 }
 
 SYS_ENTER(rename, renameat2) { return perim_on_rename_arg(ARG(0), (const char *)ARG(1), (const char *)ARG(3)); }
 SYS_ENTER(rename, renameat)  { return perim_on_rename_arg(ARG(0), (const char *)ARG(1), (const char *)ARG(3)); }
 SYS_ENTER(rename, rename)    { return perim_on_rename_arg(-100, (const char *)ARG(0), (const char *)ARG(1)); }
 
-/* notify_change(idmap, dentry, attr, ...) */
 SEC("kprobe/notify_change")
-int BPF_KPROBE(attr__kp, void *idmap, struct dentry *dentry, struct iattr *attr)
+int BPF_KPROBE(attr__kp, void *a0, void *a1, void *a2)
 {
-	return perim_on_notify_change(dentry, attr);
+	return perim_on_vfs_notify_change(a0, a1, a2);
 }
 
 SEC("fentry/notify_change")
-int BPF_PROG(attr__fe, struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr)
+int BPF_PROG(attr__fe, void *a0, void *a1, void *a2)
 {
-	return perim_on_notify_change(dentry, attr);
+	return perim_on_vfs_notify_change(a0, a1, a2);
 }
 
 #define ATTR_ARG(op, dfd, path, mode, uid, gid, len) \
