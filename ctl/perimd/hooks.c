@@ -279,12 +279,23 @@ static void append(char *buf, size_t len, const char *fmt, const char *a, const 
 		snprintf(buf + used, len - used, fmt, a, b);
 }
 
+static bool was_rejected(const struct perim_rejects *rej, const char *prog, char *reason, size_t len)
+{
+	for (int i = 0; rej && i < rej->n; i++) {
+		if (!strcmp(rej->r[i].prog, prog)) {
+			snprintf(reason, len, "verifier rejected %s: %s", prog, rej->r[i].why);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* One flavour of one hook: probe every program of it; keep the ones that can work. */
 static int plan_flavour(struct kernel_facts *k, struct bpf_object *obj, int hook, int fl,
-			struct perim_hook_state *h)
+			struct perim_hook_state *h, const struct perim_rejects *rej)
 {
 	struct bpf_program *prog;
-	char why[256] = "";
+	char why[256] = "", refused[320];
 	int usable = 0, present = 0;
 
 	bpf_object__for_each_program(prog, obj) {
@@ -293,14 +304,18 @@ static int plan_flavour(struct kernel_facts *k, struct bpf_object *obj, int hook
 		if (ph != hook || pfl != fl)
 			continue;
 		present++;
-		if (probe_prog(k, prog, fl, why, sizeof(why))) {
+		if (was_rejected(rej, bpf_program__name(prog), refused, sizeof(refused))) {
+			/* told even when the flavour's other programs work: this one is missing */
+			append(h->reason, sizeof(h->reason), "%s%s", h->reason[0] ? "; " : "", refused);
+			bpf_program__set_autoload(prog, false);
+		} else if (probe_prog(k, prog, fl, why, sizeof(why))) {
 			usable++;
 			append(h->how, sizeof(h->how), "%s%s", usable > 1 ? "," : "", sec_target(prog));
 		} else {
 			bpf_program__set_autoload(prog, false);
 		}
 	}
-	if (present && !usable)
+	if (present && !usable && why[0])
 		append(h->reason, sizeof(h->reason), "%s%s", h->reason[0] ? "; " : "", why);
 	return present ? usable : -1;
 }
@@ -317,7 +332,8 @@ static void disable_other_flavours(struct bpf_object *obj, int hook, int keep)
 	}
 }
 
-int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX])
+int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX],
+		     const struct perim_rejects *rejected)
 {
 	struct kernel_facts k = {};
 	struct bpf_program *prog;
@@ -335,7 +351,7 @@ int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM
 
 			snprintf(how_before, sizeof(how_before), "%s", h->how);
 			snprintf(h->how, sizeof(h->how), "%s ", flavours[fl].label);
-			usable = plan_flavour(&k, obj, hook, fl, h);
+			usable = plan_flavour(&k, obj, hook, fl, h, rejected);
 			if (usable > 0) {
 				h->flavour = fl;
 				h->family = flavours[fl].family;
@@ -348,8 +364,6 @@ int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM
 		if (!h->family)
 			h->family = "tracepoint";
 		disable_other_flavours(obj, hook, h->flavour);
-		if (h->flavour < 0)
-			pr_info("tracers: hook %s unavailable: %s\n", h->name, h->reason);
 	}
 	/* Programs of no known hook would be a naming mistake: never load them blindly. */
 	bpf_object__for_each_program(prog, obj) {
@@ -392,6 +406,18 @@ void perim_hooks_attach(struct bpf_object *obj, struct perim_hook_state hooks[PE
 		}
 		h->links[h->n_links++] = link;
 		h->attached = true;
+	}
+}
+
+void perim_hooks_report(const struct perim_hook_state hooks[PERIM_HOOK_MAX])
+{
+	for (int hook = 0; hook < PERIM_HOOK_MAX; hook++) {
+		const struct perim_hook_state *h = &hooks[hook];
+
+		if (!h->attached)
+			pr_info("tracers: hook %s unavailable: %s\n", h->name, h->reason[0] ? h->reason : "unknown");
+		else if (h->reason[0])
+			pr_info("tracers: hook %s attached (%s), but: %s\n", h->name, h->how, h->reason);
 	}
 }
 

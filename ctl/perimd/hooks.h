@@ -27,14 +27,29 @@ struct perim_hook_state {
 	int n_links;
 };
 
+/* Programs the kernel's verifier refused: never planned again, their hook falls back. */
+#define PERIM_REJECTS_MAX 8
+
+struct perim_rejects {
+	int n;
+	struct {
+		char prog[64];
+		char why[192];
+	} r[PERIM_REJECTS_MAX];
+};
+
 /* The name of a hook ("exec", "guard_open", ...), NULL when out of range. */
 const char *perim_hook_name(int hook);
 
-/* Before load: choose flavours, set autoload. Never fails for an optional hook. */
-int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX]);
+/* Before load: choose flavours, set autoload, skip rejected programs. Never fails for an optional hook. */
+int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX],
+		     const struct perim_rejects *rejected);
 
 /* After load: attach every planned program; a hook none of whose programs attach is reported. */
 void perim_hooks_attach(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX]);
+
+/* One line per hook that is not attached, or attached without some of its programs. */
+void perim_hooks_report(const struct perim_hook_state hooks[PERIM_HOOK_MAX]);
 
 void perim_hooks_detach(struct perim_hook_state hooks[PERIM_HOOK_MAX]);
 

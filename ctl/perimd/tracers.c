@@ -27,14 +27,16 @@
 #include "tracers/perim_trace.skel.h"
 #include "events_json.h"
 #include "hooks.h"
+#include "loadfail.h"
 #include "log.h"
 #include "proctable.h"
+#include "proctable_synth.h"
 #include "proto.h"
 #include "tracers.h"
 
 #define DRAIN_INTERVAL_MS 50
 #define EVICT_EVERY_TICKS 20           /* once a second */
-#define PROC_MAX 65536
+#define PROC_MAX 131072           /* 100,000 processes and room; ~95 bytes each when they share command lines */
 #define PROC_GRACE_NS (30ull * 1000000000ull)
 #define EV_RING_DEFAULT (4u << 20)
 #define SEC_RING_DEFAULT (1u << 20)
@@ -69,6 +71,7 @@ struct perim_tracers {
 	struct ring_buffer *rb;
 	struct ring_ctx ring_ctx[PERIM_RING_COUNT];
 	struct perim_hook_state hooks[PERIM_HOOK_MAX];
+	struct perim_rejects rejects;      /* programs the verifier refused */
 	struct perim_proctable *procs;
 	struct perim_ev_json_ctx jctx;
 	char *events_path;                 /* NULL = stdout */
@@ -474,7 +477,8 @@ static int open_sink(struct perim_tracers *t)
 	return 0;
 }
 
-static int load_skeleton(struct perim_tracers *t, const struct perim_tracers_opts *opts)
+/* Open the object, size its rings, plan the hooks (rejected programs excluded). */
+static int open_and_plan(struct perim_tracers *t, const struct perim_tracers_opts *opts)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = opts->btf_path);
 	unsigned ev_size = EV_RING_DEFAULT, sec_size = SEC_RING_DEFAULT;
@@ -496,15 +500,55 @@ static int load_skeleton(struct perim_tracers *t, const struct perim_tracers_opt
 	}
 	t->skel->rodata->ev_wakeup_bytes = ev_size / 16;
 	t->skel->rodata->sec_wakeup_bytes = sec_size < 4 * 4096 ? sec_size / 4 : 4096;
-	err = perim_hooks_plan(t->skel->obj, t->hooks);
-	if (err)
-		return err;
-	err = perim_trace__load(t->skel);
-	if (err) {
-		pr_warn("tracers: loading the BPF programs: %s\n", strerror(-err));
-		return err;
+	return perim_hooks_plan(t->skel->obj, t->hooks, &t->rejects);
+}
+
+/* A program the verifier refused: remembered so the next attempt leaves it out. */
+static bool reject_program(struct perim_tracers *t, const struct perim_load_failure *f)
+{
+	struct perim_rejects *rej = &t->rejects;
+
+	if (!f->found || rej->n >= PERIM_REJECTS_MAX)
+		return false;
+	for (int i = 0; i < rej->n; i++)
+		if (!strcmp(rej->r[i].prog, f->prog))
+			return false;       /* left out and still failing: something else is wrong */
+	snprintf(rej->r[rej->n].prog, sizeof(rej->r[rej->n].prog), "%s", f->prog);
+	snprintf(rej->r[rej->n].why, sizeof(rej->r[rej->n].why), "%s", f->why);
+	rej->n++;
+	return true;
+}
+
+/*
+ * One program the kernel refuses must not take every hook down: a failed load
+ * names the program (libbpf's log), which the next attempt leaves out so its
+ * hook falls back to its next flavour. At most PERIM_REJECTS_MAX retries.
+ */
+static int load_skeleton(struct perim_tracers *t, const struct perim_tracers_opts *opts)
+{
+	struct perim_load_failure f;
+	int err;
+
+	for (;;) {
+		err = open_and_plan(t, opts);
+		if (err)
+			return err;
+		perim_load_capture_begin(&f);
+		err = perim_trace__load(t->skel);
+		perim_load_capture_end();
+		if (!err)
+			return 0;
+		if (!reject_program(t, &f)) {
+			pr_warn("tracers: loading the BPF programs: %s%s%s%s%s\n", strerror(-err),
+				f.found ? " (program " : "", f.found ? f.prog : "", f.found ? ": " : "",
+				f.found ? f.why : "");
+			return err;
+		}
+		pr_warn("tracers: the kernel's verifier rejected program %s: %s; loading without it\n",
+			f.prog, f.why);
+		perim_trace__destroy(t->skel);
+		t->skel = NULL;
 	}
-	return 0;
 }
 
 static int start_draining(struct perim_tracers *t)
@@ -585,6 +629,9 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		goto fail;
 	}
 	t->jctx.procs = t->procs;
+	err = perim_proctable_synthesize_from_env(t->procs);
+	if (err)
+		goto fail;
 	t->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
 	err = load_skeleton(t, opts);
 	if (err)
@@ -594,6 +641,7 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		goto fail;
 	/* Scan before attaching would miss processes born in between; after, events win. */
 	perim_hooks_attach(t->skel->obj, t->hooks);
+	perim_hooks_report(t->hooks);
 	n = perim_proctable_scan(t->procs, "/proc");
 	if (n < 0)
 		pr_warn("tracers: scanning /proc: %s\n", strerror(-n));
