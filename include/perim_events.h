@@ -253,20 +253,32 @@ enum perim_guard_op {
 #define PERIM_GUARD_AUDIT   1
 #define PERIM_GUARD_ENFORCE 2
 
-/* ARRAY perim_guard_rules[PERIM_GUARD_MAX_RULES]; mode 0 = empty slot. */
-struct perim_guard_rule {
+/*
+ * open and exec rules name a file or a directory (guarding everything below
+ * it, up to PERIM_GUARD_DEPTH levels): HASH perim_guard_inodes, looked up for
+ * the file and each of its parents. perimd resolves the names at start, so
+ * the kernel needs no path string (bpf_d_path is not allowed in these LSM
+ * hooks before 5.11). bpf rules are prefixes of the path bpf() is given:
+ * LPM_TRIE perim_guard_paths with struct perim_prefix_key.
+ */
+#define PERIM_GUARD_DEPTH 16
+
+struct perim_guard_ino_key {
+	__u64 ino;
+	__u32 dev;                    /* the kernel's encoding: major << 20 | minor */
 	__u32 op;                     /* enum perim_guard_op */
+};
+
+struct perim_guard_verdict {
+	__u32 rule;                   /* the rule's place in the guard rail file, from 0 */
 	__u32 mode;                   /* PERIM_GUARD_AUDIT or _ENFORCE */
-	__u32 prefix_len;
-	__u32 _pad0;
-	char prefix[PERIM_PREFIX_MAX];
 };
 
 struct perim_ev_guard {
 	struct perim_ev_hdr hdr;
 	__u32 op;                     /* enum perim_guard_op */
 	__u32 mode;                   /* the rule's mode: enforce = denied */
-	__u32 rule;                   /* rule slot */
+	__u32 rule;                   /* the rule's place in the guard rail file, from 0 */
 	__s32 bpf_cmd;
 	__u16 path_len;
 	__u8 _pad0[6];
@@ -301,7 +313,8 @@ _Static_assert(sizeof(struct perim_ev_setid) == 104, "perim_ev_setid layout");
 _Static_assert(sizeof(struct perim_ev_mount) == 96 + 2 * PERIM_PATH_MAX + PERIM_FSTYPE_LEN, "perim_ev_mount layout");
 _Static_assert(sizeof(struct perim_ev_file) == 112 + 2 * PERIM_PATH_MAX, "perim_ev_file layout");
 _Static_assert(sizeof(struct perim_ev_creds) == 120, "perim_ev_creds layout");
-_Static_assert(sizeof(struct perim_guard_rule) == 16 + PERIM_PREFIX_MAX, "perim_guard_rule layout");
+_Static_assert(sizeof(struct perim_guard_ino_key) == 16, "perim_guard_ino_key layout");
+_Static_assert(sizeof(struct perim_guard_verdict) == 8, "perim_guard_verdict layout");
 _Static_assert(sizeof(struct perim_ev_guard) == 104 + PERIM_PATH_MAX, "perim_ev_guard layout");
 _Static_assert(sizeof(struct perim_hook_counters) == 16, "perim_hook_counters layout");
 _Static_assert(sizeof(struct perim_prefix_key) == 4 + PERIM_PREFIX_MAX, "perim_prefix_key layout");

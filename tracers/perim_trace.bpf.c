@@ -320,32 +320,29 @@ SYS_ENTER(write, openat2)
 	return perim_on_open_write(ARG(0), (const char *)ARG(1), flags);
 }
 
-/* ---- LSM guard rails (sleepable where a path must be resolved) ---- */
+/* ---- LSM guard rails (not sleepable: 5.10 allows no sleepable program on these hooks) ---- */
 
-SEC("lsm.s/file_open")
+SEC("lsm/file_open")
 int BPF_PROG(guard_open__lsm, struct file *file)
 {
-	struct perim_path_scratch *s;
+	struct dentry *d;
 
 	if (!(guard_op_mask & (1u << PERIM_GUARD_OPEN)))
 		return 0;
-	s = perim_scratch();
-	if (!s || bpf_d_path((struct path *)&file->f_path, s->path, sizeof(s->path)) <= 0)
-		return 0;
-	return perim_guard_decide(PERIM_GUARD_OPEN, PERIM_HOOK_LSM_FILE_OPEN, -1, s->path);
+	d = BPF_CORE_READ(file, f_path.dentry);
+	return perim_guard_decide(PERIM_GUARD_OPEN, PERIM_HOOK_LSM_FILE_OPEN, -1,
+				  perim_guard_by_inode(PERIM_GUARD_OPEN, d),
+				  (const char *)BPF_CORE_READ(d, d_name.name));
 }
 
-SEC("lsm.s/bprm_check_security")
+SEC("lsm/bprm_check_security")
 int BPF_PROG(guard_exec__lsm, struct linux_binprm *bprm)
 {
-	struct perim_path_scratch *s;
-
 	if (!(guard_op_mask & (1u << PERIM_GUARD_EXEC)))
 		return 0;
-	s = perim_scratch();
-	if (!s || bpf_probe_read_kernel_str(s->path, sizeof(s->path), BPF_CORE_READ(bprm, filename)) <= 0)
-		return 0;
-	return perim_guard_decide(PERIM_GUARD_EXEC, PERIM_HOOK_LSM_BPRM, -1, s->path);
+	return perim_guard_decide(PERIM_GUARD_EXEC, PERIM_HOOK_LSM_BPRM, -1,
+				  perim_guard_by_inode(PERIM_GUARD_EXEC, BPF_CORE_READ(bprm, file, f_path.dentry)),
+				  BPF_CORE_READ(bprm, filename));
 }
 
 SEC("lsm/bpf")
@@ -360,7 +357,11 @@ int BPF_PROG(guard_bpf__lsm, int cmd, union bpf_attr *attr, unsigned int size)
 	if (!s)
 		return 0;
 	upath = BPF_CORE_READ(attr, pathname);
-	if (bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)upath) <= 0)
+	__builtin_memset(&s->key, 0, sizeof(s->key));
+	if (bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), (const void *)upath) <= 0 ||
+	    bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)upath) <= 0)
 		return 0;
-	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, cmd, s->path);
+	s->key.prefixlen = PERIM_PREFIX_MAX * 8;
+	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, cmd,
+				  bpf_map_lookup_elem(&perim_guard_paths, &s->key), s->path);
 }

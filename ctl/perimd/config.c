@@ -7,12 +7,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "guard_rules.h"
 #include "metrics.h"
 #include "proto.h"
 
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
-	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
+	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_GUARD_RULES, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -26,6 +27,7 @@ static const struct option long_opts[] = {
 	{ "kernel-btf",  required_argument, NULL, OPT_KERNEL_BTF },
 	{ "src-buckets", required_argument, NULL, OPT_SRC_BUCKETS },
 	{ "events",      required_argument, NULL, OPT_EVENTS },
+	{ "guard-rules", required_argument, NULL, OPT_GUARD_RULES },
 	{ "metrics",     required_argument, NULL, OPT_METRICS },
 	{ "config",      required_argument, NULL, OPT_CONFIG },
 	{ "foreground",  no_argument,       NULL, OPT_FOREGROUND },
@@ -49,6 +51,8 @@ static const char usage[] =
 "  --kernel-btf PATH     where the kernel's own BTF is (default " PERIMD_KERNEL_BTF_DEFAULT ")\n"
 "  --src-buckets N       size of the per-source bucket LRU (default: pinned size or 262144)\n"
 "  --events PATH         tracer events as JSON lines (default stdout)\n"
+"  --guard-rules FILE    LSM guard rails (default none), a rule a line:\n"
+"                        open|exec|bpf PREFIX [audit|enforce], or write PREFIX\n"
 "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics (default\n"
 "                        off); \"on\" = 127.0.0.1:9469, PORT = 127.0.0.1:PORT,\n"
 "                        [ADDR6]:PORT for IPv6; only a named address leaves loopback\n"
@@ -123,6 +127,24 @@ static int parse_metrics(struct perimd_config *cfg, const char *value)
 	return copy_value(cfg->metrics, sizeof(cfg->metrics), "--metrics", value);
 }
 
+/* Checked now, so a bad rule stops perimd before it changes anything. */
+static int parse_guard_rules(struct perimd_config *cfg, const char *name, const char *value)
+{
+	struct perim_guard_config *rules = malloc(sizeof(*rules));
+	char why[512];
+	int err;
+
+	if (!rules)
+		return bad_option(name, value, strerror(ENOMEM));
+	err = perim_guard_rules_parse(value, rules, why, sizeof(why));
+	free(rules);
+	if (err) {
+		fprintf(stderr, "perimd: %s\n", why);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return copy_value(cfg->guard_rules, sizeof(cfg->guard_rules), name, value);
+}
+
 static int config_file(struct perimd_config *cfg, const char *path, int depth);
 
 static int apply_option(struct perimd_config *cfg, int opt, const char *name, const char *value, int depth)
@@ -138,6 +160,7 @@ static int apply_option(struct perimd_config *cfg, int opt, const char *name, co
 	case OPT_KERNEL_BTF:  return copy_value(cfg->kernel_btf, sizeof(cfg->kernel_btf), name, value);
 	case OPT_SRC_BUCKETS: return parse_buckets(cfg, value);
 	case OPT_EVENTS:      return copy_value(cfg->events, sizeof(cfg->events), name, value);
+	case OPT_GUARD_RULES: return parse_guard_rules(cfg, name, value);
 	case OPT_METRICS:     return parse_metrics(cfg, value);
 	case OPT_CONFIG:      return config_file(cfg, value, depth + 1);
 	case OPT_FOREGROUND:  return 0;

@@ -30,6 +30,7 @@ struct perimd_config {
 	char kernel_btf[PATH_MAX];
 	unsigned src_buckets;      /* 0: the pinned map's size, else the default */
 	char events[PATH_MAX];     /* empty: stdout */
+	char guard_rules[PATH_MAX]; /* empty: no guard rails */
 	char metrics[64];          /* --metrics value as given; empty: no metrics endpoint */
 	int verbosity;
 };

@@ -158,6 +158,7 @@ static void start_tracers(struct perimd *d)
 		.btf_path = d->btf.custom_path,
 		.pin_root = d->cfg.pin_root,
 		.events_path = d->cfg.events[0] ? d->cfg.events : NULL,
+		.guard_rules = d->cfg.guard_rules[0] ? d->cfg.guard_rules : NULL,
 	};
 	int ret = perim_tracers_start(d->loop, &opts, &d->tracers);
 

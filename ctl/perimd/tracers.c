@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include "perim_events.h"
 #include "tracers/perim_trace.skel.h"
 #include "events_json.h"
+#include "guard_rules.h"
 #include "hooks.h"
 #include "loadfail.h"
 #include "log.h"
@@ -327,81 +330,65 @@ static int add_write_prefix(struct perim_tracers *t, const char *prefix)
 	return 0;
 }
 
-/*
- * Guard rail config, one rule a line: OP PREFIX [audit|enforce]
- *   OP: open | exec | bpf (LSM guard rails) or write (another sensitive
- *   prefix for the write hook; no mode). '#' starts a comment.
- */
+/* An open or exec rule: the named file or directory, by inode, in the kernel's dev_t encoding. */
+static int add_guard_inode(struct perim_tracers *t, const struct perim_guard_rule *r,
+			   const struct perim_guard_verdict *v)
+{
+	struct perim_guard_ino_key key = { .op = r->op };
+	struct stat st;
+
+	if (stat(r->prefix, &st)) {
+		pr_warn("tracers: guard rule %s %s (line %d) not applied: %s\n",
+			r->op == PERIM_GUARD_OPEN ? "open" : "exec", r->prefix, r->line, strerror(errno));
+		return 0;
+	}
+	key.ino = st.st_ino;
+	key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	if (bpf_map__update_elem(t->skel->maps.perim_guard_inodes, &key, sizeof(key), v, sizeof(*v), 0)) {
+		pr_warn("tracers: guard rule %s (line %d): %s\n", r->prefix, r->line, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int add_guard_path(struct perim_tracers *t, const struct perim_guard_rule *r,
+			  const struct perim_guard_verdict *v)
+{
+	struct perim_prefix_key key = {};
+	size_t len = strlen(r->prefix);
+
+	key.prefixlen = len * 8;
+	memcpy(key.path, r->prefix, len);
+	if (bpf_map__update_elem(t->skel->maps.perim_guard_paths, &key, sizeof(key), v, sizeof(*v), 0)) {
+		pr_warn("tracers: guard rule bpf %s (line %d): %s\n", r->prefix, r->line, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The guard rail file (guard_rules.h) into the maps; write prefixes into the write filter. */
 static int load_guard_rules(struct perim_tracers *t, const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char line[512];
-	int lineno = 0, slot = 0, err = 0;
+	struct perim_guard_config *c = calloc(1, sizeof(*c));
+	char why[512];
 	uint32_t mask = 0;
+	int err;
 
-	if (!f) {
-		err = -errno;
-		pr_warn("tracers: guard rules %s: %s\n", path, strerror(-err));
-		return err;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		char op[16], prefix[256], mode[16] = "audit", extra[2];
-		struct perim_guard_rule r = {};
-		int n;
+	if (!c)
+		return -ENOMEM;
+	err = perim_guard_rules_parse(path, c, why, sizeof(why));
+	if (err)
+		pr_warn("tracers: guard rules: %s\n", why);
+	for (int i = 0; !err && i < c->n_write; i++)
+		err = add_write_prefix(t, c->write_prefixes[i]);
+	for (int i = 0; !err && i < c->n_rules; i++) {
+		const struct perim_guard_rule *r = &c->rules[i];
+		struct perim_guard_verdict v = { .rule = i, .mode = r->mode };
 
-		lineno++;
-		line[strcspn(line, "#\n")] = '\0';
-		n = sscanf(line, "%15s %255s %15s %1s", op, prefix, mode, extra);
-		if (n <= 0)
-			continue;
-		if (!strcmp(op, "write") && n == 2) {
-			err = add_write_prefix(t, prefix);
-			continue;
-		}
-		if (!strcmp(op, "open"))
-			r.op = PERIM_GUARD_OPEN;
-		else if (!strcmp(op, "exec"))
-			r.op = PERIM_GUARD_EXEC;
-		else if (!strcmp(op, "bpf"))
-			r.op = PERIM_GUARD_BPF;
-		else {
-			pr_warn("Error: argument \"%s\" is wrong: %s:%d: operation must be open, exec, bpf or write\n",
-				op, path, lineno);
-			err = -EINVAL;
-			break;
-		}
-		if (n < 2 || n > 3 || strlen(prefix) > PERIM_PREFIX_MAX || prefix[0] != '/') {
-			pr_warn("Error: argument \"%s\" is wrong: %s:%d: need OP PREFIX [audit|enforce], "
-				"PREFIX absolute, at most %d bytes\n", n < 2 ? line : prefix, path, lineno, PERIM_PREFIX_MAX);
-			err = -EINVAL;
-			break;
-		}
-		if (!strcmp(mode, "audit"))
-			r.mode = PERIM_GUARD_AUDIT;
-		else if (!strcmp(mode, "enforce"))
-			r.mode = PERIM_GUARD_ENFORCE;
-		else {
-			pr_warn("Error: argument \"%s\" is wrong: %s:%d: mode must be audit or enforce\n",
-				mode, path, lineno);
-			err = -EINVAL;
-			break;
-		}
-		if (slot >= PERIM_GUARD_MAX_RULES) {
-			pr_warn("tracers: %s:%d: more than %d guard rules\n", path, lineno, PERIM_GUARD_MAX_RULES);
-			err = -E2BIG;
-			break;
-		}
-		r.prefix_len = strlen(prefix);
-		memcpy(r.prefix, prefix, r.prefix_len);
-		if (bpf_map__update_elem(t->skel->maps.perim_guard_rules, &slot, sizeof(slot), &r, sizeof(r), 0)) {
-			err = -errno;
-			pr_warn("tracers: guard rule %d: %s\n", slot, strerror(-err));
-			break;
-		}
-		mask |= 1u << r.op;
-		slot++;
+		err = r->op == PERIM_GUARD_BPF ? add_guard_path(t, r, &v) : add_guard_inode(t, r, &v);
+		mask |= 1u << r->op;
 	}
-	fclose(f);
+	free(c);
 	if (!err)
 		t->skel->bss->guard_op_mask = mask;
 	return err;

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * perimd's tracer loading: naming the program libbpf failed to load (and the
- * verifier's reason) from its messages.
+ * verifier's reason) from its messages, and the guard rail file's parser.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "test.h"
+#include "guard_rules.h"
 #include "loadfail.h"
 
 PERIM_TEST_GLOBALS;
@@ -85,12 +86,104 @@ static void test_ignores_other_messages(void)
 	ASSERT_TRUE(!f.found, "nothing found");
 }
 
+static char *write_temp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/perim-guard-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+static int parse_text(const char *text, struct perim_guard_config *c, char *err, size_t len)
+{
+	char *path = write_temp(text);
+	int ret;
+
+	if (!path)
+		return -999;
+	ret = perim_guard_rules_parse(path, c, err, len);
+	unlink(path);
+	return ret;
+}
+
+static void test_guard_rules_parse(void)
+{
+	struct perim_guard_config c;
+	char err[512] = "";
+
+	if (!ASSERT_EQ(parse_text("# guard rails\n"
+				  "exec /tmp/jail/ enforce\n"
+				  "open /etc/shadow\n"
+				  "\n"
+				  "bpf /sys/fs/bpf/perim audit  # perimd's pins\n"
+				  "write /srv/conf/\n", &c, err, sizeof(err)), 0, err))
+		return;
+	ASSERT_EQ(c.n_rules, 3, "rules");
+	ASSERT_EQ(c.rules[0].op, PERIM_GUARD_EXEC, "exec op");
+	ASSERT_EQ(c.rules[0].mode, PERIM_GUARD_ENFORCE, "exec mode");
+	ASSERT_STREQ(c.rules[0].prefix, "/tmp/jail/", "exec prefix");
+	ASSERT_EQ(c.rules[0].line, 2, "exec line");
+	ASSERT_EQ(c.rules[1].op, PERIM_GUARD_OPEN, "open op");
+	ASSERT_EQ(c.rules[1].mode, PERIM_GUARD_AUDIT, "audit by default");
+	ASSERT_EQ(c.rules[2].op, PERIM_GUARD_BPF, "bpf op");
+	ASSERT_EQ(c.n_write, 1, "write prefixes");
+	ASSERT_STREQ(c.write_prefixes[0], "/srv/conf/", "write prefix");
+}
+
+/* Every bad line: one message naming the bad token and its line. */
+static void test_guard_rules_bad_input(void)
+{
+	static const struct {
+		const char *text, *token;
+	} bad[] = {
+		{ "exec /a enforce\nchmod /etc\n", "\"chmod\"" },
+		{ "open /etc/x block\n", "\"block\"" },
+		{ "open etc/x\n", "\"etc/x\"" },
+		{ "open\n", "\"open\"" },
+		{ "write /etc/ enforce\n", "\"enforce\"" },
+		{ "exec /a audit extra\n", "\"extra\"" },
+		{ "exec /a audit\nexec /a enforce\n", "a second exec rule" },
+		{ "open /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "\"/aaaa" },
+	};
+	struct perim_guard_config c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char err[512] = "";
+
+		ASSERT_EQ(parse_text(bad[i].text, &c, err, sizeof(err)) < 0, 1, bad[i].text);
+		ASSERT_TRUE(strstr(err, bad[i].token) != NULL, err);
+		ASSERT_TRUE(strstr(err, ":1: ") || strstr(err, ":2: "), err);
+	}
+}
+
+static void test_guard_rules_missing_file(void)
+{
+	struct perim_guard_config c;
+	char err[512] = "";
+
+	ASSERT_EQ(perim_guard_rules_parse("/nonexistent/perim-guard", &c, err, sizeof(err)) < 0, 1, "fails");
+	ASSERT_TRUE(strstr(err, "/nonexistent/perim-guard") != NULL, err);
+}
+
 static const struct perim_test tests[] = {
 	TEST(test_names_the_rejected_program_and_reason),
 	TEST(test_reason_without_instruction_lines),
 	TEST(test_reason_skips_register_states),
 	TEST(test_relocation_failure),
 	TEST(test_ignores_other_messages),
+	TEST(test_guard_rules_parse),
+	TEST(test_guard_rules_bad_input),
+	TEST(test_guard_rules_missing_file),
 	{ 0 },
 };
 

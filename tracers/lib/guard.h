@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * LSM guard rails: configured (operation, path prefix, audit|enforce) rules.
- * None is active by default: guard_op_mask is 0 and every hook returns at once.
- * perimd is recognised by pid and start time, never by name.
+ * LSM guard rails: configured (operation, file or directory, audit|enforce)
+ * rules. None is active by default: guard_op_mask is 0 and every hook returns
+ * at once. perimd is recognised by pid and start time, never by name.
+ *
+ * open and exec match by inode: the file's own, then each parent directory's
+ * (bounded), so no path string is built in the kernel. bpf matches the path
+ * bpf() was given against string prefixes. No per-rule loop: one map lookup
+ * per level, which every verifier since 5.10 bounds.
  */
 #ifndef PERIM_TRACERS_GUARD_H
 #define PERIM_TRACERS_GUARD_H
@@ -13,42 +18,45 @@
 __u32 guard_op_mask;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PERIM_GUARD_MAX_RULES);
-	__type(key, __u32);
-	__type(value, struct perim_guard_rule);
-} perim_guard_rules SEC(".maps");
+	__type(key, struct perim_guard_ino_key);
+	__type(value, struct perim_guard_verdict);
+} perim_guard_inodes SEC(".maps");
 
-static __always_inline bool perim_prefix_eq(const char *path, const struct perim_guard_rule *r)
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PERIM_GUARD_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct perim_prefix_key);
+	__type(value, struct perim_guard_verdict);
+} perim_guard_paths SEC(".maps");
+
+/* The rule guarding dentry d or a directory above it, for op; NULL when none. */
+static __always_inline struct perim_guard_verdict *perim_guard_by_inode(__u32 op, struct dentry *d)
 {
-	__u32 len = r->prefix_len;
+	struct perim_guard_ino_key key = {};
+	__u32 dev = BPF_CORE_READ(d, d_sb, s_dev);
 
-	for (int j = 0; j < PERIM_PREFIX_MAX; j++) {
-		if (j >= len)
-			return true;
-		if (path[j] != r->prefix[j])
-			return false;
+	for (int level = 0; level < PERIM_GUARD_DEPTH && d; level++) {
+		struct perim_guard_verdict *v;
+		struct dentry *parent;
+
+		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		key.dev = dev;
+		key.op = op;
+		v = bpf_map_lookup_elem(&perim_guard_inodes, &key);
+		if (v)
+			return v;
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)            /* the file system's root */
+			break;
+		d = parent;
 	}
-	return len <= PERIM_PREFIX_MAX;
+	return NULL;
 }
 
-/* The first rule for op whose prefix starts path; -1 when none. */
-static __always_inline int perim_guard_match(__u32 op, const char *path, __u32 *mode)
-{
-	for (__u32 i = 0; i < PERIM_GUARD_MAX_RULES; i++) {
-		struct perim_guard_rule *r = bpf_map_lookup_elem(&perim_guard_rules, &i);
-
-		if (!r || !r->mode || r->op != op)
-			continue;
-		if (perim_prefix_eq(path, r)) {
-			*mode = r->mode;
-			return i;
-		}
-	}
-	return -1;
-}
-
-static __always_inline void perim_guard_report(__u32 op, __u32 hook, __u32 rule, __u32 mode,
+static __always_inline void perim_guard_report(__u32 op, __u32 hook, const struct perim_guard_verdict *v,
 					       int bpf_cmd, const char *path)
 {
 	struct perim_ev_guard *e;
@@ -57,26 +65,24 @@ static __always_inline void perim_guard_report(__u32 op, __u32 hook, __u32 rule,
 	if (!e)
 		return;
 	e->op = op;
-	e->mode = mode;
-	e->rule = rule;
+	e->mode = v->mode;
+	e->rule = v->rule;
 	e->bpf_cmd = bpf_cmd;
 	__builtin_memset(e->_pad0, 0, sizeof(e->_pad0));
 	e->path_len = perim_str_len(bpf_probe_read_kernel_str(e->path, sizeof(e->path), path));
 	perim_submit(PERIM_RING_SECURITY, e);
 }
 
-/* Decide on a path already in scratch: 0 = allow, -EPERM = deny. */
-static __always_inline int perim_guard_decide(__u32 op, __u32 hook, int bpf_cmd, const char *path)
+/* Report a matched rule (path: a kernel string naming the target): 0 = allow, -EPERM = deny. */
+static __always_inline int perim_guard_decide(__u32 op, __u32 hook, int bpf_cmd,
+					      const struct perim_guard_verdict *v, const char *path)
 {
-	__u32 mode = 0;
-	int rule;
+	__u32 mode;
 
-	if (perim_is_self())
+	if (!v || perim_is_self())
 		return 0;
-	rule = perim_guard_match(op, path, &mode);
-	if (rule < 0)
-		return 0;
-	perim_guard_report(op, hook, rule, mode, bpf_cmd, path);
+	mode = v->mode;
+	perim_guard_report(op, hook, v, bpf_cmd, path);
 	return mode == PERIM_GUARD_ENFORCE ? -PERIM_EPERM : 0;
 }
 
