@@ -33,13 +33,12 @@
 #include "loadfail.h"
 #include "log.h"
 #include "proctable.h"
-#include "proctable_synth.h"
 #include "proto.h"
 #include "tracers.h"
 
 #define DRAIN_INTERVAL_MS 50
 #define EVICT_EVERY_TICKS 20           /* once a second */
-#define PROC_MAX 131072           /* 100,000 processes and room; ~95 bytes each when they share command lines */
+#define PROC_MAX 65536
 #define PROC_GRACE_NS (30ull * 1000000000ull)
 #define EV_RING_DEFAULT (4u << 20)
 #define SEC_RING_DEFAULT (1u << 20)
@@ -616,9 +615,6 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		goto fail;
 	}
 	t->jctx.procs = t->procs;
-	err = perim_proctable_synthesize_from_env(t->procs);
-	if (err)
-		goto fail;
 	t->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
 	err = load_skeleton(t, opts);
 	if (err)
