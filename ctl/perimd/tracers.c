@@ -33,15 +33,23 @@
 #include "loadfail.h"
 #include "log.h"
 #include "proctable.h"
+#include "proctable_synth.h"
 #include "proto.h"
 #include "tracers.h"
 
 #define DRAIN_INTERVAL_MS 50
 #define EVICT_EVERY_TICKS 20           /* once a second */
-#define PROC_MAX 65536
+#define PROC_MAX 131072           /* 100,000 processes and room; ~95 bytes each when they share command lines */
 #define PROC_GRACE_NS (30ull * 1000000000ull)
-#define EV_RING_DEFAULT (4u << 20)
-#define SEC_RING_DEFAULT (1u << 20)
+/*
+ * A ring's data pages are mapped twice into perimd (libbpf's wrap-around
+ * view), so each counts twice in its RSS: 2 MiB of events cost 4 MiB. With
+ * the wakeup at 1/16 (128 KiB), 2 MiB still leaves ~1.9 MiB of headroom: at
+ * the exec/connect storms' ~50k events/s (~5 MB/s) perimd may stall ~400 ms
+ * before an event is lost. Security events are rare and woken at 4 KiB.
+ */
+#define EV_RING_DEFAULT (2u << 20)
+#define SEC_RING_DEFAULT (512u << 10)
 #define BACKLOG_MAX 1024
 #define SUBSCRIBERS_MAX 32
 #define SUBSCRIBER_SEND_TIMEOUT_MS 200
@@ -615,6 +623,9 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		goto fail;
 	}
 	t->jctx.procs = t->procs;
+	err = perim_proctable_synthesize_from_env(t->procs);
+	if (err)
+		goto fail;
 	t->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
 	err = load_skeleton(t, opts);
 	if (err)
