@@ -47,7 +47,7 @@ int perim_proctable_synthesize_from_env(struct perim_proctable *t)
 	char *end;
 	int err;
 
-	if (!s)
+	if (!s || !*s)
 		return 0;
 	err = parse_count(s, &end, &n);
 	if (!err && *end == ':')

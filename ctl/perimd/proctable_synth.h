@@ -23,7 +23,7 @@ int perim_proctable_synthesize(struct perim_proctable *t, size_t n, size_t image
 
 /*
  * PERIM_TEST_PROCS=N[:IMAGES] in the environment: synthesize them (IMAGES
- * defaults to N). 0 when unset or done; -EINVAL, with a message naming the
+ * defaults to N). 0 when unset (or empty) or done; -EINVAL, with a message naming the
  * bad value, when malformed.
  */
 int perim_proctable_synthesize_from_env(struct perim_proctable *t);
