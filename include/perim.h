@@ -132,6 +132,37 @@ struct perim_lpm_value {
 	struct perim_candidate cand[PERIM_MAX_CANDIDATES];
 };
 
+/*
+ * ---- the fast path beside each ingress trie ("tuple space") ----
+ *
+ * A trie walk costs one node visit per prefix bit that branches; an exact
+ * match costs one hash. perimd keeps, per interface slot, a HASH per family
+ * holding exactly the trie's entries under the trie's key ({prefixlen,
+ * address with the bits past prefixlen cleared}: perim_lpm4_key,
+ * perim_lpm6_key, BPF_F_NO_PREALLOC, PERIM_LPM_MAX_ENTRIES), and a
+ * descriptor of the prefix lengths in use. The datapath probes those lengths
+ * longest first; the first hit is the entry the trie would return. Pinned
+ * per slot like the tries: PERIM_MAP_FAST4 "_<slot>", PERIM_MAP_FAST6
+ * "_<slot>", PERIM_MAP_FAST_LENS "_<slot>". The egress program keeps the trie.
+ */
+#define PERIM_MAP_FAST4      "perim_fast4"
+#define PERIM_MAP_FAST6      "perim_fast6"
+#define PERIM_MAP_FAST_LENS  "perim_fastlens"
+#define PERIM_FAST_MAX_LENGTHS 7      /* more distinct lengths: the trie is used */
+#define PERIM_FAST_FAMILIES 2         /* descriptor index: 0 IPv4, 1 IPv6 */
+#define PERIM_FAST_USE_TRIE 0         /* descriptor state of a fresh map */
+
+/*
+ * The descriptor: ARRAY (PERIM_FAST_FAMILIES entries, BPF_F_MMAPABLE) of
+ * __u64 indexed by family. Bits 0-7: the state, PERIM_FAST_USE_TRIE or
+ * 1 + the number of lengths; bits 8(i+1) to 8(i+1)+7: the i-th length in
+ * use, longest first. One word on purpose: perimd publishes a descriptor
+ * with one atomic 8-byte store through mmap and the datapath loads it in
+ * one, so a packet never sees half of an old list and half of a new one.
+ */
+#define PERIM_FAST_STATE(d)  ((__u32)((d) & 0xff))
+#define PERIM_FAST_LEN(d, i) ((__u32)(((d) >> (8 * ((i) + 1))) & 0xff))
+
 /* ---- rules: ARRAY indexed by rule slot ---- */
 
 #define PERIM_RULE_ACTIVE     (1 << 0)

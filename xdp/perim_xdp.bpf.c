@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * perim's XDP datapath: parse, one LPM lookup on the source (this
- * interface's trie of the packet's family),
+ * perim's XDP datapath: parse, the longest source prefix of this interface
+ * (exact-match probes per prefix length, or the family's trie: lib/fast.h),
  * allow/deny, first matching rule, token bucket, counters.
  * The logic lives in lib/, in the order a packet flows through it.
  */
@@ -24,6 +24,7 @@ const volatile __u32 perim_slot = 0;
 #include "lib/limit.h"
 #include "lib/drop_sample.h"
 #include "lib/rule.h"
+#include "lib/fast.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -52,7 +53,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
 	}
 
-	v = perim_lpm_lookup(&pkt);
+	v = perim_prefix_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
 	if (v->acl == PERIM_ACL_DENY) {

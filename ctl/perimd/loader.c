@@ -101,24 +101,28 @@ static unsigned pinned_src_buckets(const char *pin_root)
 }
 
 /*
- * Each instance's tries are its interface's: pinned per slot, so libbpf
- * reuses the pair perimd (or an earlier instance) already filled, or creates
- * and pins it. slot < 0: the base instance, whose tries stay private.
+ * Each instance's tries, fast tables and fast-path descriptor are its
+ * interface's: pinned per slot, so libbpf reuses what perimd (or an earlier
+ * instance) already filled, or creates and pins it. slot < 0: the base
+ * instance, whose copies stay private.
  */
 static int pin_tries(const struct perim_loader *l, struct perim_xdp *skel, int slot)
 {
-	struct bpf_map *tries[PERIM_LPM_INGRESS_FAMILIES] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6 };
+	static const int families[] = { PERIM_LPM_V4, PERIM_LPM_V6, PERIM_LPM_FAST_V4, PERIM_LPM_FAST_V6 };
+	struct bpf_map *maps[] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6, skel->maps.perim_fast4,
+				   skel->maps.perim_fast6 };
 	char path[4200];
 	int ret;
 
-	for (int f = 0; f < PERIM_LPM_INGRESS_FAMILIES; f++) {
-		ret = slot < 0 ? 0 : perim_lpm_pin_path(path, sizeof(path), l->pin_root, f, slot);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		ret = slot < 0 ? 0 : perim_lpm_pin_path(path, sizeof(path), l->pin_root, families[i], slot);
 		if (!ret)
-			ret = bpf_map__set_pin_path(tries[f], slot < 0 ? NULL : path);
+			ret = bpf_map__set_pin_path(maps[i], slot < 0 ? NULL : path);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	ret = slot < 0 ? 0 : perim_fast_lens_pin_path(path, sizeof(path), l->pin_root, slot);
+	return ret ?: bpf_map__set_pin_path(skel->maps.perim_fastlens, slot < 0 ? NULL : path);
 }
 
 static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, char *err, size_t errlen)

@@ -84,6 +84,9 @@ enum perim_lpm_family {
 	PERIM_LPM_EGRESS_V4 = PERIM_LPM_INGRESS_FAMILIES,
 	PERIM_LPM_EGRESS_V6,
 	PERIM_LPM_EGRESS_CGROUP,   /* key: prefixlen 64, addr[0..7] the cgroup id (host order) */
+	/* The XDP program's exact-match copies of the ingress tries (perim.h, the fast path). */
+	PERIM_LPM_FAST_V4,
+	PERIM_LPM_FAST_V6,
 	PERIM_LPM_FAMILIES
 };
 
@@ -127,6 +130,21 @@ void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim
  */
 int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen);
 
+/* ---- the fast path (rules_fast.c) ---- */
+
+/*
+ * Adds to a flattened set the fast-path copy of every ingress trie entry
+ * (same key and value, family PERIM_LPM_FAST_V4/6) and sorts it again.
+ * 0 or -ENOMEM.
+ */
+int perim_fast_mirror(struct perim_lpm_set *set);
+/*
+ * The descriptor (perim.h) of a slot's fast table of one family (0 IPv4,
+ * 1 IPv6) holding set's entries: its lengths longest first, or
+ * PERIM_FAST_USE_TRIE when more than PERIM_FAST_MAX_LENGTHS are in use.
+ */
+__u64 perim_fast_lens_make(const struct perim_lpm_set *set, int slot, int fam);
+
 /* ---- transactional apply ---- */
 
 struct perim_maps {
@@ -135,6 +153,9 @@ struct perim_maps {
 	 * -1 until then. pin_root NULL: unpinned maps, created on demand (tests).
 	 */
 	int lpm_fd[PERIM_LPM_FAMILIES][PERIM_MAX_IFACES];
+	/* The fast-path descriptors per slot: fd -1 until used, mmapped words. */
+	int fast_lens_fd[PERIM_MAX_IFACES];
+	__u64 *fast_lens[PERIM_MAX_IFACES];
 	const char *pin_root;
 	int rules_fd;
 	int rule_stats_fd;         /* -1: do not reset counters of a reused slot */
@@ -142,7 +163,7 @@ struct perim_maps {
 
 /* Every LPM fd -1, no pin root; the caller sets rules_fd and rule_stats_fd. */
 void perim_maps_init(struct perim_maps *maps);
-/* Closes the LPM fds perim_maps_lpm_fd opened (not rules_fd, rule_stats_fd). */
+/* Closes the LPM fds perim_maps_lpm_fd opened and the descriptors (not rules_fd, rule_stats_fd). */
 void perim_maps_close(struct perim_maps *maps);
 /* "<pin_root>/perim_lpm4_<slot>" or "..._lpm6_..."; -ENAMETOOLONG if it does not fit. */
 int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot);
@@ -154,10 +175,23 @@ int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, 
 int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
 		      char *err, size_t errlen);
 
+/* "<pin_root>/perim_fastlens_<slot>"; -ENAMETOOLONG if it does not fit. */
+int perim_fast_lens_pin_path(char *buf, size_t len, const char *pin_root, int slot);
+/*
+ * A slot's descriptor pair, mapped: the cached one, else the pinned one,
+ * else (create) a new pinned map. -ENOENT when absent and !create; other
+ * -errno with err set.
+ */
+int perim_maps_fast_lens(struct perim_maps *maps, int slot, bool create, __u64 **lens,
+			 char *err, size_t errlen);
+/* Publishes one descriptor with one atomic store (the datapath loads it in one). */
+void perim_fast_lens_store(__u64 *lens, int fam, __u64 value);
+
 /* What is in the kernel maps right now, as perimd last wrote or read it. */
 struct perim_installed {
 	struct perim_lpm_set lpm;
 	struct perim_rule rules[PERIM_MAX_RULES];
+	__u64 fast_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];  /* 0 (trie) where there is no map */
 };
 
 struct perim_installed *perim_installed_new(void);
@@ -168,8 +202,9 @@ int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 
 /*
  * Make the maps hold exactly what model m needs: write new and changed
- * entries first, then delete stale ones (never clear first, so enforcement
- * has no gap). On any kernel error every write done so far is undone, `in`
+ * entries first (tries and fast tables), then publish each interface's
+ * fast-path descriptors, then delete stale entries (never clear first, so
+ * enforcement has no gap). On any kernel error every write done so far is undone, `in`
  * is unchanged and err says what failed; returns PERIM_EXIT_BADINPUT for a
  * model that cannot be flattened, PERIM_EXIT_FAIL for a kernel error.
  */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Transactional apply of a flattened model to the datapath maps: write new
- * and changed entries, delete stale ones, and on any kernel error undo every
- * write already done, in reverse order, so the maps hold the old set again.
+ * and changed entries, publish the fast-path descriptors, delete stale
+ * entries, and on any kernel error undo every write already done, in
+ * reverse order, so the maps hold the old set again.
  */
+#include <sys/mman.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,21 +38,25 @@ static int key_cmp(const void *a, const void *b)
 
 static const char *const lpm_map_name[PERIM_LPM_FAMILIES] = {
 	PERIM_MAP_LPM4, PERIM_MAP_LPM6, PERIM_MAP_EGRESS_LPM4, PERIM_MAP_EGRESS_LPM6, PERIM_MAP_EGRESS_CGROUP,
+	PERIM_MAP_FAST4, PERIM_MAP_FAST6,
 };
 static const uint32_t lpm_key_size[PERIM_LPM_FAMILIES] = {
 	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
 	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key), sizeof(__u64),
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
 };
 
 static bool family_is_v4(int family)
 {
-	return family == PERIM_LPM_V4 || family == PERIM_LPM_EGRESS_V4;
+	return family == PERIM_LPM_V4 || family == PERIM_LPM_EGRESS_V4 || family == PERIM_LPM_FAST_V4;
 }
 
-/* The egress cgroup table is a hash on the cgroup id; every other family a trie. */
+/* The egress cgroup table and the fast tables are hashes; every other family a trie. */
 static enum bpf_map_type family_map_type(int family)
 {
-	return family == PERIM_LPM_EGRESS_CGROUP ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_LPM_TRIE;
+	if (family == PERIM_LPM_EGRESS_CGROUP || family == PERIM_LPM_FAST_V4 || family == PERIM_LPM_FAST_V6)
+		return BPF_MAP_TYPE_HASH;
+	return BPF_MAP_TYPE_LPM_TRIE;
 }
 
 static uint32_t family_max_entries(int family)
@@ -128,6 +134,8 @@ void perim_maps_init(struct perim_maps *maps)
 	for (int f = 0; f < PERIM_LPM_FAMILIES; f++)
 		for (int s = 0; s < PERIM_MAX_IFACES; s++)
 			maps->lpm_fd[f][s] = -1;
+	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+		maps->fast_lens_fd[s] = -1;
 	maps->rules_fd = -1;
 	maps->rule_stats_fd = -1;
 }
@@ -140,6 +148,14 @@ void perim_maps_close(struct perim_maps *maps)
 				close(maps->lpm_fd[f][s]);
 			maps->lpm_fd[f][s] = -1;
 		}
+	}
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (maps->fast_lens[s])
+			munmap(maps->fast_lens[s], sysconf(_SC_PAGESIZE));
+		if (maps->fast_lens_fd[s] >= 0)
+			close(maps->fast_lens_fd[s]);
+		maps->fast_lens[s] = NULL;
+		maps->fast_lens_fd[s] = -1;
 	}
 }
 
@@ -164,7 +180,7 @@ static int check_lpm_map(int fd, int family, const char *path, char *err, size_t
 	}
 	if (info.type != family_map_type(family) || info.key_size != lpm_key_size[family] ||
 	    info.value_size != sizeof(struct perim_lpm_value)) {
-		snprintf(err, errlen, "%s is not a %s trie of this perim version (key %u, value %u bytes)",
+		snprintf(err, errlen, "%s is not a %s map of this perim version (key %u, value %u bytes)",
 			 path, lpm_map_name[family], info.key_size, info.value_size);
 		return -EINVAL;
 	}
@@ -276,6 +292,26 @@ static int read_lpm(struct perim_lpm_set *set, int fd, int family, int slot, cha
 	return 0;
 }
 
+/* A slot without a descriptor map reads as "use the trie", which is what its program does. */
+static int read_fast_lens(struct perim_installed *in, struct perim_maps *maps, char *err, size_t errlen)
+{
+	__u64 *lens;
+	int ret;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		ret = perim_maps_fast_lens(maps, slot, false, &lens, err, errlen);
+		if (ret == -ENOENT) {
+			memset(in->fast_lens[slot], 0, sizeof(in->fast_lens[slot]));
+			continue;
+		}
+		if (ret)
+			return ret;
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++)
+			in->fast_lens[slot][fam] = __atomic_load_n(&lens[fam], __ATOMIC_ACQUIRE);
+	}
+	return 0;
+}
+
 int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 			 char *err, size_t errlen)
 {
@@ -296,6 +332,8 @@ int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 			snprintf(err, errlen, "reading rule %u from %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
 		}
 	}
+	if (!ret)
+		ret = read_fast_lens(in, maps, err, errlen);
 	if (ret) {
 		perim_lpm_set_free(&lpm);
 		return ret;
@@ -309,11 +347,11 @@ int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 
 /* ---- the undo log ---- */
 
-enum undo_kind { UNDO_RULE, UNDO_LPM_UPDATE, UNDO_LPM_DELETE };
+enum undo_kind { UNDO_RULE, UNDO_LPM_UPDATE, UNDO_LPM_DELETE, UNDO_FAST_LENS };
 
 struct undo {
 	enum undo_kind kind;
-	size_t index;              /* rule id, index into the new set or into the installed set */
+	size_t index;              /* rule id, index into the new or installed set, slot * 2 + family */
 };
 
 struct txn {
@@ -388,6 +426,12 @@ static int rollback_one(const struct txn *t, const struct undo *u)
 		return lpm_erase(t->maps, &e->key, scratch, sizeof(scratch));
 	case UNDO_LPM_DELETE:
 		return lpm_write(t->maps, &t->old->lpm.e[u->index], scratch, sizeof(scratch));
+	case UNDO_FAST_LENS:
+		/* Mapped when it was published, so still mapped now. */
+		perim_fast_lens_store(t->maps->fast_lens[u->index / PERIM_FAST_FAMILIES],
+				      u->index % PERIM_FAST_FAMILIES,
+				      t->old->fast_lens[u->index / PERIM_FAST_FAMILIES][u->index % PERIM_FAST_FAMILIES]);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -479,6 +523,36 @@ static int write_lpm(struct txn *t)
 	return 0;
 }
 
+/*
+ * Every attached interface's descriptors, computed from the new set: its
+ * fast tables hold every new entry by now, stale ones still (found only at
+ * lengths the new descriptor lists, as the trie would find them until they
+ * go). Slots without an interface keep theirs: their entries are going.
+ */
+static int publish_fast_lens(struct txn *t, const struct perim_model *m, __u64 want[][PERIM_FAST_FAMILIES])
+{
+	__u64 *lens;
+	int ret;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++)
+			want[slot][fam] = m->ifaces[slot].used ? perim_fast_lens_make(t->new_lpm, slot, fam)
+							       : t->old->fast_lens[slot][fam];
+		if (!memcmp(want[slot], t->old->fast_lens[slot], sizeof(want[slot])))
+			continue;
+		ret = perim_maps_fast_lens(t->maps, slot, true, &lens, t->err, t->errlen);
+		if (ret)
+			return ret;
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++) {
+			if (want[slot][fam] == t->old->fast_lens[slot][fam])
+				continue;
+			perim_fast_lens_store(lens, fam, want[slot][fam]);
+			log_push(t, UNDO_FAST_LENS, slot * PERIM_FAST_FAMILIES + fam);
+		}
+	}
+	return 0;
+}
+
 static int delete_stale_lpm(struct txn *t)
 {
 	for (size_t i = 0; i < t->old->lpm.n; i++) {
@@ -519,6 +593,7 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen)
 {
+	__u64 want_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];
 	struct perim_rule *want = NULL;
 	struct perim_lpm_set new_lpm;
 	struct txn t = { .maps = maps, .old = in, .err = err, .errlen = errlen };
@@ -527,9 +602,15 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	ret = perim_flatten(m, &new_lpm, err, errlen);
 	if (ret)
 		return ret == PERIM_EXIT_BADINPUT ? ret : PERIM_EXIT_FAIL;
+	if (perim_fast_mirror(&new_lpm)) {
+		snprintf(err, errlen, "out of memory applying rules");
+		perim_lpm_set_free(&new_lpm);
+		return PERIM_EXIT_FAIL;
+	}
 	t.new_lpm = &new_lpm;
 	want = calloc(PERIM_MAX_RULES, sizeof(*want));
-	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n, sizeof(*t.log));
+	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
+		       sizeof(*t.log));
 	if (!want || !t.log) {
 		snprintf(err, errlen, "out of memory applying rules");
 		ret = PERIM_EXIT_FAIL;
@@ -537,10 +618,16 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	}
 	desired_rules(m, in, want, perim_clock_tick_ns());
 
-	/* Rules before the entries that point at them, stale entries before the rules they name. */
+	/*
+	 * Rules before the entries that point at them; entries before the
+	 * descriptors that make them visible; stale entries before the rules
+	 * they name.
+	 */
 	ret = write_rules(&t, want, true);
 	if (!ret)
 		ret = write_lpm(&t);
+	if (!ret)
+		ret = publish_fast_lens(&t, m, want_lens);
 	if (!ret)
 		ret = delete_stale_lpm(&t);
 	if (!ret)
@@ -553,6 +640,7 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 
 	reset_counters(maps, in, want);
 	memcpy(in->rules, want, sizeof(in->rules));
+	memcpy(in->fast_lens, want_lens, sizeof(in->fast_lens));
 	perim_lpm_set_free(&in->lpm);
 	in->lpm = new_lpm;
 	memset(&new_lpm, 0, sizeof(new_lpm));

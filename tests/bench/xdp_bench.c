@@ -7,6 +7,10 @@
  * Cases: a trivial XDP_DROP (the floor), xdp-filter 1.3 in deny mode with
  * 100 source addresses and one port (its pass path), perim with 0, 101 and
  * 10,000 rules, one source and 1,000,000 distinct sources, IPv4 and IPv6.
+ * Each rule set is loaded twice, its prefixes found by the trie in one
+ * instance and by the fast path (lib/fast.h: exact-match probes per prefix
+ * length) in the other, so both lookups are measured in the same run; one
+ * more instance uses more lengths than the fast path takes, and falls back.
  *
  * BPF_PROG_TEST_RUN repeats one frame, so distinct sources need one call per
  * packet (repeat=1); that adds a fixed per-call cost (the kernel's timer
@@ -33,6 +37,8 @@
 #define FIRST_PREFIX 10              /* IPv4 10.0.0.0/8, IPv6 2001:db8:a::/48 */
 #define PASS_PREFIX 11               /* the 101-rule instance's non-limiting rule */
 #define N_PREFIXES 101
+#define ALLOW_LEN4 16                /* the allow list: another length than the rules' */
+#define ALLOW_LEN6 56
 #define XDPFILT_PORT 53
 
 /* xdp-filter's map value flags (xdp-filter/common_kern_user.h). */
@@ -176,7 +182,8 @@ fail:
 
 /* ---- perim instances ---- */
 
-static struct perim_xdp *load_perim(uint32_t src_buckets)
+/* sample_drops false: perim_drop_sample_rate 0, the verifier prunes drop sampling (drop_sample.h). */
+static struct perim_xdp *load_perim(uint32_t src_buckets, bool sample_drops)
 {
 	struct perim_xdp *skel = perim_xdp__open();
 	struct bpf_map *map;
@@ -190,6 +197,8 @@ static struct perim_xdp *load_perim(uint32_t src_buckets)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_program__set_autoload(skel->progs.perim_xdp_compat, false);
 	skel->rodata->perim_slot = BENCH_SLOT;
+	if (!sample_drops)
+		skel->rodata->perim_drop_sample_rate = 0;
 	err = bpf_map__set_max_entries(skel->maps.perim_src, src_buckets);
 	if (!err)
 		err = perim_xdp__load(skel);
@@ -201,7 +210,10 @@ static struct perim_xdp *load_perim(uint32_t src_buckets)
 	return skel;
 }
 
-/* rule 0: an allow-list prefix without candidates. */
+/*
+ * Into the family's trie and its fast table, as perimd writes them (addr is
+ * already masked to len). rule 0: an allow-list prefix without candidates.
+ */
 static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr, int len, uint16_t rule)
 {
 	struct perim_lpm_value v = { .n_cand = 1,
@@ -216,11 +228,15 @@ static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr
 
 		inet_pton(AF_INET, addr, k4.addr);
 		err = bpf_map__update_elem(skel->maps.perim_lpm4, &k4, sizeof(k4), &v, sizeof(v), BPF_ANY);
+		if (!err)
+			err = bpf_map__update_elem(skel->maps.perim_fast4, &k4, sizeof(k4), &v, sizeof(v), BPF_ANY);
 	} else {
 		struct perim_lpm6_key k6 = { .prefixlen = len };
 
 		inet_pton(AF_INET6, addr, k6.addr);
 		err = bpf_map__update_elem(skel->maps.perim_lpm6, &k6, sizeof(k6), &v, sizeof(v), BPF_ANY);
+		if (!err)
+			err = bpf_map__update_elem(skel->maps.perim_fast6, &k6, sizeof(k6), &v, sizeof(v), BPF_ANY);
 	}
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_lpm %s/%d: %s\n", addr, len, strerror(-err));
@@ -244,13 +260,39 @@ static int perim_set_rule(struct perim_xdp *skel, uint32_t id, bool limiting)
 }
 
 /*
- * 101 rules: IPv4 p.0.0.0/8 and IPv6 2001:db8:p::/48 for p = 10..110, one
- * rule each, plus allow-list prefixes 111.0.0.0/8 and 2001:db8:6f::/48 that
- * show what the trie walk alone costs.
+ * Which lookup an instance uses: its descriptors (perim.h) list the lengths
+ * in use longest first, or say "trie" (what a fresh map says).
  */
-static int perim_fill_101(struct perim_xdp *skel)
+static int perim_set_lens(struct perim_xdp *skel, int family, int n, const int *len)
 {
-	if (perim_add_prefix(skel, 4, "111.0.0.0", 8, 0) || perim_add_prefix(skel, 6, "2001:db8:6f::", 48, 0))
+	__u64 d = n < 0 ? PERIM_FAST_USE_TRIE : (__u64)n + 1;
+	uint32_t key = family == 4 ? 0 : 1;
+	int err;
+
+	for (int i = 0; i < n; i++)
+		d |= (__u64)len[i] << (8 * (i + 1));
+	err = bpf_map__update_elem(skel->maps.perim_fastlens, &key, sizeof(key), &d, sizeof(d), BPF_ANY);
+	if (err)
+		fprintf(stderr, "xdp_bench: perim_fastlens: %s\n", strerror(-err));
+	return err;
+}
+
+static int perim_use_fast(struct perim_xdp *skel, int n4, const int *len4, int n6, const int *len6)
+{
+	return perim_set_lens(skel, 4, n4, len4) || perim_set_lens(skel, 6, n6, len6) ? -1 : 0;
+}
+
+/*
+ * 101 rules: IPv4 p.0.0.0/8 and IPv6 2001:db8:p::/48 for p = 10..110, one
+ * rule each, plus allow-list prefixes 111.0.0.0/16 and 2001:db8:6f::/56
+ * (another length: the fast path probes /16 before /8, /56 before /48).
+ */
+static int perim_fill_101(struct perim_xdp *skel, bool fast)
+{
+	static const int len4[] = { ALLOW_LEN4, 8 }, len6[] = { ALLOW_LEN6, 48 };
+
+	if (perim_add_prefix(skel, 4, "111.0.0.0", ALLOW_LEN4, 0) ||
+	    perim_add_prefix(skel, 6, "2001:db8:6f::", ALLOW_LEN6, 0))
 		return -1;
 	for (unsigned p = FIRST_PREFIX; p < FIRST_PREFIX + N_PREFIXES; p++) {
 		char v4[32], v6[64];
@@ -261,12 +303,33 @@ static int perim_fill_101(struct perim_xdp *skel)
 		    perim_add_prefix(skel, 4, v4, 8, p) || perim_add_prefix(skel, 6, v6, 48, p))
 			return -1;
 	}
-	return 0;
+	return fast ? perim_use_fast(skel, 2, len4, 2, len6) : 0;
+}
+
+/*
+ * The 101-rule set plus one prefix at each of 7 more lengths (IPv4
+ * 112.0.0.0/17../23, IPv6 2001:db8:70::/57../63): 9 lengths, more than
+ * PERIM_FAST_MAX_LENGTHS, so perimd's descriptor says "trie". The
+ * descriptors are set the way perimd sets them, so the fallback's own
+ * check is in the measurement.
+ */
+static int perim_fill_over_cap(struct perim_xdp *skel)
+{
+	if (perim_fill_101(skel, false))
+		return -1;
+	for (int i = 0; i < PERIM_FAST_MAX_LENGTHS; i++) {
+		if (perim_add_prefix(skel, 4, "112.0.0.0", 17 + i, 0) ||
+		    perim_add_prefix(skel, 6, "2001:db8:70::", 57 + i, 0))
+			return -1;
+	}
+	return perim_use_fast(skel, -1, NULL, -1, NULL);
 }
 
 /* 10,000 rules: IPv4 10.x.y.0/24 and IPv6 2001:db8:i::/48, rule i + 1 each. */
-static int perim_fill_10k(struct perim_xdp *skel)
+static int perim_fill_10k(struct perim_xdp *skel, bool fast)
 {
+	static const int len4[] = { 24 }, len6[] = { 48 };
+
 	for (unsigned i = 0; i < 10000; i++) {
 		char v4[32], v6[64];
 
@@ -276,7 +339,7 @@ static int perim_fill_10k(struct perim_xdp *skel)
 		    perim_add_prefix(skel, 4, v4, 24, i + 1) || perim_add_prefix(skel, 6, v6, 48, i + 1))
 			return -1;
 	}
-	return 0;
+	return fast ? perim_use_fast(skel, 1, len4, 1, len6) : 0;
 }
 
 /* ---- measuring ---- */
@@ -380,21 +443,60 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 
 /* ---- report ---- */
 
-enum { C_TRIVIAL, C_XDPFILT, C_P0, C_P101_ALLOW, C_P101_DROP, C_P101_PASS, C_P10K_DROP, C_PER_FAMILY };
+enum {
+	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
+	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
+	C_PER_FAMILY
+};
 
 static const char *case_names[C_PER_FAMILY] = {
 	[C_TRIVIAL] = "trivial `return XDP_DROP` (floor)",
 	[C_XDPFILT] = "xdp-filter 1.3 deny mode, 100 src + 1 port: pass path",
-	[C_P0] = "perim, 0 rules (LPM miss, pass)",
-	[C_P101_ALLOW] = "perim, 101 rules: allow-list hit (parse + LPM walk + counter)",
-	[C_P101_DROP] = "perim, 101 rules per-source, one source: **drop path**",
-	[C_P101_PASS] = "perim, 101 rules per-source, one source: pass path (CAS charge)",
-	[C_P10K_DROP] = "perim, 10,000 rules per-source, one source: drop path",
+	[C_P0] = "perim, 0 rules, trie: LPM miss, pass",
+	[C_P0_FAST] = "perim, 0 rules, fast path: no length in use, pass",
+	[C_ALLOW] = "perim, 101 rules, trie: allow-list hit (parse + trie walk + counter)",
+	[C_ALLOW_FAST] = "perim, 101 rules, fast path: allow-list hit (parse + 1 probe + counter)",
+	[C_DROP] = "perim, 101 rules per-source, one source, trie: drop path",
+	[C_DROP_FAST] = "perim, 101 rules per-source, one source, fast path: **drop path**",
+	[C_PASS] = "perim, 101 rules per-source, one source, trie: pass path (CAS charge)",
+	[C_PASS_FAST] = "perim, 101 rules per-source, one source, fast path: pass path (CAS charge)",
+	[C_10K_DROP] = "perim, 10,000 rules per-source, one source, trie: drop path",
+	[C_10K_DROP_FAST] = "perim, 10,000 rules per-source, one source, fast path: drop path",
+	[C_OVER_CAP_DROP] = "perim, 101 rules + 7 more lengths (over the cap: trie fallback): drop path",
+	[C_DROP_FAST_NO_SAMPLE] = "perim, 101 rules per-source, one source, fast path, drop sampling off: drop path",
 };
 
 static void print_row(const char *name, int family, double ns, double floor, const char *verdict)
 {
 	printf("| %s | IPv%d | %.1f | %+.1f | %s |\n", name, family, ns, ns - floor, verdict);
+}
+
+static void print_goal(struct bench_case *cases)
+{
+	printf("\n| goal: perim drop path (101 rules, per-source) / xdp-filter pass path <= 0.7 | ratio | met |\n");
+	printf("|---|---:|---|\n");
+	for (int fam = 0; fam < 2; fam++) {
+		struct bench_case *c = &cases[fam * C_PER_FAMILY];
+		double fast = (double)c[C_DROP_FAST].best_ns / c[C_XDPFILT].best_ns;
+		double trie = (double)c[C_DROP].best_ns / c[C_XDPFILT].best_ns;
+
+		printf("| IPv%d, fast path (what perimd publishes) | %.2f | %s |\n", c[0].family, fast,
+		       fast <= 0.7 ? "yes" : "**no**");
+		printf("| IPv%d, trie | %.2f | %s |\n", c[0].family, trie, trie <= 0.7 ? "yes" : "**no**");
+	}
+	for (int fam = 0; fam < 2; fam++) {
+		struct bench_case *c = &cases[fam * C_PER_FAMILY];
+
+		printf("%sIPv%d: the drop path costs %u ns through the trie and %u ns through the fast path "
+		       "(%+d ns); of the fast path's %u ns, %u ns are already spent at an allow-list hit "
+		       "(parse, one hash probe, counters), so the rule, the per-source bucket, the clock, GCRA "
+		       "and the second probe add %d ns, of which drop sampling (for `perimctl top`) %d. "
+		       "10,000 rules: %u ns (trie) and %u ns (fast path).%s",
+		       fam ? " " : "\n", c[0].family, c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
+		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
+		       c[C_ALLOW_FAST].best_ns, (int)c[C_DROP_FAST].best_ns - (int)c[C_ALLOW_FAST].best_ns,
+		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_NO_SAMPLE].best_ns, c[C_10K_DROP].best_ns, c[C_10K_DROP_FAST].best_ns, fam ? "\n" : "");
+	}
 }
 
 static void print_report(struct bench_case *cases, const double *delta, uint64_t buckets,
@@ -413,42 +515,38 @@ static void print_report(struct bench_case *cases, const double *delta, uint64_t
 		for (int i = 0; i < C_PER_FAMILY; i++)
 			print_row(c[i].name, c[i].family, c[i].best_ns, floor,
 				  c[i].want == XDP_DROP ? "DROP" : "PASS");
-		printf("| perim, 101 rules per-source, %d distinct sources: drop path (est.) | IPv%d | %.1f | %+.1f | DROP |\n",
-		       o->sources, c[0].family, c[C_P101_DROP].best_ns + delta[fam],
-		       c[C_P101_DROP].best_ns + delta[fam] - floor);
+		printf("| perim, 101 rules per-source, %d distinct sources, fast path: drop path (est.) | IPv%d | %.1f | %+.1f | DROP |\n",
+		       o->sources, c[0].family, c[C_DROP_FAST].best_ns + delta[fam],
+		       c[C_DROP_FAST].best_ns + delta[fam] - floor);
 	}
-	printf("\n| goal: perim drop path (101 rules, per-source) / xdp-filter pass path <= 0.7 | ratio | met |\n");
-	printf("|---|---:|---|\n");
-	for (int fam = 0; fam < 2; fam++) {
-		struct bench_case *c = &cases[fam * C_PER_FAMILY];
-		double ratio = (double)c[C_P101_DROP].best_ns / c[C_XDPFILT].best_ns;
-
-		printf("| IPv%d | %.2f | %s |\n", c[0].family, ratio, ratio <= 0.7 ? "yes" : "**no**");
-	}
-	for (int fam = 0; fam < 2; fam++) {
-		struct bench_case *c = &cases[fam * C_PER_FAMILY];
-
-		printf("%sIPv%d: of the drop path's %u ns, %u ns are already spent at an allow-list "
-		       "hit, which only parses, walks the interface's IPv%d trie (%s keys, 102 "
-		       "entries) and counts; the rule, the per-source bucket, the clock and GCRA add "
-		       "%d ns.%s", fam ? " " : "\n", c[0].family, c[C_P101_DROP].best_ns,
-		       c[C_P101_ALLOW].best_ns, c[0].family, fam ? "16-byte" : "4-byte",
-		       (int)c[C_P101_DROP].best_ns - (int)c[C_P101_ALLOW].best_ns, fam ? "\n" : "");
-	}
+	print_goal(cases);
 	printf("\nMethod notes:\n\n");
 	printf("- xdp-filter: `%s` (deny by default; listed addresses and ports pass), "
 	       "100 listed IPv4 and 100 IPv6 sources (not the frame's), UDP port %d listed: "
 	       "the frame misses both MAC and both address lookups and passes on its "
 	       "destination port, so all of its lookups run.\n", XDP_FILTER_OBJ, XDPFILT_PORT);
 	printf("- perim drop path: the source's bucket is empty (burst 1, 1 pps), so every "
-	       "packet parses, looks up its family's LPM trie (one trie pair per interface: "
-	       "IPv4 keys are 4 bytes, IPv6 keys 16, no interface slot in the key), the rule "
-	       "and the per-source LRU bucket (24-byte key: rule + 16-byte address), fails "
-	       "GCRA and counts a drop. Pass path: a rule of 1e9 pps, each packet charged with "
-	       "a compare-and-swap. The 101 rules are p.0.0.0/8 and 2001:db8:p::/48 for "
-	       "p = 10..110 plus one allow-list prefix per family: each family's trie holds "
-	       "102 entries, and the trie walk is the largest single cost.\n");
-	printf("- %d distinct sources: BPF_PROG_TEST_RUN repeats one frame, so each source is "
+	       "packet parses, finds its source's prefix, then the rule and the per-source LRU "
+	       "bucket (24-byte key: rule + 16-byte address), fails GCRA and counts a drop. "
+	       "Pass path: a rule of 1e9 pps, each packet charged with a compare-and-swap. The "
+	       "101 rules are p.0.0.0/8 and 2001:db8:p::/48 for p = 10..110 plus one allow-list "
+	       "prefix per family at another length (111.0.0.0/%d, 2001:db8:6f::/%d): 102 entries "
+	       "per family in 2 lengths.\n", ALLOW_LEN4, ALLOW_LEN6);
+	printf("- trie vs fast path: every perim instance holds its entries in both the family's "
+	       "LPM trie (one per interface: IPv4 keys 4 bytes, IPv6 16) and its fast table (a "
+	       "HASH with the trie's key, {prefixlen, masked address}); the instance's descriptor "
+	       "(an ARRAY word, perim.h) decides which is used. Fast path: the lengths in use are "
+	       "probed longest first, the first hit is the trie's longest match, so the 101-rule "
+	       "drop path makes two probes (/%d misses, /8 hits; IPv6 /%d, /48) and the allow-list "
+	       "hit one. \"0 rules, fast path\" is what perimd publishes for an interface without "
+	       "entries: no probe at all. Over the cap (more than %d lengths) perimd publishes "
+	       "\"trie\": that row pays the descriptor check and the trie walk (9 lengths, 109 "
+	       "entries).\n", ALLOW_LEN4, ALLOW_LEN6, PERIM_FAST_MAX_LENGTHS);
+	printf("- drop sampling: every row samples drops for `perimctl top` at perimd's default "
+	       "rate (drop_sample.h: a coarse clock read, a per-CPU budget, a random number per "
+	       "drop under a flood); the \"drop sampling off\" row loads the same instance with "
+	       "perim_drop_sample_rate = 0, which the verifier prunes.\n");
+	printf("- %d distinct sources (the fast-path instance): BPF_PROG_TEST_RUN repeats one frame, so each source is "
 	       "its own call at repeat=1 (source rewritten between calls). A first pass creates "
 	       "the buckets (%llu IPv4 + IPv6 buckets in the LRU afterwards); then the best of "
 	       "%d rounds of the mean per-call time with distinct sources minus that with one "
@@ -496,7 +594,8 @@ static void pin_to_one_cpu(void)
 int main(int argc, char **argv)
 {
 	struct bench_opts o = { .rounds = 5, .repeat = 2000000, .sources = 1000000, .source_rounds = 3 };
-	struct perim_xdp *p0 = NULL, *p101 = NULL, *p10k = NULL;
+	struct perim_xdp *p0 = NULL, *p0f = NULL, *p101 = NULL, *p101f = NULL, *pcap = NULL;
+	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
 	struct bpf_object *xf = NULL;
 	uint64_t buckets;
@@ -512,13 +611,20 @@ int main(int argc, char **argv)
 
 	trivial_fd = load_trivial();
 	xf = load_xdp_filter();
-	p0 = load_perim(1024);
+	p0 = load_perim(1024, true);
+	p0f = load_perim(1024, true);
+	p101 = load_perim(65536, true);
 	/* Room for every distinct source of both families: no eviction while measuring. */
-	p101 = load_perim((uint32_t)o.sources * 2 + 65536);
-	p10k = load_perim(PERIM_SRC_BUCKETS_DEFAULT);
-	if (trivial_fd < 0 || !xf || !p0 || !p101 || !p10k)
+	p101f = load_perim((uint32_t)o.sources * 2 + 65536, true);
+	pquiet = load_perim(65536, false);
+	pcap = load_perim(65536, true);
+	p10k = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
+	p10kf = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
+	if (trivial_fd < 0 || !xf || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf)
 		goto out;
-	if (perim_fill_101(p101) || perim_fill_10k(p10k))
+	if (perim_use_fast(p0f, 0, NULL, 0, NULL) || perim_fill_101(p101, false) || perim_fill_101(p101f, true) ||
+	    perim_fill_101(pquiet, true) ||
+	    perim_fill_over_cap(pcap) || perim_fill_10k(p10k, false) || perim_fill_10k(p10kf, true))
 		goto out;
 
 	for (int fam = 0; fam < 2; fam++) {
@@ -527,39 +633,49 @@ int main(int argc, char **argv)
 		const char *drop_src = family == 4 ? "10.0.0.1" : "2001:db8:a::1";
 		const char *pass_src = family == 4 ? "11.0.0.1" : "2001:db8:b::1";
 		const char *allow_src = family == 4 ? "111.0.0.1" : "2001:db8:6f::1";
-		int fds[C_PER_FAMILY] = {
-			[C_TRIVIAL] = trivial_fd,
-			[C_XDPFILT] = bpf_program__fd(bpf_object__next_program(xf, NULL)),
-			[C_P0] = bpf_program__fd(p0->progs.perim_xdp),
-			[C_P101_ALLOW] = bpf_program__fd(p101->progs.perim_xdp),
-			[C_P101_DROP] = bpf_program__fd(p101->progs.perim_xdp),
-			[C_P101_PASS] = bpf_program__fd(p101->progs.perim_xdp),
-			[C_P10K_DROP] = bpf_program__fd(p10k->progs.perim_xdp),
+		struct perim_xdp *inst[C_PER_FAMILY] = {
+			[C_P0] = p0, [C_P0_FAST] = p0f, [C_ALLOW] = p101, [C_ALLOW_FAST] = p101f,
+			[C_DROP] = p101, [C_DROP_FAST] = p101f, [C_PASS] = p101, [C_PASS_FAST] = p101f,
+			[C_10K_DROP] = p10k, [C_10K_DROP_FAST] = p10kf, [C_OVER_CAP_DROP] = pcap,
+			[C_DROP_FAST_NO_SAMPLE] = pquiet,
 		};
 
 		for (int i = 0; i < C_PER_FAMILY; i++) {
-			c[i] = (struct bench_case){ .name = case_names[i], .family = family,
-						    .prog_fd = fds[i], .want = XDP_DROP };
-			udp_frame(&c[i].frame, family, i == C_P101_PASS ? pass_src :
-				  i == C_P101_ALLOW ? allow_src : drop_src);
+			const char *src = drop_src;
+
+			c[i] = (struct bench_case){ .name = case_names[i], .family = family, .want = XDP_DROP };
+			if (i == C_TRIVIAL)
+				c[i].prog_fd = trivial_fd;
+			else if (i == C_XDPFILT)
+				c[i].prog_fd = bpf_program__fd(bpf_object__next_program(xf, NULL));
+			else
+				c[i].prog_fd = bpf_program__fd(inst[i]->progs.perim_xdp);
+			if (i == C_PASS || i == C_PASS_FAST)
+				src = pass_src;
+			if (i == C_ALLOW || i == C_ALLOW_FAST)
+				src = allow_src;
+			if (i == C_XDPFILT || i == C_P0 || i == C_P0_FAST || src != drop_src)
+				c[i].want = XDP_PASS;
+			udp_frame(&c[i].frame, family, src);
 		}
-		c[C_XDPFILT].want = XDP_PASS;
-		c[C_P0].want = XDP_PASS;
-		c[C_P101_PASS].want = XDP_PASS;
-		c[C_P101_ALLOW].want = XDP_PASS;
 	}
 	if (run_rounds(cases, 2 * C_PER_FAMILY, &o))
 		goto out;
 	for (int fam = 0; fam < 2; fam++) {
-		if (many_sources_delta(bpf_program__fd(p101->progs.perim_xdp), fam ? 6 : 4, &o, &delta[fam]))
+		if (many_sources_delta(bpf_program__fd(p101f->progs.perim_xdp), fam ? 6 : 4, &o, &delta[fam]))
 			goto out;
 	}
-	buckets = src_buckets_in_use(p101);
+	buckets = src_buckets_in_use(p101f);
 	print_report(cases, delta, buckets, &o);
 	err = 0;
 out:
+	perim_xdp__destroy(p10kf);
 	perim_xdp__destroy(p10k);
+	perim_xdp__destroy(pcap);
+	perim_xdp__destroy(pquiet);
+	perim_xdp__destroy(p101f);
 	perim_xdp__destroy(p101);
+	perim_xdp__destroy(p0f);
 	perim_xdp__destroy(p0);
 	bpf_object__close(xf);
 	if (trivial_fd >= 0)

@@ -350,7 +350,7 @@ static size_t map_count(int fd)
 static void kernel_key(const struct perim_lpm_ukey *u, uint8_t out[sizeof(struct perim_lpm6_key)])
 {
 	memcpy(out, &u->prefixlen, 4);
-	memcpy(out + 4, u->addr, u->family == PERIM_LPM_V4 ? 4 : 16);
+	memcpy(out + 4, u->addr, u->family == PERIM_LPM_V4 || u->family == PERIM_LPM_FAST_V4 ? 4 : 16);
 }
 
 /* The slot's trie of that family holds exactly the entries of set that belong there. */
@@ -409,7 +409,8 @@ static void test_apply_update_then_delete(void)
 	perim_installed_free(in);
 	in = perim_installed_new();
 	ASSERT_OK(perim_installed_read(in, &maps, err, sizeof(err)), err);
-	ASSERT_EQ(in->lpm.n, 2, "read back from both tries");
+	ASSERT_EQ(in->lpm.n, 4, "read back from both tries and both fast tables");
+	ASSERT_TRUE(maps_equal(&maps, &in->lpm), "maps = read back");
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
 	ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &key, &r), "rule");
 	ASSERT_EQ(r.gen, 1, "same parameters keep their gen");
@@ -419,6 +420,8 @@ static void test_apply_update_then_delete(void)
 	ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err);
 	ASSERT_EQ(map_count(maps.lpm_fd[PERIM_LPM_V4][0]) + map_count(maps.lpm_fd[PERIM_LPM_V6][0]), 0,
 		  "stale entries deleted");
+	ASSERT_EQ(map_count(maps.lpm_fd[PERIM_LPM_FAST_V4][0]) + map_count(maps.lpm_fd[PERIM_LPM_FAST_V6][0]), 0,
+		  "stale fast entries deleted");
 	ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &key, &r), "rule");
 	ASSERT_EQ(r.flags, 0, "deactivated");
 	ASSERT_EQ(add_limit(m, 0, spec_src("10.0.0.0/8", 100)), id, "slot reused");
@@ -468,6 +471,10 @@ static void test_apply_rolls_back(void)
 	ASSERT_TRUE(strstr(err, "writing LPM entry 2001:db8::/32") != NULL, err);
 	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V4, 0, &before), "IPv4 trie holds the old set");
 	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V6, 0, &before), "IPv6 trie holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_FAST_V4, 0, &before), "IPv4 fast table holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_FAST_V6, 0, &before), "IPv6 fast table holds the old set");
+	ASSERT_TRUE(!memcmp(maps.fast_lens[0], in->fast_lens[0], sizeof(in->fast_lens[0])),
+		    "descriptors unchanged");
 	ASSERT_EQ(in->lpm.n, before.n, "installed set unchanged");
 	for (uint32_t id = 1; id < 8; id++) {
 		ASSERT_OK(bpf_map_lookup_elem(maps.rules_fd, &id, &r), "rule");
@@ -509,17 +516,28 @@ static void test_apply_pins_per_slot(void)
 	ASSERT_OK(access(path, F_OK), "slot 3's IPv4 trie pinned");
 	perim_lpm_pin_path(path, sizeof(path), root, PERIM_LPM_V6, 3);
 	ASSERT_NEQ(access(path, F_OK), 0, "no IPv6 trie without IPv6 entries");
+	perim_lpm_pin_path(path, sizeof(path), root, PERIM_LPM_FAST_V4, 3);
+	ASSERT_STREQ(path + strlen(root), "/perim_fast4_3", "fast table pin name");
+	ASSERT_OK(access(path, F_OK), "slot 3's IPv4 fast table pinned");
+	perim_fast_lens_pin_path(path, sizeof(path), root, 3);
+	ASSERT_STREQ(path + strlen(root), "/perim_fastlens_3", "descriptor pin name");
+	ASSERT_OK(access(path, F_OK), "slot 3's descriptor pinned");
 	ASSERT_OK(perim_installed_read(in2, &again, err, sizeof(err)), err);
-	ASSERT_EQ(in2->lpm.n, 1, "read back through the pin");
-	if (in2->lpm.n == 1) {
-		ASSERT_EQ(in2->lpm.e[0].key.slot, 3, "slot");
-		ASSERT_EQ(in2->lpm.e[0].key.prefixlen, 8, "prefixlen");
+	ASSERT_EQ(in2->lpm.n, 2, "trie and fast entry read back through the pins");
+	for (size_t i = 0; i < in2->lpm.n; i++) {
+		ASSERT_EQ(in2->lpm.e[i].key.slot, 3, "slot");
+		ASSERT_EQ(in2->lpm.e[i].key.prefixlen, 8, "prefixlen");
 	}
+	ASSERT_TRUE(!memcmp(in2->fast_lens, in->fast_lens, sizeof(in->fast_lens)), "descriptors read back");
+	ASSERT_EQ(PERIM_FAST_STATE(in2->fast_lens[3][0]), 2, "slot 3 IPv4: one length");
+	ASSERT_EQ(PERIM_FAST_LEN(in2->fast_lens[3][0], 0), 8, "slot 3 IPv4: /8");
 	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
 		for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
 			perim_lpm_pin_path(path, sizeof(path), root, f, slot);
 			unlink(path);
 		}
+		perim_fast_lens_pin_path(path, sizeof(path), root, slot);
+		unlink(path);
 	}
 	ASSERT_OK(rmdir(root), "rmdir pin root");
 out:
@@ -528,6 +546,166 @@ out:
 	perim_installed_free(in2);
 	test_maps_close(&maps);
 	test_maps_close(&again);
+}
+
+/* ---- the fast path ---- */
+
+static __u64 lens_of(int n, const int *len)
+{
+	__u64 d = n + 1;
+
+	for (int i = 0; i < n; i++)
+		d |= (__u64)len[i] << (8 * (i + 1));
+	return d;
+}
+
+static struct perim_lpm_set copy_set(const struct perim_lpm_set *s)
+{
+	struct perim_lpm_set c = { .n = s->n, .cap = s->n };
+
+	c.e = malloc(s->n * sizeof(*c.e) + 1);
+	memcpy(c.e, s->e, s->n * sizeof(*c.e));
+	return c;
+}
+
+/*
+ * Each slot's descriptor lists its lengths longest first; the fast tables
+ * hold what the tries hold; past PERIM_FAST_MAX_LENGTHS lengths the
+ * descriptor says "trie" (the tables stay filled) and below it again "fast".
+ */
+static void test_fast_descriptor(void)
+{
+	static const int v4[] = { 16, 8 }, v6[] = { 48 }, none[] = { 0 };
+	struct perim_maps maps = test_maps();
+	struct perim_installed *in = perim_installed_new();
+	struct perim_model *m = model_with_iface("eth0");
+	uint32_t extra[PERIM_FAST_MAX_LENGTHS];
+	char p[32];
+
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map (needs root)"))
+		goto out;
+	ASSERT_OK(perim_model_iface_add(m, "eth1", PERIM_MODE_DEFAULT, 1, err, sizeof(err)), err);
+	add_limit(m, 0, spec_src("10.0.0.0/8", 100));
+	add_limit(m, 0, spec_src("10.1.0.0/16", 100));
+	add_limit(m, 0, spec_src("11.0.0.0/8", 100));
+	add_limit(m, 0, spec_src("2001:db8:1::/48", 100));
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	ASSERT_TRUE(maps_equal(&maps, &in->lpm), "tries and fast tables = installed");
+	ASSERT_EQ(map_count(maps.lpm_fd[PERIM_LPM_FAST_V4][0]), 3, "three IPv4 fast entries");
+	if (!ASSERT_TRUE(maps.fast_lens[0] && maps.fast_lens[1], "descriptors of both attached slots"))
+		goto out;
+	ASSERT_EQ(maps.fast_lens[0][0], lens_of(2, v4), "IPv4: /16 then /8");
+	ASSERT_EQ(maps.fast_lens[0][1], lens_of(1, v6), "IPv6: /48");
+	ASSERT_EQ(maps.fast_lens[1][0], lens_of(0, none), "no rules: fast path with no lengths");
+	ASSERT_TRUE(!memcmp(in->fast_lens[0], maps.fast_lens[0], sizeof(in->fast_lens[0])), "installed = kernel");
+
+	/* /17 ../23 make 2 + 7 lengths: over the cap, the trie decides. */
+	for (int i = 0; i < PERIM_FAST_MAX_LENGTHS; i++) {
+		snprintf(p, sizeof(p), "10.1.0.0/%d", 17 + i);
+		extra[i] = add_limit(m, 0, spec_src(p, 100));
+	}
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	ASSERT_EQ(maps.fast_lens[0][0], PERIM_FAST_USE_TRIE, "IPv4 over the cap: trie");
+	ASSERT_EQ(maps.fast_lens[0][1], lens_of(1, v6), "IPv6 unaffected");
+	ASSERT_TRUE(maps_equal(&maps, &in->lpm), "fast tables still mirror the tries");
+
+	for (int i = 0; i < PERIM_FAST_MAX_LENGTHS; i++)
+		perim_model_limit_del(m, 0, extra[i], err, sizeof(err));
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	ASSERT_EQ(maps.fast_lens[0][0], lens_of(2, v4), "back under the cap: fast again");
+	ASSERT_TRUE(maps_equal(&maps, &in->lpm), "stale entries gone from both");
+out:
+	perim_model_free(m);
+	perim_installed_free(in);
+	test_maps_close(&maps);
+}
+
+static int fast_map(int family, unsigned max_entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	uint32_t key_size = family == PERIM_LPM_FAST_V4 ? sizeof(struct perim_lpm4_key) : sizeof(struct perim_lpm6_key);
+
+	return bpf_map_create(BPF_MAP_TYPE_HASH, "t_fast", key_size, sizeof(struct perim_lpm_value),
+			      max_entries, &o);
+}
+
+/* A fast table that refuses an entry undoes the trie writes before it; the descriptor never moved. */
+static void test_fast_write_fails_rolls_back(void)
+{
+	struct perim_maps maps = test_maps();
+	struct perim_installed *in = perim_installed_new();
+	struct perim_model *m = model_with_iface("eth0"), *next = NULL;
+	struct perim_lpm_set before = { 0 };
+	__u64 lens_before[PERIM_FAST_FAMILIES];
+
+	maps.lpm_fd[PERIM_LPM_FAST_V4][0] = fast_map(PERIM_LPM_FAST_V4, 2);
+	if (!ASSERT_TRUE(maps.lpm_fd[PERIM_LPM_FAST_V4][0] >= 0 && maps.rules_fd >= 0, "maps (needs root)"))
+		goto out;
+	add_limit(m, 0, spec_src("10.0.0.0/8", 100));
+	add_limit(m, 0, spec_src("10.1.0.0/16", 100));
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	before = copy_set(&in->lpm);
+	memcpy(lens_before, maps.fast_lens[0], sizeof(lens_before));
+
+	next = perim_model_dup(m);
+	add_limit(next, 0, spec_src("10.1.2.0/24", 100));
+	ASSERT_EQ(perim_apply(&maps, in, next, err, sizeof(err)), PERIM_EXIT_FAIL, "apply fails");
+	ASSERT_TRUE(strstr(err, "writing LPM entry 10.1.2.0/24") && strstr(err, PERIM_MAP_FAST4), err);
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V4, 0, &before), "IPv4 trie holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_FAST_V4, 0, &before), "IPv4 fast table holds the old set");
+	ASSERT_TRUE(!memcmp(maps.fast_lens[0], lens_before, sizeof(lens_before)), "descriptor unchanged");
+	ASSERT_EQ(in->lpm.n, before.n, "installed set unchanged");
+out:
+	free(before.e);
+	perim_model_free(next);
+	perim_model_free(m);
+	perim_installed_free(in);
+	test_maps_close(&maps);
+}
+
+/*
+ * A failure after the descriptors were published (deleting a stale entry
+ * from a frozen trie) puts the old descriptors back with the old entries.
+ */
+static void test_fast_descriptor_rolled_back(void)
+{
+	struct perim_maps maps = test_maps();
+	struct perim_installed *in = perim_installed_new();
+	struct perim_model *m = model_with_iface("eth0"), *next = NULL;
+	struct perim_lpm_set before = { 0 };
+	__u64 lens_before[PERIM_FAST_FAMILIES];
+	uint32_t narrow;
+
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map (needs root)"))
+		goto out;
+	add_limit(m, 0, spec_src("10.0.0.0/8", 100));
+	narrow = add_limit(m, 0, spec_src("10.1.0.0/16", 100));
+	if (!ASSERT_OK(perim_apply(&maps, in, m, err, sizeof(err)), err))
+		goto out;
+	before = copy_set(&in->lpm);
+	memcpy(lens_before, maps.fast_lens[0], sizeof(lens_before));
+	if (!ASSERT_OK(bpf_map_freeze(maps.lpm_fd[PERIM_LPM_V4][0]), "freeze the IPv4 trie"))
+		goto out;
+
+	next = perim_model_dup(m);
+	perim_model_limit_del(next, 0, narrow, err, sizeof(err));
+	add_limit(next, 0, spec_src("2001:db8::/32", 100));
+	ASSERT_EQ(perim_apply(&maps, in, next, err, sizeof(err)), PERIM_EXIT_FAIL, "apply fails");
+	ASSERT_TRUE(strstr(err, "deleting LPM entry 10.1.0.0/16") != NULL, err);
+	ASSERT_TRUE(!memcmp(maps.fast_lens[0], lens_before, sizeof(lens_before)), "both descriptors restored");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_FAST_V4, 0, &before), "IPv4 fast table holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_FAST_V6, 0, &before), "IPv6 fast table holds the old set");
+	ASSERT_TRUE(map_equals(&maps, PERIM_LPM_V6, 0, &before), "IPv6 trie holds the old set");
+out:
+	free(before.e);
+	perim_model_free(next);
+	perim_model_free(m);
+	perim_installed_free(in);
+	test_maps_close(&maps);
 }
 
 /* ---- egress ---- */
@@ -681,6 +859,9 @@ static const struct perim_test tests[] = {
 	TEST(test_apply_update_then_delete),
 	TEST(test_apply_rolls_back),
 	TEST(test_apply_pins_per_slot),
+	TEST(test_fast_descriptor),
+	TEST(test_fast_write_fails_rolls_back),
+	TEST(test_fast_descriptor_rolled_back),
 	TEST(test_egress_flatten),
 	TEST(test_egress_apply),
 	{ 0 },
