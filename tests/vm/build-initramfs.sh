@@ -7,7 +7,9 @@
 set -eu
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 # Modules the guest loads; built-in ones are skipped, dependencies added.
-MODULES="virtio_pci 9pnet_virtio 9p veth"
+# The qdiscs and tc classifier are loaded here because the kernel's own
+# module autoload would look in the initramfs, not in the chrooted host root.
+MODULES="virtio_pci 9pnet_virtio 9p veth sch_ingress cls_bpf sch_tbf sch_fq_codel"
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
 
