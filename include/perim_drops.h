@@ -77,12 +77,12 @@ struct perim_drop_event {
 	__u8 family;                   /* 4 or 6; 0 when malformed before L3 */
 	__u8 proto;                    /* IPPROTO_*; 0 when unknown */
 	__u8 _pad0;
-	__u16 sport;                   /* host order; 0 unless TCP/UDP (and until the parser records it) */
-	__u16 dport;
+	__u16 sport;                   /* host order; 0 unless TCP/UDP (non-first fragments: 0) */
+	__u16 dport;                   /* host order; as sport */
 	__u32 len;                     /* frame length (data_end - data) */
 	__u32 weight;                  /* drops this sample stands for (>= 1; 0 read as 1) */
 	__u8 src[16];                  /* IPv4 stored IPv4-mapped, as in perim.h */
-	__u8 dst[16];                  /* 0 until the parser records the destination */
+	__u8 dst[16];                  /* as src; 0 when malformed (no IP header) */
 };
 
 #ifndef __bpf__

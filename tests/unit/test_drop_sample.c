@@ -168,6 +168,57 @@ static void test_rule_and_malformed_samples(void)
 	perim_xdp__destroy(skel);
 }
 
+static bool deny6(struct perim_xdp *skel, const char *prefix6, int len)
+{
+	struct perim_lpm6_key k = { .prefixlen = len };
+	struct perim_lpm_value v = { .acl = PERIM_ACL_DENY };
+
+	inet_pton(AF_INET6, prefix6, k.addr);
+	return ASSERT_OK(bpf_map__update_elem(skel->maps.perim_lpm6, &k, sizeof(k), &v, sizeof(v), BPF_ANY),
+			 "deny6 entry");
+}
+
+/* The flow a drop sample names: both ports and the destination (xdp_frames.h: sport 12345). */
+static void test_sample_carries_the_flow(void)
+{
+	struct frame_spec v4 = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_TCP, .dport = 8080,
+				 .vlans = 2, .ipv4_opt_words = 2 };
+	struct frame_spec v6 = { .family = 6, .src = "2001:db8:9::7", .proto = IPPROTO_UDP, .dport = 5353,
+				 .ipv6_ext_hdrs = 1 };
+	struct frame_spec later = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_UDP, .frag = FRAG_LATER };
+	struct perim_xdp *skel = load(PERIM_DROP_SAMPLE_RATE_DEFAULT);
+	struct collected c = { 0 };
+	char dst[INET6_ADDRSTRLEN];
+
+	if (!skel)
+		return;
+	if (deny(skel, "10.9.8.0", 24) && ASSERT_EQ(run(skel, &v4, 1), XDP_DROP, "IPv4 verdict") &&
+	    ASSERT_EQ(drain(skel, &c), 1, "IPv4 sample")) {
+		inet_ntop(AF_INET, c.last.dst + 12, dst, sizeof(dst));
+		ASSERT_STREQ(dst, "192.0.2.1", "IPv4 dst");
+		ASSERT_EQ(c.last.dst[10] & c.last.dst[11], 0xff, "dst IPv4-mapped");
+		ASSERT_EQ(c.last.sport, 12345, "IPv4 sport");
+		ASSERT_EQ(c.last.dport, 8080, "IPv4 dport");
+		ASSERT_EQ(c.last.proto, IPPROTO_TCP, "IPv4 proto");
+	}
+	c.n = 0;
+	if (deny6(skel, "2001:db8:9::", 48) && ASSERT_EQ(run(skel, &v6, 1), XDP_DROP, "IPv6 verdict") &&
+	    ASSERT_EQ(drain(skel, &c), 1, "IPv6 sample")) {
+		inet_ntop(AF_INET6, c.last.dst, dst, sizeof(dst));
+		ASSERT_STREQ(dst, "2001:db8::1", "IPv6 dst");
+		ASSERT_EQ(c.last.sport, 12345, "IPv6 sport");
+		ASSERT_EQ(c.last.dport, 5353, "IPv6 dport after an extension header");
+	}
+	c.n = 0;
+	if (ASSERT_EQ(run(skel, &later, 1), XDP_DROP, "fragment verdict") &&
+	    ASSERT_EQ(drain(skel, &c), 1, "fragment sample")) {
+		inet_ntop(AF_INET, c.last.dst + 12, dst, sizeof(dst));
+		ASSERT_STREQ(dst, "192.0.2.1", "fragment dst");
+		ASSERT_EQ(c.last.sport | c.last.dport, 0, "no ports in a later fragment");
+	}
+	perim_xdp__destroy(skel);
+}
+
 /* A flood on one CPU: samples stay within the budget, weights account for every drop. */
 static void test_budget_bounds_a_flood(void)
 {
@@ -211,6 +262,7 @@ static void test_rate_zero_samples_nothing(void)
 static const struct perim_test tests[] = {
 	TEST(test_deny_sample_fields),
 	TEST(test_rule_and_malformed_samples),
+	TEST(test_sample_carries_the_flow),
 	TEST(test_budget_bounds_a_flood),
 	TEST(test_rate_zero_samples_nothing),
 	{ 0 },

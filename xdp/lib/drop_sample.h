@@ -4,7 +4,8 @@
  * perim_xdp.bpf.c calls perim_sample_drop next to each perim_count_drop
  * (rule.h does for rule drops when this header is included; the tc program
  * does not include it). Costs nothing on the pass path; on the drop path a
- * coarse clock read, one per-CPU ARRAY lookup and a random number.
+ * coarse clock read, one per-CPU ARRAY lookup and a random number, and for
+ * a sampled drop a second read of the IP header (the destination address).
  */
 #ifndef PERIM_XDP_DROP_SAMPLE_H
 #define PERIM_XDP_DROP_SAMPLE_H
@@ -77,6 +78,24 @@ static __always_inline struct perim_drop_budget *perim_drop_budget_take(__u64 no
 	return b;
 }
 
+/*
+ * The packet's destination, read from its IP header only now that the drop
+ * is sampled: the parser keeps a pointer instead of copying it for every
+ * packet. No data_end check here: the parser stores the pointer only after
+ * checking the whole fixed header, and the verifier keeps that bound with
+ * the pointer through the stack. IPv4 is stored IPv4-mapped, as src is.
+ */
+static __always_inline void perim_sample_dst(const struct perim_pkt *pkt, __u8 dst[16])
+{
+	if (pkt->is_v6) {
+		__builtin_memcpy(dst, &((struct ipv6hdr *)pkt->l3)->daddr, 16);
+		return;
+	}
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	__builtin_memcpy(dst + 12, &((struct iphdr *)pkt->l3)->daddr, 4);
+}
+
 static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reason,
 					      const struct perim_pkt *pkt, __u64 len)
 {
@@ -108,7 +127,9 @@ static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reas
 		e->family = pkt->is_v6 ? 6 : 4;
 		e->proto = pkt->proto;
 		e->dport = pkt->has_ports ? pkt->dport : 0;
+		e->sport = pkt->has_ports ? pkt->sport : 0;
 		__builtin_memcpy(e->src, pkt->addr, sizeof(e->src));
+		perim_sample_dst(pkt, e->dst);
 	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }

@@ -36,11 +36,19 @@ struct perim_pkt {
 	__u32 addr[4];                /* the matched address (source; destination with
 				       * PERIM_MATCH_DST), IPv4-mapped for IPv4 */
 	__u16 dport;                  /* host order; valid when has_ports */
+	__u16 sport;                  /* host order; valid when has_ports */
 	__u8 proto;                   /* L4 protocol number */
 	__u8 has_ports;               /* a TCP/UDP header was read */
 	__u8 tcp_flags;               /* valid when proto is TCP and has_ports */
 	__u8 is_v6;
-	__u8 _pad[2];
+	/*
+	 * The IP header, so the drop path (drop_sample.h) can read the other
+	 * address there instead of every packet copying it. Set only once the
+	 * whole fixed header is known to be in the frame: the verifier keeps
+	 * that bound with the pointer. Valid when perim_parse returned
+	 * PERIM_PARSE_IP.
+	 */
+	void *l3;
 };
 
 struct perim_vlan_hdr {
@@ -75,7 +83,7 @@ static __always_inline __u16 perim_parse_eth(void **pos, void *data_end)
 	return proto;
 }
 
-/* L4: reads the destination port and TCP flags; false when truncated. */
+/* L4: reads the ports (the same bytes) and TCP flags; false when truncated. */
 static __always_inline bool perim_parse_l4(void *pos, void *data_end, struct perim_pkt *pkt)
 {
 	switch (pkt->proto) {
@@ -85,6 +93,7 @@ static __always_inline bool perim_parse_l4(void *pos, void *data_end, struct per
 		if ((void *)(tcp + 1) > data_end || tcp->doff < 5)
 			return false;
 		pkt->dport = bpf_ntohs(tcp->dest);
+		pkt->sport = bpf_ntohs(tcp->source);
 		pkt->tcp_flags = ((__u8 *)tcp)[13];
 		pkt->has_ports = 1;
 		return true;
@@ -95,6 +104,7 @@ static __always_inline bool perim_parse_l4(void *pos, void *data_end, struct per
 		if ((void *)(udp + 1) > data_end)
 			return false;
 		pkt->dport = bpf_ntohs(udp->dest);
+		pkt->sport = bpf_ntohs(udp->source);
 		pkt->has_ports = 1;
 		return true;
 	}
@@ -127,6 +137,7 @@ static __always_inline int perim_parse_ipv4(void *pos, void *data_end, struct pe
 	pkt->addr[3] = ip->saddr;
 #endif
 	pkt->proto = ip->protocol;
+	pkt->l3 = ip;
 
 	/* A non-first fragment carries payload where the L4 header would be. */
 	if (ip->frag_off & bpf_htons(PERIM_IP_OFFSET_MASK))
@@ -160,6 +171,7 @@ static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct pe
 	pkt->addr[3] = ip6->saddr.in6_u.u6_addr32[3];
 #endif
 	pkt->is_v6 = 1;
+	pkt->l3 = ip6;
 	nexthdr = ip6->nexthdr;
 	pos = ip6 + 1;
 
