@@ -54,9 +54,15 @@ const char *perim_hook_name(int hook)
 }
 
 /* What the probes learn once about the kernel. */
+#define KPROBE_TARGETS_MAX 16
+
 struct kernel_facts {
 	struct btf *vmlinux;       /* the running kernel's BTF (not a custom file) */
 	bool kprobe_pmu;
+	/* the kprobe programs' functions, looked up in one pass over kallsyms */
+	char ksym[KPROBE_TARGETS_MAX][128];
+	bool ksym_found[KPROBE_TARGETS_MAX];
+	int n_ksym;
 	bool lsm_read;
 	char lsm_list[256];
 };
@@ -133,18 +139,47 @@ static bool btf_has(const struct kernel_facts *k, const char *prefix, const char
 	return btf__find_by_name_kind(k->vmlinux, full, kind) > 0;
 }
 
-static bool kallsyms_has(const char *func)
+/*
+ * One pass over /proc/kallsyms for every kprobe target (about 100,000 lines,
+ * most of a second per pass in an emulated VM).
+ */
+static void learn_kprobe_targets(struct kernel_facts *k, struct bpf_object *obj)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
+	struct bpf_program *prog;
 	char line[512], sym[256];
-	bool found = false;
+	FILE *f;
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, func);
+	bpf_object__for_each_program(prog, obj) {
+		int fl;
+
+		if (hook_of_prog(bpf_program__name(prog), &fl) < 0 || fl != FL_KPROBE ||
+		    k->n_ksym >= KPROBE_TARGETS_MAX)
+			continue;
+		snprintf(k->ksym[k->n_ksym++], sizeof(k->ksym[0]), "%s", sec_target(prog));
+	}
+	if (!k->n_ksym || !k->kprobe_pmu)
+		return;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f) {
+		pr_debug("tracers: reading /proc/kallsyms: %s\n", strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", sym) != 1)
+			continue;
+		for (int i = 0; i < k->n_ksym; i++)
+			if (!k->ksym_found[i] && !strcmp(sym, k->ksym[i]))
+				k->ksym_found[i] = true;
+	}
 	fclose(f);
-	return found;
+}
+
+static bool kallsyms_has(const struct kernel_facts *k, const char *func)
+{
+	for (int i = 0; i < k->n_ksym; i++)
+		if (!strcmp(k->ksym[i], func))
+			return k->ksym_found[i];
+	return false;
 }
 
 /*
@@ -219,7 +254,7 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 			snprintf(reason, len, "kernel lacks kprobes (no kprobe PMU: CONFIG_KPROBES/CONFIG_KPROBE_EVENTS off)");
 			return false;
 		}
-		if (!kallsyms_has(target)) {
+		if (!kallsyms_has(k, target)) {
 			snprintf(reason, len, "no kernel symbol %s", target);
 			return false;
 		}
@@ -339,6 +374,7 @@ int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM
 	struct bpf_program *prog;
 
 	learn_kernel(&k);
+	learn_kprobe_targets(&k, obj);
 	for (int hook = 0; hook < PERIM_HOOK_MAX; hook++) {
 		struct perim_hook_state *h = &hooks[hook];
 
