@@ -25,6 +25,8 @@
  *   creds:      old {uid,euid,gid,egid}, new {...}, escalation (non-root to root), via
  *   guard:      op ("open|exec|bpf"), mode ("audit|enforce"), denied, rule, path, bpf_cmd
  *   lost:       ring ("events|security"), cpu, count   (a sequence gap)
+ *   xdp_drop:   a sampled drop, not a tracer event: only type, time, ts_ns,
+ *               dev, reason, rule, flow, weight, len, listener (see .h)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,16 +39,17 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "perim_drops.h"
 #include "perim_events.h"
 #include "events_json.h"
 
-static const char *const type_names[PERIM_EV_MAX + 1] = {
+static const char *const type_names[PERIM_EV_XDP_DROP_TYPE + 1] = {
 	[PERIM_EV_EXEC] = "exec", [PERIM_EV_FORK] = "fork", [PERIM_EV_EXIT] = "exit",
 	[PERIM_EV_SIGNAL] = "signal", [PERIM_EV_CONNECT] = "connect", [PERIM_EV_ACCEPT] = "accept",
 	[PERIM_EV_SOCK_STATE] = "sock_state", [PERIM_EV_PTRACE] = "ptrace",
 	[PERIM_EV_MODULE] = "module", [PERIM_EV_BPF] = "bpf", [PERIM_EV_SETID] = "setid",
 	[PERIM_EV_MOUNT] = "mount", [PERIM_EV_FILE] = "file", [PERIM_EV_CREDS] = "creds",
-	[PERIM_EV_GUARD] = "guard", [PERIM_EV_LOST_TYPE] = "lost",
+	[PERIM_EV_GUARD] = "guard", [PERIM_EV_LOST_TYPE] = "lost", [PERIM_EV_XDP_DROP_TYPE] = "xdp_drop",
 };
 
 static const size_t type_sizes[PERIM_EV_MAX] = {
@@ -62,12 +65,12 @@ static const size_t type_sizes[PERIM_EV_MAX] = {
 
 const char *perim_ev_type_name(int type)
 {
-	return type > 0 && type <= PERIM_EV_MAX ? type_names[type] : NULL;
+	return type > 0 && type <= PERIM_EV_XDP_DROP_TYPE ? type_names[type] : NULL;
 }
 
 int perim_ev_type_parse(const char *name)
 {
-	for (int t = 1; t <= PERIM_EV_MAX; t++)
+	for (int t = 1; t <= PERIM_EV_XDP_DROP_TYPE; t++)
 		if (type_names[t] && !strcmp(type_names[t], name))
 			return t;
 	return -1;
@@ -439,5 +442,57 @@ struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int 
 	add_str(o, "ring", ring == PERIM_RING_SECURITY ? "security" : "events");
 	add_int(o, "cpu", cpu);
 	add_u64(o, "count", count);
+	return o;
+}
+
+/* ---- sampled XDP drops ---- */
+
+static struct json_object *listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
+{
+	struct perim_proc *p = ctx->procs ? perim_proctable_lookup(ctx->procs, pid, start_ns) : NULL;
+	struct json_object *o = json_object_new_object();
+	const char *user;
+
+	add_int(o, "pid", pid);
+	json_object_object_add(o, "comm", p && p->comm[0] ? json_object_new_string(p->comm) : NULL);
+	json_object_object_add(o, "exe", p && p->exe ? json_object_new_string(p->exe) : NULL);
+	json_object_object_add(o, "uid", p ? json_object_new_int64(p->uid) : NULL);
+	user = p ? user_name(p->uid) : "";
+	json_object_object_add(o, "user", user[0] ? json_object_new_string(user) : NULL);
+	json_object_object_add(o, "argv", p && p->argv ? argv_array(p->argv, p->argv_len) : NULL);
+	return o;
+}
+
+static struct json_object *drop_flow_json(const struct perim_drop_event *e)
+{
+	struct json_object *flow = json_object_new_object();
+	char addr[INET6_ADDRSTRLEN], pbuf[16];
+
+	add_str(flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
+	add_str(flow, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
+	addr_string(e->src, addr, sizeof(addr));
+	add_str(flow, "src", addr);
+	add_int(flow, "sport", e->sport);
+	addr_string(e->dst, addr, sizeof(addr));
+	add_str(flow, "dst", addr);
+	add_int(flow, "dport", e->dport);
+	return flow;
+}
+
+struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
+					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "type", type_names[PERIM_EV_XDP_DROP_TYPE]);
+	add_time(o, ctx, e->ts);
+	add_u64(o, "ts_ns", e->ts);
+	json_object_object_add(o, "dev", dev ? json_object_new_string(dev) : NULL);
+	add_str(o, "reason", reason);
+	add_u64(o, "rule", e->rule);
+	json_object_object_add(o, "flow", e->family ? drop_flow_json(e) : NULL);
+	add_u64(o, "weight", e->weight ? e->weight : 1);
+	add_u64(o, "len", e->len);
+	json_object_object_add(o, "listener", pid ? listener_json(ctx, pid, start_ns) : NULL);
 	return o;
 }

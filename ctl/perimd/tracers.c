@@ -30,6 +30,7 @@
 #include "events_json.h"
 #include "guard_rules.h"
 #include "hooks.h"
+#include "listeners.h"
 #include "loadfail.h"
 #include "log.h"
 #include "proctable.h"
@@ -83,6 +84,7 @@ struct perim_tracers {
 	struct perim_hook_state hooks[PERIM_HOOK_MAX];
 	struct perim_rejects rejects;      /* programs the verifier refused */
 	struct perim_proctable *procs;
+	struct perimd_listeners *listeners;   /* sock_state events keep it (drop attribution) */
 	struct perim_ev_json_ctx jctx;
 	char *events_path;                 /* NULL = stdout */
 	FILE *sink;
@@ -145,6 +147,26 @@ static void publish(struct perim_tracers *t, int type, struct json_object *o)
 		if (perim_proto_send(s->fd, text, len) < 0)
 			subscriber_drop(t, s);
 	}
+}
+
+void perim_tracers_publish(struct perim_tracers *t, int type, struct json_object *o)
+{
+	publish(t, type, o);
+}
+
+void perim_tracers_flush(struct perim_tracers *t)
+{
+	fflush(t->sink);
+}
+
+struct perimd_listeners *perim_tracers_listeners(struct perim_tracers *t)
+{
+	return t->listeners;
+}
+
+const struct perim_ev_json_ctx *perim_tracers_json_ctx(struct perim_tracers *t)
+{
+	return &t->jctx;
 }
 
 /* ---- events ---- */
@@ -247,6 +269,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	track_seq(t, h);
 	t->delivered[h->hook]++;
 	update_procs(t, h);
+	if (h->type == PERIM_EV_SOCK_STATE)
+		perimd_listeners_on_sock_state(t->listeners, data);
 	o = perim_ev_json(&t->jctx, data, size);
 	if (!o)
 		return 0;
@@ -623,6 +647,11 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		goto fail;
 	}
 	t->jctx.procs = t->procs;
+	t->listeners = perimd_listeners_new("/proc");
+	if (!t->listeners) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	err = perim_proctable_synthesize_from_env(t->procs);
 	if (err)
 		goto fail;
@@ -639,6 +668,9 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 	n = perim_proctable_scan(t->procs, "/proc");
 	if (n < 0)
 		pr_warn("tracers: scanning /proc: %s\n", strerror(-n));
+	n = perimd_listeners_scan(t->listeners);
+	if (n < 0)
+		pr_warn("tracers: scanning /proc/net/tcp for listeners: %s\n", strerror(-n));
 	err = start_draining(t);
 	if (err)
 		goto fail;
@@ -667,6 +699,7 @@ void perim_tracers_stop(struct perim_tracers *t)
 	ring_buffer__free(t->rb);
 	perim_trace__destroy(t->skel);
 	perim_proctable_free(t->procs);
+	perimd_listeners_free(t->listeners);
 	if (t->sink && t->sink != stdout)
 		fclose(t->sink);
 	else if (t->sink)
@@ -823,7 +856,7 @@ int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, 
 
 	if (parse_types(types, &mask, bad, sizeof(bad))) {
 		snprintf(msg, sizeof(msg), "Error: argument \"%s\" is wrong: event types are "
-			 "exec,fork,exit,signal,connect,accept,sock_state,ptrace,module,bpf,setid,mount,file,creds,guard,lost",
+			 "exec,fork,exit,signal,connect,accept,sock_state,ptrace,module,bpf,setid,mount,file,creds,guard,lost,xdp_drop",
 			 bad);
 		send_status(fd, 2, msg);
 		close(fd);

@@ -33,4 +33,17 @@ int perim_tracers_reopen(struct perim_tracers *t);
 /* "events [--follow] [--type T,...]": stream events to a control client. Takes ownership of fd. */
 int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, int follow);
 
+/*
+ * For events that are not the tracers' own (drops.c's sampled XDP drops):
+ * write o (of type PERIM_EV_*_TYPE, events_json.h) to the sink, the backlog
+ * and the subscribers; flush the sink after a batch.
+ */
+struct perim_ev_json_ctx;
+struct perimd_listeners;
+void perim_tracers_publish(struct perim_tracers *t, int type, struct json_object *o);
+void perim_tracers_flush(struct perim_tracers *t);
+/* The listener table the sock_state events keep (listeners.h). */
+struct perimd_listeners *perim_tracers_listeners(struct perim_tracers *t);
+const struct perim_ev_json_ctx *perim_tracers_json_ctx(struct perim_tracers *t);
+
 #endif /* PERIM_TRACERS_H */

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The listener table: a flat array (a gateway listens on tens of ports, not
+ * thousands), searched linearly per sampled drop, which the datapath bounds
+ * at PERIM_DROP_SAMPLE_RATE_DEFAULT per CPU and second.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "perim_events.h"
+#include "listeners.h"
+#include "log.h"
+
+#define TCP_ESTABLISHED_STATE_LISTEN 10   /* TCP_LISTEN, as the kernel and /proc/net/tcp number it */
+#define TCP_STATE_CLOSE 7
+
+struct perimd_listeners {
+	char *proc_root;
+	ino_t netns;                   /* perimd's network namespace; 0 when unknown */
+	uint64_t tick_ns;
+	size_t n;
+	struct perimd_listener *v;     /* PERIMD_LISTENERS_MAX entries */
+};
+
+static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static ino_t netns_of(const char *proc_root, const char *who)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/ns/net", proc_root, who);
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+struct perimd_listeners *perimd_listeners_new(const char *proc_root)
+{
+	struct perimd_listeners *l = calloc(1, sizeof(*l));
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (!l)
+		return NULL;
+	l->proc_root = strdup(proc_root);
+	l->v = calloc(PERIMD_LISTENERS_MAX, sizeof(*l->v));
+	if (!l->proc_root || !l->v) {
+		perimd_listeners_free(l);
+		return NULL;
+	}
+	l->netns = netns_of(proc_root, "self");
+	l->tick_ns = 1000000000ull / (hz > 0 ? hz : 100);
+	return l;
+}
+
+void perimd_listeners_free(struct perimd_listeners *l)
+{
+	if (!l)
+		return;
+	free(l->proc_root);
+	free(l->v);
+	free(l);
+}
+
+size_t perimd_listeners_count(const struct perimd_listeners *l)
+{
+	return l->n;
+}
+
+static bool same_socket(const struct perimd_listener *a, const struct perimd_listener *b)
+{
+	return a->port == b->port && a->family == b->family && !memcmp(a->addr, b->addr, 16);
+}
+
+static bool same_process(const struct perimd_listener *a, const struct perimd_listener *b)
+{
+	return a->pid == b->pid && a->start_ns == b->start_ns;
+}
+
+static void remove_at(struct perimd_listeners *l, size_t i)
+{
+	l->v[i] = l->v[--l->n];
+}
+
+int perimd_listeners_add(struct perimd_listeners *l, const struct perimd_listener *ln)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (same_socket(&l->v[i], ln) && same_process(&l->v[i], ln))
+			return 0;
+	if (l->n >= PERIMD_LISTENERS_MAX)
+		return -ENOSPC;
+	l->v[l->n++] = *ln;
+	return 0;
+}
+
+bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_listener *ln)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (same_socket(&l->v[i], ln) && same_process(&l->v[i], ln)) {
+			remove_at(l, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint16_t family, const uint8_t addr[16],
+				   uint16_t port)
+{
+	struct perimd_listener key = { .port = port, .family = family };
+	size_t removed = 0;
+
+	memcpy(key.addr, addr, 16);
+	for (size_t i = 0; i < l->n;) {
+		if (same_socket(&l->v[i], &key)) {
+			remove_at(l, i);
+			removed++;
+		} else {
+			i++;
+		}
+	}
+	return removed;
+}
+
+static bool is_any(const struct perimd_listener *ln)
+{
+	static const uint8_t zero[16];
+
+	if (ln->family == AF_INET)
+		return !memcmp(ln->addr, v4_mapped_prefix, 12) && !memcmp(ln->addr + 12, zero, 4);
+	return !memcmp(ln->addr, zero, 16);
+}
+
+/* The newest match wins: it is the one added last (a re-listen after a restart). */
+const struct perimd_listener *perimd_listeners_find(const struct perimd_listeners *l, const uint8_t dst[16],
+						    uint16_t dport)
+{
+	bool dst_v4 = !memcmp(dst, v4_mapped_prefix, 12);
+	const struct perimd_listener *wild = NULL;
+
+	for (size_t i = l->n; i-- > 0;) {
+		const struct perimd_listener *ln = &l->v[i];
+
+		if (ln->port != dport)
+			continue;
+		if (!memcmp(ln->addr, dst, 16))
+			return ln;
+		if (!wild && is_any(ln) && (ln->family == AF_INET6 || dst_v4))
+			wild = ln;
+	}
+	return wild;
+}
+
+/* ---- /proc/net/tcp{,6} ---- */
+
+/* The kernel prints each __be32 of the address as a %08X of its raw value. */
+static bool parse_hex_addr(const char *hex, size_t words, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (words == 1)
+		memcpy(addr, v4_mapped_prefix, 12);
+	for (size_t w = 0; w < words; w++) {
+		char word[9];
+		uint32_t v;
+		char *end;
+
+		memcpy(word, hex + 8 * w, 8);
+		word[8] = '\0';
+		v = strtoul(word, &end, 16);
+		if (*end)
+			return false;
+		memcpy(addr + (words == 1 ? 12 : 4 * w), &v, 4);
+	}
+	return true;
+}
+
+struct sock_row {
+	uint8_t addr[16];
+	uint16_t port;
+	uint16_t family;
+	unsigned long inode;
+};
+
+/* Calls fn for each LISTEN row of <proc_root>/net/<file>. */
+static int each_listen_row(const struct perimd_listeners *l, const char *file, uint16_t family,
+			   bool (*fn)(void *ctx, const struct sock_row *r), void *ctx)
+{
+	size_t words = family == AF_INET ? 1 : 4;
+	char path[256], line[512], hex[33];
+	unsigned port, state;
+	struct sock_row r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/net/%s", l->proc_root, file);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;   /* no IPv6 in this kernel */
+	if (!fgets(line, sizeof(line), f)) {       /* the header */
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", hex, &port, &state,
+			   &r.inode) != 4 || strlen(hex) != 8 * words)
+			continue;
+		if (state != TCP_ESTABLISHED_STATE_LISTEN || !parse_hex_addr(hex, words, r.addr))
+			continue;
+		r.port = port;
+		r.family = family;
+		if (!fn(ctx, &r))
+			break;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int each_listen_socket(const struct perimd_listeners *l, bool (*fn)(void *ctx, const struct sock_row *r),
+			      void *ctx)
+{
+	int err = each_listen_row(l, "tcp", AF_INET, fn, ctx);
+
+	return err ? err : each_listen_row(l, "tcp6", AF_INET6, fn, ctx);
+}
+
+struct still_ctx {
+	const struct perimd_listener *key;
+	bool found;
+};
+
+static bool match_still(void *ctx, const struct sock_row *r)
+{
+	struct still_ctx *c = ctx;
+
+	if (r->port == c->key->port && r->family == c->key->family && !memcmp(r->addr, c->key->addr, 16))
+		c->found = true;
+	return !c->found;
+}
+
+/* Does this namespace still have a LISTEN socket on (family, addr, port)? Errors say yes. */
+static bool still_listening(const struct perimd_listeners *l, const struct perimd_listener *key)
+{
+	struct still_ctx c = { key, false };
+
+	if (each_listen_socket(l, match_still, &c))
+		return true;
+	return c.found;
+}
+
+/* ---- inode -> process, by one walk over /proc/<pid>/fd ---- */
+
+struct pending {
+	struct sock_row *rows;
+	size_t n, cap;
+	uint32_t *pid;                 /* per row, 0 = not found yet */
+};
+
+static bool collect_row(void *ctx, const struct sock_row *r)
+{
+	struct pending *p = ctx;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		struct sock_row *rows = realloc(p->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return false;
+		p->rows = rows;
+		p->cap = cap;
+	}
+	p->rows[p->n++] = *r;
+	return p->n < PERIMD_LISTENERS_MAX;
+}
+
+static size_t match_inode(struct pending *p, unsigned long inode, uint32_t pid)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (!p->pid[i] && p->rows[i].inode == inode) {
+			p->pid[i] = pid;
+			hits++;
+		}
+	}
+	return hits;
+}
+
+/* Maps the pending rows' inodes to pids; returns how many rows are still without one. */
+static size_t scan_fds(const struct perimd_listeners *l, struct pending *p, size_t missing)
+{
+	DIR *proc = opendir(l->proc_root);
+	struct dirent *de;
+
+	if (!proc)
+		return missing;
+	while (missing && (de = readdir(proc))) {
+		uint32_t pid = strtoul(de->d_name, NULL, 10);
+		char dir[300], link[600], target[64];
+		struct dirent *fe;
+		DIR *fds;
+
+		if (!pid)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s/fd", l->proc_root, de->d_name);
+		fds = opendir(dir);
+		if (!fds)
+			continue;   /* gone, or a kernel thread */
+		while (missing && (fe = readdir(fds))) {
+			unsigned long inode;
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "%s/%s", dir, fe->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (sscanf(target, "socket:[%lu]", &inode) == 1)
+				missing -= match_inode(p, inode, pid);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return missing;
+}
+
+/* The process's start time in boot-time ns, from field 22 of /proc/<pid>/stat. */
+static int start_ns_of(const struct perimd_listeners *l, uint32_t pid, uint64_t *start_ns)
+{
+	char path[256], buf[1024], *p;
+	unsigned long long ticks;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", l->proc_root, pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (int field = 3; p && field <= 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return -EIO;
+	*start_ns = ticks * l->tick_ns;
+	return 0;
+}
+
+int perimd_listeners_scan(struct perimd_listeners *l)
+{
+	struct pending p = { 0 };
+	int err, added = 0;
+
+	err = each_listen_socket(l, collect_row, &p);
+	if (err || !p.n) {
+		free(p.rows);
+		return err;
+	}
+	p.pid = calloc(p.n, sizeof(*p.pid));
+	if (!p.pid) {
+		free(p.rows);
+		return -ENOMEM;
+	}
+	scan_fds(l, &p, p.n);
+	for (size_t i = 0; i < p.n; i++) {
+		struct perimd_listener ln = { .port = p.rows[i].port, .family = p.rows[i].family, .pid = p.pid[i] };
+
+		memcpy(ln.addr, p.rows[i].addr, 16);
+		if (!ln.pid || start_ns_of(l, ln.pid, &ln.start_ns))
+			continue;   /* no process holds it (closing), or it just exited */
+		if (perimd_listeners_add(l, &ln) == 0)
+			added++;
+	}
+	free(p.pid);
+	free(p.rows);
+	return added;
+}
+
+/* ---- tracer events ---- */
+
+static bool in_our_netns(const struct perimd_listeners *l, uint32_t pid)
+{
+	char who[16];
+
+	snprintf(who, sizeof(who), "%u", pid);
+	return l->netns && netns_of(l->proc_root, who) == l->netns;
+}
+
+void perimd_listeners_on_sock_state(struct perimd_listeners *l, const struct perim_ev_sock *e)
+{
+	struct perimd_listener ln = {
+		.port = e->sport, .family = e->family, .pid = e->hdr.pid, .start_ns = e->hdr.start_ns,
+	};
+	int err;
+
+	if (e->proto != IPPROTO_TCP)
+		return;
+	memcpy(ln.addr, e->saddr, 16);
+	if (e->newstate == TCP_ESTABLISHED_STATE_LISTEN) {
+		/* listen() runs in the owner's context; a process already gone cannot be checked. */
+		if (!in_our_netns(l, ln.pid))
+			return;
+		err = perimd_listeners_add(l, &ln);
+		if (err)
+			pr_warn("perimd: listener table full (%d): port %u not attributed\n", PERIMD_LISTENERS_MAX,
+				ln.port);
+		return;
+	}
+	if (e->oldstate != TCP_ESTABLISHED_STATE_LISTEN || e->newstate != TCP_STATE_CLOSE)
+		return;
+	/*
+	 * Closed by its owner: exact. Closed by another process (an inherited
+	 * socket) or in another namespace: forget the port only when the kernel
+	 * no longer lists it here.
+	 */
+	if (!perimd_listeners_remove(l, &ln) && !still_listening(l, &ln))
+		perimd_listeners_remove_all(l, ln.family, ln.addr, ln.port);
+}
