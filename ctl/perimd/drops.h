@@ -19,4 +19,11 @@ struct perimd;
 int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen);
 
+/*
+ * With the tracers running: drain from now on (looking for the ring every
+ * second until an interface's datapath pins it) and publish every sample as
+ * an "xdp_drop" event. No-op without tracers or when already draining.
+ */
+void perimd_drops_follow(struct perimd *d);
+
 #endif /* PERIMD_DROPS_H */

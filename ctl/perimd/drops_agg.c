@@ -50,6 +50,13 @@ static const char *const reason_names[PERIM_REASON_MAX] = {
 	[PERIM_REASON_DENY] = "deny", [PERIM_REASON_MALFORMED] = "malformed",
 };
 
+const char *perimd_drop_reason_name(unsigned reason)
+{
+	const char *name = reason < PERIM_REASON_MAX ? reason_names[reason] : NULL;
+
+	return name ? name : "none";
+}
+
 /* ---- bins ---- */
 
 static void bins_add(struct bins *b, uint64_t sec, uint32_t weight)

@@ -27,6 +27,9 @@ struct perimd_drops_agg;
 struct perimd_drops_agg *perimd_drops_agg_new(void);
 void perimd_drops_agg_free(struct perimd_drops_agg *a);
 
+/* "rate-pps", "deny", ...; "none" for an unknown reason. */
+const char *perimd_drop_reason_name(unsigned reason);
+
 /* Count one sample; now_ns is CLOCK_MONOTONIC. Samples outside the window are ignored. */
 void perimd_drops_agg_add(struct perimd_drops_agg *a, const struct perim_drop_event *e, uint64_t now_ns);
 

@@ -14,6 +14,7 @@
 
 #include "ctlsock.h"
 #include "daemon.h"
+#include "drops.h"
 #include "follow.h"
 #include "log.h"
 #include "metrics.h"
@@ -229,6 +230,7 @@ int main(int argc, char **argv)
 	/* Links that came or went while the state file was read. */
 	perimd_follow_reconcile(d);
 	start_tracers(d);
+	perimd_drops_follow(d);
 	ret = perim_loop_every(d->loop, 1000, on_tick, m);
 	if (ret < 0) {
 		fprintf(stderr, "perimd: 1 Hz timer: %s\n", strerror(-ret));
