@@ -11,6 +11,7 @@
 #define PERIM_XDP_DROP_SAMPLE_H
 
 #include "perim_drops.h"
+#include "clock.h"
 
 /* Samples per second per CPU; 0 turns sampling off (the verifier prunes it). */
 const volatile __u32 perim_drop_sample_rate = PERIM_DROP_SAMPLE_RATE_DEFAULT;
@@ -106,7 +107,7 @@ static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reas
 
 	if (!perim_drop_sample_rate)
 		return;
-	now = bpf_ktime_get_coarse_ns();
+	now = perim_now();
 	b = perim_drop_budget_take(now, &weight);
 	if (!b)
 		return;
