@@ -2,10 +2,11 @@
 /*
  * Sampled drop events for `perimctl top` (contract: include/perim_drops.h).
  * perim_xdp.bpf.c calls perim_sample_drop next to each perim_count_drop
- * (rule.h does for rule drops when this header is included; the tc program
- * does not include it). Costs nothing on the pass path; on the drop path a
- * coarse clock read, one per-CPU ARRAY lookup and a random number, and for
- * a sampled drop a second read of the IP header (the destination address).
+ * (rule.h calls perim_sample_drop_at with the bucket's clock reading for
+ * rule drops when this header is included; the tc program does not include
+ * it). Costs nothing on the pass path; on the drop path a clock read (none
+ * for rule drops), one per-CPU ARRAY lookup and a random number, and for a
+ * sampled drop a second read of the IP header (the destination address).
  */
 #ifndef PERIM_XDP_DROP_SAMPLE_H
 #define PERIM_XDP_DROP_SAMPLE_H
@@ -97,17 +98,16 @@ static __always_inline void perim_sample_dst(const struct perim_pkt *pkt, __u8 d
 	__builtin_memcpy(dst + 12, &((struct iphdr *)pkt->l3)->daddr, 4);
 }
 
-static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reason,
-					      const struct perim_pkt *pkt, __u64 len)
+/* now: the drop path's clock reading when it has one (rule drops), so the sampler reads none. */
+static __always_inline void perim_sample_drop_at(__u32 slot, __u32 rule, __u32 reason,
+						 const struct perim_pkt *pkt, __u64 len, __u64 now)
 {
 	struct perim_drop_budget *b;
 	struct perim_drop_event *e;
 	__u32 weight = 1;
-	__u64 now;
 
 	if (!perim_drop_sample_rate)
 		return;
-	now = perim_now();
 	b = perim_drop_budget_take(now, &weight);
 	if (!b)
 		return;
@@ -133,6 +133,13 @@ static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reas
 		perim_sample_dst(pkt, e->dst);
 	}
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reason,
+					      const struct perim_pkt *pkt, __u64 len)
+{
+	if (perim_drop_sample_rate)
+		perim_sample_drop_at(slot, rule, reason, pkt, len, perim_now());
 }
 
 #endif /* PERIM_XDP_DROP_SAMPLE_H */

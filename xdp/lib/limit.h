@@ -91,9 +91,8 @@ static __always_inline __u32 perim_charge(struct perim_bucket *b, const struct p
 }
 
 static __always_inline __u32 perim_limit(__u32 rule_id, const struct perim_rule *rule,
-					 const struct perim_pkt *pkt, __u64 len, bool cas)
+					 const struct perim_pkt *pkt, __u64 len, __u64 now, bool cas)
 {
-	__u64 now = perim_now();
 	__u32 reason = PERIM_REASON_NONE;
 	struct perim_bucket *b;
 

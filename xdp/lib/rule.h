@@ -30,13 +30,16 @@ static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
 	struct perim_rule_counters *rc;
 	struct perim_rule *rule;
 	__u32 reason;
+	__u64 now;
 
 	rule = bpf_map_lookup_elem(&perim_rules, &rule_id);
 	if (!rule || !(rule->flags & PERIM_RULE_ACTIVE))
 		return perim_count_pass(ifc, len);
 
+	/* One clock read serves the bucket and the drop sampler. */
+	now = perim_now();
 	rc = perim_rule_counters(rule_id, len);
-	reason = perim_limit(rule_id, rule, pkt, len, cas);
+	reason = perim_limit(rule_id, rule, pkt, len, now, cas);
 	if (reason == PERIM_REASON_NONE) {
 		if (rc) {
 			rc->passed_packets++;
@@ -60,7 +63,7 @@ static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
 	}
 #ifdef PERIM_XDP_DROP_SAMPLE_H
 	/* Only the XDP program samples its drops (for `perimctl top`). */
-	perim_sample_drop(perim_slot, rule_id, reason, pkt, len);
+	perim_sample_drop_at(perim_slot, rule_id, reason, pkt, len, now);
 #endif
 	return perim_count_drop(ifc, reason, len);
 }
