@@ -4,7 +4,8 @@
  *
  *   udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS
  *                 (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size BYTES]
- *       Builds Ethernet/IPv4|IPv6/UDP frames itself and sends them paced
+ *                 [--tcp-syn]
+ *       Builds Ethernet/IPv4|IPv6/UDP (or, with --tcp-syn, TCP SYN) frames itself and sends them paced
  *       through an AF_PACKET socket, so sources can be spoofed (N addresses
  *       taken in turn from the --src prefix). Prints "sent=N elapsed_ns=T".
  *
@@ -22,6 +23,7 @@
 #include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -47,6 +49,7 @@ struct send_opts {
 	uint64_t rate, count;
 	double seconds;
 	unsigned size;
+	int tcp_syn;               /* TCP SYNs (no payload, no checksum: XDP never checks it) */
 };
 
 static volatile sig_atomic_t stop;
@@ -118,10 +121,23 @@ static void nth_source(const struct send_opts *o, uint64_t n, uint8_t *out)
 		out[bytes - 1 - i] |= (uint8_t)host;
 }
 
+static size_t put_tcp_syn(const struct send_opts *o, uint64_t n, struct tcphdr *tcp)
+{
+	memset(tcp, 0, sizeof(*tcp));
+	tcp->source = htons(40000 + (uint16_t)(n % 1000));
+	tcp->dest = htons(o->port);
+	tcp->seq = htonl((uint32_t)n);
+	tcp->doff = sizeof(*tcp) / 4;
+	tcp->syn = 1;
+	tcp->window = htons(64240);
+	return sizeof(*tcp);
+}
+
 static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t src_mac[6], uint8_t *f)
 {
 	struct ethhdr *eth = (struct ethhdr *)f;
-	unsigned payload = o->size;
+	unsigned payload = o->tcp_syn ? sizeof(struct tcphdr) - sizeof(struct udphdr) : o->size;
+	uint8_t proto = o->tcp_syn ? IPPROTO_TCP : IPPROTO_UDP;
 	struct udphdr *udp;
 	size_t l3;
 
@@ -135,7 +151,7 @@ static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t s
 		ip->version = 4;
 		ip->ihl = 5;
 		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
+		ip->protocol = proto;
 		ip->tot_len = htons(sizeof(*ip) + sizeof(*udp) + payload);
 		ip->id = htons((uint16_t)n);
 		nth_source(o, n, (uint8_t *)&ip->saddr);
@@ -149,13 +165,15 @@ static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t s
 		memset(ip6, 0, sizeof(*ip6));
 		ip6->ip6_flow = htonl(6u << 28);
 		ip6->ip6_plen = htons(sizeof(*udp) + payload);
-		ip6->ip6_nxt = IPPROTO_UDP;
+		ip6->ip6_nxt = proto;
 		ip6->ip6_hlim = 64;
 		nth_source(o, n, (uint8_t *)&ip6->ip6_src);
 		ip6->ip6_dst = o->dst;
 		l3 = sizeof(*ip6);
 	}
 	udp = (struct udphdr *)((uint8_t *)(eth + 1) + l3);
+	if (o->tcp_syn)
+		return sizeof(*eth) + l3 + put_tcp_syn(o, n, (struct tcphdr *)udp);
 	udp->source = htons(40000 + (uint16_t)(n % 1000));
 	udp->dest = htons(o->port);
 	udp->len = htons(sizeof(*udp) + payload);
@@ -285,6 +303,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS\n"
 		"                     (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size B]\n"
+		"                     [--tcp-syn]\n"
 		"       udpflood recv --port P --count-file F [--family 4|6]\n");
 }
 
@@ -297,6 +316,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, 0, 'r' }, { "count", required_argument, 0, 'c' },
 		{ "seconds", required_argument, 0, 't' }, { "size", required_argument, 0, 'z' },
 		{ "count-file", required_argument, 0, 'f' }, { "family", required_argument, 0, 'F' },
+		{ "tcp-syn", no_argument, 0, 'T' },
 		{ 0 }
 	};
 	struct send_opts o = { .rate = 1000, .sources = 1, .size = 18 };
@@ -326,6 +346,7 @@ int main(int argc, char **argv)
 		case 'z': o.size = (unsigned)atoi(optarg); break;
 		case 'f': count_file = optarg; break;
 		case 'F': family = atoi(optarg); break;
+		case 'T': o.tcp_syn = 1; break;
 		default: usage(); return 2;
 		}
 	}
