@@ -41,11 +41,15 @@ vm_perimd_start() {
 		"$@" >>"$TMP/perimd.log" 2>&1 &
 	PERIMD_PID=$!
 	track_pid "$PERIMD_PID"
-	if ! wait_until 180 grep -q 'perimd: ready' "$TMP/perimd.log"; then
+	# a perimd that exits (refusing to start) ends the wait at once
+	if ! wait_until 180 perimd_settled "$PERIMD_PID" || ! grep -q 'perimd: ready' "$TMP/perimd.log"; then
 		echo "perimd did not become ready:"; cat "$TMP/perimd.log"
 		return 1
 	fi
 }
+
+# perimd_settled PID: ready, or gone.
+perimd_settled() { grep -q 'perimd: ready' "$TMP/perimd.log" || ! kill -0 "$1" 2>/dev/null; }
 
 perim_status() { pctl -j status; }
 
