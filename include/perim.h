@@ -5,7 +5,9 @@
  * this header compiles for -target bpf and for the host alike.
  *
  * Source prefixes live in one LPM trie per interface and family (4-byte
- * IPv4 keys, 16-byte IPv6 keys: a short key is a cheap trie walk). Bucket
+ * IPv4 keys, 16-byte IPv6 keys: a short key is a cheap trie walk), and for
+ * the XDP program also in an exact-match copy probed per prefix length
+ * (the fast path, below), which it uses unless told to walk the trie. Bucket
  * keys keep 16-byte addresses, IPv4 stored IPv4-mapped (::ffff:a.b.c.d), so
  * one bucket table serves both families.
  */
