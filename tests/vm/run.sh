@@ -88,6 +88,7 @@ run_vm() {
 	}
 	local cmdline="console=ttyS0 rdinit=/init panic=-1 lsm=lockdown,capability,bpf"
 	cmdline+=" perim_tests=$VM_DIR/guest-tests.sh"
+	cmdline+=" perim_top=$TOP"
 	[ -n "${PERIM_VM_CASES:-}" ] && cmdline+=" perim_cases=$PERIM_VM_CASES"
 	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 \
 		-nographic -no-reboot \
