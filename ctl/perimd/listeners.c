@@ -19,6 +19,7 @@
 #include "perim_events.h"
 #include "listeners.h"
 #include "log.h"
+#include "proctable.h"
 
 #define TCP_ESTABLISHED_STATE_LISTEN 10   /* TCP_LISTEN, as the kernel and /proc/net/tcp number it */
 #define TCP_STATE_CLOSE 7
@@ -332,27 +333,15 @@ static size_t scan_fds(const struct perimd_listeners *l, struct pending *p, size
 /* The process's start time in boot-time ns, from field 22 of /proc/<pid>/stat. */
 static int start_ns_of(const struct perimd_listeners *l, uint32_t pid, uint64_t *start_ns)
 {
-	char path[256], buf[1024], *p;
-	unsigned long long ticks;
-	ssize_t n;
-	int fd;
+	char path[256];
+	uint64_t ticks;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%u/stat", l->proc_root, pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	for (int field = 3; p && field <= 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return -EIO;
-	*start_ns = ticks * l->tick_ns;
-	return 0;
+	err = perim_proc_start_ticks(path, &ticks);
+	if (!err)
+		*start_ns = ticks * l->tick_ns;
+	return err;
 }
 
 int perimd_listeners_scan(struct perimd_listeners *l)

@@ -383,6 +383,20 @@ static int parse_stat(const char *buf, char *comm, uint32_t *ppid, uint64_t *sta
 	return 0;
 }
 
+int perim_proc_start_ticks(const char *stat_path, uint64_t *ticks)
+{
+	char buf[1024], comm[PERIM_PROC_COMM_LEN];
+	uint32_t ppid;
+	ssize_t n = read_file(stat_path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return -EIO;
+	buf[n] = '\0';
+	return parse_stat(buf, comm, &ppid, ticks) ? -EIO : 0;
+}
+
 static void parse_ids(const char *status, uint32_t *uid, uint32_t *gid)
 {
 	const char *u = strstr(status, "\nUid:"), *g = strstr(status, "\nGid:");

@@ -51,6 +51,9 @@ void perim_proctable_free(struct perim_proctable *t);
 /* Nanoseconds (kernel boot-time start) to the table's key unit. */
 uint64_t perim_proctable_ticks(const struct perim_proctable *t, uint64_t start_ns);
 
+/* Field 22 of a /proc/<pid>/stat file (clock ticks since boot): 0 or -errno. */
+int perim_proc_start_ticks(const char *stat_path, uint64_t *ticks);
+
 /* Reads every /proc/<pid>; returns the number of processes added or -errno. */
 int perim_proctable_scan(struct perim_proctable *t, const char *proc_root);
 

@@ -427,24 +427,7 @@ static int load_guard_rules(struct perim_tracers *t, const char *path)
 
 static int self_start_ticks(uint64_t *ticks)
 {
-	char buf[1024], *p;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* starttime is field 22: step to the space before it */
-	for (int field = 3; p && field <= 22; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", (unsigned long long *)ticks) != 1)
-		return -EIO;
-	return 0;
+	return perim_proc_start_ticks("/proc/self/stat", ticks);
 }
 
 static int configure_loaded(struct perim_tracers *t, const struct perim_tracers_opts *opts)
