@@ -12,8 +12,11 @@
  *     bpf_ktime_get_coarse_ns():
  *     a. Random 1-in-k selection: every PERIM_DROP_PERIOD_NS the CPU sets
  *        k = its drops in the period / half the samples the rate allows in
- *        it (at least 1; half, so the cap below rarely has to act); a drop is selected with probability 1/k
- *        (bpf_get_prandom_u32() % k == 0) and then stands for k drops.
+ *        it (at least 1; half, so the cap below rarely has to act). After
+ *        each selection the CPU draws how many drops to pass over before
+ *        the next one, uniformly in [0, 2k - 2] (mean k - 1): one random
+ *        number and one division per selected drop, none per dropped
+ *        packet, which is what a flood pays for.
  *        Random, not "the first drop after a refill": the coarse clock
  *        moves in jiffies, and senders woken by the same timer tick would
  *        otherwise always be the ones sampled.
@@ -22,10 +25,11 @@
  *        (conform when tat <= now + tolerance, then tat = max(tat, now) +
  *        1e9 / rate), so a flood that grows within a period cannot flood
  *        user space: the ring sees at most rate * nr_cpus events per second.
- *        A selected drop refused by the cap, or by a full ring, adds its
- *        weight to `skipped`, which the CPU's next sample carries.
- *     So weight = k + skipped, and user space sums weights, not samples:
- *     an unbiased estimate of each source's drops, comparable across CPUs
+ *     Every drop adds one to `pending`; a sample that reaches the ring
+ *     carries weight = pending and resets it, so a selection refused by the
+ *     cap or by a full ring leaves its drops to the next sample. User space
+ *     sums weights, not samples: weights + pending = drops, exactly, per
+ *     CPU, and the sum per source is an unbiased estimate of its drops
  *     (a CPU under a flood sends few heavy samples, an idle one light ones).
  *  2. `const volatile __u32 perim_drop_sample_rate` (rodata, default
  *     PERIM_DROP_SAMPLE_RATE_DEFAULT; 0 disables sampling, and the verifier
@@ -65,8 +69,9 @@ struct perim_drop_budget {
 	__u64 tat;                     /* hard cap: GCRA theoretical arrival time, ns */
 	__u64 period_start;            /* ns */
 	__u32 period_drops;            /* drops on this CPU since period_start */
-	__u32 k;                       /* select 1 drop in k (0 or 1: every drop) */
-	__u64 skipped;                 /* weight of selected drops the cap or the ring refused */
+	__u32 k;                       /* select 1 drop in k on average (0 or 1: every drop) */
+	__u32 pending;                 /* drops since the last sample sent: its weight (saturates) */
+	__u32 countdown;               /* drops to pass over before the next selection */
 };
 
 struct perim_drop_event {

@@ -97,8 +97,8 @@ static int drain(struct perim_xdp *skel, struct collected *c)
 	return n;
 }
 
-/* The weight the CPUs still hold back (selected, refused by the cap), summed. */
-static uint64_t skipped(struct perim_xdp *skel)
+/* The drops the CPUs have not yet sent a sample for, summed. */
+static uint64_t pending(struct perim_xdp *skel)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct perim_drop_budget *b = calloc(ncpus, sizeof(*b));
@@ -107,7 +107,7 @@ static uint64_t skipped(struct perim_xdp *skel)
 
 	if (b && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.perim_drop_budget), &zero, b))
 		for (int c = 0; c < ncpus; c++)
-			sum += b[c].skipped;
+			sum += b[c].pending;
 	free(b);
 	return sum;
 }
@@ -240,9 +240,67 @@ static void test_budget_bounds_a_flood(void)
 		ASSERT_RANGE(c.n, 1, PERIM_DROP_SAMPLE_BURST + (int)(PERIM_DROP_SAMPLE_RATE_DEFAULT * (secs + 0.01)) + 1,
 			     "samples within the budget");
 		ASSERT_TRUE(c.n < flood / 100, "far fewer samples than drops");
-		/* The first period selects every drop (k = 1): what the cap refused waits in `skipped`. */
-		ASSERT_EQ(c.weights + skipped(skel), flood, "weights + held back = drops");
+		/* Every drop is in a sample's weight or still pending on its CPU. */
+		ASSERT_EQ(c.weights + pending(skel), flood, "weights + pending = drops");
 	}
+	perim_xdp__destroy(skel);
+}
+
+/* The largest k (select 1 drop in k) any CPU has set. */
+static uint32_t max_k(struct perim_xdp *skel)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct perim_drop_budget *b = calloc(ncpus, sizeof(*b));
+	uint32_t k = 0;
+	__u32 zero = 0;
+
+	if (b && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.perim_drop_budget), &zero, b))
+		for (int c = 0; c < ncpus; c++)
+			k = b[c].k > k ? b[c].k : k;
+	free(b);
+	return k;
+}
+
+/*
+ * A flood lasting several sampling periods: from the second period on a
+ * CPU selects about 1 drop in k, each sample standing for the drops since
+ * the previous one, and the weights still account for every drop.
+ */
+static void test_selection_after_the_first_period(void)
+{
+	struct frame_spec s = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_UDP, .dport = 53 };
+	struct perim_xdp *skel = load(PERIM_DROP_SAMPLE_RATE_DEFAULT);
+	struct collected c = { 0 }, last = { 0 };
+	const int chunk = 20000;
+	struct timespec t0, t1;
+	uint64_t drops = 0;
+	double secs = 0;
+
+	if (!skel)
+		return;
+	if (!deny(skel, "10.9.8.0", 24))
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Three periods of PERIM_DROP_PERIOD_NS at least; drained per chunk so the ring never fills. */
+	while (secs < 3.5 * PERIM_DROP_PERIOD_NS / 1e9) {
+		if (!ASSERT_EQ(run(skel, &s, chunk), XDP_DROP, "verdict"))
+			goto out;
+		drops += chunk;
+		last = (struct collected){ 0 };
+		if (!ASSERT_TRUE(drain(skel, &last) >= 0, "drain"))
+			goto out;
+		c.n += last.n;
+		c.weights += last.weights;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	ASSERT_EQ(c.weights + pending(skel), drops, "weights + pending = drops, over several periods");
+	ASSERT_TRUE(max_k(skel) > 1, "a flood makes the CPU select 1 drop in k > 1");
+	ASSERT_RANGE(c.n, 1, PERIM_DROP_SAMPLE_BURST + (int)(PERIM_DROP_SAMPLE_RATE_DEFAULT * (secs + 0.01)) + 1,
+		     "samples within the budget");
+	if (last.n > 0)
+		ASSERT_TRUE(last.weights / last.n > 1, "a late sample stands for several drops");
+out:
 	perim_xdp__destroy(skel);
 }
 
@@ -264,6 +322,7 @@ static const struct perim_test tests[] = {
 	TEST(test_rule_and_malformed_samples),
 	TEST(test_sample_carries_the_flow),
 	TEST(test_budget_bounds_a_flood),
+	TEST(test_selection_after_the_first_period),
 	TEST(test_rate_zero_samples_nothing),
 	{ 0 },
 };

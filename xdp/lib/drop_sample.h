@@ -5,8 +5,9 @@
  * (rule.h calls perim_sample_drop_at with the bucket's clock reading for
  * rule drops when this header is included; the tc program does not include
  * it). Costs nothing on the pass path; on the drop path a clock read (none
- * for rule drops), one per-CPU ARRAY lookup and a random number, and for a
- * sampled drop a second read of the IP header (the destination address).
+ * for rule drops) and one per-CPU ARRAY lookup (inlined); a selected drop
+ * also pays a random number, a division and, when sampled, a second read of
+ * the IP header (the destination address).
  */
 #ifndef PERIM_XDP_DROP_SAMPLE_H
 #define PERIM_XDP_DROP_SAMPLE_H
@@ -50,33 +51,41 @@ static __always_inline void perim_drop_period(struct perim_drop_budget *b, __u64
 	b->period_drops = 0;
 }
 
+/* The drops to pass over before the next selection: uniform in [0, 2k - 2], mean k - 1. */
+static __always_inline __u32 perim_drop_gap(__u32 k)
+{
+	return k > 1 ? bpf_get_prandom_u32() % (2 * k - 1) : 0;
+}
+
 /*
  * This CPU's budget when this drop is to be sampled (*weight set), else
- * NULL. Per-CPU, so plain stores: XDP does not preempt itself.
+ * NULL. Per-CPU, so plain stores: XDP does not preempt itself. A drop
+ * that is not selected costs a lookup, three increments and two compares.
  */
 static __always_inline struct perim_drop_budget *perim_drop_budget_take(__u64 now, __u32 *weight)
 {
 	struct perim_drop_budget *b;
 	__u64 interval, tolerance;
-	__u32 zero = 0, k;
+	__u32 zero = 0;
 
 	b = bpf_map_lookup_elem(&perim_drop_budget, &zero);
 	if (!b)
 		return NULL;
 	b->period_drops++;
+	if (b->pending != 0xffffffff)
+		b->pending++;
 	perim_drop_period(b, now);
-	k = b->k > 1 ? b->k : 1;
-	if (k > 1 && bpf_get_prandom_u32() % k)
-		return NULL;
-	interval = 1000000000ULL / perim_drop_sample_rate;
-	tolerance = interval * (PERIM_DROP_SAMPLE_BURST - 1);
-	if (b->tat > now + tolerance) {
-		b->skipped += k;
+	if (b->countdown) {
+		b->countdown--;
 		return NULL;
 	}
+	b->countdown = perim_drop_gap(b->k);
+	interval = 1000000000ULL / perim_drop_sample_rate;
+	tolerance = interval * (PERIM_DROP_SAMPLE_BURST - 1);
+	if (b->tat > now + tolerance)
+		return NULL;
 	b->tat = (b->tat > now ? b->tat : now) + interval;
-	*weight = b->skipped + k > 0xffffffffULL ? 0xffffffff : b->skipped + k;
-	b->skipped = 0;
+	*weight = b->pending;
 	return b;
 }
 
@@ -112,10 +121,9 @@ static __always_inline void perim_sample_drop_at(__u32 slot, __u32 rule, __u32 r
 	if (!b)
 		return;
 	e = bpf_ringbuf_reserve(&perim_drops, sizeof(*e), 0);
-	if (!e) {
-		b->skipped += weight;   /* ring full (perimd not draining): the next sample carries it */
-		return;
-	}
+	if (!e)
+		return;                 /* ring full (perimd not draining): the next sample carries the weight */
+	b->pending = 0;
 	/* Reserved memory is not zeroed: write every byte. */
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts = now;
