@@ -82,6 +82,22 @@ enum perim_reason {
 	PERIM_REASON_MAX
 };
 
+#ifndef __bpf__
+/*
+ * The names operators see (stats JSON keys, metrics labels, events, the
+ * CLI): as stable as the numbers. A new reason gets its name here.
+ */
+static const char *const perim_reason_names[PERIM_REASON_MAX] = {
+	[PERIM_REASON_NONE] = "none",
+	[PERIM_REASON_RATE_PPS] = "rate-pps",
+	[PERIM_REASON_RATE_BYTES] = "rate-bytes",
+	[PERIM_REASON_NEW_SOURCE] = "new-source",
+	[PERIM_REASON_BLOCKED] = "blocked",
+	[PERIM_REASON_DENY] = "deny",
+	[PERIM_REASON_MALFORMED] = "malformed",
+};
+#endif
+
 /* ---- LPM tries, one pair per interface: source prefix -> ACL verdict + rule candidates ---- */
 
 /*

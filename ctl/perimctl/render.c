@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "perim.h"
 #include "perimctl.h"
 
 /* ---- reading the result ---- */
@@ -225,10 +226,6 @@ static void render_acl_list(struct json_object *r)
 
 /* ---- stats ---- */
 
-static const char *const drop_reasons[] = {
-	"rate-pps", "rate-bytes", "new-source", "blocked", "deny", "malformed",
-};
-
 static uint64_t dropped_total(struct json_object *dropped)
 {
 	uint64_t sum = 0;
@@ -268,10 +265,12 @@ static void render_reasons(struct json_object *dropped, struct json_object *by_r
 	char a[16];
 
 	printf("  drops by reason:");
-	for (size_t i = 0; i < sizeof(drop_reasons) / sizeof(drop_reasons[0]); i++) {
-		printf(" %s %" PRIu64, drop_reasons[i], get_u64(get(dropped, drop_reasons[i]), "packets"));
+	for (int r = 1; r < PERIM_REASON_MAX; r++) {
+		const char *name = perim_reason_names[r];
+
+		printf(" %s %" PRIu64, name, get_u64(get(dropped, name), "packets"));
 		if (by_reason)
-			printf(" (%s/s)", si(a, sizeof(a), get_double(by_reason, drop_reasons[i])));
+			printf(" (%s/s)", si(a, sizeof(a), get_double(by_reason, name)));
 	}
 	printf("\n");
 }

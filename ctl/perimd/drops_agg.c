@@ -43,18 +43,9 @@ struct perimd_drops_agg {
 	struct bins untracked[PERIM_MAX_IFACES];
 };
 
-static const char *const reason_names[PERIM_REASON_MAX] = {
-	[PERIM_REASON_NONE] = "none",
-	[PERIM_REASON_RATE_PPS] = "rate-pps", [PERIM_REASON_RATE_BYTES] = "rate-bytes",
-	[PERIM_REASON_NEW_SOURCE] = "new-source", [PERIM_REASON_BLOCKED] = "blocked",
-	[PERIM_REASON_DENY] = "deny", [PERIM_REASON_MALFORMED] = "malformed",
-};
-
 const char *perimd_drop_reason_name(unsigned reason)
 {
-	const char *name = reason < PERIM_REASON_MAX ? reason_names[reason] : NULL;
-
-	return name ? name : "none";
+	return perim_reason_names[reason < PERIM_REASON_MAX ? reason : PERIM_REASON_NONE];
 }
 
 /* ---- bins ---- */
@@ -248,7 +239,7 @@ static struct json_object *source_json(const struct ranked *r, const char *dev, 
 	json_object_object_add(o, "est_drops", json_object_new_uint64(r->sum.drops));
 	json_object_object_add(o, "est_pps", json_object_new_uint64((r->sum.drops + W / 2) / W));
 	json_object_object_add(o, "share", json_object_new_double(share));
-	json_object_object_add(o, "reason", json_object_new_string(reason_names[r->e->reason]));
+	json_object_object_add(o, "reason", json_object_new_string(perim_reason_names[r->e->reason]));
 	json_object_object_add(o, "rule", json_object_new_uint64(r->e->rule));
 	json_object_object_add(o, "proto", json_object_new_string(proto_name(r->e->proto, proto, sizeof(proto))));
 	json_object_object_add(o, "dport", json_object_new_uint64(r->e->dport));

@@ -19,12 +19,6 @@
 #include "daemon.h"
 #include "metrics.h"
 
-static const char *const reason_names[PERIM_REASON_MAX] = {
-	[PERIM_REASON_RATE_PPS] = "rate-pps", [PERIM_REASON_RATE_BYTES] = "rate-bytes",
-	[PERIM_REASON_NEW_SOURCE] = "new-source", [PERIM_REASON_BLOCKED] = "blocked",
-	[PERIM_REASON_DENY] = "deny", [PERIM_REASON_MALFORMED] = "malformed",
-};
-
 struct if_snap {
 	const char *dev;
 	bool attached;
@@ -146,7 +140,7 @@ static void write_if_drops(FILE *f, const struct snapshot *s, bool bytes)
 
 			fprintf(f, "%s{", name);
 			label(f, "interface", s->ifc[i].dev, false);
-			label(f, "reason", reason_names[r], true);
+			label(f, "reason", perim_reason_names[r], true);
 			fprintf(f, " %llu\n", (unsigned long long)(bytes ? c->dropped_bytes[r] : c->dropped_packets[r]));
 		}
 	}

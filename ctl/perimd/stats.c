@@ -146,11 +146,6 @@ static void add_rate(struct json_object *o, const char *key, double v)
 
 static struct json_object *counters_json(const struct perim_if_counters *c)
 {
-	static const char *const reasons[PERIM_REASON_MAX] = {
-		[PERIM_REASON_RATE_PPS] = "rate-pps", [PERIM_REASON_RATE_BYTES] = "rate-bytes",
-		[PERIM_REASON_NEW_SOURCE] = "new-source", [PERIM_REASON_BLOCKED] = "blocked",
-		[PERIM_REASON_DENY] = "deny", [PERIM_REASON_MALFORMED] = "malformed",
-	};
 	struct json_object *o = json_object_new_object(), *dropped = json_object_new_object();
 
 	add_u64(o, "rx_packets", c->rx_packets);
@@ -164,7 +159,7 @@ static struct json_object *counters_json(const struct perim_if_counters *c)
 
 		add_u64(d, "packets", c->dropped_packets[r]);
 		add_u64(d, "bytes", c->dropped_bytes[r]);
-		json_object_object_add(dropped, reasons[r], d);
+		json_object_object_add(dropped, perim_reason_names[r], d);
 	}
 	json_object_object_add(o, "dropped", dropped);
 	return o;
