@@ -55,6 +55,7 @@ enum perim_hook {
 	PERIM_HOOK_LSM_FILE_OPEN,
 	PERIM_HOOK_LSM_BPRM,
 	PERIM_HOOK_LSM_BPF,
+	PERIM_HOOK_BIND,
 	PERIM_HOOK_MAX
 };
 
@@ -75,6 +76,7 @@ enum perim_ev_type {
 	PERIM_EV_FILE,                /* unlink, rename, attr, write: see perim_file_op */
 	PERIM_EV_CREDS,
 	PERIM_EV_GUARD,               /* an LSM guard rail matched */
+	PERIM_EV_BIND,
 	PERIM_EV_MAX
 };
 
@@ -285,6 +287,23 @@ struct perim_ev_guard {
 	char path[PERIM_PATH_MAX];
 };
 
+/*
+ * bind() of an IPv4/IPv6 socket. The address is the one the socket has after
+ * the call (so the port the kernel chose for port 0); when the call failed,
+ * the one that was asked for.
+ */
+struct perim_ev_bind {
+	struct perim_ev_hdr hdr;
+	__u16 family;                 /* AF_INET or AF_INET6 */
+	__u16 proto;                  /* IPPROTO_UDP, IPPROTO_TCP, ... (0 when the bind failed) */
+	__u16 port;                   /* host order */
+	__u16 _pad0;
+	__s32 result;                 /* syscall return: 0 or -errno */
+	__s32 fd;
+	__u64 inode;                  /* the socket's inode, as /proc/net/udp and /proc/<pid>/fd name it; 0 = unknown */
+	__u8 addr[16];                /* local, IPv4-mapped for AF_INET; zero = any */
+};
+
 /* ---- maps user space reads ---- */
 
 /* PERCPU_ARRAY indexed by enum perim_hook. */
@@ -316,6 +335,7 @@ _Static_assert(sizeof(struct perim_ev_creds) == 120, "perim_ev_creds layout");
 _Static_assert(sizeof(struct perim_guard_ino_key) == 16, "perim_guard_ino_key layout");
 _Static_assert(sizeof(struct perim_guard_verdict) == 8, "perim_guard_verdict layout");
 _Static_assert(sizeof(struct perim_ev_guard) == 104 + PERIM_PATH_MAX, "perim_ev_guard layout");
+_Static_assert(sizeof(struct perim_ev_bind) == 120, "perim_ev_bind layout");
 _Static_assert(sizeof(struct perim_hook_counters) == 16, "perim_hook_counters layout");
 _Static_assert(sizeof(struct perim_prefix_key) == 4 + PERIM_PREFIX_MAX, "perim_prefix_key layout");
 #endif

@@ -20,6 +20,7 @@
 #include "lib/net.h"
 #include "lib/file.h"
 #include "lib/guard.h"
+#include "lib/bind.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -87,6 +88,10 @@ int connect__tp_exit(struct trace_event_raw_sys_exit *ctx) { return perim_on_con
 
 SYS_EXIT(accept, accept4) { return perim_on_accept_exit(ctx->ret); }
 SYS_EXIT(accept, accept) { return perim_on_accept_exit(ctx->ret); }
+
+SYS_ENTER(bind, bind) { return perim_on_bind_enter(ARG(0), (const void *)ARG(1)); }
+SEC("tp/syscalls/sys_exit_bind")
+int bind__tp_exit(struct trace_event_raw_sys_exit *ctx) { return perim_on_bind_exit(ctx->ret); }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sock_state__btf, struct sock *sk, int oldstate, int newstate)

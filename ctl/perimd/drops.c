@@ -54,15 +54,15 @@ static const char *slot_dev(struct perimd *d, unsigned slot)
 	return slot < PERIM_MAX_IFACES && d->model->ifaces[slot].used ? d->model->ifaces[slot].dev : NULL;
 }
 
-/* The sample as an "xdp_drop" event, naming the TCP listener it was meant for. */
+/* The sample as an "xdp_drop" event, naming the TCP or UDP listener it was meant for. */
 static void publish_drop(struct perimd_drops *dr, const struct perim_drop_event *e)
 {
 	struct perim_tracers *t = dr->d->tracers;
 	const struct perimd_listener *ln = NULL;
 	struct json_object *o;
 
-	if (e->proto == IPPROTO_TCP && e->dport)
-		ln = perimd_listeners_find(perim_tracers_listeners(t), e->dst, e->dport);
+	if ((e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) && e->dport)
+		ln = perimd_listeners_find(perim_tracers_listeners(t), e->proto, e->dst, e->dport);
 	o = perim_xdp_drop_json(perim_tracers_json_ctx(t), e, slot_dev(dr->d, e->slot),
 				perimd_drop_reason_name(e->reason), ln ? ln->pid : 0, ln ? ln->start_ns : 0);
 	perim_tracers_publish(t, PERIM_EV_XDP_DROP_TYPE, o);

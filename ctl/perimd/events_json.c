@@ -14,6 +14,8 @@
  *               flow {family "ipv4|ipv6", proto "tcp|udp|<n>", src, sport, dst, dport},
  *               result (connect: 0 or -errno), error ("ECONNREFUSED" ...), fd,
  *               sock_state: old_state, new_state ("SYN_SENT" ...)
+ *   bind:       flow {family, proto (null when the bind failed), src, sport},
+ *               result (0 or -errno), error ("EADDRINUSE" ...), fd, inode
  *   ptrace:     request, target_pid
  *   module:     name
  *   bpf:        cmd, cmd_name
@@ -49,7 +51,7 @@ static const char *const type_names[PERIM_EV_XDP_DROP_TYPE + 1] = {
 	[PERIM_EV_SOCK_STATE] = "sock_state", [PERIM_EV_PTRACE] = "ptrace",
 	[PERIM_EV_MODULE] = "module", [PERIM_EV_BPF] = "bpf", [PERIM_EV_SETID] = "setid",
 	[PERIM_EV_MOUNT] = "mount", [PERIM_EV_FILE] = "file", [PERIM_EV_CREDS] = "creds",
-	[PERIM_EV_GUARD] = "guard", [PERIM_EV_LOST_TYPE] = "lost", [PERIM_EV_XDP_DROP_TYPE] = "xdp_drop",
+	[PERIM_EV_GUARD] = "guard", [PERIM_EV_BIND] = "bind", [PERIM_EV_LOST_TYPE] = "lost", [PERIM_EV_XDP_DROP_TYPE] = "xdp_drop",
 };
 
 static const size_t type_sizes[PERIM_EV_MAX] = {
@@ -60,7 +62,7 @@ static const size_t type_sizes[PERIM_EV_MAX] = {
 	[PERIM_EV_MODULE] = sizeof(struct perim_ev_module), [PERIM_EV_BPF] = sizeof(struct perim_ev_bpf),
 	[PERIM_EV_SETID] = sizeof(struct perim_ev_setid), [PERIM_EV_MOUNT] = sizeof(struct perim_ev_mount),
 	[PERIM_EV_FILE] = sizeof(struct perim_ev_file), [PERIM_EV_CREDS] = sizeof(struct perim_ev_creds),
-	[PERIM_EV_GUARD] = sizeof(struct perim_ev_guard),
+	[PERIM_EV_GUARD] = sizeof(struct perim_ev_guard), [PERIM_EV_BIND] = sizeof(struct perim_ev_bind),
 };
 
 const char *perim_ev_type_name(int type)
@@ -240,6 +242,14 @@ static const char *tcp_state_name(int s)
 	return s > 0 && s < (int)(sizeof(names) / sizeof(names[0])) ? names[s] : "UNKNOWN";
 }
 
+static void add_result(struct json_object *o, int fd, int result)
+{
+	add_int(o, "fd", fd);
+	add_int(o, "result", result);
+	json_object_object_add(o, "error", result < 0 && strerrorname_np(-result) ?
+				json_object_new_string(strerrorname_np(-result)) : NULL);
+}
+
 static void sock_json(struct json_object *o, const struct perim_ev_sock *e)
 {
 	struct json_object *flow = json_object_new_object();
@@ -259,10 +269,23 @@ static void sock_json(struct json_object *o, const struct perim_ev_sock *e)
 		add_str(o, "new_state", tcp_state_name(e->newstate));
 		return;
 	}
-	add_int(o, "fd", e->fd);
-	add_int(o, "result", e->result);
-	json_object_object_add(o, "error", e->result < 0 && strerrorname_np(-e->result) ?
-				json_object_new_string(strerrorname_np(-e->result)) : NULL);
+	add_result(o, e->fd, e->result);
+}
+
+static void bind_json(struct json_object *o, const struct perim_ev_bind *e)
+{
+	struct json_object *flow = json_object_new_object();
+	char addr[INET6_ADDRSTRLEN], pbuf[16];
+
+	add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_object_object_add(flow, "proto", e->proto ? json_object_new_string(proto_name(e->proto, pbuf, sizeof(pbuf)))
+						     : NULL);
+	addr_string(e->addr, addr, sizeof(addr));
+	add_str(flow, "src", addr);
+	add_int(flow, "sport", e->port);
+	json_object_object_add(o, "flow", flow);
+	add_result(o, e->fd, e->result);
+	add_u64(o, "inode", e->inode);
 }
 
 static const char *bpf_cmd_name(unsigned cmd)
@@ -426,6 +449,9 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 		break;
 	case PERIM_EV_GUARD:
 		guard_json(o, data);
+		break;
+	case PERIM_EV_BIND:
+		bind_json(o, data);
 		break;
 	}
 	return o;

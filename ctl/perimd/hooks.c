@@ -45,7 +45,7 @@ static const char *const hook_names[PERIM_HOOK_MAX] = {
 	[PERIM_HOOK_MOUNT] = "mount", [PERIM_HOOK_UNLINK] = "unlink", [PERIM_HOOK_RENAME] = "rename",
 	[PERIM_HOOK_ATTR] = "attr", [PERIM_HOOK_WRITE] = "write", [PERIM_HOOK_CREDS] = "creds",
 	[PERIM_HOOK_LSM_FILE_OPEN] = "guard_open", [PERIM_HOOK_LSM_BPRM] = "guard_exec",
-	[PERIM_HOOK_LSM_BPF] = "guard_bpf",
+	[PERIM_HOOK_LSM_BPF] = "guard_bpf", [PERIM_HOOK_BIND] = "bind",
 };
 
 const char *perim_hook_name(int hook)

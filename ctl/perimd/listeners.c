@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "perim_events.h"
@@ -22,12 +23,13 @@
 #include "proctable.h"
 
 #define TCP_ESTABLISHED_STATE_LISTEN 10   /* TCP_LISTEN, as the kernel and /proc/net/tcp number it */
-#define TCP_STATE_CLOSE 7
+#define TCP_STATE_CLOSE 7                 /* also an unconnected UDP socket's state in /proc/net/udp */
 
 struct perimd_listeners {
 	char *proc_root;
 	ino_t netns;                   /* perimd's network namespace; 0 when unknown */
 	uint64_t tick_ns;
+	uint64_t udp_recheck_ns;
 	size_t n;
 	struct perimd_listener *v;     /* PERIMD_LISTENERS_MAX entries */
 };
@@ -58,6 +60,7 @@ struct perimd_listeners *perimd_listeners_new(const char *proc_root)
 	}
 	l->netns = netns_of(proc_root, "self");
 	l->tick_ns = 1000000000ull / (hz > 0 ? hz : 100);
+	l->udp_recheck_ns = PERIMD_LISTENERS_UDP_RECHECK_NS;
 	return l;
 }
 
@@ -75,9 +78,23 @@ size_t perimd_listeners_count(const struct perimd_listeners *l)
 	return l->n;
 }
 
+void perimd_listeners_set_udp_recheck_ns(struct perimd_listeners *l, uint64_t ns)
+{
+	l->udp_recheck_ns = ns;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static bool same_socket(const struct perimd_listener *a, const struct perimd_listener *b)
 {
-	return a->port == b->port && a->family == b->family && !memcmp(a->addr, b->addr, 16);
+	return a->port == b->port && a->proto == b->proto && a->family == b->family &&
+	       !memcmp(a->addr, b->addr, 16);
 }
 
 static bool same_process(const struct perimd_listener *a, const struct perimd_listener *b)
@@ -90,12 +107,17 @@ static void remove_at(struct perimd_listeners *l, size_t i)
 	l->v[i] = l->v[--l->n];
 }
 
+static size_t forget_closed_udp(struct perimd_listeners *l);
+
 int perimd_listeners_add(struct perimd_listeners *l, const struct perimd_listener *ln)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (same_socket(&l->v[i], ln) && same_process(&l->v[i], ln))
+	for (size_t i = 0; i < l->n; i++) {
+		if (same_socket(&l->v[i], ln) && same_process(&l->v[i], ln)) {
+			l->v[i] = *ln;      /* a re-bind: the newer socket's inode */
 			return 0;
-	if (l->n >= PERIMD_LISTENERS_MAX)
+		}
+	}
+	if (l->n >= PERIMD_LISTENERS_MAX && !forget_closed_udp(l))
 		return -ENOSPC;
 	l->v[l->n++] = *ln;
 	return 0;
@@ -112,10 +134,10 @@ bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_lis
 	return false;
 }
 
-size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint16_t family, const uint8_t addr[16],
-				   uint16_t port)
+size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint8_t proto, uint16_t family,
+				   const uint8_t addr[16], uint16_t port)
 {
-	struct perimd_listener key = { .port = port, .family = family };
+	struct perimd_listener key = { .port = port, .family = family, .proto = proto };
 	size_t removed = 0;
 
 	memcpy(key.addr, addr, 16);
@@ -140,16 +162,16 @@ static bool is_any(const struct perimd_listener *ln)
 }
 
 /* The newest match wins: it is the one added last (a re-listen after a restart). */
-const struct perimd_listener *perimd_listeners_find(const struct perimd_listeners *l, const uint8_t dst[16],
-						    uint16_t dport)
+static struct perimd_listener *find_entry(struct perimd_listeners *l, uint8_t proto, const uint8_t dst[16],
+					  uint16_t dport)
 {
 	bool dst_v4 = !memcmp(dst, v4_mapped_prefix, 12);
-	const struct perimd_listener *wild = NULL;
+	struct perimd_listener *wild = NULL;
 
 	for (size_t i = l->n; i-- > 0;) {
-		const struct perimd_listener *ln = &l->v[i];
+		struct perimd_listener *ln = &l->v[i];
 
-		if (ln->port != dport)
+		if (ln->port != dport || ln->proto != proto)
 			continue;
 		if (!memcmp(ln->addr, dst, 16))
 			return ln;
@@ -159,7 +181,31 @@ const struct perimd_listener *perimd_listeners_find(const struct perimd_listener
 	return wild;
 }
 
-/* ---- /proc/net/tcp{,6} ---- */
+static int udp_socket_listed(const struct perimd_listeners *l, uint64_t inode);
+
+const struct perimd_listener *perimd_listeners_find(struct perimd_listeners *l, uint8_t proto,
+						    const uint8_t dst[16], uint16_t dport)
+{
+	struct perimd_listener *ln;
+	uint64_t now;
+
+	while ((ln = find_entry(l, proto, dst, dport))) {
+		if (proto != IPPROTO_UDP || !ln->inode)
+			return ln;
+		now = now_ns();
+		if (now - ln->checked_ns < l->udp_recheck_ns)
+			return ln;
+		/* An error reading /proc keeps the entry: a wrong name beats none here. */
+		if (udp_socket_listed(l, ln->inode) != 0) {
+			ln->checked_ns = now;
+			return ln;
+		}
+		remove_at(l, ln - l->v);
+	}
+	return NULL;
+}
+
+/* ---- /proc/net/{tcp,udp}{,6} ---- */
 
 /* The kernel prints each __be32 of the address as a %08X of its raw value. */
 static bool parse_hex_addr(const char *hex, size_t words, uint8_t addr[16])
@@ -186,16 +232,21 @@ struct sock_row {
 	uint8_t addr[16];
 	uint16_t port;
 	uint16_t family;
+	uint8_t proto;
 	unsigned long inode;
 };
 
-/* Calls fn for each LISTEN row of <proc_root>/net/<file>. */
-static int each_listen_row(const struct perimd_listeners *l, const char *file, uint16_t family,
+/*
+ * Calls fn for each listening row of <proc_root>/net/<file>: TCP in LISTEN,
+ * UDP bound to a port and unconnected (state CLOSE, no remote port).
+ */
+static int each_listen_row(const struct perimd_listeners *l, const char *file, uint8_t proto, uint16_t family,
 			   bool (*fn)(void *ctx, const struct sock_row *r), void *ctx)
 {
+	unsigned want = proto == IPPROTO_TCP ? TCP_ESTABLISHED_STATE_LISTEN : TCP_STATE_CLOSE;
 	size_t words = family == AF_INET ? 1 : 4;
 	char path[256], line[512], hex[33];
-	unsigned port, state;
+	unsigned port, rport, state;
 	struct sock_row r;
 	FILE *f;
 
@@ -208,13 +259,14 @@ static int each_listen_row(const struct perimd_listeners *l, const char *file, u
 		return 0;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %*s %x %*s %*s %*s %*s %*s %lu", hex, &port, &state,
-			   &r.inode) != 4 || strlen(hex) != 8 * words)
+		if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu", hex, &port,
+			   &rport, &state, &r.inode) != 5 || strlen(hex) != 8 * words)
 			continue;
-		if (state != TCP_ESTABLISHED_STATE_LISTEN || !parse_hex_addr(hex, words, r.addr))
+		if (state != want || !port || (proto == IPPROTO_UDP && rport) || !parse_hex_addr(hex, words, r.addr))
 			continue;
 		r.port = port;
 		r.family = family;
+		r.proto = proto;
 		if (!fn(ctx, &r))
 			break;
 	}
@@ -222,12 +274,13 @@ static int each_listen_row(const struct perimd_listeners *l, const char *file, u
 	return 0;
 }
 
-static int each_listen_socket(const struct perimd_listeners *l, bool (*fn)(void *ctx, const struct sock_row *r),
-			      void *ctx)
+static int each_listen_socket(const struct perimd_listeners *l, uint8_t proto,
+			      bool (*fn)(void *ctx, const struct sock_row *r), void *ctx)
 {
-	int err = each_listen_row(l, "tcp", AF_INET, fn, ctx);
+	bool tcp = proto == IPPROTO_TCP;
+	int err = each_listen_row(l, tcp ? "tcp" : "udp", proto, AF_INET, fn, ctx);
 
-	return err ? err : each_listen_row(l, "tcp6", AF_INET6, fn, ctx);
+	return err ? err : each_listen_row(l, tcp ? "tcp6" : "udp6", proto, AF_INET6, fn, ctx);
 }
 
 struct still_ctx {
@@ -249,9 +302,96 @@ static bool still_listening(const struct perimd_listeners *l, const struct perim
 {
 	struct still_ctx c = { key, false };
 
-	if (each_listen_socket(l, match_still, &c))
+	if (each_listen_socket(l, IPPROTO_TCP, match_still, &c))
 		return true;
 	return c.found;
+}
+
+/* ---- UDP: is a socket (by inode) still there? ---- */
+
+struct udp_inodes {
+	uint64_t *v;                   /* sorted */
+	size_t n, cap;
+};
+
+static bool collect_inode(void *ctx, const struct sock_row *r)
+{
+	struct udp_inodes *u = ctx;
+
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 256;
+		uint64_t *v = realloc(u->v, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		u->v = v;
+		u->cap = cap;
+	}
+	u->v[u->n++] = r->inode;
+	return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The inodes of this namespace's bound, unconnected UDP sockets, sorted. */
+static int listed_udp_inodes(const struct perimd_listeners *l, struct udp_inodes *u)
+{
+	int err = each_listen_socket(l, IPPROTO_UDP, collect_inode, u);
+
+	if (!err && u->n && !u->v)
+		err = -ENOMEM;
+	if (!err)
+		qsort(u->v, u->n, sizeof(*u->v), cmp_u64);
+	return err;
+}
+
+static bool inode_in(const struct udp_inodes *u, uint64_t inode)
+{
+	return u->n && bsearch(&inode, u->v, u->n, sizeof(*u->v), cmp_u64);
+}
+
+/* 1 when the kernel lists the UDP socket, 0 when not, -errno when /proc cannot tell. */
+static int udp_socket_listed(const struct perimd_listeners *l, uint64_t inode)
+{
+	struct udp_inodes u = { 0 };
+	int err = listed_udp_inodes(l, &u);
+
+	if (!err)
+		err = inode_in(&u, inode);
+	free(u.v);
+	return err;
+}
+
+/* Forgets every UDP entry whose socket the kernel no longer lists; returns how many. */
+static size_t forget_closed_udp(struct perimd_listeners *l)
+{
+	struct udp_inodes u = { 0 };
+	uint64_t now = now_ns();
+	size_t removed = 0;
+
+	if (listed_udp_inodes(l, &u)) {
+		free(u.v);
+		return 0;
+	}
+	for (size_t i = 0; i < l->n;) {
+		struct perimd_listener *ln = &l->v[i];
+
+		if (ln->proto == IPPROTO_UDP && ln->inode && !inode_in(&u, ln->inode)) {
+			remove_at(l, i);
+			removed++;
+			continue;
+		}
+		if (ln->proto == IPPROTO_UDP)
+			ln->checked_ns = now;
+		i++;
+	}
+	free(u.v);
+	return removed;
 }
 
 /* ---- inode -> process, by one walk over /proc/<pid>/fd ---- */
@@ -347,9 +487,12 @@ static int start_ns_of(const struct perimd_listeners *l, uint32_t pid, uint64_t 
 int perimd_listeners_scan(struct perimd_listeners *l)
 {
 	struct pending p = { 0 };
+	uint64_t now = now_ns();
 	int err, added = 0;
 
-	err = each_listen_socket(l, collect_row, &p);
+	err = each_listen_socket(l, IPPROTO_TCP, collect_row, &p);
+	if (!err)
+		err = each_listen_socket(l, IPPROTO_UDP, collect_row, &p);
 	if (err || !p.n) {
 		free(p.rows);
 		return err;
@@ -361,7 +504,13 @@ int perimd_listeners_scan(struct perimd_listeners *l)
 	}
 	scan_fds(l, &p, p.n);
 	for (size_t i = 0; i < p.n; i++) {
-		struct perimd_listener ln = { .port = p.rows[i].port, .family = p.rows[i].family, .pid = p.pid[i] };
+		struct perimd_listener ln = { .port = p.rows[i].port, .family = p.rows[i].family, .pid = p.pid[i],
+					      .proto = p.rows[i].proto };
+
+		if (ln.proto == IPPROTO_UDP) {
+			ln.inode = p.rows[i].inode;
+			ln.checked_ns = now;
+		}
 
 		memcpy(ln.addr, p.rows[i].addr, 16);
 		if (!ln.pid || start_ns_of(l, ln.pid, &ln.start_ns))
@@ -388,6 +537,7 @@ void perimd_listeners_on_sock_state(struct perimd_listeners *l, const struct per
 {
 	struct perimd_listener ln = {
 		.port = e->sport, .family = e->family, .pid = e->hdr.pid, .start_ns = e->hdr.start_ns,
+		.proto = IPPROTO_TCP,
 	};
 	int err;
 
@@ -412,5 +562,24 @@ void perimd_listeners_on_sock_state(struct perimd_listeners *l, const struct per
 	 * no longer lists it here.
 	 */
 	if (!perimd_listeners_remove(l, &ln) && !still_listening(l, &ln))
-		perimd_listeners_remove_all(l, ln.family, ln.addr, ln.port);
+		perimd_listeners_remove_all(l, IPPROTO_TCP, ln.family, ln.addr, ln.port);
+}
+
+void perimd_listeners_on_bind(struct perimd_listeners *l, const struct perim_ev_bind *e)
+{
+	struct perimd_listener ln = {
+		.port = e->port, .family = e->family, .pid = e->hdr.pid, .start_ns = e->hdr.start_ns,
+		.proto = IPPROTO_UDP, .inode = e->inode, .checked_ns = now_ns(),
+	};
+
+	/* TCP listens are sock_state's; a failed bind took nothing. */
+	if (e->proto != IPPROTO_UDP || e->result != 0 || !e->port)
+		return;
+	/* bind() runs in the owner's context; a process already gone cannot be checked. */
+	if (!in_our_netns(l, ln.pid))
+		return;
+	memcpy(ln.addr, e->addr, 16);
+	if (perimd_listeners_add(l, &ln))
+		pr_warn("perimd: listener table full (%d): UDP port %u not attributed\n", PERIMD_LISTENERS_MAX,
+			ln.port);
 }

@@ -84,7 +84,7 @@ struct perim_tracers {
 	struct perim_hook_state hooks[PERIM_HOOK_MAX];
 	struct perim_rejects rejects;      /* programs the verifier refused */
 	struct perim_proctable *procs;
-	struct perimd_listeners *listeners;   /* sock_state events keep it (drop attribution) */
+	struct perimd_listeners *listeners;   /* sock_state and bind events keep it (drop attribution) */
 	struct perim_ev_json_ctx jctx;
 	char *events_path;                 /* NULL = stdout */
 	FILE *sink;
@@ -271,6 +271,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	update_procs(t, h);
 	if (h->type == PERIM_EV_SOCK_STATE)
 		perimd_listeners_on_sock_state(t->listeners, data);
+	else if (h->type == PERIM_EV_BIND)
+		perimd_listeners_on_bind(t->listeners, data);
 	o = perim_ev_json(&t->jctx, data, size);
 	if (!o)
 		return 0;
@@ -653,7 +655,7 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		pr_warn("tracers: scanning /proc: %s\n", strerror(-n));
 	n = perimd_listeners_scan(t->listeners);
 	if (n < 0)
-		pr_warn("tracers: scanning /proc/net/tcp for listeners: %s\n", strerror(-n));
+		pr_warn("tracers: scanning /proc/net/{tcp,udp} for listeners: %s\n", strerror(-n));
 	err = start_draining(t);
 	if (err)
 		goto fail;
@@ -839,7 +841,7 @@ int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, 
 
 	if (parse_types(types, &mask, bad, sizeof(bad))) {
 		snprintf(msg, sizeof(msg), "Error: argument \"%s\" is wrong: event types are "
-			 "exec,fork,exit,signal,connect,accept,sock_state,ptrace,module,bpf,setid,mount,file,creds,guard,lost,xdp_drop",
+			 "exec,fork,exit,signal,connect,accept,sock_state,ptrace,module,bpf,setid,mount,file,creds,guard,bind,lost,xdp_drop",
 			 bad);
 		send_status(fd, 2, msg);
 		close(fd);

@@ -4,7 +4,9 @@
 # listener in the gateway's namespace, a denied source sending it SYNs, and
 # the events naming the listener's pid and comm; null where nobody listens;
 # a new process on the same port takes over; a listener from before perimd
-# started is known from /proc.
+# started is known from /proc. UDP alike: a process that binds a UDP port
+# after perimd started (known from its bind event), over IPv4 and IPv6, one
+# from before perimd (from /proc/net/udp), and forgotten once it closed.
 . "$(dirname "$0")/../lib/lib.sh"
 
 GW=${T}g      # perimeter NIC, in namespace $T-gw
@@ -13,7 +15,11 @@ EV=$TMP/events.json
 PORT=$(( 20000 + RANDOM % 20000 ))
 EARLY_PORT=$(( PORT + 1 ))
 CLOSED_PORT=$(( PORT + 2 ))
+UDP_PORT=$(( PORT + 3 ))
+EARLY_UDP_PORT=$(( PORT + 4 ))
 DENIED=10.221.0.0/24
+DENIED6=2001:db8:221::/48
+LIMITED=10.222.0.0/24        # not denied: a UDP rate limit drops its flood
 
 find_event() { jq -c "select($1)" "$EV" 2>/dev/null | head -n 1; }
 has_event() { [ -n "$(find_event "$1")" ]; }
@@ -50,6 +56,35 @@ syns() {
 
 drop_to() { echo ".type==\"xdp_drop\" and .flow.dport==$1 and .flow.src==\"$2\""; }
 
+# udp_bind NAME PORT FAMILY: a udpflood receiver bound to PORT in the gateway's
+# namespace; its pid in BOUND_PID. (nsenter execs it: $! is the process that binds.)
+udp_bind() {
+	nsenter --net="/run/netns/$T-gw" "$TOOLS/udpflood" recv --port "$2" --count-file "$TMP/$1.count" \
+		--family "$3" >"$TMP/$1.log" 2>&1 &
+	BOUND_PID=$!
+	track_pid "$BOUND_PID"
+}
+
+# await_bound PID PORT: perimd has seen PID bind PORT (it updates its table before publishing).
+await_bound() {
+	await_event ".type==\"bind\" and .pid==$1 and .flow.sport==$2 and .result==0" >/dev/null
+}
+
+# udp_flood SRC DST PORT: 40 datagrams at 200/s to the gateway.
+udp_flood() {
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst "$2" --src "$1" \
+		--port "$3" --rate 200 --count 40 >/dev/null
+}
+
+# expect_udp_listener EVENT PID: the drop is attributed to the udpflood receiver PID.
+expect_udp_listener() {
+	expect_eq "$(field .listener.pid "$1")" "$2" "listener pid" &&
+	expect_eq "$(field .listener.comm "$1")" udpflood "listener comm" &&
+	expect_eq "$(field .listener.exe "$1")" "$(readlink -f "$TOOLS/udpflood")" "listener exe" &&
+	expect_match "$(field '.listener.argv | join(" ")' "$1")" "recv --port $UDP_PORT|recv --port $EARLY_UDP_PORT" "listener argv" &&
+	expect_eq "$(field .flow.proto "$1")" udp "proto"
+}
+
 case_drop_names_the_listener() {
 	local pid ev
 	listen web "$PORT" || return 1
@@ -78,13 +113,55 @@ case_drop_without_listener_is_null() {
 	expect_eq "$(field .listener "$ev")" null "listener"
 }
 
-# UDP is not attributed (listeners.h says why): the event comes, listener null.
-case_udp_drop_has_no_listener() {
+# A TCP listener does not take UDP to its port.
+case_udp_drop_to_a_tcp_port_has_no_listener() {
 	local ev
-	syns 10.221.0.6 "$PORT" --udp || return 1
-	ev=$(await_event "$(drop_to "$PORT" 10.221.0.6)") || return 1
+	syns 10.221.0.6 "$EARLY_PORT" --udp || return 1
+	ev=$(await_event "$(drop_to "$EARLY_PORT" 10.221.0.6)") || return 1
 	expect_eq "$(field .flow.proto "$ev")" udp "proto" &&
 	expect_eq "$(field .listener "$ev")" null "listener"
+}
+
+# A process binds a UDP port after perimd started; a rate limit drops a flood to
+# it: the drops name it. Once it exits, drops to the port name nobody.
+case_udp_limit_drop_names_the_bound_process() {
+	local pid id ev
+	udp_bind udp "$UDP_PORT" 4
+	pid=$BOUND_PID
+	await_bound "$pid" "$UDP_PORT" || return 1
+	id=$(pctl -j limit set "$GW" src "$LIMITED" proto udp dport "$UDP_PORT" rate 10pps burst 5 | jq -r .id) ||
+		{ fail "limit set"; return 1; }
+	on_cleanup pctl limit del "$GW" "$id"
+	udp_flood 10.222.0.1 10.79.0.1 "$UDP_PORT" || return 1
+	ev=$(await_event "$(drop_to "$UDP_PORT" 10.222.0.1)") || return 1
+	expect_udp_listener "$ev" "$pid" &&
+	expect_eq "$(field .reason "$ev")" rate-pps "reason" &&
+	expect_eq "$(field .flow.family "$ev")" ipv4 "family" || return 1
+	kill "$pid"
+	wait_until 5 eval "! kill -0 $pid 2>/dev/null" || { fail "receiver $pid did not exit"; return 1; }
+	# perimd re-checks a UDP entry against /proc/net/udp at most once a second: a burst per try.
+	wait_until 10 eval 'udp_flood 10.222.0.2 10.79.0.1 "$UDP_PORT"; has_event "$(drop_to "$UDP_PORT" 10.222.0.2) and .listener==null"' ||
+		{ fail "drops still attributed after the socket closed: $(find_event "$(drop_to "$UDP_PORT" 10.222.0.2)")"; return 1; }
+}
+
+# IPv6: a [::] receiver (dual stack) bound after perimd started, a denied IPv6 source.
+case_udp_ipv6_drop_names_the_bound_process() {
+	local pid ev
+	udp_bind udp6 "$UDP_PORT" 6
+	pid=$BOUND_PID
+	await_bound "$pid" "$UDP_PORT" || return 1
+	udp_flood 2001:db8:221::1 2001:db8:79::1 "$UDP_PORT" || return 1
+	ev=$(await_event "$(drop_to "$UDP_PORT" 2001:db8:221::1)") || return 1
+	expect_udp_listener "$ev" "$pid" &&
+	expect_eq "$(field .flow.family "$ev")" ipv6 "family" &&
+	expect_eq "$(field .reason "$ev")" deny "reason"
+}
+
+case_udp_socket_from_before_perimd() {
+	local ev
+	syns 10.221.0.8 "$EARLY_UDP_PORT" --udp || return 1
+	ev=$(await_event "$(drop_to "$EARLY_UDP_PORT" 10.221.0.8)") || return 1
+	expect_udp_listener "$ev" "$EARLY_UDP_PID"
 }
 
 # The listener exits; another process listens on the port: drops are the new one's.
@@ -135,10 +212,14 @@ setup() {
 	track_path "$STATE"
 	listen early "$EARLY_PORT" || return 1
 	EARLY_PID=$LISTEN_PID
+	udp_bind early-udp "$EARLY_UDP_PORT" 4
+	EARLY_UDP_PID=$BOUND_PID
+	wait_until 5 eval "grep -q ':$(printf %04X "$EARLY_UDP_PORT") ' <(in_ns gw cat /proc/net/udp)" ||
+		{ echo "the early UDP receiver did not bind: $(cat "$TMP/early-udp.log")"; return 1; }
 	perimd_start gw --interface "$GW" --events "$EV" || return 1
 	track_pid "$(pctl -j status | jq -r .pid)"
 	[ -e "$PIN_ROOT/perim_drops" ] || { echo "the datapath does not sample drops"; return 1; }
-	pctl deny add "$GW" "$DENIED"
+	pctl deny add "$GW" "$DENIED" && pctl deny add "$GW" "$DENIED6"
 }
 
 mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The tracers, end to end with the real perimd: real processes exec, exit,
-# signal, connect (TCP/UDP, IPv4/IPv6) and accept; every event must arrive in
+# signal, connect (TCP/UDP, IPv4/IPv6), accept and bind; every event must arrive in
 # the JSON sink with the right process attribution, also for a process that
 # exits right after connecting and for a reused pid. Hooks the host lacks must
 # be reported unavailable with a reason, and forced ring overflow must be
@@ -12,6 +12,7 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 TCP_PORT=$(( 20000 + RANDOM % 20000 ))
 UDP_PORT=$(( TCP_PORT + 1 ))
 CLOSED_PORT=$(( TCP_PORT + 2 ))
+BIND_PORT=$(( TCP_PORT + 3 ))
 
 # find_event JQ-CONDITION: the first event in the sink (and its rotated
 # predecessor, see sighup_reopens_sink) matching it, as compact JSON.
@@ -155,6 +156,49 @@ case_accept_attributed_to_listener() {
 	expect_match "$(jq -c .argv <<<"$ev")" "listener.py" "listener argv"
 }
 
+# bind_udp NAME FAMILY: a udpflood receiver bound to BIND_PORT in the namespace;
+# its pid in BIND_PID. (nsenter execs it: $! is the process that binds.)
+bind_udp() {
+	nsenter --net="/run/netns/$T-srv" "$TOOLS/udpflood" recv --port "$BIND_PORT" \
+		--count-file "$TMP/$1.count" --family "$2" >"$TMP/$1.log" 2>&1 &
+	BIND_PID=$!
+	track_pid "$BIND_PID"
+}
+
+# The bind event names the process, the UDP port it took and the socket's inode.
+check_bind() {
+	local family=$1 src=$2 pid ev inode
+	bind_udp "bind$family" "${family#ipv}" || return 1
+	pid=$BIND_PID
+	ev=$(await_event ".type==\"bind\" and .pid==$pid") || return 1
+	inode=$(readlink /proc/"$pid"/fd/* 2>/dev/null | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | head -n 1)
+	expect_eq "$(field .comm "$ev")" udpflood "comm" &&
+	expect_eq "$(field .exe "$ev")" "$(readlink -f "$TOOLS/udpflood")" "exe" &&
+	expect_eq "$(field .flow.proto "$ev")" udp "proto" &&
+	expect_eq "$(field .flow.family "$ev")" "$family" "family" &&
+	expect_eq "$(field .flow.src "$ev")" "$src" "address" &&
+	expect_eq "$(field .flow.sport "$ev")" "$BIND_PORT" "port" &&
+	expect_eq "$(field .result "$ev")" 0 "result" &&
+	expect_eq "$(field .inode "$ev")" "$inode" "the socket's inode"
+}
+
+case_bind_udp_ipv4() {
+	check_bind ipv4 0.0.0.0
+}
+
+# A second bind to the taken port fails: the event says so, with the port asked for.
+case_bind_udp_ipv6_and_refused() {
+	local first ev
+	check_bind ipv6 :: || return 1
+	first=$BIND_PID
+	bind_udp bind-again 6 || return 1
+	ev=$(await_event ".type==\"bind\" and .pid==$BIND_PID") || return 1
+	expect_eq "$(field .result "$ev")" -98 "result" &&
+	expect_eq "$(field .error "$ev")" EADDRINUSE "error" &&
+	expect_eq "$(field .flow.sport "$ev")" "$BIND_PORT" "the port asked for" &&
+	expect_ne "$BIND_PID" "$first" "another process"
+}
+
 # A connect from a pid that an earlier process also had is the new process's.
 case_pid_reuse_not_misattributed() {
 	local old new try
@@ -178,7 +222,7 @@ case_pid_reuse_not_misattributed() {
 case_hooks_report_attachment() {
 	local hooks h
 	hooks=$(pctl -j status | jq -c .hooks) || return 1
-	for h in exec fork exit signal connect accept sock_state ptrace bpf setid mount unlink rename attr write creds; do
+	for h in exec fork exit signal connect accept sock_state ptrace bpf setid mount unlink rename attr write creds bind; do
 		expect_eq "$(jq -r ".[] | select(.name==\"$h\") | .attached" <<<"$hooks")" true "$h attached" || return 1
 	done
 	# What this kernel lacks is unavailable with its reason, never silently.
@@ -264,7 +308,7 @@ case_forced_overflow_accounted() {
 	# that ring (a loss is seen as a gap once the next event of its CPU arrives).
 	ring_lost() {
 		"$PERIMCTL" -s "$sock" -j status | jq '[.hooks[] | select(.name |
-			test("^(exec|fork|exit|signal|connect|accept|sock_state|unlink|rename|attr|write)$")) | .lost] | add'
+			test("^(exec|fork|exit|signal|connect|accept|sock_state|unlink|rename|attr|write|bind)$")) | .lost] | add'
 	}
 	ring_gaps() { jq -s '[.[] | select(.type=="lost" and .ring=="events") | .count] | add // 0' "$ev"; }
 	gaps_match() { [ "$(ring_gaps)" = "$(ring_lost)" ]; }
