@@ -27,6 +27,7 @@
 
 #include "perim_events.h"
 #include "tracers/perim_trace.skel.h"
+#include "events_dump.h"
 #include "events_json.h"
 #include "guard_rules.h"
 #include "hooks.h"
@@ -95,6 +96,7 @@ struct perim_tracers {
 	struct backlog_entry backlog[BACKLOG_MAX];
 	unsigned backlog_next;
 	struct subscriber subs[SUBSCRIBERS_MAX];
+	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
 	int timer_fd;
 	bool ring_watched;
 	const char *hold_file;             /* test only: no draining while this file exists */
@@ -318,8 +320,10 @@ static int on_drain_timer(void *ctx, int fd, uint32_t events)
 		t->ring_watched = true;
 	}
 	drain(t);
-	if (++t->ticks % EVICT_EVERY_TICKS == 0)
+	if (++t->ticks % EVICT_EVERY_TICKS == 0) {
 		perim_proctable_evict(t->procs, now_monotonic_ns());
+		perimd_dumps_expire(t->dumps, now_monotonic_ns());
+	}
 	return 0;
 }
 
@@ -633,7 +637,8 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 	}
 	t->jctx.procs = t->procs;
 	t->listeners = perimd_listeners_new("/proc");
-	if (!t->listeners) {
+	t->dumps = perimd_dumps_new(loop);
+	if (!t->listeners || !t->dumps) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -680,6 +685,7 @@ void perim_tracers_stop(struct perim_tracers *t)
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
 		if (t->subs[i].fd >= 0)
 			subscriber_drop(t, &t->subs[i]);
+	perimd_dumps_free(t->dumps);
 	perim_hooks_detach(t->hooks);
 	ring_buffer__free(t->rb);
 	perim_trace__destroy(t->skel);
@@ -778,17 +784,9 @@ static int parse_types(const char *types, uint32_t *mask, char *bad, size_t badl
 	return 0;
 }
 
-static int send_json(int fd, struct json_object *o)
-{
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-
-	return perim_proto_send(fd, text, strlen(text));
-}
-
-static int send_status(int fd, int status, const char *error)
+static struct json_object *status_json(int status, const char *error)
 {
 	struct json_object *o = json_object_new_object(), *result;
-	int err;
 
 	json_object_object_add(o, "status", json_object_new_int(status));
 	if (error) {
@@ -798,7 +796,15 @@ static int send_status(int fd, int status, const char *error)
 		json_object_object_add(result, "streaming", json_object_new_boolean(1));
 		json_object_object_add(o, "result", result);
 	}
-	err = send_json(fd, o);
+	return o;
+}
+
+static int send_status(int fd, int status, const char *error)
+{
+	struct json_object *o = status_json(status, error);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int err = perim_proto_send(fd, text, strlen(text));
+
 	json_object_put(o);
 	return err;
 }
@@ -817,19 +823,54 @@ static int on_subscriber_readable(void *ctx, int fd, uint32_t events)
 	return 0;
 }
 
-static int send_backlog(struct perim_tracers *t, int fd, uint32_t mask)
+/* The answer and the matching backlog as framed messages. */
+static int frame_backlog(struct perim_tracers *t, uint32_t mask, struct perimd_frames *f)
 {
-	for (unsigned i = 0; i < BACKLOG_MAX; i++) {
-		struct backlog_entry *b = &t->backlog[(t->backlog_next + i) % BACKLOG_MAX];
-		int err;
+	struct json_object *o = status_json(0, NULL);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int err = perimd_frames_add(f, text, strlen(text));
 
-		if (!b->json || !(mask & (1u << b->type)))
-			continue;
-		err = perim_proto_send(fd, b->json, strlen(b->json));
-		if (err)
-			return err;
+	json_object_put(o);
+	for (unsigned i = 0; !err && i < BACKLOG_MAX; i++) {
+		struct backlog_entry *b = &t->backlog[(t->backlog_next + i) % BACKLOG_MAX];
+
+		if (b->json && (mask & (1u << b->type)))
+			err = perimd_frames_add(f, b->json, strlen(b->json));
 	}
-	return 0;
+	return err;
+}
+
+/*
+ * Written from the loop as the reader takes it (events_dump.h): a blocking
+ * or timed send would either stall every other client or cut the tail off
+ * for a reader slower than the timeout.
+ */
+static int dump_backlog(struct perim_tracers *t, int fd, uint32_t mask)
+{
+	struct perimd_frames f = { 0 };
+	int err, fl;
+
+	/* never a blocking write from the loop, whatever the socket was left as */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
+		err = -errno;
+		pr_warn("tracers: events dump: making the socket non-blocking: %s\n", strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (perimd_dumps_running(t->dumps) >= PERIMD_DUMPS_MAX) {
+		send_status(fd, 1, "Error: too many `events` dumps in progress; try again");
+		close(fd);
+		return -EBUSY;
+	}
+	err = frame_backlog(t, mask, &f);
+	if (err) {
+		perimd_frames_free(&f);
+		send_status(fd, 1, "Error: out of memory for the events dump");
+		close(fd);
+		return err;
+	}
+	return perimd_dumps_start(t->dumps, fd, &f);
 }
 
 int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, int follow)
@@ -847,13 +888,13 @@ int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, 
 		close(fd);
 		return -EINVAL;
 	}
+	drain(t);
+	if (!follow)
+		return dump_backlog(t, fd, mask);
 	/* A stalled reader must not stall the daemon: give up on it instead. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	drain(t);
 	err = send_status(fd, 0, NULL);
-	if (!err && !follow)
-		err = send_backlog(t, fd, mask);
-	if (err || !follow) {
+	if (err) {
 		close(fd);
 		return err;
 	}

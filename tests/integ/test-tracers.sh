@@ -273,6 +273,58 @@ case_events_command() {
 	expect_match "$(cat "$TMP/last.err" "$TMP/last.out")" '"bogus"' "bad type named"
 }
 
+# events_reader MODE: a control client asking for a non-follow `events` dump.
+# slow: waits 0.5 s before reading (perimd meets a full socket), then reads
+# 2 KiB at a time; prints the messages it got, one per line. stuck: never
+# reads, and holds on until killed.
+events_reader() {
+	"$PY" - "$SOCK" "$1" <<'PYEOF'
+import json, socket, struct, sys, time
+path, mode = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+req = json.dumps({"argv": ["events"]}).encode()
+s.sendall(struct.pack("=I", len(req)) + req)
+if mode == "stuck":
+    print("asked", flush=True)
+    time.sleep(120)
+    sys.exit(0)
+time.sleep(0.5)
+buf = b""
+while True:
+    chunk = s.recv(2048)
+    if not chunk:
+        break
+    buf += chunk
+    time.sleep(0.001)
+while len(buf) >= 4:
+    n = struct.unpack("=I", buf[:4])[0]
+    if len(buf) < 4 + n:
+        print("TRUNCATED", flush=True)
+        break
+    print(buf[4:4 + n].decode())
+    buf = buf[4 + n:]
+PYEOF
+}
+
+# A non-follow dump of a full backlog (1024 events, more than the socket holds)
+# to a slow reader arrives whole; a reader that never reads blocks nobody.
+case_events_dump_complete_for_a_slow_reader() {
+	local out=$TMP/slow.out i stuck n
+	for i in $(seq 400); do /bin/true "dump-$T-$i"; done
+	await_event ".type==\"exec\" and (.argv|index(\"dump-$T-400\"))" >/dev/null || return 1
+	events_reader stuck > "$TMP/stuck.out" & stuck=$!
+	track_pid "$stuck"
+	wait_until 5 grep -q asked "$TMP/stuck.out" || { fail "the stuck reader did not connect"; return 1; }
+	events_reader slow > "$out" || { fail "slow reader failed"; return 1; }
+	expect_eq "$(grep -c TRUNCATED "$out")" 0 "no message cut" &&
+	expect_eq "$(head -n 1 "$out" | jq -c .result)" '{"streaming":true}' "the answer first" &&
+	expect_eq "$(tail -n +2 "$out" | jq -s length)" 1024 "every backlog event (the backlog is full)" &&
+	expect_ne "$(grep -c "dump-$T-400" "$out")" 0 "the tail: the newest exec" || return 1
+	# A reader that takes nothing does not hold up the daemon.
+	expect_eq "$(timeout 5 "$PERIMCTL" -s "$SOCK" -j status | jq -r .pid)" "$(pctl -j status | jq -r .pid)" "status answers meanwhile"
+}
+
 case_sighup_reopens_sink() {
 	local pid
 	pid=$(pctl -j status | jq -r .pid) || return 1
