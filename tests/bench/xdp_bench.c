@@ -18,6 +18,7 @@
  * figure is the one-source ns/pkt plus (distinct - same) at repeat=1.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 
 #include "perim.h"
 #include "xdp/perim_xdp.skel.h"
+#include "tests/bench/progs/lower_bound.skel.h"
 #include "../unit/xdp_frames.h"
 
 #define XDP_FILTER_OBJ "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_dny_all.o"
@@ -114,6 +116,45 @@ static int load_trivial(void)
 	if (fd < 0)
 		fprintf(stderr, "xdp_bench: loading the trivial program: %s\n", strerror(errno));
 	return fd;
+}
+
+/* ---- the lower bound of a per-source limiter (progs/lower_bound.bpf.c) ---- */
+
+static void mapped_addr(int family, const char *src, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (family == 6) {
+		inet_pton(AF_INET6, src, addr);
+		return;
+	}
+	addr[10] = addr[11] = 0xff;
+	inet_pton(AF_INET, src, addr + 12);
+}
+
+/* An over-limit bucket and a prefix entry for src, so both programs drop its frames. */
+static int lower_bound_add(struct lower_bound *lb, int family, const char *src)
+{
+	struct { uint32_t prefixlen; uint8_t addr[16]; } k = { .prefixlen = 8 };
+	struct { uint64_t tat, tolerance; } b = { .tat = UINT64_MAX / 2 };
+	uint32_t rule = 1;
+	int err;
+
+	mapped_addr(family, src, k.addr);
+	err = bpf_map__update_elem(lb->maps.lb_buckets, k.addr, 16, &b, sizeof(b), BPF_ANY);
+	if (!err)
+		err = bpf_map__update_elem(lb->maps.lb_prefixes, &k, sizeof(k), &rule, sizeof(rule), BPF_ANY);
+	if (err)
+		fprintf(stderr, "xdp_bench: lower bound maps: %s\n", strerror(-err));
+	return err;
+}
+
+static struct lower_bound *load_lower_bound(void)
+{
+	struct lower_bound *lb = lower_bound__open_and_load();
+
+	if (!lb)
+		fprintf(stderr, "xdp_bench: loading the lower-bound programs: %s\n", strerror(errno));
+	return lb;
 }
 
 /* ---- xdp-filter: deny by default, 100 source addresses and one port listed ---- */
@@ -446,7 +487,7 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 enum {
 	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
 	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
-	C_PER_FAMILY
+	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_PER_FAMILY
 };
 
 static const char *case_names[C_PER_FAMILY] = {
@@ -464,6 +505,8 @@ static const char *case_names[C_PER_FAMILY] = {
 	[C_10K_DROP_FAST] = "perim, 10,000 rules per-source, one source, fast path: drop path",
 	[C_OVER_CAP_DROP] = "perim, 101 rules + 7 more lengths (over the cap: trie fallback): drop path",
 	[C_DROP_FAST_NO_SAMPLE] = "perim, 101 rules per-source, one source, fast path, drop sampling off: drop path",
+	[C_LB_BUCKET] = "lower bound: parse + per-source LRU bucket + coarse clock + counter, drop",
+	[C_LB_PREFIX_BUCKET] = "lower bound + one prefix probe (which rule?), drop",
 };
 
 static void print_row(const char *name, int family, double ns, double floor, const char *verdict)
@@ -484,6 +527,14 @@ static void print_goal(struct bench_case *cases)
 		       fast <= 0.7 ? "yes" : "**no**");
 		printf("| IPv%d, trie | %.2f | %s |\n", c[0].family, trie, trie <= 0.7 ? "yes" : "**no**");
 	}
+	printf("\n| reference: the lower bound of a per-source limiter / xdp-filter pass path | IPv4 | IPv6 |\n");
+	printf("|---|---:|---:|\n");
+	printf("| parse + one prefix probe + LRU bucket + clock + counter (a limiter with rules per prefix) | %.2f | %.2f |\n",
+	       (double)cases[C_LB_PREFIX_BUCKET].best_ns / cases[C_XDPFILT].best_ns,
+	       (double)cases[C_PER_FAMILY + C_LB_PREFIX_BUCKET].best_ns / cases[C_PER_FAMILY + C_XDPFILT].best_ns);
+	printf("| parse + LRU bucket + clock + counter (one rule for every source) | %.2f | %.2f |\n",
+	       (double)cases[C_LB_BUCKET].best_ns / cases[C_XDPFILT].best_ns,
+	       (double)cases[C_PER_FAMILY + C_LB_BUCKET].best_ns / cases[C_PER_FAMILY + C_XDPFILT].best_ns);
 	for (int fam = 0; fam < 2; fam++) {
 		struct bench_case *c = &cases[fam * C_PER_FAMILY];
 
@@ -543,9 +594,17 @@ static void print_report(struct bench_case *cases, const double *delta, uint64_t
 	       "\"trie\": that row pays the descriptor check and the trie walk (9 lengths, 109 "
 	       "entries).\n", ALLOW_LEN4, ALLOW_LEN6, PERIM_FAST_MAX_LENGTHS);
 	printf("- drop sampling: every row samples drops for `perimctl top` at perimd's default "
-	       "rate (drop_sample.h: a coarse clock read, a per-CPU budget, a random number per "
-	       "drop under a flood); the \"drop sampling off\" row loads the same instance with "
+	       "rate (drop_sample.h: a per-CPU budget and a countdown per drop, a random number "
+	       "only per selected drop); the \"drop sampling off\" row loads the same instance with "
 	       "perim_drop_sample_rate = 0, which the verifier prunes.\n");
+	printf("- lower bound (tests/bench/progs/lower_bound.bpf.c): what any per-source limiter "
+	       "must do on its drop path, with every shortcut in its favour (no VLAN, IP options, "
+	       "extension headers or fragments; 16-byte key; an unmasked probe key): parse to the "
+	       "ports, look the source's bucket up in an LRU hash, read the coarse clock, test "
+	       "GCRA, count per CPU, drop; the second row first probes a prefix table once, as a "
+	       "limiter with rules per prefix must to learn which rule holds the source. perim's "
+	       "101-rule drop path makes two probes (see the fast path note), so it is compared "
+	       "with the second row plus one probe.\n");
 	printf("- %d distinct sources (the fast-path instance): BPF_PROG_TEST_RUN repeats one frame, so each source is "
 	       "its own call at repeat=1 (source rewritten between calls). A first pass creates "
 	       "the buckets (%llu IPv4 + IPv6 buckets in the LRU afterwards); then the best of "
@@ -598,6 +657,7 @@ int main(int argc, char **argv)
 	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
 	struct bpf_object *xf = NULL;
+	struct lower_bound *lb = NULL;
 	uint64_t buckets;
 	double delta[2] = { 0, 0 };
 	int trivial_fd, err = 1;
@@ -611,6 +671,7 @@ int main(int argc, char **argv)
 
 	trivial_fd = load_trivial();
 	xf = load_xdp_filter();
+	lb = load_lower_bound();
 	p0 = load_perim(1024, true);
 	p0f = load_perim(1024, true);
 	p101 = load_perim(65536, true);
@@ -620,7 +681,7 @@ int main(int argc, char **argv)
 	pcap = load_perim(65536, true);
 	p10k = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
 	p10kf = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
-	if (trivial_fd < 0 || !xf || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf)
+	if (trivial_fd < 0 || !xf || !lb || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf)
 		goto out;
 	if (perim_use_fast(p0f, 0, NULL, 0, NULL) || perim_fill_101(p101, false) || perim_fill_101(p101f, true) ||
 	    perim_fill_101(pquiet, true) ||
@@ -648,6 +709,10 @@ int main(int argc, char **argv)
 				c[i].prog_fd = trivial_fd;
 			else if (i == C_XDPFILT)
 				c[i].prog_fd = bpf_program__fd(bpf_object__next_program(xf, NULL));
+			else if (i == C_LB_BUCKET)
+				c[i].prog_fd = bpf_program__fd(lb->progs.lb_bucket);
+			else if (i == C_LB_PREFIX_BUCKET)
+				c[i].prog_fd = bpf_program__fd(lb->progs.lb_prefix_bucket);
 			else
 				c[i].prog_fd = bpf_program__fd(inst[i]->progs.perim_xdp);
 			if (i == C_PASS || i == C_PASS_FAST)
@@ -658,6 +723,8 @@ int main(int argc, char **argv)
 				c[i].want = XDP_PASS;
 			udp_frame(&c[i].frame, family, src);
 		}
+		if (lower_bound_add(lb, family, drop_src))
+			goto out;
 	}
 	if (run_rounds(cases, 2 * C_PER_FAMILY, &o))
 		goto out;
@@ -678,6 +745,7 @@ out:
 	perim_xdp__destroy(p0f);
 	perim_xdp__destroy(p0);
 	bpf_object__close(xf);
+	lower_bound__destroy(lb);
 	if (trivial_fd >= 0)
 		close(trivial_fd);
 	return err;
