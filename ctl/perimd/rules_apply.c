@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "pinned_map.h"
 #include "rules.h"
 
 struct perim_installed *perim_installed_new(void)
@@ -62,6 +63,19 @@ static enum bpf_map_type family_map_type(int family)
 static uint32_t family_max_entries(int family)
 {
 	return family == PERIM_LPM_EGRESS_CGROUP ? PERIM_EGRESS_CGROUP_MAX_ENTRIES : PERIM_LPM_MAX_ENTRIES;
+}
+
+/* As the datapath objects declare them (xdp/lib/maps.h, fast.h, perim_tc.bpf.c). */
+static struct perim_map_shape lpm_shape(int family)
+{
+	return (struct perim_map_shape){
+		.name = lpm_map_name[family],
+		.type = family_map_type(family),
+		.key_size = lpm_key_size[family],
+		.value_size = sizeof(struct perim_lpm_value),
+		.max_entries = family_max_entries(family),
+		.map_flags = BPF_F_NO_PREALLOC,
+	};
 }
 
 /* The kernel's key: {prefixlen, addr[4]}, {prefixlen, addr[16]} or a cgroup id. */
@@ -161,89 +175,19 @@ void perim_maps_close(struct perim_maps *maps)
 
 int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot)
 {
-	int n = snprintf(buf, len, "%s/%s_%d", pin_root, lpm_map_name[family], slot);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* A pin left by another layout would make every write fail: refuse it up front. */
-static int check_lpm_map(int fd, int family, const char *path, char *err, size_t errlen)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int ret;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "inspecting %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (info.type != family_map_type(family) || info.key_size != lpm_key_size[family] ||
-	    info.value_size != sizeof(struct perim_lpm_value)) {
-		snprintf(err, errlen, "%s is not a %s map of this perim version (key %u, value %u bytes)",
-			 path, lpm_map_name[family], info.key_size, info.value_size);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int create_lpm_map(int family, const char *path, char *err, size_t errlen)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-	int fd, ret;
-
-	fd = bpf_map_create(family_map_type(family), lpm_map_name[family], lpm_key_size[family],
-			    sizeof(struct perim_lpm_value), family_max_entries(family), &opts);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "creating %s: %s", path ? path : lpm_map_name[family], strerror(-ret));
-		return ret;
-	}
-	if (path && bpf_obj_pin(fd, path) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "pinning %s: %s", path, strerror(-ret));
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return perim_slot_pin_path(buf, len, pin_root, lpm_map_name[family], slot);
 }
 
 int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
 		      char *err, size_t errlen)
 {
+	struct perim_map_shape shape = lpm_shape(family);
 	char path[4200];
-	int fd, ret;
+	int fd;
 
 	if (maps->lpm_fd[family][slot] >= 0)
 		return maps->lpm_fd[family][slot];
-	if (!maps->pin_root) {
-		if (!create)
-			return -ENOENT;
-		fd = create_lpm_map(family, NULL, err, errlen);
-	} else {
-		ret = perim_lpm_pin_path(path, sizeof(path), maps->pin_root, family, slot);
-		if (ret) {
-			snprintf(err, errlen, "pin path under %s: %s", maps->pin_root, strerror(-ret));
-			return ret;
-		}
-		fd = bpf_obj_get(path);
-		if (fd < 0 && errno != ENOENT) {
-			ret = -errno;
-			snprintf(err, errlen, "opening %s: %s", path, strerror(-ret));
-			return ret;
-		}
-		if (fd < 0 && !create)
-			return -ENOENT;
-		if (fd >= 0) {
-			ret = check_lpm_map(fd, family, path, err, errlen);
-			if (ret) {
-				close(fd);
-				return ret;
-			}
-		} else {
-			fd = create_lpm_map(family, path, err, errlen);
-		}
-	}
+	fd = perim_slot_map_open(&shape, maps->pin_root, slot, create, path, sizeof(path), err, errlen);
 	if (fd >= 0)
 		maps->lpm_fd[family][slot] = fd;
 	return fd;

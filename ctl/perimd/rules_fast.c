@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "pinned_map.h"
 #include "rules.h"
 
 static int key_cmp(const void *a, const void *b)
@@ -75,85 +76,18 @@ __u64 perim_fast_lens_make(const struct perim_lpm_set *set, int slot, int fam)
 	return lens | (n + 1);
 }
 
+static const struct perim_map_shape fast_lens_shape = {
+	.name = PERIM_MAP_FAST_LENS,
+	.type = BPF_MAP_TYPE_ARRAY,
+	.key_size = sizeof(__u32),
+	.value_size = sizeof(__u64),
+	.max_entries = PERIM_FAST_FAMILIES,
+	.map_flags = BPF_F_MMAPABLE,       /* a pin without it could not be mapped */
+};
+
 int perim_fast_lens_pin_path(char *buf, size_t len, const char *pin_root, int slot)
 {
-	int n = snprintf(buf, len, "%s/%s_%d", pin_root, PERIM_MAP_FAST_LENS, slot);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* A pin of another layout could not be mapped or would be misread: refuse it. */
-static int check_fast_lens_map(int fd, const char *path, char *err, size_t errlen)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int ret;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "inspecting %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != sizeof(__u32) ||
-	    info.value_size != sizeof(__u64) || info.max_entries != PERIM_FAST_FAMILIES ||
-	    !(info.map_flags & BPF_F_MMAPABLE)) {
-		snprintf(err, errlen, "%s is not a %s descriptor of this perim version", path,
-			 PERIM_MAP_FAST_LENS);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int create_fast_lens_map(const char *path, char *err, size_t errlen)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-	int fd, ret;
-
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, PERIM_MAP_FAST_LENS, sizeof(__u32), sizeof(__u64),
-			    PERIM_FAST_FAMILIES, &opts);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "creating %s: %s", path ? path : PERIM_MAP_FAST_LENS, strerror(-ret));
-		return ret;
-	}
-	if (path && bpf_obj_pin(fd, path) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "pinning %s: %s", path, strerror(-ret));
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-/* The pinned map, or -ENOENT; (create) a new one, pinned when there is a pin root. */
-static int open_fast_lens_map(const struct perim_maps *maps, int slot, bool create, char *path,
-			      size_t path_len, char *err, size_t errlen)
-{
-	int fd, ret;
-
-	if (!maps->pin_root) {
-		snprintf(path, path_len, "%s", PERIM_MAP_FAST_LENS);
-		return create ? create_fast_lens_map(NULL, err, errlen) : -ENOENT;
-	}
-	ret = perim_fast_lens_pin_path(path, path_len, maps->pin_root, slot);
-	if (ret) {
-		snprintf(err, errlen, "pin path under %s: %s", maps->pin_root, strerror(-ret));
-		return ret;
-	}
-	fd = bpf_obj_get(path);
-	if (fd < 0 && errno != ENOENT) {
-		ret = -errno;
-		snprintf(err, errlen, "opening %s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (fd < 0)
-		return create ? create_fast_lens_map(path, err, errlen) : -ENOENT;
-	ret = check_fast_lens_map(fd, path, err, errlen);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return perim_slot_pin_path(buf, len, pin_root, PERIM_MAP_FAST_LENS, slot);
 }
 
 int perim_maps_fast_lens(struct perim_maps *maps, int slot, bool create, __u64 **lens,
@@ -167,7 +101,7 @@ int perim_maps_fast_lens(struct perim_maps *maps, int slot, bool create, __u64 *
 		*lens = maps->fast_lens[slot];
 		return 0;
 	}
-	fd = open_fast_lens_map(maps, slot, create, path, sizeof(path), err, errlen);
+	fd = perim_slot_map_open(&fast_lens_shape, maps->pin_root, slot, create, path, sizeof(path), err, errlen);
 	if (fd < 0)
 		return fd;
 	mem = mmap(NULL, sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
