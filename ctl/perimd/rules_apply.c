@@ -256,6 +256,58 @@ static int read_fast_lens(struct perim_installed *in, struct perim_maps *maps, c
 	return 0;
 }
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's answer for a map type without batch operations */
+#endif
+
+/*
+ * Every slot, slot 0 included, in one syscall (BPF_MAP_LOOKUP_BATCH, 5.6+);
+ * *count says how many were read. -EINVAL or -ENOTSUPP where the kernel
+ * cannot; other -errno.
+ */
+static int read_rules_batch(struct perim_rule *rules, int fd, __u32 *count)
+{
+	__u32 *keys = calloc(PERIM_MAX_RULES, sizeof(*keys)), next;
+	int ret;
+
+	if (!keys)
+		return -ENOMEM;
+	*count = PERIM_MAX_RULES;
+	ret = bpf_map_lookup_batch(fd, NULL, &next, keys, rules, count, NULL);
+	free(keys);
+	/* -ENOENT: the map ended first. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int read_rules(struct perim_rule *rules, int fd, char *err, size_t errlen)
+{
+	__u32 count = 0;
+	char batch[64];
+	int ret;
+
+	ret = read_rules_batch(rules, fd, &count);
+	if (!ret && count == PERIM_MAX_RULES)
+		return 0;
+	if (ret && ret != -EINVAL && ret != -ENOTSUPP && ret != -EOPNOTSUPP) {
+		snprintf(err, errlen, "reading %s: %s", PERIM_MAP_RULES, strerror(-ret));
+		return ret;
+	}
+	/* A kernel without batch lookups, or a short map: rule by rule, which names the one missing. */
+	if (ret)
+		snprintf(batch, sizeof(batch), "%s", ret == -ENOTSUPP ? "not supported" : strerror(-ret));
+	else
+		snprintf(batch, sizeof(batch), "%u of %u rules", count, PERIM_MAX_RULES);
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &rules[id]) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "reading rule %u from %s: %s (batch lookup: %s)", id,
+				 PERIM_MAP_RULES, strerror(-ret), batch);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 			 char *err, size_t errlen)
 {
@@ -270,12 +322,8 @@ int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
 			ret = fd < 0 ? fd : read_lpm(&lpm, fd, f, slot, err, errlen);
 		}
 	}
-	for (uint32_t id = 1; id < PERIM_MAX_RULES && !ret; id++) {
-		if (bpf_map_lookup_elem(maps->rules_fd, &id, &in->rules[id]) < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "reading rule %u from %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
-		}
-	}
+	if (!ret)
+		ret = read_rules(in->rules, maps->rules_fd, err, errlen);
 	if (!ret)
 		ret = read_fast_lens(in, maps, err, errlen);
 	if (ret) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* perimd's rule model: spec -> rule conversion, flattening, transactional apply. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -488,13 +490,32 @@ out:
 	test_maps_close(&maps);
 }
 
+/* Unpins whatever is in dir (whichever maps this perim version pins), then removes it. */
+static int remove_pin_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlinkat(dirfd(d), e->d_name, 0))
+			ret = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 /*
  * With a pin root, a slot's tries are created and pinned on first write,
  * and a second perim_maps (a restarted daemon) finds them by their pins.
  */
 static void test_apply_pins_per_slot(void)
 {
-	char root[64], path[128];
+	char root[64] = "", path[128];
 	struct perim_maps maps = test_maps(), again = test_maps();
 	struct perim_installed *in = perim_installed_new(), *in2 = perim_installed_new();
 	struct perim_model *m = model_with_iface("eth0");
@@ -505,8 +526,10 @@ static void test_apply_pins_per_slot(void)
 		goto out;
 	}
 	snprintf(root, sizeof(root), "/sys/fs/bpf/perim_test_rules_%d", (int)getpid());
-	if (!ASSERT_OK(mkdir(root, 0700), "mkdir pin root"))
+	if (!ASSERT_OK(mkdir(root, 0700), "mkdir pin root")) {
+		root[0] = '\0';
 		goto out;
+	}
 	maps.pin_root = again.pin_root = root;
 	ASSERT_OK(perim_model_iface_add(m, "eth1", PERIM_MODE_DEFAULT, 3, err, sizeof(err)), err);
 	add_limit(m, 3, spec_src("10.0.0.0/8", 100));
@@ -531,21 +554,62 @@ static void test_apply_pins_per_slot(void)
 	ASSERT_TRUE(!memcmp(in2->fast_lens, in->fast_lens, sizeof(in->fast_lens)), "descriptors read back");
 	ASSERT_EQ(PERIM_FAST_STATE(in2->fast_lens[3][0]), 2, "slot 3 IPv4: one length");
 	ASSERT_EQ(PERIM_FAST_LEN(in2->fast_lens[3][0], 0), 8, "slot 3 IPv4: /8");
-	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
-		for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
-			perim_lpm_pin_path(path, sizeof(path), root, f, slot);
-			unlink(path);
-		}
-		perim_fast_lens_pin_path(path, sizeof(path), root, slot);
-		unlink(path);
-	}
-	ASSERT_OK(rmdir(root), "rmdir pin root");
 out:
+	if (root[0])
+		ASSERT_OK(remove_pin_dir(root), "pin root and every pin in it removed");
 	perim_model_free(m);
 	perim_installed_free(in);
 	perim_installed_free(in2);
 	test_maps_close(&maps);
 	test_maps_close(&again);
+}
+
+/* Every rule slot is read back, the first and the last included. */
+static void test_installed_read_rules(void)
+{
+	static const uint32_t ids[] = { 1, 5000, PERIM_MAX_RULES - 1 };
+	struct perim_maps maps = test_maps();
+	struct perim_installed *in = perim_installed_new();
+	struct perim_rule r = { .flags = PERIM_RULE_ACTIVE };
+
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map (needs root)"))
+		goto out;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		r.gen = i + 1;
+		r.pkt_interval_ns = ids[i];
+		ASSERT_OK(bpf_map_update_elem(maps.rules_fd, &ids[i], &r, BPF_ANY), "write rule");
+	}
+	if (!ASSERT_OK(perim_installed_read(in, &maps, err, sizeof(err)), err))
+		goto out;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		ASSERT_EQ(in->rules[ids[i]].gen, i + 1, "gen read back");
+		ASSERT_EQ(in->rules[ids[i]].pkt_interval_ns, ids[i], "interval read back");
+	}
+	ASSERT_EQ(in->rules[2].flags, 0, "an unused slot reads as unused");
+out:
+	perim_installed_free(in);
+	test_maps_close(&maps);
+}
+
+/*
+ * A rules map shorter than the datapath's: the batch read comes back short,
+ * the rule-by-rule read names the first slot missing.
+ */
+static void test_installed_read_short_rules_map(void)
+{
+	struct perim_maps maps = test_maps();
+	struct perim_installed *in = perim_installed_new();
+
+	close(maps.rules_fd);
+	maps.rules_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_rules", 4, sizeof(struct perim_rule), 8, NULL);
+	if (!ASSERT_TRUE(maps.rules_fd >= 0, "rules map (needs root)"))
+		goto out;
+	ASSERT_EQ(perim_installed_read(in, &maps, err, sizeof(err)), -ENOENT, "short map refused");
+	ASSERT_TRUE(strstr(err, "reading rule 8 from perim_rules") != NULL, err);
+	ASSERT_TRUE(strstr(err, "batch lookup: 8 of 16384 rules") != NULL, err);
+out:
+	perim_installed_free(in);
+	test_maps_close(&maps);
 }
 
 /* ---- the fast path ---- */
@@ -859,6 +923,8 @@ static const struct perim_test tests[] = {
 	TEST(test_apply_update_then_delete),
 	TEST(test_apply_rolls_back),
 	TEST(test_apply_pins_per_slot),
+	TEST(test_installed_read_rules),
+	TEST(test_installed_read_short_rules_map),
 	TEST(test_fast_descriptor),
 	TEST(test_fast_write_fails_rolls_back),
 	TEST(test_fast_descriptor_rolled_back),
