@@ -53,6 +53,11 @@
 #define EV_RING_DEFAULT (2u << 20)
 #define SEC_RING_DEFAULT (512u << 10)
 #define BACKLOG_MAX 1024
+/*
+ * Sampled XDP drops (up to 1000/s per CPU) keep a backlog of their own: in
+ * one shared ring a drop flood pushed every tracer event out within a second.
+ */
+#define DROP_BACKLOG_MAX 256
 #define SUBSCRIBERS_MAX 32
 #define SUBSCRIBER_SEND_TIMEOUT_MS 200
 
@@ -64,8 +69,16 @@ static const char *const default_write_prefixes[] = {
 
 struct backlog_entry {
 	int type;
+	uint64_t order;                    /* publication order, to merge the two backlogs */
 	char *json;
 };
+
+struct backlog {
+	struct backlog_entry *e;
+	unsigned cap, next;                /* next: the oldest entry, overwritten next */
+};
+
+enum { BACKLOG_TRACERS, BACKLOG_DROPS, BACKLOG_COUNT };
 
 struct subscriber {
 	int fd;                            /* -1 = free */
@@ -93,8 +106,10 @@ struct perim_tracers {
 	uint64_t *next_seq[PERIM_RING_COUNT]; /* per CPU: the seq expected next */
 	uint64_t gaps[PERIM_RING_COUNT];
 	uint64_t delivered[PERIM_HOOK_MAX];
-	struct backlog_entry backlog[BACKLOG_MAX];
-	unsigned backlog_next;
+	struct backlog_entry tracer_backlog[BACKLOG_MAX];
+	struct backlog_entry drop_backlog[DROP_BACKLOG_MAX];
+	struct backlog backlogs[BACKLOG_COUNT];
+	uint64_t published;
 	struct subscriber subs[SUBSCRIBERS_MAX];
 	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
 	int timer_fd;
@@ -133,14 +148,16 @@ static void publish(struct perim_tracers *t, int type, struct json_object *o)
 {
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	size_t len = strlen(text);
-	struct backlog_entry *b = &t->backlog[t->backlog_next];
+	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
+	struct backlog_entry *b = &bl->e[bl->next];
 
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
 	free(b->json);
 	b->json = strdup(text);
 	b->type = type;
-	t->backlog_next = (t->backlog_next + 1) % BACKLOG_MAX;
+	b->order = ++t->published;
+	bl->next = (bl->next + 1) % bl->cap;
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
 		struct subscriber *s = &t->subs[i];
 
@@ -604,6 +621,8 @@ int perim_tracers_start(struct perim_loop *loop, const struct perim_tracers_opts
 		return -ENOMEM;
 	t->loop = loop;
 	t->timer_fd = -1;
+	t->backlogs[BACKLOG_TRACERS] = (struct backlog){ t->tracer_backlog, BACKLOG_MAX, 0 };
+	t->backlogs[BACKLOG_DROPS] = (struct backlog){ t->drop_backlog, DROP_BACKLOG_MAX, 0 };
 	t->hold_file = getenv("PERIM_TEST_HOLD_FILE");
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
 		t->subs[i].fd = -1;
@@ -696,7 +715,9 @@ void perim_tracers_stop(struct perim_tracers *t)
 	else if (t->sink)
 		fflush(t->sink);
 	for (int i = 0; i < BACKLOG_MAX; i++)
-		free(t->backlog[i].json);
+		free(t->tracer_backlog[i].json);
+	for (int i = 0; i < DROP_BACKLOG_MAX; i++)
+		free(t->drop_backlog[i].json);
 	for (int r = 0; r < PERIM_RING_COUNT; r++)
 		free(t->next_seq[r]);
 	free(t->events_path);
@@ -823,18 +844,43 @@ static int on_subscriber_readable(void *ctx, int fd, uint32_t events)
 	return 0;
 }
 
-/* The answer and the matching backlog as framed messages. */
+/* The oldest entry of bl from its i-th on (i counts from the oldest), or NULL. */
+static struct backlog_entry *backlog_at(struct backlog *bl, unsigned *i)
+{
+	for (; *i < bl->cap; ++*i) {
+		struct backlog_entry *b = &bl->e[(bl->next + *i) % bl->cap];
+
+		if (b->json)
+			return b;
+	}
+	return NULL;
+}
+
+/* The answer and the matching backlog as framed messages, both backlogs merged in publication order. */
 static int frame_backlog(struct perim_tracers *t, uint32_t mask, struct perimd_frames *f)
 {
 	struct json_object *o = status_json(0, NULL);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	int err = perimd_frames_add(f, text, strlen(text));
+	unsigned pos[BACKLOG_COUNT] = { 0 };
 
 	json_object_put(o);
-	for (unsigned i = 0; !err && i < BACKLOG_MAX; i++) {
-		struct backlog_entry *b = &t->backlog[(t->backlog_next + i) % BACKLOG_MAX];
+	while (!err) {
+		struct backlog_entry *b = NULL;
+		int from = -1;
 
-		if (b->json && (mask & (1u << b->type)))
+		for (int k = 0; k < BACKLOG_COUNT; k++) {
+			struct backlog_entry *c = backlog_at(&t->backlogs[k], &pos[k]);
+
+			if (c && (!b || c->order < b->order)) {
+				b = c;
+				from = k;
+			}
+		}
+		if (!b)
+			break;
+		pos[from]++;
+		if (mask & (1u << b->type))
 			err = perimd_frames_add(f, b->json, strlen(b->json));
 	}
 	return err;

@@ -205,6 +205,22 @@ case_events_command_filters_xdp_drop() {
 	expect_match "$(cat "$TMP/last.err" "$TMP/last.out")" '"bogus"' "bad type named"
 }
 
+# A drop flood (more samples than the backlog holds) does not push tracer
+# events out of the backlog a non-follow `perimctl events` dumps.
+case_drop_flood_leaves_tracer_events_in_backlog() {
+	local out=$TMP/dump.out drops
+	/bin/true "mark-$T"
+	await_event ".type==\"exec\" and (.argv|index(\"mark-$T\"))" >/dev/null || return 1
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.79.0.1 --src 10.221.0.9 \
+		--port "$CLOSED_PORT" --rate 4000 --count 8000 >/dev/null || return 1
+	many_drops() { [ "$(jq -c 'select(.type=="xdp_drop" and .flow.src=="10.221.0.9")' "$EV" | wc -l)" -gt 1100 ]; }
+	wait_until 10 many_drops || { fail "the flood was sampled fewer than 1100 times"; return 1; }
+	pctl -j events > "$out" || { fail "perimctl events failed"; return 1; }
+	drops=$(grep -c '"type":"xdp_drop"' "$out")
+	expect_range "$drops" 1 256 "xdp_drop events in the dump (their own backlog)" &&
+	expect_ne "$(grep -c "mark-$T" "$out")" 0 "the exec from before the flood is still there"
+}
+
 setup() {
 	ns_add gw && ns_add inet || return 1
 	veth_add gw "$GW" 10.79.0.1/24 inet "$PEER" 10.79.0.2/24 || return 1
