@@ -4,26 +4,38 @@
 # A namespace "inet" holds one generator-side veth per case; their peers sit
 # in the gateway namespace, each running one case: a trivial XDP_DROP, a
 # parse-to-L4-and-drop floor, perimd (a per-source limit the flood exceeds),
-# and an nftables netdev-ingress per-source meter (no XDP; GRO on so the veth
-# runs NAPI and builds skbs). Every gateway veth's NAPI kthread is pinned to
+# an nftables netdev-ingress per-source meter (no XDP; GRO on so the veth
+# runs NAPI and builds skbs), and that skb path with no filter (its floor).
+# Every gateway veth's NAPI kthread is pinned to
 # RX_CPU; the generator runs on GEN_CPU. One run interleaves the cases.
 
 LIVE_SRC=10.99.0.1            # the flood's source
 LIVE_LIMIT=1000               # pps per source, far below the flood
-# Frames per generator call: each call wakes the NAPI thread once, and in a VM
-# that wake-up is costly; 128 spreads it over more frames while one call still
-# fits the veth's 256-frame ring with room for the consumer's lag.
+# Frames per generator call for the sections that reuse live_flood (their
+# pacing wants small calls): each call is one kernel batch.
 LIVE_BATCH=${LIVE_BATCH:-128}
+# section_live's generator: frames per kernel batch (one xdp_do_flush, so at
+# most one NAPI wake-up, per batch; 64 is the veth's NAPI budget and four
+# batches fit its 256-frame ring) and frames per BPF_PROG_RUN call. Each call
+# builds a page pool: with one batch per call every frame sat on a fresh page
+# that the receiver then freed, and the generator managed ~400 kpps. 4096
+# frames per call recycle the pages (the receiver hands each one back to the
+# pool, as a NIC driver's receive ring does) and the NAPI thread drains whole
+# bursts per wake-up; pacing is then per 4096 frames.
+LIVE_KBATCH=${LIVE_KBATCH:-64}
+LIVE_CALL=${LIVE_CALL:-4096}
 
-live_dev() { echo "$T$1"; }   # gateway side: ${T}a..d; inet side: ${T}A..D
+live_dev() { echo "$T$1"; }   # gateway side: ${T}a..e; inet side: ${T}A..E
 
 # Once per run: the accuracy and control-plane sections reuse it.
 live_setup() {
 	[ -n "${LIVE_READY:-}" ] && return 0
+	# A private copy: a rebuild of the tree during the run cannot swap it.
+	cp "$LIVE" "$TMP/xdp_live" && LIVE=$TMP/xdp_live || return 1
 	ns_add gw && ns_add inet || return 1
 	local c up
-	for c in a b c d; do
-		up=$(tr a-d A-D <<<"$c")
+	for c in a b c d e; do
+		up=$(tr a-e A-E <<<"$c")
 		ip link add "$T$c" netns "$T-gw" type veth peer name "$T$up" netns "$T-inet" || return 1
 		ip -n "$T-gw" link set "$T$c" up && ip -n "$T-inet" link set "$T$up" up || return 1
 	done
@@ -33,7 +45,7 @@ live_setup() {
 	in_ns gw "$LIVE" attach --dev "${T}b" --prog parse || return 1
 	perimd_start gw --interface "${T}c:native" || return 1
 	pctl limit set "${T}c" src 10.99.0.0/16 proto udp rate "${LIVE_LIMIT}pps" burst 100 per-source >/dev/null || return 1
-	in_ns gw ethtool -K "${T}d" gro on >/dev/null || return 1
+	in_ns gw ethtool -K "${T}d" gro on >/dev/null && in_ns gw ethtool -K "${T}e" gro on >/dev/null || return 1
 	in_ns gw nft -f - <<-EOF || return 1
 		table netdev $T {
 			chain ingress {
@@ -43,7 +55,7 @@ live_setup() {
 		}
 	EOF
 	on_cleanup "ip netns exec $T-gw nft delete table netdev $T"
-	for c in a b c d; do
+	for c in a b c d e; do
 		LIVE_NAPI[$c]=$(threaded_napi gw "$T$c") || return 1
 	done
 	LIVE_READY=1
@@ -53,99 +65,161 @@ live_setup() {
 # prints "sent delivered elapsed_ns"
 live_flood() {
 	local up out sent el x0 e0 x1 e1
-	up=$(tr a-d A-D <<<"$1")
+	up=$(tr a-e A-E <<<"$1")
 	read -r x0 e0 < <(xmit_of inet "$T$up")
 	out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
 		--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
-		--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH") || return 1
+		--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
+		--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
 	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+)/\1 \2/' <<<"$out")
 	read -r x1 e1 < <(xmit_of inet "$T$up")
 	echo "$sent $(( sent - (e1 - e0) )) $el"
 }
 
-# live_run CASE RATE SECONDS: prints "sent delivered cpu_ns elapsed_ns"
+# live_run CASE RATE SECONDS: prints "sent delivered cpu_ns elapsed_ns wakeups"
+# (wakeups: times the NAPI kthread was switched in, schedstat's third field).
 live_run() {
-	local c0 c1 sent deliv el
-	c0=$(cpu_ns_of "${LIVE_NAPI[$1]}")
+	local c0 c1 w0 w1 sent deliv el
+	read -r c0 w0 < <(awk '{print $1, $3}' "/proc/${LIVE_NAPI[$1]}/schedstat")
 	read -r sent deliv el < <(live_flood "$1" "$LIVE_SRC" 1 "$2" "$3") || return 1
 	# The last frames in the ring are processed after the generator returns:
 	# a ring holds 256 frames, well under 1 ms of work.
 	sleep 0.02
-	c1=$(cpu_ns_of "${LIVE_NAPI[$1]}")
-	echo "$sent $deliv $(( c1 - c0 )) $el"
+	read -r c1 w1 < <(awk '{print $1, $3}' "/proc/${LIVE_NAPI[$1]}/schedstat")
+	echo "$sent $deliv $(( c1 - c0 )) $el $(( w1 - w0 ))"
 }
 
-declare -A LIVE_NAPI LIVE_NS LIVE_DELIV LIVE_SAT LIVE_SAT_BUSY LIVE_BUSY LIVE_NAMES
+# live_nft_seen: "seen delivered" for a short flood into the nftables case,
+# seen counted by a counter-only chain hooked just before the meter's (added
+# for this check only). Equal numbers mean GRO merged nothing: nftables'
+# figure is per packet.
+live_nft_seen() {
+	local n0 n1 sent deliv el
+	in_ns gw nft -f - <<-EOF || return 1
+		table netdev $T {
+			chain count {
+				type filter hook ingress device "${T}d" priority -1;
+				counter
+			}
+		}
+	EOF
+	n0=$(in_ns gw nft list chain netdev "$T" count | awk '/counter packets/ {print $3}')
+	read -r sent deliv el < <(live_flood d "$LIVE_SRC" 1 1000000 0.3) || return 1
+	sleep 0.02
+	n1=$(in_ns gw nft list chain netdev "$T" count | awk '/counter packets/ {print $3}')
+	in_ns gw nft flush chain netdev "$T" count && in_ns gw nft delete chain netdev "$T" count || return 1
+	echo "$(( n1 - n0 )) $deliv"
+}
+
+declare -A LIVE_NAPI LIVE_NS LIVE_ALL LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
 LIVE_NAMES=([a]="trivial XDP_DROP (floor)" [b]="parse to L4 + XDP_DROP (floor)"
-	[c]="perim: per-source limit dropping the flood" [d]="nftables netdev ingress per-source meter")
+	[c]="perim: per-source limit dropping the flood" [d]="nftables netdev ingress per-source meter"
+	[e]="skb path, no filter (GRO on; IP routing drops it)")
+LIVE_ORDER="a b e c d"
+
+# live_record KEY SENT DELIV CPU EL WAKES: keeps every round's ns/pkt and the
+# best round's delivered rate, busy share and packets per wake-up.
+live_record() {
+	local ns=$(( $4 / $3 ))
+	LIVE_ALL[$1]+=" $ns"
+	if [ -z "${LIVE_NS[$1]:-}" ] || [ "$ns" -lt "${LIVE_NS[$1]}" ]; then
+		LIVE_NS[$1]=$ns
+		LIVE_DELIV[$1]=$(fdiv "$(( $3 * 1000000 ))" "$5" 0)
+		LIVE_BUSY[$1]=$(fdiv "$(( $4 * 100 ))" "$5" 0)
+		LIVE_PPW[$1]=$(( $3 / ($6 > 0 ? $6 : 1) ))
+	fi
+}
 
 section_live() {
-	local rounds=3 secs=1 rate c r sent deliv cpu el ns key
+	local rounds=${LIVE_ROUNDS:-7} secs=1 rate c r sent deliv cpu el wakes seen
+	local LIVE_BATCH=$LIVE_KBATCH LIVE_PER_CALL=$LIVE_CALL
 	quick && rounds=1 secs=0.3
 	echo "## Live traffic: receiver CPU per packet (veth, threaded NAPI)"
 	echo
 	live_setup >"$TMP/live-setup.log" 2>&1 || { cat "$TMP/live-setup.log" >&2; return 1; }
-	for rate in 300000 1000000; do
-		for r in $(seq "$rounds"); do
-			for c in a b c d; do
-				read -r sent deliv cpu el < <(live_run "$c" "$rate" "$secs") || return 1
+	# Rounds interleave the cases and the loads (rate 0: unpaced, saturation).
+	for r in $(seq "$rounds"); do
+		for rate in 300000 1000000 0; do
+			for c in $LIVE_ORDER; do
+				read -r sent deliv cpu el wakes < <(live_run "$c" "$rate" "$secs") || return 1
 				[ "$deliv" -gt 0 ] || { echo "live: $c delivered nothing" >&2; return 1; }
-				ns=$(( cpu / deliv )); key=$c-$rate
-				if [ -z "${LIVE_NS[$key]:-}" ] || [ "$ns" -lt "${LIVE_NS[$key]}" ]; then
-					LIVE_NS[$key]=$ns
-					LIVE_DELIV[$key]=$(fdiv "$(( deliv * 1000000 ))" "$el" 0)
-					LIVE_BUSY[$key]=$(fdiv "$(( cpu * 100 ))" "$el" 0)
-				fi
+				live_record "$c-$rate" "$sent" "$deliv" "$cpu" "$el" "$wakes"
 			done
 		done
 	done
-	for c in a b c d; do
-		read -r sent deliv cpu el < <(live_run "$c" 0 "$secs") || return 1
-		LIVE_SAT[$c]=$(fdiv "$(( deliv * 1000000 ))" "$el" 0)
-		LIVE_SAT_BUSY[$c]=$(fdiv "$(( cpu * 100 ))" "$el" 0)
-	done
-	live_report "$rounds" "$secs"
+	read -r seen deliv < <(live_nft_seen) || return 1
+	live_report "$rounds" "$secs" "$seen" "$deliv"
 }
+
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+
+live_med() { median <<<"${LIVE_ALL[$1]}"; }
 
 live_report() {
-	local c rate p f n
+	local c f p n p3 p1 p0 m1 fl
 	echo "Offered load paced by the project's generator (\`xdp_live gen\`: BPF_PROG_RUN with"
 	echo "BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the inet-side veth), 64-byte UDP frames from one"
-	echo "source, $LIVE_BATCH frames per call, CPU $GEN_CPU; every gateway veth's NAPI kthread on CPU $RX_CPU (SCHED_FIFO)."
-	echo "CPU per packet = kthread CPU time (\`/proc/PID/schedstat\`) / packets delivered (sent minus the"
-	echo "sender's \`xdp_xmit_errors\`); best of $1 interleaved rounds of ${2}s. \"CPU left\" is the share of"
-	echo "the receiver core the flood leaves to everything else (a well-behaved flow's packets included)."
+	echo "source, $LIVE_KBATCH frames per kernel batch (one flush, at most one NAPI wake-up) and $LIVE_CALL per call"
+	echo "(one page pool per call, so pages are recycled as on a NIC; pacing is per call), CPU $GEN_CPU;"
+	echo "every gateway veth's NAPI kthread on CPU $RX_CPU (SCHED_FIFO). CPU per packet = kthread CPU time"
+	echo "(\`/proc/PID/schedstat\`) / packets delivered (sent minus the sender's \`xdp_xmit_errors\`);"
+	echo "$1 rounds of ${2}s interleave the cases and loads: best round, median in brackets."
+	echo "\"CPU left\" is the share of the receiver core a 1 Mpps flood would leave to everything else"
+	echo "(a well-behaved flow's packets included): 100% - 1 Mpps x ns/pkt, so cases that lost different"
+	echo "numbers of frames at the sender compare fairly; \"pkts/wake-up\" = delivered / kthread switch-ins."
 	echo
-	echo "| case | ns/pkt @300 kpps | ns/pkt @1 Mpps | delivered kpps @1 Mpps | CPU left @1 Mpps | saturation (kpps) |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	for c in a b c d; do
-		printf '| %s | %s | %s | %s | %s%% | %s |\n' "${LIVE_NAMES[$c]}" "${LIVE_NS[$c-300000]}" \
-			"${LIVE_NS[$c-1000000]}" "${LIVE_DELIV[$c-1000000]}" \
-			"$(( 100 - $(min100 "${LIVE_BUSY[$c-1000000]}") ))" "$(live_saturation "$c")"
+	echo "| case | ns/pkt @300 kpps | ns/pkt @1 Mpps | ns/pkt unpaced | delivered kpps @1 Mpps | pkts/wake-up @1 Mpps | CPU left @1 Mpps | saturation (kpps) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	for c in $LIVE_ORDER; do
+		printf '| %s | %s (%s) | %s (%s) | %s (%s) | %s | %s | %s%% | %s |\n' "${LIVE_NAMES[$c]}" \
+			"${LIVE_NS[$c-300000]}" "$(live_med "$c-300000")" \
+			"${LIVE_NS[$c-1000000]}" "$(live_med "$c-1000000")" \
+			"${LIVE_NS[$c-0]}" "$(live_med "$c-0")" \
+			"${LIVE_DELIV[$c-1000000]}" "${LIVE_PPW[$c-1000000]}" \
+			"$(live_left "${LIVE_NS[$c-1000000]}")" "$(live_saturation "$c")"
 	done
 	echo
-	echo "| goal | @300 kpps | @1 Mpps | met |"
-	echo "|---|---:|---:|---|"
+	echo "| goal | @300 kpps | @1 Mpps | unpaced | @1 Mpps, medians | met |"
+	echo "|---|---:|---:|---:|---:|---|"
 	for f in "b:1.5:perim / parse-only floor <= 1.5" "d:0.4:perim / nftables meter <= 0.4"; do
-		local p3 p1
-		p3=$(fdiv "${LIVE_NS[c-300000]}" "${LIVE_NS[${f%%:*}-300000]}")
-		p1=$(fdiv "${LIVE_NS[c-1000000]}" "${LIVE_NS[${f%%:*}-1000000]}")
+		fl=${f%%:*}
+		p3=$(fdiv "${LIVE_NS[c-300000]}" "${LIVE_NS[$fl-300000]}")
+		p1=$(fdiv "${LIVE_NS[c-1000000]}" "${LIVE_NS[$fl-1000000]}")
+		p0=$(fdiv "${LIVE_NS[c-0]}" "${LIVE_NS[$fl-0]}")
+		m1=$(fdiv "$(live_med c-1000000)" "$(live_med "$fl-1000000")")
 		n=${f#*:}; n=${n%%:*}
 		if fle "$p3" "$n" && fle "$p1" "$n"; then p=yes; else p="**no**"; fi
-		echo "| ${f##*:} | $p3 | $p1 | $p |"
+		echo "| ${f##*:} | $p3 | $p1 | $p0 | $m1 | $p |"
 	done
 	echo
-	echo "Saturation: the rate at which the receiver core would be fully busy, 1e9 / ns/pkt at 1 Mpps;"
-	echo "in brackets, what an unpaced generator actually got through (kthread busy %): when that core"
-	echo "is not near 100% busy the generator, not the receiver, was the limit. Each figure includes the"
-	echo "NAPI thread's wake-up per call (the same for every case), which narrows the ratios; on a busy"
-	echo "machine (see the load average above) these figures move by tens of percent between runs."
+	echo "Where the nanoseconds go @1 Mpps (best rounds): the parse floor is what touching the frame"
+	echo "costs in XDP; perim adds $(( LIVE_NS[c-1000000] - LIVE_NS[b-1000000] )) ns to it. nftables adds"
+	echo "$(( LIVE_NS[d-1000000] - LIVE_NS[b-1000000] )) ns to the parse floor: $(( LIVE_NS[e-1000000] - LIVE_NS[b-1000000] )) for the skb path (an skb, GRO, the IP layer's"
+	echo "drop) and $(( LIVE_NS[d-1000000] - LIVE_NS[e-1000000] )) for the ingress hook and the meter's lookup and limit."
+	echo "For perim <= 0.4x nftables, nftables would have to cost $(( LIVE_NS[c-1000000] * 5 / 2 )) ns/pkt here;"
+	fl=$(fdiv "${LIVE_NS[b-1000000]}" "${LIVE_NS[d-1000000]}")
+	if fle 0.4 "$fl"; then
+		echo "the parse floor alone is ${fl}x nftables' figure, so no XDP filter that reads the frame can meet 0.4x."
+	else
+		echo "the parse floor alone is ${fl}x nftables' figure."
+	fi
+	echo
+	echo "Per packet as nftables counts: a counter-only chain ahead of the meter saw $3 packets"
+	echo "of $4 delivered in a 0.3 s flood at 1 Mpps (GRO on, no UDP GRO forwarding: nothing merged)."
+	echo
+	echo "Saturation: the rate at which the receiver core would be fully busy, 1e9 / unpaced ns/pkt;"
+	echo "in brackets, what the unpaced generator got through (kthread busy %): below ~100% busy the"
+	echo "generator, not the receiver, was the limit. Until 2026-11-26 the generator made one call per"
+	echo "128 frames, so its page pool lived one call and every frame sat on a freshly allocated page used"
+	echo "once: that cost every case per packet (nftables' skb path most) on top of a wake-up per call."
+	echo "On a busy machine (see the load average above) single rounds move by tens of percent."
 }
 
-min100() { if [ "${1%.*}" -gt 100 ] 2>/dev/null; then echo 100; else echo "${1%.*}"; fi; }
+# live_left NS: the share of a core left beside a 1 Mpps flood costing NS per packet
+live_left() { if [ "$1" -ge 1000 ]; then echo 0; else echo $(( 100 - $1 / 10 )); fi; }
 
 live_saturation() {
 	local est
-	est=$(fdiv 1000000 "${LIVE_NS[$1-1000000]}" 0)
-	echo "$est (${LIVE_SAT[$1]} at ${LIVE_SAT_BUSY[$1]}%)"
+	est=$(fdiv 1000000 "${LIVE_NS[$1-0]}" 0)
+	echo "$est (${LIVE_DELIV[$1-0]} at ${LIVE_BUSY[$1-0]}%)"
 }

@@ -4,10 +4,12 @@
  *
  *   xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
+ *                [--per-call N]
  *       Transmits 64-byte IPv4/UDP frames out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
- *       program returning XDP_TX runs on B frames per call, and each call is
- *       paced (busy-waiting on CPU C) so the offered load is PPS. The source
+ *       program returning XDP_TX runs on N frames per call (default B), B per
+ *       kernel batch (one flush each, at most 256), and each call is paced
+ *       (busy-waiting on CPU C) so the offered load is PPS. The source
  *       address steps through N addresses from IPV4, one per frame.
  *       --rate 0 sends as fast as one core can. Prints
  *       "sent=N elapsed_ns=T" on stdout. --hold-dev names an idle device
@@ -55,6 +57,7 @@ struct gen_opts {
 	double seconds;
 	int cpu;
 	uint32_t batch;
+	uint32_t per_call;
 };
 
 static volatile sig_atomic_t stop;
@@ -141,7 +144,7 @@ static int pin_to_cpu(int cpu)
 	return 0;
 }
 
-/* One BPF_PROG_RUN call: `n` frames out of ifindex. */
+/* One BPF_PROG_RUN call: `n` frames out of ifindex, `batch` per flush. */
 static int send_batch(int prog_fd, int ifindex, uint8_t *frame, uint32_t n, uint32_t batch)
 {
 	/* The kernel wants data_end == the frame size when a context is given. */
@@ -219,12 +222,12 @@ static int generate(const struct gen_opts *o)
 	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
 	build_frame(frame, o, o->src);
 	while (!stop && sent < limit) {
-		uint32_t n = limit - sent < o->batch ? (uint32_t)(limit - sent) : o->batch;
+		uint32_t n = limit - sent < o->per_call ? (uint32_t)(limit - sent) : o->per_call;
 		uint64_t t = now_ns();
 
 		if (t >= deadline)
 			break;
-		/* Pace: call k may start once k*batch packets are due. */
+		/* Pace: a call may start once the packets sent before it are due. */
 		if (o->rate)
 			wait_until_ns(start + sent * SEC_NS / o->rate, t);
 		err = send_batch(fd, ifindex, frame, n, o->batch);
@@ -331,7 +334,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4\n"
 			"                    [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
-			"                    [--hold-dev IDLE_DEV]\n"
+			"                    [--per-call N] [--hold-dev IDLE_DEV]\n"
 			"       xdp_live attach --dev DEV --prog drop|parse\n"
 			"       xdp_live spin CPU SECONDS\n");
 	return 2;
@@ -346,6 +349,7 @@ static int main_gen(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' }, { "seconds", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
+		{ "per-call", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gen_opts o = { .sources = 1, .port = 9, .cpu = -1, .batch = 64, .rate = UINT64_MAX };
@@ -373,11 +377,16 @@ static int main_gen(int argc, char **argv)
 			break;
 		case 'C': if (parse_u64(optarg, &v) || v >= CPU_SETSIZE) return bad("--cpu", optarg);
 			  o.cpu = (int)v; break;
+		/* The kernel refuses batches above 256 (E2BIG). */
 		case 'b': if (parse_u64(optarg, &v) || !v || v > 256) return bad("--batch", optarg);
 			  o.batch = (uint32_t)v; break;
+		case 'P': if (parse_u64(optarg, &v) || !v || v > 1 << 20) return bad("--per-call", optarg);
+			  o.per_call = (uint32_t)v; break;
 		default: return usage();
 		}
 	}
+	if (!o.per_call)
+		o.per_call = o.batch;
 	if (!o.dev || !have_mac || !have_src || !have_dst || o.rate == UINT64_MAX ||
 	    (!o.count && o.seconds <= 0) || optind != argc)
 		return usage();
