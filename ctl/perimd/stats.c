@@ -61,24 +61,23 @@ static void sum_u64(const void *percpu, int ncpus, size_t size, void *out)
 			acc[i] += in[c * n + i];
 }
 
+/* One entry of a per-CPU counter map, summed over the CPUs into out (size bytes). */
+static int read_summed(struct perimd_stats *s, int fd, __u32 key, void *out, size_t size)
+{
+	if (bpf_map_lookup_elem(fd, &key, s->percpu) < 0)
+		return -errno;
+	sum_u64(s->percpu, s->ncpus, size, out);
+	return 0;
+}
+
 int perimd_stats_read_if(struct perimd_stats *s, int slot, struct perim_if_counters *out)
 {
-	__u32 key = slot;
-
-	if (bpf_map_lookup_elem(s->if_fd, &key, s->percpu) < 0)
-		return -errno;
-	sum_u64(s->percpu, s->ncpus, sizeof(*out), out);
-	return 0;
+	return read_summed(s, s->if_fd, slot, out, sizeof(*out));
 }
 
 int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rule_counters *out)
 {
-	__u32 key = id;
-
-	if (bpf_map_lookup_elem(s->rule_fd, &key, s->percpu) < 0)
-		return -errno;
-	sum_u64(s->percpu, s->ncpus, sizeof(*out), out);
-	return 0;
+	return read_summed(s, s->rule_fd, id, out, sizeof(*out));
 }
 
 static uint64_t dropped_total(const struct perim_if_counters *c)
