@@ -351,7 +351,7 @@ static int do_limit_list(struct perimd *d, const struct perim_cmd *cmd, struct j
 	if (cmd->dev[0] && (slot = slot_of(d, cmd->dev, err, errlen)) < 0)
 		return -slot;
 	list = json_object_new_array();
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < d->model->rules_end; id++) {
 		const struct perim_model_rule *r = &d->model->rules[id];
 
 		if (r->used && (slot < 0 || r->iface == slot))

@@ -238,7 +238,7 @@ static int cgroup_id_of(const char *path, uint64_t *id, char *err, size_t errlen
 
 static bool slot_has_egress_rules(const struct perimd *d, int slot)
 {
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+	for (uint32_t id = 1; id < d->model->rules_end; id++)
 		if (d->model->rules[id].used && d->model->rules[id].iface == slot && d->model->rules[id].spec.egress)
 			return true;
 	return false;

@@ -71,7 +71,7 @@ static int limits_of(const struct perimd *d, int slot)
 {
 	int n = 0;
 
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+	for (uint32_t id = 1; id < d->model->rules_end; id++)
 		n += d->model->rules[id].used && d->model->rules[id].iface == slot;
 	return n;
 }

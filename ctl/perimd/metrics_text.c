@@ -57,12 +57,12 @@ static int snap_rules(struct perimd *d, struct snapshot *s)
 {
 	size_t n = 0;
 
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+	for (uint32_t id = 1; id < d->model->rules_end; id++)
 		n += d->model->rules[id].used;
 	s->rule = calloc(n ? n : 1, sizeof(*s->rule));
 	if (!s->rule)
 		return -ENOMEM;
-	for (uint32_t id = 1; id < PERIM_MAX_RULES && s->n_rule < n; id++) {
+	for (uint32_t id = 1; id < d->model->rules_end && s->n_rule < n; id++) {
 		struct rule_snap *r = &s->rule[s->n_rule];
 
 		if (!d->model->rules[id].used || perimd_stats_read_rule(&d->stats, id, &r->c))

@@ -15,18 +15,83 @@ struct perim_model *perim_model_new(void)
 	return calloc(1, sizeof(struct perim_model));
 }
 
+static void *copy_of(const void *src, size_t n, size_t size)
+{
+	void *dst = n ? malloc(n * size) : NULL;
+
+	if (dst)
+		memcpy(dst, src, n * size);
+	return dst;
+}
+
 struct perim_model *perim_model_dup(const struct perim_model *m)
 {
 	struct perim_model *copy = malloc(sizeof(*copy));
 
-	if (copy)
-		memcpy(copy, m, sizeof(*copy));
+	if (!copy)
+		return NULL;
+	*copy = *m;
+	copy->rules = copy_of(m->rules, m->rules_end, sizeof(m->rules[0]));
+	copy->acl = copy_of(m->acl, m->n_acl, sizeof(m->acl[0]));
+	copy->acl_cap = m->n_acl;
+	if ((m->rules_end && !copy->rules) || (m->n_acl && !copy->acl)) {
+		perim_model_free(copy);
+		return NULL;
+	}
 	return copy;
 }
 
 void perim_model_free(struct perim_model *m)
 {
+	if (!m)
+		return;
+	free(m->rules);
+	free(m->acl);
 	free(m);
+}
+
+/* Room for rule id `id`: the slot array doubled (new slots unused). 0 or -ENOMEM. */
+static int rules_reserve(struct perim_model *m, uint32_t id)
+{
+	uint32_t end = m->rules_end ? m->rules_end : 16;
+	struct perim_model_rule *r;
+
+	if (id < m->rules_end)
+		return 0;
+	while (end <= id)
+		end *= 2;
+	if (end > PERIM_MAX_RULES)
+		end = PERIM_MAX_RULES;
+	r = realloc(m->rules, end * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memset(r + m->rules_end, 0, (end - m->rules_end) * sizeof(*r));
+	m->rules = r;
+	m->rules_end = end;
+	return 0;
+}
+
+/* Room for one more prefix. 0 or -ENOMEM. */
+static int acl_reserve(struct perim_model *m)
+{
+	unsigned cap = m->acl_cap ? 2 * m->acl_cap : 16;
+	struct perim_model_acl *a;
+
+	if (m->n_acl < m->acl_cap)
+		return 0;
+	if (cap > PERIM_MAX_ACL)
+		cap = PERIM_MAX_ACL;
+	a = realloc(m->acl, cap * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	m->acl = a;
+	m->acl_cap = cap;
+	return 0;
+}
+
+static bool rule_used(const struct perim_model *m, uint32_t id)
+{
+	return id < m->rules_end && m->rules[id].used;
 }
 
 /* ---- model edits ---- */
@@ -75,7 +140,7 @@ void perim_model_iface_del(struct perim_model *m, int slot)
 {
 	unsigned i, kept = 0;
 
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+	for (uint32_t id = 1; id < m->rules_end; id++)
 		if (m->rules[id].used && m->rules[id].iface == slot)
 			memset(&m->rules[id], 0, sizeof(m->rules[id]));
 	for (i = 0; i < m->n_acl; i++)
@@ -91,15 +156,19 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 	uint32_t id = spec->id;
 	char num[16];
 
-	if (id >= PERIM_MAX_RULES || (id && m->rules[id].used)) {
+	if (id >= PERIM_MAX_RULES || rule_used(m, id)) {
 		snprintf(num, sizeof(num), "%u", id);
 		return bad_arg(err, errlen, num, id ? "rule id already in use" : "rule id out of range");
 	}
 	for (uint32_t i = 1; !id && i < PERIM_MAX_RULES; i++)
-		if (!m->rules[i].used)
+		if (!rule_used(m, i))
 			id = i;
 	if (!id)
 		return bad_arg(err, errlen, "limit", "all rule slots are in use");
+	if (rules_reserve(m, id)) {
+		snprintf(err, errlen, "rule %u: out of memory", id);
+		return PERIM_EXIT_FAIL;
+	}
 	m->rules[id].used = true;
 	m->rules[id].iface = slot;
 	m->rules[id].spec = *spec;
@@ -113,7 +182,7 @@ int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *er
 	char num[16];
 
 	snprintf(num, sizeof(num), "%u", id);
-	if (id == 0 || id >= PERIM_MAX_RULES || !m->rules[id].used || m->rules[id].iface != slot)
+	if (id == 0 || !rule_used(m, id) || m->rules[id].iface != slot)
 		return bad_arg(err, errlen, num, "no such rule on this interface");
 	memset(&m->rules[id], 0, sizeof(m->rules[id]));
 	return 0;
@@ -165,6 +234,10 @@ int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
 	}
 	if (m->n_acl >= PERIM_MAX_ACL)
 		return bad_arg(err, errlen, text, "the allow/deny lists are full");
+	if (acl_reserve(m)) {
+		snprintf(err, errlen, "%s: out of memory", text);
+		return PERIM_EXIT_FAIL;
+	}
 	m->acl[m->n_acl].iface = slot;
 	m->acl[m->n_acl].verdict = verdict;
 	m->acl[m->n_acl].prefix = *p;
@@ -389,12 +462,12 @@ static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_pr
 static int collect_prefixes(const struct perim_model *m, int slot, bool egress, struct perim_prefix **out,
 			    size_t *n)
 {
-	size_t cap = 2 * (PERIM_MAX_RULES + m->n_acl), k = 0;
+	size_t cap = 2 * (m->rules_end + m->n_acl) + 1, k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 
 		if (!rule_in_tries(r, slot, egress))
@@ -462,7 +535,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 {
 	int n = 0;
 
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 		int len;
 
@@ -493,7 +566,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 static int flatten_cgroups(const struct perim_model *m, int slot, struct perim_lpm_set *out,
 			   struct cand_sort *scratch, char *err, size_t errlen)
 {
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 		struct perim_lpm_entry e;
 		uint64_t cg = r->spec.cgroup_id;
@@ -507,7 +580,7 @@ static int flatten_cgroups(const struct perim_model *m, int slot, struct perim_l
 			       m->rules[j].spec.cgroup[0] && m->rules[j].spec.cgroup_id == cg;
 		if (seen)
 			continue;
-		for (uint32_t j = id; j < PERIM_MAX_RULES; j++) {
+		for (uint32_t j = id; j < m->rules_end; j++) {
 			const struct perim_model_rule *o = &m->rules[j];
 
 			if (!o->used || o->iface != slot || !o->spec.egress || !o->spec.cgroup[0] ||
@@ -595,7 +668,7 @@ static int check_trie_sizes(const struct perim_model *m, struct perim_lpm_set *o
 
 int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *err, size_t errlen)
 {
-	struct cand_sort *scratch = malloc(PERIM_MAX_RULES * sizeof(*scratch));
+	struct cand_sort *scratch = malloc((m->rules_end + 1) * sizeof(*scratch));
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -39,20 +39,28 @@ struct perim_model_acl {
 	struct perim_prefix prefix;
 };
 
+/*
+ * Rules and prefixes are allocated as they are added (a full model would be
+ * 5 MiB, most daemons hold a few rules): rules[] has rules_end slots, by rule
+ * id, [0] unused; ids are handed out lowest first, so it stays dense. Loops
+ * over rule ids stop at rules_end; every id from there on is unused.
+ */
 struct perim_model {
 	struct perim_model_iface ifaces[PERIM_MAX_IFACES];   /* by interface slot */
-	struct perim_model_rule rules[PERIM_MAX_RULES];      /* by rule id; [0] unused */
-	unsigned n_acl;
-	struct perim_model_acl acl[PERIM_MAX_ACL];
+	struct perim_model_rule *rules;
+	uint32_t rules_end;
+	unsigned n_acl, acl_cap;
+	struct perim_model_acl *acl;
 };
 
 struct perim_model *perim_model_new(void);
-struct perim_model *perim_model_dup(const struct perim_model *m);
+struct perim_model *perim_model_dup(const struct perim_model *m);   /* NULL: out of memory */
 void perim_model_free(struct perim_model *m);
 
 /*
  * Model edits. Each returns 0, or PERIM_EXIT_BADINPUT with a one-line message
- * in err naming the bad token; the model is unchanged on error.
+ * in err naming the bad token (PERIM_EXIT_FAIL: out of memory); the model is
+ * unchanged on error.
  */
 int perim_model_iface_find(const struct perim_model *m, const char *dev);  /* slot or -1 */
 int perim_model_iface_add(struct perim_model *m, const char *dev, enum perim_xdp_mode mode,

@@ -464,7 +464,7 @@ static void desired_rules(const struct perim_model *m, const struct perim_instal
 	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
 		const struct perim_rule *cur = &in->rules[id];
 
-		if (!m->rules[id].used) {
+		if (id >= m->rules_end || !m->rules[id].used) {
 			/* Deactivated, gen kept: the next user of the slot bumps it. */
 			want[id] = *cur;
 			want[id].flags = 0;

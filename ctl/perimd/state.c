@@ -34,7 +34,7 @@ static int format_model(const struct perim_model *m, FILE *f)
 		perim_attach_format(m->ifaces[s].dev, m->ifaces[s].mode, s, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 
 		if (!r->used)

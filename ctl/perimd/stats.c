@@ -112,7 +112,7 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 			ic.rx_packets, ic.rx_bytes, ic.passed_packets, dropped_total(&ic),
 		};
 	}
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		if (!m->rules[id].used || perimd_stats_read_rule(s, id, &rc))
 			continue;
 		next->rule[id] = (struct perimd_rule_sample){ rc.matched_packets, rc.dropped_packets };
@@ -204,7 +204,7 @@ int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m,
 	add_rate(rates, "dropped_pps", rate(s, a->dropped_packets, b->dropped_packets));
 	add_rate(rates, "rx_bps", 8 * rate(s, a->rx_bytes, b->rx_bytes));
 	json_object_object_add(obj, "rates", rates);
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+	for (uint32_t id = 1; id < m->rules_end; id++) {
 		if (!m->rules[id].used || m->rules[id].iface != slot)
 			continue;
 		if (perimd_stats_read_rule(s, id, &rc))
