@@ -4,6 +4,7 @@
  * state file (adopting attachments a previous perimd left), serve perimctl.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +202,12 @@ int main(int argc, char **argv)
 		return PERIM_EXIT_FAIL;
 	d = &m->d;
 	m->sigfd = -1;
+	/*
+	 * A fixed threshold: glibc would raise it to the size of the biggest
+	 * block freed (libbpf's 17 MiB parse of vmlinux BTF), then keep every
+	 * later multi-MiB block on a heap it rarely trims.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ret = perimd_config_parse(argc, argv, &d->cfg);
 	if (ret)
 		return ret == PERIMD_CONFIG_HELP ? 0 : ret;
@@ -248,6 +255,8 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	/* Loading left megabytes of freed BTF scattered over the heap: give them back. */
+	malloc_trim(0);
 	printf("perimd: ready\n");
 	fflush(stdout);
 	ret = perimd_notify("READY=1");
