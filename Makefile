@@ -8,6 +8,7 @@
 OUTPUT    := .output
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+LLVM_STRIP ?= llvm-strip
 CC        ?= gcc
 MULTIARCH := $(shell $(CC) -print-multiarch)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
@@ -22,7 +23,8 @@ endif
 
 PKGS      := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libmicrohttpd is dlopen()ed when metrics start (ctl/perimd/metrics.c), not linked.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
 
 INCLUDES  := -Iinclude -I$(OUTPUT) -Ictl/common -Ictl/perimd
 CFLAGS    ?= -O2 -g
@@ -70,9 +72,12 @@ $(OUTPUT)/%.bpf.o: %.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The object a skeleton embeds needs BTF, not DWARF: stripped, it costs perimd less memory.
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $(basename $(basename $<))) > $@
+	$(Q)$(LLVM_STRIP) -g -o $@.o $<
+	$(Q)$(BPFTOOL) gen skeleton $@.o name $(notdir $(basename $(basename $<))) > $@
+	$(Q)rm -f $@.o
 
 $(OUTPUT)/%.o: %.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC,$@)
