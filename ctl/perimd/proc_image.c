@@ -1,33 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Interned (exe, argv) images: a chained hash set of reference-counted blobs. */
+/* Interned exe paths (a chained hash set) and reference-counted argv copies. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proc_image.h"
 
-#define LEN_UNKNOWN 0xffffu
-#define LEN_MAX 0xfffeu
-#define BUCKETS_MIN 256u           /* power of two */
+#define EXE_LEN_MAX 0xfffeu
+#define BUCKETS_MIN 64u            /* power of two */
 
-struct perim_proc_image {
-	struct perim_proc_image *next;
+struct exe_node {
+	struct exe_node *next;
 	uint32_t refs;
 	uint32_t hash;
-	uint16_t exe_len;          /* LEN_UNKNOWN: no exe */
-	uint16_t argv_len;         /* LEN_UNKNOWN: no argv */
-	char bytes[];              /* exe, NUL, argv, NUL: both usable as C strings */
+	uint16_t len;
+	char bytes[];              /* len bytes, NUL */
 };
 
-struct perim_proc_images {
-	struct perim_proc_image **buckets;
+struct argv_node {
+	uint32_t refs;
+	char bytes[];              /* the argv, NUL */
+};
+
+struct perim_proc_exes {
+	struct exe_node **buckets;
 	uint32_t nbuckets;
 	size_t count;
 };
 
-struct perim_proc_images *perim_proc_images_new(void)
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+static struct exe_node *exe_node_of(const char *exe)
 {
-	struct perim_proc_images *s = calloc(1, sizeof(*s));
+	return container_of(exe, struct exe_node, bytes);
+}
+
+static struct argv_node *argv_node_of(const char *argv)
+{
+	return container_of(argv, struct argv_node, bytes);
+}
+
+struct perim_proc_exes *perim_proc_exes_new(void)
+{
+	struct perim_proc_exes *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -40,7 +55,7 @@ struct perim_proc_images *perim_proc_images_new(void)
 	return s;
 }
 
-void perim_proc_images_free(struct perim_proc_images *s)
+void perim_proc_exes_free(struct perim_proc_exes *s)
 {
 	if (!s)
 		return;
@@ -48,74 +63,22 @@ void perim_proc_images_free(struct perim_proc_images *s)
 	free(s);
 }
 
-/* FNV-1a, with the lengths mixed in so ("ab", "c") and ("a", "bc") differ. */
-static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
+/* FNV-1a. */
+static uint32_t fnv1a(const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h;
 }
 
-static uint32_t image_hash(const char *exe, uint16_t exe_len, const char *argv, uint16_t argv_len)
-{
-	uint32_t h = 2166136261u;
-
-	h = fnv1a(h, &exe_len, sizeof(exe_len));
-	if (exe_len != LEN_UNKNOWN)
-		h = fnv1a(h, exe, exe_len);
-	h = fnv1a(h, &argv_len, sizeof(argv_len));
-	if (argv_len != LEN_UNKNOWN)
-		h = fnv1a(h, argv, argv_len);
-	return h;
-}
-
-static const char *argv_of(const struct perim_proc_image *im)
-{
-	return im->bytes + (im->exe_len == LEN_UNKNOWN ? 0 : im->exe_len + 1);
-}
-
-static int image_is(const struct perim_proc_image *im, uint32_t hash, const char *exe, uint16_t exe_len,
-		    const char *argv, uint16_t argv_len)
-{
-	return im->hash == hash && im->exe_len == exe_len && im->argv_len == argv_len &&
-	       (exe_len == LEN_UNKNOWN || !memcmp(im->bytes, exe, exe_len)) &&
-	       (argv_len == LEN_UNKNOWN || !memcmp(argv_of(im), argv, argv_len));
-}
-
-static struct perim_proc_image *image_new(uint32_t hash, const char *exe, uint16_t exe_len,
-					  const char *argv, uint16_t argv_len)
-{
-	size_t ebytes = exe_len == LEN_UNKNOWN ? 0 : exe_len + 1u;
-	size_t abytes = argv_len == LEN_UNKNOWN ? 0 : argv_len + 1u;
-	struct perim_proc_image *im = malloc(offsetof(struct perim_proc_image, bytes) + ebytes + abytes);
-	char *p;
-
-	if (!im)
-		return NULL;
-	im->refs = 1;
-	im->hash = hash;
-	im->exe_len = exe_len;
-	im->argv_len = argv_len;
-	p = im->bytes;
-	if (ebytes) {
-		memcpy(p, exe, exe_len);
-		p[exe_len] = '\0';
-		p += ebytes;
-	}
-	if (abytes) {
-		memcpy(p, argv, argv_len);
-		p[argv_len] = '\0';
-	}
-	return im;
-}
-
 /* Doubled when the set outgrows its buckets; a failed grow only lengthens chains. */
-static void maybe_grow(struct perim_proc_images *s)
+static void maybe_grow(struct perim_proc_exes *s)
 {
 	uint32_t n = s->nbuckets * 2;
-	struct perim_proc_image **b;
+	struct exe_node **b;
 
 	if (s->count <= s->nbuckets || n < s->nbuckets)
 		return;
@@ -123,12 +86,12 @@ static void maybe_grow(struct perim_proc_images *s)
 	if (!b)
 		return;
 	for (uint32_t i = 0; i < s->nbuckets; i++) {
-		struct perim_proc_image *im = s->buckets[i], *next;
+		struct exe_node *e = s->buckets[i], *next;
 
-		for (; im; im = next) {
-			next = im->next;
-			im->next = b[im->hash & (n - 1)];
-			b[im->hash & (n - 1)] = im;
+		for (; e; e = next) {
+			next = e->next;
+			e->next = b[e->hash & (n - 1)];
+			b[e->hash & (n - 1)] = e;
 		}
 	}
 	free(s->buckets);
@@ -136,80 +99,94 @@ static void maybe_grow(struct perim_proc_images *s)
 	s->nbuckets = n;
 }
 
-static uint16_t clamp_len(const char *s, size_t len, size_t max)
+const char *perim_proc_exe_get(struct perim_proc_exes *s, const char *exe, size_t len)
 {
-	if (!s)
-		return LEN_UNKNOWN;
-	if (max > LEN_MAX)
-		max = LEN_MAX;
-	return (uint16_t)(len < max ? len : max);
-}
+	uint16_t n = (uint16_t)(len < EXE_LEN_MAX ? len : EXE_LEN_MAX);
+	uint32_t hash = fnv1a(exe, n);
+	struct exe_node *e, **head = &s->buckets[hash & (s->nbuckets - 1)];
 
-struct perim_proc_image *perim_proc_image_get(struct perim_proc_images *s, const char *exe, size_t exe_len,
-					      const char *argv, size_t argv_len, size_t argv_max)
-{
-	uint16_t elen = clamp_len(exe, exe_len, LEN_MAX), alen = clamp_len(argv, argv_len, argv_max);
-	uint32_t hash;
-	struct perim_proc_image *im, **head;
-
-	if (!exe && !argv)
-		return NULL;
-	hash = image_hash(exe, elen, argv, alen);
-	head = &s->buckets[hash & (s->nbuckets - 1)];
-	for (im = *head; im; im = im->next) {
-		if (image_is(im, hash, exe, elen, argv, alen)) {
-			im->refs++;
-			return im;
+	for (e = *head; e; e = e->next) {
+		if (e->hash == hash && e->len == n && !memcmp(e->bytes, exe, n)) {
+			e->refs++;
+			return e->bytes;
 		}
 	}
-	im = image_new(hash, exe, elen, argv, alen);
-	if (!im) {
+	e = malloc(offsetof(struct exe_node, bytes) + n + 1u);
+	if (!e) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	im->next = *head;
-	*head = im;
+	e->refs = 1;
+	e->hash = hash;
+	e->len = n;
+	memcpy(e->bytes, exe, n);
+	e->bytes[n] = '\0';
+	e->next = *head;
+	*head = e;
 	s->count++;
 	maybe_grow(s);
-	return im;
+	return e->bytes;
 }
 
-void perim_proc_image_hold(struct perim_proc_image *im)
+void perim_proc_exe_hold(const char *exe)
 {
-	if (im)
-		im->refs++;
+	if (exe)
+		exe_node_of(exe)->refs++;
 }
 
-void perim_proc_image_put(struct perim_proc_images *s, struct perim_proc_image *im)
+void perim_proc_exe_put(struct perim_proc_exes *s, const char *exe)
 {
-	if (!im || --im->refs)
+	struct exe_node *e;
+
+	if (!exe)
 		return;
-	for (struct perim_proc_image **pp = &s->buckets[im->hash & (s->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
-		if (*pp == im) {
-			*pp = im->next;
+	e = exe_node_of(exe);
+	if (--e->refs)
+		return;
+	for (struct exe_node **pp = &s->buckets[e->hash & (s->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
 			break;
 		}
 	}
 	s->count--;
-	free(im);
+	free(e);
 }
 
-const char *perim_proc_image_exe(const struct perim_proc_image *im)
-{
-	return im && im->exe_len != LEN_UNKNOWN ? im->bytes : NULL;
-}
-
-const char *perim_proc_image_argv(const struct perim_proc_image *im, uint16_t *len)
-{
-	if (!im || im->argv_len == LEN_UNKNOWN) {
-		*len = 0;
-		return NULL;
-	}
-	*len = im->argv_len;
-	return argv_of(im);
-}
-
-size_t perim_proc_images_count(const struct perim_proc_images *s)
+size_t perim_proc_exes_count(const struct perim_proc_exes *s)
 {
 	return s->count;
+}
+
+const char *perim_proc_argv_new(const char *argv, size_t len)
+{
+	struct argv_node *a = malloc(offsetof(struct argv_node, bytes) + len + 1);
+
+	if (!a) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	a->refs = 1;
+	memcpy(a->bytes, argv, len);
+	a->bytes[len] = '\0';
+	return a->bytes;
+}
+
+void perim_proc_argv_hold(const char *argv)
+{
+	if (argv)
+		argv_node_of(argv)->refs++;
+}
+
+bool perim_proc_argv_put(const char *argv)
+{
+	struct argv_node *a;
+
+	if (!argv)
+		return false;
+	a = argv_node_of(argv);
+	if (--a->refs)
+		return false;
+	free(a);
+	return true;
 }

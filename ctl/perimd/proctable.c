@@ -2,7 +2,8 @@
 /*
  * The process table: entries in slabs that never move, found through a
  * chained hash on pid whose links are slot indexes (4 bytes, not 8), grown by
- * doubling as the table fills. Exe and argv are interned images (proc_image.c).
+ * doubling as the table fills. Exe paths are interned, argv copies shared on
+ * fork (proc_image.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 #define BUCKETS_MIN 1024u          /* power of two */
 #define NIL 0u                     /* index + 1 links: 0 ends a chain */
 
-_Static_assert(sizeof(struct perim_proc) == 88, "perim_proc stays compact");
+_Static_assert(sizeof(struct perim_proc) == 80, "perim_proc stays compact");
 
 struct perim_proctable {
 	struct perim_proc **slabs;
@@ -30,7 +31,8 @@ struct perim_proctable {
 	uint32_t free_head;        /* free list of released slots, index + 1 */
 	uint32_t *buckets;         /* chain heads, index + 1 */
 	uint32_t nbuckets;
-	struct perim_proc_images *images;
+	struct perim_proc_exes *exes;
+	size_t argvs;              /* argv copies held */
 	size_t max_procs;
 	uint64_t grace_ns;
 	uint64_t tick_ns;          /* one /proc clock tick */
@@ -48,8 +50,8 @@ struct perim_proctable *perim_proctable_new(size_t max_procs, uint64_t grace_ns)
 	if (!t)
 		return NULL;
 	t->buckets = calloc(BUCKETS_MIN, sizeof(*t->buckets));
-	t->images = perim_proc_images_new();
-	if (!t->buckets || !t->images) {
+	t->exes = perim_proc_exes_new();
+	if (!t->buckets || !t->exes) {
 		perim_proctable_free(t);
 		return NULL;
 	}
@@ -66,6 +68,17 @@ static struct perim_proc *slot_at(const struct perim_proctable *t, uint32_t idx)
 	return &t->slabs[idx >> SLAB_SHIFT][idx & (SLAB_SIZE - 1)];
 }
 
+/* Takes over the caller's references to exe and argv (either may be NULL), drops the old ones. */
+static void set_strings(struct perim_proctable *t, struct perim_proc *p, const char *exe,
+			const char *argv, uint16_t argv_len)
+{
+	perim_proc_exe_put(t->exes, p->exe);
+	t->argvs -= perim_proc_argv_put(p->argv);
+	p->exe = exe;
+	p->argv = argv;
+	p->argv_len = argv ? argv_len : 0;
+}
+
 void perim_proctable_free(struct perim_proctable *t)
 {
 	if (!t)
@@ -74,13 +87,13 @@ void perim_proctable_free(struct perim_proctable *t)
 		struct perim_proc *p = slot_at(t, i);
 
 		if (p->in_use)
-			perim_proc_image_put(t->images, p->image);
+			set_strings(t, p, NULL, NULL, 0);
 	}
 	for (uint32_t s = 0; s < t->nslabs; s++)
 		free(t->slabs[s]);
 	free(t->slabs);
 	free(t->buckets);
-	perim_proc_images_free(t->images);
+	perim_proc_exes_free(t->exes);
 	free(t);
 }
 
@@ -111,23 +124,12 @@ struct perim_proc *perim_proctable_lookup(struct perim_proctable *t, uint32_t pi
 	return find_ticks(t, pid, perim_proctable_ticks(t, start_ns));
 }
 
-static void set_image(struct perim_proctable *t, struct perim_proc *p, struct perim_proc_image *im)
-{
-	uint16_t len;
-
-	perim_proc_image_put(t->images, p->image);
-	p->image = im;
-	p->exe = perim_proc_image_exe(im);
-	p->argv = perim_proc_image_argv(im, &len);
-	p->argv_len = len;
-}
-
 /* Slot idx back to the free list; the caller has unlinked it from its chain. */
 static void release_slot(struct perim_proctable *t, uint32_t idx)
 {
 	struct perim_proc *p = slot_at(t, idx);
 
-	set_image(t, p, NULL);
+	set_strings(t, p, NULL, NULL, 0);
 	t->procs--;
 	if (p->exited)
 		t->exited--;
@@ -255,11 +257,16 @@ struct perim_proc *perim_proctable_upsert(struct perim_proctable *t, uint32_t pi
 	return insert_ticks(t, pid, perim_proctable_ticks(t, start_ns));
 }
 
-/* On ENOMEM the process keeps no exe/argv rather than a stale one. */
-static void set_strings(struct perim_proctable *t, struct perim_proc *p, const char *exe, size_t exe_len,
-			const char *argv, size_t argv_len)
+/* A new exe and argv (either may be unknown); on ENOMEM that one is unknown rather than stale. */
+static void set_image(struct perim_proctable *t, struct perim_proc *p, const char *exe, size_t exe_len,
+		      const char *argv, size_t argv_len)
 {
-	set_image(t, p, perim_proc_image_get(t->images, exe, exe_len, argv, argv_len, PERIM_PROC_ARGV_MAX));
+	uint16_t alen = (uint16_t)(argv_len < PERIM_PROC_ARGV_MAX ? argv_len : PERIM_PROC_ARGV_MAX);
+	const char *e = exe ? perim_proc_exe_get(t->exes, exe, exe_len) : NULL;
+	const char *a = argv ? perim_proc_argv_new(argv, alen) : NULL;
+
+	t->argvs += a != NULL;
+	set_strings(t, p, e, a, alen);
 }
 
 struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid, uint64_t start_ns,
@@ -271,7 +278,7 @@ struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid,
 		return NULL;
 	if (comm)
 		snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	set_strings(t, p, exe, exe ? strlen(exe) : 0, argv, argv_len);
+	set_image(t, p, exe, exe ? strlen(exe) : 0, argv, argv_len);
 	return p;
 }
 
@@ -290,8 +297,9 @@ struct perim_proc *perim_proctable_fork(struct perim_proctable *t, uint32_t ppid
 		p->gid = parent->gid;
 		p->cgroup_id = parent->cgroup_id;
 		memcpy(p->comm, parent->comm, sizeof(p->comm));
-		perim_proc_image_hold(parent->image);
-		set_image(t, p, parent->image);
+		perim_proc_exe_hold(parent->exe);
+		perim_proc_argv_hold(parent->argv);
+		set_strings(t, p, parent->exe, parent->argv, parent->argv_len);
 	}
 	return p;
 }
@@ -336,7 +344,8 @@ void perim_proctable_stats(const struct perim_proctable *t, struct perim_proctab
 {
 	st->procs = t->procs;
 	st->exited = t->exited;
-	st->images = perim_proc_images_count(t->images);
+	st->exes = perim_proc_exes_count(t->exes);
+	st->argvs = t->argvs;
 	st->dropped = t->dropped;
 	st->evicted = t->evicted;
 }
@@ -437,8 +446,8 @@ static void scan_one(struct perim_proctable *t, const char *proc_root, uint32_t 
 	exe_len = readlink(path, exe, sizeof(exe) - 1);
 	snprintf(path, sizeof(path), "%s/%u/cmdline", proc_root, pid);
 	n = read_file(path, buf, sizeof(buf));
-	set_strings(t, p, exe_len > 0 ? exe : NULL, exe_len > 0 ? (size_t)exe_len : 0,
-		    n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0);
+	set_image(t, p, exe_len > 0 ? exe : NULL, exe_len > 0 ? (size_t)exe_len : 0,
+		  n > 0 ? buf : NULL, n > 0 ? (size_t)n : 0);
 }
 
 int perim_proctable_scan(struct perim_proctable *t, const char *proc_root)

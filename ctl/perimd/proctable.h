@@ -8,10 +8,10 @@
  * older process's identity. Memory is bounded: exited processes stay for a
  * grace period (events already queued may still name them), then go.
  *
- * Compact by design (a gateway may run 100,000 processes): entries live in
- * fixed slabs (no allocation per process, pointers stay valid), and the exe
- * path and argv are one shared, reference-counted image per distinct
- * (exe, argv) pair, so a forked child or a worker pool costs no copies.
+ * Compact by design (a gateway may run 100,000 processes): 80-byte entries
+ * live in fixed slabs (no allocation per process, pointers stay valid); exe
+ * paths are interned and an argv is one exact-length block a forked child
+ * shares with its parent (proc_image.h).
  */
 #ifndef PERIM_PROCTABLE_H
 #define PERIM_PROCTABLE_H
@@ -22,8 +22,6 @@
 #define PERIM_PROC_COMM_LEN 16
 #define PERIM_PROC_ARGV_MAX 4096   /* argv bytes kept; longer ones are cut */
 
-struct perim_proc_image;
-
 struct perim_proc {
 	uint32_t pid;
 	uint32_t ppid;
@@ -32,14 +30,13 @@ struct perim_proc {
 	uint64_t start_ticks;
 	uint64_t cgroup_id;
 	char comm[PERIM_PROC_COMM_LEN];
-	const char *exe;           /* NULL when unknown; shared, read-only */
-	const char *argv;          /* NUL-separated, argv_len bytes; NULL when unknown; shared */
+	const char *exe;           /* NULL when unknown; interned, read-only */
+	const char *argv;          /* NUL-separated, argv_len bytes (+ NUL); NULL when unknown; shared */
 	uint16_t argv_len;
 	uint8_t exited;
 	uint8_t in_use;            /* the table's: 0 on a free slab slot */
 	uint32_t next;             /* the table's: hash chain or free list, index + 1 */
 	uint64_t exit_ns;          /* caller's clock (CLOCK_MONOTONIC ns) */
-	struct perim_proc_image *image;  /* the table's: owner of exe and argv */
 };
 
 struct perim_proctable;
@@ -82,7 +79,8 @@ size_t perim_proctable_evict(struct perim_proctable *t, uint64_t now_ns);
 struct perim_proctable_stats {
 	size_t procs;              /* in the table, live and exited */
 	size_t exited;
-	size_t images;             /* distinct (exe, argv) pairs held */
+	size_t exes;               /* distinct exe paths held */
+	size_t argvs;              /* argv copies held (a forked child shares its parent's) */
 	uint64_t dropped;          /* inserts refused: full of live processes */
 	uint64_t evicted;
 };

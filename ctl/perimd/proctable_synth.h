@@ -5,9 +5,11 @@
  * N of them. Their pids (2^31 and up) are above any pid_max, so no event of
  * a real process ever matches one; they are live, so they are never evicted.
  *
- * Each has comm "worker", a 24-byte exe path and a 64-byte argv. With
- * images == n every process has a command line of its own (the worst case);
- * with fewer, processes share them as forked workers do.
+ * Each has comm "worker", an exe from a set of 8 real-looking paths (15 to
+ * 44 bytes) and a 61-byte argv of 5 words. With lines == n every process has
+ * a command line of its own (the realistic worst case); with fewer, the
+ * processes past the first `lines` are forked from the one holding their
+ * command line and share it, as a pool of forked workers does.
  */
 #ifndef PERIM_PROCTABLE_SYNTH_H
 #define PERIM_PROCTABLE_SYNTH_H
@@ -18,11 +20,11 @@
 
 #define PERIM_SYNTH_PID_BASE 0x80000000u
 
-/* Adds n processes over `images` distinct (exe, argv) pairs; 0 or -errno (-ENOSPC: table full). */
-int perim_proctable_synthesize(struct perim_proctable *t, size_t n, size_t images);
+/* Adds n processes over `lines` distinct command lines; 0 or -errno (-ENOSPC: table full). */
+int perim_proctable_synthesize(struct perim_proctable *t, size_t n, size_t lines);
 
 /*
- * PERIM_TEST_PROCS=N[:IMAGES] in the environment: synthesize them (IMAGES
+ * PERIM_TEST_PROCS=N[:LINES] in the environment: synthesize them (LINES
  * defaults to N). 0 when unset (or empty) or done; -EINVAL, with a message naming the
  * bad value, when malformed.
  */

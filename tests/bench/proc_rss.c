@@ -2,14 +2,13 @@
 /*
  * proc_rss: the process table's own memory for N tracked processes, measured
  * on perimd's table (ctl/perimd/proctable.c, linked in): resident memory
- * before and after N synthetic processes, each with a comm, a 24-byte exe
- * path and a 64-byte argv, spread over IMAGES distinct command lines (default
- * N: every process its own, the worst case; fewer: shared as forked workers
- * share them). The same entries perimd synthesizes with PERIM_TEST_PROCS, so
- * this is the per-entry figure beside the daemon's whole RSS. perimd keeps no
- * per-flow state in user space (connections are events, then forgotten).
+ * before and after the N synthetic processes perimd makes for
+ * PERIM_TEST_PROCS (ctl/perimd/proctable_synth.h: an exe from a small set, a
+ * 61-byte argv), over LINES distinct command lines (default N: every process
+ * its own; fewer: the rest forked from them, sharing). The benchmark's goal
+ * figure is the daemon's whole VmRSS; this splits out the table's share.
  *
- *   proc_rss N [IMAGES]   prints "entries=N images=I rss_before_kib=A rss_after_kib=B bytes_per_entry=C"
+ *   proc_rss N [LINES]   prints "entries=N exes=E argvs=A rss_before_kib=B rss_after_kib=C bytes_per_entry=D"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +44,13 @@ static long count_arg(const char *s)
 
 int main(int argc, char **argv)
 {
-	long n = argc >= 2 ? count_arg(argv[1]) : -1, images = argc == 3 ? count_arg(argv[2]) : n;
+	long n = argc >= 2 ? count_arg(argv[1]) : -1, lines = argc == 3 ? count_arg(argv[2]) : n;
 	struct perim_proctable *t;
 	struct perim_proctable_stats st;
 	long before, after;
 
-	if (argc < 2 || argc > 3 || n <= 0 || images <= 0) {
-		fprintf(stderr, "usage: proc_rss N [IMAGES]\n");
+	if (argc < 2 || argc > 3 || n <= 0 || lines <= 0) {
+		fprintf(stderr, "usage: proc_rss N [LINES]\n");
 		return 2;
 	}
 	/* Room for every entry: the benchmark measures memory, not eviction. */
@@ -61,7 +60,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	before = rss_kib();
-	if (perim_proctable_synthesize(t, (size_t)n, (size_t)images)) {
+	if (perim_proctable_synthesize(t, (size_t)n, (size_t)lines)) {
 		fprintf(stderr, "proc_rss: %ld synthetic processes refused\n", n);
 		return 1;
 	}
@@ -71,8 +70,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "proc_rss: table holds %zu entries, expected %ld\n", st.procs, n);
 		return 1;
 	}
-	printf("entries=%ld images=%zu rss_before_kib=%ld rss_after_kib=%ld bytes_per_entry=%ld\n",
-	       n, st.images, before, after, (after - before) * 1024 / n);
+	printf("entries=%ld exes=%zu argvs=%zu rss_before_kib=%ld rss_after_kib=%ld bytes_per_entry=%ld\n",
+	       n, st.exes, st.argvs, before, after, (after - before) * 1024 / n);
 	perim_proctable_free(t);
 	return 0;
 }

@@ -104,8 +104,8 @@ static void test_fork_inherits_parent(void)
 	perim_proctable_free(t);
 }
 
-/* Forked children and repeated execs of one command line share one image. */
-static void test_images_shared(void)
+/* Forked children share their parent's exe and argv; execs of one program share its exe. */
+static void test_strings_shared(void)
 {
 	struct perim_proctable *t = perim_proctable_new(64, 1000);
 	struct perim_proctable_stats st;
@@ -121,23 +121,51 @@ static void test_images_shared(void)
 		return;
 	}
 	ASSERT_TRUE(a->exe == b->exe && a->argv == b->argv, "child shares its parent's strings");
-	ASSERT_TRUE(a->exe == c->exe && a->argv == c->argv, "same exe and argv share");
+	ASSERT_TRUE(a->exe == c->exe, "same exe is interned");
+	ASSERT_TRUE(c->argv != a->argv && !memcmp(c->argv, a->argv, 7), "an exec's argv is its own copy");
 	perim_proctable_stats(t, &st);
-	ASSERT_EQ(st.images, 1, "one image");
-	/* Same exe, other argv: an image of its own; the old one stays for a and b. */
+	ASSERT_EQ(st.exes, 1, "one exe");
+	ASSERT_EQ(st.argvs, 2, "two argv copies");
+	/* Same exe, other argv: the old argv stays for a and b. */
 	perim_proctable_exec(t, 22, START_B, "srv", "/usr/sbin/srv", "srv\0-x", 7);
 	ASSERT_STREQ(c->argv + 4, "-x", "c's new argv");
 	ASSERT_STREQ(a->argv + 4, "-w", "a keeps its argv");
 	perim_proctable_stats(t, &st);
-	ASSERT_EQ(st.images, 2, "two images");
-	/* Unknown exe and argv: no image at all. */
+	ASSERT_EQ(st.argvs, 2, "c's old argv freed");
+	/* Unknown exe and argv: none held. */
 	perim_proctable_exec(t, 22, START_B, "srv", NULL, NULL, 0);
 	ASSERT_TRUE(c->exe == NULL && c->argv == NULL && c->argv_len == 0, "strings forgotten");
 	perim_proctable_exit(t, 20, START_A, 1);
+	ASSERT_EQ(perim_proctable_evict(t, 5000), 1, "parent evicted");
+	ASSERT_STREQ(b->exe, "/usr/sbin/srv", "child's exe outlives its parent");
+	ASSERT_STREQ(b->argv + 4, "-w", "child's argv outlives its parent");
 	perim_proctable_exit(t, 21, START_B, 1);
 	perim_proctable_evict(t, 5000);
 	perim_proctable_stats(t, &st);
-	ASSERT_EQ(st.images, 0, "images go with their last process");
+	ASSERT_EQ(st.exes, 0, "exes go with their last process");
+	ASSERT_EQ(st.argvs, 0, "argvs go with their last process");
+	perim_proctable_free(t);
+}
+
+/* Exe only, argv only, and an argv cut at PERIM_PROC_ARGV_MAX. */
+static void test_partial_strings(void)
+{
+	struct perim_proctable *t = perim_proctable_new(8, 1000);
+	static char big[PERIM_PROC_ARGV_MAX + 100];
+	struct perim_proc *p;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	p = perim_proctable_exec(t, 30, START_A, "x", "/bin/x", NULL, 0);
+	if (ASSERT_OK_PTR(p, "exe only"))
+		ASSERT_TRUE(p->argv == NULL && p->argv_len == 0 && !strcmp(p->exe, "/bin/x"), "no argv");
+	p = perim_proctable_exec(t, 31, START_A, "y", NULL, "y\0-v", 5);
+	if (ASSERT_OK_PTR(p, "argv only"))
+		ASSERT_TRUE(p->exe == NULL && p->argv_len == 5 && !strcmp(p->argv + 2, "-v"), "no exe");
+	memset(big, 'a', sizeof(big));
+	p = perim_proctable_exec(t, 32, START_A, "z", "/bin/z", big, sizeof(big));
+	if (ASSERT_OK_PTR(p, "long argv"))
+		ASSERT_TRUE(p->argv_len == PERIM_PROC_ARGV_MAX && p->argv[PERIM_PROC_ARGV_MAX] == '\0', "cut");
 	perim_proctable_free(t);
 }
 
@@ -166,7 +194,8 @@ static void test_many_entries(void)
 	ASSERT_EQ(found, N, "all found");
 	ASSERT_EQ(named, N, "all with their exe");
 	perim_proctable_stats(t, &st);
-	ASSERT_EQ(st.images, 100, "one image per exe");
+	ASSERT_EQ(st.exes, 100, "one copy per exe");
+	ASSERT_EQ(st.argvs, N, "one argv per exec");
 	ASSERT_TRUE(perim_proctable_upsert(t, N + 1, START_A) == NULL, "bounded");
 	for (uint32_t pid = 1; pid <= N / 2; pid++)
 		perim_proctable_exit(t, pid, START_A, 0);
@@ -217,7 +246,8 @@ static const struct perim_test tests[] = {
 	TEST(test_exited_evicted_after_grace),
 	TEST(test_bounded_memory),
 	TEST(test_fork_inherits_parent),
-	TEST(test_images_shared),
+	TEST(test_strings_shared),
+	TEST(test_partial_strings),
 	TEST(test_many_entries),
 	TEST(test_scan_finds_self),
 	{ 0 },
