@@ -51,24 +51,80 @@ mem_at_ready() {
 	rm -rf "$PIN_ROOT" "$STATE"
 }
 
-# A libbpf-tools tool running while KIND storms: "elapsed_ns tool_cpu_ns"
-with_tool() {
-	local tool=$1 pid el c0 c1 kind=$2; shift 2
-	"$tool" >/dev/null 2>&1 &
-	pid=$!
-	track_pid "$pid"
-	wait_until 20 has_progs "$pid" || { echo "tracers: $tool attached nothing" >&2; return 1; }
-	prog_stats "$pid" > "$TMP/tool0"
-	c0=$(task_cpu_ns "$pid")
-	el=$(storm "$kind" "$@") || return 1
-	c1=$(task_cpu_ns "$pid")
-	prog_stats "$pid" > "$TMP/tool1"
-	stats_delta "$TMP/tool0" "$TMP/tool1" | sed "s/^/$tool:/" >> "$TMP/hookcost"
-	kill "$pid"; wait "$pid" 2>/dev/null
-	echo "$el $(( c1 - c0 ))"
+# stats_total BEFORE AFTER: the kernel time (ns) the programs ran in between
+stats_total() {
+	awk 'NR == FNR { t[$1] = $2; next } { s += $2 - t[$1] } END { printf "%.0f\n", s }' "$1" "$2"
 }
 
-# One storm under perimd: appends "kind events lost elapsed_ns cpu_ns" to $TMP/perim_runs
+# The interleaved rounds. Each round runs the exec and the connect storm once
+# per mode, in an order that rotates from round to round, so that the load
+# other jobs put on the machine falls on every mode alike:
+#   none   no tracing
+#   perim  perimd with every hook this kernel offers, events to /dev/null
+#   tools  libbpf-tools execsnoop (exec) / tcpstates (connect), output to /dev/null
+#   floor  ring_floor: the least a hook can do (progs/ring_floor.bpf.c)
+# Every storm appends "round mode kind ops elapsed_ns consumer_cpu_ns kernel_ns"
+# to $TMP/rounds and its programs' "round consumer:program ns_per_run runs" to
+# $TMP/hookcost.
+TRACER_MODES=(none perim tools floor)
+
+# traced_storm ROUND MODE PID KIND N: one storm with PID's programs (and CPU) counted
+traced_storm() {
+	local r=$1 mode=$2 pid=$3 kind=$4 n=$5 c0 c1 el
+	prog_stats "$pid" > "$TMP/st0"
+	c0=$(task_cpu_ns "$pid")
+	el=$(storm "$kind" "$n") || return 1
+	# perimd drains on a timer: its CPU for this storm includes draining it.
+	[ "$mode" = perim ] && { wait_until 5 drained "$(hook_sum generated)" ||
+		echo "tracers: perimd had not drained every event" >&2; }
+	c1=$(task_cpu_ns "$pid")
+	prog_stats "$pid" > "$TMP/st1"
+	stats_delta "$TMP/st0" "$TMP/st1" | sed "s/^/$r $(mode_name "$mode" "$kind"):/" >> "$TMP/hookcost"
+	echo "$r $mode $kind $n $el $(( c1 - c0 )) $(stats_total "$TMP/st0" "$TMP/st1")" >> "$TMP/rounds"
+}
+drained() { [ $(( $(hook_sum delivered) + $(hook_sum lost) )) -ge "$1" ]; }
+
+# bg_start CMD...: start CMD in the background, await its BPF programs; sets BG_PID
+bg_start() {
+	"$@" >/dev/null 2>&1 &
+	BG_PID=$!
+	track_pid "$BG_PID"
+	wait_until 30 has_progs "$BG_PID" || { echo "tracers: $1 attached nothing" >&2; return 1; }
+}
+bg_stop() { kill "$BG_PID"; wait "$BG_PID" 2>/dev/null; return 0; }
+
+round_none() {
+	local kind el
+	for kind in exec connect; do
+		el=$(storm "$kind" "$(storm_n "$kind")") || return 1
+		echo "$1 none $kind $(storm_n "$kind") $el 0 0" >> "$TMP/rounds"
+	done
+}
+
+round_perim() {
+	perimd_start tr --events /dev/null >"$TMP/tr-round.log" 2>&1 ||
+		{ cat "$TMP/tr-round.log" >&2; return 1; }
+	traced_storm "$1" perim "$PERIMD_PID" exec "$(storm_n exec)" &&
+		traced_storm "$1" perim "$PERIMD_PID" connect "$(storm_n connect)" || return 1
+	perimd_stop
+	rm -rf "$PIN_ROOT" "$STATE"
+}
+
+round_tools() {
+	bg_start execsnoop && traced_storm "$1" tools "$BG_PID" exec "$(storm_n exec)" || return 1
+	bg_stop
+	bg_start tcpstates && traced_storm "$1" tools "$BG_PID" connect "$(storm_n connect)" || return 1
+	bg_stop
+}
+
+round_floor() {
+	bg_start "$BENCH/ring_floor" "$EV_RING_BYTES" || return 1
+	traced_storm "$1" floor "$BG_PID" exec "$(storm_n exec)" &&
+		traced_storm "$1" floor "$BG_PID" connect "$(storm_n connect)" || return 1
+	bg_stop
+}
+
+# One storm under the long-lived perimd: appends "kind events lost elapsed_ns cpu_ns" to $TMP/perim_runs
 perim_storm() {
 	local g0 l0 d0 c0 el
 	g0=$(hook_sum generated); l0=$(hook_sum lost); d0=$(hook_sum delivered); c0=$(task_cpu_ns "$PERIMD_PID")
@@ -79,67 +135,127 @@ perim_storm() {
 	echo "$1:$2$([ "${3:-1}" -gt 1 ] && echo ":${3}-workers") $(( $(hook_sum delivered) - d0 )) $(( $(hook_sum lost) - l0 )) $el $(( $(task_cpu_ns "$PERIMD_PID") - c0 ))" >> "$TMP/perim_runs"
 	echo "$el"
 }
-drained() { [ $(( $(hook_sum delivered) + $(hook_sum lost) )) -ge "$1" ]; }
+
+# perimd's event ring (ctl/perimd/tracers.c EV_RING_DEFAULT): the floor uses the same size
+EV_RING_BYTES=$(( 2 << 20 ))
+TRACER_ROUNDS=5
+NE=400
+NC=3000
+storm_n() { if [ "$1" = exec ]; then echo "$NE"; else echo "$NC"; fi; }
 
 section_tracers() {
-	local ne=300 nc=3000 stats_was e_base c_base e_perim c_perim e_snoop c_snoop snoop_cpu tcp_cpu
-	quick && ne=40 nc=300
+	local stats_was r i
+	quick && NE=40 NC=300 TRACER_ROUNDS=2
 	echo "## Tracers"
 	echo
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 	on_cleanup "sysctl -q kernel.bpf_stats_enabled=$stats_was"
 	sysctl -q kernel.bpf_stats_enabled=1 || return 1
-	: > "$TMP/hookcost"; : > "$TMP/perim_runs"
-
-	e_base=$(storm exec "$ne") && c_base=$(storm connect "$nc") || return 1
+	: > "$TMP/hookcost"; : > "$TMP/perim_runs"; : > "$TMP/rounds"
 
 	ns_add tr || return 1
+	for r in $(seq "$TRACER_ROUNDS"); do
+		for i in 0 1 2 3; do
+			"round_${TRACER_MODES[(r + i) % 4]}" "$r" || return 1
+		done
+	done
+
 	mem_at_ready "" > "$TMP/mem_base" && mem_at_ready "$MEM_PROCS:$MEM_IMAGES" > "$TMP/mem_pooled" &&
 		mem_at_ready "$MEM_PROCS" > "$TMP/mem_distinct" || return 1
 	# The storms' perimd holds the pooled 100,000 too: its RSS after them is the goal's figure.
 	PERIM_TEST_PROCS="$MEM_PROCS:$MEM_IMAGES" perimd_start tr --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
 		{ cat "$TMP/tr-start.log" >&2; return 1; }
-	prog_stats "$PERIMD_PID" > "$TMP/perim0"
-	e_perim=$(perim_storm exec "$ne") && c_perim=$(perim_storm connect "$nc") || return 1
-	prog_stats "$PERIMD_PID" > "$TMP/perim1"
-	perim_storm exec "$ne" 2 >/dev/null && perim_storm connect $(( nc * 3 )) >/dev/null || return 1
-	stats_delta "$TMP/perim0" "$TMP/perim1" | sed 's/^/perimd:/' >> "$TMP/hookcost"
+	perim_storm exec "$NE" >/dev/null && perim_storm connect "$NC" >/dev/null &&
+		perim_storm exec "$NE" 2 >/dev/null && perim_storm connect $(( NC * 3 )) >/dev/null || return 1
 	local rss
 	rss=$(rss_kib "$PERIMD_PID")
 	perimd_stop
 	# The live section starts its own perimd on this pin root and state file.
 	rm -rf "$PIN_ROOT" "$STATE"
 
-	read -r e_snoop snoop_cpu < <(with_tool execsnoop exec "$ne") || return 1
-	read -r c_snoop tcp_cpu < <(with_tool tcpstates connect "$nc") || return 1
-	[ -n "$e_snoop" ] && [ -n "$c_snoop" ] || return 1
+	tracers_report "$rss"
+}
 
-	tracers_report "$ne" "$nc" "$e_base" "$c_base" "$e_perim" "$c_perim" "$e_snoop" "$c_snoop" \
-		"$snoop_cpu" "$tcp_cpu" "$rss"
+# mr DIGITS: the numbers on stdin as "median (min–max)"
+mr() {
+	sort -g | awk -v d="$1" '{ v[NR] = $1 } END { if (!NR) { print "n/a"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		if (v[1] == v[NR]) printf "%.*f\n", d, m; else printf "%.*f (%.*f–%.*f)\n", d, m, d, v[1], d, v[NR] }'
+}
+med() { mr "$1" | cut -d' ' -f1; }
+
+# round_col MODE KIND EXPR: EXPR (awk, over $4 ops, $5 elapsed ns, $6 CPU ns, $7 kernel ns) per round
+round_col() { awk -v m="$1" -v k="$2" "\$2 == m && \$3 == k { print $3 }" "$TMP/rounds"; }
+
+# slowdowns MODE KIND: MODE's elapsed time over the untraced storm's in the same round
+slowdowns() {
+	awk -v m="$1" -v k="$2" '$3 == k && $2 == "none" { b[$1] = $5 } $3 == k && $2 == m { e[$1] = $5 }
+		END { for (r in e) if (b[r]) print e[r] / b[r] }' "$TMP/rounds"
+}
+
+mode_name() {
+	case $1 in
+	perim) echo perimd ;;
+	tools) if [ "$2" = exec ]; then echo execsnoop; else echo tcpstates; fi ;;
+	*) echo "$1" ;;
+	esac
+}
+
+storm_table() {
+	local kind mode
+	echo "| storm | mode | µs/op | slowdown | kernel µs/op | consumer CPU µs/op |"
+	echo "|---|---|---:|---:|---:|---:|"
+	for kind in exec connect; do
+		for mode in "${TRACER_MODES[@]}"; do
+			if [ "$mode" = none ]; then
+				printf '| %s | none | %s | 1 | | |\n' "$kind" "$(round_col none "$kind" '$5 / $4 / 1000' | mr 1)"
+				continue
+			fi
+			printf '| %s | %s | %s | %sx | %s | %s |\n' "$kind" "$(mode_name "$mode" "$kind")" \
+				"$(round_col "$mode" "$kind" '$5 / $4 / 1000' | mr 1)" "$(slowdowns "$mode" "$kind" | mr 2)" \
+				"$(round_col "$mode" "$kind" '$7 / $4 / 1000' | mr 1)" "$(round_col "$mode" "$kind" '$6 / $4 / 1000' | mr 1)"
+		done
+	done
+}
+
+# hook_table: per program, the median over rounds of its ns/run; perimd's against the goal
+hook_table() {
+	local name ns goal ok
+	echo "| program | ns/run | runs | goal | met |"
+	echo "|---|---:|---:|---|---|"
+	for name in $(awk '{print $2}' "$TMP/hookcost" | sort -u); do
+		ns=$(awk -v n="$name" '$2 == n {print $3}' "$TMP/hookcost" | mr 0)
+		goal="reference" ok=""
+		case $name in perimd:*) goal="< 1000"; ok=$(fle "${ns%% *}" 999 && echo yes || echo "**no**") ;; esac
+		printf '| %s | %s | %s | %s | %s |\n' "$name" "$ns" \
+			"$(awk -v n="$name" '$2 == n {s += $4} END {print s}' "$TMP/hookcost")" "$goal" "$ok"
+	done
+	[ -s "$TMP/hookcost" ] || echo "| (none: \`kernel.bpf_stats_enabled\` was switched off by another process during the run) | | | | |"
 }
 
 tracers_report() {
-	local ne=$1 nc=$2 eb=$3 cb=$4 ep=$5 cp=$6 es=$7 cs=$8 scpu=$9 tcpu=${10} rss=${11}
-	local kind ev lost el cpu max=0 cpu_ev busy_cpu=n/a busiest=0 out lossy=0
-	echo "Storms: $ne fork+exec of /bin/true; $nc TCP connects to a loopback listener (accepted, closed"
-	echo "with RST). perimd runs with every hook this kernel offers, events to /dev/null; libbpf-tools"
-	echo "\`execsnoop\` / \`tcpstates\` print to /dev/null. \`kernel.bpf_stats_enabled=1\` throughout."
+	local rss=$1 kind ev lost el cpu max=0 cpu_ev busy_cpu=n/a busiest=0 out lossy=0
+	local sd_perim sd_snoop hooks_over worst
+	echo "Storms: $NE fork+exec of /bin/true; $NC TCP connects to a loopback listener (accepted, closed"
+	echo "with RST). $TRACER_ROUNDS rounds; each runs both storms untraced, under perimd (every hook this"
+	echo "kernel offers, events to /dev/null), under libbpf-tools \`execsnoop\` / \`tcpstates\` (output to"
+	echo "/dev/null) and under \`ring_floor\` (the least a hook can do: reserve a record of perim's size"
+	echo "for that hook on a ring of perimd's size, submit without a wakeup), in an order that rotates"
+	echo "from round to round. Figures: the median over rounds (range in brackets). Slowdown = the storm's"
+	echo "time over the untraced storm's in the same round. Kernel time = the mode's BPF programs' run"
+	echo "time (\`kernel.bpf_stats_enabled=1\`), consumer CPU = its process's CPU time, both per storm"
+	echo "operation; programs also run for whatever else the machine does meanwhile."
 	echo
-	echo "| storm | without tracing (µs/op) | with perimd | slowdown | with libbpf-tools | slowdown |"
-	echo "|---|---:|---:|---:|---:|---:|"
-	printf '| exec | %s | %s | %sx | %s (execsnoop) | %sx |\n' "$(fdiv "$eb" $(( ne * 1000 )) 1)" \
-		"$(fdiv "$ep" $(( ne * 1000 )) 1)" "$(fdiv "$ep" "$eb")" "$(fdiv "$es" $(( ne * 1000 )) 1)" "$(fdiv "$es" "$eb")"
-	printf '| connect | %s | %s | %sx | %s (tcpstates) | %sx |\n' "$(fdiv "$cb" $(( nc * 1000 )) 1)" \
-		"$(fdiv "$cp" $(( nc * 1000 )) 1)" "$(fdiv "$cp" "$cb")" "$(fdiv "$cs" $(( nc * 1000 )) 1)" "$(fdiv "$cs" "$cb")"
+	storm_table
 	echo
-	echo "Per-hook kernel cost (bpf_stats run_time_ns / run_cnt over the exec and connect storms):"
+	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt per storm, median over the rounds'"
+	echo "exec and connect storms). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any program on the"
+	echo "hook, \`floor_exec\` / \`floor_sock\` a bare reserve+submit of an exec / socket event."
 	echo
-	echo "| program | ns/run | runs |"
-	echo "|---|---:|---:|"
-	sort "$TMP/hookcost" | awk '{printf "| %s | %s | %s |\n", $1, $2, $3}'
-	[ -s "$TMP/hookcost" ] || echo "| (none: \`kernel.bpf_stats_enabled\` was switched off by another process during the run) | | |"
+	hook_table
 	echo
-	echo "perimd handling the storms' events (delivered = written out; lost = ring overflow):"
+	echo "perimd handling storms' events (one perimd holding 100,000 synthetic processes; delivered ="
+	echo "written out; lost = ring overflow):"
 	echo
 	echo "| storm (kind:count[:workers]) | events delivered | lost | events/s | perimd CPU/event (µs) |"
 	echo "|---|---:|---:|---:|---:|"
@@ -157,9 +273,12 @@ tracers_report() {
 	echo "spread over few events: the goal is judged at the busiest storm, every storm is listed above."
 	echo "Events counted are everything perimd delivered meanwhile, the rest of the machine included."
 	echo
-	echo "For comparison, the tools' own CPU per event: execsnoop $(fdiv "$scpu" $(( ne * 1000 )) 1) µs (per exec),"
-	echo "tcpstates $(fdiv "$tcpu" $(( nc * 1000 )) 1) µs (per connect; it prints several state changes per connect)."
-	echo
+	read -r sd_perim sd_snoop < <(echo "$(slowdowns perim exec | med 3) $(slowdowns tools exec | med 3)")
+	hooks_over=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
+		ns=$(awk -v n="$n" '$2 == n {print $3}' "$TMP/hookcost" | med 0)
+		fle "$ns" 999 || echo "$n"; done | wc -l)
+	worst=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
+		echo "$(awk -v n="$n" '$2 == n {print $3}' "$TMP/hookcost" | med 0) ${n#perimd:}"; done | sort -g | tail -n 1)
 	local base pooled distinct per_pooled per_distinct mb_rss mb_dist
 	read -r base < "$TMP/mem_base"; read -r pooled < "$TMP/mem_pooled"; read -r distinct < "$TMP/mem_distinct"
 	per_pooled=$("$BENCH/proc_rss" "$MEM_PROCS" "$MEM_IMAGES" | sed -E 's/.*bytes_per_entry=//') || return 1
@@ -168,6 +287,8 @@ tracers_report() {
 	mb_dist=$(fdiv "${distinct%% *}" 1024 1)
 	echo "| goal | figure | met |"
 	echo "|---|---:|---|"
+	echo "| every hook under 1 µs per event in the kernel (median ns/run) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
+	echo "| exec-storm slowdown no worse than execsnoop's (median over rounds) | perimd ${sd_perim}x, execsnoop ${sd_snoop}x | $(met "$sd_perim" "$sd_snoop") |"
 	echo "| perimd CPU per event handled <= 5 µs (busiest storm, $busiest events/s) | $busy_cpu µs | $(met "$busy_cpu" 5) |"
 	echo "| perimd resident memory with 100,000 tracked processes <= 32 MiB (over 1,000 command lines, after the storms) | $mb_rss MiB | $(met "$mb_rss" 32) |"
 	echo "| the same, worst case: every process its own command line (at start) | $mb_dist MiB | $(met "$mb_dist" 32) |"
