@@ -48,15 +48,6 @@ case_valid_file_starts_and_reports_hooks() {
 		"perimd's log"
 }
 
-case_no_rules_by_default() {
-	ns_add gw || return 1
-	perimd_start gw || return 1
-	# no guard rail is active: nothing is reported as not applied, none denies
-	! grep -q "guard rule" "$TMP/perimd.log" || fail "guard rules mentioned without --guard-rules: $(cat "$TMP/perimd.log")" ||
-		return 1
-	cat /etc/hostname >/dev/null || fail "an open was refused"
-}
-
 # refused CONTENT TOKEN WHERE: perimd refuses a rule file holding CONTENT with
 # exit 2 and one line naming TOKEN and WHERE, before creating anything.
 refused() {
