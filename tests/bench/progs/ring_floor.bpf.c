@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The floor of a tracer hook, as reference rows of the tracer benchmark
+ * The floor of a tracer hook (exec, fork, exit, TCP state, connect's exit), as reference rows of the tracer benchmark
  * (tests/bench/ring_floor.c beside perimd): reserve a record of perim's size
  * for that hook on a ring of perimd's size, write one field, submit without
  * a wakeup. Nothing read from the kernel, no counters, no sequence numbers.
@@ -40,6 +40,42 @@ int BPF_PROG(floor_sock, struct sock *sk, int oldstate, int newstate)
 	if (!e)
 		return 0;
 	e->newstate = newstate;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(floor_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct perim_ev_fork *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->child_pid = 1;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(floor_exit, struct task_struct *p)
+{
+	struct perim_ev_exit *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->exit_code = 1;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int floor_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	struct perim_ev_sock *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->result = ctx->ret;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
