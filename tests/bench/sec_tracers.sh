@@ -31,22 +31,44 @@ storm() { "$STORM" "$@" | sed -E 's/.*elapsed_ns=([0-9]+)/\1/'; }
 
 has_progs() { [ -n "$(prog_stats "$1")" ]; }
 
-# Memory: perimd holding MEM_PROCS synthetic processes (PERIM_TEST_PROCS, see
-# ctl/perimd/proctable_synth.h), over MEM_IMAGES command lines (pooled, as
-# forked workers share them) or each its own (distinct, the worst case).
+# Memory: perimd on one NIC (MEM_NIC, a veth into namespace tr) with every
+# hook this kernel offers, holding MEM_PROCS synthetic processes
+# (PERIM_TEST_PROCS, see ctl/perimd/proctable_synth.h: an exe from 8 paths, a
+# 61-byte argv), each with a command line of its own (distinct: the realistic
+# case, and the goal's) or over MEM_LINES command lines (pooled, the rest
+# forked from them as worker pools are).
 MEM_PROCS=100000
-MEM_IMAGES=1000
+MEM_LINES=1000
+MEM_NIC=trm0
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-# mem_at_ready KNOB: "rss_kib heap_kib rings_kib" of a perimd started in
-# namespace tr with PERIM_TEST_PROCS=KNOB ("" = none), read once it is ready
+# mem_nic: MEM_NIC in namespace tr (created once)
+mem_nic() {
+	ip -n "$T-tr" link show "$MEM_NIC" >/dev/null 2>&1 && return 0
+	ns_add trm && veth_add tr "$MEM_NIC" 10.99.0.1/30 trm trm1 10.99.0.2/30
+}
+
+# mem_parts PID: "rss_kib anon_kib maps_kib files_kib" from PID's smaps: anon =
+# [heap], [stack] and anonymous mappings; maps = mmapped BPF maps (the ring
+# buffers: libbpf maps a ring's data twice, so a 2 MiB ring counts 4 MiB);
+# files = the binary and shared libraries.
+mem_parts() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { kind = NF == 5 || $6 ~ /^\[/ ? "anon" : $6 ~ /bpf-map/ ? "maps" : "files" }
+	     /^Rss:/ { k[kind] += $2 }
+	     END { printf "%d %d %d", k["anon"], k["maps"], k["files"] }' "/proc/$1/smaps" > "$TMP/mem_parts"
+	echo "$(rss_kib "$1") $(cat "$TMP/mem_parts")"
+}
+
+# perimd's program off MEM_NIC (SIGTERM leaves it attached), so the next perimd starts clean
+mem_detach() { pctl detach "$MEM_NIC" >/dev/null; }
+
+# mem_at_ready KNOB: mem_parts of a perimd on MEM_NIC with PERIM_TEST_PROCS=KNOB
+# ("" = none), read once it is ready
 mem_at_ready() {
-	PERIM_TEST_PROCS=$1 perimd_start tr --events /dev/null >"$TMP/tr-mem.log" 2>&1 ||
+	PERIM_TEST_PROCS=$1 perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-mem.log" 2>&1 ||
 		{ cat "$TMP/tr-mem.log" >&2; return 1; }
-	awk '/^[0-9a-f]+-[0-9a-f]+ / { heap = / \[heap\]$/ || NF == 5; ring = /bpf-map/ }
-	     /^Rss:/ { if (heap) h += $2; if (ring) r += $2 }
-	     END { printf "%d %d\n", h, r }' "/proc/$PERIMD_PID/smaps" > "$TMP/mem_parts"
-	echo "$(rss_kib "$PERIMD_PID") $(cat "$TMP/mem_parts")"
+	mem_parts "$PERIMD_PID"
+	mem_detach
 	perimd_stop
 	rm -rf "$PIN_ROOT" "$STATE"
 }
@@ -160,15 +182,17 @@ section_tracers() {
 		done
 	done
 
-	mem_at_ready "" > "$TMP/mem_base" && mem_at_ready "$MEM_PROCS:$MEM_IMAGES" > "$TMP/mem_pooled" &&
-		mem_at_ready "$MEM_PROCS" > "$TMP/mem_distinct" || return 1
-	# The storms' perimd holds the pooled 100,000 too: its RSS after them is the goal's figure.
-	PERIM_TEST_PROCS="$MEM_PROCS:$MEM_IMAGES" perimd_start tr --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
+	mem_nic && mem_at_ready "" > "$TMP/mem_base" && mem_at_ready "$MEM_PROCS" > "$TMP/mem_distinct" &&
+		mem_at_ready "$MEM_PROCS:$MEM_LINES" > "$TMP/mem_pooled" || return 1
+	# The storms' perimd holds the 100,000 distinct too, on MEM_NIC: its RSS after them is the goal's figure.
+	PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
 		{ cat "$TMP/tr-start.log" >&2; return 1; }
 	perim_storm exec "$NE" >/dev/null && perim_storm connect "$NC" >/dev/null &&
 		perim_storm exec "$NE" 2 >/dev/null && perim_storm connect $(( NC * 3 )) >/dev/null || return 1
 	local rss
 	rss=$(rss_kib "$PERIMD_PID")
+	mem_parts "$PERIMD_PID" > "$TMP/mem_after"
+	mem_detach
 	perimd_stop
 	# The live section starts its own perimd on this pin root and state file.
 	rm -rf "$PIN_ROOT" "$STATE"
@@ -292,9 +316,10 @@ tracers_report() {
 		fle "$ns" 999 || echo "$n"; done | wc -l)
 	worst=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
 		echo "$(awk -v n="$n" '$2 == n {print $3}' "$TMP/hookcost" | med 0) ${n#perimd:}"; done | sort -g | tail -n 1)
-	local base pooled distinct per_pooled per_distinct mb_rss mb_dist
+	local base pooled distinct after per_pooled per_distinct mb_rss mb_dist
 	read -r base < "$TMP/mem_base"; read -r pooled < "$TMP/mem_pooled"; read -r distinct < "$TMP/mem_distinct"
-	per_pooled=$("$BENCH/proc_rss" "$MEM_PROCS" "$MEM_IMAGES" | sed -E 's/.*bytes_per_entry=//') || return 1
+	read -r after < "$TMP/mem_after"
+	per_pooled=$("$BENCH/proc_rss" "$MEM_PROCS" "$MEM_LINES" | sed -E 's/.*bytes_per_entry=//') || return 1
 	per_distinct=$("$BENCH/proc_rss" "$MEM_PROCS" | sed -E 's/.*bytes_per_entry=//') || return 1
 	mb_rss=$(fdiv "$rss" 1024 1)
 	mb_dist=$(fdiv "${distinct%% *}" 1024 1)
@@ -303,34 +328,35 @@ tracers_report() {
 	echo "| every hook under 1 µs per event in the kernel (median ns/run) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
 	echo "| exec-storm slowdown no worse than execsnoop's (median over rounds) | perimd ${sd_perim}x, execsnoop ${sd_snoop}x | $(met "$sd_perim" "$sd_snoop") |"
 	echo "| perimd CPU per event handled <= 5 µs (busiest storm, $busiest events/s) | $busy_cpu µs | $(met "$busy_cpu" 5) |"
-	echo "| perimd resident memory with 100,000 tracked processes <= 32 MiB (over 1,000 command lines, after the storms) | $mb_rss MiB | $(met "$mb_rss" 32) |"
-	echo "| the same, worst case: every process its own command line (at start) | $mb_dist MiB | $(met "$mb_dist" 32) |"
+	echo "| perimd resident memory (VmRSS) with 100,000 tracked processes <= 32 MiB (each its own 61-byte command line; one NIC, every hook; after the storms) | $mb_rss MiB | $(met "$mb_rss" 32) |"
+	echo "| the same, at start | $mb_dist MiB | $(met "$mb_dist" 32) |"
 	if [ "$lossy" = 0 ]; then
 		echo "| max events/s drained with zero loss | >= $max (no loss in any storm: the storms, not perimd, were the limit) | n/a |"
 	else
 		echo "| max events/s drained with zero loss | $max (the fastest storm without loss; faster ones lost events) | n/a |"
 	fi
 	echo
-	echo "Memory: perimd's own VmRSS, the real daemon in the storms' namespace with every hook this kernel"
-	echo "offers. PERIM_TEST_PROCS makes it hold $MEM_PROCS synthetic processes (each a comm, a 24-byte exe"
-	echo "path and a 64-byte argv; pids above pid_max, so no real event matches them), spread over"
-	echo "$MEM_IMAGES command lines (pooled, as forked workers share them) or each its own (distinct)."
-	echo "Heap = [heap] and anonymous mappings; rings = the mmapped ring buffers (libbpf maps a ring's"
-	echo "data twice, so a 2 MiB event ring counts 4 MiB)."
+	echo "Memory: perimd's own VmRSS (shared libraries and mapped BPF maps included), the real daemon"
+	echo "in the storms' namespace, attached to one veth, with every hook this kernel offers."
+	echo "PERIM_TEST_PROCS makes it hold $MEM_PROCS synthetic processes: comm \"worker\", an exe from 8 paths"
+	echo "(15-44 bytes), a 61-byte argv (5 words); pids above pid_max, so no real event matches them."
+	echo "Distinct: each its own command line; pooled: $MEM_LINES command lines, the other processes forked"
+	echo "from their holders (sharing it, as worker pools do). Anon = heap, stack and anonymous mappings;"
+	echo "BPF maps = the mmapped ring buffers (libbpf maps a ring's data twice, so a 2 MiB ring counts"
+	echo "4 MiB); files = perimd and its shared libraries."
 	echo
-	echo "| perimd | VmRSS (KiB) | heap (KiB) | rings (KiB) |"
-	echo "|---|---:|---:|---:|"
-	local row name a b c
-	for row in "at start, no synthetic processes:$base" "at start, $MEM_PROCS pooled:$pooled" \
-		   "at start, $MEM_PROCS distinct:$distinct"; do
+	echo "| perimd | VmRSS (KiB) | anon (KiB) | BPF maps (KiB) | files (KiB) |"
+	echo "|---|---:|---:|---:|---:|"
+	local row name a b c d
+	for row in "at start, no synthetic processes:$base" "at start, $MEM_PROCS distinct:$distinct" \
+		   "at start, $MEM_PROCS pooled:$pooled" "after the storms, $MEM_PROCS distinct:$after"; do
 		name=${row%%:*}
-		read -r a b c <<<"${row#*:}"
-		echo "| $name | $a | $b | $c |"
+		read -r a b c d <<<"${row#*:}"
+		echo "| $name | $a | $b | $c | $d |"
 	done
-	echo "| after the storms, $MEM_PROCS pooled | $rss | | |"
 	echo
-	echo "The process table alone (\`proc_rss\`, the same entries in a bare process): $per_pooled bytes per"
-	echo "process pooled, $per_distinct distinct (an 88-byte slab entry plus, when distinct, its own"
-	echo "interned exe+argv allocation). perimd keeps no per-flow state in user space (connects are"
-	echo "events, not table entries), so 100,000 flows add nothing to it."
+	echo "The process table alone (\`proc_rss\`, the same entries in a bare process): $per_distinct bytes per"
+	echo "process distinct, $per_pooled pooled (an 80-byte slab entry and its share of the hash; distinct:"
+	echo "plus its argv, one exact-length block; exe paths are interned). perimd keeps no per-flow state"
+	echo "in user space (connects are events, not table entries), so 100,000 flows add nothing to it."
 }
