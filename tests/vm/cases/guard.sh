@@ -45,6 +45,8 @@ case_perim_lsm_guard_bpf_pins() {
 	list=$(pctl -j limit list "$GW") || fail "perimctl limit list" || return 1
 	expect_match "$list" 5001 "rule listed" || return 1
 	[ -e "$PIN_ROOT/perim_rules" ] || fail "no $PIN_ROOT/perim_rules pinned: $(ls "$PIN_ROOT")" || return 1
+	# pinned by perimd after the rule was active (bpf(BPF_OBJ_PIN) under it)
+	compgen -G "$PIN_ROOT/perim_lpm4_*" >/dev/null || fail "no prefix map pinned: $(ls "$PIN_ROOT")" || return 1
 
 	# any other process: refused, and reported with the process and the path
 	record_pid "$TMP/other.pid" bpftool map show pinned "$PIN_ROOT/perim_rules" > "$TMP/other.out" 2>&1 &&
@@ -59,10 +61,10 @@ case_perim_lsm_guard_bpf_pins() {
 
 	# every pin below the root, map or program: bpf(BPF_OBJ_GET) is refused
 	local pin n=0
-	for pin in $(find "$PIN_ROOT" -type f); do
+	while read -r pin; do
 		denied bpftool prog show pinned "$pin" || return 1
 		n=$((n + 1))
-	done
+	done < <(find "$PIN_ROOT" -type f)
 	echo "all $n pins under $PIN_ROOT refused to bpftool"
 
 	# a process named perimd (comm and argv[0]) is still not perimd
@@ -141,6 +143,9 @@ case_perim_lsm_guard_audit() {
 # module and the process that loaded it.
 SPARE_MODULES=/run/perim-vm-modules
 
+module_event() { jq -c "select(.type == \"module\" and .name == \"$1\")" "$TMP/events.jsonl" 2>/dev/null | head -n 1; }
+module_seen() { [ -n "$(module_event "$1")" ]; }
+
 case_perim_tracepoint_module_load_event() {
 	perim_require
 	local ko=$SPARE_MODULES/dummy.ko
@@ -155,20 +160,19 @@ case_perim_tracepoint_module_load_event() {
 	# kmod picks its applet from argv[0]; the process is named after the file
 	cp "$(command -v kmod)" "$TMP/$T-kmod" || return 1
 	on_cleanup rmmod dummy
+	# shellcheck disable=SC2016 # $0 and $1 are the inner shell's
 	record_pid "$TMP/insmod.pid" bash -c 'exec -a insmod "$0" "$1" numdummies=0' "$TMP/$T-kmod" "$ko" ||
 		fail "insmod $ko failed" || return 1
 	[ -d /sys/module/dummy ] || fail "dummy not loaded after insmod" || return 1
 	local pid ev
 	pid=$(cat "$TMP/insmod.pid")
-	module_event() { jq -c 'select(.type == "module" and .name == "dummy")' "$TMP/events.jsonl" 2>/dev/null | head -n 1; }
-	module_seen() { [ -n "$(module_event)" ]; }
-	if ! wait_until 30 module_seen; then
+	if ! wait_until 30 module_seen dummy; then
 		fail "no module event for dummy; the module hook: $(perim_status | jq -c '.hooks[] | select(.name == "module")')"
 		echo "module events:"; jq -c 'select(.type == "module")' "$TMP/events.jsonl" | head -n 5
 		echo "events naming dummy:"; grep -F dummy "$TMP/events.jsonl" | head -n 5
 		return 1
 	fi
-	ev=$(module_event)
+	ev=$(module_event dummy)
 	echo "$ev"
 	expect_eq "$(jq -r .pid <<<"$ev")" "$pid" "loading pid" &&
 		expect_eq "$(jq -r .comm <<<"$ev")" "$T-kmod" "loading comm" &&
