@@ -32,9 +32,24 @@ cleanup_registered() {
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 		kill -9 "$p" 2>/dev/null
 	done
-	for p in "${_cleanup_ns[@]}"; do ip netns del "$p" 2>/dev/null; done
+	for p in "${_cleanup_ns[@]}"; do kill_ns_processes "$p"; ip netns del "$p" 2>/dev/null; done
 	for p in "${_cleanup_paths[@]}"; do rm -rf "$p"; done
 	_cleanup_cmds=() _cleanup_pids=() _cleanup_ns=() _cleanup_paths=()
+}
+# kill_ns_processes NS: whatever still runs in one of our namespaces (a
+# background process whose tracked pid was only its wrapper) would keep the
+# namespace alive after `ip netns del`: TERM, then KILL what is left.
+kill_ns_processes() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null) || return 0
+	[ -n "$pids" ] || return 0
+	kill $pids 2>/dev/null
+	for _ in $(seq 50); do
+		pids=$(ip netns pids "$1" 2>/dev/null)
+		[ -n "$pids" ] || return 0
+		sleep 0.05
+	done
+	kill -9 $pids 2>/dev/null
 }
 cleanup() {
 	cleanup_registered
@@ -172,7 +187,8 @@ count_of() { od -An -tu8 "$1" 2>/dev/null | tr -d ' '; }
 recv_start() {
 	local f=$TMP/$3.count
 	rm -f "$f"
-	in_ns "$1" "$TOOLS/udpflood" recv --port "$2" --count-file "$f" --family "${4:-4}" &
+	# ip itself, not in_ns, in the background: $! is then the receiver (ip execs it).
+	ip netns exec "$T-$1" "$TOOLS/udpflood" recv --port "$2" --count-file "$f" --family "${4:-4}" &
 	track_pid $!
 	wait_until 5 test -s "$f"
 }
