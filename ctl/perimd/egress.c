@@ -335,11 +335,6 @@ static int egress_counters(struct perimd *d, int slot, struct perim_if_counters 
 
 static struct json_object *egress_json(struct perimd *d, int slot)
 {
-	static const char *const reasons[PERIM_REASON_MAX] = {
-		[PERIM_REASON_RATE_PPS] = "rate-pps", [PERIM_REASON_RATE_BYTES] = "rate-bytes",
-		[PERIM_REASON_NEW_SOURCE] = "new-source", [PERIM_REASON_BLOCKED] = "blocked",
-		[PERIM_REASON_DENY] = "deny", [PERIM_REASON_MALFORMED] = "malformed",
-	};
 	const struct perim_tc_attachment *a = &d->egress.tc[slot];
 	struct json_object *o = json_object_new_object(), *c, *dropped;
 	struct perim_if_counters ic;
@@ -362,7 +357,7 @@ static struct json_object *egress_json(struct perimd *d, int slot)
 
 		add_int(one, "packets", ic.dropped_packets[r]);
 		add_int(one, "bytes", ic.dropped_bytes[r]);
-		json_object_object_add(dropped, reasons[r], one);
+		json_object_object_add(dropped, perim_reason_names[r], one);
 	}
 	json_object_object_add(c, "dropped", dropped);
 	json_object_object_add(o, "counters", c);
