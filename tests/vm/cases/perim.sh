@@ -111,7 +111,17 @@ case_perim_daemon_starts() {
 }
 
 case_perim_kprobe_hooks_attached() { perim_setup && expect_hook_family '^(kprobe|fentry)$'; }
-case_perim_lsm_hooks_attached() { perim_setup && expect_hook_family '^lsm$'; }
+# The guard hooks attached without --guard-rules: no guard rail is active,
+# nothing is refused or reported (an open, an exec, bpftool on perim's pins).
+case_perim_lsm_hooks_attached() {
+	perim_setup --events "$TMP/events.jsonl" && expect_hook_family '^lsm$' || return 1
+	cp /bin/cat "$TMP/$T-free" || return 1
+	"$TMP/$T-free" /etc/hostname >/dev/null || fail "open or exec refused without guard rules" || return 1
+	bpftool map show pinned "$PIN_ROOT/perim_rules" || fail "bpftool refused perim's pin without guard rules" ||
+		return 1
+	wait_until 30 perim_event_seen exec "$T-free" || fail "no exec event for $T-free" || return 1
+	! grep -F '"type":"guard"' "$TMP/events.jsonl" || fail "guard events without guard rules"
+}
 case_perim_tracepoint_hooks_attached() { perim_setup && expect_hook_family '^tracepoint$'; }
 
 # Real actions must show up in the event stream. The actions carry a unique
