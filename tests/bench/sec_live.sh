@@ -120,17 +120,19 @@ live_nft_seen() {
 	echo "$(( n1 - n0 )) $deliv"
 }
 
-declare -A LIVE_NAPI LIVE_NS LIVE_ALL LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
+declare -A LIVE_NAPI LIVE_NS LIVE_ALL LIVE_RV LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
 LIVE_NAMES=([a]="trivial XDP_DROP (floor)" [b]="parse to L4 + XDP_DROP (floor)"
 	[c]="perim: per-source limit dropping the flood" [d]="nftables netdev ingress per-source meter"
 	[e]="skb path, no filter (GRO on; IP routing drops it)")
 LIVE_ORDER="a b e c d"
 
-# live_record KEY SENT DELIV CPU EL WAKES: keeps every round's ns/pkt and the
-# best round's delivered rate, busy share and packets per wake-up.
+# live_record KEY ROUND SENT DELIV CPU EL WAKES: keeps every round's ns/pkt
+# and the best round's delivered rate, busy share and packets per wake-up.
 live_record() {
-	local ns=$(( $4 / $3 ))
+	local r=$2 ns=$(( $5 / $4 ))
+	set -- "$1" "${@:3}"   # KEY SENT DELIV CPU EL WAKES
 	LIVE_ALL[$1]+=" $ns"
+	LIVE_RV[$1#$r]=$ns
 	if [ -z "${LIVE_NS[$1]:-}" ] || [ "$ns" -lt "${LIVE_NS[$1]}" ]; then
 		LIVE_NS[$1]=$ns
 		LIVE_DELIV[$1]=$(fdiv "$(( $3 * 1000000 ))" "$5" 0)
@@ -143,7 +145,7 @@ live_record() {
 # some case and load has none (another process kept bpf_stats on), from all
 # runs, which the report then says.
 live_pick_runs() {
-	local key c rate
+	local key c rate r
 	for c in $LIVE_ORDER; do
 		for rate in 300000 1000000 0; do
 			[ -n "${LIVE_NS[$c-$rate]:-}" ] || LIVE_FALLBACK=1
@@ -156,15 +158,34 @@ live_pick_runs() {
 			LIVE_NS[$key]=${LIVE_NS[any:$key]} LIVE_ALL[$key]=${LIVE_ALL[any:$key]}
 			LIVE_DELIV[$key]=${LIVE_DELIV[any:$key]} LIVE_BUSY[$key]=${LIVE_BUSY[any:$key]}
 			LIVE_PPW[$key]=${LIVE_PPW[any:$key]}
+			for r in $(seq "$LIVE_ROUNDS_RUN"); do
+				LIVE_RV[$key#$r]=${LIVE_RV[any:$key#$r]}
+			done
 		done
 	done
+}
+
+# live_paired CASE FLOOR RATE [diff]: the median over rounds of CASE's ns/pkt
+# over FLOOR's (with diff: minus FLOOR's) in the same round. Rounds run the
+# cases seconds apart, so a change in the machine's load between rounds
+# cancels out of each ratio.
+live_paired() {
+	local r a b vals=""
+	for r in $(seq "$LIVE_ROUNDS_RUN"); do
+		a=${LIVE_RV[$1-$3#$r]:-} b=${LIVE_RV[$2-$3#$r]:-}
+		[ -n "$a" ] && [ -n "$b" ] || continue
+		if [ "${4:-}" = diff ]; then vals+=" $(( a - b ))"; else vals+=" $(fdiv "$a" "$b" 3)"; fi
+	done
+	[ -n "$vals" ] || { echo n/a; return; }
+	tr ' ' '\n' <<<"$vals" | sed '/^$/d' | sort -g | awk -v d="$([ "${4:-}" = diff ] && echo 0 || echo 2)" \
+		'{v[NR] = $1} END {printf "%.*f\n", d, (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 section_live() {
 	local rounds=${LIVE_ROUNDS:-7} secs=1 rate c r sent deliv cpu el wakes stats seen
 	local LIVE_BATCH=$LIVE_KBATCH LIVE_PER_CALL=$LIVE_CALL
 	quick && rounds=1 secs=0.3
-	LIVE_TAINTED=0 LIVE_RUNS=0 LIVE_FALLBACK=0
+	LIVE_TAINTED=0 LIVE_RUNS=0 LIVE_FALLBACK=0 LIVE_ROUNDS_RUN=$rounds
 	echo "## Live traffic: receiver CPU per packet (veth, threaded NAPI)"
 	echo
 	live_setup >"$TMP/live-setup.log" 2>&1 || { cat "$TMP/live-setup.log" >&2; return 1; }
@@ -175,8 +196,8 @@ section_live() {
 			for c in $LIVE_ORDER; do
 				read -r sent deliv cpu el wakes stats < <(live_run "$c" "$rate" "$secs") || return 1
 				[ "$deliv" -gt 0 ] || { echo "live: $c delivered nothing" >&2; return 1; }
-				[ "$stats" = 0 ] && live_record "$c-$rate" "$sent" "$deliv" "$cpu" "$el" "$wakes"
-				live_record "any:$c-$rate" "$sent" "$deliv" "$cpu" "$el" "$wakes"
+				[ "$stats" = 0 ] && live_record "$c-$rate" "$r" "$sent" "$deliv" "$cpu" "$el" "$wakes"
+				live_record "any:$c-$rate" "$r" "$sent" "$deliv" "$cpu" "$el" "$wakes"
 				LIVE_RUNS=$(( LIVE_RUNS + 1 )) LIVE_TAINTED=$(( LIVE_TAINTED + stats ))
 			done
 		done
@@ -191,7 +212,7 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{v[NR] = $1} END {print (N
 live_med() { median <<<"${LIVE_ALL[$1]}"; }
 
 live_report() {
-	local c f p n p3 p1 p0 m1 fl
+	local c f p n p3 p1 p0 fl
 	echo "Offered load paced by the project's generator (\`xdp_live gen\`: BPF_PROG_RUN with"
 	echo "BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the inet-side veth), 64-byte UDP frames from one"
 	echo "source, $LIVE_KBATCH frames per kernel batch (one flush, at most one NAPI wake-up) and $LIVE_CALL per call"
@@ -222,25 +243,28 @@ live_report() {
 			"$(live_left "${LIVE_NS[$c-1000000]}")" "$(live_saturation "$c")"
 	done
 	echo
-	echo "| goal | @300 kpps | @1 Mpps | unpaced | @1 Mpps, medians | met |"
-	echo "|---|---:|---:|---:|---:|---|"
+	echo "| goal | @300 kpps | @1 Mpps | unpaced | met |"
+	echo "|---|---:|---:|---:|---|"
 	for f in "b:1.5:perim / parse-only floor <= 1.5" "d:0.4:perim / nftables meter <= 0.4"; do
 		fl=${f%%:*}
-		p3=$(fdiv "${LIVE_NS[c-300000]}" "${LIVE_NS[$fl-300000]}")
-		p1=$(fdiv "${LIVE_NS[c-1000000]}" "${LIVE_NS[$fl-1000000]}")
-		p0=$(fdiv "${LIVE_NS[c-0]}" "${LIVE_NS[$fl-0]}")
-		m1=$(fdiv "$(live_med c-1000000)" "$(live_med "$fl-1000000")")
+		p3=$(live_paired c "$fl" 300000) p1=$(live_paired c "$fl" 1000000) p0=$(live_paired c "$fl" 0)
 		n=${f#*:}; n=${n%%:*}
 		if fle "$p3" "$n" && fle "$p1" "$n"; then p=yes; else p="**no**"; fi
-		echo "| ${f##*:} | $p3 | $p1 | $p0 | $m1 | $p |"
+		printf '| %s | %s (%s) | %s (%s) | %s (%s) | %s |\n' "${f##*:}" \
+			"$p3" "$(fdiv "${LIVE_NS[c-300000]}" "${LIVE_NS[$fl-300000]}")" \
+			"$p1" "$(fdiv "${LIVE_NS[c-1000000]}" "${LIVE_NS[$fl-1000000]}")" \
+			"$p0" "$(fdiv "${LIVE_NS[c-0]}" "${LIVE_NS[$fl-0]}")" "$p"
 	done
 	echo
-	echo "Where the nanoseconds go @1 Mpps (best rounds): the parse floor is what touching the frame"
-	echo "costs in XDP; perim adds $(( LIVE_NS[c-1000000] - LIVE_NS[b-1000000] )) ns to it. nftables adds"
-	echo "$(( LIVE_NS[d-1000000] - LIVE_NS[b-1000000] )) ns to the parse floor: $(( LIVE_NS[e-1000000] - LIVE_NS[b-1000000] )) for the skb path (an skb, GRO, the IP layer's"
-	echo "drop) and $(( LIVE_NS[d-1000000] - LIVE_NS[e-1000000] )) for the ingress hook and the meter's lookup and limit."
-	echo "For perim <= 0.4x nftables, nftables would have to cost $(( LIVE_NS[c-1000000] * 5 / 2 )) ns/pkt here;"
-	fl=$(fdiv "${LIVE_NS[b-1000000]}" "${LIVE_NS[d-1000000]}")
+	echo "Ratios: the median over rounds of the two cases' ratio within a round (the goal is judged on"
+	echo "these at 300 kpps and 1 Mpps); in brackets, the ratio of the best rounds."
+	echo
+	echo "Where the nanoseconds go @1 Mpps (medians of same-round differences): the parse floor is what"
+	echo "touching the frame costs in XDP; perim adds $(live_paired c b 1000000 diff) ns to it. nftables adds"
+	echo "$(live_paired d b 1000000 diff) ns to the parse floor: $(live_paired e b 1000000 diff) for the skb path (an skb, GRO, the IP layer's"
+	echo "drop) and $(live_paired d e 1000000 diff) for the ingress hook and the meter's lookup and limit."
+	echo "For perim <= 0.4x nftables, nftables would have to cost $(( $(live_med c-1000000) * 5 / 2 )) ns/pkt here (perim's median x 2.5);"
+	fl=$(live_paired b d 1000000)
 	if fle 0.4 "$fl"; then
 		echo "the parse floor alone is ${fl}x nftables' figure, so no XDP filter that reads the frame can meet 0.4x."
 	else
