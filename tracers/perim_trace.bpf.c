@@ -350,23 +350,50 @@ int BPF_PROG(guard_exec__lsm, struct linux_binprm *bprm)
 				  BPF_CORE_READ(bprm, filename));
 }
 
-SEC("lsm/bpf")
-int BPF_PROG(guard_bpf__lsm, int cmd, union bpf_attr *attr, unsigned int size)
+/*
+ * bpf: every new fd to one of perimd's maps or programs, however it was
+ * reached (a pin by any path, an id), and pins created, unlinked or renamed
+ * below a bpf rule's directory.
+ */
+SEC("lsm/bpf_map")
+int BPF_PROG(guard_bpf__lsm_map, struct bpf_map *map, fmode_t fmode)
 {
-	struct perim_path_scratch *s;
-	__u64 upath;
+	if (!(guard_op_mask & (1u << PERIM_GUARD_BPF)))
+		return 0;
+	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, -1,
+				  perim_guard_obj(PERIM_GUARD_OBJ_MAP, BPF_CORE_READ(map, id)), map->name);
+}
 
-	if (!(guard_op_mask & (1u << PERIM_GUARD_BPF)) || (cmd != BPF_OBJ_GET && cmd != BPF_OBJ_PIN))
+SEC("lsm/bpf_prog")
+int BPF_PROG(guard_bpf__lsm_prog, struct bpf_prog *prog)
+{
+	struct bpf_prog_aux *aux;
+
+	if (!(guard_op_mask & (1u << PERIM_GUARD_BPF)))
 		return 0;
-	s = perim_scratch();
-	if (!s)
-		return 0;
-	upath = BPF_CORE_READ(attr, pathname);
-	__builtin_memset(&s->key, 0, sizeof(s->key));
-	if (bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), (const void *)upath) <= 0 ||
-	    bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)upath) <= 0)
-		return 0;
-	s->key.prefixlen = PERIM_PREFIX_MAX * 8;
-	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, cmd,
-				  bpf_map_lookup_elem(&perim_guard_paths, &s->key), s->path);
+	aux = BPF_CORE_READ(prog, aux);
+	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, -1,
+				  perim_guard_obj(PERIM_GUARD_OBJ_PROG, BPF_CORE_READ(aux, id)), aux->name);
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(guard_bpf__lsm_unlink, struct inode *dir, struct dentry *dentry)
+{
+	return perim_guard_pin(dentry);
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(guard_bpf__lsm_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry)
+{
+	int ret = perim_guard_pin(old_dentry);
+
+	return ret ? ret : perim_guard_pin(new_dentry);
+}
+
+/* bpf(BPF_OBJ_PIN) creates the pin through vfs_mkobj, which asks inode_create. */
+SEC("lsm/inode_create")
+int BPF_PROG(guard_bpf__lsm_create, struct inode *dir, struct dentry *dentry, umode_t mode)
+{
+	return perim_guard_pin(dentry);
 }

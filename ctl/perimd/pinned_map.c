@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard_objects.h"
 #include "pinned_map.h"
 
 int perim_slot_pin_path(char *buf, size_t len, const char *pin_root, const char *stem, int slot)
@@ -50,6 +51,8 @@ static int create_map(const struct perim_map_shape *shape, const char *path, cha
 		snprintf(err, errlen, "creating %s: %s", path ? path : shape->name, strerror(-ret));
 		return ret;
 	}
+	/* listed before it is pinned: no other process may reach it through the pin first */
+	perim_guard_objects_sync();
 	if (path && bpf_obj_pin(fd, path) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "pinning %s: %s", path, strerror(-ret));
@@ -86,5 +89,6 @@ int perim_slot_map_open(const struct perim_map_shape *shape, const char *pin_roo
 		close(fd);
 		return ret;
 	}
+	perim_guard_objects_sync();         /* adopted from its pin: perimd's from now on */
 	return fd;
 }

@@ -29,6 +29,7 @@
 #include "tracers/perim_trace.skel.h"
 #include "events_dump.h"
 #include "events_json.h"
+#include "guard_objects.h"
 #include "guard_rules.h"
 #include "hooks.h"
 #include "listeners.h"
@@ -384,7 +385,20 @@ static int add_write_prefix(struct perim_tracers *t, const char *prefix)
 	return 0;
 }
 
-/* An open or exec rule: the named file or directory, by inode, in the kernel's dev_t encoding. */
+static const char *const guard_op_names[PERIM_GUARD_OP_MAX] = {
+	[PERIM_GUARD_OPEN] = "open", [PERIM_GUARD_EXEC] = "exec", [PERIM_GUARD_BPF] = "bpf",
+};
+
+static const int guard_op_hooks[PERIM_GUARD_OP_MAX] = {
+	[PERIM_GUARD_OPEN] = PERIM_HOOK_LSM_FILE_OPEN, [PERIM_GUARD_EXEC] = PERIM_HOOK_LSM_BPRM,
+	[PERIM_GUARD_BPF] = PERIM_HOOK_LSM_BPF,
+};
+
+/*
+ * A rule's file or directory, by inode, in the kernel's dev_t encoding: what
+ * open and exec guard, and for bpf the directory no other process may pin
+ * into or unlink or rename pins from.
+ */
 static int add_guard_inode(struct perim_tracers *t, const struct perim_guard_rule *r,
 			   const struct perim_guard_verdict *v)
 {
@@ -393,7 +407,7 @@ static int add_guard_inode(struct perim_tracers *t, const struct perim_guard_rul
 
 	if (stat(r->prefix, &st)) {
 		pr_warn("tracers: guard rule %s %s (line %d) not applied: %s\n",
-			r->op == PERIM_GUARD_OPEN ? "open" : "exec", r->prefix, r->line, strerror(errno));
+			guard_op_names[r->op], r->prefix, r->line, strerror(errno));
 		return 0;
 	}
 	key.ino = st.st_ino;
@@ -405,23 +419,60 @@ static int add_guard_inode(struct perim_tracers *t, const struct perim_guard_rul
 	return 0;
 }
 
-static int add_guard_path(struct perim_tracers *t, const struct perim_guard_rule *r,
-			  const struct perim_guard_verdict *v)
+/* Is dir (a rule's PATH, with or without a trailing '/') pin_root or above it? */
+static bool covers(const char *dir, const char *pin_root)
 {
-	struct perim_prefix_key key = {};
-	size_t len = strlen(r->prefix);
+	size_t len = strlen(dir);
 
-	key.prefixlen = len * 8;
-	memcpy(key.path, r->prefix, len);
-	if (bpf_map__update_elem(t->skel->maps.perim_guard_paths, &key, sizeof(key), v, sizeof(*v), 0)) {
-		pr_warn("tracers: guard rule bpf %s (line %d): %s\n", r->prefix, r->line, strerror(errno));
-		return -errno;
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len == 1)
+		return true;                /* "/" */
+	return !strncmp(dir, pin_root, len) && (pin_root[len] == '\0' || pin_root[len] == '/');
+}
+
+/*
+ * The first bpf rule over perimd's pin root guards its maps and programs by
+ * id: every one perimd holds now, and those it makes or adopts later
+ * (pinned_map.c).
+ */
+static int guard_own_objects(struct perim_tracers *t, const struct perim_guard_config *c, const char *pin_root)
+{
+	for (int i = 0; pin_root && i < c->n_rules; i++) {
+		const struct perim_guard_rule *r = &c->rules[i];
+		struct perim_guard_verdict v = { .rule = i, .mode = r->mode };
+
+		if (r->op != PERIM_GUARD_BPF || !covers(r->prefix, pin_root))
+			continue;
+		perim_guard_objects_start(bpf_map__fd(t->skel->maps.perim_guard_objs), &v);
+		return perim_guard_objects_sync();
 	}
 	return 0;
 }
 
+/* One line naming every rule whose LSM hook cannot run here, and why. */
+static void warn_unenforced(const struct perim_tracers *t, const struct perim_guard_config *c)
+{
+	char rules[1024] = "", why[PERIM_HOOK_TEXT + 32] = "";
+	size_t used = 0;
+
+	for (int i = 0; i < c->n_rules && used < sizeof(rules); i++) {
+		const struct perim_guard_rule *r = &c->rules[i];
+		const struct perim_hook_state *h = &t->hooks[guard_op_hooks[r->op]];
+
+		if (h->flavour >= 0)
+			continue;
+		used += snprintf(rules + used, sizeof(rules) - used, "%s%s %s (line %d)", used ? ", " : "",
+				 guard_op_names[r->op], r->prefix, r->line);
+		if (!why[0])
+			snprintf(why, sizeof(why), "hook %s: %s", h->name, h->reason[0] ? h->reason : "unavailable");
+	}
+	if (rules[0])
+		pr_warn("tracers: guard rules NOT enforced: %s: %s\n", rules, why);
+}
+
 /* The guard rail file (guard_rules.h) into the maps; write prefixes into the write filter. */
-static int load_guard_rules(struct perim_tracers *t, const char *path)
+static int load_guard_rules(struct perim_tracers *t, const char *path, const char *pin_root)
 {
 	struct perim_guard_config *c = calloc(1, sizeof(*c));
 	char why[512];
@@ -439,12 +490,16 @@ static int load_guard_rules(struct perim_tracers *t, const char *path)
 		const struct perim_guard_rule *r = &c->rules[i];
 		struct perim_guard_verdict v = { .rule = i, .mode = r->mode };
 
-		err = r->op == PERIM_GUARD_BPF ? add_guard_path(t, r, &v) : add_guard_inode(t, r, &v);
+		err = add_guard_inode(t, r, &v);
 		mask |= 1u << r->op;
 	}
-	free(c);
 	if (!err)
+		err = guard_own_objects(t, c, pin_root);
+	if (!err) {
+		warn_unenforced(t, c);
 		t->skel->bss->guard_op_mask = mask;
+	}
+	free(c);
 	return err;
 }
 
@@ -473,7 +528,7 @@ static int configure_loaded(struct perim_tracers *t, const struct perim_tracers_
 			return err;
 	}
 	if (opts->guard_rules) {
-		err = load_guard_rules(t, opts->guard_rules);
+		err = load_guard_rules(t, opts->guard_rules, opts->pin_root);
 		if (err)
 			return err;
 	}
@@ -706,6 +761,7 @@ void perim_tracers_stop(struct perim_tracers *t)
 			subscriber_drop(t, &t->subs[i]);
 	perimd_dumps_free(t->dumps);
 	perim_hooks_detach(t->hooks);
+	perim_guard_objects_stop();
 	ring_buffer__free(t->rb);
 	perim_trace__destroy(t->skel);
 	perim_proctable_free(t->procs);

@@ -1,8 +1,9 @@
 #!/bin/bash
 # perimd --guard-rules on the host kernel: a valid file lets perimd start, and
 # on a kernel without BPF LSM (this host: LSM programs cannot attach) every
-# guard hook is reported unavailable with its reason; a rule naming a missing
-# file is logged as not applied. A bad file stops perimd before it changes
+# guard hook is reported unavailable with its reason, and perimd's log says at
+# start which rules are not enforced; a rule naming a missing file is logged as
+# not applied. A bad file stops perimd before it changes
 # anything: exit 2 and one line naming the bad word, the file and the line.
 # Enforcement itself is proven in the VM tier (tests/vm/cases/guard.sh).
 . "$(dirname "$0")/../lib/lib.sh"
@@ -45,7 +46,19 @@ case_valid_file_starts_and_reports_hooks() {
 	done
 	# a rule whose file does not exist is reported, not fatal
 	expect_match "$(cat "$TMP/perimd.log")" "guard rule exec /tmp/$T-nowhere/ \\(line 3\\) not applied: No such file or directory" \
-		"perimd's log"
+		"perimd's log" || return 1
+	# without BPF LSM, the log says at start, in one line, which rules are not enforced and why
+	local unenforced
+	unenforced=$(grep -v "^{" "$TMP/perimd.log" | grep -F "guard rules NOT enforced")
+	if [ "$(guard_hook guard_open | jq -r .attached)" = true ]; then
+		expect_eq "$unenforced" "" "no warning with BPF LSM"
+		return
+	fi
+	echo "$unenforced"
+	expect_eq "$(grep -c . <<<"$unenforced")" 1 "warning lines" &&
+		expect_match "$unenforced" "open /etc/shadow \\(line 2\\), exec /tmp/$T-nowhere/ \\(line 3\\), bpf $PIN_ROOT/ \\(line 5\\), open /etc/gshadow \\(line 6\\): " \
+			"the rules named" &&
+		expect_match "$unenforced" "hook guard_open: .*LSM" "the reason"
 }
 
 # refused CONTENT TOKEN WHERE: perimd refuses a rule file holding CONTENT with

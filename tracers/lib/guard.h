@@ -5,9 +5,15 @@
  * at once. perimd is recognised by pid and start time, never by name.
  *
  * open and exec match by inode: the file's own, then each parent directory's
- * (bounded), so no path string is built in the kernel. bpf matches the path
- * bpf() was given against string prefixes. No per-rule loop: one map lookup
- * per level, which every verifier since 5.10 bounds.
+ * (bounded), so no path string is built in the kernel. No per-rule loop: one
+ * map lookup per level, which every verifier since 5.10 bounds.
+ *
+ * bpf matches by object identity, never by the path bpf() is given: perimd
+ * lists the ids of its own maps and programs in perim_guard_objs (with the
+ * verdict of the bpf rule covering its pin root), and every new fd to one of
+ * them (by pin, by id, through any path) is decided in lsm/bpf_map and
+ * lsm/bpf_prog. Unlinking, renaming or pinning below a bpf rule's directory is
+ * matched by inode, as open and exec are.
  */
 #ifndef PERIM_TRACERS_GUARD_H
 #define PERIM_TRACERS_GUARD_H
@@ -24,13 +30,17 @@ struct {
 	__type(value, struct perim_guard_verdict);
 } perim_guard_inodes SEC(".maps");
 
+/* perimd's maps and programs: key PERIM_GUARD_OBJ_KEY(kind, id). */
+#define PERIM_GUARD_OBJ_MAP  1ull
+#define PERIM_GUARD_OBJ_PROG 2ull
+#define PERIM_GUARD_OBJ_KEY(kind, id) ((kind) << 32 | (__u32)(id))
+
 struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, PERIM_GUARD_MAX_RULES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct perim_prefix_key);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
 	__type(value, struct perim_guard_verdict);
-} perim_guard_paths SEC(".maps");
+} perim_guard_objs SEC(".maps");
 
 /* The rule guarding dentry d or a directory above it, for op; NULL when none. */
 static __always_inline struct perim_guard_verdict *perim_guard_by_inode(__u32 op, struct dentry *d)
@@ -84,6 +94,27 @@ static __always_inline int perim_guard_decide(__u32 op, __u32 hook, int bpf_cmd,
 	mode = v->mode;
 	perim_guard_report(op, hook, v, bpf_cmd, path);
 	return mode == PERIM_GUARD_ENFORCE ? -PERIM_EPERM : 0;
+}
+
+/* The bpf rule's verdict for a new fd to one of perimd's objects; NULL when it is not one. */
+static __always_inline struct perim_guard_verdict *perim_guard_obj(__u64 kind, __u32 id)
+{
+	__u64 key = PERIM_GUARD_OBJ_KEY(kind, id);
+
+	return bpf_map_lookup_elem(&perim_guard_objs, &key);
+}
+
+/* A pin created, unlinked or renamed: dentry (or its directory) below a bpf rule's directory. */
+#define PERIM_BPF_FS_MAGIC 0xcafe4a11
+
+static __always_inline int perim_guard_pin(struct dentry *d)
+{
+	/* only bpffs holds pins: every other file system's creates and unlinks pass at once */
+	if (!(guard_op_mask & (1u << PERIM_GUARD_BPF)) || BPF_CORE_READ(d, d_sb, s_magic) != PERIM_BPF_FS_MAGIC)
+		return 0;
+	return perim_guard_decide(PERIM_GUARD_BPF, PERIM_HOOK_LSM_BPF, -1,
+				  perim_guard_by_inode(PERIM_GUARD_BPF, d),
+				  (const char *)BPF_CORE_READ(d, d_name.name));
 }
 
 static __always_inline struct perim_path_scratch *perim_scratch(void)
