@@ -248,7 +248,7 @@ struct perim_ev_creds {
 enum perim_guard_op {
 	PERIM_GUARD_OPEN = 0,         /* lsm/file_open */
 	PERIM_GUARD_EXEC,             /* lsm/bprm_check_security */
-	PERIM_GUARD_BPF,              /* lsm/bpf: BPF_OBJ_GET/PIN under a prefix */
+	PERIM_GUARD_BPF,              /* lsm/bpf_map, bpf_prog: perimd's objects; inode_*: its pins */
 	PERIM_GUARD_OP_MAX
 };
 
@@ -260,8 +260,8 @@ enum perim_guard_op {
  * it, up to PERIM_GUARD_DEPTH levels): HASH perim_guard_inodes, looked up for
  * the file and each of its parents. perimd resolves the names at start, so
  * the kernel needs no path string (bpf_d_path is not allowed in these LSM
- * hooks before 5.11). bpf rules are prefixes of the path bpf() is given:
- * LPM_TRIE perim_guard_paths with struct perim_prefix_key.
+ * hooks before 5.11). A bpf rule's directory is keyed there too (op
+ * PERIM_GUARD_BPF), for the pins in it; perimd's objects are guarded by id.
  */
 #define PERIM_GUARD_DEPTH 16
 

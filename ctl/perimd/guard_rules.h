@@ -5,8 +5,9 @@
  *   write PREFIX                           one more sensitive prefix for the write hook
  * PREFIX is absolute, at most PERIM_PREFIX_MAX bytes; '#' starts a comment.
  * open and exec rules guard the named file, or everything below the named
- * directory (resolved when the tracers start); bpf rules are string prefixes
- * of the path given to bpf(BPF_OBJ_GET/PIN).
+ * directory (resolved when the tracers start); bpf rules guard perimd's maps
+ * and programs by id (the first bpf rule over the pin root) and the pins in
+ * their directory by inode.
  */
 #ifndef PERIM_GUARD_RULES_H
 #define PERIM_GUARD_RULES_H

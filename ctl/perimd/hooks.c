@@ -348,9 +348,12 @@ static int plan_flavour(struct kernel_facts *k, struct bpf_object *obj, int hook
 			append(h->how, sizeof(h->how), "%s%s", usable > 1 ? "," : "", sec_target(prog));
 		} else {
 			bpf_program__set_autoload(prog, false);
+			/* a guard rail's hook is several LSM hooks: each one missing is told */
+			if (fl == FL_LSM && why[0] && !strstr(h->reason, why))
+				append(h->reason, sizeof(h->reason), "%s%s", h->reason[0] ? "; " : "", why);
 		}
 	}
-	if (present && !usable && why[0])
+	if (present && !usable && why[0] && fl != FL_LSM)
 		append(h->reason, sizeof(h->reason), "%s%s", h->reason[0] ? "; " : "", why);
 	return present ? usable : -1;
 }
