@@ -29,15 +29,52 @@ denied() {
 	expect_match "$out" "Operation not permitted" "'$*'"
 }
 
+# refused_reported WHAT CMD...: CMD (run as a process of its own) fails with
+# EPERM, and a denied bpf guard event names that process; prints the event.
+refused_reported() {
+	local what=$1 out ev; shift
+	out=$(record_pid "$TMP/refused.pid" "$@" 2>&1) && { fail "$what went through: $out"; return 1; }
+	expect_match "$out" "Operation not permitted" "$what: the error" || return 1
+	ev=$(await_guard_event ".op == \"bpf\" and .pid == $(cat "$TMP/refused.pid")") || return 1
+	expect_eq "$(jq -r .denied <<<"$ev")" true "$what: denied" || return 1
+	echo "$what: $ev"
+}
+
+# ids of perimd's maps (map_id) or programs (prog_id), from its fdinfo
+perimd_ids() { grep -h "^$1:" /proc/"$PERIMD_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un; }
+
+# by_ids KIND BPFTOOL-ARGS...: every one of perimd's objects of KIND fetched by
+# id is refused (the first also reported)
+by_ids() {
+	local kind=$1 id n=0; shift
+	for id in $(perimd_ids "$kind"); do
+		if [ "$n" = 0 ]; then
+			refused_reported "$kind $id" bpftool "$@" id "$id" || return 1
+		else
+			denied bpftool "$@" id "$id" >/dev/null || return 1
+		fi
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || fail "no $kind in perimd's fdinfo" || return 1
+	echo "all $n of perimd's objects by $kind refused"
+}
+
 # bpf rule over perimd's pin root: every process but perimd (recognised by pid
-# and start time) is refused bpf(BPF_OBJ_GET) below it, even one named perimd;
-# perimd itself keeps pinning and opening its maps (attach, limit set).
+# and start time) is refused a new fd to perimd's maps and programs, however
+# it names them (a pin by an absolute, relative or oddly spelled path, an id),
+# and the unlink, rename or planting of a pin there, even a process named
+# perimd; perimd itself keeps pinning and opening its maps (attach, limit set).
 case_perim_lsm_guard_bpf_pins() {
 	perim_require
 	command -v bpftool >/dev/null || vm_skip "bpftool not installed"
 	printf 'bpf %s/ enforce\n' "$PIN_ROOT" > "$TMP/guard.rules"
 	perim_setup --events "$TMP/events.jsonl" --guard-rules "$TMP/guard.rules" || return 1
 	expect_hook_family '^lsm$' || return 1
+	local how h
+	how=$(perim_status | jq -r '.hooks[] | select(.name == "guard_bpf") | .how')
+	for h in bpf_map bpf_prog inode_unlink inode_rename inode_create; do
+		expect_match "$how" "(^|[ ,])$h(,|$)" "guard_bpf attached on $h" || return 1
+	done
 	pctl attach "$GW" mode native || fail "perimctl attach under the bpf guard" || return 1
 	pctl limit set "$GW" src 10.77.0.2/32 proto udp dport 5001 rate 1pps burst 1 ||
 		fail "perimctl limit set under the bpf guard" || return 1
@@ -45,22 +82,31 @@ case_perim_lsm_guard_bpf_pins() {
 	list=$(pctl -j limit list "$GW") || fail "perimctl limit list" || return 1
 	expect_match "$list" 5001 "rule listed" || return 1
 	[ -e "$PIN_ROOT/perim_rules" ] || fail "no $PIN_ROOT/perim_rules pinned: $(ls "$PIN_ROOT")" || return 1
-	# pinned by perimd after the rule was active (bpf(BPF_OBJ_PIN) under it)
+	# pinned by perimd after the rule was active (inode_create under it)
 	compgen -G "$PIN_ROOT/perim_lpm4_*" >/dev/null || fail "no prefix map pinned: $(ls "$PIN_ROOT")" || return 1
 
-	# any other process: refused, and reported with the process and the path
-	record_pid "$TMP/other.pid" bpftool map show pinned "$PIN_ROOT/perim_rules" > "$TMP/other.out" 2>&1 &&
-		fail "bpftool opened $PIN_ROOT/perim_rules: $(cat "$TMP/other.out")" && return 1
-	expect_match "$(cat "$TMP/other.out")" "Operation not permitted" "bpftool's error" || return 1
+	# any other process: refused, and reported with the process and the map
 	local ev
-	ev=$(await_guard_event ".op == \"bpf\" and .pid == $(cat "$TMP/other.pid")") || return 1
+	ev=$(refused_reported "absolute path" bpftool map show pinned "$PIN_ROOT/perim_rules") || return 1
 	echo "$ev"
-	expect_eq "$(jq -r .denied <<<"$ev")" true "denied" &&
-		expect_eq "$(jq -r .path <<<"$ev")" "$PIN_ROOT/perim_rules" "path" &&
-		expect_eq "$(jq -r .comm <<<"$ev")" bpftool "comm" || return 1
+	expect_eq "$(jq -r .path <<<"${ev#*: }")" perim_rules "the map's name" &&
+		expect_eq "$(jq -r .comm <<<"${ev#*: }")" bpftool "comm" || return 1
 
-	# every pin below the root, map or program: bpf(BPF_OBJ_GET) is refused
-	local pin n=0
+	# the bypasses of a path match: each refused by the object's identity
+	( cd "$PIN_ROOT" && refused_reported "relative path" bpftool map show pinned ./perim_rules ) || return 1
+	refused_reported "double slash" bpftool map show pinned "${PIN_ROOT%/*}//${PIN_ROOT##*/}//perim_rules" || return 1
+	by_ids map_id map dump || return 1
+	by_ids prog_id prog show || return 1
+	refused_reported "rm of a pin" rm -f "$PIN_ROOT/perim_rules" || return 1
+	refused_reported "mv of a pin" mv "$PIN_ROOT/perim_rules" "$PIN_ROOT/$T-moved" || return 1
+	[ -e "$PIN_ROOT/perim_rules" ] || fail "$PIN_ROOT/perim_rules gone after the refusals" || return 1
+	on_cleanup rm -f "$PIN_ROOT/$T-planted"
+	refused_reported "a pin planted" bpftool map create "$PIN_ROOT/$T-planted" type hash key 4 value 4 \
+		entries 1 name planted || return 1
+
+	# every pin below the root, map or program: refused
+	local pin
+	n=0
 	while read -r pin; do
 		denied bpftool prog show pinned "$pin" || return 1
 		n=$((n + 1))
@@ -69,13 +115,11 @@ case_perim_lsm_guard_bpf_pins() {
 
 	# a process named perimd (comm and argv[0]) is still not perimd
 	mkdir -p "$TMP/$T-d" && cp "$(command -v bpftool)" "$TMP/$T-d/perimd" || return 1
-	record_pid "$TMP/fake.pid" "$TMP/$T-d/perimd" map show pinned "$PIN_ROOT/perim_rules" > "$TMP/fake.out" 2>&1 &&
-		fail "a process named perimd opened $PIN_ROOT/perim_rules: $(cat "$TMP/fake.out")" && return 1
-	expect_match "$(cat "$TMP/fake.out")" "Operation not permitted" "the fake perimd's error" || return 1
-	ev=$(await_guard_event ".op == \"bpf\" and .pid == $(cat "$TMP/fake.pid")") || return 1
+	ev=$(refused_reported "a process named perimd" "$TMP/$T-d/perimd" map show pinned "$PIN_ROOT/perim_rules") ||
+		return 1
 	echo "$ev"
-	expect_eq "$(jq -r .comm <<<"$ev")" perimd "the fake's comm" &&
-		expect_ne "$(jq -r .pid <<<"$ev")" "$PERIMD_PID" "the fake's pid" || return 1
+	expect_eq "$(jq -r .comm <<<"${ev#*: }")" perimd "the fake's comm" &&
+		expect_ne "$(jq -r .pid <<<"${ev#*: }")" "$PERIMD_PID" "the fake's pid" || return 1
 
 	# perimd still works on its pins after all that
 	pctl limit set "$GW" src 10.77.0.3/32 proto udp dport 5002 rate 1pps burst 1 ||
