@@ -12,6 +12,9 @@ PORT=$(( 20000 + RANDOM % 20000 ))
 # with them) and a fresh state file: a case never adopts the one before.
 setup() {
 	ns_add gw && ns_add inet || return 1
+	# No IPv6 on the sending side: its router solicitations and MLD reports
+	# would reach perim between two reads that the cases compare exactly.
+	in_ns inet sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1 || return 1
 	veth_add gw "$GW" 10.78.0.1/24 inet "$PEER" 10.78.0.2/24 || return 1
 	GW_MAC=$(mac_of gw "$GW")
 	track_path "$STATE"
