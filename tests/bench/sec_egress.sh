@@ -7,7 +7,7 @@
 # any qdisc, so the sender's system CPU carries the cost of each.
 
 EG_LIMIT=1000          # pps either limit admits; the flood is far above it
-EG_DEV=${T}e           # the gateway's NIC in $T-gw; its peer ${T}E in $T-epeer
+EG_DEV=${T}x           # the gateway's NIC in $T-gw; its peer ${T}X in $T-epeer (the live section has a-e)
 EG_DST=10.79.0.2
 EG_PORT=5001
 
@@ -22,9 +22,9 @@ eg_setup() {
 	[ -n "${EG_READY:-}" ] && return 0
 	eg_perimd || return 1
 	ns_add epeer || return 1
-	veth_add gw "$EG_DEV" 10.79.0.1/24 epeer "${T}E" "$EG_DST/24" || return 1
+	veth_add gw "$EG_DEV" 10.79.0.1/24 epeer "${T}X" "$EG_DST/24" || return 1
 	# A permanent neighbour: no datagram waits for ARP, every one reaches the hook.
-	ip -n "$T-gw" neigh replace "$EG_DST" lladdr "$(mac_of epeer "${T}E")" dev "$EG_DEV" nud permanent || return 1
+	ip -n "$T-gw" neigh replace "$EG_DST" lladdr "$(mac_of epeer "${T}X")" dev "$EG_DEV" nud permanent || return 1
 	pctl attach "$EG_DEV" >/dev/null || return 1
 	EG_READY=1
 }
