@@ -98,19 +98,27 @@ static int drain(struct perim_xdp *skel, struct collected *c)
 	return n;
 }
 
-/* The drops the CPUs have not yet sent a sample for, summed. */
-static uint64_t pending(struct perim_xdp *skel)
+/* Every CPU's sampling budget, summed: the drops not yet in a sample, and the largest k. */
+struct budgets {
+	uint64_t pending;
+	uint32_t max_k;
+};
+
+static struct budgets budgets(struct perim_xdp *skel)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct perim_drop_budget *b = calloc(ncpus, sizeof(*b));
-	uint64_t sum = 0;
+	struct budgets all = { 0 };
 	__u32 zero = 0;
 
-	if (b && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.perim_drop_budget), &zero, b))
-		for (int c = 0; c < ncpus; c++)
-			sum += b[c].pending;
+	if (b && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.perim_drop_budget), &zero, b)) {
+		for (int c = 0; c < ncpus; c++) {
+			all.pending += b[c].pending;
+			all.max_k = b[c].k > all.max_k ? b[c].k : all.max_k;
+		}
+	}
 	free(b);
-	return sum;
+	return all;
 }
 
 static void test_deny_sample_fields(void)
@@ -242,24 +250,9 @@ static void test_budget_bounds_a_flood(void)
 			     "samples within the budget");
 		ASSERT_TRUE(c.n < flood / 100, "far fewer samples than drops");
 		/* Every drop is in a sample's weight or still pending on its CPU. */
-		ASSERT_EQ(c.weights + pending(skel), flood, "weights + pending = drops");
+		ASSERT_EQ(c.weights + budgets(skel).pending, flood, "weights + pending = drops");
 	}
 	perim_xdp__destroy(skel);
-}
-
-/* The largest k (select 1 drop in k) any CPU has set. */
-static uint32_t max_k(struct perim_xdp *skel)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct perim_drop_budget *b = calloc(ncpus, sizeof(*b));
-	uint32_t k = 0;
-	__u32 zero = 0;
-
-	if (b && !bpf_map_lookup_elem(bpf_map__fd(skel->maps.perim_drop_budget), &zero, b))
-		for (int c = 0; c < ncpus; c++)
-			k = b[c].k > k ? b[c].k : k;
-	free(b);
-	return k;
 }
 
 /*
@@ -303,8 +296,8 @@ static void test_selection_after_the_first_period(void)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	}
-	ASSERT_EQ(c.weights + pending(skel), drops, "weights + pending = drops, over several periods");
-	ASSERT_TRUE(max_k(skel) > 1, "a flood makes the CPU select 1 drop in k > 1");
+	ASSERT_EQ(c.weights + budgets(skel).pending, drops, "weights + pending = drops, over several periods");
+	ASSERT_TRUE(budgets(skel).max_k > 1, "a flood makes the CPU select 1 drop in k > 1");
 	ASSERT_RANGE(c.n, 1, PERIM_DROP_SAMPLE_BURST + (int)(PERIM_DROP_SAMPLE_RATE_DEFAULT * (secs + 0.01)) + 1,
 		     "samples within the budget");
 	if (last.n > 0)
