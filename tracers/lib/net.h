@@ -5,32 +5,19 @@
 
 static __always_inline int perim_on_connect_enter(int fd, const void *uaddr)
 {
-	struct perim_connect_args a = {};
-	__u64 key;
-
-	if (!perim_hook_enabled(PERIM_HOOK_CONNECT))
-		return 0;
-	/* Unix sockets are the common case and not ours: one user read decides. */
-	if (!perim_read_user_sockaddr(uaddr, &a))
-		return 0;
-	a.fd = fd;
-	key = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&perim_connect_pending, &key, &a, BPF_ANY);
+	if (perim_hook_enabled(PERIM_HOOK_CONNECT))
+		perim_sockaddr_stash(&perim_connect_pending, fd, uaddr);
 	return 0;
 }
 
 static __always_inline int perim_on_connect_exit(long ret)
 {
-	__u64 key = bpf_get_current_pid_tgid();
-	struct perim_connect_args *p, a;
+	struct perim_connect_args a;
 	struct perim_ev_sock *e;
 	struct sock *sk;
 
-	p = bpf_map_lookup_elem(&perim_connect_pending, &key);
-	if (!p)
+	if (!perim_sockaddr_take(&perim_connect_pending, &a))
 		return 0;
-	a = *p;
-	bpf_map_delete_elem(&perim_connect_pending, &key);
 	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_CONNECT, PERIM_EV_CONNECT, sizeof(*e));
 	if (!e)
 		return 0;

@@ -89,4 +89,30 @@ static __always_inline bool perim_read_user_sockaddr(const void *uaddr, struct p
 	return true;
 }
 
+/* sys_enter: keeps the inet address a thread's connect/bind asked for until its sys_exit. */
+static __always_inline void perim_sockaddr_stash(void *pending, int fd, const void *uaddr)
+{
+	struct perim_connect_args a = {};
+	__u64 key = bpf_get_current_pid_tgid();
+
+	/* Unix and netlink sockets are the common case and not ours: one user read decides. */
+	if (!perim_read_user_sockaddr(uaddr, &a))
+		return;
+	a.fd = fd;
+	bpf_map_update_elem(pending, &key, &a, BPF_ANY);
+}
+
+/* sys_exit: the stashed address into *a, and forgotten; false when the enter kept none. */
+static __always_inline bool perim_sockaddr_take(void *pending, struct perim_connect_args *a)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct perim_connect_args *p = bpf_map_lookup_elem(pending, &key);
+
+	if (!p)
+		return false;
+	*a = *p;
+	bpf_map_delete_elem(pending, &key);
+	return true;
+}
+
 #endif /* PERIM_TRACERS_SOCK_H */
