@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "config.h"
-#include "guard_rules.h"
-#include "metrics.h"
+#include "tracing/guard_rules.h"
+#include "telemetry/metrics.h"
 #include "proto.h"
 
 enum {

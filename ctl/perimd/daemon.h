@@ -8,14 +8,14 @@
 #include "btf.h"
 #include "cmd.h"
 #include "config.h"
-#include "egress.h"
-#include "loader.h"
+#include "datapath/egress.h"
+#include "datapath/loader.h"
 #include "loop.h"
-#include "rules.h"
-#include "netlink.h"
-#include "nicstats.h"
-#include "stats.h"
-#include "tracers.h"
+#include "model/rules.h"
+#include "links/netlink.h"
+#include "links/nicstats.h"
+#include "telemetry/stats.h"
+#include "tracing/tracers.h"
 
 struct perimd {
 	struct perimd_config cfg;

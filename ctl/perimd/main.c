@@ -13,14 +13,14 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "ctlsock.h"
+#include "control/ctlsock.h"
 #include "daemon.h"
-#include "drops.h"
-#include "follow.h"
+#include "telemetry/drops.h"
+#include "links/follow.h"
 #include "log.h"
-#include "metrics.h"
+#include "telemetry/metrics.h"
 #include "notify.h"
-#include "state.h"
+#include "control/state.h"
 
 struct perimd_main {
 	struct perimd d;

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "proctable.h"
+#include "procs/proctable.h"
 
 #define PERIM_SYNTH_PID_BASE 0x80000000u
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proctable.h"
+#include "procs/proctable.h"
 #include "proctable_synth.h"
 
 static long rss_kib(void)

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
-#include "drops_agg.h"
+#include "telemetry/drops_agg.h"
 #include "test.h"
 
 #define SEC 1000000000ULL

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "perim_events.h"
-#include "listeners.h"
+#include "procs/listeners.h"
 #include "test.h"
 
 PERIM_TEST_GLOBALS;

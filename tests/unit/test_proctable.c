@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "proctable.h"
+#include "procs/proctable.h"
 
 PERIM_TEST_GLOBALS;
 

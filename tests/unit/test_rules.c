@@ -12,7 +12,7 @@
 
 #include <bpf/bpf.h>
 
-#include "rules.h"
+#include "model/rules.h"
 #include "test.h"
 
 PERIM_TEST_GLOBALS;

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "guard_rules.h"
-#include "loadfail.h"
+#include "tracing/guard_rules.h"
+#include "datapath/loadfail.h"
 
 PERIM_TEST_GLOBALS;
 

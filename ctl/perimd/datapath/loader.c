@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loading, attaching (via libxdp), adopting and detaching perim_xdp. */
+#include <errno.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "log.h"
+#include "datapath/loader.h"
+#include "xdp/perim_xdp.skel.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int prepare_pin_root(const char *pin_root, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!on_bpffs(BPFFS_ROOT) && mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "mounting bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
+		return ret;
+	}
+	ret = mkdir_p(pin_root, 0700);
+	if (ret) {
+		snprintf(err, errlen, "creating pin root %s: %s", pin_root, strerror(-ret));
+		return ret;
+	}
+	if (!on_bpffs(pin_root)) {
+		snprintf(err, errlen, "pin root %s is not on a bpf filesystem", pin_root);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* perim_xdp uses cmpxchg, which kernels before 5.12 refuse; they get the twin. */
+static const char *program_for_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	    (major < 5 || (major == 5 && minor < 12)))
+		return "perim_xdp_compat";
+	return PERIM_XDP_PROG_NAME;
+}
+
+/* A previous size wins when none was asked for: a mismatch would make libbpf refuse the pin. */
+static unsigned pinned_src_buckets(const char *pin_root)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4200];
+	unsigned n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_root, PERIM_MAP_SRC);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		n = info.max_entries;
+	close(fd);
+	return n;
+}
+
+/*
+ * Each instance's tries, fast tables and fast-path descriptor are its
+ * interface's: pinned per slot, so libbpf reuses what perimd (or an earlier
+ * instance) already filled, or creates and pins it. slot < 0: the base
+ * instance, whose copies stay private.
+ */
+static int pin_tries(const struct perim_loader *l, struct perim_xdp *skel, int slot)
+{
+	static const int families[] = { PERIM_LPM_V4, PERIM_LPM_V6, PERIM_LPM_FAST_V4, PERIM_LPM_FAST_V6 };
+	struct bpf_map *maps[] = { skel->maps.perim_lpm4, skel->maps.perim_lpm6, skel->maps.perim_fast4,
+				   skel->maps.perim_fast6 };
+	char path[4200];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		ret = slot < 0 ? 0 : perim_lpm_pin_path(path, sizeof(path), l->pin_root, families[i], slot);
+		if (!ret)
+			ret = bpf_map__set_pin_path(maps[i], slot < 0 ? NULL : path);
+		if (ret)
+			return ret;
+	}
+	ret = slot < 0 ? 0 : perim_fast_lens_pin_path(path, sizeof(path), l->pin_root, slot);
+	return ret ?: bpf_map__set_pin_path(skel->maps.perim_fastlens, slot < 0 ? NULL : path);
+}
+
+static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = l->pin_root,
+		    .btf_custom_path = l->btf_custom_path);
+	bool compat = !strcmp(l->prog_name, "perim_xdp_compat");
+	struct perim_xdp *skel;
+	int ret;
+
+	skel = perim_xdp__open_opts(&opts);
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "opening the perim_xdp object: %s", strerror(-ret));
+		errno = -ret;
+		return NULL;
+	}
+	skel->rodata->perim_slot = slot < 0 ? 0 : slot;
+	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
+	if (!ret)
+		ret = pin_tries(l, skel, slot);
+	if (!ret)
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
+	if (!ret)
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp_compat, compat);
+	if (ret) {
+		snprintf(err, errlen, "configuring the perim_xdp object: %s", strerror(-ret));
+		perim_xdp__destroy(skel);
+		errno = -ret;
+		return NULL;
+	}
+	return skel;
+}
+
+static int map_fd(struct bpf_map *map)
+{
+	return bpf_map__fd(map);
+}
+
+int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *btf_custom_path,
+		      unsigned src_buckets, char *err, size_t errlen)
+{
+	char msg[256];
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	perim_maps_init(&l->maps);
+	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
+	l->maps.pin_root = l->pin_root;
+	l->btf_custom_path = btf_custom_path;
+	l->prog_name = program_for_kernel();
+	ret = prepare_pin_root(pin_root, err, errlen);
+	if (ret)
+		return ret;
+	l->src_buckets = src_buckets ? src_buckets : pinned_src_buckets(pin_root);
+	if (!l->src_buckets)
+		l->src_buckets = PERIM_SRC_BUCKETS_DEFAULT;
+
+	l->base = open_instance(l, -1, err, errlen);
+	if (!l->base)
+		return -errno;
+	ret = perim_xdp__load(l->base);
+	if (ret) {
+		libbpf_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "loading perim_xdp (maps pinned under %s, %u source buckets): %s",
+			 pin_root, l->src_buckets, msg);
+		perim_xdp__destroy(l->base);
+		l->base = NULL;
+		return ret;
+	}
+	l->maps.rules_fd = map_fd(l->base->maps.perim_rules);
+	l->maps.rule_stats_fd = map_fd(l->base->maps.perim_rule_stats);
+	l->if_stats_fd = map_fd(l->base->maps.perim_if_stats);
+	return 0;
+}
+
+void perim_loader_close(struct perim_loader *l)
+{
+	perim_maps_close(&l->maps);
+	perim_xdp__destroy(l->base);
+	l->base = NULL;
+}
+
+static enum xdp_attach_mode xdp_mode_of(enum perim_xdp_mode m)
+{
+	return m == PERIM_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+static bool is_perim_prog(struct xdp_program *p)
+{
+	const char *name = p ? xdp_program__name(p) : NULL;
+
+	return name && !strncmp(name, PERIM_XDP_PROG_NAME, strlen(PERIM_XDP_PROG_NAME));
+}
+
+/* perim's program on ifindex, as attached now: its id (0: none) and mode. */
+static uint32_t find_attached(int ifindex, enum perim_xdp_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+	uint32_t id = 0;
+
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (!is_perim_prog(p))
+			p = NULL;
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)) && !is_perim_prog(p))
+			;
+	}
+	if (p) {
+		id = xdp_program__id(p);
+		*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? PERIM_MODE_SKB : PERIM_MODE_NATIVE;
+	}
+	xdp_multiprog__close(mp);
+	return id;
+}
+
+static void drop_instance(struct perim_attachment *a)
+{
+	xdp_program__close(a->prog);
+	perim_xdp__destroy(a->skel);
+	a->prog = NULL;
+	a->skel = NULL;
+}
+
+static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum perim_xdp_mode mode,
+			  struct perim_attachment *a, char *err, size_t errlen)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = l->prog_name);
+	char msg[256];
+	long ret;
+
+	a->skel = open_instance(l, slot, err, errlen);
+	if (!a->skel)
+		return -errno;
+	xopts.obj = a->skel->obj;
+	a->prog = xdp_program__create(&xopts);
+	ret = libxdp_get_error(a->prog);
+	if (ret) {
+		a->prog = NULL;
+		libxdp_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "creating the libxdp program: %s", msg);
+		drop_instance(a);
+		return ret;
+	}
+	ret = xdp_program__attach(a->prog, ifindex, xdp_mode_of(mode), 0);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "attaching %s in %s mode: %s", l->prog_name,
+			 mode == PERIM_MODE_SKB ? "skb" : "native", msg);
+		drop_instance(a);
+		return ret;
+	}
+	a->prog_id = xdp_program__id(a->prog);
+	a->mode = mode;
+	return 0;
+}
+
+int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
+			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
+{
+	char first[512];
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->ifindex = ifindex;
+	if (a->ifindex <= 0) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: no such interface", dev);
+		return PERIM_EXIT_BADINPUT;
+	}
+	a->prog_id = find_attached(a->ifindex, &a->mode);
+	if (a->prog_id) {
+		pr_info("perimd: %s: adopting the attached %s (prog id %u)\n", dev, l->prog_name, a->prog_id);
+		a->adopted = a->attached = true;
+		return 0;
+	}
+	if (mode != PERIM_MODE_SKB) {
+		ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_NATIVE, a, err, errlen);
+		if (!ret || mode == PERIM_MODE_NATIVE)
+			goto out;
+		snprintf(first, sizeof(first), "%s", err);
+		pr_info("perimd: %s: %s; falling back to skb mode\n", dev, first);
+	}
+	ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
+out:
+	if (ret) {
+		char ctx[640];
+
+		snprintf(ctx, sizeof(ctx), "%s: %s", dev, err);
+		snprintf(err, errlen, "%s", ctx);
+		return PERIM_EXIT_FAIL;
+	}
+	a->attached = true;
+	return 0;
+}
+
+int perim_loader_detach(struct perim_loader *l, struct perim_attachment *a, char *err, size_t errlen)
+{
+	struct xdp_program *p = a->prog;
+	char msg[256];
+	long ret;
+
+	if (!a->attached)
+		return 0;
+	if (!p) {
+		p = xdp_program__from_id(a->prog_id);
+		ret = libxdp_get_error(p);
+		if (ret) {
+			/* The program is gone already (the NIC was deleted): nothing to detach. */
+			if (ret == -ENOENT)
+				goto done;
+			libxdp_strerror(ret, msg, sizeof(msg));
+			snprintf(err, errlen, "finding prog id %u: %s", a->prog_id, msg);
+			return PERIM_EXIT_FAIL;
+		}
+	}
+	ret = xdp_program__detach(p, a->ifindex, xdp_mode_of(a->mode), 0);
+	if (p != a->prog)
+		xdp_program__close(p);
+	if (ret && ret != -ENODEV && ret != -ENOENT) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "detaching prog id %u from ifindex %d: %s", a->prog_id, a->ifindex, msg);
+		return PERIM_EXIT_FAIL;
+	}
+done:
+	drop_instance(a);
+	memset(a, 0, sizeof(*a));
+	return 0;
+}
+
+void perim_loader_release(struct perim_attachment *a)
+{
+	drop_instance(a);
+	memset(a, 0, sizeof(*a));
+}
+
+static struct json_object *chain_actions(struct xdp_program *p)
+{
+	static const char *const names[] = { "aborted", "drop", "pass", "tx", "redirect" };
+	struct json_object *arr = json_object_new_array();
+
+	for (unsigned act = 0; act < sizeof(names) / sizeof(names[0]); act++)
+		if (xdp_program__chain_call_enabled(p, act))
+			json_object_array_add(arr, json_object_new_string(names[act]));
+	return arr;
+}
+
+static struct json_object *program_json(struct xdp_program *p)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(xdp_program__name(p)));
+	json_object_object_add(o, "id", json_object_new_int64(xdp_program__id(p)));
+	json_object_object_add(o, "priority", json_object_new_int(xdp_program__run_prio(p)));
+	json_object_object_add(o, "chain_call_actions", chain_actions(p));
+	return o;
+}
+
+void perim_loader_describe(int ifindex, struct json_object *obj)
+{
+	struct xdp_multiprog *mp = ifindex > 0 ? xdp_multiprog__get_from_ifindex(ifindex) : NULL;
+	struct json_object *progs = json_object_new_array();
+	struct xdp_program *p = NULL;
+	const char *mode = NULL;
+
+	if (mp && !libxdp_get_error(mp)) {
+		mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? "skb" : "native";
+		if (xdp_multiprog__is_legacy(mp)) {
+			p = xdp_multiprog__main_prog(mp);
+			if (p)
+				json_object_array_add(progs, program_json(p));
+			json_object_object_add(obj, "dispatcher", json_object_new_string("single"));
+			json_object_object_add(obj, "reason", json_object_new_string(
+				"no libxdp multiprog dispatcher on this NIC: libxdp attaches a lone program "
+				"when the kernel cannot load a dispatcher (it needs freplace), so perim is "
+				"the NIC's only XDP program"));
+		} else {
+			while ((p = xdp_multiprog__next_prog(p, mp)))
+				json_object_array_add(progs, program_json(p));
+			json_object_object_add(obj, "dispatcher", json_object_new_string("multiprog"));
+		}
+		xdp_multiprog__close(mp);
+	} else {
+		json_object_object_add(obj, "dispatcher", NULL);
+	}
+	json_object_object_add(obj, "mode", mode ? json_object_new_string(mode) : NULL);
+	json_object_object_add(obj, "programs", progs);
+}

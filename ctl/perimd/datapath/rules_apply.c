@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transactional apply of a flattened model to the datapath maps: write new
+ * and changed entries, publish the fast-path descriptors, delete stale
+ * entries, and on any kernel error undo every write already done, in
+ * reverse order, so the maps hold the old set again.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "datapath/pinned_map.h"
+#include "model/rules.h"
+
+struct perim_installed *perim_installed_new(void)
+{
+	return calloc(1, sizeof(struct perim_installed));
+}
+
+void perim_installed_free(struct perim_installed *in)
+{
+	if (!in)
+		return;
+	perim_lpm_set_free(&in->lpm);
+	free(in);
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct perim_lpm_ukey));
+}
+
+static const char *const lpm_map_name[PERIM_LPM_FAMILIES] = {
+	PERIM_MAP_LPM4, PERIM_MAP_LPM6, PERIM_MAP_EGRESS_LPM4, PERIM_MAP_EGRESS_LPM6, PERIM_MAP_EGRESS_CGROUP,
+	PERIM_MAP_FAST4, PERIM_MAP_FAST6,
+};
+static const uint32_t lpm_key_size[PERIM_LPM_FAMILIES] = {
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key), sizeof(__u64),
+	sizeof(struct perim_lpm4_key), sizeof(struct perim_lpm6_key),
+};
+
+static bool family_is_v4(int family)
+{
+	return family == PERIM_LPM_V4 || family == PERIM_LPM_EGRESS_V4 || family == PERIM_LPM_FAST_V4;
+}
+
+/* The egress cgroup table and the fast tables are hashes; every other family a trie. */
+static enum bpf_map_type family_map_type(int family)
+{
+	if (family == PERIM_LPM_EGRESS_CGROUP || family == PERIM_LPM_FAST_V4 || family == PERIM_LPM_FAST_V6)
+		return BPF_MAP_TYPE_HASH;
+	return BPF_MAP_TYPE_LPM_TRIE;
+}
+
+static uint32_t family_max_entries(int family)
+{
+	return family == PERIM_LPM_EGRESS_CGROUP ? PERIM_EGRESS_CGROUP_MAX_ENTRIES : PERIM_LPM_MAX_ENTRIES;
+}
+
+/* As the datapath objects declare them (xdp/lib/maps.h, fast.h, perim_tc.bpf.c). */
+static struct perim_map_shape lpm_shape(int family)
+{
+	return (struct perim_map_shape){
+		.name = lpm_map_name[family],
+		.type = family_map_type(family),
+		.key_size = lpm_key_size[family],
+		.value_size = sizeof(struct perim_lpm_value),
+		.max_entries = family_max_entries(family),
+		.map_flags = BPF_F_NO_PREALLOC,
+	};
+}
+
+/* The kernel's key: {prefixlen, addr[4]}, {prefixlen, addr[16]} or a cgroup id. */
+union perim_kernel_key {
+	struct perim_lpm4_key k4;
+	struct perim_lpm6_key k6;
+	__u64 cgroup_id;
+};
+
+static const void *kernel_key(const struct perim_lpm_ukey *k, union perim_kernel_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (k->family == PERIM_LPM_EGRESS_CGROUP) {
+		memcpy(&out->cgroup_id, k->addr, sizeof(out->cgroup_id));
+	} else if (family_is_v4(k->family)) {
+		out->k4.prefixlen = k->prefixlen;
+		memcpy(out->k4.addr, k->addr, sizeof(out->k4.addr));
+	} else {
+		out->k6.prefixlen = k->prefixlen;
+		memcpy(out->k6.addr, k->addr, sizeof(out->k6.addr));
+	}
+	return out;
+}
+
+static void ukey_from_kernel(struct perim_lpm_ukey *k, int family, int slot, const union perim_kernel_key *kk)
+{
+	memset(k, 0, sizeof(*k));
+	k->slot = slot;
+	k->family = family;
+	if (family == PERIM_LPM_EGRESS_CGROUP) {
+		k->prefixlen = 64;
+		memcpy(k->addr, &kk->cgroup_id, sizeof(kk->cgroup_id));
+	} else if (family_is_v4(family)) {
+		k->prefixlen = kk->k4.prefixlen;
+		memcpy(k->addr, kk->k4.addr, sizeof(kk->k4.addr));
+	} else {
+		k->prefixlen = kk->k6.prefixlen;
+		memcpy(k->addr, kk->k6.addr, sizeof(kk->k6.addr));
+	}
+}
+
+static void key_text(const struct perim_lpm_ukey *key, char *buf, size_t len)
+{
+	struct perim_prefix p = { .len = key->prefixlen };
+	char text[64];
+	__u64 id;
+
+	if (key->family == PERIM_LPM_EGRESS_CGROUP) {
+		memcpy(&id, key->addr, sizeof(id));
+		snprintf(buf, len, "cgroup id %llu (interface slot %u)", (unsigned long long)id, key->slot);
+		return;
+	}
+	if (family_is_v4(key->family)) {
+		p.addr[10] = p.addr[11] = 0xff;
+		memcpy(p.addr + 12, key->addr, 4);
+		p.len += 96;
+		p.is_v4 = true;
+	} else {
+		memcpy(p.addr, key->addr, 16);
+	}
+	perim_prefix_format(&p, text, sizeof(text));
+	snprintf(buf, len, "%s (interface slot %u)", text, key->slot);
+}
+
+/* ---- the per-slot tries ---- */
+
+void perim_maps_init(struct perim_maps *maps)
+{
+	memset(maps, 0, sizeof(*maps));
+	for (int f = 0; f < PERIM_LPM_FAMILIES; f++)
+		for (int s = 0; s < PERIM_MAX_IFACES; s++)
+			maps->lpm_fd[f][s] = -1;
+	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+		maps->fast_lens_fd[s] = -1;
+	maps->rules_fd = -1;
+	maps->rule_stats_fd = -1;
+}
+
+void perim_maps_close(struct perim_maps *maps)
+{
+	for (int f = 0; f < PERIM_LPM_FAMILIES; f++) {
+		for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+			if (maps->lpm_fd[f][s] >= 0)
+				close(maps->lpm_fd[f][s]);
+			maps->lpm_fd[f][s] = -1;
+		}
+	}
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (maps->fast_lens[s])
+			munmap(maps->fast_lens[s], sysconf(_SC_PAGESIZE));
+		if (maps->fast_lens_fd[s] >= 0)
+			close(maps->fast_lens_fd[s]);
+		maps->fast_lens[s] = NULL;
+		maps->fast_lens_fd[s] = -1;
+	}
+}
+
+int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot)
+{
+	return perim_slot_pin_path(buf, len, pin_root, lpm_map_name[family], slot);
+}
+
+int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+		      char *err, size_t errlen)
+{
+	struct perim_map_shape shape = lpm_shape(family);
+	char path[4200];
+	int fd;
+
+	if (maps->lpm_fd[family][slot] >= 0)
+		return maps->lpm_fd[family][slot];
+	fd = perim_slot_map_open(&shape, maps->pin_root, slot, create, path, sizeof(path), err, errlen);
+	if (fd >= 0)
+		maps->lpm_fd[family][slot] = fd;
+	return fd;
+}
+
+static int set_push_entry(struct perim_lpm_set *set, const struct perim_lpm_entry *e)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 256;
+		struct perim_lpm_entry *grown = realloc(set->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		set->e = grown;
+		set->cap = cap;
+	}
+	set->e[set->n++] = *e;
+	return 0;
+}
+
+/* Appends one trie's entries to set. */
+static int read_lpm(struct perim_lpm_set *set, int fd, int family, int slot, char *err, size_t errlen)
+{
+	union perim_kernel_key key, prev;
+	struct perim_lpm_entry e;
+	bool first = true;
+	int ret;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : &prev, &key) == 0) {
+		if (bpf_map_lookup_elem(fd, &key, &e.value) == 0) {
+			ukey_from_kernel(&e.key, family, slot, &key);
+			if (set_push_entry(set, &e)) {
+				snprintf(err, errlen, "out of memory reading the LPM maps");
+				return -ENOMEM;
+			}
+		}
+		prev = key;
+		first = false;
+	}
+	if (errno != ENOENT) {
+		ret = -errno;
+		snprintf(err, errlen, "reading %s of interface slot %d: %s", lpm_map_name[family], slot,
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* A slot without a descriptor map reads as "use the trie", which is what its program does. */
+static int read_fast_lens(struct perim_installed *in, struct perim_maps *maps, char *err, size_t errlen)
+{
+	__u64 *lens;
+	int ret;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		ret = perim_maps_fast_lens(maps, slot, false, &lens, err, errlen);
+		if (ret == -ENOENT) {
+			memset(in->fast_lens[slot], 0, sizeof(in->fast_lens[slot]));
+			continue;
+		}
+		if (ret)
+			return ret;
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++)
+			in->fast_lens[slot][fam] = __atomic_load_n(&lens[fam], __ATOMIC_ACQUIRE);
+	}
+	return 0;
+}
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's answer for a map type without batch operations */
+#endif
+
+/*
+ * Every slot, slot 0 included, in one syscall (BPF_MAP_LOOKUP_BATCH, 5.6+);
+ * *count says how many were read. -EINVAL or -ENOTSUPP where the kernel
+ * cannot; other -errno.
+ */
+static int read_rules_batch(struct perim_rule *rules, int fd, __u32 *count)
+{
+	__u32 *keys = calloc(PERIM_MAX_RULES, sizeof(*keys)), next;
+	int ret;
+
+	if (!keys)
+		return -ENOMEM;
+	*count = PERIM_MAX_RULES;
+	ret = bpf_map_lookup_batch(fd, NULL, &next, keys, rules, count, NULL);
+	free(keys);
+	/* -ENOENT: the map ended first. */
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int read_rules(struct perim_rule *rules, int fd, char *err, size_t errlen)
+{
+	__u32 count = 0;
+	char batch[64];
+	int ret;
+
+	ret = read_rules_batch(rules, fd, &count);
+	if (!ret && count == PERIM_MAX_RULES)
+		return 0;
+	if (ret && ret != -EINVAL && ret != -ENOTSUPP && ret != -EOPNOTSUPP) {
+		snprintf(err, errlen, "reading %s: %s", PERIM_MAP_RULES, strerror(-ret));
+		return ret;
+	}
+	/* A kernel without batch lookups, or a short map: rule by rule, which names the one missing. */
+	if (ret)
+		snprintf(batch, sizeof(batch), "%s", ret == -ENOTSUPP ? "not supported" : strerror(-ret));
+	else
+		snprintf(batch, sizeof(batch), "%u of %u rules", count, PERIM_MAX_RULES);
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &rules[id]) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "reading rule %u from %s: %s (batch lookup: %s)", id,
+				 PERIM_MAP_RULES, strerror(-ret), batch);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int perim_installed_read(struct perim_installed *in, struct perim_maps *maps,
+			 char *err, size_t errlen)
+{
+	struct perim_lpm_set lpm = { 0 };
+	int ret = 0, fd;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES && !ret; slot++) {
+		for (int f = 0; f < PERIM_LPM_FAMILIES && !ret; f++) {
+			fd = perim_maps_lpm_fd(maps, f, slot, false, err, errlen);
+			if (fd == -ENOENT)
+				continue;
+			ret = fd < 0 ? fd : read_lpm(&lpm, fd, f, slot, err, errlen);
+		}
+	}
+	if (!ret)
+		ret = read_rules(in->rules, maps->rules_fd, err, errlen);
+	if (!ret)
+		ret = read_fast_lens(in, maps, err, errlen);
+	if (ret) {
+		perim_lpm_set_free(&lpm);
+		return ret;
+	}
+	if (lpm.n)
+		qsort(lpm.e, lpm.n, sizeof(lpm.e[0]), key_cmp);
+	perim_lpm_set_free(&in->lpm);
+	in->lpm = lpm;
+	return 0;
+}
+
+/* ---- the undo log ---- */
+
+enum undo_kind { UNDO_RULE, UNDO_LPM_UPDATE, UNDO_LPM_DELETE, UNDO_FAST_LENS };
+
+struct undo {
+	enum undo_kind kind;
+	size_t index;              /* rule id, index into the new or installed set, slot * 2 + family */
+};
+
+struct txn {
+	struct perim_maps *maps;
+	const struct perim_installed *old;
+	const struct perim_lpm_set *new_lpm;
+	struct undo *log;
+	size_t n_log;
+	char *err;
+	size_t errlen;
+};
+
+/* Write one entry into its slot's trie, creating the trie if need be. -errno, err set. */
+static int lpm_write(struct perim_maps *maps, const struct perim_lpm_entry *e, char *err, size_t errlen)
+{
+	union perim_kernel_key kk;
+	char text[96];
+	int fd, ret;
+
+	fd = perim_maps_lpm_fd(maps, e->key.family, e->key.slot, true, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(fd, kernel_key(&e->key, &kk), &e->value, BPF_ANY) < 0) {
+		ret = -errno;
+		key_text(&e->key, text, sizeof(text));
+		snprintf(err, errlen, "writing LPM entry %s to %s: %s", text, lpm_map_name[e->key.family],
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Delete one entry; one that is not there (nor its trie) is already deleted. */
+static int lpm_erase(struct perim_maps *maps, const struct perim_lpm_ukey *key, char *err, size_t errlen)
+{
+	union perim_kernel_key kk;
+	char text[96];
+	int fd, ret;
+
+	fd = perim_maps_lpm_fd(maps, key->family, key->slot, false, err, errlen);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (bpf_map_delete_elem(fd, kernel_key(key, &kk)) < 0 && errno != ENOENT) {
+		ret = -errno;
+		key_text(key, text, sizeof(text));
+		snprintf(err, errlen, "deleting LPM entry %s from %s: %s", text, lpm_map_name[key->family],
+			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int rollback_one(const struct txn *t, const struct undo *u)
+{
+	const struct perim_lpm_entry *e, *old;
+	char scratch[256];
+	uint32_t id;
+
+	switch (u->kind) {
+	case UNDO_RULE:
+		id = u->index;
+		if (bpf_map_update_elem(t->maps->rules_fd, &id, &t->old->rules[id], BPF_ANY) < 0)
+			return -errno;
+		return 0;
+	case UNDO_LPM_UPDATE:
+		e = &t->new_lpm->e[u->index];
+		old = perim_lpm_set_find(&t->old->lpm, &e->key);
+		if (old)
+			return lpm_write(t->maps, old, scratch, sizeof(scratch));
+		return lpm_erase(t->maps, &e->key, scratch, sizeof(scratch));
+	case UNDO_LPM_DELETE:
+		return lpm_write(t->maps, &t->old->lpm.e[u->index], scratch, sizeof(scratch));
+	case UNDO_FAST_LENS:
+		/* Mapped when it was published, so still mapped now. */
+		perim_fast_lens_store(t->maps->fast_lens[u->index / PERIM_FAST_FAMILIES],
+				      u->index % PERIM_FAST_FAMILIES,
+				      t->old->fast_lens[u->index / PERIM_FAST_FAMILIES][u->index % PERIM_FAST_FAMILIES]);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void rollback(struct txn *t)
+{
+	size_t len;
+	int ret;
+
+	while (t->n_log > 0) {
+		ret = rollback_one(t, &t->log[--t->n_log]);
+		if (ret) {
+			len = strlen(t->err);
+			snprintf(t->err + len, t->errlen - len, "; rollback failed too: %s", strerror(-ret));
+			return;
+		}
+	}
+}
+
+static void log_push(struct txn *t, enum undo_kind kind, size_t index)
+{
+	t->log[t->n_log].kind = kind;
+	t->log[t->n_log].index = index;
+	t->n_log++;
+}
+
+/* ---- the steps ---- */
+
+static bool same_rule_params(const struct perim_rule *a, const struct perim_rule *b)
+{
+	return !memcmp((const char *)a + sizeof(a->gen), (const char *)b + sizeof(b->gen),
+		       sizeof(*a) - sizeof(a->gen));
+}
+
+static void desired_rules(const struct perim_model *m, const struct perim_installed *in,
+			  struct perim_rule *want, uint64_t tick)
+{
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		const struct perim_rule *cur = &in->rules[id];
+
+		if (id >= m->rules_end || !m->rules[id].used) {
+			/* Deactivated, gen kept: the next user of the slot bumps it. */
+			want[id] = *cur;
+			want[id].flags = 0;
+			continue;
+		}
+		perim_rule_from_spec(&m->rules[id].spec, tick, &want[id]);
+		/* The same parameters keep their buckets; anything else starts afresh. */
+		if ((cur->flags & PERIM_RULE_ACTIVE) && same_rule_params(cur, &want[id]))
+			want[id].gen = cur->gen;
+		else
+			want[id].gen = cur->gen + 1;
+	}
+}
+
+static int write_rules(struct txn *t, const struct perim_rule *want, bool activating)
+{
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		bool active = want[id].flags & PERIM_RULE_ACTIVE;
+
+		if (active != activating || !memcmp(&want[id], &t->old->rules[id], sizeof(want[id])))
+			continue;
+		if (bpf_map_update_elem(t->maps->rules_fd, &id, &want[id], BPF_ANY) < 0) {
+			int ret = -errno;
+
+			snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES,
+				 strerror(-ret));
+			return ret;
+		}
+		log_push(t, UNDO_RULE, id);
+	}
+	return 0;
+}
+
+static int write_lpm(struct txn *t)
+{
+	for (size_t i = 0; i < t->new_lpm->n; i++) {
+		const struct perim_lpm_entry *e = &t->new_lpm->e[i];
+		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
+		int ret;
+
+		if (old && !memcmp(&old->value, &e->value, sizeof(e->value)))
+			continue;
+		ret = lpm_write(t->maps, e, t->err, t->errlen);
+		if (ret)
+			return ret;
+		log_push(t, UNDO_LPM_UPDATE, i);
+	}
+	return 0;
+}
+
+/*
+ * Every attached interface's descriptors, computed from the new set: its
+ * fast tables hold every new entry by now, stale ones still (found only at
+ * lengths the new descriptor lists, as the trie would find them until they
+ * go). Slots without an interface keep theirs: their entries are going.
+ */
+static int publish_fast_lens(struct txn *t, const struct perim_model *m, __u64 want[][PERIM_FAST_FAMILIES])
+{
+	__u64 *lens;
+	int ret;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++)
+			want[slot][fam] = m->ifaces[slot].used ? perim_fast_lens_make(t->new_lpm, slot, fam)
+							       : t->old->fast_lens[slot][fam];
+		if (!memcmp(want[slot], t->old->fast_lens[slot], sizeof(want[slot])))
+			continue;
+		ret = perim_maps_fast_lens(t->maps, slot, true, &lens, t->err, t->errlen);
+		if (ret)
+			return ret;
+		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++) {
+			if (want[slot][fam] == t->old->fast_lens[slot][fam])
+				continue;
+			perim_fast_lens_store(lens, fam, want[slot][fam]);
+			log_push(t, UNDO_FAST_LENS, slot * PERIM_FAST_FAMILIES + fam);
+		}
+	}
+	return 0;
+}
+
+static int delete_stale_lpm(struct txn *t)
+{
+	for (size_t i = 0; i < t->old->lpm.n; i++) {
+		const struct perim_lpm_entry *old = &t->old->lpm.e[i];
+		int ret;
+
+		if (perim_lpm_set_find(t->new_lpm, &old->key))
+			continue;
+		ret = lpm_erase(t->maps, &old->key, t->err, t->errlen);
+		if (ret)
+			return ret;
+		log_push(t, UNDO_LPM_DELETE, i);
+	}
+	return 0;
+}
+
+/* A reused rule slot starts with zero counters; best effort, counters are not state. */
+static void reset_counters(const struct perim_maps *maps, const struct perim_installed *in,
+			   const struct perim_rule *want)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct perim_rule_counters *zero;
+
+	if (maps->rule_stats_fd < 0 || ncpus <= 0)
+		return;
+	zero = calloc(ncpus, sizeof(*zero));
+	if (!zero)
+		return;
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		if (!(want[id].flags & PERIM_RULE_ACTIVE) || want[id].gen == in->rules[id].gen)
+			continue;
+		if (bpf_map_update_elem(maps->rule_stats_fd, &id, zero, BPF_ANY) < 0)
+			pr_warn("resetting counters of rule %u: %s\n", id, strerror(errno));
+	}
+	free(zero);
+}
+
+int perim_apply(struct perim_maps *maps, struct perim_installed *in,
+		const struct perim_model *m, char *err, size_t errlen)
+{
+	__u64 want_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];
+	struct perim_rule *want = NULL;
+	struct perim_lpm_set new_lpm;
+	struct txn t = { .maps = maps, .old = in, .err = err, .errlen = errlen };
+	int ret;
+
+	ret = perim_flatten(m, &new_lpm, err, errlen);
+	if (ret)
+		return ret == PERIM_EXIT_BADINPUT ? ret : PERIM_EXIT_FAIL;
+	if (perim_fast_mirror(&new_lpm)) {
+		snprintf(err, errlen, "out of memory applying rules");
+		perim_lpm_set_free(&new_lpm);
+		return PERIM_EXIT_FAIL;
+	}
+	t.new_lpm = &new_lpm;
+	want = calloc(PERIM_MAX_RULES, sizeof(*want));
+	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
+		       sizeof(*t.log));
+	if (!want || !t.log) {
+		snprintf(err, errlen, "out of memory applying rules");
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	desired_rules(m, in, want, perim_clock_tick_ns());
+
+	/*
+	 * Rules before the entries that point at them; entries before the
+	 * descriptors that make them visible; stale entries before the rules
+	 * they name.
+	 */
+	ret = write_rules(&t, want, true);
+	if (!ret)
+		ret = write_lpm(&t);
+	if (!ret)
+		ret = publish_fast_lens(&t, m, want_lens);
+	if (!ret)
+		ret = delete_stale_lpm(&t);
+	if (!ret)
+		ret = write_rules(&t, want, false);
+	if (ret) {
+		rollback(&t);
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+
+	reset_counters(maps, in, want);
+	memcpy(in->rules, want, sizeof(in->rules));
+	memcpy(in->fast_lens, want_lens, sizeof(in->fast_lens));
+	perim_lpm_set_free(&in->lpm);
+	in->lpm = new_lpm;
+	memset(&new_lpm, 0, sizeof(new_lpm));
+out:
+	perim_lpm_set_free(&new_lpm);
+	free(t.log);
+	free(want);
+	return ret;
+}

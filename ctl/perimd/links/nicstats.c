@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/* NIC counters: stats64 over rtnetlink, the driver's XDP drops over SIOCETHTOOL. */
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netlink/route/link.h>
+
+#include "daemon.h"
+#include "links/nicstats.h"
+#include "telemetry/stats.h"
+
+#define XDP_DROPS_SOURCE "ethtool-ioctl"
+
+int perimd_nicstats_init(struct perimd_nicstats *ns, struct perimd_netlink *nl)
+{
+	memset(ns, 0, sizeof(*ns));
+	ns->nl = nl;
+	ns->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return ns->ioctl_fd < 0 ? -errno : 0;
+}
+
+void perimd_nicstats_fini(struct perimd_nicstats *ns)
+{
+	if (ns->ioctl_fd >= 0)
+		close(ns->ioctl_fd);
+	ns->ioctl_fd = -1;
+}
+
+static int ethtool_ioctl(int fd, const char *dev, void *cmd)
+{
+	struct ifreq ifr = { .ifr_data = cmd };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* How many ETH_SS_STATS strings the driver has (0: none, or no ethtool support). */
+static int stats_count(int fd, const char *dev)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 len;
+	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_STATS } };
+	int ret = ethtool_ioctl(fd, dev, &info);
+
+	if (ret)
+		return ret == -EOPNOTSUPP ? 0 : ret;
+	return info.hdr.sset_mask & (1ULL << ETH_SS_STATS) ? (int)info.len : 0;
+}
+
+/*
+ * A receive-side XDP drop counter, as drivers name theirs: veth and
+ * virtio_net "rx_queue_N_xdp_drops", mlx5 "rx_xdp_drop", others "xdp_drop...".
+ */
+static bool is_xdp_drop_counter(const char *name)
+{
+	return strstr(name, "xdp_drop") && strncmp(name, "tx", 2) != 0;
+}
+
+static int sum_xdp_drops(int fd, const char *dev, int n, struct perimd_nic_counters *out)
+{
+	struct ethtool_gstrings *strings = calloc(1, sizeof(*strings) + (size_t)n * ETH_GSTRING_LEN);
+	struct ethtool_stats *values = calloc(1, sizeof(*values) + (size_t)n * sizeof(__u64));
+	int ret = -ENOMEM;
+
+	if (!strings || !values)
+		goto out;
+	strings->cmd = ETHTOOL_GSTRINGS;
+	strings->string_set = ETH_SS_STATS;
+	strings->len = n;
+	values->cmd = ETHTOOL_GSTATS;
+	values->n_stats = n;
+	ret = ethtool_ioctl(fd, dev, strings);
+	if (!ret)
+		ret = ethtool_ioctl(fd, dev, values);
+	if (ret)
+		goto out;
+	/* The driver may have changed its queue count between the calls: trust the smaller. */
+	if (values->n_stats < (unsigned)n)
+		n = values->n_stats;
+	for (int i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, strings->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = '\0';
+		if (!is_xdp_drop_counter(name))
+			continue;
+		out->has_xdp_drops = true;
+		out->xdp_drops += values->data[i];
+	}
+out:
+	free(strings);
+	free(values);
+	return ret;
+}
+
+static int read_driver_xdp_drops(int fd, const char *dev, struct perimd_nic_counters *out)
+{
+	int n = stats_count(fd, dev);
+
+	out->has_xdp_drops = false;
+	out->xdp_drops = 0;
+	if (n <= 0)
+		return n;
+	return sum_xdp_drops(fd, dev, n, out);
+}
+
+int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
+{
+	struct rtnl_link *link = NULL;
+	char dev[IF_NAMESIZE];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (ifindex <= 0)
+		return -ENODEV;
+	ret = rtnl_link_get_kernel(perimd_netlink_sync_sock(ns->nl), ifindex, NULL, &link);
+	if (ret < 0 || !link)
+		return ret < 0 ? perimd_nl_errno(ret) : -ENODEV;
+	out->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	out->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
+	out->rx_missed_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_MISSED_ERR);
+	out->rx_over_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_OVER_ERR);
+	out->rx_fifo_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_FIFO_ERR);
+	/* The name from this same reply: the ioctl addresses the device by name. */
+	snprintf(dev, sizeof(dev), "%s", rtnl_link_get_name(link));
+	rtnl_link_put(link);
+	/* A driver without ethtool statistics still has stats64: xdp_drops is then unknown. */
+	if (read_driver_xdp_drops(ns->ioctl_fd, dev, out))
+		out->has_xdp_drops = false;
+	return 0;
+}
+
+static void rebase(struct perimd_nic_slot *s, int ifindex, uint64_t perim_dropped,
+		   const struct perimd_nic_counters *c)
+{
+	memset(s, 0, sizeof(*s));
+	s->ifindex = ifindex;
+	s->base_perim_dropped = perim_dropped;
+	s->base_xdp_drops = c->xdp_drops;
+}
+
+void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
+{
+	struct perimd_nic_counters c;
+
+	if (perimd_nicstats_read(ns, ifindex, &c))
+		memset(&c, 0, sizeof(c));
+	rebase(&ns->slot[slot], ifindex, perim_dropped, &c);
+}
+
+void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
+{
+	struct perimd_nic_slot *s = &ns->slot[slot];
+	struct perimd_nic_counters c;
+
+	if (!ifindex || perimd_nicstats_read(ns, ifindex, &c)) {
+		memset(s, 0, sizeof(*s));
+		return;
+	}
+	if (s->ifindex != ifindex)
+		rebase(s, ifindex, perim_dropped, &c);
+	s->prev = s->last;
+	s->last = (struct perimd_nic_sample){ .time_ns = perimd_now_ns(), .valid = true, .c = c };
+}
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+/* Per second between the slot's last two samples; null until there are two. */
+static void add_rate(struct json_object *o, const char *key, const struct perimd_nic_slot *s,
+		     uint64_t before, uint64_t after)
+{
+	double dt;
+
+	if (!s->prev.valid || !s->last.valid || s->last.time_ns <= s->prev.time_ns || after < before) {
+		json_object_object_add(o, key, NULL);
+		return;
+	}
+	dt = (s->last.time_ns - s->prev.time_ns) / 1e9;
+	add_u64(o, key, (uint64_t)((after - before) / dt + 0.5));
+}
+
+static struct json_object *rates_json(const struct perimd_nic_slot *s)
+{
+	struct json_object *o = json_object_new_object();
+	const struct perimd_nic_counters *a = &s->prev.c, *b = &s->last.c;
+
+	add_rate(o, "rx_pps", s, a->rx_packets, b->rx_packets);
+	add_rate(o, "rx_dropped_pps", s, a->rx_dropped, b->rx_dropped);
+	if (b->has_xdp_drops)
+		add_rate(o, "xdp_drops_pps", s, a->xdp_drops, b->xdp_drops);
+	else
+		json_object_object_add(o, "xdp_drops_pps", NULL);
+	return o;
+}
+
+/* perim's drops and the driver's over the same span: a difference is shown, not explained away. */
+static struct json_object *since_attach_json(const struct perimd_nic_slot *s, uint64_t perim_dropped,
+					     const struct perimd_nic_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	uint64_t ours = perim_dropped - s->base_perim_dropped;
+
+	add_u64(o, "perim_dropped", ours);
+	if (!c->has_xdp_drops) {
+		json_object_object_add(o, "xdp_drops", NULL);
+		json_object_object_add(o, "difference", NULL);
+		return o;
+	}
+	add_u64(o, "xdp_drops", c->xdp_drops - s->base_xdp_drops);
+	json_object_object_add(o, "difference",
+			       json_object_new_int64((int64_t)ours - (int64_t)(c->xdp_drops - s->base_xdp_drops)));
+	return o;
+}
+
+void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped,
+			  struct json_object *obj)
+{
+	struct perimd_nic_slot *s = &ns->slot[slot];
+	struct perimd_nic_counters c;
+	struct json_object *o;
+
+	if (!ifindex || perimd_nicstats_read(ns, ifindex, &c)) {
+		json_object_object_add(obj, "nic", NULL);
+		return;
+	}
+	if (s->ifindex != ifindex)
+		rebase(s, ifindex, perim_dropped, &c);
+	o = json_object_new_object();
+	add_u64(o, "ifindex", ifindex);
+	add_u64(o, "rx_packets", c.rx_packets);
+	add_u64(o, "rx_dropped", c.rx_dropped);
+	add_u64(o, "rx_missed_errors", c.rx_missed_errors);
+	add_u64(o, "rx_over_errors", c.rx_over_errors);
+	add_u64(o, "rx_fifo_errors", c.rx_fifo_errors);
+	if (c.has_xdp_drops)
+		add_u64(o, "xdp_drops", c.xdp_drops);
+	else
+		json_object_object_add(o, "xdp_drops", NULL);
+	json_object_object_add(o, "source", json_object_new_string(XDP_DROPS_SOURCE));
+	json_object_object_add(o, "rates", rates_json(s));
+	json_object_object_add(o, "since_attach", since_attach_json(s, perim_dropped, &c));
+	json_object_object_add(obj, "nic", o);
+}
+
+void perimd_nicstats_tick(struct perimd *d)
+{
+	if (!d->nl || !d->model)
+		return;
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!d->model->ifaces[s].used)
+			continue;
+		perimd_nicstats_sample(&d->nic, s, d->att[s].attached ? d->att[s].ifindex : 0,
+				       perimd_stats_if_dropped(&d->stats, s));
+	}
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-CPU counters summed, sampled at 1 Hz for rates, rendered as the stats JSON. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "telemetry/stats.h"
+
+uint64_t perimd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd)
+{
+	size_t biggest = sizeof(struct perim_if_counters);
+
+	if (sizeof(struct perim_rule_counters) > biggest)
+		biggest = sizeof(struct perim_rule_counters);
+	memset(s, 0, sizeof(*s));
+	s->if_fd = if_fd;
+	s->rule_fd = rule_fd;
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0)
+		return s->ncpus ? s->ncpus : -EINVAL;
+	s->percpu = calloc(s->ncpus, biggest);
+	s->prev = calloc(1, sizeof(*s->prev));
+	s->last = calloc(1, sizeof(*s->last));
+	if (!s->percpu || !s->prev || !s->last) {
+		perimd_stats_fini(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void perimd_stats_fini(struct perimd_stats *s)
+{
+	free(s->percpu);
+	free(s->prev);
+	free(s->last);
+	s->percpu = s->prev = s->last = NULL;
+}
+
+/* Sum ncpus copies of a struct made only of __u64 fields. */
+static void sum_u64(const void *percpu, int ncpus, size_t size, void *out)
+{
+	const uint64_t *in = percpu;
+	uint64_t *acc = out;
+	size_t n = size / sizeof(uint64_t);
+
+	memset(out, 0, size);
+	for (int c = 0; c < ncpus; c++)
+		for (size_t i = 0; i < n; i++)
+			acc[i] += in[c * n + i];
+}
+
+/* One entry of a per-CPU counter map, summed over the CPUs into out (size bytes). */
+static int read_summed(struct perimd_stats *s, int fd, __u32 key, void *out, size_t size)
+{
+	if (bpf_map_lookup_elem(fd, &key, s->percpu) < 0)
+		return -errno;
+	sum_u64(s->percpu, s->ncpus, size, out);
+	return 0;
+}
+
+int perimd_stats_read_if(struct perimd_stats *s, int slot, struct perim_if_counters *out)
+{
+	return read_summed(s, s->if_fd, slot, out, sizeof(*out));
+}
+
+int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rule_counters *out)
+{
+	return read_summed(s, s->rule_fd, id, out, sizeof(*out));
+}
+
+static uint64_t dropped_total(const struct perim_if_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int r = 1; r < PERIM_REASON_MAX; r++)
+		n += c->dropped_packets[r];
+	return n;
+}
+
+uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot)
+{
+	struct perim_if_counters c;
+
+	return perimd_stats_read_if(s, slot, &c) ? 0 : dropped_total(&c);
+}
+
+void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
+{
+	struct perimd_sample *next = s->prev;
+	struct perim_if_counters ic;
+	struct perim_rule_counters rc;
+
+	/* Reuse the older buffer for the new sample. */
+	memset(next, 0, sizeof(*next));
+	next->time_ns = perimd_now_ns();
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+		if (!m->ifaces[slot].used || perimd_stats_read_if(s, slot, &ic))
+			continue;
+		next->ifc[slot] = (struct perimd_if_sample){
+			ic.rx_packets, ic.rx_bytes, ic.passed_packets, dropped_total(&ic),
+		};
+	}
+	for (uint32_t id = 1; id < m->rules_end; id++) {
+		if (!m->rules[id].used || perimd_stats_read_rule(s, id, &rc))
+			continue;
+		next->rule[id] = (struct perimd_rule_sample){ rc.matched_packets, rc.dropped_packets };
+	}
+	s->prev = s->last;
+	s->last = next;
+	s->n_samples++;
+}
+
+/* Per second between the last two samples; 0 until there are two, or after a counter reset. */
+static double rate(const struct perimd_stats *s, uint64_t before, uint64_t after)
+{
+	double dt;
+
+	if (s->n_samples < 2 || after < before || s->last->time_ns <= s->prev->time_ns)
+		return 0;
+	dt = (s->last->time_ns - s->prev->time_ns) / 1e9;
+	return (after - before) / dt;
+}
+
+static void add_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+static void add_rate(struct json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, json_object_new_uint64((uint64_t)(v + 0.5)));
+}
+
+static struct json_object *counters_json(const struct perim_if_counters *c)
+{
+	struct json_object *o = json_object_new_object(), *dropped = json_object_new_object();
+
+	add_u64(o, "rx_packets", c->rx_packets);
+	add_u64(o, "rx_bytes", c->rx_bytes);
+	add_u64(o, "passed_packets", c->passed_packets);
+	add_u64(o, "passed_bytes", c->passed_bytes);
+	add_u64(o, "allowed_packets", c->allowed_packets);
+	add_u64(o, "would_drop_packets", c->would_drop_packets);
+	for (int r = 1; r < PERIM_REASON_MAX; r++) {
+		struct json_object *d = json_object_new_object();
+
+		add_u64(d, "packets", c->dropped_packets[r]);
+		add_u64(d, "bytes", c->dropped_bytes[r]);
+		json_object_object_add(dropped, perim_reason_names[r], d);
+	}
+	json_object_object_add(o, "dropped", dropped);
+	return o;
+}
+
+static struct json_object *rule_json(struct perimd_stats *s, uint32_t id, const struct perim_rule_counters *c)
+{
+	struct json_object *o = json_object_new_object(), *rates = json_object_new_object();
+
+	add_u64(o, "id", id);
+	add_u64(o, "matched_packets", c->matched_packets);
+	add_u64(o, "matched_bytes", c->matched_bytes);
+	add_u64(o, "passed_packets", c->passed_packets);
+	add_u64(o, "passed_bytes", c->passed_bytes);
+	add_u64(o, "dropped_packets", c->dropped_packets);
+	add_u64(o, "dropped_bytes", c->dropped_bytes);
+	add_u64(o, "would_drop_packets", c->would_drop_packets);
+	add_u64(o, "would_drop_bytes", c->would_drop_bytes);
+	add_rate(rates, "matched_pps", rate(s, s->prev->rule[id].matched_packets, s->last->rule[id].matched_packets));
+	add_rate(rates, "dropped_pps", rate(s, s->prev->rule[id].dropped_packets, s->last->rule[id].dropped_packets));
+	json_object_object_add(o, "rates", rates);
+	return o;
+}
+
+int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m, int slot,
+			    struct json_object *obj)
+{
+	const struct perimd_if_sample *a = &s->prev->ifc[slot], *b = &s->last->ifc[slot];
+	struct json_object *rates = json_object_new_object(), *rules = json_object_new_array();
+	struct perim_if_counters ic;
+	struct perim_rule_counters rc;
+	int ret;
+
+	ret = perimd_stats_read_if(s, slot, &ic);
+	if (ret) {
+		json_object_put(rates);
+		json_object_put(rules);
+		return ret;
+	}
+	json_object_object_add(obj, "counters", counters_json(&ic));
+	add_rate(rates, "rx_pps", rate(s, a->rx_packets, b->rx_packets));
+	add_rate(rates, "passed_pps", rate(s, a->passed_packets, b->passed_packets));
+	add_rate(rates, "dropped_pps", rate(s, a->dropped_packets, b->dropped_packets));
+	add_rate(rates, "rx_bps", 8 * rate(s, a->rx_bytes, b->rx_bytes));
+	json_object_object_add(obj, "rates", rates);
+	for (uint32_t id = 1; id < m->rules_end; id++) {
+		if (!m->rules[id].used || m->rules[id].iface != slot)
+			continue;
+		if (perimd_stats_read_rule(s, id, &rc))
+			continue;
+		json_object_array_add(rules, rule_json(s, id, &rc));
+	}
+	json_object_object_add(obj, "rules", rules);
+	return 0;
+}

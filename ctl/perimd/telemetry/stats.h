@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The datapath's per-CPU counters, summed over every possible CPU, and a
+ * 1 Hz sampler that keeps the last two samples so `stats` can report
+ * per-second rates next to the totals.
+ */
+#ifndef PERIMD_STATS_H
+#define PERIMD_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "perim.h"
+#include "model/rules.h"
+
+struct perimd_if_sample {
+	uint64_t rx_packets, rx_bytes, passed_packets, dropped_packets;
+};
+
+struct perimd_rule_sample {
+	uint64_t matched_packets, dropped_packets;
+};
+
+struct perimd_sample {
+	uint64_t time_ns;
+	struct perimd_if_sample ifc[PERIM_MAX_IFACES];
+	struct perimd_rule_sample rule[PERIM_MAX_RULES];
+};
+
+struct perimd_stats {
+	int if_fd, rule_fd, ncpus;
+	void *percpu;              /* lookup buffer: ncpus values */
+	struct perimd_sample *prev, *last;
+	unsigned n_samples;
+};
+
+int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd);
+void perimd_stats_fini(struct perimd_stats *s);
+
+int perimd_stats_read_if(struct perimd_stats *s, int slot, struct perim_if_counters *out);
+int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rule_counters *out);
+
+/* What slot's counters say perim dropped (all reasons) now; 0 if unreadable. */
+uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot);
+
+/* Take a sample of every interface and rule in m (the 1 Hz timer). */
+void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m);
+
+/* {"counters":{...},"rates":{...},"rules":[...]} members added to obj for interface slot. */
+int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m, int slot,
+			    struct json_object *obj);
+
+uint64_t perimd_now_ns(void);
+
+#endif /* PERIMD_STATS_H */
