@@ -57,8 +57,12 @@ TEST_BINS := $(patsubst %.c,$(OUTPUT)/%,$(TEST_SRCS))
 
 BINS := $(OUTPUT)/perimd $(OUTPUT)/perimctl
 
+# A test build of perimd: its objects plus the test-only switches (tests/daemon/).
+PERIMD_TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/daemon/*.c tests/lib/*.c))
+TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/lib/*.c))
+
 .PHONY: all bpf test vmtest bench lab deps clean install
-all: $(BINS) $(TEST_BINS)
+all: $(BINS) $(TEST_BINS) $(OUTPUT)/tests/perimd-test
 bpf: $(SKELS)
 
 $(OUTPUT)/vmlinux.h: $(VMLINUX_BTF)
@@ -92,10 +96,15 @@ $(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c $(USER_HDRS) $(SKELS) $(COMMON_OBJS) $(PERIMD_LIB_OBJS) tests/lib/*.h
+$(OUTPUT)/tests/daemon/%.o: CFLAGS += -Itests/lib
+$(OUTPUT)/tests/perimd-test: $(PERIMD_OBJS) $(COMMON_OBJS) $(PERIMD_TEST_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/%.c $(USER_HDRS) $(SKELS) $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(TEST_LIB_OBJS) tests/lib/*.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(TEST_LIB_OBJS) $(LDLIBS) -o $@
 
 test: all
 	$(Q)tests/run.sh

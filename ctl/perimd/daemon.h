@@ -27,6 +27,9 @@ struct perimd {
 	struct perim_attachment att[PERIM_MAX_IFACES];   /* by interface slot */
 	struct perimd_stats stats;
 	struct perim_tracers *tracers;
+	struct perimd_bus *bus;                /* events/bus.h: tracer events and XDP drop samples */
+	struct perim_proctable *procs;         /* procs/: the processes events name */
+	struct perimd_listeners *listeners;    /* procs/: who listens where (drop attribution) */
 	bool restoring;                        /* reading the state file: one apply at the end */
 	struct perimd_egress egress;           /* shapers (egress.h) */
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */

@@ -15,6 +15,9 @@
 
 #include "control/ctlsock.h"
 #include "daemon.h"
+#include "events/bus.h"
+#include "procs/listeners.h"
+#include "procs/proctable.h"
 #include "telemetry/drops.h"
 #include "links/follow.h"
 #include "log.h"
@@ -36,7 +39,7 @@ static int on_signal(void *ctx, int fd, uint32_t events)
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			if (m->d.tracers && perim_tracers_reopen(m->d.tracers) < 0)
+			if (m->d.bus && perimd_bus_reopen(m->d.bus) < 0)
 				pr_warn("perimd: SIGHUP: reopening the events file failed\n");
 			continue;
 		}
@@ -154,19 +157,45 @@ static int start_datapath(struct perimd *d)
 	return 0;
 }
 
+static void stop_events(struct perimd *d)
+{
+	perimd_bus_free(d->bus);
+	perim_proctable_free(d->procs);
+	perimd_listeners_free(d->listeners);
+	d->bus = NULL;
+	d->procs = NULL;
+	d->listeners = NULL;
+}
+
+/* The event bus and the tables that enrich its events; the tracers feed all three. */
+static int start_events(struct perimd *d)
+{
+	d->procs = perim_proctable_new(PERIM_PROCTABLE_MAX, PERIM_PROCTABLE_GRACE_NS);
+	d->listeners = perimd_listeners_new("/proc");
+	if (!d->procs || !d->listeners)
+		return -ENOMEM;
+	return perimd_bus_new(d->loop, d->cfg.events[0] ? d->cfg.events : NULL, d->procs, &d->bus);
+}
+
 static void start_tracers(struct perimd *d)
 {
 	struct perim_tracers_opts opts = {
 		.btf_path = d->btf.custom_path,
 		.pin_root = d->cfg.pin_root,
-		.events_path = d->cfg.events[0] ? d->cfg.events : NULL,
 		.guard_rules = d->cfg.guard_rules[0] ? d->cfg.guard_rules : NULL,
 	};
-	int ret = perim_tracers_start(d->loop, &opts, &d->tracers);
+	int ret = start_events(d);
 
+	if (!ret) {
+		opts.bus = d->bus;
+		opts.procs = d->procs;
+		opts.listeners = d->listeners;
+		ret = perim_tracers_start(d->loop, &opts, &d->tracers);
+	}
 	if (ret < 0) {
 		pr_warn("perimd: tracers did not start (%s); XDP enforcement is unaffected\n", strerror(-ret));
 		d->tracers = NULL;
+		stop_events(d);
 	}
 }
 
@@ -179,6 +208,7 @@ static void shutdown_daemon(struct perimd_main *m)
 	perimd_follow_close(d);
 	if (d->tracers)
 		perim_tracers_stop(d->tracers);
+	stop_events(d);
 	/* Leave every program attached and every map pinned: enforcement goes on. */
 	for (int s = 0; s < PERIM_MAX_IFACES; s++)
 		perim_loader_release(&d->att[s]);

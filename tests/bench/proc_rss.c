@@ -3,7 +3,7 @@
  * proc_rss: the process table's own memory for N tracked processes, measured
  * on perimd's table (ctl/perimd/proctable.c, linked in): resident memory
  * before and after the N synthetic processes perimd makes for
- * PERIM_TEST_PROCS (ctl/perimd/proctable_synth.h: an exe from a small set, a
+ * PERIM_TEST_PROCS (tests/lib/proctable_synth.h: an exe from a small set, a
  * 61-byte argv), over LINES distinct command lines (default N: every process
  * its own; fewer: the rest forked from them, sharing). The benchmark's goal
  * figure is the daemon's whole VmRSS; this splits out the table's share.

@@ -33,7 +33,7 @@ has_progs() { [ -n "$(prog_stats "$1")" ]; }
 
 # Memory: perimd on one NIC (MEM_NIC, a veth into namespace tr) with every
 # hook this kernel offers, holding MEM_PROCS synthetic processes
-# (PERIM_TEST_PROCS, see ctl/perimd/proctable_synth.h: an exe from 8 paths, a
+# (PERIM_TEST_PROCS, see tests/lib/proctable_synth.h: an exe from 8 paths, a
 # 61-byte argv), each with a command line of its own (distinct: the realistic
 # case, and the goal's) or over MEM_LINES command lines (pooled, the rest
 # forked from them as worker pools are).
@@ -65,7 +65,7 @@ mem_detach() { pctl detach "$MEM_NIC" >/dev/null; }
 # mem_at_ready KNOB: mem_parts of a perimd on MEM_NIC with PERIM_TEST_PROCS=KNOB
 # ("" = none), read once it is ready
 mem_at_ready() {
-	PERIM_TEST_PROCS=$1 perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-mem.log" 2>&1 ||
+	PERIMD=$OUT/tests/perimd-test PERIM_TEST_PROCS=$1 perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-mem.log" 2>&1 ||
 		{ cat "$TMP/tr-mem.log" >&2; return 1; }
 	mem_parts "$PERIMD_PID"
 	mem_detach
@@ -185,7 +185,7 @@ section_tracers() {
 	mem_nic && mem_at_ready "" > "$TMP/mem_base" && mem_at_ready "$MEM_PROCS" > "$TMP/mem_distinct" &&
 		mem_at_ready "$MEM_PROCS:$MEM_LINES" > "$TMP/mem_pooled" || return 1
 	# The storms' perimd holds the 100,000 distinct too, on MEM_NIC: its RSS after them is the goal's figure.
-	PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
+	PERIMD=$OUT/tests/perimd-test PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
 		{ cat "$TMP/tr-start.log" >&2; return 1; }
 	perim_storm exec "$NE" >/dev/null && perim_storm connect "$NC" >/dev/null &&
 		perim_storm exec "$NE" 2 >/dev/null && perim_storm connect $(( NC * 3 )) >/dev/null || return 1

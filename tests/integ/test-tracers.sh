@@ -336,11 +336,12 @@ case_sighup_reopens_sink() {
 }
 
 # A 4 KiB ring that perimd does not drain for a while overflows; every loss is counted.
+# The test build of perimd (tests/daemon/) has the ring-size and hold switches.
 case_forced_overflow_accounted() {
 	local sock=$TMP/ovf.sock ev=$TMP/ovf.json hold=$TMP/hold pid i gen del lost
 	touch "$hold"
 	PERIM_TEST_RINGBUF_SIZE=4096 PERIM_TEST_HOLD_FILE=$hold \
-		"$PERIMD" --socket "$sock" --pin-root "$PIN_ROOT-ovf" --state "$TMP/ovf.state" \
+		"$OUT/tests/perimd-test" --socket "$sock" --pin-root "$PIN_ROOT-ovf" --state "$TMP/ovf.state" \
 		--events "$ev" >"$TMP/ovf.log" 2>&1 & pid=$!
 	track_pid "$pid"; track_path "$PIN_ROOT-ovf"
 	# Cases run in a subshell: this trap, not lib.sh's, is what ends them.

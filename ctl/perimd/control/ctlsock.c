@@ -16,6 +16,7 @@
 
 #include "control/ctlsock.h"
 #include "daemon.h"
+#include "events/bus.h"
 #include "log.h"
 #include "control/peercred.h"
 #include "proto.h"
@@ -177,7 +178,8 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 	perim_loop_del(d->loop, fd);
 	c->fd = -1;
 	client_close(c);
-	ret = perim_tracers_subscribe(d->tracers, fd, cmd->types[0] ? cmd->types : NULL, cmd->follow);
+	perim_tracers_drain(d->tracers);
+	ret = perimd_bus_subscribe(d->bus, fd, cmd->types[0] ? cmd->types : NULL, cmd->follow);
 	if (ret < 0)
 		pr_warn("perimd: events subscription: %s\n", strerror(-ret));
 }

@@ -21,6 +21,9 @@
 
 #define PERIM_PROC_COMM_LEN 16
 #define PERIM_PROC_ARGV_MAX 4096   /* argv bytes kept; longer ones are cut */
+/* perimd's table: 100,000 processes and room; ~95 bytes each when they share command lines. */
+#define PERIM_PROCTABLE_MAX 131072
+#define PERIM_PROCTABLE_GRACE_NS (30ull * 1000000000ull)
 
 struct perim_proc {
 	uint32_t pid;

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon.h"
+#include "events/bus.h"
 #include "telemetry/drops.h"
 #include "telemetry/drops_agg.h"
 #include "perim_events.h"
@@ -57,15 +58,15 @@ static const char *slot_dev(struct perimd *d, unsigned slot)
 /* The sample as an "xdp_drop" event, naming the TCP or UDP listener it was meant for. */
 static void publish_drop(struct perimd_drops *dr, const struct perim_drop_event *e)
 {
-	struct perim_tracers *t = dr->d->tracers;
+	struct perimd_bus *bus = dr->d->bus;
 	const struct perimd_listener *ln = NULL;
 	struct json_object *o;
 
 	if ((e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) && e->dport)
-		ln = perimd_listeners_find(perim_tracers_listeners(t), e->proto, e->dst, e->dport);
-	o = perim_xdp_drop_json(perim_tracers_json_ctx(t), e, slot_dev(dr->d, e->slot),
+		ln = perimd_listeners_find(dr->d->listeners, e->proto, e->dst, e->dport);
+	o = perim_xdp_drop_json(perimd_bus_json_ctx(bus), e, slot_dev(dr->d, e->slot),
 				perimd_drop_reason_name(e->reason), ln ? ln->pid : 0, ln ? ln->start_ns : 0);
-	perim_tracers_publish(t, PERIM_EV_XDP_DROP_TYPE, o);
+	perimd_bus_publish(bus, PERIM_EV_XDP_DROP_TYPE, o);
 	json_object_put(o);
 }
 
@@ -76,7 +77,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct perim_drop_event))
 		return 0;   /* a producer with an older, shorter event: not ours to guess */
 	perimd_drops_agg_add(dr->agg, data, perimd_now_ns());
-	if (dr->d->tracers)
+	if (dr->d->bus)
 		publish_drop(dr, data);
 	return 0;
 }
@@ -102,8 +103,8 @@ static void drain(struct perimd_drops *dr)
 	n = ring_buffer__consume(dr->rb);
 	if (n < 0)
 		pr_warn("perimd: draining %s: %s\n", PERIM_MAP_DROPS, strerror(-n));
-	if (n > 0 && dr->d->tracers)
-		perim_tracers_flush(dr->d->tracers);
+	if (n > 0 && dr->d->bus)
+		perimd_bus_flush(dr->d->bus);
 }
 
 static int on_drain_timer(void *ctx, int fd, uint32_t events)
@@ -153,7 +154,7 @@ static int open_ring(struct perimd_drops *dr, char *err, size_t errlen)
 		return ret;
 	}
 	pr_info("perimd: drop samples: draining %s every %d ms%s\n", path, PERIMD_DROPS_DRAIN_MS,
-		dr->d->tracers ? ", publishing xdp_drop events" : "");
+		dr->d->bus ? ", publishing xdp_drop events" : "");
 	return 0;
 }
 
@@ -196,7 +197,7 @@ void perimd_drops_follow(struct perimd *d)
 	char why[512];
 	int ret;
 
-	if (drops || !d->tracers)
+	if (drops || !d->bus)
 		return;
 	ret = start(d, false, why, sizeof(why));
 	if (ret)

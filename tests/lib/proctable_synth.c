@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Test-only synthetic processes (see proctable_synth.h). */
+/* Test-only synthetic processes (see proctable_synth.h), linked into tests/perimd-test. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event bus (bus.h): one sink, two backlogs and the subscribers. Sampled
+ * XDP drops (up to 1000/s per CPU) keep a backlog of their own: in one shared
+ * ring a drop flood pushed every tracer event out within a second. A dump
+ * merges the two in publication order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "perim_events.h"
+#include "events/bus.h"
+#include "events/events_dump.h"
+#include "events/events_json.h"
+#include "log.h"
+#include "loop.h"
+#include "names.h"
+#include "proto.h"
+
+#define BACKLOG_MAX 1024
+#define DROP_BACKLOG_MAX 256
+#define SUBSCRIBERS_MAX 32
+#define SUBSCRIBER_SEND_TIMEOUT_MS 200
+#define DUMP_EXPIRY_MS 1000
+
+struct backlog_entry {
+	int type;
+	uint64_t order;                    /* publication order, to merge the two backlogs */
+	char *json;
+};
+
+struct backlog {
+	struct backlog_entry *e;
+	unsigned cap, next;                /* next: the oldest entry, overwritten next */
+};
+
+enum { BACKLOG_TRACERS, BACKLOG_DROPS, BACKLOG_COUNT };
+
+struct subscriber {
+	int fd;                            /* -1 = free */
+	uint32_t types;                    /* bit per event type, incl. "lost" */
+};
+
+struct perimd_bus {
+	struct perim_loop *loop;
+	struct perim_ev_json_ctx jctx;
+	char *events_path;                 /* NULL = stdout */
+	FILE *sink;
+	struct backlog_entry tracer_backlog[BACKLOG_MAX];
+	struct backlog_entry drop_backlog[DROP_BACKLOG_MAX];
+	struct backlog backlogs[BACKLOG_COUNT];
+	uint64_t published;
+	struct subscriber subs[SUBSCRIBERS_MAX];
+	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
+	int expiry_fd;
+};
+
+static int64_t realtime_minus_monotonic(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return (rt.tv_sec - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec);
+}
+
+/* ---- output: sink, backlog, subscribers ---- */
+
+static void subscriber_drop(struct perimd_bus *b, struct subscriber *s)
+{
+	perim_loop_del(b->loop, s->fd);
+	close(s->fd);
+	s->fd = -1;
+}
+
+void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
+{
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(text);
+	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
+	struct backlog_entry *b = &bl->e[bl->next];
+
+	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
+		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
+	free(b->json);
+	b->json = strdup(text);
+	b->type = type;
+	b->order = ++t->published;
+	bl->next = (bl->next + 1) % bl->cap;
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
+		struct subscriber *s = &t->subs[i];
+
+		if (s->fd < 0 || !(s->types & (1u << type)))
+			continue;
+		if (perim_proto_send(s->fd, text, len) < 0)
+			subscriber_drop(t, s);
+	}
+}
+
+void perimd_bus_flush(struct perimd_bus *b)
+{
+	fflush(b->sink);
+}
+
+const struct perim_ev_json_ctx *perimd_bus_json_ctx(const struct perimd_bus *b)
+{
+	return &b->jctx;
+}
+
+static int open_sink(struct perimd_bus *t)
+{
+	FILE *f;
+
+	if (!t->events_path) {
+		t->sink = stdout;
+		return 0;
+	}
+	f = fopen(t->events_path, "ae");
+	if (!f) {
+		pr_warn("tracers: opening the events file %s: %s\n", t->events_path, strerror(errno));
+		return -errno;
+	}
+	t->sink = f;
+	return 0;
+}
+
+int perimd_bus_reopen(struct perimd_bus *t)
+{
+	FILE *old = t->sink;
+	int err;
+
+	if (!t->events_path)
+		return 0;
+	fflush(old);
+	err = open_sink(t);
+	if (err) {
+		t->sink = old;
+		return err;
+	}
+	fclose(old);
+	return 0;
+}
+
+static int on_expiry_timer(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_bus *b = ctx;
+
+	perimd_dumps_expire(b->dumps, perim_mono_ns());
+	return 0;
+}
+
+int perimd_bus_new(struct perim_loop *loop, const char *events_path, struct perim_proctable *procs,
+		   struct perimd_bus **out)
+{
+	struct perimd_bus *b = calloc(1, sizeof(*b));
+	int err;
+
+	*out = NULL;
+	if (!b)
+		return -ENOMEM;
+	b->loop = loop;
+	b->expiry_fd = -1;
+	b->jctx.procs = procs;
+	b->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
+	b->backlogs[BACKLOG_TRACERS] = (struct backlog){ b->tracer_backlog, BACKLOG_MAX, 0 };
+	b->backlogs[BACKLOG_DROPS] = (struct backlog){ b->drop_backlog, DROP_BACKLOG_MAX, 0 };
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
+		b->subs[i].fd = -1;
+	if (events_path && strcmp(events_path, "-")) {
+		b->events_path = strdup(events_path);
+		if (!b->events_path) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	err = open_sink(b);
+	if (err)
+		goto fail;
+	b->dumps = perimd_dumps_new(loop);
+	if (!b->dumps) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	b->expiry_fd = perim_loop_every(loop, DUMP_EXPIRY_MS, on_expiry_timer, b);
+	if (b->expiry_fd < 0) {
+		err = b->expiry_fd;
+		pr_warn("events: dump expiry timer: %s\n", strerror(-err));
+		goto fail;
+	}
+	*out = b;
+	return 0;
+fail:
+	perimd_bus_free(b);
+	return err;
+}
+
+void perimd_bus_free(struct perimd_bus *t)
+{
+	if (!t)
+		return;
+	if (t->expiry_fd >= 0)
+		perim_loop_del(t->loop, t->expiry_fd);
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
+		if (t->subs[i].fd >= 0)
+			subscriber_drop(t, &t->subs[i]);
+	perimd_dumps_free(t->dumps);
+	if (t->sink && t->sink != stdout)
+		fclose(t->sink);
+	else if (t->sink)
+		fflush(t->sink);
+	for (int i = 0; i < BACKLOG_MAX; i++)
+		free(t->tracer_backlog[i].json);
+	for (int i = 0; i < DROP_BACKLOG_MAX; i++)
+		free(t->drop_backlog[i].json);
+	free(t->events_path);
+	free(t);
+}
+
+/* ---- subscriptions ---- */
+
+static int parse_types(const char *types, uint32_t *mask, char *bad, size_t badlen)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (!types || !types[0]) {
+		*mask = ~0u;
+		return 0;
+	}
+	*mask = 0;
+	snprintf(buf, sizeof(buf), "%s", types);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int type = perim_ev_type_parse(tok);
+
+		if (type < 0) {
+			snprintf(bad, badlen, "%s", tok);
+			return -EINVAL;
+		}
+		*mask |= 1u << type;
+	}
+	return 0;
+}
+
+static struct json_object *status_json(int status, const char *error)
+{
+	struct json_object *o = json_object_new_object(), *result;
+
+	json_object_object_add(o, "status", json_object_new_int(status));
+	if (error) {
+		json_object_object_add(o, "error", json_object_new_string(error));
+	} else {
+		result = json_object_new_object();
+		json_object_object_add(result, "streaming", json_object_new_boolean(1));
+		json_object_object_add(o, "result", result);
+	}
+	return o;
+}
+
+static int send_status(int fd, int status, const char *error)
+{
+	struct json_object *o = status_json(status, error);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int err = perim_proto_send(fd, text, strlen(text));
+
+	json_object_put(o);
+	return err;
+}
+
+static int on_subscriber_readable(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_bus *t = ctx;
+	char buf[64];
+
+	/* A follower sends nothing: readable means it hung up (or misbehaves). */
+	if (read(fd, buf, sizeof(buf)) > 0 && !(events & (EPOLLHUP | EPOLLRDHUP)))
+		return 0;
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
+		if (t->subs[i].fd == fd)
+			subscriber_drop(t, &t->subs[i]);
+	return 0;
+}
+
+/* The oldest entry of bl from its i-th on (i counts from the oldest), or NULL. */
+static struct backlog_entry *backlog_at(struct backlog *bl, unsigned *i)
+{
+	for (; *i < bl->cap; ++*i) {
+		struct backlog_entry *b = &bl->e[(bl->next + *i) % bl->cap];
+
+		if (b->json)
+			return b;
+	}
+	return NULL;
+}
+
+/* The answer and the matching backlog as framed messages, both backlogs merged in publication order. */
+static int frame_backlog(struct perimd_bus *t, uint32_t mask, struct perimd_frames *f)
+{
+	struct json_object *o = status_json(0, NULL);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	int err = perimd_frames_add(f, text, strlen(text));
+	unsigned pos[BACKLOG_COUNT] = { 0 };
+
+	json_object_put(o);
+	while (!err) {
+		struct backlog_entry *b = NULL;
+		int from = -1;
+
+		for (int k = 0; k < BACKLOG_COUNT; k++) {
+			struct backlog_entry *c = backlog_at(&t->backlogs[k], &pos[k]);
+
+			if (c && (!b || c->order < b->order)) {
+				b = c;
+				from = k;
+			}
+		}
+		if (!b)
+			break;
+		pos[from]++;
+		if (mask & (1u << b->type))
+			err = perimd_frames_add(f, b->json, strlen(b->json));
+	}
+	return err;
+}
+
+/*
+ * Written from the loop as the reader takes it (events_dump.h): a blocking
+ * or timed send would either stall every other client or cut the tail off
+ * for a reader slower than the timeout.
+ */
+static int dump_backlog(struct perimd_bus *t, int fd, uint32_t mask)
+{
+	struct perimd_frames f = { 0 };
+	int err, fl;
+
+	/* never a blocking write from the loop, whatever the socket was left as */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK)) {
+		err = -errno;
+		pr_warn("tracers: events dump: making the socket non-blocking: %s\n", strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (perimd_dumps_running(t->dumps) >= PERIMD_DUMPS_MAX) {
+		send_status(fd, 1, "Error: too many `events` dumps in progress; try again");
+		close(fd);
+		return -EBUSY;
+	}
+	err = frame_backlog(t, mask, &f);
+	if (err) {
+		perimd_frames_free(&f);
+		send_status(fd, 1, "Error: out of memory for the events dump");
+		close(fd);
+		return err;
+	}
+	return perimd_dumps_start(t->dumps, fd, &f);
+}
+
+int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int follow)
+{
+	struct timeval tv = { 0, SUBSCRIBER_SEND_TIMEOUT_MS * 1000 };
+	char bad[128], msg[512];
+	uint32_t mask;
+	int err, slot = -1;
+
+	if (parse_types(types, &mask, bad, sizeof(bad))) {
+		snprintf(msg, sizeof(msg), "Error: argument \"%s\" is wrong: event types are "
+			 "exec,fork,exit,signal,connect,accept,sock_state,ptrace,module,bpf,setid,mount,file,creds,guard,bind,lost,xdp_drop",
+			 bad);
+		send_status(fd, 2, msg);
+		close(fd);
+		return -EINVAL;
+	}
+	if (!follow)
+		return dump_backlog(t, fd, mask);
+	/* A stalled reader must not stall the daemon: give up on it instead. */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	err = send_status(fd, 0, NULL);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	for (int i = 0; i < SUBSCRIBERS_MAX && slot < 0; i++)
+		if (t->subs[i].fd < 0)
+			slot = i;
+	if (slot < 0) {
+		close(fd);
+		return -EMFILE;
+	}
+	err = perim_loop_add(t->loop, fd, EPOLLIN | EPOLLRDHUP, on_subscriber_readable, t);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	t->subs[slot].fd = fd;
+	t->subs[slot].types = mask;
+	return 0;
+}
