@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "config.h"
 
 static int use(struct perimd_btf *out, const char path[PATH_MAX], const char *source, bool custom)
 {

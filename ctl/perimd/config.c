@@ -10,6 +10,8 @@
 #include "tracing/guard_rules.h"
 #include "telemetry/metrics.h"
 #include "proto.h"
+#include "cmd.h"
+#include "perim.h"
 
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,

@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* perimd's state as one object, and the execution of a parsed command against it. */
+/*
+ * perimd's state as one object. Only the headers of the members held by
+ * value are included; every other module is a pointer, declared here and
+ * included by the .c files that use it.
+ */
 #ifndef PERIMD_DAEMON_H
 #define PERIMD_DAEMON_H
 
-#include <json-c/json.h>
+#include <stdbool.h>
 
+#include "perim.h"
 #include "btf.h"
-#include "cmd.h"
 #include "config.h"
 #include "datapath/egress.h"
 #include "datapath/loader.h"
-#include "loop.h"
-#include "model/rules.h"
-#include "links/netlink.h"
 #include "links/nicstats.h"
 #include "telemetry/stats.h"
-#include "tracing/tracers.h"
+
+struct perim_loop;
+struct perim_model;
+struct perim_installed;
+struct perim_tracers;
+struct perimd_bus;
+struct perim_proctable;
+struct perimd_listeners;
+struct perimd_netlink;
+struct perimd_follow;
 
 struct perimd {
 	struct perimd_config cfg;
@@ -36,16 +46,5 @@ struct perimd {
 	struct perimd_nicstats nic;            /* the NICs' own counters */
 	struct perimd_follow *follow;          /* follow.h: re-attach as links come and go */
 };
-
-/*
- * Run one command. Returns the exit status (PERIM_EXIT_*); on success
- * *result is the result object (may be NULL), else err holds the message.
- * PERIM_CMD_EVENTS is the socket's business, not handled here.
- */
-int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
-		char *err, size_t errlen);
-
-/* Apply the model to the maps and write the state file (end of start-up). */
-int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
 
 #endif /* PERIMD_DAEMON_H */

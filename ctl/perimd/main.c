@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "control/ctlsock.h"
+#include "control/commands.h"
 #include "daemon.h"
+#include "tracing/tracers.h"
 #include "events/bus.h"
 #include "procs/listeners.h"
 #include "procs/proctable.h"
@@ -24,6 +26,15 @@
 #include "telemetry/metrics.h"
 #include "notify.h"
 #include "control/state.h"
+#include "btf.h"
+#include "loop.h"
+#include "config.h"
+#include "model/rules.h"
+#include "telemetry/stats.h"
+#include "links/nicstats.h"
+#include "datapath/loader.h"
+#include "cmd.h"
+#include "perim.h"
 
 struct perimd_main {
 	struct perimd d;

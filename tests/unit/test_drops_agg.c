@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 
+#include "perim.h"
 #include "telemetry/drops_agg.h"
 #include "test.h"
 

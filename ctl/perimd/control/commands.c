@@ -10,10 +10,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/commands.h"
 #include "daemon.h"
+#include "tracing/tracers.h"
 #include "telemetry/drops.h"
 #include "log.h"
 #include "control/state.h"
+#include "model/rules.h"
+#include "telemetry/stats.h"
+#include "links/nicstats.h"
+#include "links/netlink.h"
+#include "datapath/loader.h"
+#include "datapath/egress.h"
+#include "cmd.h"
+#include "perim.h"
 
 #define PERIMD_VERSION "0.1"
 

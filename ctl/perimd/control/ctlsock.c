@@ -15,11 +15,15 @@
 #include <json-c/json.h>
 
 #include "control/ctlsock.h"
+#include "control/commands.h"
 #include "daemon.h"
+#include "tracing/tracers.h"
 #include "events/bus.h"
 #include "log.h"
 #include "control/peercred.h"
-#include "proto.h"
+#include "loop.h"
+#include "telemetry/stats.h"
+#include "cmd.h"
 
 #define REQUEST_MAX (64u << 10)     /* an argv, not a bulk upload */
 #define CLIENT_DEADLINE_NS (5ULL * 1000000000ULL)

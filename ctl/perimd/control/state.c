@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "control/state.h"
+#include "model/rules.h"
+#include "cmd.h"
+#include "perim.h"
 
 #define MAX_WORDS 64
 

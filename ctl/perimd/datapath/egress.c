@@ -24,6 +24,10 @@
 #include "log.h"
 #include "links/shaper.h"
 #include "control/state.h"
+#include "model/rules.h"
+#include "datapath/tc.h"
+#include "cmd.h"
+#include "perim.h"
 
 static void add_str(struct json_object *o, const char *k, const char *v)
 {

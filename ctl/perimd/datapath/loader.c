@@ -19,6 +19,9 @@
 #include "log.h"
 #include "datapath/loader.h"
 #include "xdp/perim_xdp.skel.h"
+#include "model/rules.h"
+#include "cmd.h"
+#include "perim.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 

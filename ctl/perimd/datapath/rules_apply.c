@@ -18,6 +18,8 @@
 #include "log.h"
 #include "datapath/pinned_map.h"
 #include "model/rules.h"
+#include "cmd.h"
+#include "perim.h"
 
 struct perim_installed *perim_installed_new(void)
 {

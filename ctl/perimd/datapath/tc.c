@@ -13,9 +13,11 @@
 #include <bpf/libbpf.h>
 
 #include "datapath/loader.h"
-#include "log.h"
 #include "datapath/tc.h"
 #include "xdp/perim_tc.skel.h"
+#include "model/rules.h"
+#include "cmd.h"
+#include "perim.h"
 
 /* clsact exists already (ours from before, or another tool's): that is fine. */
 static int ensure_clsact(const char *dev, int ifindex, char *err, size_t errlen)

@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "perim_events.h"
 #include "events/bus.h"
 #include "events/events_dump.h"
 #include "events/events_json.h"

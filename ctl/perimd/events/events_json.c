@@ -44,6 +44,7 @@
 #include "perim_drops.h"
 #include "perim_events.h"
 #include "events/events_json.h"
+#include "procs/proctable.h"
 
 static const char *const type_names[PERIM_EV_XDP_DROP_TYPE + 1] = {
 	[PERIM_EV_EXEC] = "exec", [PERIM_EV_FORK] = "fork", [PERIM_EV_EXIT] = "exit",

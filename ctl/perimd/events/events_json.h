@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
-#include "procs/proctable.h"
+#include "perim_events.h"
 
 #define PERIM_EV_LOST_TYPE PERIM_EV_MAX   /* the synthetic "lost" event of a sequence gap */
 #define PERIM_EV_XDP_DROP_TYPE (PERIM_EV_MAX + 1)   /* a sampled XDP drop (drops.c), not a tracer event */
@@ -21,6 +21,8 @@ const char *perim_ev_type_name(int type);
 int perim_ev_type_parse(const char *name);
 /* The exact size an event of this type has, 0 when unknown. */
 size_t perim_ev_size(int type);
+
+struct perim_proctable;
 
 struct perim_ev_json_ctx {
 	struct perim_proctable *procs;

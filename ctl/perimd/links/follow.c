@@ -12,6 +12,14 @@
 #include "daemon.h"
 #include "links/follow.h"
 #include "log.h"
+#include "loop.h"
+#include "model/rules.h"
+#include "telemetry/stats.h"
+#include "links/nicstats.h"
+#include "links/netlink.h"
+#include "datapath/loader.h"
+#include "datapath/egress.h"
+#include "perim.h"
 
 #define RETRY_FIRST_MS 100
 #define RETRY_MAX_MS 5000

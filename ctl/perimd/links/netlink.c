@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "links/netlink.h"
+#include "loop.h"
 
 /* Link events come in bursts (a namespace torn down): room for a few thousand. */
 #define EVENT_RCVBUF (1 << 20)

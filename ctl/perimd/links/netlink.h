@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "loop.h"
+struct perim_loop;
+
 
 struct perimd_netlink;
 struct nl_sock;

@@ -16,6 +16,8 @@
 #include "daemon.h"
 #include "links/nicstats.h"
 #include "telemetry/stats.h"
+#include "links/netlink.h"
+#include "perim.h"
 
 #define XDP_DROPS_SOURCE "ethtool-ioctl"
 

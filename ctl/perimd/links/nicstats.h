@@ -21,8 +21,9 @@
 
 #include <json-c/json.h>
 
-#include "links/netlink.h"
 #include "perim.h"
+
+struct perimd_netlink;
 
 struct perimd_nic_counters {
 	uint64_t rx_packets, rx_dropped, rx_missed_errors, rx_over_errors, rx_fifo_errors;

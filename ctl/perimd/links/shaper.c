@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "links/shaper.h"
+#include "cmd.h"
 
 #define ETH_HEADER_BYTES 14
 #define SHAPE_DEFAULT_BURST_DIV 100      /* 10 ms of rate */

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "model/rules.h"
+#include "cmd.h"
+#include "perim.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 

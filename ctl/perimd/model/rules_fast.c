@@ -17,6 +17,7 @@
 
 #include "datapath/pinned_map.h"
 #include "model/rules.h"
+#include "perim.h"
 
 static int key_cmp(const void *a, const void *b)
 {

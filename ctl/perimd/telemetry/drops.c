@@ -32,10 +32,15 @@
 #include "events/bus.h"
 #include "telemetry/drops.h"
 #include "telemetry/drops_agg.h"
-#include "perim_events.h"
 #include "events/events_json.h"
 #include "procs/listeners.h"
 #include "log.h"
+#include "loop.h"
+#include "model/rules.h"
+#include "telemetry/stats.h"
+#include "cmd.h"
+#include "perim_drops.h"
+#include "perim.h"
 
 #define RING_RETRY_NS 1000000000ull   /* no ring yet (no interface attached): look again after */
 

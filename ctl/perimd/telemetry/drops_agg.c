@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "telemetry/drops_agg.h"
+#include "perim_drops.h"
+#include "perim.h"
 
 #define TABLE_CAP (2 * PERIMD_TOP_MAX_SOURCES)   /* open addressing, at most half full */
 #define W PERIMD_TOP_WINDOW_S

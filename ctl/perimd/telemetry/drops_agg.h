@@ -15,7 +15,6 @@
 
 #include <json-c/json.h>
 
-#include "perim.h"
 #include "perim_drops.h"
 
 #define PERIMD_TOP_WINDOW_S 10

@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "telemetry/metrics.h"
+#include "loop.h"
 
 #define MHD_SONAME "libmicrohttpd.so.12"
 

@@ -17,7 +17,10 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "tracing/tracers.h"
 #include "telemetry/metrics.h"
+#include "telemetry/stats.h"
+#include "perim.h"
 
 struct if_snap {
 	const char *dev;

@@ -9,6 +9,8 @@
 #include <bpf/libbpf.h>
 
 #include "telemetry/stats.h"
+#include "model/rules.h"
+#include "perim.h"
 
 uint64_t perimd_now_ns(void)
 {

@@ -10,6 +10,7 @@
 
 #include "tracing/guard_objects.h"
 #include "log.h"
+#include "perim_events.h"
 
 #define PROG_MAP_IDS_MAX 64
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tracing/guard_rules.h"
+#include "perim_events.h"
 
 static int guard_op(const char *word)
 {

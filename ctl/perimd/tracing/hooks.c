@@ -18,6 +18,7 @@
 
 #include "tracing/hooks.h"
 #include "log.h"
+#include "perim_events.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 #define SECURITYFS "/sys/kernel/security"

@@ -148,4 +148,3 @@ struct json_object *perim_tracers_hooks_json(struct perim_tracers *t)
 	}
 	return arr;
 }
-

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The execution of a parsed command against the daemon (commands.c). */
+#ifndef PERIMD_COMMANDS_H
+#define PERIMD_COMMANDS_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+struct perimd;
+struct perim_cmd;
+
+/*
+ * Run one command. Returns the exit status (PERIM_EXIT_*); on success
+ * *result is the result object (may be NULL), else err holds the message.
+ * PERIM_CMD_EVENTS is the socket's business, not handled here.
+ */
+int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		char *err, size_t errlen);
+
+/* Apply the model to the maps and write the state file (end of start-up). */
+int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
+
+#endif /* PERIMD_COMMANDS_H */
