@@ -104,7 +104,7 @@ struct perim_ev_exec {
 	__u32 old_pid;                /* a non-leader thread exec'ing changes the tid */
 	__u16 filename_len;
 	__u16 argv_len;               /* bytes in argv, NUL-separated */
-	__u16 argc;                   /* always 0: count the NULs in argv (the kernel does not) */
+	__u16 _reserved0;             /* was argc, never filled: count the NULs in argv */
 	__u8 argv_truncated;
 	__u8 _pad0[5];
 	char filename[PERIM_PATH_MAX];

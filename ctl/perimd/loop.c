@@ -118,11 +118,6 @@ int perim_loop_del(struct perim_loop *loop, int fd)
 	return 0;
 }
 
-struct perim_timer_ctx {
-	perim_loop_fn fn;
-	void *ctx;
-};
-
 int perim_loop_every(struct perim_loop *loop, unsigned interval_ms, perim_loop_fn fn, void *ctx)
 {
 	struct itimerspec its = {

@@ -23,7 +23,6 @@ static __always_inline void perim_read_argv(struct perim_ev_exec *e, struct task
 	if (bpf_probe_read_user(e->argv, n, (const void *)start))
 		n = 0;
 	e->argv_len = n;
-	e->argc = 0;
 }
 
 static __always_inline void perim_creds_fallback_exec(struct task_struct *task);

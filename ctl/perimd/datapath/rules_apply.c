@@ -180,8 +180,13 @@ int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, 
 	return perim_slot_pin_path(buf, len, pin_root, lpm_map_name[family], slot);
 }
 
-int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
-		      char *err, size_t errlen)
+/*
+ * The fd of a slot's trie: the cached one, else the pinned one, else (create)
+ * a new map with the datapath's attributes, pinned. -ENOENT when it does not
+ * exist and !create; other -errno with err set.
+ */
+static int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+			     char *err, size_t errlen)
 {
 	struct perim_map_shape shape = lpm_shape(family);
 	char path[4200];

@@ -112,6 +112,13 @@ static int tc_prog_fd(const struct perim_loader *l, struct perim_tc *skel)
 						       : bpf_program__fd(skel->progs.perim_tc_compat);
 }
 
+/* Forget without touching the NIC (the attachment is replaced). */
+static void perim_tc_release(struct perim_tc_attachment *a)
+{
+	perim_tc__destroy(a->skel);
+	memset(a, 0, sizeof(*a));
+}
+
 int perim_tc_attach(const struct perim_loader *l, const char *dev, int ifindex, int slot,
 		    struct perim_tc_attachment *a, char *err, size_t errlen)
 {
@@ -162,12 +169,6 @@ int perim_tc_detach(struct perim_tc_attachment *a, char *err, size_t errlen)
 	}
 	perim_tc_release(a);
 	return 0;
-}
-
-void perim_tc_release(struct perim_tc_attachment *a)
-{
-	perim_tc__destroy(a->skel);
-	memset(a, 0, sizeof(*a));
 }
 
 uint32_t perim_tc_query(int ifindex)

@@ -33,8 +33,6 @@ int perim_tc_attach(const struct perim_loader *l, const char *dev, int ifindex, 
 		    struct perim_tc_attachment *a, char *err, size_t errlen);
 /* Remove perim's filter (the clsact qdisc stays: others may have filters there). */
 int perim_tc_detach(struct perim_tc_attachment *a, char *err, size_t errlen);
-/* Forget without touching the NIC (perimd exits: enforcement goes on). */
-void perim_tc_release(struct perim_tc_attachment *a);
 /* The id of perim's egress filter's program on ifindex, 0 when there is none. */
 uint32_t perim_tc_query(int ifindex);
 

@@ -115,7 +115,8 @@ static int read_driver_xdp_drops(int fd, const char *dev, struct perimd_nic_coun
 	return sum_xdp_drops(fd, dev, n, out);
 }
 
-int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
+/* Read the NIC now. 0, -ENODEV, or another -errno. */
+static int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
 {
 	struct rtnl_link *link = NULL;
 	char dev[IF_NAMESIZE];
@@ -159,7 +160,8 @@ void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, u
 	rebase(&ns->slot[slot], ifindex, perim_dropped, &c);
 }
 
-void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
+/* The 1 Hz sample of slot's NIC (ifindex 0: not attached, forget it). */
+static void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped)
 {
 	struct perimd_nic_slot *s = &ns->slot[slot];
 	struct perimd_nic_counters c;

@@ -52,18 +52,12 @@ struct perimd_nicstats {
 int perimd_nicstats_init(struct perimd_nicstats *ns, struct perimd_netlink *nl);
 void perimd_nicstats_fini(struct perimd_nicstats *ns);
 
-/* Read the NIC now. 0, -ENODEV, or another -errno. */
-int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out);
-
 /*
  * Start slot's "since attach" at ifindex now. Called just before perimd
  * attaches there, so neither side has counted a packet of the new span; a
  * slot first seen by a sample (perimd adopting at start) starts there.
  */
 void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped);
-
-/* The 1 Hz sample of slot's NIC (ifindex 0: not attached, forget it). */
-void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped);
 
 /*
  * obj gets "nic": {"ifindex", "rx_packets", "rx_dropped", "rx_missed_errors",

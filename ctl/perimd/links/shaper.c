@@ -23,8 +23,13 @@
 static const uint32_t perim_root_handle = PERIM_SHAPE_MAJOR << 16;
 static const uint32_t perim_child_handle = PERIM_SHAPE_CHILD_MAJOR << 16;
 
-int perim_shape_resolve(const struct perim_shape_spec *s, unsigned mtu, struct perim_shape_params *out,
-			char *err, size_t errlen)
+/*
+ * Defaults filled in and checked against the MTU: a burst below one frame
+ * (MTU + Ethernet header) would make TBF drop every full-size packet.
+ * Returns 0 or PERIM_EXIT_BADINPUT with err naming the token.
+ */
+static int perim_shape_resolve(const struct perim_shape_spec *s, unsigned mtu, struct perim_shape_params *out,
+			       char *err, size_t errlen)
 {
 	uint64_t frame = (uint64_t)mtu + ETH_HEADER_BYTES, burst, queue_bytes;
 	char num[32];

@@ -46,14 +46,6 @@ struct perim_shape_params {
 	uint32_t child_limit_pkts; /* fq_codel's queue bound */
 };
 
-/*
- * Defaults filled in and checked against the MTU: a burst below one frame
- * (MTU + Ethernet header) would make TBF drop every full-size packet.
- * Returns 0 or PERIM_EXIT_BADINPUT with err naming the token.
- */
-int perim_shape_resolve(const struct perim_shape_spec *s, unsigned mtu, struct perim_shape_params *out,
-			char *err, size_t errlen);
-
 /* The root qdisc of ifindex and the child perim puts under its own. 0 or PERIM_EXIT_FAIL. */
 int perim_shaper_read(int ifindex, struct perim_qdisc_info *root, struct perim_qdisc_info *child,
 		      char *err, size_t errlen);

@@ -175,13 +175,6 @@ void perim_maps_init(struct perim_maps *maps);
 void perim_maps_close(struct perim_maps *maps);
 /* "<pin_root>/perim_lpm4_<slot>" or "..._lpm6_..."; -ENAMETOOLONG if it does not fit. */
 int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot);
-/*
- * The fd of a slot's trie: the cached one, else the pinned one, else (create)
- * a new map with the datapath's attributes, pinned. -ENOENT when it does not
- * exist and !create; other -errno with err set.
- */
-int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
-		      char *err, size_t errlen);
 
 /* "<pin_root>/perim_fastlens_<slot>"; -ENAMETOOLONG if it does not fit. */
 int perim_fast_lens_pin_path(char *buf, size_t len, const char *pin_root, int slot);

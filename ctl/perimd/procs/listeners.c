@@ -123,7 +123,8 @@ int perimd_listeners_add(struct perimd_listeners *l, const struct perimd_listene
 	return 0;
 }
 
-bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_listener *ln)
+/* Removes the exact (address, port, pid, start); false when there was none. */
+static bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_listener *ln)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (same_socket(&l->v[i], ln) && same_process(&l->v[i], ln)) {
@@ -134,8 +135,9 @@ bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_lis
 	return false;
 }
 
-size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint8_t proto, uint16_t family,
-				   const uint8_t addr[16], uint16_t port)
+/* Removes every listener on (proto, family, address, port); returns how many. */
+static size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint8_t proto, uint16_t family,
+					  const uint8_t addr[16], uint16_t port)
 {
 	struct perimd_listener key = { .port = port, .family = family, .proto = proto };
 	size_t removed = 0;

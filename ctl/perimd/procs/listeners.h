@@ -62,11 +62,6 @@ void perimd_listeners_free(struct perimd_listeners *l);
 
 /* Add (or refresh) / remove one listener; add fails with -ENOSPC past PERIMD_LISTENERS_MAX. */
 int perimd_listeners_add(struct perimd_listeners *l, const struct perimd_listener *ln);
-/* Removes the exact (address, port, pid, start); false when there was none. */
-bool perimd_listeners_remove(struct perimd_listeners *l, const struct perimd_listener *ln);
-/* Removes every listener on (proto, family, address, port); returns how many. */
-size_t perimd_listeners_remove_all(struct perimd_listeners *l, uint8_t proto, uint16_t family,
-				   const uint8_t addr[16], uint16_t port);
 
 /*
  * The process listening for a proto (IPPROTO_TCP or IPPROTO_UDP) packet to

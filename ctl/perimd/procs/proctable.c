@@ -97,7 +97,8 @@ void perim_proctable_free(struct perim_proctable *t)
 	free(t);
 }
 
-uint64_t perim_proctable_ticks(const struct perim_proctable *t, uint64_t start_ns)
+/* Nanoseconds (kernel boot-time start) to the table's key unit. */
+static uint64_t perim_proctable_ticks(const struct perim_proctable *t, uint64_t start_ns)
 {
 	return start_ns / t->tick_ns;
 }

@@ -48,9 +48,6 @@ struct perim_proctable;
 struct perim_proctable *perim_proctable_new(size_t max_procs, uint64_t grace_ns);
 void perim_proctable_free(struct perim_proctable *t);
 
-/* Nanoseconds (kernel boot-time start) to the table's key unit. */
-uint64_t perim_proctable_ticks(const struct perim_proctable *t, uint64_t start_ns);
-
 /* Field 22 of a /proc/<pid>/stat file (clock ticks since boot): 0 or -errno. */
 int perim_proc_start_ticks(const char *stat_path, uint64_t *ticks);
 

@@ -112,12 +112,9 @@ static void drain(struct perimd_drops *dr)
 		perimd_bus_flush(dr->d->bus);
 }
 
+/* The loop has read the timerfd already (perim_loop_every). */
 static int on_drain_timer(void *ctx, int fd, uint32_t events)
 {
-	uint64_t expirations;
-
-	if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		pr_warn("perimd: drop sample timer: %s\n", strerror(errno));
 	drain(ctx);
 	return 0;
 }

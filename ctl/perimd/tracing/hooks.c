@@ -49,11 +49,6 @@ static const char *const hook_names[PERIM_HOOK_MAX] = {
 	[PERIM_HOOK_LSM_BPF] = "guard_bpf", [PERIM_HOOK_BIND] = "bind",
 };
 
-const char *perim_hook_name(int hook)
-{
-	return hook >= 0 && hook < PERIM_HOOK_MAX ? hook_names[hook] : NULL;
-}
-
 /* What the probes learn once about the kernel. */
 #define KPROBE_TARGETS_MAX 16
 

@@ -38,9 +38,6 @@ struct perim_rejects {
 	} r[PERIM_REJECTS_MAX];
 };
 
-/* The name of a hook ("exec", "guard_open", ...), NULL when out of range. */
-const char *perim_hook_name(int hook);
-
 /* Before load: choose flavours, set autoload, skip rejected programs. Never fails for an optional hook. */
 int perim_hooks_plan(struct bpf_object *obj, struct perim_hook_state hooks[PERIM_HOOK_MAX],
 		     const struct perim_rejects *rejected);
