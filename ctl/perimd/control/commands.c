@@ -24,6 +24,8 @@
 #include "datapath/egress.h"
 #include "cmd.h"
 #include "perim.h"
+#include "json_add.h"
+#include "names.h"
 
 #define PERIMD_VERSION "0.1"
 
@@ -93,27 +95,12 @@ static struct perim_model *model_copy(struct perimd *d, char *err, size_t errlen
 
 /* ---- JSON helpers ---- */
 
-static void add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
-static void add_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-static void add_bool(struct json_object *o, const char *k, bool v)
-{
-	json_object_object_add(o, k, json_object_new_boolean(v));
-}
-
 /* The device's name now, from the link cache: differs from "dev" after a rename away. */
 static void kernel_name_json(struct perimd *d, const struct perim_attachment *a, struct json_object *o)
 {
 	char name[IF_NAMESIZE];
 
-	add_str(o, "kernel_name", a->attached && d->nl && perimd_netlink_cached_name(d->nl, a->ifindex, name)
+	json_add_str(o, "kernel_name", a->attached && d->nl && perimd_netlink_cached_name(d->nl, a->ifindex, name)
 		? name : NULL);
 }
 
@@ -123,17 +110,17 @@ static struct json_object *iface_json(struct perimd *d, int slot)
 	struct json_object *o = json_object_new_object();
 	const struct perim_attachment *a = &d->att[slot];
 
-	add_str(o, "dev", d->model->ifaces[slot].dev);
-	add_int(o, "ifindex", a->ifindex);
-	add_int(o, "slot", slot);
-	add_bool(o, "attached", a->attached);
-	add_bool(o, "adopted", a->adopted);
+	json_add_str(o, "dev", d->model->ifaces[slot].dev);
+	json_add_int(o, "ifindex", a->ifindex);
+	json_add_int(o, "slot", slot);
+	json_add_bool(o, "attached", a->attached);
+	json_add_bool(o, "adopted", a->adopted);
 	kernel_name_json(d, a, o);
 	if (a->attached)
 		perim_loader_describe(a->ifindex, o);
 	else {
-		add_str(o, "mode", NULL);
-		add_str(o, "dispatcher", NULL);
+		json_add_str(o, "mode", NULL);
+		json_add_str(o, "dispatcher", NULL);
 	}
 	return o;
 }
@@ -241,11 +228,11 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	if (ret)
 		return ret;
 	*result = json_object_new_object();
-	add_str(*result, "dev", cmd->dev);
-	add_bool(*result, "was_attached", was.attached);
-	add_int(*result, "ifindex", was.ifindex);
-	add_int(*result, "prog_id", was.prog_id);
-	add_str(*result, "mode", !was.attached ? NULL : was.mode == PERIM_MODE_SKB ? "skb" : "native");
+	json_add_str(*result, "dev", cmd->dev);
+	json_add_bool(*result, "was_attached", was.attached);
+	json_add_int(*result, "ifindex", was.ifindex);
+	json_add_int(*result, "prog_id", was.prog_id);
+	json_add_str(*result, "mode", !was.attached ? NULL : was.mode == PERIM_MODE_SKB ? "skb" : "native");
 	pr_info("perimd: %s: detached (ifindex %d, prog id %u)\n", cmd->dev, was.ifindex, was.prog_id);
 	return 0;
 }
@@ -279,8 +266,8 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 	if (ret)
 		return ret;
 	*result = json_object_new_object();
-	add_str(*result, "dev", cmd->dev);
-	add_int(*result, "id", id);
+	json_add_str(*result, "dev", cmd->dev);
+	json_add_int(*result, "id", id);
 	return 0;
 }
 
@@ -305,50 +292,40 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return ret;
 	perimd_egress_sync(d, slot);
 	*result = json_object_new_object();
-	add_str(*result, "dev", cmd->dev);
-	add_int(*result, "id", cmd->rule_id);
+	json_add_str(*result, "dev", cmd->dev);
+	json_add_int(*result, "id", cmd->rule_id);
 	return 0;
-}
-
-static const char *proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP: return "tcp";
-	case IPPROTO_UDP: return "udp";
-	case IPPROTO_ICMP: return "icmp";
-	}
-	return "any";
 }
 
 static struct json_object *limit_json(struct perimd *d, const struct perim_model_rule *r)
 {
 	const struct perim_limit_spec *s = &r->spec;
 	struct json_object *o = json_object_new_object();
-	char buf[64];
+	char buf[64], proto[PERIM_PROTO_NAME_MAX];
 
-	add_str(o, "dev", d->model->ifaces[r->iface].dev);
-	add_int(o, "id", s->id);
+	json_add_str(o, "dev", d->model->ifaces[r->iface].dev);
+	json_add_int(o, "id", s->id);
 	if (s->has_src)
 		perim_prefix_format(&s->src, buf, sizeof(buf));
-	add_str(o, "src", s->has_src ? buf : NULL);
-	add_str(o, "proto", proto_name(s->proto));
+	json_add_str(o, "src", s->has_src ? buf : NULL);
+	json_add_str(o, "proto", perim_proto_name(s->proto, proto));
 	if (s->dport_lo && s->dport_lo != s->dport_hi)
 		snprintf(buf, sizeof(buf), "%u-%u", s->dport_lo, s->dport_hi);
 	else
 		snprintf(buf, sizeof(buf), "%u", s->dport_lo);
-	add_str(o, "dport", s->dport_lo ? buf : NULL);
-	add_bool(o, "syn", s->syn_only);
-	add_int(o, "rate_pps", s->rate_pps);
-	add_int(o, "burst", s->burst ? s->burst : s->rate_pps);
-	add_int(o, "bytes_per_s", s->bytes_per_s);
-	add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
-	add_int(o, "block_s", s->block_s);
-	add_bool(o, "dry_run", s->dry_run);
-	add_str(o, "dir", s->egress ? "egress" : "ingress");
+	json_add_str(o, "dport", s->dport_lo ? buf : NULL);
+	json_add_bool(o, "syn", s->syn_only);
+	json_add_int(o, "rate_pps", s->rate_pps);
+	json_add_int(o, "burst", s->burst ? s->burst : s->rate_pps);
+	json_add_int(o, "bytes_per_s", s->bytes_per_s);
+	json_add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
+	json_add_int(o, "block_s", s->block_s);
+	json_add_bool(o, "dry_run", s->dry_run);
+	json_add_str(o, "dir", s->egress ? "egress" : "ingress");
 	if (s->has_dst)
 		perim_prefix_format(&s->dst, buf, sizeof(buf));
-	add_str(o, "dst", s->has_dst ? buf : NULL);
-	add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
+	json_add_str(o, "dst", s->has_dst ? buf : NULL);
+	json_add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
 	return o;
 }
 
@@ -404,9 +381,9 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 		return ret;
 	perim_prefix_format(&cmd->prefix, text, sizeof(text));
 	*result = json_object_new_object();
-	add_str(*result, "dev", cmd->dev);
-	add_str(*result, "prefix", text);
-	add_str(*result, "list", verdict == PERIM_ACL_ALLOW ? "allow" : "deny");
+	json_add_str(*result, "dev", cmd->dev);
+	json_add_str(*result, "prefix", text);
+	json_add_str(*result, "list", verdict == PERIM_ACL_ALLOW ? "allow" : "deny");
 	return 0;
 }
 
@@ -429,9 +406,9 @@ static int do_acl_list(struct perimd *d, const struct perim_cmd *cmd, struct jso
 			continue;
 		o = json_object_new_object();
 		perim_prefix_format(&a->prefix, text, sizeof(text));
-		add_str(o, "dev", d->model->ifaces[a->iface].dev);
-		add_str(o, "prefix", text);
-		add_str(o, "list", verdict == PERIM_ACL_ALLOW ? "allow" : "deny");
+		json_add_str(o, "dev", d->model->ifaces[a->iface].dev);
+		json_add_str(o, "prefix", text);
+		json_add_str(o, "list", verdict == PERIM_ACL_ALLOW ? "allow" : "deny");
 		json_object_array_add(list, o);
 	}
 	*result = json_object_new_object();
@@ -471,7 +448,7 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		json_object_array_add(ifaces, o);
 	}
 	*result = json_object_new_object();
-	add_int(*result, "time_ns", perimd_now_ns());
+	json_add_int(*result, "time_ns", perim_mono_ns());
 	json_object_object_add(*result, "interfaces", ifaces);
 	return 0;
 }
@@ -482,11 +459,11 @@ static int do_status(struct perimd *d, struct json_object **result)
 	struct json_object *hooks = d->tracers ? perim_tracers_hooks_json(d->tracers) : NULL;
 
 	*result = json_object_new_object();
-	add_int(*result, "pid", getpid());
-	add_str(*result, "version", PERIMD_VERSION);
-	add_str(*result, "pin_root", d->cfg.pin_root);
-	add_str(btf, "path", d->btf.path);
-	add_str(btf, "source", d->btf.source);
+	json_add_int(*result, "pid", getpid());
+	json_add_str(*result, "version", PERIMD_VERSION);
+	json_add_str(*result, "pin_root", d->cfg.pin_root);
+	json_add_str(btf, "path", d->btf.path);
+	json_add_str(btf, "source", d->btf.source);
 	json_object_object_add(*result, "btf", btf);
 	for (int s = 0; s < PERIM_MAX_IFACES; s++)
 		if (d->model->ifaces[s].used)

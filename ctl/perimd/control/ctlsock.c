@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "telemetry/stats.h"
 #include "cmd.h"
+#include "names.h"
 
 #define REQUEST_MAX (64u << 10)     /* an argv, not a bulk upload */
 #define CLIENT_DEADLINE_NS (5ULL * 1000000000ULL)
@@ -293,7 +294,7 @@ static int on_accept(void *ctx, int lfd, uint32_t events)
 		}
 		c->sock = s;
 		c->fd = fd;
-		c->deadline_ns = perimd_now_ns() + CLIENT_DEADLINE_NS;
+		c->deadline_ns = perim_mono_ns() + CLIENT_DEADLINE_NS;
 		c->next = s->clients;
 		s->clients = c;
 		if (perim_loop_add(s->d->loop, fd, EPOLLIN, client_read, c) < 0) {
@@ -309,7 +310,7 @@ static int on_accept(void *ctx, int lfd, uint32_t events)
 
 void perimd_ctlsock_sweep(struct perimd_ctlsock *s)
 {
-	uint64_t now = perimd_now_ns();
+	uint64_t now = perim_mono_ns();
 	struct client *c, *next;
 
 	for (c = s->clients; c; c = next) {

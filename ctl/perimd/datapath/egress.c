@@ -28,16 +28,7 @@
 #include "datapath/tc.h"
 #include "cmd.h"
 #include "perim.h"
-
-static void add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
-}
-
-static void add_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
+#include "json_add.h"
 
 /* The state file's shape lines, after the model's. */
 static int write_shape_lines(void *ctx, FILE *f)
@@ -90,19 +81,19 @@ static struct json_object *shaper_json(struct perimd *d, int slot, bool with_cou
 	int ifindex = if_nametoindex(dev);
 	char err[256];
 
-	add_str(o, "dev", dev);
-	add_int(o, "rate_bits", s->rate_bits);
-	add_int(o, "burst_bytes", s->burst_bytes);
-	add_int(o, "latency_ms", s->latency_ms ? s->latency_ms : PERIM_SHAPE_LATENCY_MS_DEFAULT);
+	json_add_str(o, "dev", dev);
+	json_add_int(o, "rate_bits", s->rate_bits);
+	json_add_int(o, "burst_bytes", s->burst_bytes);
+	json_add_int(o, "latency_ms", s->latency_ms ? s->latency_ms : PERIM_SHAPE_LATENCY_MS_DEFAULT);
 	if (!ifindex || perim_shaper_read(ifindex, &root, &child, err, sizeof(err))) {
 		json_object_object_add(o, "installed", json_object_new_boolean(false));
-		add_str(o, "root", NULL);
+		json_add_str(o, "root", NULL);
 		return o;
 	}
 	json_object_object_add(o, "installed",
 			       json_object_new_boolean(perim_shaper_owner(&root) == PERIM_ROOT_PERIM));
 	json_object_object_add(o, "root", perim_qdisc_json(&root));
-	add_str(o, "queue", child.present ? child.kind : "tbf-fifo");
+	json_add_str(o, "queue", child.present ? child.kind : "tbf-fifo");
 	if (with_counters)
 		json_object_object_add(o, "child", perim_qdisc_json(&child));
 	return o;
@@ -176,7 +167,7 @@ static int shape_del(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return ret;
 	}
 	*result = json_object_new_object();
-	add_str(*result, "dev", cmd->dev);
+	json_add_str(*result, "dev", cmd->dev);
 	return 0;
 }
 
@@ -344,23 +335,23 @@ static struct json_object *egress_json(struct perimd *d, int slot)
 	struct perim_if_counters ic;
 
 	json_object_object_add(o, "attached", json_object_new_boolean(a->attached));
-	add_int(o, "prog_id", a->attached ? perim_tc_query(a->ifindex) : 0);
+	json_add_int(o, "prog_id", a->attached ? perim_tc_query(a->ifindex) : 0);
 	if (egress_counters(d, slot, &ic)) {
 		json_object_object_add(o, "counters", NULL);
 		return o;
 	}
 	c = json_object_new_object();
 	dropped = json_object_new_object();
-	add_int(c, "tx_packets", ic.rx_packets);
-	add_int(c, "tx_bytes", ic.rx_bytes);
-	add_int(c, "passed_packets", ic.passed_packets);
-	add_int(c, "passed_bytes", ic.passed_bytes);
-	add_int(c, "would_drop_packets", ic.would_drop_packets);
+	json_add_int(c, "tx_packets", ic.rx_packets);
+	json_add_int(c, "tx_bytes", ic.rx_bytes);
+	json_add_int(c, "passed_packets", ic.passed_packets);
+	json_add_int(c, "passed_bytes", ic.passed_bytes);
+	json_add_int(c, "would_drop_packets", ic.would_drop_packets);
 	for (int r = 1; r < PERIM_REASON_MAX; r++) {
 		struct json_object *one = json_object_new_object();
 
-		add_int(one, "packets", ic.dropped_packets[r]);
-		add_int(one, "bytes", ic.dropped_bytes[r]);
+		json_add_int(one, "packets", ic.dropped_packets[r]);
+		json_add_int(one, "bytes", ic.dropped_bytes[r]);
 		json_object_object_add(dropped, perim_reason_names[r], one);
 	}
 	json_object_object_add(c, "dropped", dropped);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
+#include "names.h"
 
 struct dump {
 	struct perimd_dumps *ds;
@@ -30,14 +31,6 @@ struct perimd_dumps {
 	struct perim_loop *loop;
 	struct dump d[PERIMD_DUMPS_MAX];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 int perimd_frames_add(struct perimd_frames *f, const char *json, size_t len)
 {
@@ -113,7 +106,7 @@ static int dump_write(struct dump *d)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 		}
 		d->off += n;
-		d->progress_ns = now_ns();
+		d->progress_ns = perim_mono_ns();
 	}
 	return 1;
 }
@@ -143,7 +136,7 @@ int perimd_dumps_start(struct perimd_dumps *ds, int fd, struct perimd_frames *f)
 		close(fd);
 		return -EBUSY;
 	}
-	*d = (struct dump){ .ds = ds, .fd = fd, .out = *f, .progress_ns = now_ns() };
+	*d = (struct dump){ .ds = ds, .fd = fd, .out = *f, .progress_ns = perim_mono_ns() };
 	memset(f, 0, sizeof(*f));
 	/* Most dumps fit in the socket's buffer at once: no watch needed. */
 	ret = dump_write(d);

@@ -45,6 +45,8 @@
 #include "perim_events.h"
 #include "events/events_json.h"
 #include "procs/proctable.h"
+#include "json_add.h"
+#include "names.h"
 
 static const char *const type_names[PERIM_EV_XDP_DROP_TYPE + 1] = {
 	[PERIM_EV_EXEC] = "exec", [PERIM_EV_FORK] = "fork", [PERIM_EV_EXIT] = "exit",
@@ -87,27 +89,12 @@ size_t perim_ev_size(int type)
 
 /* ---- small builders ---- */
 
-static void add_str(struct json_object *o, const char *k, const char *v)
-{
-	json_object_object_add(o, k, json_object_new_string(v));
-}
-
 static void add_bytes(struct json_object *o, const char *k, const char *v, size_t len, size_t cap)
 {
 	if (len > cap)
 		len = cap;
 	len = strnlen(v, len);
 	json_object_object_add(o, k, json_object_new_string_len(v, len));
-}
-
-static void add_int(struct json_object *o, const char *k, int64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64(v));
-}
-
-static void add_u64(struct json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
 }
 
 static struct json_object *argv_array(const char *argv, size_t len)
@@ -152,26 +139,26 @@ static void add_time(struct json_object *o, const struct perim_ev_json_ctx *ctx,
 	gmtime_r(&secs, &tm);
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(wall % 1000000000) / 1000);
-	add_str(o, "time", buf);
+	json_add_str(o, "time", buf);
 }
 
 static void add_header(struct json_object *o, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
 {
 	const char *user = user_name(h->uid);
 
-	add_str(o, "type", perim_ev_type_name(h->type));
+	json_add_str(o, "type", perim_ev_type_name(h->type));
 	add_time(o, ctx, h->ts_ns);
-	add_u64(o, "ts_ns", h->ts_ns);
-	add_u64(o, "seq", h->seq);
-	add_int(o, "cpu", h->cpu);
-	add_int(o, "pid", h->pid);
-	add_int(o, "tid", h->tid);
-	add_int(o, "ppid", h->ppid);
-	add_int(o, "uid", h->uid);
+	json_add_u64(o, "ts_ns", h->ts_ns);
+	json_add_u64(o, "seq", h->seq);
+	json_add_int(o, "cpu", h->cpu);
+	json_add_int(o, "pid", h->pid);
+	json_add_int(o, "tid", h->tid);
+	json_add_int(o, "ppid", h->ppid);
+	json_add_int(o, "uid", h->uid);
 	json_object_object_add(o, "user", user[0] ? json_object_new_string(user) : NULL);
-	add_int(o, "gid", h->gid);
+	json_add_int(o, "gid", h->gid);
 	add_bytes(o, "comm", h->comm, sizeof(h->comm), sizeof(h->comm));
-	add_u64(o, "cgroup_id", h->cgroup_id);
+	json_add_u64(o, "cgroup_id", h->cgroup_id);
 }
 
 static void add_process(struct json_object *o, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
@@ -187,14 +174,14 @@ static void add_process(struct json_object *o, const struct perim_ev_json_ctx *c
 static void exec_json(struct json_object *o, const struct perim_ev_exec *e)
 {
 	add_bytes(o, "filename", e->filename, e->filename_len, sizeof(e->filename));
-	add_int(o, "old_pid", e->old_pid);
+	json_add_int(o, "old_pid", e->old_pid);
 	json_object_object_add(o, "argv_truncated", json_object_new_boolean(e->argv_truncated));
 }
 
 static void exit_json(struct json_object *o, const struct perim_ev_exit *e)
 {
-	add_int(o, "exit_code", (e->exit_code >> 8) & 0xff);
-	add_int(o, "signal", e->exit_code & 0x7f);
+	json_add_int(o, "exit_code", (e->exit_code >> 8) & 0xff);
+	json_add_int(o, "signal", e->exit_code & 0x7f);
 	json_object_object_add(o, "core_dumped", json_object_new_boolean(e->exit_code & 0x80));
 }
 
@@ -204,34 +191,14 @@ static void signal_json(struct json_object *o, const struct perim_ev_signal *e)
 	char name[32];
 
 	snprintf(name, sizeof(name), "SIG%s", abbrev ? abbrev : "?");
-	add_int(o, "sig", e->sig);
-	add_str(o, "signame", name);
-	add_int(o, "target_pid", e->target_pid);
-	add_int(o, "target_tid", e->target_tid);
+	json_add_int(o, "sig", e->sig);
+	json_add_str(o, "signame", name);
+	json_add_int(o, "target_pid", e->target_pid);
+	json_add_int(o, "target_tid", e->target_tid);
 	add_bytes(o, "target_comm", e->target_comm, sizeof(e->target_comm), sizeof(e->target_comm));
-	add_int(o, "target_state", e->target_state);
-	add_int(o, "group", e->group);
-	add_int(o, "result", e->result);
-}
-
-static void addr_string(const uint8_t *a, char *buf, size_t len)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(a, mapped, sizeof(mapped)))
-		inet_ntop(AF_INET, a + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, a, buf, len);
-}
-
-static const char *proto_name(int proto, char *buf, size_t len)
-{
-	if (proto == IPPROTO_TCP)
-		return "tcp";
-	if (proto == IPPROTO_UDP)
-		return "udp";
-	snprintf(buf, len, "%d", proto);
-	return buf;
+	json_add_int(o, "target_state", e->target_state);
+	json_add_int(o, "group", e->group);
+	json_add_int(o, "result", e->result);
 }
 
 static const char *tcp_state_name(int s)
@@ -246,8 +213,8 @@ static const char *tcp_state_name(int s)
 
 static void add_result(struct json_object *o, int fd, int result)
 {
-	add_int(o, "fd", fd);
-	add_int(o, "result", result);
+	json_add_int(o, "fd", fd);
+	json_add_int(o, "result", result);
 	json_object_object_add(o, "error", result < 0 && strerrorname_np(-result) ?
 				json_object_new_string(strerrorname_np(-result)) : NULL);
 }
@@ -257,18 +224,18 @@ static void sock_json(struct json_object *o, const struct perim_ev_sock *e)
 	struct json_object *flow = json_object_new_object();
 	char addr[INET6_ADDRSTRLEN], pbuf[16];
 
-	add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
-	add_str(flow, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
-	addr_string(e->saddr, addr, sizeof(addr));
-	add_str(flow, "src", addr);
-	add_int(flow, "sport", e->sport);
-	addr_string(e->daddr, addr, sizeof(addr));
-	add_str(flow, "dst", addr);
-	add_int(flow, "dport", e->dport);
+	json_add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_add_str(flow, "proto", perim_proto_name(e->proto, pbuf));
+	perim_addr_format(e->saddr, addr, sizeof(addr));
+	json_add_str(flow, "src", addr);
+	json_add_int(flow, "sport", e->sport);
+	perim_addr_format(e->daddr, addr, sizeof(addr));
+	json_add_str(flow, "dst", addr);
+	json_add_int(flow, "dport", e->dport);
 	json_object_object_add(o, "flow", flow);
 	if (e->hdr.type == PERIM_EV_SOCK_STATE) {
-		add_str(o, "old_state", tcp_state_name(e->oldstate));
-		add_str(o, "new_state", tcp_state_name(e->newstate));
+		json_add_str(o, "old_state", tcp_state_name(e->oldstate));
+		json_add_str(o, "new_state", tcp_state_name(e->newstate));
 		return;
 	}
 	add_result(o, e->fd, e->result);
@@ -279,15 +246,15 @@ static void bind_json(struct json_object *o, const struct perim_ev_bind *e)
 	struct json_object *flow = json_object_new_object();
 	char addr[INET6_ADDRSTRLEN], pbuf[16];
 
-	add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
-	json_object_object_add(flow, "proto", e->proto ? json_object_new_string(proto_name(e->proto, pbuf, sizeof(pbuf)))
+	json_add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_object_object_add(flow, "proto", e->proto ? json_object_new_string(perim_proto_name(e->proto, pbuf))
 						     : NULL);
-	addr_string(e->addr, addr, sizeof(addr));
-	add_str(flow, "src", addr);
-	add_int(flow, "sport", e->port);
+	perim_addr_format(e->addr, addr, sizeof(addr));
+	json_add_str(flow, "src", addr);
+	json_add_int(flow, "sport", e->port);
 	json_object_object_add(o, "flow", flow);
 	add_result(o, e->fd, e->result);
-	add_u64(o, "inode", e->inode);
+	json_add_u64(o, "inode", e->inode);
 }
 
 static const char *bpf_cmd_name(unsigned cmd)
@@ -312,7 +279,7 @@ static void setid_json(struct json_object *o, const struct perim_ev_setid *e)
 					     "setresuid", "setresgid", "setfsuid", "setfsgid" };
 	struct json_object *ids = json_object_new_array();
 
-	add_str(o, "call", e->call < sizeof(calls) / sizeof(calls[0]) ? calls[e->call] : "?");
+	json_add_str(o, "call", e->call < sizeof(calls) / sizeof(calls[0]) ? calls[e->call] : "?");
 	for (unsigned i = 0; i < e->nargs && i < 3; i++)
 		json_object_array_add(ids, json_object_new_int64((int32_t)e->id[i]));
 	json_object_object_add(o, "ids", ids);
@@ -323,7 +290,7 @@ static void mount_json(struct json_object *o, const struct perim_ev_mount *e)
 	add_bytes(o, "source", e->source, e->source_len, sizeof(e->source));
 	add_bytes(o, "target", e->target, e->target_len, sizeof(e->target));
 	add_bytes(o, "fstype", e->fstype, e->fstype_len, sizeof(e->fstype));
-	add_u64(o, "flags", e->flags);
+	json_add_u64(o, "flags", e->flags);
 }
 
 static void file_json(struct json_object *o, const struct perim_ev_file *e)
@@ -332,30 +299,30 @@ static void file_json(struct json_object *o, const struct perim_ev_file *e)
 	static const char *const kinds[] = { "arg", "dentry", "full" };
 	char mode[16];
 
-	add_str(o, "op", e->op < sizeof(ops) / sizeof(ops[0]) ? ops[e->op] : "?");
+	json_add_str(o, "op", e->op < sizeof(ops) / sizeof(ops[0]) ? ops[e->op] : "?");
 	add_bytes(o, "path", e->path, e->path_len, sizeof(e->path));
-	add_str(o, "path_kind", e->path_kind < 3 ? kinds[e->path_kind] : "?");
-	add_int(o, "dirfd", e->dirfd);
+	json_add_str(o, "path_kind", e->path_kind < 3 ? kinds[e->path_kind] : "?");
+	json_add_int(o, "dirfd", e->dirfd);
 	switch (e->op) {
 	case PERIM_FILE_RENAME:
 		add_bytes(o, "path2", e->path2, e->path2_len, sizeof(e->path2));
 		break;
 	case PERIM_FILE_WRITE:
-		add_int(o, "flags", e->mode);
+		json_add_int(o, "flags", e->mode);
 		break;
 	case PERIM_FILE_CHMOD:
 	case PERIM_FILE_ATTR:
 		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
-		add_str(o, "mode", mode);
+		json_add_str(o, "mode", mode);
 		/* fall through */
 	case PERIM_FILE_CHOWN:
-		add_int(o, "uid", (int32_t)e->uid);
-		add_int(o, "gid", (int32_t)e->gid);
+		json_add_int(o, "uid", (int32_t)e->uid);
+		json_add_int(o, "gid", (int32_t)e->gid);
 		if (e->op != PERIM_FILE_ATTR)
 			break;
 		/* fall through */
 	case PERIM_FILE_TRUNCATE:
-		add_int(o, "length", e->length);
+		json_add_int(o, "length", e->length);
 		break;
 	}
 }
@@ -364,10 +331,10 @@ static struct json_object *ids_json(uint32_t uid, uint32_t euid, uint32_t gid, u
 {
 	struct json_object *o = json_object_new_object();
 
-	add_int(o, "uid", uid);
-	add_int(o, "euid", euid);
-	add_int(o, "gid", gid);
-	add_int(o, "egid", egid);
+	json_add_int(o, "uid", uid);
+	json_add_int(o, "euid", euid);
+	json_add_int(o, "gid", gid);
+	json_add_int(o, "egid", egid);
 	return o;
 }
 
@@ -379,20 +346,20 @@ static void creds_json(struct json_object *o, const struct perim_ev_creds *e)
 	json_object_object_add(o, "old", ids_json(e->old_uid, e->old_euid, e->old_gid, e->old_egid));
 	json_object_object_add(o, "new", ids_json(e->new_uid, e->new_euid, e->new_gid, e->new_egid));
 	json_object_object_add(o, "escalation", json_object_new_boolean(!was_root && is_root));
-	add_str(o, "via", e->via < 4 ? via[e->via] : "?");
+	json_add_str(o, "via", e->via < 4 ? via[e->via] : "?");
 }
 
 static void guard_json(struct json_object *o, const struct perim_ev_guard *e)
 {
 	static const char *const ops[] = { "open", "exec", "bpf" };
 
-	add_str(o, "op", e->op < PERIM_GUARD_OP_MAX ? ops[e->op] : "?");
-	add_str(o, "mode", e->mode == PERIM_GUARD_ENFORCE ? "enforce" : "audit");
+	json_add_str(o, "op", e->op < PERIM_GUARD_OP_MAX ? ops[e->op] : "?");
+	json_add_str(o, "mode", e->mode == PERIM_GUARD_ENFORCE ? "enforce" : "audit");
 	json_object_object_add(o, "denied", json_object_new_boolean(e->mode == PERIM_GUARD_ENFORCE));
-	add_int(o, "rule", e->rule);
+	json_add_int(o, "rule", e->rule);
 	add_bytes(o, "path", e->path, e->path_len, sizeof(e->path));
 	if (e->bpf_cmd >= 0)
-		add_int(o, "bpf_cmd", e->bpf_cmd);
+		json_add_int(o, "bpf_cmd", e->bpf_cmd);
 }
 
 struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const void *data, size_t size)
@@ -410,7 +377,7 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 		exec_json(o, data);
 		break;
 	case PERIM_EV_FORK:
-		add_int(o, "child_pid", ((const struct perim_ev_fork *)data)->child_pid);
+		json_add_int(o, "child_pid", ((const struct perim_ev_fork *)data)->child_pid);
 		break;
 	case PERIM_EV_EXIT:
 		exit_json(o, data);
@@ -424,8 +391,8 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 		sock_json(o, data);
 		break;
 	case PERIM_EV_PTRACE:
-		add_int(o, "request", ((const struct perim_ev_ptrace *)data)->request);
-		add_int(o, "target_pid", ((const struct perim_ev_ptrace *)data)->target_pid);
+		json_add_int(o, "request", ((const struct perim_ev_ptrace *)data)->request);
+		json_add_int(o, "target_pid", ((const struct perim_ev_ptrace *)data)->target_pid);
 		break;
 	case PERIM_EV_MODULE: {
 		const struct perim_ev_module *m = data;
@@ -434,8 +401,8 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 		break;
 	}
 	case PERIM_EV_BPF:
-		add_int(o, "cmd", ((const struct perim_ev_bpf *)data)->cmd);
-		add_str(o, "cmd_name", bpf_cmd_name(((const struct perim_ev_bpf *)data)->cmd));
+		json_add_int(o, "cmd", ((const struct perim_ev_bpf *)data)->cmd);
+		json_add_str(o, "cmd_name", bpf_cmd_name(((const struct perim_ev_bpf *)data)->cmd));
 		break;
 	case PERIM_EV_SETID:
 		setid_json(o, data);
@@ -465,11 +432,11 @@ struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int 
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	add_str(o, "type", "lost");
+	json_add_str(o, "type", "lost");
 	add_time(o, ctx, now.tv_sec * 1000000000ull + now.tv_nsec);
-	add_str(o, "ring", ring == PERIM_RING_SECURITY ? "security" : "events");
-	add_int(o, "cpu", cpu);
-	add_u64(o, "count", count);
+	json_add_str(o, "ring", ring == PERIM_RING_SECURITY ? "security" : "events");
+	json_add_int(o, "cpu", cpu);
+	json_add_u64(o, "count", count);
 	return o;
 }
 
@@ -481,7 +448,7 @@ static struct json_object *listener_json(const struct perim_ev_json_ctx *ctx, ui
 	struct json_object *o = json_object_new_object();
 	const char *user;
 
-	add_int(o, "pid", pid);
+	json_add_int(o, "pid", pid);
 	json_object_object_add(o, "comm", p && p->comm[0] ? json_object_new_string(p->comm) : NULL);
 	json_object_object_add(o, "exe", p && p->exe ? json_object_new_string(p->exe) : NULL);
 	json_object_object_add(o, "uid", p ? json_object_new_int64(p->uid) : NULL);
@@ -496,14 +463,14 @@ static struct json_object *drop_flow_json(const struct perim_drop_event *e)
 	struct json_object *flow = json_object_new_object();
 	char addr[INET6_ADDRSTRLEN], pbuf[16];
 
-	add_str(flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
-	add_str(flow, "proto", proto_name(e->proto, pbuf, sizeof(pbuf)));
-	addr_string(e->src, addr, sizeof(addr));
-	add_str(flow, "src", addr);
-	add_int(flow, "sport", e->sport);
-	addr_string(e->dst, addr, sizeof(addr));
-	add_str(flow, "dst", addr);
-	add_int(flow, "dport", e->dport);
+	json_add_str(flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
+	json_add_str(flow, "proto", perim_proto_name(e->proto, pbuf));
+	perim_addr_format(e->src, addr, sizeof(addr));
+	json_add_str(flow, "src", addr);
+	json_add_int(flow, "sport", e->sport);
+	perim_addr_format(e->dst, addr, sizeof(addr));
+	json_add_str(flow, "dst", addr);
+	json_add_int(flow, "dport", e->dport);
 	return flow;
 }
 
@@ -512,15 +479,15 @@ struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, con
 {
 	struct json_object *o = json_object_new_object();
 
-	add_str(o, "type", type_names[PERIM_EV_XDP_DROP_TYPE]);
+	json_add_str(o, "type", type_names[PERIM_EV_XDP_DROP_TYPE]);
 	add_time(o, ctx, e->ts);
-	add_u64(o, "ts_ns", e->ts);
+	json_add_u64(o, "ts_ns", e->ts);
 	json_object_object_add(o, "dev", dev ? json_object_new_string(dev) : NULL);
-	add_str(o, "reason", reason);
-	add_u64(o, "rule", e->rule);
+	json_add_str(o, "reason", reason);
+	json_add_u64(o, "rule", e->rule);
 	json_object_object_add(o, "flow", e->family ? drop_flow_json(e) : NULL);
-	add_u64(o, "weight", e->weight ? e->weight : 1);
-	add_u64(o, "len", e->len);
+	json_add_u64(o, "weight", e->weight ? e->weight : 1);
+	json_add_u64(o, "len", e->len);
 	json_object_object_add(o, "listener", pid ? listener_json(ctx, pid, start_ns) : NULL);
 	return o;
 }

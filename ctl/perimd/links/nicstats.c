@@ -18,6 +18,8 @@
 #include "telemetry/stats.h"
 #include "links/netlink.h"
 #include "perim.h"
+#include "json_add.h"
+#include "names.h"
 
 #define XDP_DROPS_SOURCE "ethtool-ioctl"
 
@@ -173,12 +175,7 @@ static void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifi
 	if (s->ifindex != ifindex)
 		rebase(s, ifindex, perim_dropped, &c);
 	s->prev = s->last;
-	s->last = (struct perimd_nic_sample){ .time_ns = perimd_now_ns(), .valid = true, .c = c };
-}
-
-static void add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
+	s->last = (struct perimd_nic_sample){ .time_ns = perim_mono_ns(), .valid = true, .c = c };
 }
 
 /* Per second between the slot's last two samples; null until there are two. */
@@ -192,7 +189,7 @@ static void add_rate(struct json_object *o, const char *key, const struct perimd
 		return;
 	}
 	dt = (s->last.time_ns - s->prev.time_ns) / 1e9;
-	add_u64(o, key, (uint64_t)((after - before) / dt + 0.5));
+	json_add_u64(o, key, (uint64_t)((after - before) / dt + 0.5));
 }
 
 static struct json_object *rates_json(const struct perimd_nic_slot *s)
@@ -216,13 +213,13 @@ static struct json_object *since_attach_json(const struct perimd_nic_slot *s, ui
 	struct json_object *o = json_object_new_object();
 	uint64_t ours = perim_dropped - s->base_perim_dropped;
 
-	add_u64(o, "perim_dropped", ours);
+	json_add_u64(o, "perim_dropped", ours);
 	if (!c->has_xdp_drops) {
 		json_object_object_add(o, "xdp_drops", NULL);
 		json_object_object_add(o, "difference", NULL);
 		return o;
 	}
-	add_u64(o, "xdp_drops", c->xdp_drops - s->base_xdp_drops);
+	json_add_u64(o, "xdp_drops", c->xdp_drops - s->base_xdp_drops);
 	json_object_object_add(o, "difference",
 			       json_object_new_int64((int64_t)ours - (int64_t)(c->xdp_drops - s->base_xdp_drops)));
 	return o;
@@ -242,14 +239,14 @@ void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex, uin
 	if (s->ifindex != ifindex)
 		rebase(s, ifindex, perim_dropped, &c);
 	o = json_object_new_object();
-	add_u64(o, "ifindex", ifindex);
-	add_u64(o, "rx_packets", c.rx_packets);
-	add_u64(o, "rx_dropped", c.rx_dropped);
-	add_u64(o, "rx_missed_errors", c.rx_missed_errors);
-	add_u64(o, "rx_over_errors", c.rx_over_errors);
-	add_u64(o, "rx_fifo_errors", c.rx_fifo_errors);
+	json_add_u64(o, "ifindex", ifindex);
+	json_add_u64(o, "rx_packets", c.rx_packets);
+	json_add_u64(o, "rx_dropped", c.rx_dropped);
+	json_add_u64(o, "rx_missed_errors", c.rx_missed_errors);
+	json_add_u64(o, "rx_over_errors", c.rx_over_errors);
+	json_add_u64(o, "rx_fifo_errors", c.rx_fifo_errors);
 	if (c.has_xdp_drops)
-		add_u64(o, "xdp_drops", c.xdp_drops);
+		json_add_u64(o, "xdp_drops", c.xdp_drops);
 	else
 		json_object_object_add(o, "xdp_drops", NULL);
 	json_object_object_add(o, "source", json_object_new_string(XDP_DROPS_SOURCE));

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "links/shaper.h"
 #include "cmd.h"
+#include "json_add.h"
 
 #define ETH_HEADER_BYTES 14
 #define SHAPE_DEFAULT_BURST_DIV 100      /* 10 ms of rate */
@@ -352,11 +353,6 @@ out:
 	return ret;
 }
 
-static void add_u64(struct json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
 struct json_object *perim_qdisc_json(const struct perim_qdisc_info *q)
 {
 	struct json_object *o;
@@ -368,16 +364,16 @@ struct json_object *perim_qdisc_json(const struct perim_qdisc_info *q)
 	handle_text(q->handle, handle, sizeof(handle));
 	json_object_object_add(o, "kind", json_object_new_string(q->kind));
 	json_object_object_add(o, "handle", json_object_new_string(handle));
-	add_u64(o, "sent_bytes", q->sent_bytes);
-	add_u64(o, "sent_packets", q->sent_packets);
-	add_u64(o, "dropped", q->dropped);
-	add_u64(o, "overlimits", q->overlimits);
-	add_u64(o, "requeues", q->requeues);
-	add_u64(o, "backlog_bytes", q->backlog_bytes);
-	add_u64(o, "qlen", q->qlen);
+	json_add_u64(o, "sent_bytes", q->sent_bytes);
+	json_add_u64(o, "sent_packets", q->sent_packets);
+	json_add_u64(o, "dropped", q->dropped);
+	json_add_u64(o, "overlimits", q->overlimits);
+	json_add_u64(o, "requeues", q->requeues);
+	json_add_u64(o, "backlog_bytes", q->backlog_bytes);
+	json_add_u64(o, "qlen", q->qlen);
 	if (q->rate_bytes) {
-		add_u64(o, "rate_bits", q->rate_bytes * 8);
-		add_u64(o, "burst_bytes", q->burst_bytes);
+		json_add_u64(o, "rate_bits", q->rate_bytes * 8);
+		json_add_u64(o, "burst_bytes", q->burst_bytes);
 	}
 	return o;
 }

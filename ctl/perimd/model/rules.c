@@ -9,6 +9,7 @@
 #include "model/rules.h"
 #include "cmd.h"
 #include "perim.h"
+#include "names.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -345,8 +346,6 @@ const struct perim_lpm_entry *perim_lpm_set_find(const struct perim_lpm_set *s,
 	return s->n ? bsearch(key, s->e, s->n, sizeof(s->e[0]), key_cmp) : NULL;
 }
 
-static const uint8_t v4_mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
-
 void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim_prefix *p)
 {
 	uint8_t addr[16];
@@ -355,7 +354,7 @@ void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim
 	prefix_mask(addr, p->len);
 	memset(key, 0, sizeof(*key));
 	key->slot = slot;
-	if (p->len >= 96 && !memcmp(addr, v4_mapped_prefix, sizeof(v4_mapped_prefix))) {
+	if (p->len >= 96 && perim_addr_is_v4_mapped(addr)) {
 		key->family = PERIM_LPM_V4;
 		key->prefixlen = p->len - 96;
 		memcpy(key->addr, addr + 12, 4);

@@ -21,6 +21,7 @@
 #include "procs/listeners.h"
 #include "log.h"
 #include "procs/proctable.h"
+#include "names.h"
 
 #define TCP_ESTABLISHED_STATE_LISTEN 10   /* TCP_LISTEN, as the kernel and /proc/net/tcp number it */
 #define TCP_STATE_CLOSE 7                 /* also an unconnected UDP socket's state in /proc/net/udp */
@@ -33,8 +34,6 @@ struct perimd_listeners {
 	size_t n;
 	struct perimd_listener *v;     /* PERIMD_LISTENERS_MAX entries */
 };
-
-static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 static ino_t netns_of(const char *proc_root, const char *who)
 {
@@ -81,14 +80,6 @@ size_t perimd_listeners_count(const struct perimd_listeners *l)
 void perimd_listeners_set_udp_recheck_ns(struct perimd_listeners *l, uint64_t ns)
 {
 	l->udp_recheck_ns = ns;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static bool same_socket(const struct perimd_listener *a, const struct perimd_listener *b)
@@ -159,7 +150,7 @@ static bool is_any(const struct perimd_listener *ln)
 	static const uint8_t zero[16];
 
 	if (ln->family == AF_INET)
-		return !memcmp(ln->addr, v4_mapped_prefix, 12) && !memcmp(ln->addr + 12, zero, 4);
+		return perim_addr_is_v4_mapped(ln->addr) && !memcmp(ln->addr + 12, zero, 4);
 	return !memcmp(ln->addr, zero, 16);
 }
 
@@ -167,7 +158,7 @@ static bool is_any(const struct perimd_listener *ln)
 static struct perimd_listener *find_entry(struct perimd_listeners *l, uint8_t proto, const uint8_t dst[16],
 					  uint16_t dport)
 {
-	bool dst_v4 = !memcmp(dst, v4_mapped_prefix, 12);
+	bool dst_v4 = perim_addr_is_v4_mapped(dst);
 	struct perimd_listener *wild = NULL;
 
 	for (size_t i = l->n; i-- > 0;) {
@@ -194,7 +185,7 @@ const struct perimd_listener *perimd_listeners_find(struct perimd_listeners *l, 
 	while ((ln = find_entry(l, proto, dst, dport))) {
 		if (proto != IPPROTO_UDP || !ln->inode)
 			return ln;
-		now = now_ns();
+		now = perim_mono_ns();
 		if (now - ln->checked_ns < l->udp_recheck_ns)
 			return ln;
 		/* An error reading /proc keeps the entry: a wrong name beats none here. */
@@ -214,7 +205,7 @@ static bool parse_hex_addr(const char *hex, size_t words, uint8_t addr[16])
 {
 	memset(addr, 0, 16);
 	if (words == 1)
-		memcpy(addr, v4_mapped_prefix, 12);
+		memcpy(addr, perim_v4_mapped_prefix, sizeof(perim_v4_mapped_prefix));
 	for (size_t w = 0; w < words; w++) {
 		char word[9];
 		uint32_t v;
@@ -373,7 +364,7 @@ static int udp_socket_listed(const struct perimd_listeners *l, uint64_t inode)
 static size_t forget_closed_udp(struct perimd_listeners *l)
 {
 	struct udp_inodes u = { 0 };
-	uint64_t now = now_ns();
+	uint64_t now = perim_mono_ns();
 	size_t removed = 0;
 
 	if (listed_udp_inodes(l, &u)) {
@@ -489,7 +480,7 @@ static int start_ns_of(const struct perimd_listeners *l, uint32_t pid, uint64_t 
 int perimd_listeners_scan(struct perimd_listeners *l)
 {
 	struct pending p = { 0 };
-	uint64_t now = now_ns();
+	uint64_t now = perim_mono_ns();
 	int err, added = 0;
 
 	err = each_listen_socket(l, IPPROTO_TCP, collect_row, &p);
@@ -571,7 +562,7 @@ void perimd_listeners_on_bind(struct perimd_listeners *l, const struct perim_ev_
 {
 	struct perimd_listener ln = {
 		.port = e->port, .family = e->family, .pid = e->hdr.pid, .start_ns = e->hdr.start_ns,
-		.proto = IPPROTO_UDP, .inode = e->inode, .checked_ns = now_ns(),
+		.proto = IPPROTO_UDP, .inode = e->inode, .checked_ns = perim_mono_ns(),
 	};
 
 	/* TCP listens are sock_state's; a failed bind took nothing. */

@@ -41,6 +41,7 @@
 #include "cmd.h"
 #include "perim_drops.h"
 #include "perim.h"
+#include "names.h"
 
 #define RING_RETRY_NS 1000000000ull   /* no ring yet (no interface attached): look again after */
 
@@ -81,7 +82,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct perim_drop_event))
 		return 0;   /* a producer with an older, shorter event: not ours to guess */
-	perimd_drops_agg_add(dr->agg, data, perimd_now_ns());
+	perimd_drops_agg_add(dr->agg, data, perim_mono_ns());
 	if (dr->d->bus)
 		publish_drop(dr, data);
 	return 0;
@@ -95,7 +96,7 @@ static void drain(struct perimd_drops *dr)
 	int n;
 
 	if (!dr->rb) {
-		if (perimd_now_ns() - dr->ring_tried_ns < RING_RETRY_NS)
+		if (perim_mono_ns() - dr->ring_tried_ns < RING_RETRY_NS)
 			return;
 		n = open_ring(dr, why, sizeof(why));
 		if (n == -ENOENT)
@@ -139,7 +140,7 @@ static int open_ring(struct perimd_drops *dr, char *err, size_t errlen)
 	char path[4200];
 	int ret;
 
-	dr->ring_tried_ns = perimd_now_ns();
+	dr->ring_tried_ns = perim_mono_ns();
 	ring_path(dr->d, path, sizeof(path));
 	dr->ring_fd = bpf_obj_get(path);
 	if (dr->ring_fd < 0) {
@@ -269,7 +270,7 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return 0;
 	}
 	drain(drops);
-	*result = perimd_drops_agg_json(drops->agg, slot, PERIMD_TOP_ROWS_DEFAULT, perimd_now_ns(), slot_info, d);
+	*result = perimd_drops_agg_json(drops->agg, slot, PERIMD_TOP_ROWS_DEFAULT, perim_mono_ns(), slot_info, d);
 	if (!*result) {
 		snprintf(err, errlen, "top: out of memory");
 		return PERIM_EXIT_FAIL;

@@ -9,6 +9,7 @@
 #include "telemetry/drops_agg.h"
 #include "perim_drops.h"
 #include "perim.h"
+#include "names.h"
 
 #define TABLE_CAP (2 * PERIMD_TOP_MAX_SOURCES)   /* open addressing, at most half full */
 #define W PERIMD_TOP_WINDOW_S
@@ -205,36 +206,13 @@ static int by_drops_desc(const void *pa, const void *pb)
 	return memcmp(x->e->addr, y->e->addr, 16);
 }
 
-static void format_addr(const uint8_t addr[16], char *buf, size_t len)
-{
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(addr, v4mapped, sizeof(v4mapped)))
-		inet_ntop(AF_INET, addr + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, addr, buf, len);
-}
-
-static const char *proto_name(uint8_t proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 0: return "any";
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "icmpv6";
-	}
-	snprintf(buf, len, "%u", proto);
-	return buf;
-}
-
 static struct json_object *source_json(const struct ranked *r, const char *dev, uint64_t iface_drops)
 {
 	struct json_object *o = json_object_new_object();
 	double share = iface_drops ? (double)r->sum.drops / iface_drops : 0;
 	char addr[INET6_ADDRSTRLEN], proto[8];
 
-	format_addr(r->e->addr, addr, sizeof(addr));
+	perim_addr_format(r->e->addr, addr, sizeof(addr));
 	json_object_object_add(o, "dev", json_object_new_string(dev));
 	json_object_object_add(o, "src", json_object_new_string(addr));
 	json_object_object_add(o, "samples", json_object_new_uint64(r->sum.samples));
@@ -243,7 +221,7 @@ static struct json_object *source_json(const struct ranked *r, const char *dev, 
 	json_object_object_add(o, "share", json_object_new_double(share));
 	json_object_object_add(o, "reason", json_object_new_string(perim_reason_names[r->e->reason]));
 	json_object_object_add(o, "rule", json_object_new_uint64(r->e->rule));
-	json_object_object_add(o, "proto", json_object_new_string(proto_name(r->e->proto, proto, sizeof(proto))));
+	json_object_object_add(o, "proto", json_object_new_string(perim_proto_name(r->e->proto, proto)));
 	json_object_object_add(o, "dport", json_object_new_uint64(r->e->dport));
 	return o;
 }

@@ -11,14 +11,8 @@
 #include "telemetry/stats.h"
 #include "model/rules.h"
 #include "perim.h"
-
-uint64_t perimd_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+#include "json_add.h"
+#include "names.h"
 
 int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd)
 {
@@ -106,7 +100,7 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 
 	/* Reuse the older buffer for the new sample. */
 	memset(next, 0, sizeof(*next));
-	next->time_ns = perimd_now_ns();
+	next->time_ns = perim_mono_ns();
 	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
 		if (!m->ifaces[slot].used || perimd_stats_read_if(s, slot, &ic))
 			continue;
@@ -135,11 +129,6 @@ static double rate(const struct perimd_stats *s, uint64_t before, uint64_t after
 	return (after - before) / dt;
 }
 
-static void add_u64(struct json_object *o, const char *key, uint64_t v)
-{
-	json_object_object_add(o, key, json_object_new_uint64(v));
-}
-
 static void add_rate(struct json_object *o, const char *key, double v)
 {
 	json_object_object_add(o, key, json_object_new_uint64((uint64_t)(v + 0.5)));
@@ -149,17 +138,17 @@ static struct json_object *counters_json(const struct perim_if_counters *c)
 {
 	struct json_object *o = json_object_new_object(), *dropped = json_object_new_object();
 
-	add_u64(o, "rx_packets", c->rx_packets);
-	add_u64(o, "rx_bytes", c->rx_bytes);
-	add_u64(o, "passed_packets", c->passed_packets);
-	add_u64(o, "passed_bytes", c->passed_bytes);
-	add_u64(o, "allowed_packets", c->allowed_packets);
-	add_u64(o, "would_drop_packets", c->would_drop_packets);
+	json_add_u64(o, "rx_packets", c->rx_packets);
+	json_add_u64(o, "rx_bytes", c->rx_bytes);
+	json_add_u64(o, "passed_packets", c->passed_packets);
+	json_add_u64(o, "passed_bytes", c->passed_bytes);
+	json_add_u64(o, "allowed_packets", c->allowed_packets);
+	json_add_u64(o, "would_drop_packets", c->would_drop_packets);
 	for (int r = 1; r < PERIM_REASON_MAX; r++) {
 		struct json_object *d = json_object_new_object();
 
-		add_u64(d, "packets", c->dropped_packets[r]);
-		add_u64(d, "bytes", c->dropped_bytes[r]);
+		json_add_u64(d, "packets", c->dropped_packets[r]);
+		json_add_u64(d, "bytes", c->dropped_bytes[r]);
 		json_object_object_add(dropped, perim_reason_names[r], d);
 	}
 	json_object_object_add(o, "dropped", dropped);
@@ -170,15 +159,15 @@ static struct json_object *rule_json(struct perimd_stats *s, uint32_t id, const 
 {
 	struct json_object *o = json_object_new_object(), *rates = json_object_new_object();
 
-	add_u64(o, "id", id);
-	add_u64(o, "matched_packets", c->matched_packets);
-	add_u64(o, "matched_bytes", c->matched_bytes);
-	add_u64(o, "passed_packets", c->passed_packets);
-	add_u64(o, "passed_bytes", c->passed_bytes);
-	add_u64(o, "dropped_packets", c->dropped_packets);
-	add_u64(o, "dropped_bytes", c->dropped_bytes);
-	add_u64(o, "would_drop_packets", c->would_drop_packets);
-	add_u64(o, "would_drop_bytes", c->would_drop_bytes);
+	json_add_u64(o, "id", id);
+	json_add_u64(o, "matched_packets", c->matched_packets);
+	json_add_u64(o, "matched_bytes", c->matched_bytes);
+	json_add_u64(o, "passed_packets", c->passed_packets);
+	json_add_u64(o, "passed_bytes", c->passed_bytes);
+	json_add_u64(o, "dropped_packets", c->dropped_packets);
+	json_add_u64(o, "dropped_bytes", c->dropped_bytes);
+	json_add_u64(o, "would_drop_packets", c->would_drop_packets);
+	json_add_u64(o, "would_drop_bytes", c->would_drop_bytes);
 	add_rate(rates, "matched_pps", rate(s, s->prev->rule[id].matched_packets, s->last->rule[id].matched_packets));
 	add_rate(rates, "dropped_pps", rate(s, s->prev->rule[id].dropped_packets, s->last->rule[id].dropped_packets));
 	json_object_object_add(o, "rates", rates);

@@ -52,6 +52,4 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m);
 int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m, int slot,
 			    struct json_object *obj);
 
-uint64_t perimd_now_ns(void);
-
 #endif /* PERIMD_STATS_H */
