@@ -261,7 +261,7 @@ static void render_rules(struct json_object *rules)
 	}
 }
 
-/* by_reason: per-second rates (stats --watch adds them), or NULL. */
+/* by_reason: perimd's per-second rates, or NULL (before its second sample). */
 static void render_reasons(struct json_object *dropped, struct json_object *by_reason)
 {
 	char a[16];
@@ -294,20 +294,6 @@ static const char *si_or_dash(char *buf, size_t len, struct json_object *rates, 
 	return si(buf, len, get_double(rates, key));
 }
 
-/*
- * perim's counters and the driver's are read one after the other, so under a
- * flood a few drops land between the two reads. A difference no larger than
- * PERIMCTL_READ_GAP_MS of drops at the current rate is that, not a mismatch.
- */
-#define PERIMCTL_READ_GAP_MS 10
-
-static bool in_flight(int64_t diff, struct json_object *rates)
-{
-	double pps = get_double(rates, "xdp_drops_pps");
-
-	return pps > 0 && (double)llabs(diff) <= pps * PERIMCTL_READ_GAP_MS / 1000;
-}
-
 /* The kernel's counters for the NIC beside perim's: a disagreement stays on screen. */
 static void render_nic(struct json_object *ifc)
 {
@@ -332,7 +318,7 @@ static void render_nic(struct json_object *ifc)
 	diff = json_object_get_int64(get(since, "difference"));
 	printf("  since attach: perim dropped %" PRIu64 ", driver xdp_drops %" PRIu64 ", difference %" PRId64
 	       "%s\n", get_u64(since, "perim_dropped"), get_u64(since, "xdp_drops"), diff,
-	       !diff ? "" : in_flight(diff, rates) ? "  (in flight between the two reads)" : "  MISMATCH");
+	       diff ? "  MISMATCH" : "");
 }
 
 static void render_interface_stats(struct json_object *ifc)

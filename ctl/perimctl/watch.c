@@ -83,66 +83,11 @@ static void draw_watch_frame(const struct perimctl_opts *opts, const struct peri
 	fflush(stdout);
 }
 
-static struct json_object *member(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static struct json_object *iface_named(struct json_object *result, const char *dev)
-{
-	struct json_object *ifaces = member(result, "interfaces");
-
-	for (size_t i = 0; ifaces && i < json_object_array_length(ifaces); i++) {
-		struct json_object *ifc = json_object_array_get_idx(ifaces, i);
-		const char *name = json_object_get_string(member(ifc, "dev"));
-
-		if (name && dev && !strcmp(name, dev))
-			return ifc;
-	}
-	return NULL;
-}
-
-/*
- * perimd's 1 Hz rates cover received, passed, dropped and each rule; the
- * drops of each reason get theirs here, from this frame and the one before,
- * as rates.dropped_pps_by_reason {reason: pps}.
- */
-static void add_reason_rates(struct json_object *prev, struct json_object *cur)
-{
-	int64_t t0 = json_object_get_int64(member(prev, "time_ns"));
-	int64_t t1 = json_object_get_int64(member(cur, "time_ns"));
-	struct json_object *ifaces = member(cur, "interfaces");
-
-	if (!prev || t1 <= t0 || !ifaces)
-		return;
-	for (size_t i = 0; i < json_object_array_length(ifaces); i++) {
-		struct json_object *ifc = json_object_array_get_idx(ifaces, i);
-		struct json_object *old = iface_named(prev, json_object_get_string(member(ifc, "dev")));
-		struct json_object *now_drops = member(member(ifc, "counters"), "dropped");
-		struct json_object *old_drops = member(member(old, "counters"), "dropped");
-		struct json_object *rates = member(ifc, "rates"), *by_reason;
-
-		if (!now_drops || !old_drops || !rates)
-			continue;
-		by_reason = json_object_new_object();
-		json_object_object_foreach(now_drops, reason, counts) {
-			int64_t a = json_object_get_int64(member(member(old_drops, reason), "packets"));
-			int64_t b = json_object_get_int64(member(counts, "packets"));
-			double pps = b >= a ? (b - a) * 1e9 / (t1 - t0) : 0;
-
-			json_object_object_add(by_reason, reason, json_object_new_int64((int64_t)(pps + 0.5)));
-		}
-		json_object_object_add(rates, "dropped_pps_by_reason", by_reason);
-	}
-}
-
 int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 			 int argc, char **argv)
 {
 	bool tty = isatty(STDOUT_FILENO);
-	struct json_object *result, *prev = NULL;
+	struct json_object *result;
 	struct timespec tick;
 	sigset_t waitmask;
 	int status;
@@ -152,17 +97,12 @@ int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cm
 	while (!stop) {
 		clock_gettime(CLOCK_MONOTONIC, &tick);
 		status = perimctl_call(opts, argc, argv, &result);
-		if (status) {
-			json_object_put(prev);
+		if (status)
 			return status;
-		}
-		add_reason_rates(prev, result);
 		draw_watch_frame(opts, cmd, result, tty);
-		json_object_put(prev);
-		prev = result;
+		json_object_put(result);
 		wait_next_tick(&tick, &waitmask);
 	}
-	json_object_put(prev);
 	return PERIM_EXIT_OK;
 }
 

@@ -19,6 +19,7 @@
 #include "model/rules.h"
 #include "telemetry/stats.h"
 #include "links/nicstats.h"
+#include "telemetry/if_snapshot.h"
 #include "links/netlink.h"
 #include "datapath/loader.h"
 #include "datapath/egress.h"
@@ -428,13 +429,21 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		return -slot;
 	ifaces = json_object_new_array();
 	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		struct perimd_if_snapshot snap;
 		struct json_object *o;
 
 		if (!d->model->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
+		ret = perimd_if_snapshot(d, s, &snap);
+		if (ret) {
+			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
+				 strerror(-ret));
+			json_object_put(ifaces);
+			return PERIM_EXIT_FAIL;
+		}
 		o = iface_json(d, s);
 		perimd_egress_stats_json(d, s, o);
-		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
+		ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
 				 strerror(-ret));
@@ -443,8 +452,7 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			return PERIM_EXIT_FAIL;
 		}
 		if (d->nl)
-			perimd_nicstats_json(&d->nic, s, d->att[s].attached ? d->att[s].ifindex : 0,
-					     perimd_stats_if_dropped(&d->stats, s), o);
+			perimd_nicstats_json(&d->nic, s, d->att[s].attached ? d->att[s].ifindex : 0, &snap, o);
 		json_object_array_add(ifaces, o);
 	}
 	*result = json_object_new_object();

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "links/nicstats.h"
+#include "telemetry/if_snapshot.h"
 #include "telemetry/stats.h"
 #include "links/netlink.h"
 #include "perim.h"
@@ -117,8 +118,7 @@ static int read_driver_xdp_drops(int fd, const char *dev, struct perimd_nic_coun
 	return sum_xdp_drops(fd, dev, n, out);
 }
 
-/* Read the NIC now. 0, -ENODEV, or another -errno. */
-static int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
+int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
 {
 	struct rtnl_link *link = NULL;
 	char dev[IF_NAMESIZE];
@@ -182,14 +182,13 @@ static void perimd_nicstats_sample(struct perimd_nicstats *ns, int slot, int ifi
 static void add_rate(struct json_object *o, const char *key, const struct perimd_nic_slot *s,
 		     uint64_t before, uint64_t after)
 {
-	double dt;
+	double r;
 
-	if (!s->prev.valid || !s->last.valid || s->last.time_ns <= s->prev.time_ns || after < before) {
+	if (!s->prev.valid || !s->last.valid || !perimd_rate(s->prev.time_ns, s->last.time_ns, before, after, &r)) {
 		json_object_object_add(o, key, NULL);
 		return;
 	}
-	dt = (s->last.time_ns - s->prev.time_ns) / 1e9;
-	json_add_u64(o, key, (uint64_t)((after - before) / dt + 0.5));
+	json_add_u64(o, key, (uint64_t)(r + 0.5));
 }
 
 static struct json_object *rates_json(const struct perimd_nic_slot *s)
@@ -206,52 +205,60 @@ static struct json_object *rates_json(const struct perimd_nic_slot *s)
 	return o;
 }
 
-/* perim's drops and the driver's over the same span: a difference is shown, not explained away. */
-static struct json_object *since_attach_json(const struct perimd_nic_slot *s, uint64_t perim_dropped,
-					     const struct perimd_nic_counters *c)
+/*
+ * perim's drops and the driver's over the same span. The driver's count is
+ * compared with perim's read before and after it (if_snapshot.h): within
+ * that bracket they agree; outside it the distance is a real difference,
+ * shown, not explained away.
+ */
+static struct json_object *since_attach_json(const struct perimd_nic_slot *s, uint64_t dropped_before,
+					     uint64_t dropped_after, const struct perimd_nic_counters *c)
 {
 	struct json_object *o = json_object_new_object();
-	uint64_t ours = perim_dropped - s->base_perim_dropped;
+	int64_t low = (int64_t)(dropped_before - s->base_perim_dropped);
+	int64_t high = (int64_t)(dropped_after - s->base_perim_dropped);
+	int64_t theirs;
 
-	json_add_u64(o, "perim_dropped", ours);
+	json_add_u64(o, "perim_dropped", high);
 	if (!c->has_xdp_drops) {
 		json_object_object_add(o, "xdp_drops", NULL);
 		json_object_object_add(o, "difference", NULL);
 		return o;
 	}
-	json_add_u64(o, "xdp_drops", c->xdp_drops - s->base_xdp_drops);
-	json_object_object_add(o, "difference",
-			       json_object_new_int64((int64_t)ours - (int64_t)(c->xdp_drops - s->base_xdp_drops)));
+	theirs = (int64_t)(c->xdp_drops - s->base_xdp_drops);
+	json_add_u64(o, "xdp_drops", theirs);
+	json_add_int(o, "difference", theirs < low ? low - theirs : theirs > high ? high - theirs : 0);
 	return o;
 }
 
-void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped,
-			  struct json_object *obj)
+void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex,
+			  const struct perimd_if_snapshot *snap, struct json_object *obj)
 {
 	struct perimd_nic_slot *s = &ns->slot[slot];
-	struct perimd_nic_counters c;
+	const struct perimd_nic_counters *nic = &snap->nic;
+	uint64_t perim_dropped = perimd_if_dropped(&snap->c);
 	struct json_object *o;
 
-	if (!ifindex || perimd_nicstats_read(ns, ifindex, &c)) {
+	if (!ifindex || snap->nic_err) {
 		json_object_object_add(obj, "nic", NULL);
 		return;
 	}
 	if (s->ifindex != ifindex)
-		rebase(s, ifindex, perim_dropped, &c);
+		rebase(s, ifindex, snap->dropped_before, nic);
 	o = json_object_new_object();
 	json_add_u64(o, "ifindex", ifindex);
-	json_add_u64(o, "rx_packets", c.rx_packets);
-	json_add_u64(o, "rx_dropped", c.rx_dropped);
-	json_add_u64(o, "rx_missed_errors", c.rx_missed_errors);
-	json_add_u64(o, "rx_over_errors", c.rx_over_errors);
-	json_add_u64(o, "rx_fifo_errors", c.rx_fifo_errors);
-	if (c.has_xdp_drops)
-		json_add_u64(o, "xdp_drops", c.xdp_drops);
+	json_add_u64(o, "rx_packets", nic->rx_packets);
+	json_add_u64(o, "rx_dropped", nic->rx_dropped);
+	json_add_u64(o, "rx_missed_errors", nic->rx_missed_errors);
+	json_add_u64(o, "rx_over_errors", nic->rx_over_errors);
+	json_add_u64(o, "rx_fifo_errors", nic->rx_fifo_errors);
+	if (nic->has_xdp_drops)
+		json_add_u64(o, "xdp_drops", nic->xdp_drops);
 	else
 		json_object_object_add(o, "xdp_drops", NULL);
 	json_object_object_add(o, "source", json_object_new_string(XDP_DROPS_SOURCE));
 	json_object_object_add(o, "rates", rates_json(s));
-	json_object_object_add(o, "since_attach", since_attach_json(s, perim_dropped, &c));
+	json_object_object_add(o, "since_attach", since_attach_json(s, snap->dropped_before, perim_dropped, nic));
 	json_object_object_add(obj, "nic", o);
 }
 

@@ -59,14 +59,19 @@ void perimd_nicstats_fini(struct perimd_nicstats *ns);
  */
 void perimd_nicstats_rebase(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped);
 
+/* Read the NIC now. 0, -ENODEV, or another -errno. */
+int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out);
+
 /*
  * obj gets "nic": {"ifindex", "rx_packets", "rx_dropped", "rx_missed_errors",
  * "rx_over_errors", "rx_fifo_errors", "xdp_drops" (null: the driver has none),
  * "source", "rates": {...}, "since_attach": {"perim_dropped", "xdp_drops",
- * "difference"}}, or "nic": null when the NIC cannot be read.
+ * "difference"}}, or "nic": null when the NIC cannot be read. snap: this
+ * request's reading of slot (if_snapshot.h).
  */
-void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex, uint64_t perim_dropped,
-			  struct json_object *obj);
+struct perimd_if_snapshot;
+void perimd_nicstats_json(struct perimd_nicstats *ns, int slot, int ifindex,
+			  const struct perimd_if_snapshot *snap, struct json_object *obj);
 
 /* The 1 Hz sample of every configured interface of perimd d. */
 struct perimd;

@@ -76,7 +76,7 @@ int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rul
 	return read_summed(s, s->rule_fd, id, out, sizeof(*out));
 }
 
-static uint64_t dropped_total(const struct perim_if_counters *c)
+uint64_t perimd_if_dropped(const struct perim_if_counters *c)
 {
 	uint64_t n = 0;
 
@@ -89,7 +89,7 @@ uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot)
 {
 	struct perim_if_counters c;
 
-	return perimd_stats_read_if(s, slot, &c) ? 0 : dropped_total(&c);
+	return perimd_stats_read_if(s, slot, &c) ? 0 : perimd_if_dropped(&c);
 }
 
 void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
@@ -105,8 +105,9 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 		if (!m->ifaces[slot].used || perimd_stats_read_if(s, slot, &ic))
 			continue;
 		next->ifc[slot] = (struct perimd_if_sample){
-			ic.rx_packets, ic.rx_bytes, ic.passed_packets, dropped_total(&ic),
+			ic.rx_packets, ic.rx_bytes, ic.passed_packets, perimd_if_dropped(&ic),
 		};
+		memcpy(next->ifc[slot].dropped_by_reason, ic.dropped_packets, sizeof(ic.dropped_packets));
 	}
 	for (uint32_t id = 1; id < m->rules_end; id++) {
 		if (!m->rules[id].used || perimd_stats_read_rule(s, id, &rc))
@@ -118,15 +119,22 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 	s->n_samples++;
 }
 
+bool perimd_rate(uint64_t t0_ns, uint64_t t1_ns, uint64_t before, uint64_t after, double *per_s)
+{
+	if (after < before || t1_ns <= t0_ns)
+		return false;
+	*per_s = (after - before) / ((t1_ns - t0_ns) / 1e9);
+	return true;
+}
+
 /* Per second between the last two samples; 0 until there are two, or after a counter reset. */
 static double rate(const struct perimd_stats *s, uint64_t before, uint64_t after)
 {
-	double dt;
+	double r;
 
-	if (s->n_samples < 2 || after < before || s->last->time_ns <= s->prev->time_ns)
+	if (s->n_samples < 2 || !perimd_rate(s->prev->time_ns, s->last->time_ns, before, after, &r))
 		return 0;
-	dt = (s->last->time_ns - s->prev->time_ns) / 1e9;
-	return (after - before) / dt;
+	return r;
 }
 
 static void add_rate(struct json_object *o, const char *key, double v)
@@ -174,26 +182,31 @@ static struct json_object *rule_json(struct perimd_stats *s, uint32_t id, const 
 	return o;
 }
 
+/* {reason: pps} between the last two samples. */
+static struct json_object *reason_rates_json(const struct perimd_stats *s, const struct perimd_if_sample *a,
+					     const struct perimd_if_sample *b)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (int r = 1; r < PERIM_REASON_MAX; r++)
+		add_rate(o, perim_reason_names[r], rate(s, a->dropped_by_reason[r], b->dropped_by_reason[r]));
+	return o;
+}
+
 int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m, int slot,
-			    struct json_object *obj)
+			    const struct perim_if_counters *c, struct json_object *obj)
 {
 	const struct perimd_if_sample *a = &s->prev->ifc[slot], *b = &s->last->ifc[slot];
 	struct json_object *rates = json_object_new_object(), *rules = json_object_new_array();
-	struct perim_if_counters ic;
 	struct perim_rule_counters rc;
-	int ret;
 
-	ret = perimd_stats_read_if(s, slot, &ic);
-	if (ret) {
-		json_object_put(rates);
-		json_object_put(rules);
-		return ret;
-	}
-	json_object_object_add(obj, "counters", counters_json(&ic));
+	json_object_object_add(obj, "counters", counters_json(c));
 	add_rate(rates, "rx_pps", rate(s, a->rx_packets, b->rx_packets));
 	add_rate(rates, "passed_pps", rate(s, a->passed_packets, b->passed_packets));
 	add_rate(rates, "dropped_pps", rate(s, a->dropped_packets, b->dropped_packets));
 	add_rate(rates, "rx_bps", 8 * rate(s, a->rx_bytes, b->rx_bytes));
+	if (s->n_samples >= 2)
+		json_object_object_add(rates, "dropped_pps_by_reason", reason_rates_json(s, a, b));
 	json_object_object_add(obj, "rates", rates);
 	for (uint32_t id = 1; id < m->rules_end; id++) {
 		if (!m->rules[id].used || m->rules[id].iface != slot)

@@ -17,6 +17,7 @@
 
 struct perimd_if_sample {
 	uint64_t rx_packets, rx_bytes, passed_packets, dropped_packets;
+	uint64_t dropped_by_reason[PERIM_REASON_MAX];
 };
 
 struct perimd_rule_sample {
@@ -44,12 +45,23 @@ int perimd_stats_read_rule(struct perimd_stats *s, uint32_t id, struct perim_rul
 
 /* What slot's counters say perim dropped (all reasons) now; 0 if unreadable. */
 uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot);
+/* What c says perim dropped (all reasons). */
+uint64_t perimd_if_dropped(const struct perim_if_counters *c);
+
+/*
+ * The one rate computation: per second from (t0_ns, before) to (t1_ns,
+ * after). false when there is none (no span, or the counter went back).
+ */
+bool perimd_rate(uint64_t t0_ns, uint64_t t1_ns, uint64_t before, uint64_t after, double *per_s);
 
 /* Take a sample of every interface and rule in m (the 1 Hz timer). */
 void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m);
 
-/* {"counters":{...},"rates":{...},"rules":[...]} members added to obj for interface slot. */
+/*
+ * {"counters":{...},"rates":{...},"rules":[...]} members added to obj for
+ * interface slot, whose counters this request read as c.
+ */
 int perimd_stats_iface_json(struct perimd_stats *s, const struct perim_model *m, int slot,
-			    struct json_object *obj);
+			    const struct perim_if_counters *c, struct json_object *obj);
 
 #endif /* PERIMD_STATS_H */
