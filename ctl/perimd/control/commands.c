@@ -17,6 +17,7 @@
 #include "log.h"
 #include "control/state.h"
 #include "model/rules.h"
+#include "model/shapes.h"
 #include "telemetry/stats.h"
 #include "links/nicstats.h"
 #include "telemetry/if_snapshot.h"
@@ -43,13 +44,19 @@ static int slot_of(struct perimd *d, const char *dev, char *err, size_t errlen)
 	return slot < 0 ? -not_attached(dev, err, errlen) : slot;
 }
 
-/*
- * Make next the model: apply it, persist it, swap it in. On failure the maps
- * are back to the current model and next is freed.
- */
-static int commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen)
+/* The kernel back to the current model after a failed step of next's commit. */
+static void undo(struct perimd *d, const struct perim_model *next, bool shapes)
 {
 	char undo_err[256];
+
+	if (shapes && perimd_egress_shapes_apply(next, d->model, undo_err, sizeof(undo_err)))
+		pr_warn("perimd: undoing a shaper change that did not commit: %s\n", undo_err);
+	if (perim_apply(&d->loader.maps, d->installed, d->model, undo_err, sizeof(undo_err)))
+		pr_warn("perimd: undoing a change that did not commit: %s\n", undo_err);
+}
+
+int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen)
+{
 	int ret;
 
 	if (d->restoring) {
@@ -62,13 +69,19 @@ static int commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 		perim_model_free(next);
 		return ret;
 	}
+	ret = perimd_egress_shapes_apply(d->model, next, err, errlen);
+	if (ret) {
+		undo(d, next, false);
+		perim_model_free(next);
+		return ret;
+	}
 	ret = perimd_state_write(d->cfg.state, next, err, errlen);
 	if (ret) {
-		if (perim_apply(&d->loader.maps, d->installed, d->model, undo_err, sizeof(undo_err)))
-			pr_warn("perimd: undoing a change whose state write failed: %s\n", undo_err);
+		undo(d, next, true);
 		perim_model_free(next);
 		return PERIM_EXIT_FAIL;
 	}
+	perim_model_shapes_settle(next);
 	perim_model_free(d->model);
 	d->model = next;
 	return 0;
@@ -78,10 +91,14 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 {
 	int ret = perim_apply(&d->loader.maps, d->installed, d->model, err, errlen);
 
+	if (!ret)
+		ret = perimd_egress_shapes_apply(NULL, d->model, err, errlen);
 	if (!ret && perimd_state_write(d->cfg.state, d->model, err, errlen))
 		ret = PERIM_EXIT_FAIL;
-	if (!ret)
+	if (!ret) {
+		perim_model_shapes_settle(d->model);
 		perimd_egress_sync_all(d);
+	}
 	return ret;
 }
 
@@ -186,7 +203,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		perim_model_free(next);
 		return ret;
 	}
-	ret = commit(d, next, err, errlen);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret) {
 		char derr[256];
 
@@ -225,7 +242,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return PERIM_EXIT_FAIL;
 	perimd_egress_forget(d, slot);
 	perim_model_iface_del(next, slot);
-	ret = commit(d, next, err, errlen);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret)
 		return ret;
 	*result = json_object_new_object();
@@ -261,7 +278,7 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
-	ret = commit(d, next, err, errlen);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret && !d->restoring)
 		perimd_egress_sync(d, slot);
 	if (ret)
@@ -288,7 +305,7 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 		perim_model_free(next);
 		return ret;
 	}
-	ret = commit(d, next, err, errlen);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret)
 		return ret;
 	perimd_egress_sync(d, slot);
@@ -377,7 +394,7 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 		perim_model_free(next);
 		return ret;
 	}
-	ret = commit(d, next, err, errlen);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret)
 		return ret;
 	perim_prefix_format(&cmd->prefix, text, sizeof(text));

@@ -17,7 +17,16 @@ struct perim_cmd;
 int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		char *err, size_t errlen);
 
-/* Apply the model to the maps and write the state file (end of start-up). */
+/*
+ * Make next the model: the maps, then the shapers, then the state file,
+ * then swap it in. A failed step puts the kernel back to the current model
+ * (one undo for maps and shapers) and frees next. While restoring, only the
+ * swap. PERIM_EXIT_* with err.
+ */
+struct perim_model;
+int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen);
+
+/* Apply the model to the maps and shapers and write the state file (end of start-up). */
 int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
 
 #endif /* PERIMD_COMMANDS_H */

@@ -12,19 +12,11 @@
 
 #include "control/state.h"
 #include "model/rules.h"
+#include "model/shapes.h"
 #include "cmd.h"
 #include "perim.h"
 
 #define MAX_WORDS 64
-
-static perimd_state_extra_fn extra_fn;
-static void *extra_ctx;
-
-void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx)
-{
-	extra_fn = fn;
-	extra_ctx = ctx;
-}
 
 static int format_model(const struct perim_model *m, FILE *f)
 {
@@ -54,12 +46,8 @@ static int format_model(const struct perim_model *m, FILE *f)
 		fprintf(f, "%s add %s %s\n", a->verdict == PERIM_ACL_ALLOW ? "allow" : "deny",
 			m->ifaces[a->iface].dev, prefix);
 	}
-	if (extra_fn) {
-		int ret = extra_fn(extra_ctx, f);
-
-		if (ret)
-			return ret;
-	}
+	if (perim_model_shapes_format(m, f))
+		return -EINVAL;
 	return ferror(f) ? -EIO : 0;
 }
 

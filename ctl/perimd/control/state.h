@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The state file: the interfaces, limits and allow/deny prefixes, as the
- * perimctl commands that recreate them, one per line:
+ * The state file: the interfaces, limits, allow/deny prefixes and shapers, as
+ * the perimctl commands that recreate them, one per line:
  *
  *   # perim state, written by perimd
  *   attach eth1 mode native slot 0
@@ -22,13 +22,6 @@
 #include "model/rules.h"
 
 int perimd_state_write(const char *path, const struct perim_model *m, char *err, size_t errlen);
-
-/*
- * Lines written after the model's, by a module that keeps its own state
- * (egress.c: the shapers). One writer; 0 or -errno. Set it again any time.
- */
-typedef int (*perimd_state_extra_fn)(void *ctx, FILE *f);
-void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx);
 
 /* Called per command line; a non-zero return stops the read with that value. */
 typedef int (*perimd_state_fn)(void *ctx, const struct perim_cmd *cmd, int lineno, const char *line);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * perimd's egress side: the shaper of an attached interface (shape
- * commands: like the limit commands, a change is made in the kernel first,
- * then persisted; a failed state write undoes the kernel change), and the
+ * perimd's egress side: the shaper of an attached interface (the shape
+ * commands change the model, committed as the limit commands are), and the
  * egress program that enforces dir egress limits (tc.h), kept attached
  * while a slot has such limits.
  */
@@ -23,36 +22,13 @@
 #include "datapath/egress.h"
 #include "log.h"
 #include "links/shaper.h"
-#include "control/state.h"
+#include "control/commands.h"
 #include "model/rules.h"
+#include "model/shapes.h"
 #include "datapath/tc.h"
 #include "cmd.h"
 #include "perim.h"
 #include "json_add.h"
-
-/* The state file's shape lines, after the model's. */
-static int write_shape_lines(void *ctx, FILE *f)
-{
-	struct perimd *d = ctx;
-	char line[256];
-
-	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
-		if (!d->egress.shaped[s] || !d->model->ifaces[s].used)
-			continue;
-		if (perim_shape_format(d->model->ifaces[s].dev, &d->egress.shape[s], line, sizeof(line)) < 0)
-			return -EINVAL;
-		fprintf(f, "%s\n", line);
-	}
-	return 0;
-}
-
-static int persist(struct perimd *d, char *err, size_t errlen)
-{
-	perimd_state_set_extra(write_shape_lines, d);
-	if (d->restoring)
-		return 0;
-	return perimd_state_write(d->cfg.state, d->model, err, errlen) ? PERIM_EXIT_FAIL : 0;
-}
 
 static int attached_slot(struct perimd *d, const char *dev, char *err, size_t errlen)
 {
@@ -74,7 +50,7 @@ static int present_ifindex(const char *dev, char *err, size_t errlen)
 
 static struct json_object *shaper_json(struct perimd *d, int slot, bool with_counters)
 {
-	const struct perim_shape_spec *s = &d->egress.shape[slot];
+	const struct perim_shape_spec *s = &d->model->shapes[slot].spec;
 	const char *dev = d->model->ifaces[slot].dev;
 	struct perim_qdisc_info root, child;
 	struct json_object *o = json_object_new_object();
@@ -99,40 +75,69 @@ static struct json_object *shaper_json(struct perimd *d, int slot, bool with_cou
 	return o;
 }
 
+/*
+ * Shapers of every slot whose shaper `to` changes from `from` (NULL: none
+ * installed) into the kernel; a device not present gets its shaper when it
+ * appears (perimd_egress_link_back). On failure the slots already changed
+ * are put back as `from` has them.
+ */
+static int apply_shapes(const struct perim_model *from, const struct perim_model *to, int upto,
+			char *err, size_t errlen)
+{
+	for (int s = 0; s < upto; s++) {
+		const char *dev;
+		int ifindex, ret;
+
+		if (!perim_model_shape_changed(from, to, s))
+			continue;
+		dev = (to->ifaces[s].used ? to : from)->ifaces[s].dev;
+		ifindex = if_nametoindex(dev);
+		if (!ifindex)
+			continue;
+		if (to->ifaces[s].used && to->shapes[s].used)
+			ret = perim_shaper_apply(dev, ifindex, &to->shapes[s].spec, err, errlen);
+		else
+			ret = perim_shaper_remove(dev, ifindex, err, errlen);
+		if (ret) {
+			char undo_err[256];
+
+			if (from && apply_shapes(to, from, s, undo_err, sizeof(undo_err)))
+				pr_warn("perimd: undoing a shaper change: %s\n", undo_err);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int perimd_egress_shapes_apply(const struct perim_model *from, const struct perim_model *to,
+			       char *err, size_t errlen)
+{
+	return apply_shapes(from, to, PERIM_MAX_IFACES, err, errlen);
+}
+
 static int shape_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
-	int slot = attached_slot(d, cmd->dev, err, errlen), ifindex, ret;
-	struct perim_shape_spec before = d->egress.shape[slot < 0 ? 0 : slot];
-	bool was_shaped = slot >= 0 && d->egress.shaped[slot];
-	char undo_err[256];
+	int slot = attached_slot(d, cmd->dev, err, errlen), ret;
+	struct perim_model *next;
 
 	if (slot < 0)
 		return PERIM_EXIT_BADINPUT;
-	ifindex = present_ifindex(cmd->dev, err, errlen);
-	if (!ifindex && d->restoring) {
+	if (!present_ifindex(cmd->dev, err, errlen)) {
+		if (!d->restoring)
+			return PERIM_EXIT_BADINPUT;
 		/* Restored now, installed when the device appears (perimd_egress_link_back). */
 		pr_warn("perimd: %s: not present; its shaper is installed when it appears\n", cmd->dev);
-		ret = 0;
-	} else if (!ifindex) {
-		return PERIM_EXIT_BADINPUT;
-	} else {
-		ret = perim_shaper_apply(cmd->dev, ifindex, &cmd->shape, err, errlen);
 	}
+	next = perim_model_dup(d->model);
+	if (!next) {
+		snprintf(err, errlen, "out of memory");
+		return PERIM_EXIT_FAIL;
+	}
+	perim_model_shape_set(next, slot, &cmd->shape);
+	ret = perimd_commit(d, next, err, errlen);
 	if (ret)
 		return ret;
-	d->egress.shaped[slot] = true;
-	d->egress.shape[slot] = cmd->shape;
-	d->egress.shape[slot].force = false;
-	ret = persist(d, err, errlen);
-	if (ret) {
-		d->egress.shaped[slot] = was_shaped;
-		d->egress.shape[slot] = before;
-		if (was_shaped ? perim_shaper_apply(cmd->dev, ifindex, &before, undo_err, sizeof(undo_err))
-			       : perim_shaper_remove(cmd->dev, ifindex, undo_err, sizeof(undo_err)))
-			pr_warn("perimd: undoing a shaper change whose state write failed: %s\n", undo_err);
-		return ret;
-	}
 	*result = shaper_json(d, slot, false);
 	return 0;
 }
@@ -140,32 +145,23 @@ static int shape_set(struct perimd *d, const struct perim_cmd *cmd, struct json_
 static int shape_del(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
-	int slot = attached_slot(d, cmd->dev, err, errlen), ifindex, ret;
+	int slot = attached_slot(d, cmd->dev, err, errlen), ret;
+	struct perim_model *next;
 
 	if (slot < 0)
 		return PERIM_EXIT_BADINPUT;
-	if (!d->egress.shaped[slot]) {
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: perim has no shaper on this interface",
-			 cmd->dev);
-		return PERIM_EXIT_BADINPUT;
+	next = perim_model_dup(d->model);
+	if (!next) {
+		snprintf(err, errlen, "out of memory");
+		return PERIM_EXIT_FAIL;
 	}
-	ifindex = if_nametoindex(cmd->dev);
-	if (ifindex) {
-		ret = perim_shaper_remove(cmd->dev, ifindex, err, errlen);
-		if (ret)
-			return ret;
-	}
-	d->egress.shaped[slot] = false;
-	ret = persist(d, err, errlen);
-	if (ret) {
-		char undo_err[256];
-
-		d->egress.shaped[slot] = true;
-		if (ifindex && perim_shaper_apply(cmd->dev, ifindex, &d->egress.shape[slot], undo_err,
-						  sizeof(undo_err)))
-			pr_warn("perimd: undoing a shaper removal whose state write failed: %s\n", undo_err);
+	ret = perim_model_shape_del(next, slot, cmd->dev, err, errlen);
+	if (!ret)
+		ret = perimd_commit(d, next, err, errlen);
+	else
+		perim_model_free(next);
+	if (ret)
 		return ret;
-	}
 	*result = json_object_new_object();
 	json_add_str(*result, "dev", cmd->dev);
 	return 0;
@@ -181,7 +177,7 @@ static int shape_list(struct perimd *d, const struct perim_cmd *cmd, struct json
 		return PERIM_EXIT_BADINPUT;
 	list = json_object_new_array();
 	for (int s = 0; s < PERIM_MAX_IFACES; s++)
-		if (d->model->ifaces[s].used && d->egress.shaped[s] && (only < 0 || s == only))
+		if (d->model->ifaces[s].used && d->model->shapes[s].used && (only < 0 || s == only))
 			json_object_array_add(list, shaper_json(d, s, false));
 	*result = json_object_new_object();
 	json_object_object_add(*result, "shapers", list);
@@ -361,7 +357,7 @@ static struct json_object *egress_json(struct perimd *d, int slot)
 
 void perimd_egress_stats_json(struct perimd *d, int slot, struct json_object *iface)
 {
-	json_object_object_add(iface, "shaper", d->egress.shaped[slot] ? shaper_json(d, slot, true) : NULL);
+	json_object_object_add(iface, "shaper", d->model->shapes[slot].used ? shaper_json(d, slot, true) : NULL);
 	json_object_object_add(iface, "egress", egress_json(d, slot));
 }
 
@@ -375,9 +371,9 @@ void perimd_egress_link_back(struct perimd *d, int slot)
 		return;
 	perimd_egress_sync(d, slot);
 	ifindex = if_nametoindex(dev);
-	if (!ifindex || !d->egress.shaped[slot])
+	if (!ifindex || !d->model->shapes[slot].used)
 		return;
-	if (perim_shaper_apply(dev, ifindex, &d->egress.shape[slot], err, sizeof(err)))
+	if (perim_shaper_apply(dev, ifindex, &d->model->shapes[slot].spec, err, sizeof(err)))
 		pr_warn("perimd: %s: re-installing the shaper: %s\n", dev, err);
 	else
 		pr_info("perimd: %s: shaper re-installed\n", dev);
@@ -386,13 +382,8 @@ void perimd_egress_link_back(struct perimd *d, int slot)
 void perimd_egress_forget(struct perimd *d, int slot)
 {
 	const char *dev = d->model->ifaces[slot].dev;
-	int ifindex = if_nametoindex(dev);
 	char err[512];
 
-	if (d->egress.shaped[slot] && ifindex && perim_shaper_remove(dev, ifindex, err, sizeof(err)))
-		pr_warn("perimd: %s: removing the shaper on detach: %s\n", dev, err);
 	if (perim_tc_detach(&d->egress.tc[slot], err, sizeof(err)))
 		pr_warn("perimd: %s: removing the egress program on detach: %s\n", dev, err);
-	d->egress.shaped[slot] = false;
-	perimd_state_set_extra(write_shape_lines, d);
 }

@@ -20,10 +20,17 @@
 struct perimd;
 
 struct perimd_egress {
-	bool shaped[PERIM_MAX_IFACES];                 /* by interface slot */
-	struct perim_shape_spec shape[PERIM_MAX_IFACES];   /* as configured, force cleared */
 	struct perim_tc_attachment tc[PERIM_MAX_IFACES];   /* the egress program, by slot */
 };
+
+/*
+ * The commit's kernel step for shapers: put in the kernel the shapers that
+ * `to` changes from `from` (NULL: none installed). On failure, what was
+ * changed is put back and err says why. PERIM_EXIT_*.
+ */
+struct perim_model;
+int perimd_egress_shapes_apply(const struct perim_model *from, const struct perim_model *to,
+			       char *err, size_t errlen);
 
 /*
  * Before a dir egress limit joins the model: resolve its cgroup (spec's
@@ -60,7 +67,7 @@ void perimd_egress_stats_json(struct perimd *d, int slot, struct json_object *if
  */
 void perimd_egress_link_back(struct perimd *d, int slot);
 
-/* The slot is being detached: remove perim's shaper and egress program, and forget them. */
+/* The slot is being detached: remove perim's egress program (its shaper goes with the model's commit). */
 void perimd_egress_forget(struct perimd *d, int slot);
 
 #endif /* PERIMD_EGRESS_H */

@@ -18,6 +18,7 @@
 
 #include "perim.h"
 #include "cmd.h"
+#include "model/shapes.h"
 
 #define PERIM_MAX_ACL 8192     /* allow + deny prefixes over all interfaces */
 
@@ -51,6 +52,7 @@ struct perim_model {
 	uint32_t rules_end;
 	unsigned n_acl, acl_cap;
 	struct perim_model_acl *acl;
+	struct perim_model_shape shapes[PERIM_MAX_IFACES];   /* by interface slot (shapes.h) */
 };
 
 struct perim_model *perim_model_new(void);
