@@ -23,7 +23,7 @@ endif
 
 PKGS      := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd is dlopen()ed when metrics start (ctl/perimd/metrics.c), not linked.
+# libmicrohttpd is dlopen()ed when metrics start (ctl/perimd/telemetry/metrics.c), not linked.
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
 
 INCLUDES  := -Iinclude -I$(OUTPUT) -Ictl/common -Ictl/perimd

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * proc_rss: the process table's own memory for N tracked processes, measured
- * on perimd's table (ctl/perimd/proctable.c, linked in): resident memory
+ * on perimd's table (ctl/perimd/procs/proctable.c, linked in): resident memory
  * before and after the N synthetic processes perimd makes for
  * PERIM_TEST_PROCS (tests/lib/proctable_synth.h: an exe from a small set, a
  * 61-byte argv), over LINES distinct command lines (default N: every process

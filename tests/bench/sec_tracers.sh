@@ -158,7 +158,7 @@ perim_storm() {
 	echo "$el"
 }
 
-# perimd's event ring (ctl/perimd/tracers.c EV_RING_DEFAULT): the floor uses the same size
+# perimd's event ring (ctl/perimd/tracing/load.c EV_RING_DEFAULT): the floor uses the same size
 EV_RING_BYTES=$(( 2 << 20 ))
 TRACER_ROUNDS=5
 NE=400

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Sampled XDP drops as "xdp_drop" events, attributed to the local process
-# listening on the destination port (ctl/perimd/listeners.h): a real TCP
+# listening on the destination port (ctl/perimd/procs/listeners.h): a real TCP
 # listener in the gateway's namespace, a denied source sending it SYNs, and
 # the events naming the listener's pid and comm; null where nobody listens;
 # a new process on the same port takes over; a listener from before perimd

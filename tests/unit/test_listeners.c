@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The listener table (ctl/perimd/listeners.h): exact address before the
+ * The listener table (ctl/perimd/procs/listeners.h): exact address before the
  * wildcard, dual-stack wildcard, pid+start keys, removal on close (also by
  * another process once the kernel no longer lists the port), and the start-up
  * scan of /proc/net/{tcp,udp}{,6} + /proc/<pid>/fd, on a fake proc root; UDP
