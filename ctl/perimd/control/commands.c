@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control/commands.h"
+#include "control/shapes.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -519,7 +520,7 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_STATUS:     return do_status(d, result);
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
-	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * perimd's egress side, per interface slot: the shaper (shaper.h) and the
- * tc program on the clsact egress hook (tc.h). The commands that change
- * them, their lines in the state file, their part of `stats`, and the hook
- * that brings them back when a link is re-created.
+ * tc program on the clsact egress hook (tc.h). Putting the model's shapers
+ * in the kernel, their part of `stats`, and the hook that brings them back
+ * when a link is re-created. The shape commands are control/shapes.c.
  */
 #ifndef PERIMD_EGRESS_H
 #define PERIMD_EGRESS_H
@@ -50,9 +50,8 @@ int perimd_egress_limit_prepare(struct perimd *d, int slot, struct perim_limit_s
 void perimd_egress_sync(struct perimd *d, int slot);
 void perimd_egress_sync_all(struct perimd *d);
 
-/* shape set / del / list. Returns PERIM_EXIT_*; result or err as perimd_exec. */
-int perimd_egress_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
-		       char *err, size_t errlen);
+/* {"dev","rate_bits","burst_bytes","latency_ms","installed","root","queue"[,"child"]} of slot's shaper. */
+struct json_object *perimd_egress_shaper_json(struct perimd *d, int slot, bool with_counters);
 
 /*
  * `stats`: adds "shaper" (null when the slot has none) and "egress"
