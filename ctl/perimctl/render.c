@@ -534,6 +534,17 @@ static void render_hooks(struct json_object *hooks)
 	}
 }
 
+static void render_state_file(struct json_object *st)
+{
+	if (!st)
+		return;
+	if (get_bool(st, "writable"))
+		printf("state file: %s (writable)\n", get_str(st, "path", "?"));
+	else
+		printf("state file: %s NOT WRITABLE, changes are refused: %s\n", get_str(st, "path", "?"),
+		       get_str(st, "error", "?"));
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -543,6 +554,7 @@ static void render_status(struct json_object *r)
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
+	render_state_file(get(r, "state"));
 }
 
 /* ---- events ---- */

@@ -30,9 +30,26 @@ static int slot_of(struct perimd *d, const char *dev, char *err, size_t errlen)
 	return slot < 0 ? -not_attached(dev, err, errlen) : slot;
 }
 
+int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen)
+{
+	char why[sizeof(d->state_error)];
+
+	if (!perimd_state_write(d->cfg.state, m, why, sizeof(why))) {
+		if (d->state_error[0])
+			pr_info("perimd: state file %s is writable again\n", d->cfg.state);
+		d->state_error[0] = '\0';
+		return 0;
+	}
+	snprintf(d->state_error, sizeof(d->state_error), "%s", why);
+	snprintf(err, errlen, "the state file is not writable (%s): change refused, nothing changed", why);
+	return PERIM_EXIT_FAIL;
+}
+
 /*
- * Make next the model: apply it, persist it, swap it in. On failure the maps
- * are back to the current model and next is freed.
+ * Make next the model: persist it, apply it, swap it in. Persisting first
+ * means a state file that cannot be written refuses the change before the
+ * maps see it. On failure the maps and the file are back to the current
+ * model and next is freed.
  */
 static int commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen)
 {
@@ -44,17 +61,17 @@ static int commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 		d->model = next;
 		return 0;
 	}
-	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
+	ret = perimd_persist(d, next, err, errlen);
 	if (ret) {
 		perim_model_free(next);
 		return ret;
 	}
-	ret = perimd_state_write(d->cfg.state, next, err, errlen);
+	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
 	if (ret) {
-		if (perim_apply(&d->loader.maps, d->installed, d->model, undo_err, sizeof(undo_err)))
-			pr_warn("perimd: undoing a change whose state write failed: %s\n", undo_err);
+		if (perimd_state_write(d->cfg.state, d->model, undo_err, sizeof(undo_err)))
+			pr_warn("perimd: undoing the state of a change the maps refused: %s\n", undo_err);
 		perim_model_free(next);
-		return PERIM_EXIT_FAIL;
+		return ret;
 	}
 	perim_model_free(d->model);
 	d->model = next;
@@ -65,8 +82,6 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 {
 	int ret = perim_apply(&d->loader.maps, d->installed, d->model, err, errlen);
 
-	if (!ret && perimd_state_write(d->cfg.state, d->model, err, errlen))
-		ret = PERIM_EXIT_FAIL;
 	if (!ret)
 		perimd_egress_sync_all(d);
 	return ret;
@@ -466,6 +481,17 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 	return 0;
 }
 
+/* {"path","writable","error"}: whether changes can be persisted, and why not. */
+static struct json_object *state_json(struct perimd *d)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "path", d->cfg.state);
+	add_bool(o, "writable", !d->state_error[0]);
+	add_str(o, "error", d->state_error[0] ? d->state_error : NULL);
+	return o;
+}
+
 static int do_status(struct perimd *d, struct json_object **result)
 {
 	struct json_object *btf = json_object_new_object(), *ifaces = json_object_new_array();
@@ -483,13 +509,39 @@ static int do_status(struct perimd *d, struct json_object **result)
 			json_object_array_add(ifaces, iface_json(d, s));
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "state", state_json(d));
 	return 0;
+}
+
+static bool changes_state(enum perim_cmd_kind k)
+{
+	switch (k) {
+	case PERIM_CMD_ATTACH: case PERIM_CMD_DETACH:
+	case PERIM_CMD_LIMIT_SET: case PERIM_CMD_LIMIT_DEL:
+	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
+	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
+	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A state file known not to be writable refuses a change before anything
+ * is touched; rewriting the current model first tells whether it is again.
+ */
+static int state_writable(struct perimd *d, char *err, size_t errlen)
+{
+	return d->state_error[0] && !d->restoring ? perimd_persist(d, d->model, err, errlen) : 0;
 }
 
 int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		char *err, size_t errlen)
 {
 	*result = NULL;
+	if (changes_state(cmd->kind) && state_writable(d, err, errlen))
+		return PERIM_EXIT_FAIL;
 	switch (cmd->kind) {
 	case PERIM_CMD_ATTACH:     return do_attach(d, cmd, result, err, errlen);
 	case PERIM_CMD_DETACH:     return do_detach(d, cmd, result, err, errlen);

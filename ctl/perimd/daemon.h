@@ -28,6 +28,7 @@ struct perimd {
 	struct perimd_stats stats;
 	struct perim_tracers *tracers;
 	bool restoring;                        /* reading the state file: one apply at the end */
+	char state_error[512];                 /* why the state file cannot be written; "" if it can */
 	struct perimd_egress egress;           /* shapers (egress.h) */
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
 	struct perimd_nicstats nic;            /* the NICs' own counters */
@@ -42,7 +43,13 @@ struct perimd {
 int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		char *err, size_t errlen);
 
-/* Apply the model to the maps and write the state file (end of start-up). */
+/* Apply the model to the maps (end of start-up, after the state file is written). */
 int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
+
+/*
+ * Write m as the state file. On failure records why in state_error (shown by
+ * status) and says in err that the change is refused; PERIM_EXIT_FAIL.
+ */
+int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen);
 
 #endif /* PERIMD_DAEMON_H */

@@ -56,7 +56,7 @@ static int persist(struct perimd *d, char *err, size_t errlen)
 	perimd_state_set_extra(write_shape_lines, d);
 	if (d->restoring)
 		return 0;
-	return perimd_state_write(d->cfg.state, d->model, err, errlen) ? PERIM_EXIT_FAIL : 0;
+	return perimd_persist(d, d->model, err, errlen);
 }
 
 static int attached_slot(struct perimd *d, const char *dev, char *err, size_t errlen)

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
-#include "state.h"
+#include "restore.h"
 
 struct perimd_main {
 	struct perimd d;
@@ -74,40 +74,6 @@ static int watch_signals(struct perimd_main *m)
 	return perim_loop_add(m->d.loop, m->sigfd, EPOLLIN, on_signal, m);
 }
 
-static int restore_line(void *ctx, const struct perim_cmd *cmd, int lineno, const char *line)
-{
-	struct perimd *d = ctx;
-	struct json_object *result = NULL;
-	char err[512];
-	int ret;
-
-	ret = perimd_exec(d, cmd, &result, err, sizeof(err));
-	json_object_put(result);
-	if (ret)
-		fprintf(stderr, "perimd: state file %s line %d (%s): %s\n", d->cfg.state, lineno, line, err);
-	return ret;
-}
-
-static int attach_configured(struct perimd *d)
-{
-	struct json_object *result = NULL;
-	char err[512];
-
-	for (int i = 0; i < d->cfg.n_ifaces; i++) {
-		struct perim_cmd cmd = { .kind = PERIM_CMD_ATTACH, .mode = d->cfg.ifaces[i].mode, .slot = -1 };
-
-		if (perim_model_iface_find(d->model, d->cfg.ifaces[i].dev) >= 0)
-			continue;
-		snprintf(cmd.dev, sizeof(cmd.dev), "%s", d->cfg.ifaces[i].dev);
-		if (perimd_exec(d, &cmd, &result, err, sizeof(err))) {
-			fprintf(stderr, "perimd: --interface %s: %s\n", cmd.dev, err);
-			return PERIM_EXIT_FAIL;
-		}
-		json_object_put(result);
-	}
-	return 0;
-}
-
 /* Load, restore, attach: everything before the socket opens. */
 static int start_datapath(struct perimd *d)
 {
@@ -137,21 +103,7 @@ static int start_datapath(struct perimd *d)
 		fprintf(stderr, "perimd: %s\n", err);
 		return PERIM_EXIT_FAIL;
 	}
-	d->restoring = true;
-	ret = perimd_state_read(d->cfg.state, restore_line, d, err, sizeof(err));
-	if (ret == PERIM_EXIT_BADINPUT && err[0])
-		fprintf(stderr, "perimd: %s\n", err);
-	if (!ret)
-		ret = attach_configured(d);
-	d->restoring = false;
-	if (ret)
-		return PERIM_EXIT_FAIL;
-	ret = perimd_commit_model(d, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "perimd: applying the restored rules: %s\n", err);
-		return PERIM_EXIT_FAIL;
-	}
-	return 0;
+	return perimd_restore(d);
 }
 
 static void start_tracers(struct perimd *d)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The state file: perimctl commands, one a line, rewritten atomically. */
+/* The state file's writer: perimctl commands, one a line, rewritten atomically. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -9,10 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include "log.h"
 #include "state.h"
-
-#define MAX_WORDS 64
+#include "state_format.h"
 
 static perimd_state_extra_fn extra_fn;
 static void *extra_ctx;
@@ -23,11 +26,21 @@ void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx)
 	extra_ctx = ctx;
 }
 
+void perimd_state_trailer(const char *body, size_t len, char *buf)
+{
+	unsigned lines = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += body[i] == '\n';
+	snprintf(buf, PERIMD_STATE_TRAILER_MAX, PERIMD_STATE_TRAILER, lines,
+		 (unsigned)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)body, len));
+}
+
 static int format_model(const struct perim_model *m, FILE *f)
 {
 	char line[512];
 
-	fprintf(f, "# perim state, written by perimd; one perimctl command per line\n");
+	fputs(PERIMD_STATE_HEADER, f);
 	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
 		if (!m->ifaces[s].used)
 			continue;
@@ -60,6 +73,24 @@ static int format_model(const struct perim_model *m, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* The header and command lines for m, in memory (free *body). 0 or -errno. */
+int perimd_state_render(const struct perim_model *m, char **body, size_t *len)
+{
+	FILE *f = open_memstream(body, len);
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = format_model(m, f);
+	if (fclose(f) != 0 && !ret)
+		ret = -ENOMEM;
+	if (ret) {
+		free(*body);
+		*body = NULL;
+	}
+	return ret;
+}
+
 static int fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
@@ -72,13 +103,78 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* FILE.XXXXXX holding body and its trailer, synced; its name in tmp. */
+static int write_temp(const char *path, const char *body, size_t len, char *tmp, size_t tmplen)
+{
+	char trailer[PERIMD_STATE_TRAILER_MAX];
+	int fd, ret;
+
+	snprintf(tmp, tmplen, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	perimd_state_trailer(body, len, trailer);
+	ret = write_all(fd, body, len);
+	if (!ret)
+		ret = write_all(fd, trailer, strlen(trailer));
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/*
+ * FILE.prev becomes the file about to be replaced: linked under a temp name
+ * first, so a failure leaves the old FILE.prev in place. No FILE: nothing to keep.
+ */
+static int keep_previous(const char *path)
+{
+	char tmp[4200], prev[4200];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(tmp);
+	if (link(path, tmp) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	snprintf(prev, sizeof(prev), "%s%s", path, PERIMD_STATE_PREV_SUFFIX);
+	if (rename(tmp, prev) < 0) {
+		int ret = -errno;
+
+		unlink(tmp);
+		return ret;
+	}
+	return 0;
+}
+
 int perimd_state_write(const char *path, const struct perim_model *m, char *err, size_t errlen)
 {
 	char dir[4096], tmp[4200];
-	const char *step = "creating";
-	bool tmp_exists = false;
-	FILE *f = NULL;
-	int fd, ret;
+	const char *step = "creating the directory of";
+	size_t len = 0;
+	char *body = NULL;
+	int ret = 0;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	dirname(dir);
@@ -86,92 +182,88 @@ int perimd_state_write(const char *path, const struct perim_model *m, char *err,
 		ret = -errno;
 		goto fail;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	tmp_exists = true;
-	f = fdopen(fd, "w");
-	if (!f) {
-		ret = -errno;
-		close(fd);
-		goto fail;
-	}
-	step = "writing";
-	ret = format_model(m, f);
-	if (!ret && fflush(f) != 0)
-		ret = -errno;
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	if (fclose(f) != 0 && !ret)
-		ret = -errno;
-	f = NULL;
+	step = "formatting";
+	ret = perimd_state_render(m, &body, &len);
 	if (ret)
 		goto fail;
-	step = "renaming";
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
+	step = "writing a temp file beside";
+	ret = write_temp(path, body, len, tmp, sizeof(tmp));
+	if (ret)
+		goto fail;
+	step = "keeping as " PERIMD_STATE_PREV_SUFFIX " the previous";
+	ret = keep_previous(path);
+	if (!ret) {
+		step = "renaming the new one onto";
+		if (rename(tmp, path) < 0)
+			ret = -errno;
+	}
+	if (ret) {
+		unlink(tmp);
 		goto fail;
 	}
-	tmp_exists = false;
 	step = "syncing the directory of";
 	ret = fsync_dir(dir);
 	if (ret)
 		goto fail;
+	free(body);
 	return 0;
 fail:
+	free(body);
 	snprintf(err, errlen, "%s state file %s: %s", step, path, strerror(-ret));
-	if (f)
-		fclose(f);
-	if (tmp_exists)
-		unlink(tmp);
 	return ret;
 }
 
-static int split_words(char *line, char **argv)
+/* NAME.XXXXXX as mkstemp makes it from NAME.XXXXXX. */
+static bool is_temp_name(const char *name, const char *base)
 {
-	int argc = 0;
+	size_t n = strlen(base);
 
-	for (char *w = strtok(line, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
-		if (argc == MAX_WORDS)
-			return -E2BIG;
-		argv[argc++] = w;
-	}
-	return argc;
+	if (strncmp(name, base, n) != 0 || name[n] != '.' || strlen(name + n + 1) != 6)
+		return false;
+	for (const char *c = name + n + 1; *c; c++)
+		if (!isalnum((unsigned char)*c))
+			return false;
+	return true;
 }
 
-int perimd_state_read(const char *path, perimd_state_fn fn, void *ctx, char *err, size_t errlen)
+/* Empty (killed before its first flush) or starting with perim's header. */
+static bool holds_perim_state(int dirfd, const char *name)
 {
-	char line[1024], copy[1024], perr[256];
-	char *argv[MAX_WORDS];
-	struct perim_cmd cmd;
-	int lineno = 0, argc, ret = 0;
-	FILE *f = fopen(path, "r");
+	static const char magic[] = "# perim state";
+	char head[sizeof(magic) - 1];
+	struct stat st;
+	ssize_t n;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		ret = -errno;
-		snprintf(err, errlen, "reading state file %s: %s", path, strerror(-ret));
-		return PERIM_EXIT_FAIL;
-	}
-	while (!ret && fgets(line, sizeof(line), f)) {
-		lineno++;
-		snprintf(copy, sizeof(copy), "%s", line);
-		copy[strcspn(copy, "\n")] = '\0';
-		argc = split_words(line, argv);
-		if (argc == 0 || argv[0][0] == '#')
+	if (fd < 0)
+		return false;
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, head, sizeof(head)) : -1;
+	close(fd);
+	return n == 0 || (n == (ssize_t)sizeof(head) && memcmp(head, magic, sizeof(head)) == 0);
+}
+
+void perimd_state_clean_temps(const char *path)
+{
+	char dirbuf[4096], basebuf[4096];
+	const char *dir, *base;
+	struct dirent *e;
+	DIR *dp;
+
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	snprintf(basebuf, sizeof(basebuf), "%s", path);
+	dir = dirname(dirbuf);
+	base = basename(basebuf);
+	dp = opendir(dir);
+	if (!dp)
+		return;
+	while ((e = readdir(dp))) {
+		if (!is_temp_name(e->d_name, base) || !holds_perim_state(dirfd(dp), e->d_name))
 			continue;
-		if (argc < 0 || perim_cmd_parse(argc, argv, &cmd, perr, sizeof(perr))) {
-			snprintf(err, errlen, "state file %s line %d: %s", path, lineno,
-				 argc < 0 ? "too many words" : perr);
-			ret = PERIM_EXIT_BADINPUT;
-			break;
-		}
-		ret = fn(ctx, &cmd, lineno, copy);
+		if (unlinkat(dirfd(dp), e->d_name, 0) < 0)
+			pr_warn("perimd: removing %s/%s, left by an interrupted write: %s\n", dir, e->d_name,
+				strerror(errno));
+		else
+			pr_info("perimd: removed %s/%s, left by an interrupted write\n", dir, e->d_name);
 	}
-	fclose(f);
-	return ret;
+	closedir(dp);
 }
