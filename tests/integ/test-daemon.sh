@@ -186,7 +186,9 @@ attached_in_slot_3() { [ "$(pctl -j status | jq -c '.interfaces[0] | [.slot, .at
 case_missing_nic_keeps_slot_and_rules() {
 	setup || return 1
 	local nic=${T}m
-	printf 'attach %s slot 3\nlimit set %s id 7 src 10.0.0.0/8 rate 10pps per-source\n' "$nic" "$nic" > "$STATE"
+	# the first version's format (no trailer): accepted once, and easy to write by hand
+	printf '# perim state, written by perimd; one perimctl command per line\nattach %s slot 3\nlimit set %s id 7 src 10.0.0.0/8 rate 10pps per-source\n' \
+		"$nic" "$nic" > "$STATE"
 	daemon_start || return 1
 	expect_eq "$(pctl -j status | jq -c '.interfaces[0] | [.dev, .slot, .attached]')" "[\"$nic\",3,false]" \
 		"configured, not attached" || return 1
