@@ -145,7 +145,8 @@ static void render_detach(struct json_object *r)
 
 static void render_limit_set(struct json_object *r)
 {
-	printf("rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
+	printf("rule %" PRIu64 " on %s%s\n", get_u64(r, "id"), get_str(r, "dev", "?"),
+	       get_bool(r, "replaced") ? " replaced" : "");
 }
 
 static void render_limit_del(struct json_object *r)
@@ -553,12 +554,12 @@ static void render_event_human(struct json_object *e)
 	bool first = true;
 
 	if (!json_object_is_type(e, json_type_object)) {
-		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
 	json_object_object_foreach(e, key, val) {
 		const char *text = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
-			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 		printf("%s%s=%s", first ? "" : " ", key, text);
 		first = false;
@@ -569,7 +570,7 @@ static void render_event_human(struct json_object *e)
 void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event)
 {
 	if (opts->json)
-		printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		render_event_human(event);
 	fflush(stdout);
@@ -618,7 +619,7 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 		     struct json_object *result)
 {
 	if (opts->json) {
-		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
@@ -627,5 +628,5 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 			return;
 		}
 	}
-	printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY));
+	printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -242,12 +242,40 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 
 /* ---- limits ---- */
 
+/*
+ * "limit set" with the selector of an existing rule replaces that rule in
+ * place (same id, counters kept), so a client that lost the reply can simply
+ * retry. An explicit id naming another rule than the one with this selector
+ * is refused, except from an old state file, whose duplicates are restored as
+ * they were.
+ */
+static int limit_add_or_replace(struct perimd *d, struct perim_model *next, int slot,
+				const struct perim_limit_spec *spec, uint32_t *id, bool *replaced,
+				char *err, size_t errlen)
+{
+	uint32_t same = perim_model_limit_find_selector(next, slot, spec);
+
+	*replaced = same && (!spec->id || spec->id == same);
+	if (*replaced) {
+		perim_model_limit_replace(next, same, spec);
+		*id = same;
+		return 0;
+	}
+	if (same && !d->restoring) {
+		snprintf(err, errlen, "Error: argument \"%u\" is wrong: rule %u on %s already has this "
+			 "selector; set it without id to replace it", spec->id, same, d->model->ifaces[slot].dev);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return perim_model_limit_add(next, slot, spec, id, err, errlen);
+}
+
 static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 			char *err, size_t errlen)
 {
 	struct perim_limit_spec spec = cmd->limit;
 	struct perim_model *next;
 	int slot = slot_of(d, cmd->dev, err, errlen), ret;
+	bool replaced;
 	uint32_t id;
 
 	if (slot < 0)
@@ -257,7 +285,7 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
-	ret = perim_model_limit_add(next, slot, &spec, &id, err, errlen);
+	ret = limit_add_or_replace(d, next, slot, &spec, &id, &replaced, err, errlen);
 	if (ret) {
 		perim_model_free(next);
 		perimd_egress_sync(d, slot);
@@ -271,6 +299,7 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
 	add_int(*result, "id", id);
+	add_bool(*result, "replaced", replaced);
 	return 0;
 }
 
@@ -331,7 +360,7 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 	add_int(o, "rate_pps", s->rate_pps);
 	add_int(o, "burst", s->burst ? s->burst : s->rate_pps);
 	add_int(o, "bytes_per_s", s->bytes_per_s);
-	add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
+	add_str(o, "mode", !s->per_source ? "aggregate" : s->egress ? "per-destination" : "per-source");
 	add_int(o, "block_s", s->block_s);
 	add_bool(o, "dry_run", s->dry_run);
 	add_str(o, "dir", s->egress ? "egress" : "ingress");

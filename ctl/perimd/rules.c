@@ -158,7 +158,8 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 
 	if (id >= PERIM_MAX_RULES || rule_used(m, id)) {
 		snprintf(num, sizeof(num), "%u", id);
-		return bad_arg(err, errlen, num, id ? "rule id already in use" : "rule id out of range");
+		return bad_arg(err, errlen, num, id < PERIM_MAX_RULES ? "rule id already in use"
+								      : "rule id out of range (1..16383)");
 	}
 	for (uint32_t i = 1; !id && i < PERIM_MAX_RULES; i++)
 		if (!rule_used(m, i))
@@ -175,6 +176,33 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 	m->rules[id].spec.id = id;
 	*id_out = id;
 	return 0;
+}
+
+static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b);
+
+/* Everything that decides which packets a rule matches; not what it does to them. */
+static bool same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
+{
+	return a->egress == b->egress && a->has_src == b->has_src &&
+	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
+	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only;
+}
+
+uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
+					 const struct perim_limit_spec *spec)
+{
+	for (uint32_t id = 1; id < m->rules_end; id++)
+		if (m->rules[id].used && m->rules[id].iface == slot && same_selector(&m->rules[id].spec, spec))
+			return id;
+	return 0;
+}
+
+void perim_model_limit_replace(struct perim_model *m, uint32_t id, const struct perim_limit_spec *spec)
+{
+	m->rules[id].spec = *spec;
+	m->rules[id].spec.id = id;
 }
 
 int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen)
