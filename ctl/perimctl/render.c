@@ -154,19 +154,25 @@ static void render_limit_del(struct json_object *r)
 	printf("deleted rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
 }
 
+/* "syn,dry-run,inactive (cgroup missing)", or "-". */
 static void limit_flags(struct json_object *l, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", get_bool(l, "syn") ? "syn" : "",
-		 get_bool(l, "syn") && get_bool(l, "dry_run") ? "," : "",
-		 get_bool(l, "dry_run") ? "dry-run" : "");
-	if (!buf[0])
+	const char *why = get_str(l, "inactive_reason", NULL);
+	size_t n;
+
+	snprintf(buf, len, "%s%s%s%s%s", get_bool(l, "syn") ? "syn," : "", get_bool(l, "dry_run") ? "dry-run," : "",
+		 why ? "inactive (" : "", why ? why : "", why ? ")," : "");
+	n = strlen(buf);
+	if (n)
+		buf[n - 1] = '\0';
+	else
 		snprintf(buf, len, "-");
 }
 
 static void render_limit_list(struct json_object *r)
 {
 	struct json_object *limits = get(r, "limits");
-	char rate[32], bytes[32], burst[32], block[32], flags[32], match[256];
+	char rate[32], bytes[32], burst[32], block[32], flags[96], match[256];
 
 	if (!array_len(limits)) {
 		printf("no limits\n");
@@ -186,6 +192,7 @@ static void render_limit_list(struct json_object *r)
 		else
 			snprintf(block, sizeof(block), "-");
 		limit_flags(l, flags, sizeof(flags));
+
 		/* Egress rules match a destination or a cgroup: shown in the same column, marked. */
 		if (!strcmp(get_str(l, "dir", "ingress"), "egress"))
 			snprintf(match, sizeof(match), "%s %s", get_str(l, "cgroup", NULL) ? "cgroup" : "dst",
@@ -535,6 +542,16 @@ static void render_hooks(struct json_object *hooks)
 	}
 }
 
+static void render_inactive_rules(struct json_object *rules)
+{
+	for (size_t i = 0; i < array_len(rules); i++) {
+		struct json_object *r = json_object_array_get_idx(rules, i);
+
+		printf("rule %" PRIu64 " on %s: inactive (%s)\n", get_u64(r, "id"), get_str(r, "dev", "?"),
+		       get_str(r, "reason", "?"));
+	}
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -544,6 +561,7 @@ static void render_status(struct json_object *r)
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
+	render_inactive_rules(get(r, "inactive_rules"));
 }
 
 /* ---- events ---- */

@@ -339,6 +339,15 @@ static const char *proto_name(uint8_t proto)
 	return "any";
 }
 
+/*
+ * Why a rule matches nothing, or NULL: a cgroup rule restored from the state
+ * file whose cgroup directory was gone has no cgroup id until it is set again.
+ */
+static const char *rule_inactive_reason(const struct perim_limit_spec *s)
+{
+	return s->cgroup[0] && !s->cgroup_id ? "cgroup missing" : NULL;
+}
+
 static struct json_object *limit_json(struct perimd *d, const struct perim_model_rule *r)
 {
 	const struct perim_limit_spec *s = &r->spec;
@@ -368,7 +377,29 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 		perim_prefix_format(&s->dst, buf, sizeof(buf));
 	add_str(o, "dst", s->has_dst ? buf : NULL);
 	add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
+	add_bool(o, "active", !rule_inactive_reason(s));
+	add_str(o, "inactive_reason", rule_inactive_reason(s));
 	return o;
+}
+
+/* Rules that match nothing: those for inactive_rules_json and the "active" of limit_json. */
+static struct json_object *inactive_rules_json(struct perimd *d)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (uint32_t id = 1; id < d->model->rules_end; id++) {
+		const struct perim_model_rule *r = &d->model->rules[id];
+		struct json_object *o;
+
+		if (!r->used || !rule_inactive_reason(&r->spec))
+			continue;
+		o = json_object_new_object();
+		add_str(o, "dev", d->model->ifaces[r->iface].dev);
+		add_int(o, "id", id);
+		add_str(o, "reason", rule_inactive_reason(&r->spec));
+		json_object_array_add(list, o);
+	}
+	return list;
 }
 
 static int do_limit_list(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
@@ -512,6 +543,7 @@ static int do_status(struct perimd *d, struct json_object **result)
 			json_object_array_add(ifaces, iface_json(d, s));
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	return 0;
 }
 

@@ -262,7 +262,7 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 	c->fd = -1;
 	client_close(c);
 	ret = perim_tracers_subscribe(d->tracers, fd, cmd->types[0] ? cmd->types : NULL, cmd->follow);
-	if (ret < 0)
+	if (ret < 0 && ret != -EUSERS)   /* -EUSERS: the tracers said why */
 		pr_warn("perimd: events subscription: %s\n", strerror(-ret));
 }
 

@@ -995,17 +995,22 @@ int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, 
 		return dump_backlog(t, fd, mask);
 	/* A stalled reader must not stall the daemon: give up on it instead. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	err = send_status(fd, 0, NULL);
-	if (err) {
-		close(fd);
-		return err;
-	}
 	for (int i = 0; i < SUBSCRIBERS_MAX && slot < 0; i++)
 		if (t->subs[i].fd < 0)
 			slot = i;
 	if (slot < 0) {
+		/* Refused before any "streaming" answer: the client must not think it follows. */
+		snprintf(msg, sizeof(msg), "Error: too many `events --follow` clients (at most %d); try again later",
+			 SUBSCRIBERS_MAX);
+		pr_warn("tracers: events --follow refused: already %d followers\n", SUBSCRIBERS_MAX);
+		send_status(fd, 1, msg);
 		close(fd);
-		return -EMFILE;
+		return -EUSERS;
+	}
+	err = send_status(fd, 0, NULL);
+	if (err) {
+		close(fd);
+		return err;
 	}
 	err = perim_loop_add(t->loop, fd, EPOLLIN | EPOLLRDHUP, on_subscriber_readable, t);
 	if (err) {
