@@ -490,7 +490,7 @@ static const char *cgroup_path_problem(const char *path)
 	const char *c;
 
 	if (path[0] != '/')
-		return "cgroup must be an absolute path of a cgroup v2 directory";
+		return "cgroup must start with '/': a path below the cgroup2 mount or a directory under it";
 	if (strlen(path) >= PERIM_CGROUP_PATH_MAX)
 		return "cgroup path is too long (at most 191 bytes)";
 	for (c = path; *c; c++)
@@ -893,8 +893,9 @@ static const char help_limit[] =
 "  dir            ingress (default: XDP, matched on the source) or egress (tc on the\n"
 "                 clsact egress hook, matched on the destination)\n"
 "  dst PREFIX     egress: destination prefix (default: every destination)\n"
-"  cgroup PATH    egress: only what sockets of this cgroup v2 directory send\n"
-"                 (absolute path); the cgroup shares one bucket unless per-destination\n"
+"  cgroup PATH    egress: only what sockets of this cgroup v2 cgroup send: its path\n"
+"                 below the cgroup2 mount (/system.slice/x.service) or its directory\n"
+"                 under the mount; the cgroup shares one bucket unless per-destination\n"
 "  per-destination  egress: every destination address gets its own bucket (default\n"
 "                 for dst rules)\n"
 "  src PREFIX     IPv4 or IPv6 source prefix, host bits zero (default: every source,\n"
@@ -910,7 +911,10 @@ static const char help_limit[] =
 "  aggregate      the whole prefix shares one bucket\n"
 "  block SECONDS  drop a source outright for 1..86400 s after it exceeds the rule\n"
 "  dry-run        count \"would drop\" packets, drop none\n"
-"\"limit set\" prints the new rule's id (\"rule N on DEV\"); \"limit\" alone lists.\n"
+"\"limit set\" prints the rule's id (\"rule N on DEV\"); \"limit\" alone lists.\n"
+"A \"limit set\" with the selector (dir, src/dst/cgroup, proto, dport, syn) of an\n"
+"existing rule replaces it: same id, counters kept, \"replaced\" in the reply; so\n"
+"retrying a \"limit set\" whose reply was lost is safe.\n"
 "Each keyword may be given once, in any order.\n";
 
 static const char help_shape[] =

@@ -291,11 +291,13 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
+	next->changing_rule = id;
 	ret = commit(d, next, err, errlen);
 	if (ret && !d->restoring)
 		perimd_egress_sync(d, slot);
 	if (ret)
 		return ret;
+	d->model->changing_rule = 0;
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
 	add_int(*result, "id", id);

@@ -531,15 +531,36 @@ static uint8_t acl_verdict(const struct perim_model *m, int slot, const struct p
 	return verdict;
 }
 
-static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
-			       int n, char *err, size_t errlen)
+/* The rule being set, when it is one of these candidates. */
+static const struct perim_model_rule *changing_candidate(const struct perim_model *m,
+							  const struct cand_sort *cand, int n)
 {
-	char text[64];
+	for (int i = 0; i < n && m->changing_rule; i++)
+		if (cand[i].rule->spec.id == m->changing_rule)
+			return cand[i].rule;
+	return NULL;
+}
 
-	perim_prefix_format(p, text, sizeof(text));
-	snprintf(err, errlen,
-		 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
-		 text, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+/* Names the prefix of the rule being set, not another rule's prefix where the excess shows. */
+static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
+			       const struct cand_sort *cand, int n, char *err, size_t errlen)
+{
+	const struct perim_model_rule *mine = changing_candidate(m, cand, n);
+	char text[64], where[64];
+
+	perim_prefix_format(p, where, sizeof(where));
+	if (!mine) {
+		snprintf(err, errlen,
+			 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
+			 where, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (rule_prefix(mine))
+		perim_prefix_format(rule_prefix(mine), text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%s", mine->spec.egress ? "dst any" : "src any");
+	snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, with this rule %d rules would cover %s, "
+		 "at most %d can", text, m->ifaces[slot].dev, n, where, PERIM_MAX_CANDIDATES);
 	return PERIM_EXIT_BADINPUT;
 }
 
@@ -577,7 +598,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 		n++;
 	}
 	if (n > PERIM_MAX_CANDIDATES)
-		return too_many_candidates(m, slot, p, n, err, errlen);
+		return too_many_candidates(m, slot, p, scratch, n, err, errlen);
 	qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
 
 	memset(e, 0, sizeof(*e));

@@ -51,6 +51,7 @@ struct perim_model {
 	uint32_t rules_end;
 	unsigned n_acl, acl_cap;
 	struct perim_model_acl *acl;
+	uint32_t changing_rule;    /* the rule a "limit set" adds or replaces (0: none): errors name it */
 };
 
 struct perim_model *perim_model_new(void);
