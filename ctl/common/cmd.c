@@ -490,7 +490,7 @@ static const char *cgroup_path_problem(const char *path)
 	const char *c;
 
 	if (path[0] != '/')
-		return "cgroup must start with '/': a path below the cgroup2 mount or a directory under it";
+		return "cgroup must be absolute: its path below the cgroup2 mount or its directory under it";
 	if (strlen(path) >= PERIM_CGROUP_PATH_MAX)
 		return "cgroup path is too long (at most 191 bytes)";
 	for (c = path; *c; c++)
