@@ -196,7 +196,8 @@ static struct json_object *request_parse(const char *text, size_t len, char *err
 		snprintf(err, errlen, "Error: out of memory");
 		return NULL;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+				    JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, text, len);
 	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
 		snprintf(err, errlen, "Error: the request's JSON ends before it is complete");
