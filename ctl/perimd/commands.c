@@ -384,7 +384,7 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 	return o;
 }
 
-/* Rules that match nothing: those for inactive_rules_json and the "active" of limit_json. */
+/* status: the rules that match nothing, each with why. */
 static struct json_object *inactive_rules_json(struct perimd *d)
 {
 	struct json_object *list = json_object_new_array();

@@ -7,7 +7,6 @@
  * while a slot has such limits.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
