@@ -257,12 +257,40 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 
 /* ---- limits ---- */
 
+/*
+ * "limit set" with the selector of an existing rule replaces that rule in
+ * place (same id, counters kept), so a client that lost the reply can simply
+ * retry. An explicit id naming another rule than the one with this selector
+ * is refused, except from an old state file, whose duplicates are restored as
+ * they were.
+ */
+static int limit_add_or_replace(struct perimd *d, struct perim_model *next, int slot,
+				const struct perim_limit_spec *spec, uint32_t *id, bool *replaced,
+				char *err, size_t errlen)
+{
+	uint32_t same = perim_model_limit_find_selector(next, slot, spec);
+
+	*replaced = same && (!spec->id || spec->id == same);
+	if (*replaced) {
+		perim_model_limit_replace(next, same, spec);
+		*id = same;
+		return 0;
+	}
+	if (same && !d->restoring) {
+		snprintf(err, errlen, "Error: argument \"%u\" is wrong: rule %u on %s already has this "
+			 "selector; set it without id to replace it", spec->id, same, d->model->ifaces[slot].dev);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return perim_model_limit_add(next, slot, spec, id, err, errlen);
+}
+
 static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 			char *err, size_t errlen)
 {
 	struct perim_limit_spec spec = cmd->limit;
 	struct perim_model *next;
 	int slot = slot_of(d, cmd->dev, err, errlen), ret;
+	bool replaced;
 	uint32_t id;
 
 	if (slot < 0)
@@ -272,20 +300,23 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
-	ret = perim_model_limit_add(next, slot, &spec, &id, err, errlen);
+	ret = limit_add_or_replace(d, next, slot, &spec, &id, &replaced, err, errlen);
 	if (ret) {
 		perim_model_free(next);
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
+	next->changing_rule = id;
 	ret = commit(d, next, err, errlen);
 	if (ret && !d->restoring)
 		perimd_egress_sync(d, slot);
 	if (ret)
 		return ret;
+	d->model->changing_rule = 0;
 	*result = json_object_new_object();
 	add_str(*result, "dev", cmd->dev);
 	add_int(*result, "id", id);
+	add_bool(*result, "replaced", replaced);
 	return 0;
 }
 
@@ -325,6 +356,15 @@ static const char *proto_name(uint8_t proto)
 	return "any";
 }
 
+/*
+ * Why a rule matches nothing, or NULL: a cgroup rule restored from the state
+ * file whose cgroup directory was gone has no cgroup id until it is set again.
+ */
+static const char *rule_inactive_reason(const struct perim_limit_spec *s)
+{
+	return s->cgroup[0] && !s->cgroup_id ? "cgroup missing" : NULL;
+}
+
 static struct json_object *limit_json(struct perimd *d, const struct perim_model_rule *r)
 {
 	const struct perim_limit_spec *s = &r->spec;
@@ -346,7 +386,7 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 	add_int(o, "rate_pps", s->rate_pps);
 	add_int(o, "burst", s->burst ? s->burst : s->rate_pps);
 	add_int(o, "bytes_per_s", s->bytes_per_s);
-	add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
+	add_str(o, "mode", !s->per_source ? "aggregate" : s->egress ? "per-destination" : "per-source");
 	add_int(o, "block_s", s->block_s);
 	add_bool(o, "dry_run", s->dry_run);
 	add_str(o, "dir", s->egress ? "egress" : "ingress");
@@ -354,7 +394,29 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 		perim_prefix_format(&s->dst, buf, sizeof(buf));
 	add_str(o, "dst", s->has_dst ? buf : NULL);
 	add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
+	add_bool(o, "active", !rule_inactive_reason(s));
+	add_str(o, "inactive_reason", rule_inactive_reason(s));
 	return o;
+}
+
+/* status: the rules that match nothing, each with why. */
+static struct json_object *inactive_rules_json(struct perimd *d)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (uint32_t id = 1; id < d->model->rules_end; id++) {
+		const struct perim_model_rule *r = &d->model->rules[id];
+		struct json_object *o;
+
+		if (!r->used || !rule_inactive_reason(&r->spec))
+			continue;
+		o = json_object_new_object();
+		add_str(o, "dev", d->model->ifaces[r->iface].dev);
+		add_int(o, "id", id);
+		add_str(o, "reason", rule_inactive_reason(&r->spec));
+		json_object_array_add(list, o);
+	}
+	return list;
 }
 
 static int do_limit_list(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
@@ -510,6 +572,7 @@ static int do_status(struct perimd *d, struct json_object **result)
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
 	json_object_object_add(*result, "state", state_json(d));
+	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	return 0;
 }
 

@@ -158,7 +158,8 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 
 	if (id >= PERIM_MAX_RULES || rule_used(m, id)) {
 		snprintf(num, sizeof(num), "%u", id);
-		return bad_arg(err, errlen, num, id ? "rule id already in use" : "rule id out of range");
+		return bad_arg(err, errlen, num, id < PERIM_MAX_RULES ? "rule id already in use"
+								      : "rule id out of range (1..16383)");
 	}
 	for (uint32_t i = 1; !id && i < PERIM_MAX_RULES; i++)
 		if (!rule_used(m, i))
@@ -175,6 +176,33 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 	m->rules[id].spec.id = id;
 	*id_out = id;
 	return 0;
+}
+
+static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b);
+
+/* Everything that decides which packets a rule matches; not what it does to them. */
+static bool same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
+{
+	return a->egress == b->egress && a->has_src == b->has_src &&
+	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
+	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only;
+}
+
+uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
+					 const struct perim_limit_spec *spec)
+{
+	for (uint32_t id = 1; id < m->rules_end; id++)
+		if (m->rules[id].used && m->rules[id].iface == slot && same_selector(&m->rules[id].spec, spec))
+			return id;
+	return 0;
+}
+
+void perim_model_limit_replace(struct perim_model *m, uint32_t id, const struct perim_limit_spec *spec)
+{
+	m->rules[id].spec = *spec;
+	m->rules[id].spec.id = id;
 }
 
 int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen)
@@ -503,15 +531,36 @@ static uint8_t acl_verdict(const struct perim_model *m, int slot, const struct p
 	return verdict;
 }
 
-static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
-			       int n, char *err, size_t errlen)
+/* The rule being set, when it is one of these candidates. */
+static const struct perim_model_rule *changing_candidate(const struct perim_model *m,
+							  const struct cand_sort *cand, int n)
 {
-	char text[64];
+	for (int i = 0; i < n && m->changing_rule; i++)
+		if (cand[i].rule->spec.id == m->changing_rule)
+			return cand[i].rule;
+	return NULL;
+}
 
-	perim_prefix_format(p, text, sizeof(text));
-	snprintf(err, errlen,
-		 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
-		 text, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+/* Names the prefix of the rule being set, not another rule's prefix where the excess shows. */
+static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
+			       const struct cand_sort *cand, int n, char *err, size_t errlen)
+{
+	const struct perim_model_rule *mine = changing_candidate(m, cand, n);
+	char text[64], where[64];
+
+	perim_prefix_format(p, where, sizeof(where));
+	if (!mine) {
+		snprintf(err, errlen,
+			 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
+			 where, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (rule_prefix(mine))
+		perim_prefix_format(rule_prefix(mine), text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%s", mine->spec.egress ? "dst any" : "src any");
+	snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, with this rule %d rules would cover %s, "
+		 "at most %d can", text, m->ifaces[slot].dev, n, where, PERIM_MAX_CANDIDATES);
 	return PERIM_EXIT_BADINPUT;
 }
 
@@ -549,7 +598,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 		n++;
 	}
 	if (n > PERIM_MAX_CANDIDATES)
-		return too_many_candidates(m, slot, p, n, err, errlen);
+		return too_many_candidates(m, slot, p, scratch, n, err, errlen);
 	qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
 
 	memset(e, 0, sizeof(*e));

@@ -51,6 +51,7 @@ struct perim_model {
 	uint32_t rules_end;
 	unsigned n_acl, acl_cap;
 	struct perim_model_acl *acl;
+	uint32_t changing_rule;    /* the rule a "limit set" adds or replaces (0: none): errors name it */
 };
 
 struct perim_model *perim_model_new(void);
@@ -68,6 +69,11 @@ int perim_model_iface_add(struct perim_model *m, const char *dev, enum perim_xdp
 void perim_model_iface_del(struct perim_model *m, int slot);        /* and its rules and ACL */
 int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_limit_spec *spec,
 			  uint32_t *id, char *err, size_t errlen);          /* spec->id 0 = assign */
+/* The rule of this slot whose selector (what it matches, not its rate or mode) equals spec's; 0: none. */
+uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
+					 const struct perim_limit_spec *spec);
+/* Rule id (used) takes spec's parameters, keeping its id. */
+void perim_model_limit_replace(struct perim_model *m, uint32_t id, const struct perim_limit_spec *spec);
 int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen);
 int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
 			const struct perim_prefix *p, char *err, size_t errlen);

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* An egress rule's cgroup: which directory "cgroup PATH" names, and its id. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <mntent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "cgroup_path.h"
+
+/* The first cgroup2 mount point in /proc/mounts. 0, or PERIM_EXIT_FAIL with err set. */
+static int cgroup2_mount(char *out, size_t len, char *err, size_t errlen)
+{
+	FILE *f = setmntent("/proc/mounts", "re");
+	struct mntent *m;
+	int ret = PERIM_EXIT_FAIL;
+
+	if (!f) {
+		snprintf(err, errlen, "reading /proc/mounts: %s", strerror(errno));
+		return PERIM_EXIT_FAIL;
+	}
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2") && strlen(m->mnt_dir) < len) {
+			strcpy(out, m->mnt_dir);
+			ret = 0;
+			break;
+		}
+	endmntent(f);
+	if (ret)
+		snprintf(err, errlen, "no cgroup2 mount in /proc/mounts: cgroup rules need cgroup v2");
+	return ret;
+}
+
+static bool is_cgroup2_dir(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC &&
+	       stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* token as a directory of the filesystem: only when it is the mount or below it. */
+static bool under_mount(const char *token, const char *mount)
+{
+	size_t n = strlen(mount);
+
+	if (!strcmp(mount, "/"))
+		return true;
+	return !strncmp(token, mount, n) && (token[n] == '\0' || token[n] == '/');
+}
+
+/* The cgroup id of a directory: its file handle, as the kernel's cgroup_id(). */
+static int cgroup_id_of(const char *path, uint64_t *id, char *err, size_t errlen)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mount_id;
+
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0 || h.fh.handle_bytes != sizeof(*id)) {
+		snprintf(err, errlen, "reading the cgroup id of %s: %s", path, strerror(errno));
+		return PERIM_EXIT_FAIL;
+	}
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+static int set_rel(const char *fs_path, const char *mount, const char *token,
+		   char rel[PERIM_CGROUP_PATH_MAX], char *err, size_t errlen)
+{
+	const char *below = strcmp(mount, "/") ? fs_path + strlen(mount) : fs_path;
+
+	if (snprintf(rel, PERIM_CGROUP_PATH_MAX, "%s", below[0] ? below : "/") >= PERIM_CGROUP_PATH_MAX) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: cgroup path is too long", token);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return 0;
+}
+
+int perimd_cgroup_resolve(const char *given, char rel[PERIM_CGROUP_PATH_MAX], uint64_t *id,
+			  char *err, size_t errlen)
+{
+	char mount[PATH_MAX], below[PATH_MAX + PERIM_CGROUP_PATH_MAX], token[PERIM_CGROUP_PATH_MAX];
+	bool fs_form, below_ok, fs_ok;
+	int ret = cgroup2_mount(mount, sizeof(mount), err, errlen);
+
+	if (ret)
+		return ret;
+	snprintf(token, sizeof(token), "%s", given);   /* rel may be given itself */
+	snprintf(below, sizeof(below), "%s%s", strcmp(mount, "/") ? mount : "",
+		 strcmp(token, "/") ? token : "");
+	fs_form = under_mount(token, mount);
+	below_ok = is_cgroup2_dir(below);
+	fs_ok = fs_form && is_cgroup2_dir(token);
+	if (below_ok && fs_ok && strcmp(below, token)) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: ambiguous: it is both the cgroup %s "
+			 "below the cgroup2 mount (directory %s) and the directory %s; write %s for the "
+			 "first, or the part of the second below %s", token, token, below, token, below, mount);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (!below_ok && !fs_ok) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: no such cgroup: not below the cgroup2 "
+			 "mount (%s does not exist), and %s %s", token, below, token,
+			 fs_form ? "does not exist either" : "is not in a cgroup v2 hierarchy");
+		return PERIM_EXIT_BADINPUT;
+	}
+	ret = set_rel(below_ok ? below : token, mount, token, rel, err, errlen);
+	return ret ?: cgroup_id_of(below_ok ? below : token, id, err, errlen);
+}
