@@ -61,8 +61,10 @@ void perim_loader_release(struct perim_attachment *a);
 /*
  * Fill obj with "mode", "dispatcher" ("multiprog" or "single"), "reason"
  * (single only) and "programs" [{name, priority, chain_call_actions}] as the
- * kernel reports them for ifindex.
+ * kernel reports them for ifindex (null, null and [] when nothing is
+ * attached). 0, or -errno with err set when the kernel could not be asked
+ * (e.g. at the fd limit): then obj must not be reported.
  */
-void perim_loader_describe(int ifindex, struct json_object *obj);
+int perim_loader_describe(int ifindex, struct json_object *obj, char *err, size_t errlen);
 
 #endif /* PERIMD_LOADER_H */

@@ -198,6 +198,46 @@ case_missing_nic_keeps_slot_and_rules() {
 	expect_ne "$(in_netns gw ip -d link show dev "$nic" | grep -o 'prog/xdp id [0-9]*')" "" "program on the NIC" || return 1
 }
 
+fd_count() { ls "/proc/$PERIMD_PID/fd" | wc -l; }
+
+# Requests that only read (status, stats: also what `stats --watch` sends every second)
+# close every fd they open: libxdp's query of a NIC leaks one unless perimd closes it.
+case_requests_leave_no_fd_open() {
+	setup && daemon_start --interface "$GW" || return 1
+	pctl limit set "$GW" src 10.78.0.0/24 rate 1kpps >/dev/null && pctl status >/dev/null &&
+	pctl stats >/dev/null || return 1
+	local before i
+	before=$(fd_count)
+	for i in $(seq 200); do
+		pctl status >/dev/null && pctl -j stats >/dev/null || fail "request $i failed" || return 1
+	done
+	expect_eq "$(fd_count)" "$before" "perimd's open fds after 200 status and 200 stats" || return 1
+	# attach and detach of a second NIC: the first cycle opens its slot's maps for good, later ones nothing
+	ip -n "$T-gw" link add "${T}x" type veth peer name "${T}y" && ip -n "$T-gw" link set "${T}x" up || return 1
+	pctl attach "${T}x" >/dev/null && pctl detach "${T}x" >/dev/null || return 1
+	before=$(fd_count)
+	for i in $(seq 20); do
+		pctl attach "${T}x" >/dev/null && pctl detach "${T}x" >/dev/null || fail "attach/detach $i failed" || return 1
+	done
+	expect_eq "$(fd_count)" "$before" "perimd's open fds after 20 attach/detach cycles" || return 1
+}
+
+# At the fd limit, a status that cannot ask the kernel what is attached is an error, not an empty list.
+case_fd_limit_reports_error() {
+	setup && daemon_start --interface "$GW" || return 1
+	local low=0
+	while [ -e "/proc/$PERIMD_PID/fd/$low" ]; do low=$(( low + 1 )); done
+	# Room for the request's own connection and nothing more (the soft limit only: it can be raised again).
+	prlimit --pid "$PERIMD_PID" --nofile="$(( low + 1 )):" || return 1
+	expect_exit 1 pctl -j status || return 1
+	expect_match "$(cat "$TMP/last.err")" "$GW: querying the XDP programs .*Too many open files" "status names the cause" || return 1
+	expect_eq "$(wc -c < "$TMP/last.out")" 0 "no status printed" || return 1
+	expect_exit 1 pctl -j stats || return 1
+	expect_match "$(cat "$TMP/last.err")" "Too many open files" "stats names the cause" || return 1
+	prlimit --pid "$PERIMD_PID" --nofile=4096: || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].programs[0].name')" perim_xdp "status after the limit is raised" || return 1
+}
+
 case_btf_required() {
 	setup || return 1
 	local missing=$TMP/no-such-vmlinux
