@@ -40,8 +40,10 @@ static int commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 	int ret;
 
 	if (d->restoring) {
-		perim_model_free(d->model);
-		d->model = next;
+		if (next != d->model) {
+			perim_model_free(d->model);
+			d->model = next;
+		}
 		return 0;
 	}
 	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
@@ -72,13 +74,26 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The model a command edits: a copy, kept only if the change is applied and
+ * persisted. While the state file is replayed nothing is applied until the
+ * end and a refused line stops the start, so the model itself is edited (a
+ * copy per line would make a start with N rules cost N copies of N rules).
+ */
 static struct perim_model *model_copy(struct perimd *d, char *err, size_t errlen)
 {
-	struct perim_model *next = perim_model_dup(d->model);
+	struct perim_model *next = d->restoring ? d->model : perim_model_dup(d->model);
 
 	if (!next)
 		snprintf(err, errlen, "out of memory");
 	return next;
+}
+
+/* A copy from model_copy whose change failed; model edits leave the model unchanged on error. */
+static void model_discard(struct perimd *d, struct perim_model *next)
+{
+	if (next != d->model)
+		perim_model_free(next);
 }
 
 /* ---- JSON helpers ---- */
@@ -193,7 +208,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_iface_add(next, cmd->dev, cmd->mode, cmd->slot, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
@@ -209,7 +224,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		ret = 0;
 	}
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
@@ -283,7 +298,7 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_limit_add(next, slot, &spec, &id, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
@@ -311,7 +326,7 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_limit_del(next, slot, cmd->rule_id, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
@@ -410,7 +425,7 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 	ret = add ? perim_model_acl_add(next, slot, verdict, &cmd->prefix, err, errlen)
 		  : perim_model_acl_del(next, slot, verdict, &cmd->prefix, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
