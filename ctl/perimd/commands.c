@@ -217,7 +217,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			       perimd_stats_if_dropped(&d->stats, slot));
 	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot,
 				  cmd->mode, &a, err, errlen);
-	if (ret && d->restoring) {
+	if (ret && d->restoring && !a.foreign_maps) {
 		/* A NIC missing at start keeps its slot and rules; attach it again later. */
 		pr_warn("perimd: %s\n", err);
 		memset(&a, 0, sizeof(a));

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "datapath/adopt_check.h"
 #include "datapath/fd_guard.h"
 #include "log.h"
 #include "loader.h"
@@ -49,14 +50,18 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int prepare_pin_root(const char *pin_root, char *err, size_t errlen)
+static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!on_bpffs(BPFFS_ROOT) && mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "mounting bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
-		return ret;
+	*mounted = false;
+	if (!on_bpffs(BPFFS_ROOT)) {
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "mounting bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
+			return ret;
+		}
+		*mounted = true;
 	}
 	ret = mkdir_p(pin_root, 0700);
 	if (ret) {
@@ -175,7 +180,7 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
 	l->prog_name = program_for_kernel();
-	ret = prepare_pin_root(pin_root, err, errlen);
+	ret = prepare_pin_root(pin_root, &l->mounted_bpffs, err, errlen);
 	if (ret)
 		return ret;
 	l->src_buckets = src_buckets ? src_buckets : pinned_src_buckets(pin_root);
@@ -315,6 +320,43 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 	return 0;
 }
 
+/*
+ * The program found attached must read the maps perimd writes: the shared
+ * ones and the slot's tries where they exist. Otherwise perimd refuses it
+ * (PERIM_EXIT_FAIL, a->foreign_maps set) rather than writing changes into
+ * maps nothing reads; it leaves the program and its maps as they are.
+ */
+static int check_adoptable(struct perim_loader *l, const char *dev, int slot, struct perim_attachment *a,
+			   char *err, size_t errlen)
+{
+	struct perim_adopt_map maps[] = {
+		{ PERIM_MAP_RULES, l->maps.rules_fd },
+		{ PERIM_MAP_IF_STATS, l->if_stats_fd },
+		{ PERIM_MAP_RULE_STATS, l->maps.rule_stats_fd },
+		{ PERIM_MAP_LPM4, -1 },
+		{ PERIM_MAP_LPM6, -1 },
+	};
+	char why[160], scratch[256];
+	int ret;
+
+	maps[3].fd = perim_maps_lpm_fd(&l->maps, PERIM_LPM_V4, slot, false, scratch, sizeof(scratch));
+	maps[4].fd = perim_maps_lpm_fd(&l->maps, PERIM_LPM_V6, slot, false, scratch, sizeof(scratch));
+	ret = perim_adopt_check(a->prog_id, maps, sizeof(maps) / sizeof(maps[0]), why, sizeof(why));
+	if (!ret)
+		return 0;
+	if (ret != -EXDEV) {
+		snprintf(err, errlen, "%s: adopting the attached %s: %s", dev, l->prog_name, why);
+		return PERIM_EXIT_FAIL;
+	}
+	a->foreign_maps = true;
+	snprintf(err, errlen, "%s: refusing to adopt the attached %s: %s, so this perimd sees another bpffs "
+		 "than the one its maps are pinned in%s and its changes would do nothing. Start perimd where that "
+		 "bpffs is mounted (nsenter --net=/run/netns/NAME keeps the host's mounts; ip netns exec mounts a "
+		 "fresh /sys), or remove the program (ip link set dev %s xdp off)", dev, l->prog_name, why,
+		 l->mounted_bpffs ? " (perimd mounted " BPFFS_ROOT " itself)" : "", dev);
+	return PERIM_EXIT_FAIL;
+}
+
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
 			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
@@ -334,6 +376,9 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		return PERIM_EXIT_FAIL;
 	}
 	if (a->prog_id) {
+		ret = check_adoptable(l, dev, slot, a, err, errlen);
+		if (ret)
+			return ret;
 		pr_info("perimd: %s: adopting the attached %s (prog id %u)\n", dev, l->prog_name, a->prog_id);
 		a->adopted = a->attached = true;
 		return 0;

@@ -198,6 +198,50 @@ case_missing_nic_keeps_slot_and_rules() {
 	expect_ne "$(in_netns gw ip -d link show dev "$nic" | grep -o 'prog/xdp id [0-9]*')" "" "program on the NIC" || return 1
 }
 
+# udp_through PORT NAME: 200 datagrams from the client at 1,000/s; GOT = how many the gateway received.
+# (Not printed: a $(...) would wait for the receiver, which holds its stdout.)
+udp_through() {
+	recv_start gw "$1" "$2" || return 1
+	in_ns cl "$TOOLS/udpflood" send --dev "$CL" --dst-mac "$(mac_of gw "$GW")" --dst 10.78.0.1 \
+		--src 10.78.0.2 --port "$1" --rate 1000 --count 200 >/dev/null || return 1
+	# The last datagram's fate is known once perim counted all 200 (passed, dropped or denied).
+	wait_until 5 rx_above $(( RX0 + 199 )) || fail "perim saw $(pinned_rx) of $(( RX0 + 200 ))" || return 1
+	RX0=$(pinned_rx)
+	wait_until 2 test "$(count_of "$TMP/$2.count")" -ge 200
+	GOT=$(count_of "$TMP/$2.count")
+}
+
+# perimd started under `ip netns exec` sees a fresh /sys, so not the bpffs the attached
+# program's maps are pinned in: it refuses to adopt (exit 1, what happened and what to do),
+# and leaves enforcement as it was. Started as the message says, limit del and deny add work.
+case_fresh_bpffs_refuses_to_adopt() {
+	setup && daemon_start --interface "$GW" || return 1
+	local id prog
+	id=$(pctl -j limit set "$GW" src 10.78.0.0/24 proto udp rate 10pps burst 10 aggregate | jq -r .id)
+	prog=$(prog_id)
+	RX0=$(pinned_rx)
+	udp_through 5001 before || return 1
+	expect_range "$GOT" 1 40 "received under a 10 pps limit" || return 1
+	perimd_stop
+	expect_exit 1 timeout 60 ip netns exec "$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" --interface "$GW" || return 1
+	expect_match "$(grep -v '^{' "$TMP/last.err")" "refusing to adopt the attached perim_xdp: prog id $prog does not use perimd.s perim_rules.*another bpffs.*nsenter --net.*xdp off" \
+		"says what happened and what to do" || return 1
+	[ ! -S "$SOCK" ] || ! pctl status >/dev/null 2>&1 || fail "a perimd answers after the refused start" || return 1
+	expect_eq "$(prog_id)" "$prog" "the program stays attached" || return 1
+	udp_through 5002 refused || return 1
+	expect_range "$GOT" 1 40 "the limit still enforced after the refused start" || return 1
+
+	daemon_start || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].adopted')" true "adopted where its bpffs is mounted" || return 1
+	pctl limit del "$GW" "$id" >/dev/null || return 1
+	udp_through 5003 deleted || return 1
+	expect_eq "$GOT" 200 "received once the limit is deleted" || return 1
+	pctl deny add "$GW" 10.78.0.0/24 >/dev/null || return 1
+	udp_through 5004 denied || return 1
+	expect_eq "$GOT" 0 "received once the client's prefix is denied" || return 1
+}
+
 fd_count() { ls "/proc/$PERIMD_PID/fd" | wc -l; }
 
 # Requests that only read (status, stats: also what `stats --watch` sends every second)
