@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup2.h"
 #include "daemon.h"
 #include "egress.h"
 #include "log.h"
@@ -217,15 +218,22 @@ static int cgroup_id_of(const char *path, uint64_t *id, char *err, size_t errlen
 		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
 	} h = { .fh.handle_bytes = sizeof(uint64_t) };
 	struct statfs st;
+	char mnt[256];
 	int mount_id;
 
 	if (statfs(path, &st) < 0) {
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path,
+			 perimd_cgroup2_mount(mnt, sizeof(mnt)) ? strerror(e) : PERIMD_NO_CGROUP2);
 		return PERIM_EXIT_BADINPUT;
 	}
 	if (st.f_type != CGROUP2_SUPER_MAGIC) {
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: not in a cgroup v2 hierarchy "
-			 "(see the cgroup2 line of /proc/mounts)", path);
+		if (!perimd_cgroup2_mount(mnt, sizeof(mnt)))
+			snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path, PERIMD_NO_CGROUP2);
+		else
+			snprintf(err, errlen, "Error: argument \"%s\" is wrong: not in a cgroup v2 hierarchy "
+				 "(it is mounted on %s)", path, mnt);
 		return PERIM_EXIT_BADINPUT;
 	}
 	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0 || h.fh.handle_bytes != sizeof(*id)) {

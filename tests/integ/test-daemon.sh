@@ -242,6 +242,28 @@ case_fresh_bpffs_refuses_to_adopt() {
 	expect_eq "$GOT" 0 "received once the client's prefix is denied" || return 1
 }
 
+# Under ip netns exec perimd sees no cgroup2 mount: it says so at start, and a cgroup rule is
+# refused with that reason instead of a bare "No such file or directory".
+case_no_cgroup2_said_plainly() {
+	setup || return 1
+	if in_ns gw grep -q ' cgroup2 ' /proc/self/mounts; then
+		skip "ip netns exec keeps a cgroup2 mount on this host"
+		return 0
+	fi
+	: > "$TMP/perimd.log"
+	ip netns exec "$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		--interface "$GW" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log" || fail "not ready: $(cat "$TMP/perimd.log")" || return 1
+	expect_match "$(grep -v '^{' "$TMP/perimd.log")" "no cgroup v2 hierarchy is mounted where perimd runs.*egress cgroup rules cannot be set" \
+		"said at start" || return 1
+	local before; before=$(cat "$STATE")
+	expect_exit 2 pctl limit set "$GW" dir egress cgroup /sys/fs/cgroup/unified/system.slice rate 1kpps || return 1
+	expect_match "$(cat "$TMP/last.err")" '"/sys/fs/cgroup/unified/system.slice" is wrong: no cgroup v2 hierarchy is mounted where perimd runs .*nsenter' \
+		"the refusal names the reason" || return 1
+	expect_eq "$(cat "$STATE")" "$before" "nothing changed" || return 1
+}
+
 fd_count() { ls "/proc/$PERIMD_PID/fd" | wc -l; }
 
 # Requests that only read (status, stats: also what `stats --watch` sends every second)
