@@ -349,10 +349,11 @@ static int check_adoptable(struct perim_loader *l, const char *dev, int slot, st
 		return PERIM_EXIT_FAIL;
 	}
 	a->foreign_maps = true;
-	snprintf(err, errlen, "%s: refusing to adopt the attached %s: %s, so this perimd sees another bpffs "
-		 "than the one its maps are pinned in%s and its changes would do nothing. Start perimd where that "
-		 "bpffs is mounted (nsenter --net=/run/netns/NAME keeps the host's mounts; ip netns exec mounts a "
-		 "fresh /sys), or remove the program (ip link set dev %s xdp off)", dev, l->prog_name, why,
+	snprintf(err, errlen, "%s: refusing to adopt the attached %s: %s, so its maps are not pinned under %s: "
+		 "this perimd sees another bpffs than the one they were pinned in%s, or they were unpinned, and "
+		 "changes would do nothing. Start perimd where that bpffs is mounted (nsenter --net keeps the "
+		 "host's mounts; ip netns exec mounts a fresh /sys), or remove the program (ip link set dev %s "
+		 "xdp off)", dev, l->prog_name, why, l->pin_root,
 		 l->mounted_bpffs ? " (perimd mounted " BPFFS_ROOT " itself)" : "", dev);
 	return PERIM_EXIT_FAIL;
 }
