@@ -20,7 +20,8 @@ rules_state() {
 cpu_ns_all() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# rules_cost N: prints "wall_median_ms cpu_median_ms cpu_all_ms..." of limit set with N rules after it.
+# rules_cost N: RC_WALL, RC_CPU (medians, ms) and RC_ALL (every round's CPU ms) of limit set with
+# N rules after it. Runs in the caller's shell so the registry sees the namespace, pins and perimd.
 rules_cost() {
 	local n=$1 ns=rb$1 dev=${T}r sock=$TMP/rb$1.sock state=$TMP/rb$1.state log=$TMP/rb$1.log
 	local pid i t0 t1 c0 c1 id ms=() cpu=()
@@ -46,11 +47,13 @@ rules_cost() {
 	[ "$("$PERIMCTL" -s "$sock" -j limit list | jq '.limits | length')" = $(( n - 1 )) ] ||
 		{ echo "rules: $n - 1 rules expected after the rounds" >&2; return 1; }
 	kill "$pid"; wait "$pid" 2>/dev/null
-	echo "$(printf '%s\n' "${ms[@]}" | median) $(printf '%s\n' "${cpu[@]}" | median) ${cpu[*]}"
+	RC_WALL=$(printf '%s\n' "${ms[@]}" | median)
+	RC_CPU=$(printf '%s\n' "${cpu[@]}" | median)
+	RC_ALL=${cpu[*]}
 }
 
 section_rules() {
-	local n sizes=(${RULES_SIZES:-1 1000 2000 16383}) wall cpu all first=
+	local n sizes=(${RULES_SIZES:-1 1000 2000 16383}) cpu first=
 	quick && sizes=(1 100 200) RULES_ROUNDS=3
 	echo "## Control plane: limit set against the rule count"
 	echo
@@ -64,10 +67,10 @@ section_rules() {
 	echo "| rules | wall ms per limit set, median | perimd CPU ms, median | perimd CPU ms, all rounds | CPU ms per 1,000 rules over the 1-rule row |"
 	echo "|---:|---:|---:|---|---:|"
 	for n in "${sizes[@]}"; do
-		read -r wall cpu all < <(rules_cost "$n") || return 1
-		[ -n "$cpu" ] || return 1
+		rules_cost "$n" || return 1
+		cpu=$RC_CPU
 		[ -n "$first" ] || first=$cpu
-		printf '| %s | %s | %s | %s | %s |\n' "$n" "$wall" "$cpu" "$all" \
+		printf '| %s | %s | %s | %s | %s |\n' "$n" "$RC_WALL" "$cpu" "$RC_ALL" \
 			"$([ "$n" -gt 1 ] && awk -v c="$cpu" -v f="$first" -v n="$n" 'BEGIN { printf "%.2f", (c - f) * 1000 / n }' || echo -)"
 	done
 	echo
