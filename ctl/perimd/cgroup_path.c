@@ -11,29 +11,16 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "cgroup2.h"
 #include "cgroup_path.h"
 
-/* The first cgroup2 mount point in /proc/mounts. 0, or PERIM_EXIT_FAIL with err set. */
-static int cgroup2_mount(char *out, size_t len, char *err, size_t errlen)
+/* The cgroup2 mount point; none is bad input for a cgroup rule, with the reason (cgroup2.h). */
+static int cgroup2_mount(const char *token, char *out, size_t len, char *err, size_t errlen)
 {
-	FILE *f = setmntent("/proc/mounts", "re");
-	struct mntent *m;
-	int ret = PERIM_EXIT_FAIL;
-
-	if (!f) {
-		snprintf(err, errlen, "reading /proc/mounts: %s", strerror(errno));
-		return PERIM_EXIT_FAIL;
-	}
-	while ((m = getmntent(f)))
-		if (!strcmp(m->mnt_type, "cgroup2") && strlen(m->mnt_dir) < len) {
-			strcpy(out, m->mnt_dir);
-			ret = 0;
-			break;
-		}
-	endmntent(f);
-	if (ret)
-		snprintf(err, errlen, "no cgroup2 mount in /proc/mounts: cgroup rules need cgroup v2");
-	return ret;
+	if (perimd_cgroup2_mount(out, len))
+		return 0;
+	snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", token, PERIMD_NO_CGROUP2);
+	return PERIM_EXIT_BADINPUT;
 }
 
 static bool is_cgroup2_dir(const char *path)
@@ -89,7 +76,7 @@ int perimd_cgroup_resolve(const char *given, char rel[PERIM_CGROUP_PATH_MAX], ui
 {
 	char mount[PATH_MAX], below[PATH_MAX + PERIM_CGROUP_PATH_MAX], token[PERIM_CGROUP_PATH_MAX];
 	bool fs_form, below_ok, fs_ok;
-	int ret = cgroup2_mount(mount, sizeof(mount), err, errlen);
+	int ret = cgroup2_mount(given, mount, sizeof(mount), err, errlen);
 
 	if (ret)
 		return ret;

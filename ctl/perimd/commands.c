@@ -57,8 +57,10 @@ static int commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 	int ret;
 
 	if (d->restoring) {
-		perim_model_free(d->model);
-		d->model = next;
+		if (next != d->model) {
+			perim_model_free(d->model);
+			d->model = next;
+		}
 		return 0;
 	}
 	ret = perimd_persist(d, next, err, errlen);
@@ -87,13 +89,26 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The model a command edits: a copy, kept only if the change is applied and
+ * persisted. While the state file is replayed nothing is applied until the
+ * end and a refused line stops the start, so the model itself is edited (a
+ * copy per line would make a start with N rules cost N copies of N rules).
+ */
 static struct perim_model *model_copy(struct perimd *d, char *err, size_t errlen)
 {
-	struct perim_model *next = perim_model_dup(d->model);
+	struct perim_model *next = d->restoring ? d->model : perim_model_dup(d->model);
 
 	if (!next)
 		snprintf(err, errlen, "out of memory");
 	return next;
+}
+
+/* A copy from model_copy whose change failed; model edits leave the model unchanged on error. */
+static void model_discard(struct perimd *d, struct perim_model *next)
+{
+	if (next != d->model)
+		perim_model_free(next);
 }
 
 /* ---- JSON helpers ---- */
@@ -122,11 +137,15 @@ static void kernel_name_json(struct perimd *d, const struct perim_attachment *a,
 		? name : NULL);
 }
 
-/* {"dev","ifindex","slot","attached","kernel_name","mode","dispatcher","programs"[,"reason"]} */
-static struct json_object *iface_json(struct perimd *d, int slot)
+/*
+ * {"dev","ifindex","slot","attached","kernel_name","mode","dispatcher","programs"[,"reason"]},
+ * or NULL with err set when the kernel could not say what is attached.
+ */
+static struct json_object *iface_json(struct perimd *d, int slot, char *err, size_t errlen)
 {
 	struct json_object *o = json_object_new_object();
 	const struct perim_attachment *a = &d->att[slot];
+	char why[256];
 
 	add_str(o, "dev", d->model->ifaces[slot].dev);
 	add_int(o, "ifindex", a->ifindex);
@@ -134,12 +153,32 @@ static struct json_object *iface_json(struct perimd *d, int slot)
 	add_bool(o, "attached", a->attached);
 	add_bool(o, "adopted", a->adopted);
 	kernel_name_json(d, a, o);
-	if (a->attached)
-		perim_loader_describe(a->ifindex, o);
-	else {
+	if (!a->attached) {
 		add_str(o, "mode", NULL);
 		add_str(o, "dispatcher", NULL);
+	} else if (perim_loader_describe(a->ifindex, o, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", d->model->ifaces[slot].dev, why);
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* After an attach, which took effect: the reply says so even when the description failed. */
+static struct json_object *attached_json(struct perimd *d, int slot)
+{
+	struct json_object *o;
+	char err[320];
+
+	o = iface_json(d, slot, err, sizeof(err));
+	if (o)
+		return o;
+	pr_warn("perimd: %s\n", err);
+	o = json_object_new_object();
+	add_str(o, "dev", d->model->ifaces[slot].dev);
+	add_int(o, "slot", slot);
+	add_bool(o, "attached", d->att[slot].attached);
+	add_str(o, "describe_error", err);
 	return o;
 }
 
@@ -160,7 +199,7 @@ static int reattach(struct perimd *d, int slot, const struct perim_cmd *cmd, str
 	if (ret)
 		return ret;
 	perimd_egress_link_back(d, slot);
-	*result = iface_json(d, slot);
+	*result = attached_json(d, slot);
 	return 0;
 }
 
@@ -184,7 +223,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_iface_add(next, cmd->dev, cmd->mode, cmd->slot, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
@@ -193,14 +232,14 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			       perimd_stats_if_dropped(&d->stats, slot));
 	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot,
 				  cmd->mode, &a, err, errlen);
-	if (ret && d->restoring) {
+	if (ret && d->restoring && !a.foreign_maps) {
 		/* A NIC missing at start keeps its slot and rules; attach it again later. */
 		pr_warn("perimd: %s\n", err);
 		memset(&a, 0, sizeof(a));
 		ret = 0;
 	}
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
@@ -220,7 +259,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			a.adopted ? "adopted" : "attached", slot, a.ifindex, a.prog_id,
 			a.mode == PERIM_MODE_SKB ? "skb" : "native");
 	if (result)
-		*result = iface_json(d, slot);
+		*result = attached_json(d, slot);
 	return 0;
 }
 
@@ -302,7 +341,7 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return PERIM_EXIT_FAIL;
 	ret = limit_add_or_replace(d, next, slot, &spec, &id, &replaced, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
@@ -333,7 +372,7 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_limit_del(next, slot, cmd->rule_id, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
@@ -463,7 +502,7 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 	ret = add ? perim_model_acl_add(next, slot, verdict, &cmd->prefix, err, errlen)
 		  : perim_model_acl_del(next, slot, verdict, &cmd->prefix, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = commit(d, next, err, errlen);
@@ -522,7 +561,11 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 
 		if (!d->model->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
-		o = iface_json(d, s);
+		o = iface_json(d, s, err, errlen);
+		if (!o) {
+			json_object_put(ifaces);
+			return PERIM_EXIT_FAIL;
+		}
 		perimd_egress_stats_json(d, s, o);
 		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
 		if (ret) {
@@ -554,11 +597,22 @@ static struct json_object *state_json(struct perimd *d)
 	return o;
 }
 
-static int do_status(struct perimd *d, struct json_object **result)
+static int do_status(struct perimd *d, struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *btf = json_object_new_object(), *ifaces = json_object_new_array();
-	struct json_object *hooks = d->tracers ? perim_tracers_hooks_json(d->tracers) : NULL;
+	struct json_object *btf, *ifaces = json_object_new_array(), *hooks, *o;
 
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!d->model->ifaces[s].used)
+			continue;
+		o = iface_json(d, s, err, errlen);
+		if (!o) {
+			json_object_put(ifaces);
+			return PERIM_EXIT_FAIL;
+		}
+		json_object_array_add(ifaces, o);
+	}
+	hooks = d->tracers ? perim_tracers_hooks_json(d->tracers) : NULL;
+	btf = json_object_new_object();
 	*result = json_object_new_object();
 	add_int(*result, "pid", getpid());
 	add_str(*result, "version", PERIMD_VERSION);
@@ -566,9 +620,6 @@ static int do_status(struct perimd *d, struct json_object **result)
 	add_str(btf, "path", d->btf.path);
 	add_str(btf, "source", d->btf.source);
 	json_object_object_add(*result, "btf", btf);
-	for (int s = 0; s < PERIM_MAX_IFACES; s++)
-		if (d->model->ifaces[s].used)
-			json_object_array_add(ifaces, iface_json(d, s));
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
 	json_object_object_add(*result, "state", state_json(d));
@@ -619,7 +670,7 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_DENY_LIST:  return do_acl_list(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
 	case PERIM_CMD_TOP:        return perimd_drops_top(d, cmd, result, err, errlen);
-	case PERIM_CMD_STATUS:     return do_status(d, result);
+	case PERIM_CMD_STATUS:     return do_status(d, result, err, errlen);
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cgroup2.h"
 #include "ctlsock.h"
 #include "daemon.h"
 #include "drops.h"
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	if (!perimd_cgroup2_mount(err, sizeof(err)))
+		pr_warn("perimd: %s: egress cgroup rules cannot be set\n", PERIMD_NO_CGROUP2);
 	/* Loading left megabytes of freed BTF scattered over the heap: give them back. */
 	malloc_trim(0);
 	printf("perimd: ready\n");
