@@ -85,13 +85,18 @@ static int no_more_args(struct parse_ctx *ctx)
 
 /* ---- values ---- */
 
-/* Leading decimal digits of s as a u64; *end points past them. Rejects signs, spaces, overflow. */
+/*
+ * Leading decimal digits of s as a u64; *end points past them. Rejects signs,
+ * spaces, overflow, and leading zeros ("08" is -EDOM: octal to some readers).
+ */
 static int parse_digits(const char *s, uint64_t *v, const char **end)
 {
 	char *e;
 
 	if (!isdigit((unsigned char)s[0]))
 		return -EINVAL;
+	if (s[0] == '0' && isdigit((unsigned char)s[1]))
+		return -EDOM;
 	errno = 0;
 	*v = strtoull(s, &e, 10);
 	if (errno == ERANGE)
@@ -109,6 +114,8 @@ static int parse_number(struct parse_ctx *ctx, const char *tok, const char *what
 
 	if (err == -ERANGE)
 		return invarg(ctx, tok, "%s is too large (at most %llu)", what, (unsigned long long)hi);
+	if (err == -EDOM)
+		return invarg(ctx, tok, "%s must not have leading zeros", what);
 	if (err || *end)
 		return invarg(ctx, tok, "%s must be a decimal number", what);
 	if (*v < lo || *v > hi)
@@ -142,6 +149,8 @@ static int parse_with_unit(struct parse_ctx *ctx, const char *tok, const char *w
 
 	if (err == -ERANGE)
 		return invarg(ctx, tok, "%s is too large (at most %s)", what, max_text);
+	if (err == -EDOM)
+		return invarg(ctx, tok, "%s must not have leading zeros", what);
 	if (err)
 		return invarg(ctx, tok, "%s must be a number with a unit: %s", what, unit_names);
 	for (u = units; u->name; u++)
@@ -244,6 +253,8 @@ static const char *prefix_parse_problem(const char *s, struct perim_prefix *p)
 		return "not an IPv4 or IPv6 address";
 	}
 	len = max_len;
+	if (slash && parse_digits(slash + 1, &len, &end) == -EDOM)
+		return "prefix length must not have leading zeros";
 	if (slash && (parse_digits(slash + 1, &len, &end) || *end))
 		return "prefix length must be a decimal number";
 	if (len > max_len)
@@ -355,7 +366,7 @@ struct limit_kw {
 static int kw_id(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
 {
 	uint64_t id;
-	int err = parse_number(ctx, val, "id", 1, UINT32_MAX, &id);
+	int err = parse_number(ctx, val, "rule id", 1, PERIM_MAX_RULES - 1, &id);
 
 	l->id = id;
 	return err;
@@ -385,8 +396,11 @@ static int kw_proto(struct parse_ctx *ctx, const char *kw, const char *val, stru
 static int parse_port(struct parse_ctx *ctx, const char *tok, const char *s, const char **end, uint16_t *port)
 {
 	uint64_t v;
+	int err = parse_digits(s, &v, end);
 
-	if (parse_digits(s, &v, end) || v < 1 || v > 65535)
+	if (err == -EDOM)
+		return invarg(ctx, tok, "port must not have leading zeros");
+	if (err || v < 1 || v > 65535)
 		return invarg(ctx, tok, "port must be 1..65535");
 	*port = v;
 	return 0;
@@ -476,7 +490,7 @@ static const char *cgroup_path_problem(const char *path)
 	const char *c;
 
 	if (path[0] != '/')
-		return "cgroup must be an absolute path of a cgroup v2 directory";
+		return "cgroup must be absolute: its path below the cgroup2 mount or its directory under it";
 	if (strlen(path) >= PERIM_CGROUP_PATH_MAX)
 		return "cgroup path is too long (at most 191 bytes)";
 	for (c = path; *c; c++)
@@ -626,7 +640,7 @@ static int parse_limit_del(struct parse_ctx *ctx)
 
 	ctx->cmd->kind = PERIM_CMD_LIMIT_DEL;
 	if ((err = take_dev(ctx, "del")) || (err = next_arg(ctx, "del", "ID", &tok)) ||
-	    (err = parse_number(ctx, tok, "rule id", 1, UINT32_MAX, &id)))
+	    (err = parse_number(ctx, tok, "rule id", 1, PERIM_MAX_RULES - 1, &id)))
 		return err;
 	ctx->cmd->rule_id = id;
 	return no_more_args(ctx);
@@ -879,8 +893,9 @@ static const char help_limit[] =
 "  dir            ingress (default: XDP, matched on the source) or egress (tc on the\n"
 "                 clsact egress hook, matched on the destination)\n"
 "  dst PREFIX     egress: destination prefix (default: every destination)\n"
-"  cgroup PATH    egress: only what sockets of this cgroup v2 directory send\n"
-"                 (absolute path); the cgroup shares one bucket unless per-destination\n"
+"  cgroup PATH    egress: only what sockets of this cgroup v2 cgroup send: its path\n"
+"                 below the cgroup2 mount (/system.slice/x.service) or its directory\n"
+"                 under the mount; the cgroup shares one bucket unless per-destination\n"
 "  per-destination  egress: every destination address gets its own bucket (default\n"
 "                 for dst rules)\n"
 "  src PREFIX     IPv4 or IPv6 source prefix, host bits zero (default: every source,\n"
@@ -896,7 +911,10 @@ static const char help_limit[] =
 "  aggregate      the whole prefix shares one bucket\n"
 "  block SECONDS  drop a source outright for 1..86400 s after it exceeds the rule\n"
 "  dry-run        count \"would drop\" packets, drop none\n"
-"\"limit set\" prints the new rule's id (\"rule N on DEV\"); \"limit\" alone lists.\n"
+"\"limit set\" prints the rule's id (\"rule N on DEV\"); \"limit\" alone lists.\n"
+"A \"limit set\" with the selector (dir, src/dst/cgroup, proto, dport, syn) of an\n"
+"existing rule replaces it: same id, counters kept, \"replaced\" in the reply; so\n"
+"retrying a \"limit set\" whose reply was lost is safe.\n"
 "Each keyword may be given once, in any order.\n";
 
 static const char help_shape[] =

@@ -5,7 +5,8 @@
  * A Unix SOCK_STREAM socket; every message is a 4-byte length (host order)
  * followed by that many bytes of JSON, at most PERIM_PROTO_MAX.
  *
- * Request:  {"argv": ["limit", "set", "eth0", "rate", "1kpps"]}
+ * Request:  {"argv": ["limit", "set", "eth0", "rate", "1kpps"]}, valid UTF-8, nothing after
+ *           the object, no NUL in an argument (each is refused with status 2)
  * Response: {"status": 0, "result": {...}}            success
  *           {"status": 2, "error": "Error: argument \"x\" is wrong: ..."}
  * status is the exit code perimctl returns (PERIM_EXIT_*). One request per
@@ -16,11 +17,11 @@
  *   attach:   {"dev","ifindex","slot","mode":"native|skb","dispatcher":"multiprog|single",
  *              "programs":[{"name","priority","chain_call_actions":["pass",...]}]}
  *   detach:   {"dev"}
- *   limit set:{"dev","id"}
+ *   limit set:{"dev","id","replaced"}   (replaced: an existing rule with the same selector was updated)
  *   limit del:{"dev","id"}
  *   limit list: {"limits":[{"dev","id","src","proto":"any|tcp|udp|icmp","dport":"53"|"1000-2000"|null,
- *              "syn","rate_pps","burst","bytes_per_s","mode":"per-source|aggregate",
- *              "block_s","dry_run"}]}
+ *              "syn","rate_pps","burst","bytes_per_s","mode":"per-source|per-destination|aggregate",
+ *              "block_s","dry_run","dir","dst","cgroup","active","inactive_reason"}]}
  *   allow/deny add|del: {"dev","prefix","list":"allow|deny"}
  *   allow/deny list: {"entries":[{"dev","prefix","list"}]}
  *   stats:    {"time_ns", "interfaces":[{"dev","ifindex","attached","mode","dispatcher",

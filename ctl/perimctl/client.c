@@ -24,7 +24,7 @@ static int send_argv(int fd, int argc, char **argv)
 	json_object_object_add(req, "argv", words);
 	for (int i = 0; i < argc; i++)
 		json_object_array_add(words, json_object_new_string(argv[i]));
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	err = perim_proto_send(fd, text, strlen(text));
 	json_object_put(req);
 	return err;

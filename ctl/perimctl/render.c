@@ -145,7 +145,8 @@ static void render_detach(struct json_object *r)
 
 static void render_limit_set(struct json_object *r)
 {
-	printf("rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
+	printf("rule %" PRIu64 " on %s%s\n", get_u64(r, "id"), get_str(r, "dev", "?"),
+	       get_bool(r, "replaced") ? " replaced" : "");
 }
 
 static void render_limit_del(struct json_object *r)
@@ -153,19 +154,25 @@ static void render_limit_del(struct json_object *r)
 	printf("deleted rule %" PRIu64 " on %s\n", get_u64(r, "id"), get_str(r, "dev", "?"));
 }
 
+/* "syn,dry-run,inactive (cgroup missing)", or "-". */
 static void limit_flags(struct json_object *l, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", get_bool(l, "syn") ? "syn" : "",
-		 get_bool(l, "syn") && get_bool(l, "dry_run") ? "," : "",
-		 get_bool(l, "dry_run") ? "dry-run" : "");
-	if (!buf[0])
+	const char *why = get_str(l, "inactive_reason", NULL);
+	size_t n;
+
+	snprintf(buf, len, "%s%s%s%s%s", get_bool(l, "syn") ? "syn," : "", get_bool(l, "dry_run") ? "dry-run," : "",
+		 why ? "inactive (" : "", why ? why : "", why ? ")," : "");
+	n = strlen(buf);
+	if (n)
+		buf[n - 1] = '\0';
+	else
 		snprintf(buf, len, "-");
 }
 
 static void render_limit_list(struct json_object *r)
 {
 	struct json_object *limits = get(r, "limits");
-	char rate[32], bytes[32], burst[32], block[32], flags[32], match[256];
+	char rate[32], bytes[32], burst[32], block[32], flags[96], match[256];
 
 	if (!array_len(limits)) {
 		printf("no limits\n");
@@ -185,6 +192,7 @@ static void render_limit_list(struct json_object *r)
 		else
 			snprintf(block, sizeof(block), "-");
 		limit_flags(l, flags, sizeof(flags));
+
 		/* Egress rules match a destination or a cgroup: shown in the same column, marked. */
 		if (!strcmp(get_str(l, "dir", "ingress"), "egress"))
 			snprintf(match, sizeof(match), "%s %s", get_str(l, "cgroup", NULL) ? "cgroup" : "dst",
@@ -520,6 +528,27 @@ static void render_hooks(struct json_object *hooks)
 	}
 }
 
+static void render_state_file(struct json_object *st)
+{
+	if (!st)
+		return;
+	if (get_bool(st, "writable"))
+		printf("state file: %s (writable)\n", get_str(st, "path", "?"));
+	else
+		printf("state file: %s NOT WRITABLE, changes are refused: %s\n", get_str(st, "path", "?"),
+		       get_str(st, "error", "?"));
+}
+
+static void render_inactive_rules(struct json_object *rules)
+{
+	for (size_t i = 0; i < array_len(rules); i++) {
+		struct json_object *r = json_object_array_get_idx(rules, i);
+
+		printf("rule %" PRIu64 " on %s: inactive (%s)\n", get_u64(r, "id"), get_str(r, "dev", "?"),
+		       get_str(r, "reason", "?"));
+	}
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -529,6 +558,8 @@ static void render_status(struct json_object *r)
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
+	render_state_file(get(r, "state"));
+	render_inactive_rules(get(r, "inactive_rules"));
 }
 
 /* ---- events ---- */
@@ -539,12 +570,12 @@ static void render_event_human(struct json_object *e)
 	bool first = true;
 
 	if (!json_object_is_type(e, json_type_object)) {
-		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
 	json_object_object_foreach(e, key, val) {
 		const char *text = json_object_is_type(val, json_type_string) ? json_object_get_string(val)
-			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+			: json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 		printf("%s%s=%s", first ? "" : " ", key, text);
 		first = false;
@@ -555,7 +586,7 @@ static void render_event_human(struct json_object *e)
 void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event)
 {
 	if (opts->json)
-		printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(event, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	else
 		render_event_human(event);
 	fflush(stdout);
@@ -604,7 +635,7 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 		     struct json_object *result)
 {
 	if (opts->json) {
-		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
@@ -613,5 +644,5 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 			return;
 		}
 	}
-	printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY));
+	printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "tracing/guard_rules.h"
@@ -67,10 +68,16 @@ static const char usage[] =
 "adopts it. Detach explicitly with `perimctl detach DEV`. SIGHUP reopens the\n"
 "events file.\n";
 
+/*
+ * "FILE:LINE" of the config line being applied, "" for the command line:
+ * every error of an option read from a file says where it is.
+ */
+static char option_where[PATH_MAX + 16];
+
 static int bad_option(const char *name, const char *value, const char *why)
 {
-	fprintf(stderr, "perimd: option \"%s%s%s\" is wrong: %s\n", name, value ? " " : "",
-		value ? value : "", why);
+	fprintf(stderr, "perimd: %s%soption \"%s%s%s\" is wrong: %s\n", option_where,
+		option_where[0] ? ": " : "", name, value ? " " : "", value ? value : "", why);
 	return PERIM_EXIT_BADINPUT;
 }
 
@@ -111,9 +118,11 @@ static int parse_buckets(struct perimd_config *cfg, const char *value)
 	char *end;
 	unsigned long n;
 
+	if (!*value || strspn(value, "0123456789") != strlen(value) || value[0] == '0')
+		return bad_option("--src-buckets", value, "expected a number from 1024 to 67108864, no leading zeros");
 	errno = 0;
 	n = strtoul(value, &end, 10);
-	if (errno || *end || !*value || n < 1024 || n > (1UL << 26))
+	if (errno || *end || n < 1024 || n > (1UL << 26))
 		return bad_option("--src-buckets", value, "expected a number from 1024 to 67108864");
 	cfg->src_buckets = n;
 	return 0;
@@ -141,7 +150,7 @@ static int parse_guard_rules(struct perimd_config *cfg, const char *name, const 
 	err = perim_guard_rules_parse(value, rules, why, sizeof(why));
 	free(rules);
 	if (err) {
-		fprintf(stderr, "perimd: %s\n", why);
+		fprintf(stderr, "perimd: %s%s%s\n", option_where, option_where[0] ? ": " : "", why);
 		return PERIM_EXIT_BADINPUT;
 	}
 	return copy_value(cfg->guard_rules, sizeof(cfg->guard_rules), name, value);
@@ -196,19 +205,60 @@ static int config_line(struct perimd_config *cfg, char *line, int depth)
 	return apply_option(cfg, o->val, key, value ? value : "", depth);
 }
 
+static FILE *open_config(const char *path, int *err)
+{
+	FILE *f = fopen(path, "re");
+	struct stat st;
+
+	if (!f) {
+		*err = bad_option("--config", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		*err = bad_option("--config", path, "is a directory");
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+/* One config line, with option_where naming it while it applies (a nested --config names its own). */
+static int config_line_at(struct perimd_config *cfg, const char *path, int lineno, char *line,
+			  ssize_t len, int depth)
+{
+	char outer[sizeof(option_where)];
+	int err;
+
+	memcpy(outer, option_where, sizeof(outer));
+	snprintf(option_where, sizeof(option_where), "%s:%d", path, lineno);
+	if ((size_t)len != strlen(line))
+		err = bad_option("--config", path, "the line contains a NUL byte");
+	else if (len > PATH_MAX + 64)
+		err = bad_option("--config", path, "line too long");
+	else
+		err = config_line(cfg, line, depth);
+	memcpy(option_where, outer, sizeof(outer));
+	return err;
+}
+
 static int config_file(struct perimd_config *cfg, const char *path, int depth)
 {
-	char line[PATH_MAX + 64];
+	char *line = NULL;
+	size_t cap = 0;
+	int err = 0, lineno = 0;
+	ssize_t len;
 	FILE *f;
-	int err = 0;
 
 	if (depth > 4)
 		return bad_option("--config", path, "config files nest too deep");
-	f = fopen(path, "r");
+	f = open_config(path, &err);
 	if (!f)
-		return bad_option("--config", path, strerror(errno));
-	while (!err && fgets(line, sizeof(line), f))
-		err = config_line(cfg, line, depth);
+		return err;
+	while (!err && (len = getline(&line, &cap, f)) > 0)
+		err = config_line_at(cfg, path, ++lineno, line, len, depth);
+	if (!err && ferror(f))
+		err = bad_option("--config", path, strerror(errno));
+	free(line);
 	fclose(f);
 	return err;
 }

@@ -41,6 +41,7 @@ struct perimd {
 	struct perim_proctable *procs;         /* procs/: the processes events name */
 	struct perimd_listeners *listeners;    /* procs/: who listens where (drop attribution) */
 	bool restoring;                        /* reading the state file: one apply at the end */
+	char state_error[512];                 /* why the state file cannot be written; "" if it can */
 	struct perimd_egress egress;           /* egress programs (datapath/egress.h) */
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
 	struct perimd_nicstats nic;            /* the NICs' own counters */

@@ -15,6 +15,7 @@
 
 #include "control/ctlsock.h"
 #include "control/commands.h"
+#include "procs/cgroup2.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "events/bus.h"
@@ -25,7 +26,7 @@
 #include "log.h"
 #include "telemetry/metrics.h"
 #include "notify.h"
-#include "control/state.h"
+#include "state/restore.h"
 #include "btf.h"
 #include "loop.h"
 #include "config.h"
@@ -88,40 +89,6 @@ static int watch_signals(struct perimd_main *m)
 	return perim_loop_add(m->d.loop, m->sigfd, EPOLLIN, on_signal, m);
 }
 
-static int restore_line(void *ctx, const struct perim_cmd *cmd, int lineno, const char *line)
-{
-	struct perimd *d = ctx;
-	struct json_object *result = NULL;
-	char err[512];
-	int ret;
-
-	ret = perimd_exec(d, cmd, &result, err, sizeof(err));
-	json_object_put(result);
-	if (ret)
-		fprintf(stderr, "perimd: state file %s line %d (%s): %s\n", d->cfg.state, lineno, line, err);
-	return ret;
-}
-
-static int attach_configured(struct perimd *d)
-{
-	struct json_object *result = NULL;
-	char err[512];
-
-	for (int i = 0; i < d->cfg.n_ifaces; i++) {
-		struct perim_cmd cmd = { .kind = PERIM_CMD_ATTACH, .mode = d->cfg.ifaces[i].mode, .slot = -1 };
-
-		if (perim_model_iface_find(d->model, d->cfg.ifaces[i].dev) >= 0)
-			continue;
-		snprintf(cmd.dev, sizeof(cmd.dev), "%s", d->cfg.ifaces[i].dev);
-		if (perimd_exec(d, &cmd, &result, err, sizeof(err))) {
-			fprintf(stderr, "perimd: --interface %s: %s\n", cmd.dev, err);
-			return PERIM_EXIT_FAIL;
-		}
-		json_object_put(result);
-	}
-	return 0;
-}
-
 /* Load, restore, attach: everything before the socket opens. */
 static int start_datapath(struct perimd *d)
 {
@@ -151,21 +118,7 @@ static int start_datapath(struct perimd *d)
 		fprintf(stderr, "perimd: %s\n", err);
 		return PERIM_EXIT_FAIL;
 	}
-	d->restoring = true;
-	ret = perimd_state_read(d->cfg.state, restore_line, d, err, sizeof(err));
-	if (ret == PERIM_EXIT_BADINPUT && err[0])
-		fprintf(stderr, "perimd: %s\n", err);
-	if (!ret)
-		ret = attach_configured(d);
-	d->restoring = false;
-	if (ret)
-		return PERIM_EXIT_FAIL;
-	ret = perimd_commit_model(d, err, sizeof(err));
-	if (ret) {
-		fprintf(stderr, "perimd: applying the restored rules: %s\n", err);
-		return PERIM_EXIT_FAIL;
-	}
-	return 0;
+	return perimd_restore(d);
 }
 
 static void stop_events(struct perimd *d)
@@ -296,6 +249,8 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	if (!perimd_cgroup2_mount(err, sizeof(err)))
+		pr_warn("perimd: %s: egress cgroup rules cannot be set\n", PERIMD_NO_CGROUP2);
 	/* Loading left megabytes of freed BTF scattered over the heap: give them back. */
 	malloc_trim(0);
 	printf("perimd: ready\n");

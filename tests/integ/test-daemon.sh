@@ -186,7 +186,9 @@ attached_in_slot_3() { [ "$(pctl -j status | jq -c '.interfaces[0] | [.slot, .at
 case_missing_nic_keeps_slot_and_rules() {
 	setup || return 1
 	local nic=${T}m
-	printf 'attach %s slot 3\nlimit set %s id 7 src 10.0.0.0/8 rate 10pps per-source\n' "$nic" "$nic" > "$STATE"
+	# the first version's format (no trailer): accepted once, and easy to write by hand
+	printf '# perim state, written by perimd; one perimctl command per line\nattach %s slot 3\nlimit set %s id 7 src 10.0.0.0/8 rate 10pps per-source\n' \
+		"$nic" "$nic" > "$STATE"
 	daemon_start || return 1
 	expect_eq "$(pctl -j status | jq -c '.interfaces[0] | [.dev, .slot, .attached]')" "[\"$nic\",3,false]" \
 		"configured, not attached" || return 1
@@ -196,6 +198,112 @@ case_missing_nic_keeps_slot_and_rules() {
 	# perimd follows link events (follow.h): the NIC is attached when it appears, no command needed.
 	wait_until 2 attached_in_slot_3 || fail "not attached in its slot: $(pctl -j status | jq -c '.interfaces[0]')" || return 1
 	expect_ne "$(in_netns gw ip -d link show dev "$nic" | grep -o 'prog/xdp id [0-9]*')" "" "program on the NIC" || return 1
+}
+
+# udp_through PORT NAME: 200 datagrams from the client at 1,000/s; GOT = how many the gateway received.
+# (Not printed: a $(...) would wait for the receiver, which holds its stdout.)
+udp_through() {
+	recv_start gw "$1" "$2" || return 1
+	in_ns cl "$TOOLS/udpflood" send --dev "$CL" --dst-mac "$(mac_of gw "$GW")" --dst 10.78.0.1 \
+		--src 10.78.0.2 --port "$1" --rate 1000 --count 200 >/dev/null || return 1
+	# The last datagram's fate is known once perim counted all 200 (passed, dropped or denied).
+	wait_until 5 rx_above $(( RX0 + 199 )) || fail "perim saw $(pinned_rx) of $(( RX0 + 200 ))" || return 1
+	RX0=$(pinned_rx)
+	wait_until 2 test "$(count_of "$TMP/$2.count")" -ge 200
+	GOT=$(count_of "$TMP/$2.count")
+}
+
+# perimd started under `ip netns exec` sees a fresh /sys, so not the bpffs the attached
+# program's maps are pinned in: it refuses to adopt (exit 1, what happened and what to do),
+# and leaves enforcement as it was. Started as the message says, limit del and deny add work.
+case_fresh_bpffs_refuses_to_adopt() {
+	setup && daemon_start --interface "$GW" || return 1
+	local id prog
+	id=$(pctl -j limit set "$GW" src 10.78.0.0/24 proto udp rate 10pps burst 10 aggregate | jq -r .id)
+	prog=$(prog_id)
+	RX0=$(pinned_rx)
+	udp_through 5001 before || return 1
+	expect_range "$GOT" 1 40 "received under a 10 pps limit" || return 1
+	perimd_stop
+	expect_exit 1 timeout 60 ip netns exec "$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" --interface "$GW" || return 1
+	expect_match "$(grep -v '^{' "$TMP/last.err")" "refusing to adopt the attached perim_xdp: prog id $prog does not use perimd.s perim_rules.*another bpffs.*nsenter --net.*xdp off" \
+		"says what happened and what to do" || return 1
+	[ ! -S "$SOCK" ] || ! pctl status >/dev/null 2>&1 || fail "a perimd answers after the refused start" || return 1
+	expect_eq "$(prog_id)" "$prog" "the program stays attached" || return 1
+	udp_through 5002 refused || return 1
+	expect_range "$GOT" 1 40 "the limit still enforced after the refused start" || return 1
+
+	daemon_start || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].adopted')" true "adopted where its bpffs is mounted" || return 1
+	pctl limit del "$GW" "$id" >/dev/null || return 1
+	udp_through 5003 deleted || return 1
+	expect_eq "$GOT" 200 "received once the limit is deleted" || return 1
+	pctl deny add "$GW" 10.78.0.0/24 >/dev/null || return 1
+	udp_through 5004 denied || return 1
+	expect_eq "$GOT" 0 "received once the client's prefix is denied" || return 1
+}
+
+# Under ip netns exec perimd sees no cgroup2 mount: it says so at start, and a cgroup rule is
+# refused with that reason instead of a bare "No such file or directory".
+case_no_cgroup2_said_plainly() {
+	setup || return 1
+	if in_ns gw grep -q ' cgroup2 ' /proc/self/mounts; then
+		skip "ip netns exec keeps a cgroup2 mount on this host"
+		return 0
+	fi
+	: > "$TMP/perimd.log"
+	ip netns exec "$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" --state "$STATE" \
+		--interface "$GW" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log" || fail "not ready: $(cat "$TMP/perimd.log")" || return 1
+	expect_match "$(grep -v '^{' "$TMP/perimd.log")" "no cgroup v2 hierarchy is mounted where perimd runs.*egress cgroup rules cannot be set" \
+		"said at start" || return 1
+	local before; before=$(cat "$STATE")
+	expect_exit 2 pctl limit set "$GW" dir egress cgroup /sys/fs/cgroup/unified/system.slice rate 1kpps || return 1
+	expect_match "$(cat "$TMP/last.err")" '"/sys/fs/cgroup/unified/system.slice" is wrong: no cgroup v2 hierarchy is mounted where perimd runs .*nsenter' \
+		"the refusal names the reason" || return 1
+	expect_eq "$(cat "$STATE")" "$before" "nothing changed" || return 1
+}
+
+fd_count() { ls "/proc/$PERIMD_PID/fd" | wc -l; }
+
+# Requests that only read (status, stats: also what `stats --watch` sends every second)
+# close every fd they open: libxdp's query of a NIC leaks one unless perimd closes it.
+case_requests_leave_no_fd_open() {
+	setup && daemon_start --interface "$GW" || return 1
+	pctl limit set "$GW" src 10.78.0.0/24 rate 1kpps >/dev/null && pctl status >/dev/null &&
+	pctl stats >/dev/null || return 1
+	local before i
+	before=$(fd_count)
+	for i in $(seq 200); do
+		pctl status >/dev/null && pctl -j stats >/dev/null || fail "request $i failed" || return 1
+	done
+	expect_eq "$(fd_count)" "$before" "perimd's open fds after 200 status and 200 stats" || return 1
+	# attach and detach of a second NIC: the first cycle opens its slot's maps for good, later ones nothing
+	ip -n "$T-gw" link add "${T}x" type veth peer name "${T}y" && ip -n "$T-gw" link set "${T}x" up || return 1
+	pctl attach "${T}x" >/dev/null && pctl detach "${T}x" >/dev/null || return 1
+	before=$(fd_count)
+	for i in $(seq 20); do
+		pctl attach "${T}x" >/dev/null && pctl detach "${T}x" >/dev/null || fail "attach/detach $i failed" || return 1
+	done
+	expect_eq "$(fd_count)" "$before" "perimd's open fds after 20 attach/detach cycles" || return 1
+}
+
+# At the fd limit, a status that cannot ask the kernel what is attached is an error, not an empty list.
+case_fd_limit_reports_error() {
+	setup && daemon_start --interface "$GW" || return 1
+	local low=0
+	while [ -e "/proc/$PERIMD_PID/fd/$low" ]; do low=$(( low + 1 )); done
+	# Room for the request's own connection and nothing more (the soft limit only: it can be raised again).
+	prlimit --pid "$PERIMD_PID" --nofile="$(( low + 1 )):" || return 1
+	expect_exit 1 pctl -j status || return 1
+	expect_match "$(cat "$TMP/last.err")" "$GW: querying the XDP programs .*Too many open files" "status names the cause" || return 1
+	expect_eq "$(wc -c < "$TMP/last.out")" 0 "no status printed" || return 1
+	expect_exit 1 pctl -j stats || return 1
+	expect_match "$(cat "$TMP/last.err")" "Too many open files" "stats names the cause" || return 1
+	prlimit --pid "$PERIMD_PID" --nofile=4096: || return 1
+	expect_eq "$(pctl -j status | jq -r '.interfaces[0].programs[0].name')" perim_xdp "status after the limit is raised" || return 1
 }
 
 case_btf_required() {

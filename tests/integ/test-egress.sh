@@ -43,8 +43,12 @@ root_qdisc() { tc_gw -j qdisc show dev "$GW" root | jq -r '.[0] | "\(.kind) \(.h
 shaper() { pctl -j stats "$GW" | jq -r ".interfaces[0].shaper$1"; }
 # Every case starts from a running perimd (a case that restarted it leaves none behind:
 # its registry ends it) and the kernel's default root qdisc, and leaves that again.
+# A case that restarted perimd removed the pins when it ended (its registry) while the XDP
+# program stayed attached: that program's maps are gone, so perimd would refuse to adopt it.
 ensure_perimd() {
-	pctl status >/dev/null 2>&1 || perimd_start gw --events /dev/null || return 1
+	if ! pctl status >/dev/null 2>&1; then
+		ip -n "$T-gw" link set dev "$GW" xdp off && perimd_start gw --events /dev/null || return 1
+	fi
 	on_cleanup "pctl shape del $GW; ip netns exec $T-gw tc qdisc del dev $GW root"
 	[ "$(root_qdisc)" = "noqueue 0:" ] || fail "case starts with root qdisc $(root_qdisc)"
 }

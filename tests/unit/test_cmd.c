@@ -304,16 +304,48 @@ static void test_limit_bad_numbers(void)
 	rejects("limit set eth0 rate 1pps block 86401", "86401", "1..86400");
 	rejects("limit set eth0 rate 1pps block 10s", "10s", "decimal");
 	rejects("limit set eth0 rate 1pps id 0", "0", "1..");
-	rejects("limit set eth0 rate 1pps id 4294967296", "4294967296", "1..");
+	rejects("limit set eth0 rate 1pps id 4294967296", "4294967296", "1..16383");
+	rejects("limit set eth0 rate 1pps id 16384", "16384", "rule id must be 1..16383");
+	rejects("limit set eth0 rate 1pps id 4294967295", "4294967295", "rule id must be 1..16383");
+	rejects("limit del eth0 16384", "16384", "rule id must be 1..16383");
+	rejects("limit del eth0 4294967295", "4294967295", "rule id must be 1..16383");
 	rejects("limit set eth0 rate 1pps id x", "x", "decimal");
 
 	struct parsed p;
 
-	if (parses_ok("limit set eth0 rate 1pps burst 1 block 86400 id 4294967295", &p)) {
+	if (parses_ok("limit set eth0 rate 1pps burst 1 block 86400 id 16383", &p)) {
 		ASSERT_EQ(p.cmd.limit.burst, 1, "burst 1");
 		ASSERT_EQ(p.cmd.limit.block_s, 86400, "block max");
-		ASSERT_EQ(p.cmd.limit.id, 4294967295u, "id max");
+		ASSERT_EQ(p.cmd.limit.id, 16383u, "id max");
 	}
+}
+
+/* "08" is not 8: every number of the grammar is refused with a leading zero, naming the token. */
+static void test_no_leading_zeros(void)
+{
+	struct parsed p;
+
+	rejects("allow add eth0 10.0.0.0/08", "10.0.0.0/08", "leading zeros");
+	rejects("allow add eth0 2001:db8::/032", "2001:db8::/032", "leading zeros");
+	rejects("limit set eth0 src 10.0.0.0/08 rate 1pps", "10.0.0.0/08", "leading zeros");
+	rejects("limit set eth0 dir egress dst 10.0.0.0/00 rate 1pps", "10.0.0.0/00", "leading zeros");
+	rejects("limit set eth0 proto udp dport 053 rate 1pps", "053", "leading zeros");
+	rejects("limit set eth0 proto udp dport 53-080 rate 1pps", "53-080", "leading zeros");
+	rejects("limit set eth0 rate 010pps", "010pps", "leading zeros");
+	rejects("limit set eth0 rate 00pps", "00pps", "leading zeros");
+	rejects("limit set eth0 rate 1pps bytes 01mbit", "01mbit", "leading zeros");
+	rejects("limit set eth0 rate 1pps burst 010", "010", "leading zeros");
+	rejects("limit set eth0 rate 1pps block 09", "09", "leading zeros");
+	rejects("limit set eth0 rate 1pps id 07", "07", "leading zeros");
+	rejects("limit del eth0 01", "01", "leading zeros");
+	rejects("attach eth0 slot 01", "01", "leading zeros");
+	rejects("shape set eth0 rate 010mbit", "010mbit", "leading zeros");
+	rejects("shape set eth0 rate 1mbit latency 050", "050", "leading zeros");
+	/* zero itself is still a number (and refused or taken on its own merits) */
+	if (parses_ok("allow add eth0 0.0.0.0/0", &p))
+		ASSERT_EQ(p.cmd.prefix.len, 96, "0.0.0.0/0");
+	if (parses_ok("attach eth0 slot 0", &p))
+		ASSERT_EQ(p.cmd.slot, 0, "slot 0");
 }
 
 static void test_limit_ports(void)
@@ -693,7 +725,7 @@ static void test_format_round_trip_random(void)
 	for (int i = 0; i < 5000; i++) {
 		struct perim_limit_spec l = { 0 };
 
-		l.id = random() % 3 ? (uint32_t)random() + 1 : 0;
+		l.id = random() % 3 ? (uint32_t)(random() % (PERIM_MAX_RULES - 1)) + 1 : 0;
 		l.has_src = random() % 2;
 		if (l.has_src) {
 			l.src.is_v4 = random() % 2;
@@ -903,6 +935,7 @@ static const struct perim_test tests[] = {
 	TEST(test_egress_limits),
 	TEST(test_shape),
 	TEST(test_format_egress_shape),
+	TEST(test_no_leading_zeros),
 	{ 0 },
 };
 

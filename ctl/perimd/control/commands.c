@@ -16,7 +16,7 @@
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
 #include "log.h"
-#include "control/state.h"
+#include "state/state.h"
 #include "model/rules.h"
 #include "model/shapes.h"
 #include "telemetry/stats.h"
@@ -45,7 +45,22 @@ static int slot_of(struct perimd *d, const char *dev, char *err, size_t errlen)
 	return slot < 0 ? -not_attached(dev, err, errlen) : slot;
 }
 
-/* The kernel back to the current model after a failed step of next's commit. */
+int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen)
+{
+	char why[sizeof(d->state_error)];
+
+	if (!perimd_state_write(d->cfg.state, m, why, sizeof(why))) {
+		if (d->state_error[0])
+			pr_info("perimd: state file %s is writable again\n", d->cfg.state);
+		d->state_error[0] = '\0';
+		return 0;
+	}
+	snprintf(d->state_error, sizeof(d->state_error), "%s", why);
+	snprintf(err, errlen, "the state file is not writable (%s): change refused, nothing changed", why);
+	return PERIM_EXIT_FAIL;
+}
+
+/* The kernel and the state file back to the current model after a failed step of next's commit. */
 static void undo(struct perimd *d, const struct perim_model *next, bool shapes)
 {
 	char undo_err[256];
@@ -54,33 +69,41 @@ static void undo(struct perimd *d, const struct perim_model *next, bool shapes)
 		pr_warn("perimd: undoing a shaper change that did not commit: %s\n", undo_err);
 	if (perim_apply(&d->loader.maps, d->installed, d->model, undo_err, sizeof(undo_err)))
 		pr_warn("perimd: undoing a change that did not commit: %s\n", undo_err);
+	if (perimd_state_write(d->cfg.state, d->model, undo_err, sizeof(undo_err)))
+		pr_warn("perimd: undoing the state of a change that did not commit: %s\n", undo_err);
 }
 
+/*
+ * Persisting first means a state file that cannot be written refuses the
+ * change before the maps see it.
+ */
 int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen)
 {
 	int ret;
 
 	if (d->restoring) {
-		perim_model_free(d->model);
-		d->model = next;
+		if (next != d->model) {
+			perim_model_free(d->model);
+			d->model = next;
+		}
 		return 0;
 	}
+	ret = perimd_persist(d, next, err, errlen);
+	if (ret) {
+		perim_model_free(next);
+		return ret;
+	}
 	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
-	if (ret) {
-		perim_model_free(next);
-		return ret;
-	}
-	ret = perimd_egress_shapes_apply(d->model, next, err, errlen);
-	if (ret) {
+	if (!ret) {
+		ret = perimd_egress_shapes_apply(d->model, next, err, errlen);
+		if (ret)
+			undo(d, next, false);
+	} else {
 		undo(d, next, false);
+	}
+	if (ret) {
 		perim_model_free(next);
 		return ret;
-	}
-	ret = perimd_state_write(d->cfg.state, next, err, errlen);
-	if (ret) {
-		undo(d, next, true);
-		perim_model_free(next);
-		return PERIM_EXIT_FAIL;
 	}
 	perim_model_shapes_settle(next);
 	perim_model_free(d->model);
@@ -88,14 +111,13 @@ int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 	return 0;
 }
 
+/* The state file is written before (state/restore.c), so a start that fails leaves the maps alone. */
 int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 {
 	int ret = perim_apply(&d->loader.maps, d->installed, d->model, err, errlen);
 
 	if (!ret)
 		ret = perimd_egress_shapes_apply(NULL, d->model, err, errlen);
-	if (!ret && perimd_state_write(d->cfg.state, d->model, err, errlen))
-		ret = PERIM_EXIT_FAIL;
 	if (!ret) {
 		perim_model_shapes_settle(d->model);
 		perimd_egress_sync_all(d);
@@ -103,13 +125,26 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The model a command edits: a copy, kept only if the change is applied and
+ * persisted. While the state file is replayed nothing is applied until the
+ * end and a refused line stops the start, so the model itself is edited (a
+ * copy per line would make a start with N rules cost N copies of N rules).
+ */
 static struct perim_model *model_copy(struct perimd *d, char *err, size_t errlen)
 {
-	struct perim_model *next = perim_model_dup(d->model);
+	struct perim_model *next = d->restoring ? d->model : perim_model_dup(d->model);
 
 	if (!next)
 		snprintf(err, errlen, "out of memory");
 	return next;
+}
+
+/* A copy from model_copy whose change failed; model edits leave the model unchanged on error. */
+static void model_discard(struct perimd *d, struct perim_model *next)
+{
+	if (next != d->model)
+		perim_model_free(next);
 }
 
 /* ---- JSON helpers ---- */
@@ -123,11 +158,15 @@ static void kernel_name_json(struct perimd *d, const struct perim_attachment *a,
 		? name : NULL);
 }
 
-/* {"dev","ifindex","slot","attached","kernel_name","mode","dispatcher","programs"[,"reason"]} */
-static struct json_object *iface_json(struct perimd *d, int slot)
+/*
+ * {"dev","ifindex","slot","attached","kernel_name","mode","dispatcher","programs"[,"reason"]},
+ * or NULL with err set when the kernel could not say what is attached.
+ */
+static struct json_object *iface_json(struct perimd *d, int slot, char *err, size_t errlen)
 {
 	struct json_object *o = json_object_new_object();
 	const struct perim_attachment *a = &d->att[slot];
+	char why[256];
 
 	json_add_str(o, "dev", d->model->ifaces[slot].dev);
 	json_add_int(o, "ifindex", a->ifindex);
@@ -135,12 +174,32 @@ static struct json_object *iface_json(struct perimd *d, int slot)
 	json_add_bool(o, "attached", a->attached);
 	json_add_bool(o, "adopted", a->adopted);
 	kernel_name_json(d, a, o);
-	if (a->attached)
-		perim_loader_describe(a->ifindex, o);
-	else {
+	if (!a->attached) {
 		json_add_str(o, "mode", NULL);
 		json_add_str(o, "dispatcher", NULL);
+	} else if (perim_loader_describe(a->ifindex, o, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", d->model->ifaces[slot].dev, why);
+		json_object_put(o);
+		return NULL;
 	}
+	return o;
+}
+
+/* After an attach, which took effect: the reply says so even when the description failed. */
+static struct json_object *attached_json(struct perimd *d, int slot)
+{
+	struct json_object *o;
+	char err[320];
+
+	o = iface_json(d, slot, err, sizeof(err));
+	if (o)
+		return o;
+	pr_warn("perimd: %s\n", err);
+	o = json_object_new_object();
+	json_add_str(o, "dev", d->model->ifaces[slot].dev);
+	json_add_int(o, "slot", slot);
+	json_add_bool(o, "attached", d->att[slot].attached);
+	json_add_str(o, "describe_error", err);
 	return o;
 }
 
@@ -161,7 +220,7 @@ static int reattach(struct perimd *d, int slot, const struct perim_cmd *cmd, str
 	if (ret)
 		return ret;
 	perimd_egress_link_back(d, slot);
-	*result = iface_json(d, slot);
+	*result = attached_json(d, slot);
 	return 0;
 }
 
@@ -185,7 +244,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_iface_add(next, cmd->dev, cmd->mode, cmd->slot, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
@@ -194,14 +253,14 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			       perimd_stats_if_dropped(&d->stats, slot));
 	ret = perim_loader_attach(&d->loader, cmd->dev, perimd_netlink_ifindex(d->nl, cmd->dev), slot,
 				  cmd->mode, &a, err, errlen);
-	if (ret && d->restoring) {
+	if (ret && d->restoring && !a.foreign_maps) {
 		/* A NIC missing at start keeps its slot and rules; attach it again later. */
 		pr_warn("perimd: %s\n", err);
 		memset(&a, 0, sizeof(a));
 		ret = 0;
 	}
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);
@@ -221,7 +280,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			a.adopted ? "adopted" : "attached", slot, a.ifindex, a.prog_id,
 			a.mode == PERIM_MODE_SKB ? "skb" : "native");
 	if (result)
-		*result = iface_json(d, slot);
+		*result = attached_json(d, slot);
 	return 0;
 }
 
@@ -258,12 +317,40 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 
 /* ---- limits ---- */
 
+/*
+ * "limit set" with the selector of an existing rule replaces that rule in
+ * place (same id, counters kept), so a client that lost the reply can simply
+ * retry. An explicit id naming another rule than the one with this selector
+ * is refused, except from an old state file, whose duplicates are restored as
+ * they were.
+ */
+static int limit_add_or_replace(struct perimd *d, struct perim_model *next, int slot,
+				const struct perim_limit_spec *spec, uint32_t *id, bool *replaced,
+				char *err, size_t errlen)
+{
+	uint32_t same = perim_model_limit_find_selector(next, slot, spec);
+
+	*replaced = same && (!spec->id || spec->id == same);
+	if (*replaced) {
+		perim_model_limit_replace(next, same, spec);
+		*id = same;
+		return 0;
+	}
+	if (same && !d->restoring) {
+		snprintf(err, errlen, "Error: argument \"%u\" is wrong: rule %u on %s already has this "
+			 "selector; set it without id to replace it", spec->id, same, d->model->ifaces[slot].dev);
+		return PERIM_EXIT_BADINPUT;
+	}
+	return perim_model_limit_add(next, slot, spec, id, err, errlen);
+}
+
 static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 			char *err, size_t errlen)
 {
 	struct perim_limit_spec spec = cmd->limit;
 	struct perim_model *next;
 	int slot = slot_of(d, cmd->dev, err, errlen), ret;
+	bool replaced;
 	uint32_t id;
 
 	if (slot < 0)
@@ -273,20 +360,23 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 	next = model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
-	ret = perim_model_limit_add(next, slot, &spec, &id, err, errlen);
+	ret = limit_add_or_replace(d, next, slot, &spec, &id, &replaced, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
+	next->changing_rule = id;
 	ret = perimd_commit(d, next, err, errlen);
 	if (ret && !d->restoring)
 		perimd_egress_sync(d, slot);
 	if (ret)
 		return ret;
+	d->model->changing_rule = 0;
 	*result = json_object_new_object();
 	json_add_str(*result, "dev", cmd->dev);
 	json_add_int(*result, "id", id);
+	json_add_bool(*result, "replaced", replaced);
 	return 0;
 }
 
@@ -303,7 +393,7 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_limit_del(next, slot, cmd->rule_id, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);
@@ -314,6 +404,15 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 	json_add_str(*result, "dev", cmd->dev);
 	json_add_int(*result, "id", cmd->rule_id);
 	return 0;
+}
+
+/*
+ * Why a rule matches nothing, or NULL: a cgroup rule restored from the state
+ * file whose cgroup directory was gone has no cgroup id until it is set again.
+ */
+static const char *rule_inactive_reason(const struct perim_limit_spec *s)
+{
+	return s->cgroup[0] && !s->cgroup_id ? "cgroup missing" : NULL;
 }
 
 static struct json_object *limit_json(struct perimd *d, const struct perim_model_rule *r)
@@ -337,7 +436,7 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 	json_add_int(o, "rate_pps", s->rate_pps);
 	json_add_int(o, "burst", s->burst ? s->burst : s->rate_pps);
 	json_add_int(o, "bytes_per_s", s->bytes_per_s);
-	json_add_str(o, "mode", s->per_source ? "per-source" : "aggregate");
+	json_add_str(o, "mode", !s->per_source ? "aggregate" : s->egress ? "per-destination" : "per-source");
 	json_add_int(o, "block_s", s->block_s);
 	json_add_bool(o, "dry_run", s->dry_run);
 	json_add_str(o, "dir", s->egress ? "egress" : "ingress");
@@ -345,7 +444,29 @@ static struct json_object *limit_json(struct perimd *d, const struct perim_model
 		perim_prefix_format(&s->dst, buf, sizeof(buf));
 	json_add_str(o, "dst", s->has_dst ? buf : NULL);
 	json_add_str(o, "cgroup", s->cgroup[0] ? s->cgroup : NULL);
+	json_add_bool(o, "active", !rule_inactive_reason(s));
+	json_add_str(o, "inactive_reason", rule_inactive_reason(s));
 	return o;
+}
+
+/* status: the rules that match nothing, each with why. */
+static struct json_object *inactive_rules_json(struct perimd *d)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (uint32_t id = 1; id < d->model->rules_end; id++) {
+		const struct perim_model_rule *r = &d->model->rules[id];
+		struct json_object *o;
+
+		if (!r->used || !rule_inactive_reason(&r->spec))
+			continue;
+		o = json_object_new_object();
+		json_add_str(o, "dev", d->model->ifaces[r->iface].dev);
+		json_add_int(o, "id", id);
+		json_add_str(o, "reason", rule_inactive_reason(&r->spec));
+		json_object_array_add(list, o);
+	}
+	return list;
 }
 
 static int do_limit_list(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
@@ -392,7 +513,7 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 	ret = add ? perim_model_acl_add(next, slot, verdict, &cmd->prefix, err, errlen)
 		  : perim_model_acl_del(next, slot, verdict, &cmd->prefix, err, errlen);
 	if (ret) {
-		perim_model_free(next);
+		model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);
@@ -459,7 +580,11 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			json_object_put(ifaces);
 			return PERIM_EXIT_FAIL;
 		}
-		o = iface_json(d, s);
+		o = iface_json(d, s, err, errlen);
+		if (!o) {
+			json_object_put(ifaces);
+			return PERIM_EXIT_FAIL;
+		}
 		perimd_egress_stats_json(d, s, o);
 		ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
 		if (ret) {
@@ -479,11 +604,33 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 	return 0;
 }
 
-static int do_status(struct perimd *d, struct json_object **result)
+/* {"path","writable","error"}: whether changes can be persisted, and why not. */
+static struct json_object *state_json(struct perimd *d)
 {
-	struct json_object *btf = json_object_new_object(), *ifaces = json_object_new_array();
-	struct json_object *hooks = d->tracers ? perim_tracers_hooks_json(d->tracers) : NULL;
+	struct json_object *o = json_object_new_object();
 
+	json_add_str(o, "path", d->cfg.state);
+	json_add_bool(o, "writable", !d->state_error[0]);
+	json_add_str(o, "error", d->state_error[0] ? d->state_error : NULL);
+	return o;
+}
+
+static int do_status(struct perimd *d, struct json_object **result, char *err, size_t errlen)
+{
+	struct json_object *btf, *ifaces = json_object_new_array(), *hooks, *o;
+
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!d->model->ifaces[s].used)
+			continue;
+		o = iface_json(d, s, err, errlen);
+		if (!o) {
+			json_object_put(ifaces);
+			return PERIM_EXIT_FAIL;
+		}
+		json_object_array_add(ifaces, o);
+	}
+	hooks = d->tracers ? perim_tracers_hooks_json(d->tracers) : NULL;
+	btf = json_object_new_object();
 	*result = json_object_new_object();
 	json_add_int(*result, "pid", getpid());
 	json_add_str(*result, "version", PERIMD_VERSION);
@@ -491,18 +638,42 @@ static int do_status(struct perimd *d, struct json_object **result)
 	json_add_str(btf, "path", d->btf.path);
 	json_add_str(btf, "source", d->btf.source);
 	json_object_object_add(*result, "btf", btf);
-	for (int s = 0; s < PERIM_MAX_IFACES; s++)
-		if (d->model->ifaces[s].used)
-			json_object_array_add(ifaces, iface_json(d, s));
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "state", state_json(d));
+	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	return 0;
+}
+
+static bool changes_state(enum perim_cmd_kind k)
+{
+	switch (k) {
+	case PERIM_CMD_ATTACH: case PERIM_CMD_DETACH:
+	case PERIM_CMD_LIMIT_SET: case PERIM_CMD_LIMIT_DEL:
+	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
+	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
+	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A state file known not to be writable refuses a change before anything
+ * is touched; rewriting the current model first tells whether it is again.
+ */
+static int state_writable(struct perimd *d, char *err, size_t errlen)
+{
+	return d->state_error[0] && !d->restoring ? perimd_persist(d, d->model, err, errlen) : 0;
 }
 
 int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		char *err, size_t errlen)
 {
 	*result = NULL;
+	if (changes_state(cmd->kind) && state_writable(d, err, errlen))
+		return PERIM_EXIT_FAIL;
 	switch (cmd->kind) {
 	case PERIM_CMD_ATTACH:     return do_attach(d, cmd, result, err, errlen);
 	case PERIM_CMD_DETACH:     return do_detach(d, cmd, result, err, errlen);
@@ -517,7 +688,7 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_DENY_LIST:  return do_acl_list(d, cmd, result, err, errlen);
 	case PERIM_CMD_STATS:      return do_stats(d, cmd, result, err, errlen);
 	case PERIM_CMD_TOP:        return perimd_drops_top(d, cmd, result, err, errlen);
-	case PERIM_CMD_STATUS:     return do_status(d, result);
+	case PERIM_CMD_STATUS:     return do_status(d, result, err, errlen);
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);

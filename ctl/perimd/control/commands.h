@@ -29,4 +29,10 @@ int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 /* Apply the model to the maps and shapers and write the state file (end of start-up). */
 int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
 
+/*
+ * Write m as the state file. On failure records why in state_error (shown by
+ * status) and says in err that the change is refused; PERIM_EXIT_FAIL.
+ */
+int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen);
+
 #endif /* PERIMD_COMMANDS_H */

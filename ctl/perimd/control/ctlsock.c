@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,17 +72,62 @@ static void client_close(struct client *c)
 
 /* ---- responses ---- */
 
+/* Bytes of a valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates, > U+10FFFF), or 0. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
+		   (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t cp;
+
+	if (n <= 1)
+		return n;
+	cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * An error message as valid UTF-8: json-c copies string bytes into the reply
+ * as they are, so a stray byte (a truncated message, a name from the kernel)
+ * would make the whole reply invalid JSON. Each such byte becomes '?'.
+ */
+static void utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq_len(p);
+
+		if (!n)
+			*p++ = '?';
+		else
+			p += n;
+	}
+}
+
 static char *response_text(int status, struct json_object *result, const char *error)
 {
 	struct json_object *r = json_object_new_object();
+	char safe[1024];
 	char *text;
+
+	snprintf(safe, sizeof(safe), "%s", error ? error : "");
+	utf8_sanitize(safe);
+	error = safe;
 
 	json_object_object_add(r, "status", json_object_new_int(status));
 	if (status == 0)
 		json_object_object_add(r, "result", result ? result : json_object_new_object());
 	else
 		json_object_object_add(r, "error", json_object_new_string(error));
-	text = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+	text = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(r);
 	return text;
 }
@@ -143,12 +189,47 @@ static int client_write(void *ctx, int fd, uint32_t events)
 
 /* ---- requests ---- */
 
-static int request_argv(const char *text, struct json_object **root, char **argv, char *err, size_t errlen)
+/*
+ * The request, strictly: valid UTF-8 (the reply may echo an argument, and
+ * must stay valid JSON), one JSON value and nothing after it.
+ */
+static struct json_object *request_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *root;
+
+	if (!tok) {
+		snprintf(err, errlen, "Error: out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
+				    JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
+		snprintf(err, errlen, "Error: the request's JSON ends before it is complete");
+	else if (!root)
+		snprintf(err, errlen, "Error: the request is not valid JSON (%s at byte %zu)",
+			 json_tokener_error_desc(json_tokener_get_error(tok)), json_tokener_get_parse_end(tok));
+	else if (json_tokener_get_parse_end(tok) != len)
+		snprintf(err, errlen, "Error: %zu bytes after the request's JSON object",
+			 len - json_tokener_get_parse_end(tok));
+	json_tokener_free(tok);
+	if (root && !err[0])
+		return root;
+	json_object_put(root);
+	return NULL;
+}
+
+static int request_argv(const char *text, size_t len, struct json_object **root, char **argv,
+			char *err, size_t errlen)
 {
 	struct json_object *args;
 	int argc;
 
-	*root = json_tokener_parse(text);
+	err[0] = '\0';
+	*root = request_parse(text, len, err, errlen);
+	if (!*root && err[0])
+		return -1;
 	if (!*root || !json_object_object_get_ex(*root, "argv", &args) ||
 	    !json_object_is_type(args, json_type_array)) {
 		snprintf(err, errlen, "Error: the request is not {\"argv\": [...]}");
@@ -167,6 +248,10 @@ static int request_argv(const char *text, struct json_object **root, char **argv
 			return -1;
 		}
 		argv[i] = (char *)json_object_get_string(a);
+		if (strlen(argv[i]) != (size_t)json_object_get_string_len(a)) {
+			snprintf(err, errlen, "Error: argument %d contains a NUL character", i + 1);
+			return -1;
+		}
 	}
 	return argc;
 }
@@ -185,7 +270,7 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 	client_close(c);
 	perim_tracers_drain(d->tracers);
 	ret = perimd_bus_subscribe(d->bus, fd, cmd->types[0] ? cmd->types : NULL, cmd->follow);
-	if (ret < 0)
+	if (ret < 0 && ret != -EUSERS)   /* -EUSERS: the bus said why */
 		pr_warn("perimd: events subscription: %s\n", strerror(-ret));
 }
 
@@ -200,7 +285,7 @@ static void client_request(struct client *c)
 		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, c->denied));
 		return;
 	}
-	argc = request_argv(c->in, &root, argv, err, sizeof(err));
+	argc = request_argv(c->in, c->need, &root, argv, err, sizeof(err));
 	if (argc < 0) {
 		status = PERIM_EXIT_BADINPUT;
 	} else {

@@ -6,13 +6,10 @@
  * such limits.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -21,6 +18,7 @@
 #include "daemon.h"
 #include "datapath/egress.h"
 #include "log.h"
+#include "procs/cgroup_path.h"
 #include "links/shaper.h"
 #include "model/rules.h"
 #include "model/shapes.h"
@@ -98,33 +96,6 @@ int perimd_egress_shapes_apply(const struct perim_model *from, const struct peri
 
 /* ---- the egress program ---- */
 
-/* The cgroup v2 id of a directory: its file handle, as the kernel's cgroup_id(). */
-static int cgroup_id_of(const char *path, uint64_t *id, char *err, size_t errlen)
-{
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
-	} h = { .fh.handle_bytes = sizeof(uint64_t) };
-	struct statfs st;
-	int mount_id;
-
-	if (statfs(path, &st) < 0) {
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path, strerror(errno));
-		return PERIM_EXIT_BADINPUT;
-	}
-	if (st.f_type != CGROUP2_SUPER_MAGIC) {
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: not in a cgroup v2 hierarchy "
-			 "(see the cgroup2 line of /proc/mounts)", path);
-		return PERIM_EXIT_BADINPUT;
-	}
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0 || h.fh.handle_bytes != sizeof(*id)) {
-		snprintf(err, errlen, "reading the cgroup id of %s: %s", path, strerror(errno));
-		return PERIM_EXIT_FAIL;
-	}
-	memcpy(id, h.fh.f_handle, sizeof(*id));
-	return 0;
-}
-
 static bool slot_has_egress_rules(const struct perimd *d, int slot)
 {
 	for (uint32_t id = 1; id < d->model->rules_end; id++)
@@ -158,7 +129,7 @@ int perimd_egress_limit_prepare(struct perimd *d, int slot, struct perim_limit_s
 	int ret;
 
 	if (spec->cgroup[0]) {
-		ret = cgroup_id_of(spec->cgroup, &spec->cgroup_id, err, errlen);
+		ret = perimd_cgroup_resolve(spec->cgroup, spec->cgroup, &spec->cgroup_id, err, errlen);
 		if (ret && d->restoring) {
 			pr_warn("perimd: %s; the rule matches nothing until it is set again\n", err);
 			spec->cgroup_id = 0;

@@ -16,6 +16,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "datapath/adopt_check.h"
+#include "datapath/fd_guard.h"
 #include "log.h"
 #include "datapath/loader.h"
 #include "xdp/perim_xdp.skel.h"
@@ -51,14 +53,18 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int prepare_pin_root(const char *pin_root, char *err, size_t errlen)
+static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!on_bpffs(BPFFS_ROOT) && mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "mounting bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
-		return ret;
+	*mounted = false;
+	if (!on_bpffs(BPFFS_ROOT)) {
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "mounting bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
+			return ret;
+		}
+		*mounted = true;
 	}
 	ret = mkdir_p(pin_root, 0700);
 	if (ret) {
@@ -177,7 +183,7 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
 	l->prog_name = program_for_kernel();
-	ret = prepare_pin_root(pin_root, err, errlen);
+	ret = prepare_pin_root(pin_root, &l->mounted_bpffs, err, errlen);
 	if (ret)
 		return ret;
 	l->src_buckets = src_buckets ? src_buckets : pinned_src_buckets(pin_root);
@@ -221,15 +227,45 @@ static bool is_perim_prog(struct xdp_program *p)
 	return name && !strncmp(name, PERIM_XDP_PROG_NAME, strlen(PERIM_XDP_PROG_NAME));
 }
 
-/* perim's program on ifindex, as attached now: its id (0: none) and mode. */
-static uint32_t find_attached(int ifindex, enum perim_xdp_mode *mode)
+/*
+ * What is attached to ifindex now, or -errno (-ENOENT: nothing), and the fds
+ * libxdp's query leaves open closed again (fd_guard.h) once the caller is
+ * done with it and has called xdp_query_end.
+ */
+static int xdp_query_begin(int ifindex, struct perim_fd_guard *g, struct xdp_multiprog **mp)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	struct xdp_program *p = NULL;
-	uint32_t id = 0;
+	int ret = perim_fd_guard_begin(g);
 
-	if (!mp || libxdp_get_error(mp))
-		return 0;
+	*mp = NULL;
+	if (ret)
+		return ret;
+	*mp = xdp_multiprog__get_from_ifindex(ifindex);
+	ret = libxdp_get_error(*mp);
+	if (ret) {
+		*mp = NULL;
+		perim_fd_guard_end(g);
+	}
+	return ret;
+}
+
+static void xdp_query_end(struct perim_fd_guard *g, struct xdp_multiprog *mp)
+{
+	xdp_multiprog__close(mp);
+	perim_fd_guard_end(g);
+}
+
+/* perim's program on ifindex, as attached now: *id (0: none) and *mode. 0 or -errno. */
+static int find_attached(int ifindex, uint32_t *id, enum perim_xdp_mode *mode)
+{
+	struct xdp_program *p = NULL;
+	struct xdp_multiprog *mp;
+	struct perim_fd_guard g;
+	int ret;
+
+	*id = 0;
+	ret = xdp_query_begin(ifindex, &g, &mp);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
 		if (!is_perim_prog(p))
@@ -239,11 +275,11 @@ static uint32_t find_attached(int ifindex, enum perim_xdp_mode *mode)
 			;
 	}
 	if (p) {
-		id = xdp_program__id(p);
+		*id = xdp_program__id(p);
 		*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? PERIM_MODE_SKB : PERIM_MODE_NATIVE;
 	}
-	xdp_multiprog__close(mp);
-	return id;
+	xdp_query_end(&g, mp);
+	return 0;
 }
 
 static void drop_instance(struct perim_attachment *a)
@@ -287,6 +323,44 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 	return 0;
 }
 
+/*
+ * The program found attached must read the maps perimd writes: the shared
+ * ones and the slot's tries where they exist. Otherwise perimd refuses it
+ * (PERIM_EXIT_FAIL, a->foreign_maps set) rather than writing changes into
+ * maps nothing reads; it leaves the program and its maps as they are.
+ */
+static int check_adoptable(struct perim_loader *l, const char *dev, int slot, struct perim_attachment *a,
+			   char *err, size_t errlen)
+{
+	struct perim_adopt_map maps[] = {
+		{ PERIM_MAP_RULES, l->maps.rules_fd },
+		{ PERIM_MAP_IF_STATS, l->if_stats_fd },
+		{ PERIM_MAP_RULE_STATS, l->maps.rule_stats_fd },
+		{ PERIM_MAP_LPM4, -1 },
+		{ PERIM_MAP_LPM6, -1 },
+	};
+	char why[160], scratch[256];
+	int ret;
+
+	maps[3].fd = perim_maps_lpm_fd(&l->maps, PERIM_LPM_V4, slot, false, scratch, sizeof(scratch));
+	maps[4].fd = perim_maps_lpm_fd(&l->maps, PERIM_LPM_V6, slot, false, scratch, sizeof(scratch));
+	ret = perim_adopt_check(a->prog_id, maps, sizeof(maps) / sizeof(maps[0]), why, sizeof(why));
+	if (!ret)
+		return 0;
+	if (ret != -EXDEV) {
+		snprintf(err, errlen, "%s: adopting the attached %s: %s", dev, l->prog_name, why);
+		return PERIM_EXIT_FAIL;
+	}
+	a->foreign_maps = true;
+	snprintf(err, errlen, "%s: refusing to adopt the attached %s: %s, so its maps are not pinned under %s: "
+		 "this perimd sees another bpffs than the one they were pinned in%s, or they were unpinned, and "
+		 "changes would do nothing. Start perimd where that bpffs is mounted (nsenter --net keeps the "
+		 "host's mounts; ip netns exec mounts a fresh /sys), or remove the program (ip link set dev %s "
+		 "xdp off)", dev, l->prog_name, why, l->pin_root,
+		 l->mounted_bpffs ? " (perimd mounted " BPFFS_ROOT " itself)" : "", dev);
+	return PERIM_EXIT_FAIL;
+}
+
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
 			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
@@ -299,8 +373,16 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		snprintf(err, errlen, "Error: argument \"%s\" is wrong: no such interface", dev);
 		return PERIM_EXIT_BADINPUT;
 	}
-	a->prog_id = find_attached(a->ifindex, &a->mode);
+	ret = find_attached(a->ifindex, &a->prog_id, &a->mode);
+	if (ret) {
+		libxdp_strerror(ret, first, sizeof(first));
+		snprintf(err, errlen, "%s: finding the XDP programs attached to it: %s", dev, first);
+		return PERIM_EXIT_FAIL;
+	}
 	if (a->prog_id) {
+		ret = check_adoptable(l, dev, slot, a, err, errlen);
+		if (ret)
+			return ret;
 		pr_info("perimd: %s: adopting the attached %s (prog id %u)\n", dev, l->prog_name, a->prog_id);
 		a->adopted = a->attached = true;
 		return 0;
@@ -325,21 +407,19 @@ out:
 	return 0;
 }
 
-int perim_loader_detach(struct perim_loader *l, struct perim_attachment *a, char *err, size_t errlen)
+static int detach_prog(struct perim_attachment *a, char *err, size_t errlen)
 {
 	struct xdp_program *p = a->prog;
 	char msg[256];
 	long ret;
 
-	if (!a->attached)
-		return 0;
 	if (!p) {
 		p = xdp_program__from_id(a->prog_id);
 		ret = libxdp_get_error(p);
 		if (ret) {
 			/* The program is gone already (the NIC was deleted): nothing to detach. */
 			if (ret == -ENOENT)
-				goto done;
+				return 0;
 			libxdp_strerror(ret, msg, sizeof(msg));
 			snprintf(err, errlen, "finding prog id %u: %s", a->prog_id, msg);
 			return PERIM_EXIT_FAIL;
@@ -353,10 +433,30 @@ int perim_loader_detach(struct perim_loader *l, struct perim_attachment *a, char
 		snprintf(err, errlen, "detaching prog id %u from ifindex %d: %s", a->prog_id, a->ifindex, msg);
 		return PERIM_EXIT_FAIL;
 	}
-done:
-	drop_instance(a);
-	memset(a, 0, sizeof(*a));
 	return 0;
+}
+
+int perim_loader_detach(struct perim_loader *l, struct perim_attachment *a, char *err, size_t errlen)
+{
+	struct perim_fd_guard g;
+	int ret;
+
+	(void)l;
+	if (!a->attached)
+		return 0;
+	ret = perim_fd_guard_begin(&g);
+	if (ret) {
+		snprintf(err, errlen, "detaching prog id %u from ifindex %d: %s", a->prog_id, a->ifindex,
+			 strerror(-ret));
+		return PERIM_EXIT_FAIL;
+	}
+	ret = detach_prog(a, err, errlen);
+	if (!ret) {
+		drop_instance(a);
+		memset(a, 0, sizeof(*a));
+	}
+	perim_fd_guard_end(&g);
+	return ret;
 }
 
 void perim_loader_release(struct perim_attachment *a)
@@ -387,33 +487,46 @@ static struct json_object *program_json(struct xdp_program *p)
 	return o;
 }
 
-void perim_loader_describe(int ifindex, struct json_object *obj)
+int perim_loader_describe(int ifindex, struct json_object *obj, char *err, size_t errlen)
 {
-	struct xdp_multiprog *mp = ifindex > 0 ? xdp_multiprog__get_from_ifindex(ifindex) : NULL;
-	struct json_object *progs = json_object_new_array();
+	struct json_object *progs;
 	struct xdp_program *p = NULL;
-	const char *mode = NULL;
+	struct xdp_multiprog *mp;
+	struct perim_fd_guard g;
+	const char *mode;
+	char msg[256];
+	int ret;
 
-	if (mp && !libxdp_get_error(mp)) {
-		mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? "skb" : "native";
-		if (xdp_multiprog__is_legacy(mp)) {
-			p = xdp_multiprog__main_prog(mp);
-			if (p)
-				json_object_array_add(progs, program_json(p));
-			json_object_object_add(obj, "dispatcher", json_object_new_string("single"));
-			json_object_object_add(obj, "reason", json_object_new_string(
-				"no libxdp multiprog dispatcher on this NIC: libxdp attaches a lone program "
-				"when the kernel cannot load a dispatcher (it needs freplace), so perim is "
-				"the NIC's only XDP program"));
-		} else {
-			while ((p = xdp_multiprog__next_prog(p, mp)))
-				json_object_array_add(progs, program_json(p));
-			json_object_object_add(obj, "dispatcher", json_object_new_string("multiprog"));
-		}
-		xdp_multiprog__close(mp);
-	} else {
+	ret = xdp_query_begin(ifindex, &g, &mp);
+	if (ret == -ENOENT) {
 		json_object_object_add(obj, "dispatcher", NULL);
+		json_object_object_add(obj, "mode", NULL);
+		json_object_object_add(obj, "programs", json_object_new_array());
+		return 0;
 	}
-	json_object_object_add(obj, "mode", mode ? json_object_new_string(mode) : NULL);
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		snprintf(err, errlen, "querying the XDP programs of ifindex %d: %s", ifindex, msg);
+		return ret;
+	}
+	progs = json_object_new_array();
+	mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? "skb" : "native";
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p)
+			json_object_array_add(progs, program_json(p));
+		json_object_object_add(obj, "dispatcher", json_object_new_string("single"));
+		json_object_object_add(obj, "reason", json_object_new_string(
+			"no libxdp multiprog dispatcher on this NIC: libxdp attaches a lone program "
+			"when the kernel cannot load a dispatcher (it needs freplace), so perim is "
+			"the NIC's only XDP program"));
+	} else {
+		while ((p = xdp_multiprog__next_prog(p, mp)))
+			json_object_array_add(progs, program_json(p));
+		json_object_object_add(obj, "dispatcher", json_object_new_string("multiprog"));
+	}
+	xdp_query_end(&g, mp);
+	json_object_object_add(obj, "mode", json_object_new_string(mode));
 	json_object_object_add(obj, "programs", progs);
+	return 0;
 }

@@ -27,12 +27,14 @@ struct perim_loader {
 	struct perim_xdp *base;        /* loaded, never attached: holds the pinned maps */
 	struct perim_maps maps;
 	int if_stats_fd;
+	bool mounted_bpffs;            /* /sys/fs/bpf was not a bpffs: perimd mounted a fresh one */
 };
 
 /* One interface's attachment as perimd knows it. */
 struct perim_attachment {
 	bool attached;
 	bool adopted;                  /* found attached at start, kept as it was */
+	bool foreign_maps;             /* attach refused: the program found there uses other maps */
 	int ifindex;
 	uint32_t prog_id;
 	enum perim_xdp_mode mode;      /* what is in effect: NATIVE or SKB */
@@ -48,7 +50,8 @@ void perim_loader_close(struct perim_loader *l);
 /*
  * Attach to dev (ifindex, resolved by the caller over netlink; 0: no such
  * interface) with the given slot, or adopt perim's program already attached
- * there. Returns 0, PERIM_EXIT_BADINPUT (no such interface) or
+ * there, if it uses the maps perimd writes (else a->foreign_maps is set and
+ * the attach fails). Returns 0, PERIM_EXIT_BADINPUT (no such interface) or
  * PERIM_EXIT_FAIL, with err set.
  */
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
@@ -61,8 +64,10 @@ void perim_loader_release(struct perim_attachment *a);
 /*
  * Fill obj with "mode", "dispatcher" ("multiprog" or "single"), "reason"
  * (single only) and "programs" [{name, priority, chain_call_actions}] as the
- * kernel reports them for ifindex.
+ * kernel reports them for ifindex (null, null and [] when nothing is
+ * attached). 0, or -errno with err set when the kernel could not be asked
+ * (e.g. at the fd limit): then obj must not be reported.
  */
-void perim_loader_describe(int ifindex, struct json_object *obj);
+int perim_loader_describe(int ifindex, struct json_object *obj, char *err, size_t errlen);
 
 #endif /* PERIMD_LOADER_H */

@@ -185,8 +185,8 @@ int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, 
  * a new map with the datapath's attributes, pinned. -ENOENT when it does not
  * exist and !create; other -errno with err set.
  */
-static int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
-			     char *err, size_t errlen)
+int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+		      char *err, size_t errlen)
 {
 	struct perim_map_shape shape = lpm_shape(family);
 	char path[4200];
@@ -568,7 +568,11 @@ static int delete_stale_lpm(struct txn *t)
 	return 0;
 }
 
-/* A reused rule slot starts with zero counters; best effort, counters are not state. */
+/*
+ * A reused rule slot starts with zero counters; a rule changed in place
+ * ("limit set" with the selector of an active rule) keeps them. Best effort,
+ * counters are not state.
+ */
 static void reset_counters(const struct perim_maps *maps, const struct perim_installed *in,
 			   const struct perim_rule *want)
 {
@@ -581,7 +585,8 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 	if (!zero)
 		return;
 	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
-		if (!(want[id].flags & PERIM_RULE_ACTIVE) || want[id].gen == in->rules[id].gen)
+		if (!(want[id].flags & PERIM_RULE_ACTIVE) || want[id].gen == in->rules[id].gen ||
+		    (in->rules[id].flags & PERIM_RULE_ACTIVE))
 			continue;
 		if (bpf_map_update_elem(maps->rule_stats_fd, &id, zero, BPF_ANY) < 0)
 			pr_warn("resetting counters of rule %u: %s\n", id, strerror(errno));

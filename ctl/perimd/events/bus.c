@@ -84,7 +84,7 @@ static void subscriber_drop(struct perimd_bus *b, struct subscriber *s)
 
 void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 {
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(text);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
@@ -267,7 +267,7 @@ static struct json_object *status_json(int status, const char *error)
 static int send_status(int fd, int status, const char *error)
 {
 	struct json_object *o = status_json(status, error);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int err = perim_proto_send(fd, text, strlen(text));
 
 	json_object_put(o);
@@ -304,7 +304,7 @@ static struct backlog_entry *backlog_at(struct backlog *bl, unsigned *i)
 static int frame_backlog(struct perimd_bus *t, uint32_t mask, struct perimd_frames *f)
 {
 	struct json_object *o = status_json(0, NULL);
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int err = perimd_frames_add(f, text, strlen(text));
 	unsigned pos[BACKLOG_COUNT] = { 0 };
 
@@ -382,17 +382,22 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 		return dump_backlog(t, fd, mask);
 	/* A stalled reader must not stall the daemon: give up on it instead. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	err = send_status(fd, 0, NULL);
-	if (err) {
-		close(fd);
-		return err;
-	}
 	for (int i = 0; i < SUBSCRIBERS_MAX && slot < 0; i++)
 		if (t->subs[i].fd < 0)
 			slot = i;
 	if (slot < 0) {
+		/* Refused before any "streaming" answer: the client must not think it follows. */
+		snprintf(msg, sizeof(msg), "Error: too many `events --follow` clients (at most %d); try again later",
+			 SUBSCRIBERS_MAX);
+		pr_warn("tracers: events --follow refused: already %d followers\n", SUBSCRIBERS_MAX);
+		send_status(fd, 1, msg);
 		close(fd);
-		return -EMFILE;
+		return -EUSERS;
+	}
+	err = send_status(fd, 0, NULL);
+	if (err) {
+		close(fd);
+		return err;
 	}
 	err = perim_loop_add(t->loop, fd, EPOLLIN | EPOLLRDHUP, on_subscriber_readable, t);
 	if (err) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/prefix_index.h"
 #include "model/rules.h"
 #include "cmd.h"
 #include "perim.h"
@@ -162,7 +163,8 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 
 	if (id >= PERIM_MAX_RULES || rule_used(m, id)) {
 		snprintf(num, sizeof(num), "%u", id);
-		return bad_arg(err, errlen, num, id ? "rule id already in use" : "rule id out of range");
+		return bad_arg(err, errlen, num, id < PERIM_MAX_RULES ? "rule id already in use"
+								      : "rule id out of range (1..16383)");
 	}
 	for (uint32_t i = 1; !id && i < PERIM_MAX_RULES; i++)
 		if (!rule_used(m, i))
@@ -179,6 +181,33 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 	m->rules[id].spec.id = id;
 	*id_out = id;
 	return 0;
+}
+
+static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b);
+
+/* Everything that decides which packets a rule matches; not what it does to them. */
+static bool same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
+{
+	return a->egress == b->egress && a->has_src == b->has_src &&
+	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
+	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only;
+}
+
+uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
+					 const struct perim_limit_spec *spec)
+{
+	for (uint32_t id = 1; id < m->rules_end; id++)
+		if (m->rules[id].used && m->rules[id].iface == slot && same_selector(&m->rules[id].spec, spec))
+			return id;
+	return 0;
+}
+
+void perim_model_limit_replace(struct perim_model *m, uint32_t id, const struct perim_limit_spec *spec)
+{
+	m->rules[id].spec = *spec;
+	m->rules[id].spec.id = id;
 }
 
 int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen)
@@ -384,24 +413,12 @@ static bool prefix_covers(const struct perim_prefix *outer, const struct perim_p
 	return !memcmp(a, b, 16);
 }
 
-/*
- * How specifically rule r covers prefix p: the length of its covering prefix,
- * or -1. A rule without src is 0.0.0.0/0 plus ::/0.
- */
+/* The prefix a rule is keyed by (its destination for egress); NULL: every address. */
 static const struct perim_prefix *rule_prefix(const struct perim_model_rule *r)
 {
 	if (r->spec.egress)
 		return r->spec.has_dst ? &r->spec.dst : NULL;
 	return r->spec.has_src ? &r->spec.src : NULL;
-}
-
-static int rule_cover_len(const struct perim_model_rule *r, const struct perim_prefix *p)
-{
-	const struct perim_prefix *mine = rule_prefix(r);
-
-	if (mine)
-		return prefix_covers(mine, p) ? mine->len : -1;
-	return prefix_covers(&v4_any, p) ? 96 : 0;
 }
 
 /* Ingress rules go to the XDP tries; egress rules to the egress tries, unless keyed by cgroup. */
@@ -489,31 +506,36 @@ static int collect_prefixes(const struct perim_model *m, int slot, bool egress, 
 	return 0;
 }
 
-static uint8_t acl_verdict(const struct perim_model *m, int slot, const struct perim_prefix *p)
+/* The rule being set, when it is one of these candidates. */
+static const struct perim_model_rule *changing_candidate(const struct perim_model *m,
+							  const struct cand_sort *cand, int n)
 {
-	int best_len = -1;
-	uint8_t verdict = PERIM_ACL_NONE;
-
-	for (unsigned i = 0; i < m->n_acl; i++) {
-		const struct perim_model_acl *a = &m->acl[i];
-
-		if (a->iface == slot && a->prefix.len > best_len && prefix_covers(&a->prefix, p)) {
-			best_len = a->prefix.len;
-			verdict = a->verdict;
-		}
-	}
-	return verdict;
+	for (int i = 0; i < n && m->changing_rule; i++)
+		if (cand[i].rule->spec.id == m->changing_rule)
+			return cand[i].rule;
+	return NULL;
 }
 
+/* Names the prefix of the rule being set, not another rule's prefix where the excess shows. */
 static int too_many_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,
-			       int n, char *err, size_t errlen)
+			       const struct cand_sort *cand, int n, char *err, size_t errlen)
 {
-	char text[64];
+	const struct perim_model_rule *mine = changing_candidate(m, cand, n);
+	char text[64], where[64];
 
-	perim_prefix_format(p, text, sizeof(text));
-	snprintf(err, errlen,
-		 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
-		 text, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+	perim_prefix_format(p, where, sizeof(where));
+	if (!mine) {
+		snprintf(err, errlen,
+			 "Error: argument \"%s\" is wrong: on %s, %d rules would cover this prefix, at most %d can",
+			 where, m->ifaces[slot].dev, n, PERIM_MAX_CANDIDATES);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (rule_prefix(mine))
+		perim_prefix_format(rule_prefix(mine), text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%s", mine->spec.egress ? "dst any" : "src any");
+	snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, with this rule %d rules would cover %s, "
+		 "at most %d can", text, m->ifaces[slot].dev, n, where, PERIM_MAX_CANDIDATES);
 	return PERIM_EXIT_BADINPUT;
 }
 
@@ -532,83 +554,162 @@ static void fill_candidates(struct perim_lpm_entry *e, const struct cand_sort *s
 	}
 }
 
-static int flatten_prefix(const struct perim_model *m, int slot, bool egress, const struct perim_prefix *p,
-			  struct cand_sort *scratch, struct perim_lpm_entry *e, char *err, size_t errlen)
-{
-	int n = 0;
+/* What one interface's entries are computed from: its rules and prefixes, indexed by prefix. */
+struct iface_index {
+	struct perim_prefix_index rules;       /* items: const struct perim_model_rule * */
+	struct perim_prefix_index acl;         /* items: const struct perim_model_acl * */
+	const struct perim_model_rule **global; /* rules without a prefix: they cover everything */
+	size_t n_global;
+};
 
-	for (uint32_t id = 1; id < m->rules_end; id++) {
+static void iface_index_free(struct iface_index *x)
+{
+	perim_prefix_index_free(&x->rules);
+	perim_prefix_index_free(&x->acl);
+	free(x->global);
+}
+
+static int iface_index_build(const struct perim_model *m, int slot, bool egress, struct iface_index *x)
+{
+	int ret = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->global = malloc((m->rules_end + 1) * sizeof(*x->global));
+	if (!x->global)
+		return -ENOMEM;
+	for (uint32_t id = 1; id < m->rules_end && !ret; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
-		int len;
 
 		if (!rule_in_tries(r, slot, egress))
 			continue;
-		len = rule_cover_len(r, p);
-		if (len < 0)
-			continue;
-		scratch[n].rule = r;
-		scratch[n].cover_len = len;
-		n++;
+		if (rule_prefix(r))
+			ret = perim_prefix_index_add(&x->rules, rule_prefix(r), r);
+		else
+			x->global[x->n_global++] = r;
 	}
-	if (n > PERIM_MAX_CANDIDATES)
-		return too_many_candidates(m, slot, p, n, err, errlen);
-	qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
+	for (unsigned i = 0; i < m->n_acl && !egress && !ret; i++)
+		if (m->acl[i].iface == slot)
+			ret = perim_prefix_index_add(&x->acl, &m->acl[i].prefix, &m->acl[i]);
+	perim_prefix_index_sort(&x->rules);
+	perim_prefix_index_sort(&x->acl);
+	return ret;
+}
+
+struct cand_collect {
+	struct cand_sort *scratch;
+	int n;
+};
+
+static int collect_candidate(const void *item, unsigned len, void *ctx)
+{
+	struct cand_collect *c = ctx;
+
+	c->scratch[c->n].rule = item;
+	c->scratch[c->n].cover_len = len;
+	c->n++;
+	return 0;
+}
+
+/* The longest covering prefix decides: the first one the index reports. */
+static int take_verdict(const void *item, unsigned len, void *ctx)
+{
+	(void)len;
+	*(uint8_t *)ctx = ((const struct perim_model_acl *)item)->verdict;
+	return 1;
+}
+
+static int flatten_prefix(const struct perim_model *m, int slot, bool egress, const struct iface_index *x,
+			  const struct perim_prefix *p, struct cand_sort *scratch, struct perim_lpm_entry *e,
+			  char *err, size_t errlen)
+{
+	struct cand_collect c = { .scratch = scratch };
+	uint8_t verdict = PERIM_ACL_NONE;
+
+	perim_prefix_index_covering(&x->rules, p, collect_candidate, &c);
+	for (size_t i = 0; i < x->n_global; i++)
+		collect_candidate(x->global[i], prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
+	if (c.n > PERIM_MAX_CANDIDATES)
+		return too_many_candidates(m, slot, p, c.scratch, c.n, err, errlen);
+	qsort(scratch, c.n, sizeof(scratch[0]), cand_cmp);
 
 	memset(e, 0, sizeof(*e));
 	perim_lpm_key_make(&e->key, slot, p);
-	if (egress)
+	if (egress) {
 		e->key.family += PERIM_LPM_EGRESS_V4;
-	else
-		e->value.acl = acl_verdict(m, slot, p);
-	fill_candidates(e, scratch, n);
+	} else {
+		perim_prefix_index_covering(&x->acl, p, take_verdict, &verdict);
+		e->value.acl = verdict;
+	}
+	fill_candidates(e, scratch, c.n);
 	return 0;
+}
+
+static bool rule_by_cgroup(const struct perim_model_rule *r, int slot)
+{
+	return r->used && r->iface == slot && r->spec.egress && r->spec.cgroup[0];
+}
+
+/* By cgroup, then by rule id: each cgroup's rules adjacent, its lowest id first. */
+static int cgroup_rule_cmp(const void *a, const void *b)
+{
+	const struct perim_model_rule *x = *(const struct perim_model_rule *const *)a;
+	const struct perim_model_rule *y = *(const struct perim_model_rule *const *)b;
+
+	if (x->spec.cgroup_id != y->spec.cgroup_id)
+		return x->spec.cgroup_id < y->spec.cgroup_id ? -1 : 1;
+	return (x->spec.id > y->spec.id) - (x->spec.id < y->spec.id);
+}
+
+/* The entry of one cgroup: rules[0..n) name it. */
+static int flatten_cgroup(const struct perim_model *m, int slot, const struct perim_model_rule **rules, size_t n,
+			  struct perim_lpm_set *out, struct cand_sort *scratch, char *err, size_t errlen)
+{
+	uint64_t cg = rules[0]->spec.cgroup_id;
+	struct perim_lpm_entry e;
+
+	if (n > PERIM_MAX_CANDIDATES) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, more than %d rules "
+			 "name this cgroup", rules[0]->spec.cgroup, m->ifaces[slot].dev, PERIM_MAX_CANDIDATES);
+		return PERIM_EXIT_BADINPUT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		scratch[i].rule = rules[i];
+		scratch[i].cover_len = 0;
+	}
+	qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
+	memset(&e, 0, sizeof(e));
+	e.key.slot = slot;
+	e.key.family = PERIM_LPM_EGRESS_CGROUP;
+	e.key.prefixlen = 64;
+	memcpy(e.key.addr, &cg, sizeof(cg));
+	fill_candidates(&e, scratch, n);
+	return set_push(out, &e);
 }
 
 /* One entry per cgroup that egress rules of this slot name: its rules, most specific first. */
 static int flatten_cgroups(const struct perim_model *m, int slot, struct perim_lpm_set *out,
 			   struct cand_sort *scratch, char *err, size_t errlen)
 {
-	for (uint32_t id = 1; id < m->rules_end; id++) {
-		const struct perim_model_rule *r = &m->rules[id];
-		struct perim_lpm_entry e;
-		uint64_t cg = r->spec.cgroup_id;
-		bool seen = false;
-		int n = 0, ret;
+	const struct perim_model_rule **rules = malloc((m->rules_end + 1) * sizeof(*rules));
+	size_t n = 0, start;
+	int ret = 0;
 
-		if (!r->used || r->iface != slot || !r->spec.egress || !r->spec.cgroup[0])
-			continue;
-		for (uint32_t j = 1; j < id && !seen; j++)
-			seen = m->rules[j].used && m->rules[j].iface == slot && m->rules[j].spec.egress &&
-			       m->rules[j].spec.cgroup[0] && m->rules[j].spec.cgroup_id == cg;
-		if (seen)
-			continue;
-		for (uint32_t j = id; j < m->rules_end; j++) {
-			const struct perim_model_rule *o = &m->rules[j];
+	if (!rules)
+		return -ENOMEM;
+	for (uint32_t id = 1; id < m->rules_end; id++)
+		if (rule_by_cgroup(&m->rules[id], slot))
+			rules[n++] = &m->rules[id];
+	qsort(rules, n, sizeof(rules[0]), cgroup_rule_cmp);
+	for (start = 0; start < n && !ret; ) {
+		size_t end = start + 1;
 
-			if (!o->used || o->iface != slot || !o->spec.egress || !o->spec.cgroup[0] ||
-			    o->spec.cgroup_id != cg)
-				continue;
-			if (n == PERIM_MAX_CANDIDATES) {
-				snprintf(err, errlen, "Error: argument \"%s\" is wrong: on %s, more than %d rules "
-					 "name this cgroup", r->spec.cgroup, m->ifaces[slot].dev, PERIM_MAX_CANDIDATES);
-				return PERIM_EXIT_BADINPUT;
-			}
-			scratch[n].rule = o;
-			scratch[n].cover_len = 0;
-			n++;
-		}
-		qsort(scratch, n, sizeof(scratch[0]), cand_cmp);
-		memset(&e, 0, sizeof(e));
-		e.key.slot = slot;
-		e.key.family = PERIM_LPM_EGRESS_CGROUP;
-		e.key.prefixlen = 64;
-		memcpy(e.key.addr, &cg, sizeof(cg));
-		fill_candidates(&e, scratch, n);
-		ret = set_push(out, &e);
-		if (ret)
-			return ret;
+		while (end < n && rules[end]->spec.cgroup_id == rules[start]->spec.cgroup_id)
+			end++;
+		ret = flatten_cgroup(m, slot, rules + start, end - start, out, scratch, err, errlen);
+		start = end;
 	}
-	return 0;
+	free(rules);
+	return ret;
 }
 
 static int prefix_cmp(const void *a, const void *b)
@@ -624,24 +725,32 @@ static int flatten_iface(const struct perim_model *m, int slot, bool egress, str
 {
 	struct perim_prefix *prefixes;
 	struct perim_lpm_entry e;
+	struct iface_index x;
 	size_t n;
 	int ret;
 
 	ret = collect_prefixes(m, slot, egress, &prefixes, &n);
 	if (ret)
 		return ret;
+	ret = iface_index_build(m, slot, egress, &x);
+	if (ret) {
+		iface_index_free(&x);
+		free(prefixes);
+		return ret;
+	}
 	for (size_t i = 0; i < n; i++)
 		prefix_mask(prefixes[i].addr, prefixes[i].len);
 	qsort(prefixes, n, sizeof(prefixes[0]), prefix_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i && !prefix_cmp(&prefixes[i - 1], &prefixes[i]))
 			continue;
-		ret = flatten_prefix(m, slot, egress, &prefixes[i], scratch, &e, err, errlen);
+		ret = flatten_prefix(m, slot, egress, &x, &prefixes[i], scratch, &e, err, errlen);
 		if (!ret)
 			ret = set_push(out, &e);
 		if (ret)
 			break;
 	}
+	iface_index_free(&x);
 	free(prefixes);
 	return ret;
 }

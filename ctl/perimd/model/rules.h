@@ -53,6 +53,7 @@ struct perim_model {
 	unsigned n_acl, acl_cap;
 	struct perim_model_acl *acl;
 	struct perim_model_shape shapes[PERIM_MAX_IFACES];   /* by interface slot (shapes.h) */
+	uint32_t changing_rule;    /* the rule a "limit set" adds or replaces (0: none): errors name it */
 };
 
 struct perim_model *perim_model_new(void);
@@ -70,6 +71,11 @@ int perim_model_iface_add(struct perim_model *m, const char *dev, enum perim_xdp
 void perim_model_iface_del(struct perim_model *m, int slot);        /* and its rules and ACL */
 int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_limit_spec *spec,
 			  uint32_t *id, char *err, size_t errlen);          /* spec->id 0 = assign */
+/* The rule of this slot whose selector (what it matches, not its rate or mode) equals spec's; 0: none. */
+uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
+					 const struct perim_limit_spec *spec);
+/* Rule id (used) takes spec's parameters, keeping its id. */
+void perim_model_limit_replace(struct perim_model *m, uint32_t id, const struct perim_limit_spec *spec);
 int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *err, size_t errlen);
 int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
 			const struct perim_prefix *p, char *err, size_t errlen);
@@ -177,6 +183,13 @@ void perim_maps_init(struct perim_maps *maps);
 void perim_maps_close(struct perim_maps *maps);
 /* "<pin_root>/perim_lpm4_<slot>" or "..._lpm6_..."; -ENAMETOOLONG if it does not fit. */
 int perim_lpm_pin_path(char *buf, size_t len, const char *pin_root, int family, int slot);
+/*
+ * The fd of a slot's trie: the cached one, else the pinned one, else (create)
+ * a new map with the datapath's attributes, pinned. -ENOENT when it does not
+ * exist and !create; other -errno with err set.
+ */
+int perim_maps_lpm_fd(struct perim_maps *maps, int family, int slot, bool create,
+		      char *err, size_t errlen);
 
 /* "<pin_root>/perim_fastlens_<slot>"; -ENAMETOOLONG if it does not fit. */
 int perim_fast_lens_pin_path(char *buf, size_t len, const char *pin_root, int slot);

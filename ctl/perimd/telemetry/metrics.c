@@ -95,7 +95,7 @@ static int parse_port(const char *text, uint16_t *port)
 	char *end;
 	unsigned long n;
 
-	if (!*text || strspn(text, "0123456789") != strlen(text))
+	if (!*text || strspn(text, "0123456789") != strlen(text) || text[0] == '0')
 		return -1;
 	errno = 0;
 	n = strtoul(text, &end, 10);
@@ -170,7 +170,7 @@ int perimd_metrics_parse_addr(const char *text, struct perimd_metrics_addr *out,
 	}
 	if (bad || set_inet(out, host, port)) {
 		snprintf(why, whylen, "expected on, PORT, ADDR, ADDR:PORT or [ADDR6]:PORT "
-			 "(numeric address, port 1-65535)");
+			 "(numeric address, port 1-65535 without leading zeros)");
 		return -1;
 	}
 	return 0;

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "tracing/guard_rules.h"
 #include "perim_events.h"
@@ -103,29 +106,63 @@ static int parse_line(struct perim_guard_config *c, char *text, int line, const 
 	return 0;
 }
 
-int perim_guard_rules_parse(const char *path, struct perim_guard_config *c, char *err, size_t errlen)
+/* Lines are at most this long, and must be text: a NUL byte would hide the rest of its line. */
+#define GUARD_LINE_MAX 510
+
+static int line_problem(const char *line, ssize_t len, const char *where, char *err, size_t errlen)
+{
+	if ((size_t)len != strlen(line)) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: the line contains a NUL byte", where);
+		return -EINVAL;
+	}
+	if (len - (line[len - 1] == '\n') > GUARD_LINE_MAX) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: line longer than %d bytes",
+			 where, GUARD_LINE_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static FILE *open_rules_file(const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
-	char line[512], where[300];
+	struct stat st;
+
+	if (!f) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: is a directory", path);
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+int perim_guard_rules_parse(const char *path, struct perim_guard_config *c, char *err, size_t errlen)
+{
+	FILE *f = open_rules_file(path, err, errlen);
+	char *line = NULL, where[300];
 	int lineno = 0, ret = 0;
+	size_t cap = 0;
+	ssize_t len;
 
 	memset(c, 0, sizeof(*c));
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "Error: argument \"%s\" is wrong: %s", path, strerror(-ret));
-		return ret;
-	}
-	while (!ret && fgets(line, sizeof(line), f)) {
+	if (!f)
+		return -EINVAL;
+	while (!ret && (len = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%d", path, lineno);
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(err, errlen, "Error: argument \"%s\" is wrong: line longer than %zu bytes",
-				 where, sizeof(line) - 2);
-			ret = -EINVAL;
-			break;
-		}
-		ret = parse_line(c, line, lineno, where, err, errlen);
+		ret = line_problem(line, len, where, err, errlen);
+		if (!ret)
+			ret = parse_line(c, line, lineno, where, err, errlen);
 	}
+	if (!ret && ferror(f)) {
+		ret = -EIO;
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: reading it failed", path);
+	}
+	free(line);
 	fclose(f);
 	return ret;
 }
