@@ -22,8 +22,6 @@
 #include "xdp/perim_xdp.skel.h"
 #include "xdp_frames.h"
 
-PERIM_TEST_GLOBALS;
-
 #define SLOT 3
 #define SEC_NS 1000000000ULL
 #define RULE 7
@@ -1336,89 +1334,4 @@ static void test_fast_descriptor_decides(void)
 	ASSERT_EQ(run_spec(skel, &s, 1), XDP_DROP, "back to the trie");
 out:
 	perim_xdp__destroy(skel);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_parse_ipv4_udp),
-	TEST(test_parse_ipv4_tcp),
-	TEST(test_parse_ipv4_icmp),
-	TEST(test_parse_ipv6_icmpv6_matches_icmp_rule),
-	TEST(test_parse_ipv6_tcp),
-	TEST(test_parse_ipv6_udp),
-	TEST(test_parse_vlan_one_tag),
-	TEST(test_parse_vlan_two_tags),
-	TEST(test_parse_vlan_three_tags_malformed),
-	TEST(test_parse_ipv4_options),
-	TEST(test_parse_ipv4_first_fragment_has_ports),
-	TEST(test_parse_ipv4_later_fragment_no_port_match),
-	TEST(test_parse_ipv4_later_fragment_proto_rule_matches),
-	TEST(test_parse_ipv4_later_fragment_no_syn_match),
-	TEST(test_parse_ipv6_ext_headers),
-	TEST(test_parse_ipv6_later_fragment_no_port_match),
-	TEST(test_parse_ipv6_later_fragment_proto_rule_matches),
-	TEST(test_parse_ipv6_too_many_ext_headers),
-	TEST(test_parse_non_ip_passes),
-	TEST(test_malformed_eth_header_only),
-	TEST(test_malformed_truncated_vlan),
-	TEST(test_malformed_truncated_ipv4),
-	TEST(test_malformed_ipv4_ihl_below_5),
-	TEST(test_malformed_ipv4_options_beyond_frame),
-	TEST(test_malformed_ipv4_version_mismatch),
-	TEST(test_malformed_ipv6_version_mismatch),
-	TEST(test_malformed_truncated_tcp),
-	TEST(test_malformed_truncated_udp),
-	TEST(test_malformed_truncated_icmp),
-	TEST(test_malformed_truncated_ipv6),
-	TEST(test_malformed_truncated_ipv6_ext_header),
-	TEST(test_malformed_truncated_ipv6_frag_header),
-	TEST(test_malformed_truncated_icmpv6),
-	TEST(test_match_proto_mismatch),
-	TEST(test_match_port_range_inside),
-	TEST(test_match_port_range_edges),
-	TEST(test_match_port_range_outside),
-	TEST(test_match_any_proto_port_rule_skips_icmp),
-	TEST(test_match_syn_only_syn),
-	TEST(test_match_syn_only_skips_synack),
-	TEST(test_match_syn_only_skips_ack),
-	TEST(test_match_candidate_order),
-	TEST(test_match_longest_prefix),
-	TEST(test_match_no_prefix_passes),
-	TEST(test_match_inactive_rule_passes),
-	TEST(test_match_other_slot_ignored),
-	TEST(test_match_family_tries),
-	TEST(test_acl_deny),
-	TEST(test_acl_deny_ipv6),
-	TEST(test_acl_allow_bypasses_rules),
-	TEST(test_limit_per_source),
-	TEST(test_limit_per_source_ipv6),
-	TEST(test_limit_aggregate),
-	TEST(test_limit_aggregate_ipv6),
-	TEST(test_limit_block_time),
-	TEST(test_limit_dry_run),
-	TEST(test_limit_byte_rate),
-	TEST(test_limit_pps_drop_keeps_byte_tokens),
-	TEST(test_limit_new_source_admission),
-	TEST(test_limit_gen_reset),
-	TEST(test_counters_bytes_and_rows),
-	TEST(test_multi_cpu_one_bucket),
-	TEST(test_compat_program),
-	TEST(test_fast_ipv4_same_as_trie),
-	TEST(test_fast_ipv6_same_as_trie),
-	TEST(test_fast_descriptor_decides),
-	{ 0 },
-};
-
-/* libbpf warnings and errors reach stderr; its debug chatter does not. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	/* .xdp_run_config is libxdp's section; plain libbpf warns that it skips it. */
-	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO || strstr(fmt, "unrecognized data section"))
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-int main(int argc, char **argv)
-{
-	libbpf_set_print(libbpf_print);
-	return perim_test_main(tests, argc, argv);
 }
