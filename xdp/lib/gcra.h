@@ -20,6 +20,8 @@
 #ifndef PERIM_XDP_GCRA_H
 #define PERIM_XDP_GCRA_H
 
+#include "vmlinux.h"
+
 #define PERIM_GCRA_CAS_TRIES 4
 
 /* A single load or store the compiler may not split, merge or repeat. */
