@@ -10,10 +10,8 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "perim_events.h"
 #include "proctable.h"
-
-#define PERIM_EV_LOST_TYPE PERIM_EV_MAX   /* the synthetic "lost" event of a sequence gap */
-#define PERIM_EV_XDP_DROP_TYPE (PERIM_EV_MAX + 1)   /* a sampled XDP drop (drops.c), not a tracer event */
 
 /* "exec", "connect", ...; "lost" for PERIM_EV_LOST_TYPE; NULL when unknown. */
 const char *perim_ev_type_name(int type);
