@@ -91,7 +91,6 @@ UNIT_BINS  := $(patsubst %.c,$(OUTPUT)/%,$(UNIT_SRCS))
 TOOL_BINS  := $(patsubst %.c,$(OUTPUT)/%,$(TOOL_SRCS))
 BENCH_BINS := $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
 TEST_LIB_OBJS := $(call objs,$(wildcard tests/lib/*.c))
-UNIT_CASES := $(patsubst %.c,$(OUTPUT)/%.cases.h,$(UNIT_SRCS))
 
 BINS := $(OUTPUT)/perimd $(OUTPUT)/perimctl
 

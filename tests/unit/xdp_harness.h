@@ -134,7 +134,7 @@ static inline int lpm_update(struct perim_xdp *skel, const struct test_lpm_key *
 }
 
 static inline bool lpm_add(struct perim_xdp *skel, const char *prefix, uint8_t acl,
-		    const struct perim_candidate *cand, int n)
+			   const struct perim_candidate *cand, int n)
 {
 	struct perim_lpm_value v = { .acl = acl, .n_cand = (uint8_t)n };
 	struct test_lpm_key key;
@@ -243,7 +243,7 @@ static inline int src_entries(struct perim_xdp *skel)
  * When the rule matched, the second run is dropped for rate.
  */
 static inline void expect_limited(const struct frame_spec *s, const char *prefix, struct perim_candidate c,
-			   bool want_match)
+				  bool want_match)
 {
 	struct perim_rule r = rule_burst(1, PERIM_RULE_PER_SOURCE);
 	struct perim_xdp *skel = load_prog(false);
