@@ -21,6 +21,7 @@
 #define PERIM_XDP_GCRA_H
 
 #include "vmlinux.h"
+#include <bpf/bpf_helpers.h>   /* __always_inline */
 
 #define PERIM_GCRA_CAS_TRIES 4
 
