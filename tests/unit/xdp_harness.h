@@ -86,13 +86,6 @@ static inline int run_spec(struct perim_xdp *skel, const struct frame_spec *s, i
 	return run_frame(skel, &f, repeat);
 }
 
-/*
- * The counter structs are read as arrays of 64-bit words to sum the per-CPU
- * rows; may_alias keeps the compiler from assuming those words cannot be the
- * struct it returns (inlined, it would otherwise return the zeroed struct).
- */
-typedef uint64_t __attribute__((may_alias)) counter_word;
-
 /* ---- map helpers ---- */
 
 /* An IPv4 or IPv6 prefix as the key of the family's trie. */
@@ -176,48 +169,47 @@ static inline bool simple_rule(struct perim_xdp *skel, const char *prefix, const
 	return lpm_add(skel, prefix, PERIM_ACL_NONE, &c, 1) && rule_set(skel, RULE, r);
 }
 
-static inline struct perim_if_counters if_stats(struct perim_xdp *skel)
+/*
+ * The sum over CPUs of a per-CPU row of 64-bit counters (`size` bytes) into
+ * `sum`. The rows are read as arrays of words; may_alias keeps the compiler
+ * from assuming those words cannot be the struct the caller returns (inlined,
+ * it would otherwise return the zeroed struct).
+ */
+typedef uint64_t __attribute__((may_alias)) counter_word;
+
+static inline void percpu_sum(const struct bpf_map *map, const void *key, size_t key_size,
+			      void *sum, size_t size, const char *what)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct perim_if_counters sum = { 0 }, *per = calloc(ncpu, sizeof(*per));
-	uint32_t key = SLOT;
+	counter_word *per = calloc(ncpu, size), *d = sum;
 
-	if (!per || bpf_map__lookup_elem(skel->maps.perim_if_stats, &key, sizeof(key),
-					 per, sizeof(*per) * ncpu, 0)) {
-		fprintf(stderr, "  if_stats lookup: %s\n", strerror(errno));
+	memset(sum, 0, size);
+	if (!per || bpf_map__lookup_elem(map, key, key_size, per, size * ncpu, 0)) {
+		fprintf(stderr, "  %s lookup: %s\n", what, strerror(errno));
 		perim_test_failed = 1;
 		free(per);
-		return sum;
+		return;
 	}
-	for (int c = 0; c < ncpu; c++) {
-		counter_word *d = (counter_word *)&sum, *s = (counter_word *)&per[c];
-
-		for (size_t i = 0; i < sizeof(sum) / 8; i++)
-			d[i] += s[i];
-	}
+	for (int c = 0; c < ncpu; c++)
+		for (size_t i = 0; i < size / 8; i++)
+			d[i] += per[c * size / 8 + i];
 	free(per);
+}
+
+static inline struct perim_if_counters if_stats(struct perim_xdp *skel)
+{
+	struct perim_if_counters sum;
+	uint32_t key = SLOT;
+
+	percpu_sum(skel->maps.perim_if_stats, &key, sizeof(key), &sum, sizeof(sum), "if_stats");
 	return sum;
 }
 
 static inline struct perim_rule_counters rule_stats(struct perim_xdp *skel, uint32_t rule)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct perim_rule_counters sum = { 0 }, *per = calloc(ncpu, sizeof(*per));
+	struct perim_rule_counters sum;
 
-	if (!per || bpf_map__lookup_elem(skel->maps.perim_rule_stats, &rule, sizeof(rule),
-					 per, sizeof(*per) * ncpu, 0)) {
-		fprintf(stderr, "  rule_stats lookup: %s\n", strerror(errno));
-		perim_test_failed = 1;
-		free(per);
-		return sum;
-	}
-	for (int c = 0; c < ncpu; c++) {
-		counter_word *d = (counter_word *)&sum, *s = (counter_word *)&per[c];
-
-		for (size_t i = 0; i < sizeof(sum) / 8; i++)
-			d[i] += s[i];
-	}
-	free(per);
+	percpu_sum(skel->maps.perim_rule_stats, &rule, sizeof(rule), &sum, sizeof(sum), "rule_stats");
 	return sum;
 }
 
