@@ -1,9 +1,18 @@
 # perim — top-level build. Outputs go to .output/; one pattern rule makes every
-# BPF object and one every skeleton. V=1 shows the commands.
+# BPF object, one every skeleton and one every user-space object. Each object
+# depends on what it really includes (-MMD -MP: the .d files next to it).
+# V=1 shows the commands.
+#
+#   make            perimd and perimctl
+#   make tests      the unit tests, the test tools (make tools) and the VM tier's
+#                   programs (make vm-progs)
+#   make test       builds all of that, then runs tests/run.sh
+#   make bench      builds the benchmarks, then runs tests/bench/run.sh
 .DELETE_ON_ERROR:
 # BPF objects stay after their skeletons are made (benchmarks and the VM tier read them).
 .SECONDARY:
 .SUFFIXES:
+.DEFAULT_GOAL := all
 
 OUTPUT    := .output
 CLANG     ?= clang
@@ -21,49 +30,84 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS      := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c libmicrohttpd
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd is dlopen()ed when metrics start (ctl/perimd/telemetry/metrics.c), not linked.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
+# Libraries, through pkg-config, per binary: perimctl speaks JSON over a
+# socket; perimd (and the tests and benchmarks linking its modules) loads BPF
+# and talks rtnetlink; libmicrohttpd is dlopen()ed when metrics start
+# (ctl/perimd/metrics.c), not linked. A missing library stops the build with
+# its name, except for the goals that compile nothing (deps installs them).
+PKGS := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libmicrohttpd
+ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+MISSING_PKGS := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo yes),,$(p))))
+ifneq ($(MISSING_PKGS),)
+$(error pkg-config knows no $(MISSING_PKGS): install the build dependencies with scripts/deps.sh)
+endif
+PKG_CFLAGS     := $(shell pkg-config --cflags $(PKGS))
+PERIMCTL_LIBS  := $(shell pkg-config --libs json-c)
+PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib)
+HOOKCHECK_LIBS := $(shell pkg-config --libs libbpf)
+endif
 
 INCLUDES  := -Iinclude -I$(OUTPUT) -Ictl/common -Ictl/perimd
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE $(INCLUDES) $(PKG_CFLAGS)
-LDLIBS    := $(PKG_LIBS) -lelf -lz -lpthread
+# Test code finds the assertion kit; a unit test also gets its generated case table.
+$(OUTPUT)/tests/%.o: CFLAGS += -Itests/lib
+$(OUTPUT)/tests/unit/%.o: CFLAGS += -include $(@:.o=.cases.h)
 
 BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Iinclude -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
+DEPFLAGS  := -MMD -MP
 
-# BPF programs: xdp/*.bpf.c, tracers/*.bpf.c and the benchmarks' own
-# tests/bench/progs/*.bpf.c, each with a skeleton.
-BPF_SRCS  := $(wildcard xdp/*.bpf.c tracers/*.bpf.c tests/bench/progs/*.bpf.c)
-BPF_OBJS  := $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
-SKELS     := $(patsubst %.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS  := $(wildcard include/*.h xdp/lib/*.h tracers/lib/*.h)
+# BPF programs with a skeleton: the product's (xdp/, tracers/) and the
+# benchmarks' own (tests/bench/progs/). The VM tier's probe programs are plain
+# objects its loader opens by path.
+PRODUCT_BPF := $(wildcard xdp/*.bpf.c tracers/*.bpf.c)
+BENCH_BPF   := $(wildcard tests/bench/progs/*.bpf.c)
+VM_BPF      := $(wildcard tests/vm/progs/*.bpf.c)
+bpf_objs = $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(1))
+skels    = $(patsubst %.bpf.c,$(OUTPUT)/%.skel.h,$(1))
+PRODUCT_SKELS := $(call skels,$(PRODUCT_BPF))
+BENCH_SKELS   := $(call skels,$(BENCH_BPF))
+VM_PROGS      := $(call bpf_objs,$(VM_BPF)) $(OUTPUT)/tests/vm/progs/hookcheck
 
-# User space: ctl/common/ is linked into everything, ctl/perimd/ into the
-# daemon, ctl/perimctl/ into the CLI.
-COMMON_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard ctl/common/*.c))
-PERIMD_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(shell find ctl/perimd -name '*.c'))
-PERIMCTL_OBJS:= $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard ctl/perimctl/*.c))
+objs = $(patsubst %.c,$(OUTPUT)/%.o,$(1))
+
+# User space: ctl/common/ (any depth) is an archive, so each binary takes only
+# the files it calls into; ctl/perimd/ (any depth) is the daemon, ctl/perimctl/ the CLI.
+COMMON_OBJS   := $(call objs,$(shell find ctl/common -name '*.c'))
+COMMON_LIB    := $(OUTPUT)/libperim_common.a
+PERIMD_OBJS   := $(call objs,$(shell find ctl/perimd -name '*.c'))
+PERIMCTL_OBJS := $(call objs,$(wildcard ctl/perimctl/*.c))
 # Daemon modules without main() are linkable into tests and benchmarks.
 PERIMD_LIB_OBJS := $(filter-out $(OUTPUT)/ctl/perimd/main.o,$(PERIMD_OBJS))
-USER_HDRS := $(wildcard include/*.h ctl/common/*.h ctl/perimctl/*.h) $(shell find ctl/perimd -name '*.h')
 
-# Test and benchmark programs: one binary per .c file.
-TEST_SRCS := $(wildcard tests/unit/*.c tests/tools/*.c tests/bench/*.c)
-TEST_BINS := $(patsubst %.c,$(OUTPUT)/%,$(TEST_SRCS))
+# Test programs: one binary per .c file. A unit test's cases are its test_*
+# functions, listed by tests/lib/cases.sh; tests/lib/*.c holds their main().
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+UNIT_BINS  := $(patsubst %.c,$(OUTPUT)/%,$(UNIT_SRCS))
+TOOL_BINS  := $(patsubst %.c,$(OUTPUT)/%,$(TOOL_SRCS))
+BENCH_BINS := $(patsubst %.c,$(OUTPUT)/%,$(BENCH_SRCS))
+TEST_LIB_OBJS := $(call objs,$(wildcard tests/lib/*.c))
+# A test build of perimd: the daemon's objects plus the test-only switches (tests/daemon/).
+PERIMD_TEST_OBJS := $(call objs,$(wildcard tests/daemon/*.c)) $(filter-out %/test_main.o,$(TEST_LIB_OBJS))
+PERIMD_TEST := $(OUTPUT)/tests/perimd-test
 
 BINS := $(OUTPUT)/perimd $(OUTPUT)/perimctl
 
-# A test build of perimd: its objects plus the test-only switches (tests/daemon/).
-PERIMD_TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/daemon/*.c tests/lib/*.c))
-TEST_LIB_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard tests/lib/*.c))
+ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
+            $(call objs,$(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) tests/vm/progs/hookcheck.c) \
+            $(call bpf_objs,$(PRODUCT_BPF) $(BENCH_BPF) $(VM_BPF))
+-include $(ALL_OBJS:.o=.d)
 
-.PHONY: all bpf test vmtest bench lab deps clean install
-all: $(BINS) $(TEST_BINS) $(OUTPUT)/tests/perimd-test
-bpf: $(SKELS)
+.PHONY: all bpf tests tools vm-progs test vmtest bench lab deps clean install
+all: $(BINS)
+bpf: $(PRODUCT_SKELS)
+tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) tools vm-progs
+tools: $(TOOL_BINS)
+vm-progs: $(VM_PROGS)
 
 $(OUTPUT)/vmlinux.h: $(VMLINUX_BTF)
 	$(call msg,GEN,$@)
@@ -71,10 +115,10 @@ $(OUTPUT)/vmlinux.h: $(VMLINUX_BTF)
 	$(Q)$(BPFTOOL) btf dump file $< format c > $@.tmp
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
-$(OUTPUT)/%.bpf.o: %.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: %.bpf.c $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The object a skeleton embeds needs BTF, not DWARF: stripped, it costs perimd less memory.
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
@@ -83,39 +127,67 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $@.o name $(notdir $(basename $(basename $<))) > $@
 	$(Q)rm -f $@.o
 
-$(OUTPUT)/%.o: %.c $(USER_HDRS) $(SKELS)
+$(OUTPUT)/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/perimd: $(PERIMD_OBJS) $(COMMON_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+# A first build has no .d files yet: the skeletons a file may include exist
+# before it compiles (order-only: a new skeleton alone rebuilds nothing; the
+# .d files then name the ones each object really includes).
+$(PERIMD_OBJS) $(call objs,$(UNIT_SRCS)): | $(PRODUCT_SKELS)
+$(call objs,$(BENCH_SRCS)): | $(PRODUCT_SKELS) $(BENCH_SKELS)
+$(call objs,$(UNIT_SRCS)): $(OUTPUT)/%.o: $(OUTPUT)/%.cases.h
 
-$(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
-
-$(OUTPUT)/tests/daemon/%.o: CFLAGS += -Itests/lib
-$(OUTPUT)/tests/perimd-test: $(PERIMD_OBJS) $(COMMON_OBJS) $(PERIMD_TEST_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
-
-$(OUTPUT)/tests/%: tests/%.c $(USER_HDRS) $(SKELS) $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(TEST_LIB_OBJS) tests/lib/*.h
-	$(call msg,TEST,$@)
+$(OUTPUT)/tests/unit/%.cases.h: tests/unit/%.c tests/lib/cases.sh
+	$(call msg,CASES,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(TEST_LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)tests/lib/cases.sh $< > $@
 
-test: all
+$(COMMON_LIB): $(COMMON_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/perimd: $(PERIMD_OBJS) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
+
+$(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PERIMCTL_LIBS) -o $@
+
+$(PERIMD_TEST): $(PERIMD_OBJS) $(PERIMD_TEST_OBJS) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
+
+$(UNIT_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(TEST_LIB_OBJS) $(PERIMD_LIB_OBJS) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
+
+$(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
+
+# The test tools (packet senders, listeners) stand alone: libc only.
+$(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(OUTPUT)/tests/vm/progs/hookcheck: $(OUTPUT)/tests/vm/progs/hookcheck.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(HOOKCHECK_LIBS) -o $@
+
+test: tests
 	$(Q)tests/run.sh
 
-vmtest: all
+vmtest: all tools vm-progs
 	$(Q)tests/vm/run.sh
 
-bench: all
+bench: all tools $(BENCH_BINS)
 	$(Q)tests/bench/run.sh
 
-lab: all
+lab: all tools
 	$(Q)scripts/lab.sh
 
 deps:

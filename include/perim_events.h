@@ -80,6 +80,49 @@ enum perim_ev_type {
 	PERIM_EV_MAX
 };
 
+/*
+ * Event types user space makes itself, numbered after the tracer types so
+ * one numbering (and one --type filter) covers every event perimd publishes:
+ * the synthetic "lost" event of a sequence gap, and a sampled XDP drop
+ * (perim_drops.h). They never cross a tracer ring.
+ */
+#define PERIM_EV_LOST_TYPE     PERIM_EV_MAX
+#define PERIM_EV_XDP_DROP_TYPE (PERIM_EV_MAX + 1)
+#define PERIM_EV_TYPE_COUNT    (PERIM_EV_MAX + 2)
+
+/*
+ * The names perimd shows (JSON "type" and "hook", `perimctl status`,
+ * --type filters), as initialisers of tables indexed by the numbers above:
+ *   static const char *const names[PERIM_HOOK_MAX] = PERIM_HOOK_NAMES;
+ */
+#define PERIM_HOOK_NAMES {                                                            \
+	[PERIM_HOOK_EXEC] = "exec", [PERIM_HOOK_FORK] = "fork", [PERIM_HOOK_EXIT] = "exit",  \
+	[PERIM_HOOK_SIGNAL] = "signal", [PERIM_HOOK_CONNECT] = "connect",                    \
+	[PERIM_HOOK_ACCEPT] = "accept", [PERIM_HOOK_SOCK_STATE] = "sock_state",              \
+	[PERIM_HOOK_PTRACE] = "ptrace", [PERIM_HOOK_MODULE] = "module", [PERIM_HOOK_BPF] = "bpf", \
+	[PERIM_HOOK_SETID] = "setid", [PERIM_HOOK_MOUNT] = "mount", [PERIM_HOOK_UNLINK] = "unlink", \
+	[PERIM_HOOK_RENAME] = "rename", [PERIM_HOOK_ATTR] = "attr", [PERIM_HOOK_WRITE] = "write", \
+	[PERIM_HOOK_CREDS] = "creds", [PERIM_HOOK_LSM_FILE_OPEN] = "guard_open",             \
+	[PERIM_HOOK_LSM_BPRM] = "guard_exec", [PERIM_HOOK_LSM_BPF] = "guard_bpf",            \
+	[PERIM_HOOK_BIND] = "bind",                                                           \
+}
+
+#define PERIM_EV_TYPE_NAMES {                                                         \
+	[PERIM_EV_EXEC] = "exec", [PERIM_EV_FORK] = "fork", [PERIM_EV_EXIT] = "exit",        \
+	[PERIM_EV_SIGNAL] = "signal", [PERIM_EV_CONNECT] = "connect", [PERIM_EV_ACCEPT] = "accept", \
+	[PERIM_EV_SOCK_STATE] = "sock_state", [PERIM_EV_PTRACE] = "ptrace",                  \
+	[PERIM_EV_MODULE] = "module", [PERIM_EV_BPF] = "bpf", [PERIM_EV_SETID] = "setid",    \
+	[PERIM_EV_MOUNT] = "mount", [PERIM_EV_FILE] = "file", [PERIM_EV_CREDS] = "creds",    \
+	[PERIM_EV_GUARD] = "guard", [PERIM_EV_BIND] = "bind",                                 \
+	[PERIM_EV_LOST_TYPE] = "lost", [PERIM_EV_XDP_DROP_TYPE] = "xdp_drop",                 \
+}
+
+/* A number added at the end of either list needs its name (the table ends at its last name). */
+_Static_assert(sizeof((const char *[])PERIM_HOOK_NAMES) == PERIM_HOOK_MAX * sizeof(const char *),
+	       "PERIM_HOOK_NAMES names the last hook");
+_Static_assert(sizeof((const char *[])PERIM_EV_TYPE_NAMES) == PERIM_EV_TYPE_COUNT * sizeof(const char *),
+	       "PERIM_EV_TYPE_NAMES names the last event type");
+
 /* The task that caused the event (the current task at the hook). */
 struct perim_ev_hdr {
 	__u16 type;                   /* enum perim_ev_type */

@@ -20,7 +20,7 @@ pids=()
 
 [ "$(id -u)" -eq 0 ] || { echo "lab: must run as root"; exit 1; }
 for b in perimd perimctl tests/tools/udpflood; do
-	[ -x "$OUT/$b" ] || { echo "lab: $OUT/$b missing: run make first"; exit 1; }
+	[ -x "$OUT/$b" ] || { echo "lab: $OUT/$b missing: run make lab"; exit 1; }
 done
 
 cleanup() {

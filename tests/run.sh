@@ -24,8 +24,14 @@ run_one() {
 	fi
 }
 
-for t in .output/tests/unit/*; do
-	[ -x "$t" ] && run_one "$t" "$t"
+# One binary per tests/unit/*.c (a binary left from a removed source is not run).
+for src in tests/unit/*.c; do
+	t=.output/tests/unit/$(basename "${src%.c}")
+	if [ -x "$t" ]; then
+		run_one "$t" "$t"
+	else
+		echo "FAIL: $t: not built (make tests)" | tee -a "$LOG"
+	fi
 done
 for t in tests/integ/test-*.sh; do
 	[ -f "$t" ] && run_one "$t" bash "$t"

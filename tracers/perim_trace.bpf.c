@@ -12,15 +12,21 @@
 #include <bpf/bpf_endian.h>
 
 #include "perim_events.h"
-#include "lib/common.h"
-#include "lib/path.h"
-#include "lib/sock.h"
-#include "lib/sec.h"
-#include "lib/proc.h"
-#include "lib/net.h"
-#include "lib/file.h"
-#include "lib/guard.h"
-#include "lib/bind.h"
+
+/*
+ * In the order an event flows: its hook (below) calls a handler, which reads
+ * the kernel's objects with the helpers and reserves, fills and submits a
+ * record on a ring.
+ */
+#include "lib/proc.h"         /* exec, fork, exit, signals */
+#include "lib/net.h"          /* connect, accept, TCP states */
+#include "lib/bind.h"         /* bind: local ports */
+#include "lib/sec.h"          /* ptrace, modules, bpf(), set*id, mounts, creds */
+#include "lib/file.h"         /* unlink, rename, attributes, sensitive writes */
+#include "lib/guard.h"        /* LSM guard rails */
+#include "lib/path.h"         /* helpers: user strings, dentry names, prefixes */
+#include "lib/sock.h"         /* helpers: fd to sock, addresses */
+#include "lib/common.h"       /* the rings, hook switches, sequence numbers */
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -11,19 +11,16 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_core_read.h>
 #include "perim.h"
 
-#include "lib/ctx.h"
-#include "lib/maps.h"
-#include "lib/clock.h"
-#include "lib/parse.h"
-#include "lib/match.h"
-#include "lib/gcra.h"
-#include "lib/counters.h"
-#include "lib/limit.h"
-#include "lib/rule.h"
+/* In the order a packet flows through them. */
+#include "lib/ctx.h"          /* the hook: __sk_buff, verdicts */
+#include "lib/maps.h"         /* tries, rules, buckets, counters */
+#include "lib/parse.h"        /* Ethernet, VLAN, IPv4/IPv6, L4 ports */
+#include "lib/trie.h"         /* the destination's longest prefix */
+#include "lib/match.h"        /* the first candidate rule that fits */
+#include "lib/rule.h"         /* its bucket (limit.h, gcra.h), dry-run */
+#include "lib/counters.h"     /* the interface's and the rule's counters */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -82,7 +79,7 @@ static __always_inline int perim_run_egress(struct __sk_buff *skb, bool cas)
 	}
 	if (!c)
 		return perim_count_pass(ifc, len);
-	return perim_apply_rule(ifc, c, &pkt, len, cas);
+	return perim_apply_rule(slot, ifc, c, &pkt, len, cas);
 }
 
 SEC("tc")

@@ -5,26 +5,25 @@
  * allow/deny, first matching rule, token bucket, counters.
  * The logic lives in lib/, in the order a packet flows through it.
  */
+#define PERIM_SAMPLE_DROPS
+
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_core_read.h>
 #include <xdp/xdp_helpers.h>
 #include "perim.h"
 
 /* Interface slot (counter row); perimd sets it per instance. */
 const volatile __u32 perim_slot = 0;
 
-#include "lib/maps.h"
-#include "lib/clock.h"
-#include "lib/parse.h"
-#include "lib/match.h"
-#include "lib/gcra.h"
-#include "lib/counters.h"
-#include "lib/limit.h"
-#include "lib/drop_sample.h"
-#include "lib/rule.h"
-#include "lib/fast.h"
+/* In the order a packet flows through them. */
+#include "lib/ctx.h"          /* the hook: xdp_md, verdicts */
+#include "lib/maps.h"         /* tries, rules, buckets, counters */
+#include "lib/parse.h"        /* Ethernet, VLAN, IPv4/IPv6, L4 ports */
+#include "lib/fast.h"         /* the source's longest prefix (or trie.h) */
+#include "lib/match.h"        /* the first candidate rule that fits */
+#include "lib/rule.h"         /* its bucket (limit.h, gcra.h), dry-run */
+#include "lib/counters.h"     /* the interface's and the rule's counters */
+#include "lib/drop_sample.h"  /* a sampled drop for `perimctl top` */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -67,7 +66,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	c = perim_match(v, &pkt);
 	if (!c)
 		return perim_count_pass(ifc, len);
-	return perim_apply_rule(ifc, c, &pkt, len, cas);
+	return perim_apply_rule(slot, ifc, c, &pkt, len, cas);
 }
 
 /* Dispatcher slot: run early, let the next program see what perim passes. */

@@ -117,7 +117,12 @@ expect_exit() {
 skip() { echo "$*" > "$TMP/skip"; return 0; }
 
 run_cases() {
-	local fns c rc
+	local fns c rc tool
+	# A plain `make` builds perimd and perimctl only; `make tests` the tools too.
+	for tool in "$TOP"/tests/tools/*.c; do
+		tool=$TOOLS/$(basename "${tool%.c}")
+		[ -x "$tool" ] || { echo "FAIL: ${0##*/}: $tool is not built (make tests)"; return 1; }
+	done
 	fns=$(declare -F | awk '{print $3}' | grep '^case_')
 	[ $# -gt 0 ] && fns="$*"
 	for c in $fns; do

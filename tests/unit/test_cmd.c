@@ -8,8 +8,6 @@
 #include "perim.h"
 #include "test.h"
 
-PERIM_TEST_GLOBALS;
-
 #define MAX_WORDS 64
 
 struct parsed {
@@ -908,38 +906,4 @@ static void test_format_egress_shape(void)
 	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no whole kbit");
 	shape.rate_bits = 0;
 	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no rate");
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_attach),
-	TEST(test_detach),
-	TEST(test_dev_names),
-	TEST(test_limit_defaults),
-	TEST(test_limit_every_keyword),
-	TEST(test_limit_units),
-	TEST(test_limit_bad_numbers),
-	TEST(test_limit_ports),
-	TEST(test_limit_syn),
-	TEST(test_limit_structure),
-	TEST(test_limit_duplicates),
-	TEST(test_prefixes),
-	TEST(test_limit_del_list),
-	TEST(test_allow_deny),
-	TEST(test_stats_status),
-	TEST(test_events),
-	TEST(test_help),
-	TEST(test_no_object),
-	TEST(test_format_canonical),
-	TEST(test_format_round_trip),
-	TEST(test_format_round_trip_random),
-	TEST(test_egress_limits),
-	TEST(test_shape),
-	TEST(test_format_egress_shape),
-	TEST(test_no_leading_zeros),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -20,8 +20,6 @@
 #include "test.h"
 #include "xdp_frames.h"
 
-PERIM_TEST_GLOBALS;
-
 #define SLOT 3
 #define RULE 5
 
@@ -319,28 +317,4 @@ static void test_rate_zero_samples_nothing(void)
 	if (deny(skel, "10.9.8.0", 24) && ASSERT_EQ(run(skel, &s, 1000), XDP_DROP, "verdict"))
 		ASSERT_EQ(drain(skel, &c), 0, "no samples");
 	perim_xdp__destroy(skel);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_deny_sample_fields),
-	TEST(test_rule_and_malformed_samples),
-	TEST(test_sample_carries_the_flow),
-	TEST(test_budget_bounds_a_flood),
-	TEST(test_selection_after_the_first_period),
-	TEST(test_rate_zero_samples_nothing),
-	{ 0 },
-};
-
-/* libbpf's warnings, but not its notice that it skips libxdp's .xdp_run_config section. */
-static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level != LIBBPF_WARN || strstr(fmt, "unrecognized data section"))
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
-int main(int argc, char **argv)
-{
-	libbpf_set_print(quiet_libbpf);
-	return perim_test_main(tests, argc, argv);
 }

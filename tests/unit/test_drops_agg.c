@@ -10,8 +10,6 @@
 #define SEC 1000000000ULL
 #define T0 (1000 * SEC)
 
-PERIM_TEST_GLOBALS;
-
 static const char *const devs[] = { "eth0", "eth1" };
 
 static const char *info(void *ctx, int slot, double *dropped_pps)
@@ -179,18 +177,4 @@ static void test_source_table_is_bounded(void)
 	ASSERT_EQ(num(source(top, 0), "samples"), 4, "its samples");
 	json_object_put(top);
 	perimd_drops_agg_free(a);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_ranks_by_samples_with_estimate),
-	TEST(test_ranks_by_weight_not_sample_count),
-	TEST(test_window_expires_old_samples),
-	TEST(test_filters_interface_and_formats_ipv6),
-	TEST(test_source_table_is_bounded),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

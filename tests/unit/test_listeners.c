@@ -20,8 +20,6 @@
 #include "procs/listeners.h"
 #include "test.h"
 
-PERIM_TEST_GLOBALS;
-
 static void v4(uint8_t a[16], const char *s)
 {
 	memset(a, 0, 16);
@@ -261,17 +259,4 @@ static void test_scan_proc(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd))
 		fprintf(stderr, "could not remove %s\n", root);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_exact_before_wildcard),
-	TEST(test_sock_state_events),
-	TEST(test_scan_proc),
-	TEST(test_udp_bind_events),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

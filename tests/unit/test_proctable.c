@@ -8,8 +8,6 @@
 #include "test.h"
 #include "procs/proctable.h"
 
-PERIM_TEST_GLOBALS;
-
 #define TICK_NS (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK))
 #define START_A (1000 * TICK_NS)
 #define START_B (2000 * TICK_NS)
@@ -239,21 +237,4 @@ static void test_scan_finds_self(void)
 		ASSERT_TRUE(me->exe && strstr(me->exe, "test_proctable"), "exe");
 	}
 	perim_proctable_free(t);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_pid_reuse_keeps_identities_apart),
-	TEST(test_exited_evicted_after_grace),
-	TEST(test_bounded_memory),
-	TEST(test_fork_inherits_parent),
-	TEST(test_strings_shared),
-	TEST(test_partial_strings),
-	TEST(test_many_entries),
-	TEST(test_scan_finds_self),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -10,8 +10,6 @@
 #include "proto.h"
 #include "test.h"
 
-PERIM_TEST_GLOBALS;
-
 static bool make_pair(int sv[2])
 {
 	return ASSERT_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), "socketpair");
@@ -128,18 +126,4 @@ static void test_connect_errors(void)
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
 	ASSERT_EQ(perim_proto_connect(path), -ENAMETOOLONG, "path longer than sun_path");
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_round_trip),
-	TEST(test_large_message),
-	TEST(test_bad_lengths),
-	TEST(test_early_eof),
-	TEST(test_connect_errors),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

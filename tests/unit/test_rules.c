@@ -15,8 +15,6 @@
 #include "model/rules.h"
 #include "test.h"
 
-PERIM_TEST_GLOBALS;
-
 static char err[256];
 
 static struct perim_prefix pfx(const char *s)
@@ -909,31 +907,4 @@ out:
 	test_maps_close(&maps);
 	perim_installed_free(in);
 	perim_model_free(m);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_spec_to_rule_defaults),
-	TEST(test_spec_to_rule_floors_and_bytes),
-	TEST(test_no_src_covers_both_families),
-	TEST(test_v6_prefix_covering_v4),
-	TEST(test_covering_prefixes_and_order),
-	TEST(test_acl_inheritance),
-	TEST(test_slots_are_separate),
-	TEST(test_too_many_candidates),
-	TEST(test_apply_update_then_delete),
-	TEST(test_apply_rolls_back),
-	TEST(test_apply_pins_per_slot),
-	TEST(test_installed_read_rules),
-	TEST(test_installed_read_short_rules_map),
-	TEST(test_fast_descriptor),
-	TEST(test_fast_write_fails_rolls_back),
-	TEST(test_fast_descriptor_rolled_back),
-	TEST(test_egress_flatten),
-	TEST(test_egress_apply),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -15,8 +15,6 @@
 #include "model/rules.h"
 #include "test.h"
 
-PERIM_TEST_GLOBALS;
-
 static char err[256];
 
 #define STEPS 700
@@ -321,14 +319,4 @@ out:
 		close(maps.rules_fd);
 	perim_installed_free(in);
 	perim_model_free(m);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_many_changes_match_naive_flattening),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -18,8 +18,6 @@
 #include "xdp/perim_tc.skel.h"
 #include "xdp_frames.h"
 
-PERIM_TEST_GLOBALS;
-
 #define SLOT 5
 #define RULE 9
 #define TC_ACT_OK 0
@@ -195,18 +193,4 @@ static void test_not_ip_and_malformed(void)
 	ASSERT_EQ(run(skel, &arp, 1), TC_ACT_OK, "ARP passes");
 	ASSERT_EQ(run(skel, &bad, 1), TC_ACT_SHOT, "malformed IPv4 header is shot, as on ingress");
 	perim_tc__destroy(skel);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_matches_destination_not_source),
-	TEST(test_per_destination_bucket),
-	TEST(test_ipv6_destination),
-	TEST(test_cgroup_table_needs_a_socket),
-	TEST(test_not_ip_and_malformed),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -11,8 +11,6 @@
 #include "tracing/guard_rules.h"
 #include "datapath/loadfail.h"
 
-PERIM_TEST_GLOBALS;
-
 /* As libbpf 1.1 printed it on Debian 6.1 for the old argv loop. */
 static const char verifier_log_61[] =
 	"libbpf: prog 'exec__btf': -- BEGIN PROG LOAD LOG --\n"
@@ -173,21 +171,4 @@ static void test_guard_rules_missing_file(void)
 
 	ASSERT_EQ(perim_guard_rules_parse("/nonexistent/perim-guard", &c, err, sizeof(err)) < 0, 1, "fails");
 	ASSERT_TRUE(strstr(err, "/nonexistent/perim-guard") != NULL, err);
-}
-
-static const struct perim_test tests[] = {
-	TEST(test_names_the_rejected_program_and_reason),
-	TEST(test_reason_without_instruction_lines),
-	TEST(test_reason_skips_register_states),
-	TEST(test_relocation_failure),
-	TEST(test_ignores_other_messages),
-	TEST(test_guard_rules_parse),
-	TEST(test_guard_rules_bad_input),
-	TEST(test_guard_rules_missing_file),
-	{ 0 },
-};
-
-int main(int argc, char **argv)
-{
-	return perim_test_main(tests, argc, argv);
 }

@@ -12,7 +12,7 @@ CASE_TIMEOUT=${PERIM_VM_CASE_TIMEOUT:-300}
 
 load_cases() {
 	source "$VM_DIR/../lib/lib.sh"
-	VM_OUT=$TOP/.output/vm
+	VM_OUT=$TOP/.output/tests/vm/progs
 	local f
 	for f in "$VM_DIR"/cases/*.sh; do source "$f"; done
 }

@@ -15,7 +15,6 @@
 set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
-OUT=$TOP/.output/vm
 CACHE=${PERIM_VM_CACHE:-$VM_DIR/cache}
 TIMEOUT=${PERIM_VM_TIMEOUT:-900}
 SERIES=("$@")
@@ -48,20 +47,11 @@ check_host() {
 	done
 }
 
-# The probe programs and their loader, built here rather than by the top
-# Makefile: they are test fixtures of this tier only.
+# The probe programs and their loader, built by the top Makefile with the
+# flags of every other program (into .output/tests/vm/progs/), and the test
+# tools some cases send with.
 build_progs() {
-	local multiarch p
-	multiarch=$(gcc -print-multiarch)
-	mkdir -p "$OUT"
-	bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$OUT/vmlinux.h.tmp" || return 1
-	if cmp -s "$OUT/vmlinux.h.tmp" "$OUT/vmlinux.h"; then rm -f "$OUT/vmlinux.h.tmp"; else mv "$OUT/vmlinux.h.tmp" "$OUT/vmlinux.h"; fi
-	for p in "$VM_DIR"/progs/*.bpf.c; do
-		clang -target bpf -g -O2 -D__TARGET_ARCH_x86 -Wall -Werror -I"$OUT" -I"$VM_DIR/progs" \
-			-I"/usr/include/$multiarch" -c "$p" -o "$OUT/$(basename "${p%.c}").o" || return 1
-	done
-	gcc -O2 -g -Wall -Wextra -Werror -I"$VM_DIR/progs" "$VM_DIR/progs/hookcheck.c" \
-		$(pkg-config --cflags --libs libbpf) -o "$OUT/hookcheck"
+	make -C "$TOP" vm-progs tools
 }
 
 # The perim binaries as they are now: every kernel gets these same bytes.

@@ -8,6 +8,13 @@
 #ifndef PERIM_TRACERS_BIND_H
 #define PERIM_TRACERS_BIND_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "sock.h"
+
 /* The requested address, kept from sys_enter to sys_exit, by thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -11,6 +11,11 @@
 #ifndef PERIM_TRACERS_COMMON_H
 #define PERIM_TRACERS_COMMON_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+
 #define AF_INET 2
 #define AF_INET6 10
 

@@ -3,6 +3,13 @@
 #ifndef PERIM_TRACERS_FILE_H
 #define PERIM_TRACERS_FILE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "path.h"
+
 static __always_inline struct perim_ev_file *perim_file_reserve(__u32 hook, __u16 op)
 {
 	struct perim_ev_file *e = perim_reserve(PERIM_RING_EVENTS, hook, PERIM_EV_FILE, sizeof(*e));

@@ -18,6 +18,13 @@
 #ifndef PERIM_TRACERS_GUARD_H
 #define PERIM_TRACERS_GUARD_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "path.h"
+
 #define PERIM_EPERM 1
 
 /* Bit n set: some rule for enum perim_guard_op n exists. */

@@ -3,6 +3,13 @@
 #ifndef PERIM_TRACERS_NET_H
 #define PERIM_TRACERS_NET_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "sock.h"
+
 static __always_inline int perim_on_connect_enter(int fd, const void *uaddr)
 {
 	if (perim_hook_enabled(PERIM_HOOK_CONNECT))

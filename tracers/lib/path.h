@@ -3,6 +3,12 @@
 #ifndef PERIM_TRACERS_PATH_H
 #define PERIM_TRACERS_PATH_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+
 #define PERIM_O_WRONLY 01
 #define PERIM_O_RDWR   02
 #define PERIM_O_CREAT  0100

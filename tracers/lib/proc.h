@@ -3,6 +3,13 @@
 #ifndef PERIM_TRACERS_PROC_H
 #define PERIM_TRACERS_PROC_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "sec.h"      /* the commit_creds fallback of a set-id exec */
+
 /*
  * argv as the new image sees it: mm->arg_start..arg_end, bounded. The strings
  * are not counted here (perimd splits at the NULs): a per-byte loop would cost
@@ -24,8 +31,6 @@ static __always_inline void perim_read_argv(struct perim_ev_exec *e, struct task
 		n = 0;
 	e->argv_len = n;
 }
-
-static __always_inline void perim_creds_fallback_exec(struct task_struct *task);
 
 static __always_inline int perim_on_exec(struct task_struct *task, __u32 old_pid, struct linux_binprm *bprm)
 {

@@ -6,6 +6,13 @@
 #ifndef PERIM_TRACERS_SEC_H
 #define PERIM_TRACERS_SEC_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include "common.h"
+#include "path.h"
+
 static __always_inline int perim_on_ptrace(long request, __u32 target)
 {
 	struct perim_ev_ptrace *e;

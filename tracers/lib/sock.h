@@ -3,6 +3,13 @@
 #ifndef PERIM_TRACERS_SOCK_H
 #define PERIM_TRACERS_SOCK_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "perim_events.h"
+#include <bpf/bpf_endian.h>
+#include "common.h"
+
 /* connect() arguments kept from sys_enter to sys_exit, by thread. */
 struct perim_connect_args {
 	__s32 fd;

@@ -2,6 +2,10 @@
 #ifndef PERIM_XDP_CLOCK_H
 #define PERIM_XDP_CLOCK_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
 /*
  * The coarse clock (jiffies resolution) costs ~3 ns, the precise one ~30 ns
  * in a VM. Bucket tolerances are at least one tick, so coarse is enough.

@@ -3,7 +3,11 @@
 #ifndef PERIM_XDP_COUNTERS_H
 #define PERIM_XDP_COUNTERS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "perim.h"
 #include "ctx.h"
+#include "maps.h"
 
 static __always_inline void perim_count_rx(struct perim_if_counters *ifc, __u64 len)
 {

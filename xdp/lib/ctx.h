@@ -6,11 +6,17 @@
  * an XDP program on struct xdp_md. Everything hook-specific is here: the
  * context type, its packet bounds and length, and the verdicts.
  *
+ * The other switches an entry file may define before including lib/:
  * PERIM_MATCH_DST (set with PERIM_CTX_TC by the egress program) makes the
- * parser hand the rules the destination address instead of the source.
+ * parser hand the rules the destination address instead of the source;
+ * PERIM_SAMPLE_DROPS (set by the XDP program) makes drops sampled onto the
+ * perim_drops ring (drop_sample.h).
  */
 #ifndef PERIM_XDP_CTX_H
 #define PERIM_XDP_CTX_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 
 #ifdef PERIM_CTX_TC
 

@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Sampled drop events for `perimctl top` (contract: include/perim_drops.h).
- * perim_xdp.bpf.c calls perim_sample_drop next to each perim_count_drop
- * (rule.h calls perim_sample_drop_at with the bucket's clock reading for
- * rule drops when this header is included; the tc program does not include
- * it). Costs nothing on the pass path; on the drop path a clock read (none
- * for rule drops) and one per-CPU ARRAY lookup (inlined); a selected drop
- * also pays a random number, a division and, when sampled, a second read of
- * the IP header (the destination address).
+ * perim_xdp.bpf.c calls perim_sample_drop next to each perim_count_drop, and
+ * rule.h calls perim_sample_drop_at with the bucket's clock reading for rule
+ * drops. Only a program that defines PERIM_SAMPLE_DROPS before including lib/
+ * samples (the XDP program; see ctx.h): without it this header defines no
+ * map and both calls are empty.
+ * Costs nothing on the pass path; on the drop path a clock read (none for
+ * rule drops) and one per-CPU ARRAY lookup (inlined); a selected drop also
+ * pays a random number, a division and, when sampled, a second read of the
+ * IP header (the destination address).
  */
 #ifndef PERIM_XDP_DROP_SAMPLE_H
 #define PERIM_XDP_DROP_SAMPLE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "perim_drops.h"
 #include "clock.h"
+#include "parse.h"
+
+#ifdef PERIM_SAMPLE_DROPS
 
 /* Samples per second per CPU; 0 turns sampling off (the verifier prunes it). */
 const volatile __u32 perim_drop_sample_rate = PERIM_DROP_SAMPLE_RATE_DEFAULT;
@@ -149,5 +156,19 @@ static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reas
 	if (perim_drop_sample_rate)
 		perim_sample_drop_at(slot, rule, reason, pkt, len, perim_now());
 }
+
+#else /* !PERIM_SAMPLE_DROPS */
+
+static __always_inline void perim_sample_drop_at(__u32 slot, __u32 rule, __u32 reason,
+						 const struct perim_pkt *pkt, __u64 len, __u64 now)
+{
+}
+
+static __always_inline void perim_sample_drop(__u32 slot, __u32 rule, __u32 reason,
+					      const struct perim_pkt *pkt, __u64 len)
+{
+}
+
+#endif /* PERIM_SAMPLE_DROPS */
 
 #endif /* PERIM_XDP_DROP_SAMPLE_H */

@@ -8,6 +8,14 @@
 #ifndef PERIM_XDP_FAST_H
 #define PERIM_XDP_FAST_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "perim.h"
+#include "parse.h"
+#include "gcra.h"     /* PERIM_READ_ONCE */
+#include "trie.h"     /* the fallback */
+
 /* Per instance, pinned per slot by perimd next to the tries (perim.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

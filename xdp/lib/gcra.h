@@ -20,6 +20,9 @@
 #ifndef PERIM_XDP_GCRA_H
 #define PERIM_XDP_GCRA_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>   /* __always_inline */
+
 #define PERIM_GCRA_CAS_TRIES 4
 
 /* A single load or store the compiler may not split, merge or repeat. */

@@ -7,6 +7,13 @@
 #ifndef PERIM_XDP_LIMIT_H
 #define PERIM_XDP_LIMIT_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "perim.h"
+#include "maps.h"
+#include "parse.h"
+#include "gcra.h"
+
 /* A slot reused by a new rule must not inherit the old rule's debt. */
 static __always_inline void perim_bucket_sync_gen(struct perim_bucket *b, __u32 gen)
 {

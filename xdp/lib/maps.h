@@ -7,6 +7,10 @@
 #ifndef PERIM_XDP_MAPS_H
 #define PERIM_XDP_MAPS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "perim.h"
+
 /*
  * One trie pair per instance, i.e. per interface: no slot in the key, and a
  * 4-byte IPv4 key, make the walk short. Not pinned by name: perimd pins each

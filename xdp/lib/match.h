@@ -7,6 +7,10 @@
 #ifndef PERIM_XDP_MATCH_H
 #define PERIM_XDP_MATCH_H
 
+#include "vmlinux.h"
+#include "perim.h"
+#include "parse.h"
+
 static __always_inline bool perim_proto_matches(__u8 want, __u8 proto)
 {
 	return want == PERIM_PROTO_ANY || want == proto ||

@@ -7,6 +7,11 @@
 #ifndef PERIM_XDP_PARSE_H
 #define PERIM_XDP_PARSE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "perim.h"
+
 #define PERIM_ETH_P_IP     0x0800
 #define PERIM_ETH_P_IPV6   0x86DD
 #define PERIM_ETH_P_8021Q  0x8100

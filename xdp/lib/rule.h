@@ -1,28 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The rule side shared by the XDP (ingress) and tc (egress) programs: the
- * lookup in the instance's trie of the packet's family, and applying the
- * matched rule (bucket, dry-run, counters). Which address the tries hold,
- * source or destination, is the parser's business (PERIM_MATCH_DST).
+ * The rule side shared by the XDP (ingress) and tc (egress) programs:
+ * applying the matched rule (bucket, dry-run, counters, and the drop sample
+ * when the program samples: drop_sample.h).
  */
 #ifndef PERIM_XDP_RULE_H
 #define PERIM_XDP_RULE_H
 
-static __always_inline struct perim_lpm_value *perim_lpm_lookup(const struct perim_pkt *pkt)
-{
-	if (pkt->is_v6) {
-		struct perim_lpm6_key k6 = { .prefixlen = 128 };
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "perim.h"
+#include "maps.h"
+#include "parse.h"
+#include "clock.h"
+#include "limit.h"
+#include "counters.h"
+#include "drop_sample.h"
 
-		__builtin_memcpy(k6.addr, pkt->addr, sizeof(k6.addr));
-		return bpf_map_lookup_elem(&perim_lpm6, &k6);
-	}
-	struct perim_lpm4_key k4 = { .prefixlen = 32 };
-
-	__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
-	return bpf_map_lookup_elem(&perim_lpm4, &k4);
-}
-
-static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
+/* slot: the instance's interface slot, which a drop sample names. */
+static __always_inline int perim_apply_rule(__u32 slot, struct perim_if_counters *ifc,
 					    const struct perim_candidate *c,
 					    const struct perim_pkt *pkt, __u64 len, bool cas)
 {
@@ -61,10 +57,7 @@ static __always_inline int perim_apply_rule(struct perim_if_counters *ifc,
 		rc->dropped_packets++;
 		rc->dropped_bytes += len;
 	}
-#ifdef PERIM_XDP_DROP_SAMPLE_H
-	/* Only the XDP program samples its drops (for `perimctl top`). */
-	perim_sample_drop_at(perim_slot, rule_id, reason, pkt, len, now);
-#endif
+	perim_sample_drop_at(slot, rule_id, reason, pkt, len, now);
 	return perim_count_drop(ifc, reason, len);
 }
 

@@ -48,14 +48,7 @@
 #include "json_add.h"
 #include "names.h"
 
-static const char *const type_names[PERIM_EV_XDP_DROP_TYPE + 1] = {
-	[PERIM_EV_EXEC] = "exec", [PERIM_EV_FORK] = "fork", [PERIM_EV_EXIT] = "exit",
-	[PERIM_EV_SIGNAL] = "signal", [PERIM_EV_CONNECT] = "connect", [PERIM_EV_ACCEPT] = "accept",
-	[PERIM_EV_SOCK_STATE] = "sock_state", [PERIM_EV_PTRACE] = "ptrace",
-	[PERIM_EV_MODULE] = "module", [PERIM_EV_BPF] = "bpf", [PERIM_EV_SETID] = "setid",
-	[PERIM_EV_MOUNT] = "mount", [PERIM_EV_FILE] = "file", [PERIM_EV_CREDS] = "creds",
-	[PERIM_EV_GUARD] = "guard", [PERIM_EV_BIND] = "bind", [PERIM_EV_LOST_TYPE] = "lost", [PERIM_EV_XDP_DROP_TYPE] = "xdp_drop",
-};
+static const char *const type_names[PERIM_EV_TYPE_COUNT] = PERIM_EV_TYPE_NAMES;
 
 static const size_t type_sizes[PERIM_EV_MAX] = {
 	[PERIM_EV_EXEC] = sizeof(struct perim_ev_exec), [PERIM_EV_FORK] = sizeof(struct perim_ev_fork),

@@ -12,9 +12,6 @@
 
 #include "perim_events.h"
 
-#define PERIM_EV_LOST_TYPE PERIM_EV_MAX   /* the synthetic "lost" event of a sequence gap */
-#define PERIM_EV_XDP_DROP_TYPE (PERIM_EV_MAX + 1)   /* a sampled XDP drop (drops.c), not a tracer event */
-
 /* The type for a name, -1 when unknown. */
 int perim_ev_type_parse(const char *name);
 /* The exact size an event of this type has, 0 when unknown. */

@@ -38,16 +38,7 @@ static const struct {
 	[FL_LSM] = { "lsm", "lsm", "lsm" },
 };
 
-static const char *const hook_names[PERIM_HOOK_MAX] = {
-	[PERIM_HOOK_EXEC] = "exec", [PERIM_HOOK_FORK] = "fork", [PERIM_HOOK_EXIT] = "exit",
-	[PERIM_HOOK_SIGNAL] = "signal", [PERIM_HOOK_CONNECT] = "connect", [PERIM_HOOK_ACCEPT] = "accept",
-	[PERIM_HOOK_SOCK_STATE] = "sock_state", [PERIM_HOOK_PTRACE] = "ptrace",
-	[PERIM_HOOK_MODULE] = "module", [PERIM_HOOK_BPF] = "bpf", [PERIM_HOOK_SETID] = "setid",
-	[PERIM_HOOK_MOUNT] = "mount", [PERIM_HOOK_UNLINK] = "unlink", [PERIM_HOOK_RENAME] = "rename",
-	[PERIM_HOOK_ATTR] = "attr", [PERIM_HOOK_WRITE] = "write", [PERIM_HOOK_CREDS] = "creds",
-	[PERIM_HOOK_LSM_FILE_OPEN] = "guard_open", [PERIM_HOOK_LSM_BPRM] = "guard_exec",
-	[PERIM_HOOK_LSM_BPF] = "guard_bpf", [PERIM_HOOK_BIND] = "bind",
-};
+static const char *const hook_names[PERIM_HOOK_MAX] = PERIM_HOOK_NAMES;
 
 /* What the probes learn once about the kernel. */
 #define KPROBE_TARGETS_MAX 16
