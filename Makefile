@@ -44,12 +44,12 @@ BPF_HDRS  := $(wildcard include/*.h xdp/lib/*.h tracers/lib/*.h)
 
 # User space: ctl/common/ is linked into everything, ctl/perimd/ into the
 # daemon, ctl/perimctl/ into the CLI.
-COMMON_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard ctl/common/*.c))
+COMMON_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard ctl/common/*.c ctl/common/cmd/*.c))
 PERIMD_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(shell find ctl/perimd -name '*.c'))
 PERIMCTL_OBJS:= $(patsubst %.c,$(OUTPUT)/%.o,$(wildcard ctl/perimctl/*.c))
 # Daemon modules without main() are linkable into tests and benchmarks.
 PERIMD_LIB_OBJS := $(filter-out $(OUTPUT)/ctl/perimd/main.o,$(PERIMD_OBJS))
-USER_HDRS := $(wildcard include/*.h ctl/common/*.h ctl/perimctl/*.h) $(shell find ctl/perimd -name '*.h')
+USER_HDRS := $(wildcard include/*.h ctl/common/*.h ctl/common/cmd/*.h ctl/perimctl/*.h) $(shell find ctl/perimd -name '*.h')
 
 # Test and benchmark programs: one binary per .c file.
 TEST_SRCS := $(wildcard tests/unit/*.c tests/tools/*.c tests/bench/*.c)
