@@ -221,10 +221,6 @@ static const struct limit_kw *find_limit_kw(const char *name)
 }
 
 /*
- * Checks between keywords, after all are read so that order does not
- * matter. `syn` without a proto means TCP; with another proto it is an error.
- */
-/*
  * Direction: ingress rules match sources (src, per-source), egress rules
  * destinations (dst, per-destination) or the sending cgroup. A cgroup rule
  * limits the cgroup as a whole unless per-destination is asked for.
@@ -251,6 +247,10 @@ static int direction_check(struct parse_ctx *ctx, unsigned seen, struct perim_li
 	return 0;
 }
 
+/*
+ * Checks between keywords, after all are read so that order does not
+ * matter. `syn` without a proto means TCP; with another proto it is an error.
+ */
 static int limit_check(struct parse_ctx *ctx, unsigned seen, struct perim_limit_spec *l)
 {
 	int err = direction_check(ctx, seen, l);
