@@ -4,7 +4,8 @@
  * perimctl (to reject bad input before it leaves the shell) and perimd (for
  * the control socket and the state file) use. The state file is a list of
  * these commands, one per line, so what perimd restores is exactly what an
- * operator could have typed.
+ * operator could have typed. The parser lives in cmd/: one file per command
+ * object (its parser, help and state-file formatter) over cmd/core.c.
  */
 #ifndef PERIM_CMD_H
 #define PERIM_CMD_H
@@ -126,6 +127,9 @@ int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *
 
 /* "attach DEV [mode native|skb] [slot N]" (slot when >= 0), for the state file. */
 int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, char *buf, size_t len);
+
+/* "allow add DEV PREFIX", or "deny add ..." when deny, for the state file. */
+int perim_acl_format(const char *dev, bool deny, const struct perim_prefix *prefix, char *buf, size_t len);
 
 int perim_prefix_parse(const char *s, struct perim_prefix *p);
 int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);

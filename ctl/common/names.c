@@ -2,6 +2,7 @@
 #include "names.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +40,46 @@ void perim_addr_format(const uint8_t addr[16], char *buf, size_t len)
 		inet_ntop(AF_INET, addr + 12, buf, len);
 	else
 		inet_ntop(AF_INET6, addr, buf, len);
+}
+
+const struct perim_unit perim_pps_units[] = {
+	{ "pps", 1 }, { "kpps", 1000 }, { "mpps", 1000000 }, { NULL, 0 },
+};
+
+const struct perim_unit perim_bit_units[] = {
+	{ "kbit", 1000 }, { "mbit", 1000000 }, { "gbit", 1000000000 }, { NULL, 0 },
+};
+
+/* The largest of the ascending units that divides v, the smallest for 0, NULL if none. */
+static const struct perim_unit *largest_exact_unit(const struct perim_unit *units, uint64_t v)
+{
+	const struct perim_unit *best = NULL;
+
+	if (!v)
+		return units;
+	for (const struct perim_unit *u = units; u->name; u++)
+		if (v % u->mult == 0)
+			best = u;
+	return best;
+}
+
+const char *perim_pps_text(char *buf, size_t len, uint64_t pps)
+{
+	const struct perim_unit *u = largest_exact_unit(perim_pps_units, pps);
+
+	snprintf(buf, len, "%" PRIu64 "%s", pps / u->mult, u->name);
+	return buf;
+}
+
+const char *perim_bits_text(char *buf, size_t len, uint64_t bits)
+{
+	const struct perim_unit *u = largest_exact_unit(perim_bit_units, bits);
+
+	if (u)
+		snprintf(buf, len, "%" PRIu64 "%s", bits / u->mult, u->name);
+	else
+		snprintf(buf, len, "%" PRIu64 "bit", bits);
+	return buf;
 }
 
 uint64_t perim_mono_ns(void)

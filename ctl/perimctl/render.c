@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "perim.h"
+#include "names.h"
 #include "perimctl.h"
 
 /* ---- reading the result ---- */
@@ -73,33 +74,14 @@ static const char *si(char *buf, size_t len, double v)
 	return buf;
 }
 
-/* A rule's rate in the largest unit that expresses it exactly, as typed. */
-static const char *fmt_rate(char *buf, size_t len, uint64_t pps)
+/* A rule's byte limit as typed ("8mbit"), "-" for none. */
+static const char *fmt_byte_limit(char *buf, size_t len, uint64_t bytes_per_s)
 {
-	if (pps && pps % 1000000 == 0)
-		snprintf(buf, len, "%" PRIu64 "mpps", pps / 1000000);
-	else if (pps && pps % 1000 == 0)
-		snprintf(buf, len, "%" PRIu64 "kpps", pps / 1000);
-	else
-		snprintf(buf, len, "%" PRIu64 "pps", pps);
-	return buf;
-}
-
-static const char *fmt_bits(char *buf, size_t len, uint64_t bytes_per_s)
-{
-	uint64_t bits = bytes_per_s * 8;
-
-	if (!bytes_per_s)
+	if (!bytes_per_s) {
 		snprintf(buf, len, "-");
-	else if (bits % 1000000000 == 0)
-		snprintf(buf, len, "%" PRIu64 "gbit", bits / 1000000000);
-	else if (bits % 1000000 == 0)
-		snprintf(buf, len, "%" PRIu64 "mbit", bits / 1000000);
-	else if (bits % 1000 == 0)
-		snprintf(buf, len, "%" PRIu64 "kbit", bits / 1000);
-	else
-		snprintf(buf, len, "%" PRIu64 "bit", bits);
-	return buf;
+		return buf;
+	}
+	return perim_bits_text(buf, len, bytes_per_s * 8);
 }
 
 /* ---- one renderer per command ---- */
@@ -202,8 +184,8 @@ static void render_limit_list(struct json_object *r)
 		printf("%-15s %6" PRIu64 "  %-24s %-5s %-11s %-9s %-8s %-9s %-10s %-6s %s\n",
 		       get_str(l, "dev", "?"), get_u64(l, "id"), match,
 		       get_str(l, "proto", "any"), get_str(l, "dport", "any"),
-		       fmt_rate(rate, sizeof(rate), get_u64(l, "rate_pps")), burst,
-		       fmt_bits(bytes, sizeof(bytes), get_u64(l, "bytes_per_s")),
+		       perim_pps_text(rate, sizeof(rate), get_u64(l, "rate_pps")), burst,
+		       fmt_byte_limit(bytes, sizeof(bytes), get_u64(l, "bytes_per_s")),
 		       get_str(l, "mode", "?"), block, flags);
 	}
 }
@@ -359,7 +341,8 @@ static void render_interface_stats(struct json_object *ifc)
 
 /* ---- shape ---- */
 
-static const char *fmt_bits_raw(char *buf, size_t len, uint64_t bits)
+/* A shaper's rate rounded to three digits ("1.20Gbit"), unlike a rule's exact one. */
+static const char *fmt_bits_si(char *buf, size_t len, uint64_t bits)
 {
 	char n[16];
 
@@ -394,7 +377,7 @@ static void render_shaper(struct json_object *s)
 	if (!s || json_object_is_type(s, json_type_null))
 		return;
 	printf("  shaper rate %s burst %" PRIu64 " latency %" PRIu64 " ms%s\n",
-	       fmt_bits_raw(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
+	       fmt_bits_si(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
 	       get_u64(s, "latency_ms"), get_bool(s, "installed") ? "" : "  NOT INSTALLED");
 	render_qdisc_counters("root", get(s, "root"));
 	render_qdisc_counters("child", get(s, "child"));
@@ -405,7 +388,7 @@ static void render_shape_set(struct json_object *r)
 	char rate[32];
 
 	printf("shaper on %s: rate %s%s\n", get_str(r, "dev", "?"),
-	       fmt_bits_raw(rate, sizeof(rate), get_u64(r, "rate_bits")),
+	       fmt_bits_si(rate, sizeof(rate), get_u64(r, "rate_bits")),
 	       get_bool(r, "installed") ? "" : " (not installed: the interface is missing)");
 }
 
@@ -430,7 +413,7 @@ static void render_shape_list(struct json_object *r)
 		snprintf(root, sizeof(root), "%s %s%s", get_str(q, "kind", "-"), get_str(q, "handle", ""),
 			 get_bool(s, "installed") ? "" : " (not perim's)");
 		printf("%-15s %-10s %-10" PRIu64 " %-8" PRIu64 " %s\n", get_str(s, "dev", "?"),
-		       fmt_bits_raw(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
+		       fmt_bits_si(rate, sizeof(rate), get_u64(s, "rate_bits")), get_u64(s, "burst_bytes"),
 		       get_u64(s, "latency_ms"), root);
 	}
 }

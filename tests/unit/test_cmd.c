@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "names.h"
 #include "perim.h"
 #include "test.h"
 
@@ -906,4 +907,59 @@ static void test_format_egress_shape(void)
 	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no whole kbit");
 	shape.rate_bits = 0;
 	ASSERT_EQ(perim_shape_format("eth2", &shape, line, sizeof(line)), -EINVAL, "no rate");
+}
+
+/* allow/deny state lines parse back to the same list, device and prefix. */
+static void test_format_acl(void)
+{
+	static const struct {
+		bool deny;
+		const char *prefix, *line;
+	} cases[] = {
+		{ false, "10.1.0.0/16", "allow add eth0 10.1.0.0/16" },
+		{ true, "198.51.100.7", "deny add eth0 198.51.100.7/32" },
+		{ true, "2001:db8::/32", "deny add eth0 2001:db8::/32" },
+		{ false, "::/0", "allow add eth0 ::/0" },
+	};
+	struct perim_prefix prefix;
+	struct parsed p;
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!ASSERT_OK(perim_prefix_parse(cases[i].prefix, &prefix), cases[i].prefix))
+			continue;
+		ASSERT_EQ(perim_acl_format("eth0", cases[i].deny, &prefix, line, sizeof(line)),
+			  strlen(cases[i].line), "acl line length");
+		ASSERT_STREQ(line, cases[i].line, cases[i].prefix);
+		if (!parses_ok(line, &p))
+			continue;
+		ASSERT_EQ(p.cmd.kind, cases[i].deny ? PERIM_CMD_DENY_ADD : PERIM_CMD_ALLOW_ADD, "acl kind");
+		ASSERT_STREQ(p.cmd.dev, "eth0", "acl dev");
+		ASSERT_TRUE(!memcmp(&p.cmd.prefix.addr, prefix.addr, 16) && p.cmd.prefix.len == prefix.len &&
+			    p.cmd.prefix.is_v4 == prefix.is_v4, "acl prefix round trip");
+	}
+	ASSERT_EQ(perim_acl_format("eth0", false, &prefix, NULL, 0), strlen(line), "length without buffer");
+}
+
+/* Rates print in the largest unit that is exact, so the text reads back as typed. */
+static void test_unit_texts(void)
+{
+	static const struct {
+		uint64_t v;
+		const char *pps, *bits;
+	} cases[] = {
+		{ 0, "0pps", "0kbit" },
+		{ 12, "12pps", "12bit" },
+		{ 1500, "1500pps", "1500bit" },
+		{ 2000, "2kpps", "2kbit" },
+		{ 3000000, "3mpps", "3mbit" },
+		{ 1001000, "1001kpps", "1001kbit" },
+		{ 7000000000ULL, "7000mpps", "7gbit" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_STREQ(perim_pps_text(buf, sizeof(buf), cases[i].v), cases[i].pps, cases[i].pps);
+		ASSERT_STREQ(perim_bits_text(buf, sizeof(buf), cases[i].v), cases[i].bits, cases[i].bits);
+	}
 }

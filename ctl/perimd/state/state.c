@@ -55,11 +55,11 @@ static int format_model(const struct perim_model *m, FILE *f)
 	}
 	for (unsigned i = 0; i < m->n_acl; i++) {
 		const struct perim_model_acl *a = &m->acl[i];
-		char prefix[64];
 
-		perim_prefix_format(&a->prefix, prefix, sizeof(prefix));
-		fprintf(f, "%s add %s %s\n", a->verdict == PERIM_ACL_ALLOW ? "allow" : "deny",
-			m->ifaces[a->iface].dev, prefix);
+		if (perim_acl_format(m->ifaces[a->iface].dev, a->verdict != PERIM_ACL_ALLOW, &a->prefix,
+				     line, sizeof(line)) < 0)
+			return -EINVAL;
+		fprintf(f, "%s\n", line);
 	}
 	if (perim_model_shapes_format(m, f))
 		return -EINVAL;
