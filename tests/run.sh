@@ -24,7 +24,8 @@ run_one() {
 	fi
 }
 
-for t in .output/tests/unit/*; do
+# PERIM_OUT: run another build's binaries (tests/lib/lib.sh reads it too).
+for t in "${PERIM_OUT:-.output}"/tests/unit/*; do
 	[ -x "$t" ] && run_one "$t" "$t"
 done
 for t in tests/integ/test-*.sh; do
