@@ -132,7 +132,8 @@ static bool lpm_add(struct perim_xdp *skel, const char *prefix, uint8_t acl,
 
 	if (!ASSERT_TRUE(parse_prefix(prefix, &key), prefix))
 		return false;
-	memcpy(v.cand, cand, sizeof(*cand) * n);
+	if (n)
+		memcpy(v.cand, cand, sizeof(*cand) * n);
 	return ASSERT_OK(lpm_update(skel, &key, &v), "lpm update");
 }
 
@@ -556,6 +557,44 @@ static void test_malformed_truncated_icmpv6(void)
 	struct frame_spec s = V6("2001:db8::9", IPPROTO_ICMPV6, 0);
 
 	expect_malformed(&s, 14 + 40 + 7);
+}
+
+/* Found by the differential test (tests/fuzz/xdp_diff): cut TCP options, a long extension header. */
+static void test_malformed_tcp_options_beyond_frame(void)
+{
+	struct frame_spec s = V4("10.1.2.3", IPPROTO_TCP, 80);
+	struct frame f;
+
+	frame_build(&f, &s);
+	f.buf[14 + 20 + 12] = 8 << 4;                 /* doff 8: 12 option bytes the frame lacks */
+	expect_malformed_frame(&f);
+}
+
+static void test_malformed_ipv6_ext_header_beyond_frame(void)
+{
+	struct frame_spec s = V6("2001:db8::9", 59, 0);   /* no next header: nothing after the chain */
+	struct frame f;
+
+	s.ipv6_ext_hdrs = 1;
+	frame_build(&f, &s);
+	f.buf[14 + 40 + 1] = 200;                     /* hdrlen 200: 1608 bytes claimed, 8 there */
+	expect_malformed_frame(&f);
+}
+
+/* EtherType 0x0000 (an 802.3 length field) is not IP, not a cut frame. */
+static void test_parse_ethertype_zero_passes(void)
+{
+	struct frame_spec s = { .ethertype = 0x0806, .payload = 46 };   /* then zeroed */
+	struct perim_xdp *skel = load_prog(false);
+	struct frame f;
+
+	if (!skel)
+		return;
+	frame_build(&f, &s);
+	f.buf[12] = f.buf[13] = 0;
+	ASSERT_EQ(run_frame(skel, &f, 1), XDP_PASS, "verdict");
+	ASSERT_EQ(if_stats(skel).dropped_packets[PERIM_REASON_MALFORMED], 0, "malformed drops");
+	perim_xdp__destroy(skel);
 }
 
 /* ---- rule matching ---- */
@@ -1372,6 +1411,9 @@ static const struct perim_test tests[] = {
 	TEST(test_malformed_truncated_ipv6_ext_header),
 	TEST(test_malformed_truncated_ipv6_frag_header),
 	TEST(test_malformed_truncated_icmpv6),
+	TEST(test_malformed_tcp_options_beyond_frame),
+	TEST(test_malformed_ipv6_ext_header_beyond_frame),
+	TEST(test_parse_ethertype_zero_passes),
 	TEST(test_match_proto_mismatch),
 	TEST(test_match_port_range_inside),
 	TEST(test_match_port_range_edges),
