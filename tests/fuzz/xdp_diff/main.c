@@ -269,11 +269,13 @@ static int check_family(struct run *r, struct gen *g, const struct gen_frame *f)
 	/* BPF_PROG_TEST_RUN refuses an XDP frame below ETH_HLEN: no NIC hands one over either. */
 	for (size_t cut = ETH_HLEN; !err && cut < f->len && cut <= f->headers; cut++, r->cut++)
 		err = check(r, f->buf, cut);
-	for (int i = 0; !err && i < MUTATIONS_PER_FRAME; i++, r->mutated++) {
+	for (int i = 0; !err && i < MUTATIONS_PER_FRAME; i++) {
 		m = *f;
 		gen_mutate(g, &m);
-		if (m.len >= ETH_HLEN)
-			err = check(r, m.buf, m.len);
+		if (m.len < ETH_HLEN)
+			continue;
+		err = check(r, m.buf, m.len);
+		r->mutated++;
 	}
 	return err;
 }
