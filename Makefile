@@ -14,7 +14,8 @@
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
-OUTPUT    := .output
+# SAN=1: ASan+UBSan builds in their own directory (the sanitizer block at the end).
+OUTPUT    := $(if $(filter 1,$(SAN)),.output-san,.output)
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
 LLVM_STRIP ?= llvm-strip
@@ -199,3 +200,59 @@ install: $(BINS)
 
 clean:
 	rm -rf $(OUTPUT)
+
+# ---- sanitizers, fuzzing, differential XDP parser test ----
+# SAN=1 (see OUTPUT above): perimd, perimctl and the test tools with ASan and
+# UBSan, every UBSan finding fatal. Run the tests against it with
+# PERIM_OUT=.output-san (tests/lib/lib.sh).
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+CFLAGS    += $(SAN_FLAGS)
+endif
+
+# make fuzz [FUZZ_SECONDS=N]: each libFuzzer target (tests/fuzz/fuzz_*.c) for
+# N seconds on its corpus (tests/fuzz/corpus/NAME/); any crash fails.
+# The code under test is compiled again with clang and the sanitizers into
+# $(FUZZ_OUT), so the normal objects are untouched.
+FUZZ_OUT     := $(OUTPUT)/fuzz
+FUZZ_HDRS    := $(shell find include ctl tests/lib -name '*.h')
+FUZZ_SECONDS ?= 60
+# perimd is written for gcc: clang warns of a GNU extension it uses on purpose (nicstats.c).
+FUZZ_FLAGS   := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -g -O1 -Wno-gnu-variable-sized-type-not-at-end
+FUZZ_CFLAGS   = $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS) -Itests/fuzz
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst $(OUTPUT)/%,$(FUZZ_OUT)/%,$(COMMON_OBJS) $(PERIMD_LIB_OBJS))
+
+$(FUZZ_OUT)/ctl/%.o: ctl/%.c $(FUZZ_HDRS) $(PRODUCT_SKELS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_HDRS) $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB_OBJS) $(PERIMD_LIBS) -o $@
+
+.PHONY: fuzz fuzz-build xdp-diff
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_OUT) $(FUZZ_SECONDS)
+
+# The XDP parser against an independent decoder: XDP_DIFF_FRAMES frames (default 1,000,000).
+XDP_DIFF_FRAMES ?= 1000000
+xdp-diff: $(OUTPUT)/tests/fuzz/xdp_diff
+	$(Q)$(OUTPUT)/tests/fuzz/xdp_diff $(XDP_DIFF_FRAMES)
+
+$(OUTPUT)/tests/fuzz/xdp_diff: tests/fuzz/xdp_diff/*.c tests/fuzz/xdp_diff/*.h $(FUZZ_HDRS) $(PRODUCT_SKELS) tests/lib/*.h
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $(filter %.c,$^) $(PERIMD_LIBS) -o $@
+
+# Seed capture (tests/fuzz/capture-seeds.sh): the kernel's raw netlink and ethtool answers.
+$(OUTPUT)/tests/fuzz/nl_capture: tests/fuzz/capture/nl_capture.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@

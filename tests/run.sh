@@ -25,8 +25,9 @@ run_one() {
 }
 
 # One binary per tests/unit/*.c (a binary left from a removed source is not run).
+# PERIM_OUT: run another build's binaries (tests/lib/lib.sh reads it too).
 for src in tests/unit/*.c; do
-	t=.output/tests/unit/$(basename "${src%.c}")
+	t=${PERIM_OUT:-.output}/tests/unit/$(basename "${src%.c}")
 	if [ -x "$t" ]; then
 		run_one "$t" "$t"
 	else

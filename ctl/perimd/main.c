@@ -203,13 +203,17 @@ int main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ret = perimd_config_parse(argc, argv, &d->cfg);
-	if (ret)
+	if (ret) {
+		free(m);
 		return ret == PERIMD_CONFIG_HELP ? 0 : ret;
+	}
 	perim_log_set_level(d->cfg.verbosity >= 2 ? PERIM_LOG_DEBUG :
 			    d->cfg.verbosity == 1 ? PERIM_LOG_INFO : PERIM_LOG_WARN);
 	perim_log_hook_libs();
-	if (perimd_btf_select(&d->cfg, &d->btf))
+	if (perimd_btf_select(&d->cfg, &d->btf)) {
+		free(m);
 		return PERIM_EXIT_FAIL;
+	}
 	pr_info("perimd: BTF from %s (%s)\n", d->btf.path, d->btf.source);
 
 	d->loop = perim_loop_new();

@@ -118,6 +118,8 @@ case_flood_counters_match_stats() {
 
 # deny_rate FILE: the largest dropped_pps_by_reason.deny over the -j frames in FILE
 deny_rate() { jq -s '[.[].interfaces[0].rates.dropped_pps_by_reason.deny // 0] | max' "$1"; }
+# A function, so wait_until re-reads the file on every poll (an argument would be expanded once).
+deny_rate_reached() { [ "$(deny_rate "$1")" -ge "$2" ]; }
 
 case_stats_watch_rates_per_reason_and_rule() {
 	local id watch
@@ -134,7 +136,7 @@ case_stats_watch_rates_per_reason_and_rule() {
 	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.78.0.1 \
 		--src 10.213.0.0/24 --sources 5 --port 5012 --rate 1000 --seconds 3 > /dev/null
 	# 3000 pps denied: a frame taken during the flood shows about that.
-	wait_until 10 test "$(deny_rate "$TMP/watch.json")" -ge 1500 ||
+	wait_until 10 deny_rate_reached "$TMP/watch.json" 1500 ||
 		fail "deny rate per reason never reached 1500/s: $(deny_rate "$TMP/watch.json")" || return 1
 	jq -se "[.[].interfaces[0].rules[] | select(.id == $id) | .rates.dropped_pps] | max >= 450" \
 		"$TMP/watch.json" > /dev/null || fail "rule $id drop rate never reached 450/s" || return 1

@@ -8,7 +8,9 @@
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-OUT=$TOP/.output
+# PERIM_OUT: another build's outputs, e.g. PERIM_OUT=.output-san (make SAN=1).
+OUT=${PERIM_OUT:-$TOP/.output}
+case $OUT in /*) ;; *) OUT=$TOP/$OUT ;; esac
 PERIMD=$OUT/perimd
 PERIMCTL=$OUT/perimctl
 TOOLS=$OUT/tests/tools

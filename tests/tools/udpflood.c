@@ -219,7 +219,8 @@ static int open_packet_socket(const char *dev, uint8_t mac[6], struct sockaddr_l
 
 static int do_send(const struct send_opts *o)
 {
-	uint8_t frame[MAX_FRAME], src_mac[6];
+	/* Two bytes in, the IP header after the 14-byte Ethernet header is 4-byte aligned. */
+	uint8_t frame_buf[MAX_FRAME + 2] __attribute__((aligned(4))), *frame = frame_buf + 2, src_mac[6];
 	struct sockaddr_ll sll;
 	uint64_t sent = 0, start, interval, deadline;
 	int fd = open_packet_socket(o->dev, src_mac, &sll);

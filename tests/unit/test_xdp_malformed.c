@@ -112,3 +112,25 @@ static void test_malformed_truncated_icmpv6(void)
 
 	expect_malformed(&s, 14 + 40 + 7);
 }
+
+/* Found by the differential test (tests/fuzz/xdp_diff): cut TCP options, a long extension header. */
+static void test_malformed_tcp_options_beyond_frame(void)
+{
+	struct frame_spec s = V4("10.1.2.3", IPPROTO_TCP, 80);
+	struct frame f;
+
+	frame_build(&f, &s);
+	f.buf[14 + 20 + 12] = 8 << 4;                 /* doff 8: 12 option bytes the frame lacks */
+	expect_malformed_frame(&f);
+}
+
+static void test_malformed_ipv6_ext_header_beyond_frame(void)
+{
+	struct frame_spec s = V6("2001:db8::9", 59, 0);   /* no next header: nothing after the chain */
+	struct frame f;
+
+	s.ipv6_ext_hdrs = 1;
+	frame_build(&f, &s);
+	f.buf[14 + 40 + 1] = 200;                     /* hdrlen 200: 1608 bytes claimed, 8 there */
+	expect_malformed_frame(&f);
+}

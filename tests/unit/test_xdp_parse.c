@@ -166,3 +166,19 @@ static void test_parse_non_ip_passes(void)
 	ASSERT_EQ(ic.rx_bytes, 14 + 28, "rx bytes");
 	perim_xdp__destroy(skel);
 }
+
+/* EtherType 0x0000 (an 802.3 length field) is not IP, not a cut frame (found by tests/fuzz/xdp_diff). */
+static void test_parse_ethertype_zero_passes(void)
+{
+	struct frame_spec s = { .ethertype = 0x0806, .payload = 46 };   /* then zeroed */
+	struct perim_xdp *skel = load_prog(false);
+	struct frame f;
+
+	if (!skel)
+		return;
+	frame_build(&f, &s);
+	f.buf[12] = f.buf[13] = 0;
+	ASSERT_EQ(run_frame(skel, &f, 1), XDP_PASS, "verdict");
+	ASSERT_EQ(if_stats(skel).dropped_packets[PERIM_REASON_MALFORMED], 0, "malformed drops");
+	perim_xdp__destroy(skel);
+}

@@ -134,7 +134,8 @@ static inline bool lpm_add(struct perim_xdp *skel, const char *prefix, uint8_t a
 
 	if (!ASSERT_TRUE(parse_prefix(prefix, &key), prefix))
 		return false;
-	memcpy(v.cand, cand, sizeof(*cand) * n);
+	if (n)
+		memcpy(v.cand, cand, sizeof(*cand) * n);
 	return ASSERT_OK(lpm_update(skel, &key, &v), "lpm update");
 }
 

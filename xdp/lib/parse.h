@@ -61,14 +61,17 @@ struct perim_vlan_hdr {
 	__be16 encap_proto;
 };
 
-/* Returns the EtherType after the VLAN tags, 0 when truncated or too many tags. */
-static __always_inline __u16 perim_parse_eth(void **pos, void *data_end)
+/*
+ * The EtherType after the VLAN tags, or -1 when the frame is cut inside
+ * them or has too many (0x0000 is an EtherType like any other, not IP).
+ */
+static __always_inline int perim_parse_eth(void **pos, void *data_end)
 {
 	struct ethhdr *eth = *pos;
 	__u16 proto;
 
 	if ((void *)(eth + 1) > data_end)
-		return 0;
+		return -1;
 	proto = bpf_ntohs(eth->h_proto);
 	*pos = eth + 1;
 
@@ -79,12 +82,12 @@ static __always_inline __u16 perim_parse_eth(void **pos, void *data_end)
 		if (proto != PERIM_ETH_P_8021Q && proto != PERIM_ETH_P_8021AD)
 			return proto;
 		if ((void *)(vlan + 1) > data_end)
-			return 0;
+			return -1;
 		proto = bpf_ntohs(vlan->encap_proto);
 		*pos = vlan + 1;
 	}
 	if (proto == PERIM_ETH_P_8021Q || proto == PERIM_ETH_P_8021AD)
-		return 0;
+		return -1;
 	return proto;
 }
 
@@ -95,7 +98,8 @@ static __always_inline bool perim_parse_l4(void *pos, void *data_end, struct per
 	case IPPROTO_TCP: {
 		struct tcphdr *tcp = pos;
 
-		if ((void *)(tcp + 1) > data_end || tcp->doff < 5)
+		/* The options too: a segment cut inside its header is malformed. */
+		if ((void *)(tcp + 1) > data_end || tcp->doff < 5 || pos + tcp->doff * 4 > data_end)
 			return false;
 		pkt->dport = bpf_ntohs(tcp->dest);
 		pkt->sport = bpf_ntohs(tcp->source);
@@ -207,7 +211,8 @@ static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct pe
 			pos += (opt->hdrlen + 1) * 8;
 		}
 	}
-	if (perim_ipv6_is_ext(nexthdr))
+	/* An extension header that claims more bytes than the frame has is cut short. */
+	if (perim_ipv6_is_ext(nexthdr) || pos > data_end)
 		return PERIM_PARSE_MALFORMED;
 	pkt->proto = nexthdr;
 	return perim_parse_l4(pos, data_end, pkt) ? PERIM_PARSE_IP : PERIM_PARSE_MALFORMED;
@@ -216,14 +221,14 @@ static __always_inline int perim_parse_ipv6(void *pos, void *data_end, struct pe
 static __always_inline int perim_parse(void *data, void *data_end, struct perim_pkt *pkt)
 {
 	void *pos = data;
-	__u16 proto = perim_parse_eth(&pos, data_end);
+	int proto = perim_parse_eth(&pos, data_end);
 
 	if (proto == PERIM_ETH_P_IP)
 		return perim_parse_ipv4(pos, data_end, pkt);
 	if (proto == PERIM_ETH_P_IPV6)
 		return perim_parse_ipv6(pos, data_end, pkt);
 	/* A frame cut inside its Ethernet or VLAN header is not a frame. */
-	return proto ? PERIM_PARSE_NOT_IP : PERIM_PARSE_MALFORMED;
+	return proto < 0 ? PERIM_PARSE_MALFORMED : PERIM_PARSE_NOT_IP;
 }
 
 #endif /* PERIM_XDP_PARSE_H */

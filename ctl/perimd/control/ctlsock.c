@@ -29,7 +29,6 @@
 
 #define REQUEST_MAX (64u << 10)     /* an argv, not a bulk upload */
 #define CLIENT_DEADLINE_NS (5ULL * 1000000000ULL)
-#define MAX_ARGS 64
 
 struct client {
 	struct perimd_ctlsock *sock;
@@ -220,7 +219,7 @@ static struct json_object *request_parse(const char *text, size_t len, char *err
 	return NULL;
 }
 
-static int request_argv(const char *text, size_t len, struct json_object **root, char **argv,
+int perimd_request_argv(const char *text, size_t len, struct json_object **root, char **argv,
 			char *err, size_t errlen)
 {
 	struct json_object *args;
@@ -236,8 +235,8 @@ static int request_argv(const char *text, size_t len, struct json_object **root,
 		return -1;
 	}
 	argc = json_object_array_length(args);
-	if (argc > MAX_ARGS) {
-		snprintf(err, errlen, "Error: more than %d arguments", MAX_ARGS);
+	if (argc > PERIMD_REQUEST_MAX_ARGS) {
+		snprintf(err, errlen, "Error: more than %d arguments", PERIMD_REQUEST_MAX_ARGS);
 		return -1;
 	}
 	for (int i = 0; i < argc; i++) {
@@ -277,7 +276,7 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 static void client_request(struct client *c)
 {
 	struct json_object *root = NULL, *result = NULL;
-	char *argv[MAX_ARGS + 1], err[512];
+	char *argv[PERIMD_REQUEST_MAX_ARGS + 1], err[512];
 	struct perim_cmd cmd;
 	int argc, status;
 
@@ -285,7 +284,7 @@ static void client_request(struct client *c)
 		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, c->denied));
 		return;
 	}
-	argc = request_argv(c->in, c->need, &root, argv, err, sizeof(err));
+	argc = perimd_request_argv(c->in, c->need, &root, argv, err, sizeof(err));
 	if (argc < 0) {
 		status = PERIM_EXIT_BADINPUT;
 	} else {

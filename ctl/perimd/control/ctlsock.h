@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+struct json_object;
 struct perimd;
 struct perimd_ctlsock;
 
@@ -19,5 +20,14 @@ void perimd_ctlsock_close(struct perimd_ctlsock *s);
 
 /* Drop clients that have not sent a whole request within their deadline. */
 void perimd_ctlsock_sweep(struct perimd_ctlsock *s);
+
+/*
+ * A request's text ({"argv": [...]}, len bytes, strict: valid UTF-8, nothing after it) to argv (at most PERIMD_REQUEST_MAX_ARGS
+ * words, pointing into *root, which the caller puts). argc, or -1 with
+ * err set; *root may be set either way.
+ */
+#define PERIMD_REQUEST_MAX_ARGS 64
+int perimd_request_argv(const char *text, size_t len, struct json_object **root, char **argv,
+			char *err, size_t errlen);
 
 #endif /* PERIMD_CTLSOCK_H */

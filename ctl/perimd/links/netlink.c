@@ -254,23 +254,39 @@ static uint32_t attr_u32(struct nlattr *a)
 	return a ? nla_get_u32(a) : 0;
 }
 
-static int parse_xdp_reply(struct nl_msg *msg, void *arg)
+/* Without a policy libnl takes any length: a short attribute would be read past its end. */
+static struct nla_policy xdp_policy[IFLA_XDP_MAX + 1] = {
+	[IFLA_XDP_ATTACHED] = { .type = NLA_U8 },
+	[IFLA_XDP_PROG_ID] = { .type = NLA_U32 },
+	[IFLA_XDP_DRV_PROG_ID] = { .type = NLA_U32 },
+	[IFLA_XDP_SKB_PROG_ID] = { .type = NLA_U32 },
+};
+
+bool perimd_netlink_parse_xdp(struct nl_msg *msg, struct perimd_xdp_state *out)
 {
 	struct nlattr *tb[IFLA_MAX + 1], *xdp[IFLA_XDP_MAX + 1];
-	struct xdp_reply *r = arg;
 
 	if (nlmsg_hdr(msg)->nlmsg_type != RTM_NEWLINK ||
 	    nlmsg_parse(nlmsg_hdr(msg), sizeof(struct ifinfomsg), tb, IFLA_MAX, NULL) < 0)
+		return false;
+	memset(out, 0, sizeof(*out));
+	if (!tb[IFLA_XDP] || nla_parse_nested(xdp, IFLA_XDP_MAX, tb[IFLA_XDP], xdp_policy) < 0)
+		return true;
+	if (xdp[IFLA_XDP_ATTACHED])
+		out->attached = nla_get_u8(xdp[IFLA_XDP_ATTACHED]);
+	out->prog_id = attr_u32(xdp[IFLA_XDP_PROG_ID]);
+	out->drv_prog_id = attr_u32(xdp[IFLA_XDP_DRV_PROG_ID]);
+	out->skb_prog_id = attr_u32(xdp[IFLA_XDP_SKB_PROG_ID]);
+	return true;
+}
+
+static int parse_xdp_reply(struct nl_msg *msg, void *arg)
+{
+	struct xdp_reply *r = arg;
+
+	if (!perimd_netlink_parse_xdp(msg, r->out))
 		return NL_SKIP;
 	r->seen = true;
-	memset(r->out, 0, sizeof(*r->out));
-	if (!tb[IFLA_XDP] || nla_parse_nested(xdp, IFLA_XDP_MAX, tb[IFLA_XDP], NULL) < 0)
-		return NL_OK;
-	if (xdp[IFLA_XDP_ATTACHED])
-		r->out->attached = nla_get_u8(xdp[IFLA_XDP_ATTACHED]);
-	r->out->prog_id = attr_u32(xdp[IFLA_XDP_PROG_ID]);
-	r->out->drv_prog_id = attr_u32(xdp[IFLA_XDP_DRV_PROG_ID]);
-	r->out->skb_prog_id = attr_u32(xdp[IFLA_XDP_SKB_PROG_ID]);
 	return NL_OK;
 }
 
@@ -295,7 +311,7 @@ static int request_xdp(struct nl_sock *sk, int ifindex)
 int perimd_netlink_xdp(struct perimd_netlink *nl, int ifindex, struct perimd_xdp_state *out)
 {
 	struct xdp_reply r = { .out = out };
-	struct nl_cb *cb;
+	struct nl_cb *cb, *sock_cb;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -304,7 +320,10 @@ int perimd_netlink_xdp(struct perimd_netlink *nl, int ifindex, struct perimd_xdp
 	ret = request_xdp(nl->sync_sock, ifindex);
 	if (ret < 0)
 		return perimd_nl_errno(ret);
-	cb = nl_cb_clone(nl_socket_get_cb(nl->sync_sock));
+	/* nl_socket_get_cb takes a reference: without the put, the socket's callbacks leak. */
+	sock_cb = nl_socket_get_cb(nl->sync_sock);
+	cb = nl_cb_clone(sock_cb);
+	nl_cb_put(sock_cb);
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, parse_xdp_reply, &r);

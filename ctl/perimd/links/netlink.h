@@ -44,6 +44,9 @@ struct perimd_xdp_state {
 /* 0, -ENODEV (no such link) or another -errno. */
 int perimd_netlink_xdp(struct perimd_netlink *nl, int ifindex, struct perimd_xdp_state *out);
 const char *perimd_xdp_attached_name(uint8_t attached);
+/* One RTM_NEWLINK message's IFLA_XDP into out; false (out untouched) for another message. */
+struct nl_msg;
+bool perimd_netlink_parse_xdp(struct nl_msg *msg, struct perimd_xdp_state *out);
 
 /* The synchronous socket, for other rtnetlink queries (nicstats). */
 struct nl_sock *perimd_netlink_sync_sock(struct perimd_netlink *nl);

@@ -70,6 +70,26 @@ static bool is_xdp_drop_counter(const char *name)
 	return strstr(name, "xdp_drop") && strncmp(name, "tx", 2) != 0;
 }
 
+void perimd_nicstats_sum_xdp_drops(const struct ethtool_gstrings *strings, const struct ethtool_stats *values,
+				   int n, struct perimd_nic_counters *out)
+{
+	/* The driver may have changed its queue count between the calls: trust the smaller. */
+	if (strings->len < (unsigned)n)
+		n = strings->len;
+	if (values->n_stats < (unsigned)n)
+		n = values->n_stats;
+	for (int i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, strings->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = '\0';
+		if (!is_xdp_drop_counter(name))
+			continue;
+		out->has_xdp_drops = true;
+		out->xdp_drops += values->data[i];
+	}
+}
+
 static int sum_xdp_drops(int fd, const char *dev, int n, struct perimd_nic_counters *out)
 {
 	struct ethtool_gstrings *strings = calloc(1, sizeof(*strings) + (size_t)n * ETH_GSTRING_LEN);
@@ -88,19 +108,7 @@ static int sum_xdp_drops(int fd, const char *dev, int n, struct perimd_nic_count
 		ret = ethtool_ioctl(fd, dev, values);
 	if (ret)
 		goto out;
-	/* The driver may have changed its queue count between the calls: trust the smaller. */
-	if (values->n_stats < (unsigned)n)
-		n = values->n_stats;
-	for (int i = 0; i < n; i++) {
-		char name[ETH_GSTRING_LEN + 1];
-
-		memcpy(name, strings->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-		name[ETH_GSTRING_LEN] = '\0';
-		if (!is_xdp_drop_counter(name))
-			continue;
-		out->has_xdp_drops = true;
-		out->xdp_drops += values->data[i];
-	}
+	perimd_nicstats_sum_xdp_drops(strings, values, n, out);
 out:
 	free(strings);
 	free(values);
@@ -118,6 +126,19 @@ static int read_driver_xdp_drops(int fd, const char *dev, struct perimd_nic_coun
 	return sum_xdp_drops(fd, dev, n, out);
 }
 
+void perimd_nicstats_from_link(struct rtnl_link *link, struct perimd_nic_counters *out, char dev[IF_NAMESIZE])
+{
+	const char *name = rtnl_link_get_name(link);
+
+	out->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
+	out->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
+	out->rx_missed_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_MISSED_ERR);
+	out->rx_over_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_OVER_ERR);
+	out->rx_fifo_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_FIFO_ERR);
+	/* The name from this same reply: the ioctl addresses the device by name. */
+	snprintf(dev, IF_NAMESIZE, "%s", name ? name : "");
+}
+
 int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_nic_counters *out)
 {
 	struct rtnl_link *link = NULL;
@@ -130,13 +151,7 @@ int perimd_nicstats_read(struct perimd_nicstats *ns, int ifindex, struct perimd_
 	ret = rtnl_link_get_kernel(perimd_netlink_sync_sock(ns->nl), ifindex, NULL, &link);
 	if (ret < 0 || !link)
 		return ret < 0 ? perimd_nl_errno(ret) : -ENODEV;
-	out->rx_packets = rtnl_link_get_stat(link, RTNL_LINK_RX_PACKETS);
-	out->rx_dropped = rtnl_link_get_stat(link, RTNL_LINK_RX_DROPPED);
-	out->rx_missed_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_MISSED_ERR);
-	out->rx_over_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_OVER_ERR);
-	out->rx_fifo_errors = rtnl_link_get_stat(link, RTNL_LINK_RX_FIFO_ERR);
-	/* The name from this same reply: the ioctl addresses the device by name. */
-	snprintf(dev, sizeof(dev), "%s", rtnl_link_get_name(link));
+	perimd_nicstats_from_link(link, out, dev);
 	rtnl_link_put(link);
 	/* A driver without ethtool statistics still has stats64: xdp_drops is then unknown. */
 	if (read_driver_xdp_drops(ns->ioctl_fd, dev, out))

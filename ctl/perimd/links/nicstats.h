@@ -16,6 +16,7 @@
 #ifndef PERIMD_NICSTATS_H
 #define PERIMD_NICSTATS_H
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +52,15 @@ struct perimd_nicstats {
 
 int perimd_nicstats_init(struct perimd_nicstats *ns, struct perimd_netlink *nl);
 void perimd_nicstats_fini(struct perimd_nicstats *ns);
+
+/* What the kernel sent, parsed (split from the I/O for the fuzzers): a link's stats64 and name. */
+struct rtnl_link;
+void perimd_nicstats_from_link(struct rtnl_link *link, struct perimd_nic_counters *out, char dev[IF_NAMESIZE]);
+/* The driver's ETH_SS_STATS names and values (n asked for; each says how many it holds). */
+struct ethtool_gstrings;
+struct ethtool_stats;
+void perimd_nicstats_sum_xdp_drops(const struct ethtool_gstrings *strings, const struct ethtool_stats *values,
+				   int n, struct perimd_nic_counters *out);
 
 /*
  * Start slot's "since attach" at ifindex now. Called just before perimd

@@ -338,7 +338,7 @@ static int listed_udp_inodes(const struct perimd_listeners *l, struct udp_inodes
 
 	if (!err && u->n && !u->v)
 		err = -ENOMEM;
-	if (!err)
+	if (!err && u->n)   /* no sockets: u->v is NULL, which qsort must not be given */
 		qsort(u->v, u->n, sizeof(*u->v), cmp_u64);
 	return err;
 }
@@ -496,7 +496,7 @@ int perimd_listeners_scan(struct perimd_listeners *l)
 		return -ENOMEM;
 	}
 	scan_fds(l, &p, p.n);
-	for (size_t i = 0; i < p.n; i++) {
+	for (size_t i = 0, had; i < p.n; i++) {
 		struct perimd_listener ln = { .port = p.rows[i].port, .family = p.rows[i].family, .pid = p.pid[i],
 					      .proto = p.rows[i].proto };
 
@@ -508,7 +508,9 @@ int perimd_listeners_scan(struct perimd_listeners *l)
 		memcpy(ln.addr, p.rows[i].addr, 16);
 		if (!ln.pid || start_ns_of(l, ln.pid, &ln.start_ns))
 			continue;   /* no process holds it (closing), or it just exited */
-		if (perimd_listeners_add(l, &ln) == 0)
+		had = l->n;
+		/* A row seen twice (a re-bind, SO_REUSEPORT) refreshes its entry: not one more. */
+		if (perimd_listeners_add(l, &ln) == 0 && l->n > had)
 			added++;
 	}
 	free(p.pid);
