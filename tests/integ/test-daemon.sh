@@ -279,6 +279,8 @@ case_requests_leave_no_fd_open() {
 	for i in $(seq 200); do
 		pctl status >/dev/null && pctl -j stats >/dev/null || fail "request $i failed" || return 1
 	done
+	# the last client's socket closes when perimd reads its hang-up: await that, bounded
+	wait_until 5 eval '[ "$(fd_count)" -le "$before" ]'
 	expect_eq "$(fd_count)" "$before" "perimd's open fds after 200 status and 200 stats" || return 1
 	# attach and detach of a second NIC: the first cycle opens its slot's maps for good, later ones nothing
 	ip -n "$T-gw" link add "${T}x" type veth peer name "${T}y" && ip -n "$T-gw" link set "${T}x" up || return 1
@@ -287,6 +289,7 @@ case_requests_leave_no_fd_open() {
 	for i in $(seq 20); do
 		pctl attach "${T}x" >/dev/null && pctl detach "${T}x" >/dev/null || fail "attach/detach $i failed" || return 1
 	done
+	wait_until 5 eval '[ "$(fd_count)" -le "$before" ]'
 	expect_eq "$(fd_count)" "$before" "perimd's open fds after 20 attach/detach cycles" || return 1
 }
 

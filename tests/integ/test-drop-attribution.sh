@@ -105,7 +105,7 @@ case_drop_names_the_listener() {
 	expect_range "$(field .flow.sport "$ev")" 40000 40999 "sport" &&
 	# A sample's weight counts the drops since its CPU's last sample: drops an earlier
 	# case's flood left pending on that CPU are in it too, so the bound is all deny drops.
-	expect_range "$(field .weight "$ev")" 1 "$(pctl -j stats "$GW" | jq '.interfaces[0].dropped.deny.packets')" "weight"
+	expect_range "$(field .weight "$ev")" 1 "$(pctl -j stats "$GW" | jq '.interfaces[0].counters.dropped.deny.packets')" "weight"
 }
 
 case_drop_without_listener_is_null() {
