@@ -822,20 +822,29 @@ struct json_object *perim_tracers_hooks_json(struct perim_tracers *t)
 	return arr;
 }
 
-int perim_tracers_reopen(struct perim_tracers *t)
+int perim_tracers_reopen(struct perim_tracers *t, const char *events_path)
 {
+	char *old_path = t->events_path, *path = NULL;
 	FILE *old = t->sink;
 	int err;
 
-	if (!t->events_path)
-		return 0;
+	if (events_path && strcmp(events_path, "-")) {
+		path = strdup(events_path);
+		if (!path)
+			return -ENOMEM;
+	}
 	fflush(old);
+	t->events_path = path;
 	err = open_sink(t);
 	if (err) {
+		free(path);
+		t->events_path = old_path;
 		t->sink = old;
 		return err;
 	}
-	fclose(old);
+	free(old_path);
+	if (old != stdout)
+		fclose(old);
 	return 0;
 }
 

@@ -27,8 +27,11 @@ void perim_tracers_stop(struct perim_tracers *t);
 /* The "hooks" array for perimctl status: one object per hook. */
 struct json_object *perim_tracers_hooks_json(struct perim_tracers *t);
 
-/* SIGHUP: reopen the events file (rotation). */
-int perim_tracers_reopen(struct perim_tracers *t);
+/*
+ * SIGHUP: (re)open the events sink at events_path (NULL or "-" = stdout),
+ * the same file after a rotation or another one. On failure the old sink stays.
+ */
+int perim_tracers_reopen(struct perim_tracers *t, const char *events_path);
 
 /* "events [--follow] [--type T,...]": stream events to a control client. Takes ownership of fd. */
 int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, int follow);
