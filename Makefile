@@ -103,7 +103,7 @@ ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
             $(call bpf_objs,$(PRODUCT_BPF) $(BENCH_BPF) $(VM_BPF))
 -include $(ALL_OBJS:.o=.d)
 
-.PHONY: all bpf tests tools vm-progs test vmtest bench lab deps clean install
+.PHONY: all bpf tests tools vm-progs test vmtest bench lab deps clean install deb
 all: $(BINS)
 bpf: $(PRODUCT_SKELS)
 tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) tools vm-progs
@@ -194,9 +194,43 @@ lab: all tools
 deps:
 	$(Q)scripts/deps.sh
 
+# Installed layout (debian/rules runs this with DESTDIR). The unit goes where
+# this system's systemd looks (/lib/systemd/system on Debian 12).
+PREFIX    ?= /usr
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BTFDIR    ?= $(PREFIX)/lib/perim/btf
+UNITDIR   ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN_PAGES := $(wildcard dist/*.8)
+
 install: $(BINS)
-	install -D -m 0755 $(OUTPUT)/perimd $(DESTDIR)/usr/local/sbin/perimd
-	install -D -m 0755 $(OUTPUT)/perimctl $(DESTDIR)/usr/local/sbin/perimctl
+	install -D -m 0755 $(OUTPUT)/perimd $(DESTDIR)$(SBINDIR)/perimd
+	install -D -m 0755 $(OUTPUT)/perimctl $(DESTDIR)$(SBINDIR)/perimctl
+	install -D -m 0644 dist/perimd.conf $(DESTDIR)$(SYSCONFDIR)/perim/perimd.conf
+	install -D -m 0644 dist/perimd.service $(DESTDIR)$(UNITDIR)/perimd.service
+	install -d -m 0755 $(DESTDIR)$(BTFDIR)
+	$(if $(MAN_PAGES),install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN_PAGES))
+	$(if $(wildcard dist/perimctl.bash-completion),install -D -m 0644 dist/perimctl.bash-completion $(DESTDIR)$(COMPLETIONDIR)/perimctl)
+
+# The Debian package, built by the Debian tools from a copy of the tree (what
+# git tracks plus new files it does not ignore) under $(DEB_WORK), so
+# dpkg-buildpackage's clean step and its writes to the parent directory touch
+# neither this tree nor .output/. The .deb lands in $(DEB_OUT).
+DEB_WORK  := $(OUTPUT)/deb-work
+DEB_OUT   := $(OUTPUT)/deb
+
+deb:
+	$(call msg,DEB,$(DEB_OUT))
+	$(Q)rm -rf $(DEB_WORK) && mkdir -p $(DEB_WORK)/src $(DEB_OUT)
+	$(Q)git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_WORK)/src
+	$(Q)cd $(DEB_WORK)/src && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; exit 1; }
+	$(Q)rm -f $(DEB_OUT)/*.deb && mv $(DEB_WORK)/*.deb $(DEB_WORK)/*.buildinfo $(DEB_WORK)/*.changes $(DEB_OUT)/
+	$(Q)ls $(DEB_OUT)/*.deb
 
 clean:
 	rm -rf $(OUTPUT)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs every Debian 12 package perim's build, lab, tests, VM tier and
-# benchmarks need. Idempotent: a second run installs nothing.
+# Installs every Debian 12 package perim's build, lab, tests, VM tier,
+# benchmarks and Debian package (make deb, lintian, man, systemd-analyze)
+# need. Idempotent: a second run installs nothing.
 set -eu
 
 PKGS="make gcc clang llvm pkg-config bpftool
@@ -9,7 +10,8 @@ libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libjson-c-dev libmicrohttpd-dev
 iproute2 ethtool procps util-linux kmod jq iperf3
 qemu-system-x86 busybox-static cpio xz-utils
 nftables libbpf-tools
-prometheus curl"
+prometheus curl
+debhelper dpkg-dev fakeroot lintian man-db groff-base bash-completion systemd"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/deps.sh: must run as root (it installs Debian packages)" >&2

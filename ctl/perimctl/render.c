@@ -466,15 +466,19 @@ static void render_top(struct json_object *r)
 		printf("no drops sampled in the last %" PRIu64 " s\n", get_u64(r, "window_s"));
 		return;
 	}
-	printf("\n%-15s %-39s %6s %9s %8s %-10s %5s %-6s %5s\n", "DEV", "SOURCE", "SHARE", "EST PPS",
-	       "SAMPLES", "REASON", "RULE", "PROTO", "DPORT");
+	printf("\n%-15s %-39s %6s %9s %8s %-10s %5s %-6s %5s  %s\n", "DEV", "SOURCE", "SHARE", "EST PPS",
+	       "SAMPLES", "REASON", "RULE", "PROTO", "DPORT", "AIMED AT");
 	for (size_t i = 0; i < array_len(sources); i++) {
 		struct json_object *s = json_object_array_get_idx(sources, i);
+		struct json_object *target = get(s, "target");
+		char aimed[64] = "-";
 
-		printf("%-15s %-39s %5.1f%% %9s %8" PRIu64 " %-10s %5" PRIu64 " %-6s %5" PRIu64 "\n",
+		if (target)
+			snprintf(aimed, sizeof(aimed), "%s[%" PRIu64 "]", get_str(target, "comm", "?"), get_u64(target, "pid"));
+		printf("%-15s %-39s %5.1f%% %9s %8" PRIu64 " %-10s %5" PRIu64 " %-6s %5" PRIu64 "  %s\n",
 		       get_str(s, "dev", "?"), get_str(s, "src", "?"), 100 * get_double(s, "share"),
 		       si(a, sizeof(a), get_double(s, "est_pps")), get_u64(s, "samples"),
-		       get_str(s, "reason", "?"), get_u64(s, "rule"), get_str(s, "proto", "?"), get_u64(s, "dport"));
+		       get_str(s, "reason", "?"), get_u64(s, "rule"), get_str(s, "proto", "?"), get_u64(s, "dport"), aimed);
 	}
 }
 

@@ -66,7 +66,8 @@ static const char usage[] =
 "On SIGTERM or SIGINT perimd exits but leaves the XDP programs attached and the\n"
 "maps pinned: enforcement continues without the daemon, and a restarted perimd\n"
 "adopts it. Detach explicitly with `perimctl detach DEV`. SIGHUP reopens the\n"
-"events file.\n";
+"events file and parses the options again: -v and --events take effect, any\n"
+"other option that changed is logged and waits for a restart.\n";
 
 /*
  * "FILE:LINE" of the config line being applied, "" for the command line:

@@ -36,13 +36,29 @@
 #include "datapath/loader.h"
 #include "cmd.h"
 #include "perim.h"
+#include "reload.h"
 
 struct perimd_main {
 	struct perimd d;
 	struct perimd_ctlsock *sock;
 	struct perimd_metrics *metrics;
 	int sigfd;
+	int argc;                 /* the command line, parsed again on SIGHUP */
+	char **argv;
 };
+
+/* What STATUS= says while perimd serves. */
+static const char *ready_status(const struct perimd *d)
+{
+	static char status[128];
+	int n = 0;
+
+	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+		n += d->att[s].attached;
+	snprintf(status, sizeof(status), "enforcing on %d interface%s%s", n, n == 1 ? "" : "s",
+		 d->tracers ? ", tracing" : ", tracers off");
+	return status;
+}
 
 static int on_signal(void *ctx, int fd, uint32_t events)
 {
@@ -51,11 +67,13 @@ static int on_signal(void *ctx, int fd, uint32_t events)
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			if (m->d.bus && perimd_bus_reopen(m->d.bus) < 0)
-				pr_warn("perimd: SIGHUP: reopening the events file failed\n");
+			perimd_notifyf("RELOADING=1\nSTATUS=re-reading the config");
+			perimd_reload(&m->d, m->argc, m->argv);
+			perimd_notifyf("READY=1\nSTATUS=%s", ready_status(&m->d));
 			continue;
 		}
 		pr_info("perimd: signal %u: exiting, XDP programs stay attached\n", si.ssi_signo);
+		perimd_notifyf("STOPPING=1\nSTATUS=stopping; the datapath stays attached");
 		perim_loop_stop(m->d.loop);
 	}
 	return 0;
@@ -207,8 +225,9 @@ int main(int argc, char **argv)
 		free(m);
 		return ret == PERIMD_CONFIG_HELP ? 0 : ret;
 	}
-	perim_log_set_level(d->cfg.verbosity >= 2 ? PERIM_LOG_DEBUG :
-			    d->cfg.verbosity == 1 ? PERIM_LOG_INFO : PERIM_LOG_WARN);
+	m->argc = argc;
+	m->argv = argv;
+	perim_log_set_level(perimd_log_level(d->cfg.verbosity));
 	perim_log_hook_libs();
 	if (perimd_btf_select(&d->cfg, &d->btf)) {
 		free(m);
@@ -229,11 +248,13 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	perimd_notifyf("STATUS=loading the datapath, restoring %s", d->cfg.state);
 	ret = start_datapath(d);
 	if (ret)
 		goto out;
 	/* Links that came or went while the state file was read. */
 	perimd_follow_reconcile(d);
+	perimd_notifyf("STATUS=starting the tracers");
 	start_tracers(d);
 	perimd_drops_follow(d);
 	ret = perim_loop_every(d->loop, 1000, on_tick, m);
@@ -262,6 +283,7 @@ int main(int argc, char **argv)
 	ret = perimd_notify("READY=1");
 	if (ret)
 		pr_warn("perimd: sd_notify: %s\n", strerror(-ret));
+	perimd_notifyf("STATUS=%s", ready_status(d));
 	ret = perim_loop_run(d->loop);
 	if (ret)
 		fprintf(stderr, "perimd: event loop: %s\n", strerror(-ret));

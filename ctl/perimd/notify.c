@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sd_notify, implemented in-tree: it is one datagram. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "notify.h"
 
 int perimd_notify(const char *state)
@@ -34,4 +37,18 @@ int perimd_notify(const char *state)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+void perimd_notifyf(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err = perimd_notify(msg);
+	if (err)
+		pr_debug("perimd: sd_notify \"%s\": %s\n", msg, strerror(-err));
 }

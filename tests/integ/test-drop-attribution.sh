@@ -108,6 +108,21 @@ case_drop_names_the_listener() {
 	expect_range "$(field .weight "$ev")" 1 "$(pctl -j stats "$GW" | jq '.interfaces[0].counters.dropped.deny.packets')" "weight"
 }
 
+# perimctl top names, per source, the local process its drops were aimed at.
+case_top_names_the_process_aimed_at() {
+	local pid row
+	listen topweb "$((PORT + 5))" || return 1
+	pid=$LISTEN_PID
+	await_listening "$pid" "$((PORT + 5))" || return 1
+	syns 10.221.0.9 "$((PORT + 5))" || return 1
+	await_event "$(drop_to "$((PORT + 5))" 10.221.0.9)" >/dev/null || return 1
+	row=$(pctl -j top "$GW" --once | jq -c '.sources[] | select(.src == "10.221.0.9")')
+	expect_eq "$(field .dst "$row")" 10.79.0.1 "top: dst" &&
+	expect_eq "$(field .target.pid "$row")" "$pid" "top: target pid" &&
+	expect_eq "$(field .target.comm "$row")" tcplisten "top: target comm" || return 1
+	expect_match "$(pctl top "$GW" --once | grep -F ' 10.221.0.9 ')" "tcplisten\\[$pid\\]\$" "top's table: AIMED AT"
+}
+
 case_drop_without_listener_is_null() {
 	local ev
 	syns 10.221.0.2 "$CLOSED_PORT" || return 1

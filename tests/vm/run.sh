@@ -12,6 +12,7 @@
 #   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 900)
 #   PERIM_VM_CASES     regex: run only the cases whose name matches
 #   PERIM_VM_REFRESH=1 resolve and fetch the newest kernel packages again
+#   PERIM_VM_SYSTEMD=0 leave out the systemd guest (tests/vm/systemd.sh, 6.1)
 set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
@@ -193,6 +194,11 @@ main() {
 			mkdir -p "$PERIM_VM_KEEP" && cp -r "$WORK/$series" "$PERIM_VM_KEEP/"
 		fi
 	done
+	# The systemd guest: perim's .deb installed and run under systemd (systemd.sh).
+	if [ "${PERIM_VM_SYSTEMD:-1}" = 1 ]; then
+		"$VM_DIR/systemd.sh" | tee "$WORK/systemd.report"
+		grep -q '^FAIL:' "$WORK/systemd.report" && failed=1
+	fi
 	print_table
 	print_timings
 	echo "  total  $(elapsed "$t0" "$(now)")s"

@@ -133,20 +133,29 @@ static int open_sink(struct perimd_bus *t)
 	return 0;
 }
 
-int perimd_bus_reopen(struct perimd_bus *t)
+int perimd_bus_reopen(struct perimd_bus *t, const char *events_path)
 {
+	char *old_path = t->events_path, *path = NULL;
 	FILE *old = t->sink;
 	int err;
 
-	if (!t->events_path)
-		return 0;
+	if (events_path && strcmp(events_path, "-")) {
+		path = strdup(events_path);
+		if (!path)
+			return -ENOMEM;
+	}
 	fflush(old);
+	t->events_path = path;
 	err = open_sink(t);
 	if (err) {
+		free(path);
+		t->events_path = old_path;
 		t->sink = old;
 		return err;
 	}
-	fclose(old);
+	free(old_path);
+	if (old != stdout)
+		fclose(old);
 	return 0;
 }
 

@@ -31,8 +31,11 @@ void perimd_bus_publish(struct perimd_bus *b, int type, struct json_object *o);
 /* Flush the sink after a batch. */
 void perimd_bus_flush(struct perimd_bus *b);
 
-/* SIGHUP: reopen the events file (rotation). */
-int perimd_bus_reopen(struct perimd_bus *b);
+/*
+ * SIGHUP: (re)open the events sink at events_path (NULL or "-" = stdout),
+ * the same file after a rotation or another one. On failure the old sink stays.
+ */
+int perimd_bus_reopen(struct perimd_bus *b, const char *events_path);
 
 /* "events [--follow] [--type T,...]": stream events to a control client. Takes ownership of fd. */
 int perimd_bus_subscribe(struct perimd_bus *b, int fd, const char *types, int follow);

@@ -435,7 +435,7 @@ struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int 
 
 /* ---- sampled XDP drops ---- */
 
-static struct json_object *listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
+struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
 {
 	struct perim_proc *p = ctx->procs ? perim_proctable_lookup(ctx->procs, pid, start_ns) : NULL;
 	struct json_object *o = json_object_new_object();
@@ -481,6 +481,6 @@ struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, con
 	json_object_object_add(o, "flow", e->family ? drop_flow_json(e) : NULL);
 	json_add_u64(o, "weight", e->weight ? e->weight : 1);
 	json_add_u64(o, "len", e->len);
-	json_object_object_add(o, "listener", pid ? listener_json(ctx, pid, start_ns) : NULL);
+	json_object_object_add(o, "listener", pid ? perim_listener_json(ctx, pid, start_ns) : NULL);
 	return o;
 }

@@ -38,6 +38,9 @@ struct perim_drop_event;
  * listener is {pid, comm, exe, uid, user, argv} of the local process
  * listening on the destination (pid, start_ns), or null when pid is 0.
  */
+/* The local process a packet was aimed at: pid, comm, exe, uid, user, argv (null when unknown). */
+struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns);
+
 struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
 					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns);
 

@@ -17,6 +17,7 @@
  * per second and CPU; each costs perimd a linear listener lookup and one
  * JSON line.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -243,6 +244,32 @@ static struct json_object *not_sampling(const char *why)
 	return o;
 }
 
+/* Each source's latest sample named the local listener it was aimed at, when one listens on it. */
+static void add_targets(struct perimd *d, struct json_object *top)
+{
+	struct json_object *sources = json_object_object_get(top, "sources");
+	struct perim_tracers *t = d->tracers;
+
+	for (size_t i = 0; t && i < json_object_array_length(sources); i++) {
+		struct json_object *s = json_object_array_get_idx(sources, i);
+		const char *proto = json_object_get_string(json_object_object_get(s, "proto"));
+		uint16_t dport = json_object_get_int(json_object_object_get(s, "dport"));
+		const char *dst = json_object_get_string(json_object_object_get(s, "dst"));
+		uint8_t proto_nr = !strcmp(proto, "tcp") ? IPPROTO_TCP : !strcmp(proto, "udp") ? IPPROTO_UDP : 0;
+		const struct perimd_listener *ln = NULL;
+		uint8_t addr[16], v4[4];
+
+		if (inet_pton(AF_INET, dst, v4) == 1)
+			perim_addr_map_v4(addr, v4);
+		else if (inet_pton(AF_INET6, dst, addr) != 1)
+			continue;
+		if (proto_nr && dport)
+			ln = perimd_listeners_find(perim_tracers_listeners(t), proto_nr, addr, dport);
+		json_object_object_add(s, "target", ln ? perim_listener_json(perim_tracers_json_ctx(t), ln->pid,
+									     ln->start_ns) : NULL);
+	}
+}
+
 int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
@@ -275,6 +302,7 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		snprintf(err, errlen, "top: out of memory");
 		return PERIM_EXIT_FAIL;
 	}
+	add_targets(d, *result);
 	json_object_object_add(*result, "sampling", json_object_new_boolean(true));
 	return 0;
 }

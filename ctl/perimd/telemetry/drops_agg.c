@@ -35,6 +35,7 @@ struct src_entry {
 	uint16_t dport;
 	uint32_t rule;                 /* of the latest sample */
 	uint8_t addr[16];
+	uint8_t dst[16];               /* of the latest sample: whom the source was aimed at */
 	struct bins bins;
 };
 
@@ -186,6 +187,7 @@ void perimd_drops_agg_add(struct perimd_drops_agg *a, const struct perim_drop_ev
 	e->rule = ev->rule;
 	e->proto = ev->proto;
 	e->dport = ev->dport;
+	memcpy(e->dst, ev->dst, sizeof(e->dst));
 }
 
 /* ---- ranking ---- */
@@ -210,11 +212,13 @@ static struct json_object *source_json(const struct ranked *r, const char *dev, 
 {
 	struct json_object *o = json_object_new_object();
 	double share = iface_drops ? (double)r->sum.drops / iface_drops : 0;
-	char addr[INET6_ADDRSTRLEN], proto[8];
+	char addr[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto[8];
 
 	perim_addr_format(r->e->addr, addr, sizeof(addr));
+	perim_addr_format(r->e->dst, dst, sizeof(dst));
 	json_object_object_add(o, "dev", json_object_new_string(dev));
 	json_object_object_add(o, "src", json_object_new_string(addr));
+	json_object_object_add(o, "dst", json_object_new_string(dst));
 	json_object_object_add(o, "samples", json_object_new_uint64(r->sum.samples));
 	json_object_object_add(o, "est_drops", json_object_new_uint64(r->sum.drops));
 	json_object_object_add(o, "est_pps", json_object_new_uint64((r->sum.drops + W / 2) / W));
