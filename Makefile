@@ -25,6 +25,10 @@ PKGS      := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmicrohttpd is dlopen()ed when metrics start (ctl/perimd/metrics.c), not linked.
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
+# libnats (the fleet, ctl/perimd/fleet/) links into perimd and what links perimd's modules, never perimctl.
+PERIMD_PKGS := libnats
+PERIMD_CFLAGS := $(shell pkg-config --cflags $(PERIMD_PKGS) 2>/dev/null)
+PERIMD_LIBS   := $(or $(shell pkg-config --libs $(PERIMD_PKGS) 2>/dev/null),-lnats)
 
 INCLUDES  := -Iinclude -I$(OUTPUT) -Ictl/common -Ictl/perimd
 CFLAGS    ?= -O2 -g
@@ -84,9 +88,11 @@ $(OUTPUT)/%.o: %.c $(USER_HDRS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(PERIMD_OBJS): CFLAGS += $(PERIMD_CFLAGS)
+
 $(OUTPUT)/perimd: $(PERIMD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(PERIMD_LIBS) -o $@
 
 $(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
@@ -95,7 +101,7 @@ $(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
 $(OUTPUT)/tests/%: tests/%.c $(USER_HDRS) $(SKELS) $(COMMON_OBJS) $(PERIMD_LIB_OBJS) tests/lib/*.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(PERIMD_CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(LDLIBS) $(PERIMD_LIBS) -o $@
 
 test: all
 	$(Q)tests/run.sh

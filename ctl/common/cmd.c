@@ -850,7 +850,7 @@ static int parse_events(struct parse_ctx *ctx)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | help }\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -967,7 +967,7 @@ static const struct {
 	{ "allow", help_allow }, { "deny", help_deny }, { "stats", help_stats },
 	{ "status", help_status }, { "events", help_events }, { "help", help_help },
 	{ "top", help_top },
-	{ "shape", help_shape },
+	{ "shape", help_shape }, { "fleet", perim_cmd_fleet_help },
 };
 
 const char *perim_cmd_help(const char *object)
@@ -1066,6 +1066,8 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 		err[0] = '\0';
 	if (argc < 1)
 		return invarg(&ctx, "", "missing OBJECT; try \"perimctl help\"");
+	if (!strcmp(argv[0], "fleet"))
+		return perim_cmd_parse_fleet(argc, argv, cmd, err, errlen);
 	for (const struct cmd_handler *o = objects; o->name; o++) {
 		if (strcmp(o->name, argv[0]))
 			continue;

@@ -16,6 +16,7 @@
 
 #include "ctlsock.h"
 #include "daemon.h"
+#include "fleet/fleet.h"
 #include "log.h"
 #include "peercred.h"
 #include "proto.h"
@@ -65,7 +66,7 @@ static void client_close(struct client *c)
 
 /* ---- responses ---- */
 
-static char *response_text(int status, struct json_object *result, const char *error)
+char *perimd_ctlsock_response(int status, struct json_object *result, const char *error)
 {
 	struct json_object *r = json_object_new_object();
 	char *text;
@@ -171,7 +172,7 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 	int fd = c->fd, ret;
 
 	if (!d->tracers) {
-		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, "the tracers are not running"));
+		client_respond(c, perimd_ctlsock_response(PERIM_EXIT_FAIL, NULL, "the tracers are not running"));
 		return;
 	}
 	perim_loop_del(d->loop, fd);
@@ -182,6 +183,17 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 		pr_warn("perimd: events subscription: %s\n", strerror(-ret));
 }
 
+/* Answered when the fleet's bucket has acknowledged the change: the fleet takes the connection. */
+static void hand_over_fleet(struct client *c, const struct perim_cmd *cmd)
+{
+	int fd = c->fd;
+
+	perim_loop_del(c->sock->d->loop, fd);
+	c->fd = -1;
+	client_close(c);
+	perimd_fleet_submit(c->sock->d, cmd, fd);
+}
+
 static void client_request(struct client *c)
 {
 	struct json_object *root = NULL, *result = NULL;
@@ -190,7 +202,7 @@ static void client_request(struct client *c)
 	int argc, status;
 
 	if (c->denied) {
-		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, c->denied));
+		client_respond(c, perimd_ctlsock_response(PERIM_EXIT_FAIL, NULL, c->denied));
 		return;
 	}
 	argc = request_argv(c->in, &root, argv, err, sizeof(err));
@@ -206,6 +218,11 @@ static void client_request(struct client *c)
 		hand_over_events(c, &cmd);
 		return;
 	}
+	if (status == 0 && perimd_fleet_answers_later(&cmd)) {
+		json_object_put(root);
+		hand_over_fleet(c, &cmd);
+		return;
+	}
 	if (status == 0 && cmd.kind == PERIM_CMD_HELP) {
 		result = json_object_new_object();
 		json_object_object_add(result, "help", json_object_new_string(cmd.help ? cmd.help : ""));
@@ -215,7 +232,7 @@ static void client_request(struct client *c)
 	json_object_put(root);
 	if (status)
 		pr_info("perimd: request refused (%d): %s\n", status, err);
-	client_respond(c, response_text(status, result, err));
+	client_respond(c, perimd_ctlsock_response(status, result, err));
 }
 
 static int client_read(void *ctx, int fd, uint32_t events)
@@ -241,7 +258,7 @@ static int client_read(void *ctx, int fd, uint32_t events)
 		c->have += n;
 		if (c->have == sizeof(c->need)) {
 			if (c->need == 0 || c->need > REQUEST_MAX) {
-				client_respond(c, response_text(PERIM_EXIT_BADINPUT, NULL,
+				client_respond(c, perimd_ctlsock_response(PERIM_EXIT_BADINPUT, NULL,
 								"Error: request length out of range"));
 				return 0;
 			}

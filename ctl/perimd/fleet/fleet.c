@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fleet inside perimd's event loop: start and stop, the inbox handler
+ * (watcher entries become applied decisions, writer outcomes become
+ * answers), the expiry timer, and the fleet commands.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+
+#include "ctlsock.h"
+#include "daemon.h"
+#include "fleet/fleet.h"
+#include "fleet/fleet_int.h"
+#include "log.h"
+#include "proto.h"
+
+/* How often expired decisions are looked for: a 3 s TTL lifts within a fifth of a second. */
+#define EXPIRY_TICK_MS 200
+
+static void answer(int fd, int status, struct json_object *result, const char *error)
+{
+	char *text = perimd_ctlsock_response(status, result, error);
+
+	if (text && perim_proto_send(fd, text, strlen(text)) < 0)
+		pr_debug("perimd: fleet: the client left before its answer\n");
+	free(text);
+	close(fd);
+}
+
+/* "203.0.113.0/24" from the key "203.0.113.0/24", "2001:db8::/32" from "2001_db8__/32". */
+static void prefix_of_key(const char *key, char *out, size_t len)
+{
+	snprintf(out, len, "%s", key);
+	for (char *c = out; *c; c++)
+		if (*c == '_')
+			*c = ':';
+}
+
+static void take_reply(struct perimd_fleet *f, const struct fleet_msg *m)
+{
+	struct json_object *r;
+	char prefix[FLEET_KEY_MAX];
+
+	if (m->status) {
+		f->requests_failed++;
+		answer(m->fd, m->status, NULL, m->text);
+		return;
+	}
+	prefix_of_key(m->key, prefix, sizeof(prefix));
+	r = json_object_new_object();
+	json_object_object_add(r, "prefix", json_object_new_string(prefix));
+	json_object_object_add(r, "key", json_object_new_string(m->key));
+	if (m->revision)
+		json_object_object_add(r, "revision", json_object_new_int64(m->revision));
+	answer(m->fd, 0, r, NULL);
+}
+
+static int on_inbox(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_fleet *f = ctx;
+	struct fleet_msg *m = fleet_inbox_take(f->inbox), *next;
+
+	for (; m; m = next) {
+		next = m->next;
+		if (m->kind == FLEET_MSG_REPLY)
+			take_reply(f, m);
+		else
+			fleet_decisions_take(&f->decisions, m);
+		fleet_msg_free(m);
+	}
+	/* One transaction for everything that arrived together. */
+	fleet_decisions_sync(&f->decisions, f->d);
+	return 0;
+}
+
+static int on_expiry_tick(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_fleet *f = ctx;
+
+	fleet_decisions_sync(&f->decisions, f->d);
+	return 0;
+}
+
+static void fleet_free(struct perimd_fleet *f)
+{
+	if (f->link_started)
+		fleet_link_stop(&f->link);
+	if (f->timer_fd >= 0)
+		perim_loop_del(f->d->loop, f->timer_fd);
+	if (f->inbox) {
+		perim_loop_del(f->d->loop, fleet_inbox_fd(f->inbox));
+		fleet_inbox_free(f->inbox);
+	}
+	fleet_decisions_free(&f->decisions);
+	free(f);
+}
+
+int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
+{
+	const struct perimd_fleet_opts *o = &d->cfg.fleet;
+	struct perimd_fleet *f;
+	int ret;
+
+	if (!o->servers[0])
+		return 0;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, errlen, "fleet: out of memory");
+		return PERIM_EXIT_FAIL;
+	}
+	f->d = d;
+	f->opts = o;
+	f->timer_fd = -1;
+	fleet_decisions_init(&f->decisions);
+	if (o->name[0])
+		snprintf(f->name, sizeof(f->name), "%s", o->name);
+	else if (gethostname(f->name, sizeof(f->name) - 1) < 0 || !perimd_fleet_name_ok(f->name)) {
+		snprintf(err, errlen, "fleet: the hostname \"%s\" is no NATS subject token; give --fleet-name",
+			 f->name);
+		free(f);
+		return PERIM_EXIT_BADINPUT;
+	}
+	f->inbox = fleet_inbox_new();
+	if (!f->inbox) {
+		snprintf(err, errlen, "fleet: eventfd: %s", strerror(errno));
+		free(f);
+		return PERIM_EXIT_FAIL;
+	}
+	ret = perim_loop_add(d->loop, fleet_inbox_fd(f->inbox), EPOLLIN, on_inbox, f);
+	if (!ret) {
+		ret = perim_loop_every(d->loop, EXPIRY_TICK_MS, on_expiry_tick, f);
+		f->timer_fd = ret < 0 ? -1 : ret;
+		ret = ret < 0 ? ret : 0;
+	}
+	if (ret) {
+		snprintf(err, errlen, "fleet: event loop: %s", strerror(-ret));
+		fleet_free(f);
+		return PERIM_EXIT_FAIL;
+	}
+	if (fleet_link_start(&f->link, o, f->name, f->inbox, err, errlen)) {
+		fleet_free(f);
+		return PERIM_EXIT_FAIL;
+	}
+	f->link_started = true;
+	d->fleet = f;
+	pr_info("perimd: fleet: %s joining %s%s%s\n", f->name, o->servers, o->group[0] ? ", group " : "",
+		o->group);
+	return 0;
+}
+
+void perimd_fleet_stop(struct perimd *d)
+{
+	if (!d->fleet)
+		return;
+	fleet_free(d->fleet);
+	d->fleet = NULL;
+	/* Enforcement stays: the decisions remain in the pinned maps until the next perimd applies. */
+}
+
+bool perimd_fleet_answers_later(const struct perim_cmd *cmd)
+{
+	return cmd->kind == PERIM_CMD_FLEET_BLOCK || cmd->kind == PERIM_CMD_FLEET_UNBLOCK;
+}
+
+static int check_request(struct perimd_fleet *f, const struct perim_cmd *cmd, const char *key,
+			 char *err, size_t errlen)
+{
+	struct fleet_link_status st;
+	char prefix[64];
+
+	perim_prefix_format(&cmd->prefix, prefix, sizeof(prefix));
+	if (cmd->kind == PERIM_CMD_FLEET_UNBLOCK && !fleet_decisions_find(&f->decisions, key)) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: the fleet has no decision on this prefix",
+			 prefix);
+		return PERIM_EXIT_BADINPUT;
+	}
+	if (cmd->kind == PERIM_CMD_FLEET_BLOCK && !fleet_decisions_find(&f->decisions, key) &&
+	    f->decisions.n >= PERIMD_FLEET_MAX_DECISIONS) {
+		snprintf(err, errlen, "Error: argument \"%s\" is wrong: the fleet holds %u decisions, the cap is %d",
+			 prefix, f->decisions.n, PERIMD_FLEET_MAX_DECISIONS);
+		return PERIM_EXIT_BADINPUT;
+	}
+	fleet_link_status(&f->link, &st);
+	if (!st.connected) {
+		snprintf(err, errlen, "fleet: not connected to NATS (%.300s); nothing was changed", f->opts->servers);
+		return PERIM_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static struct fleet_request *request_new(struct perimd_fleet *f, const struct perim_cmd *cmd, const char *key)
+{
+	struct fleet_request *r = calloc(1, sizeof(*r));
+	struct perimd_fleet_decision dec = { 0 };
+
+	if (!r)
+		return NULL;
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	if (cmd->kind == PERIM_CMD_FLEET_UNBLOCK)
+		return r;
+	snprintf(dec.key, sizeof(dec.key), "%s", key);
+	dec.prefix = cmd->prefix;
+	dec.ttl_s = cmd->fleet.ttl_s;
+	dec.created_ms = fleet_now_ms();
+	snprintf(dec.reason, sizeof(dec.reason), "%s", cmd->fleet.reason);
+	snprintf(dec.author, sizeof(dec.author), "%s", f->name);
+	r->value = perimd_fleet_decision_format(&dec);
+	if (!r->value) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void perimd_fleet_submit(struct perimd *d, const struct perim_cmd *cmd, int fd)
+{
+	struct perimd_fleet *f = d->fleet;
+	struct fleet_request *r;
+	char key[FLEET_KEY_MAX], err[512];
+	int ret;
+
+	if (!f) {
+		answer(fd, PERIM_EXIT_FAIL, NULL, "fleet: perimd runs without --fleet");
+		return;
+	}
+	perimd_fleet_key_of(&cmd->prefix, key);
+	ret = check_request(f, cmd, key, err, sizeof(err));
+	if (ret) {
+		answer(fd, ret, NULL, err);
+		return;
+	}
+	r = request_new(f, cmd, key);
+	if (!r) {
+		answer(fd, PERIM_EXIT_FAIL, NULL, "fleet: out of memory");
+		return;
+	}
+	r->reply_fd = fd;
+	f->requests++;
+	fleet_link_request(&f->link, r);
+}
+
+int perimd_fleet_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		      char *err, size_t errlen)
+{
+	if (!d->fleet) {
+		snprintf(err, errlen, "fleet: perimd runs without --fleet");
+		return PERIM_EXIT_FAIL;
+	}
+	if (cmd->kind == PERIM_CMD_FLEET_LIST)
+		*result = fleet_decisions_json(&d->fleet->decisions);
+	else
+		*result = fleet_status_json(d->fleet);
+	return 0;
+}
