@@ -186,12 +186,13 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 /* Answered when the fleet's bucket has acknowledged the change: the fleet takes the connection. */
 static void hand_over_fleet(struct client *c, const struct perim_cmd *cmd)
 {
+	struct perimd *d = c->sock->d;
 	int fd = c->fd;
 
-	perim_loop_del(c->sock->d->loop, fd);
+	perim_loop_del(d->loop, fd);
 	c->fd = -1;
 	client_close(c);
-	perimd_fleet_submit(c->sock->d, cmd, fd);
+	perimd_fleet_submit(d, cmd, fd);
 }
 
 static void client_request(struct client *c)
