@@ -219,6 +219,55 @@ case_malformed_value_rejected() {
 	passes 1 10.9.9.0/24
 }
 
+# The permissions README.md gives a gateway account: read the decisions, write its own events.
+write_auth_conf() {
+	cat >"$TMP/auth.conf" <<CONF
+authorization {
+  users = [
+    { user: operator, password: opsecret }
+    { user: gw2, password: gwsecret, permissions: {
+        publish: { allow: [ "\$JS.API.INFO", "\$JS.API.STREAM.NAMES", "\$JS.API.STREAM.INFO.KV_perim-decisions",
+                            "\$JS.API.CONSUMER.CREATE.KV_perim-decisions", "\$JS.API.CONSUMER.CREATE.KV_perim-decisions.>",
+                            "\$JS.API.CONSUMER.DELETE.KV_perim-decisions.>", "\$JS.FC.KV_perim-decisions.>",
+                            "perim.events.gw2.>", "perim.drops.gw2" ] }
+        subscribe: { allow: [ "_INBOX.>" ] } } }
+  ]
+}
+CONF
+}
+
+case_gateway_account_cannot_decide() {
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
+	write_auth_conf
+	nats_start nats -c "$TMP/auth.conf" || return 1
+	gw_start 1 --fleet "nats://operator:opsecret@$HUB:$NATS_PORT" || return 1
+	gw_start 2 --fleet "nats://gw2:gwsecret@$HUB:$NATS_PORT" || return 1
+	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
+	expect_exit 1 gctl 2 fleet block "$BLOCKED" || return 1
+	expect_match "$(cat "$TMP/last.err")" "not stored" "a gateway's block" || return 1
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	wait_until 2 listed 2 "$BLOCKED" || { fail "the read-only gateway does not see the operator's decision"; return 1; }
+	drops_grow 2 203.0.113.0/24 || return 1
+	expect_exit 1 gctl 2 fleet unblock "$BLOCKED" || return 1
+	listed 1 "$BLOCKED" || { fail "a gateway removed a decision"; return 1; }
+	gctl 2 -j fleet status | grep -q gwsecret && { fail "fleet status shows the password"; return 1; }
+	return 0
+}
+
+case_stops_promptly_with_nats_down() {
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	nats_kill
+	local t0 t1
+	t0=$(date +%s%N)
+	gw_stop 1
+	t1=$(date +%s%N)
+	echo "stop took $(( (t1 - t0) / 1000000 )) ms"
+	expect_range $(( (t1 - t0) / 1000000 )) 0 2000 "ms from SIGTERM to exit"
+}
+
 case_bad_input() {
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.1/8 || return 1
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.0/8 ttl 0s || return 1

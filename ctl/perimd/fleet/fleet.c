@@ -125,6 +125,7 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 		free(f);
 		return PERIM_EXIT_BADINPUT;
 	}
+	perimd_fleet_servers_display(o->servers, f->servers_shown, sizeof(f->servers_shown));
 	f->inbox = fleet_inbox_new();
 	if (!f->inbox) {
 		snprintf(err, errlen, "fleet: eventfd: %s", strerror(errno));
@@ -148,7 +149,7 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 	}
 	f->link_started = true;
 	d->fleet = f;
-	pr_info("perimd: fleet: %s joining %s%s%s\n", f->name, o->servers, o->group[0] ? ", group " : "",
+	pr_info("perimd: fleet: %s joining %s%s%s\n", f->name, f->servers_shown, o->group[0] ? ", group " : "",
 		o->group);
 	return 0;
 }
@@ -187,7 +188,7 @@ static int check_request(struct perimd_fleet *f, const struct perim_cmd *cmd, co
 	}
 	fleet_link_status(&f->link, &st);
 	if (!st.connected) {
-		snprintf(err, errlen, "fleet: not connected to NATS (%.300s); nothing was changed", f->opts->servers);
+		snprintf(err, errlen, "fleet: not connected to NATS (%.300s); nothing was changed", f->servers_shown);
 		return PERIM_EXIT_FAIL;
 	}
 	return 0;

@@ -14,6 +14,7 @@ struct perimd_fleet {
 	struct perimd *d;
 	const struct perimd_fleet_opts *opts;
 	char name[PERIMD_FLEET_NAME_MAX];
+	char servers_shown[1024];      /* --fleet without passwords */
 	struct fleet_inbox *inbox;
 	struct fleet_link link;
 	bool link_started;

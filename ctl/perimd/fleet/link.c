@@ -33,9 +33,10 @@ void fleet_link_note_error(struct fleet_link *l, const char *text)
 /* Called with the connection up: remember where, wake the threads. */
 static void mark_connected(struct fleet_link *l, natsConnection *nc, bool again)
 {
-	char url[256] = "", id[64] = "";
+	char raw[256] = "", url[256], id[64] = "";
 
-	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+	natsConnection_GetConnectedUrl(nc, raw, sizeof(raw));
+	perimd_fleet_servers_display(raw, url, sizeof(url));
 	natsConnection_GetConnectedServerId(nc, id, sizeof(id));
 	pthread_mutex_lock(&l->mu);
 	l->connected = true;
@@ -186,13 +187,15 @@ void fleet_link_stop(struct fleet_link *l)
 	l->stop = true;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->mu);
+	/* Closed first: a thread waiting on a request to an absent server returns at once. */
+	if (l->nc)
+		natsConnection_Close(l->nc);
 	if (l->watcher_started)
 		pthread_join(l->watcher, NULL);
 	if (l->writer_started)
 		pthread_join(l->writer, NULL);
 	l->watcher_started = l->writer_started = false;
 	if (l->nc) {
-		natsConnection_Close(l->nc);
 		natsConnection_Destroy(l->nc);
 		l->nc = NULL;
 	}

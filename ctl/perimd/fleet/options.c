@@ -28,6 +28,33 @@ int perimd_fleet_servers_split(const char *servers, char *buf, size_t buflen, co
 	return n;
 }
 
+void perimd_fleet_servers_display(const char *servers, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	while (*servers && used + 1 < len) {
+		const char *end = strchr(servers, ','), *scheme = strstr(servers, "://"), *at;
+		size_t n = end ? (size_t)(end - servers) : strlen(servers);
+
+		at = memchr(servers, '@', n);
+		if (scheme && at && scheme < at) {
+			/* scheme "://" then host after the '@' */
+			used += snprintf(out + used, len - used, "%.*s%.*s", (int)(scheme + 3 - servers), servers,
+					 (int)(servers + n - at - 1), at + 1);
+		} else {
+			used += snprintf(out + used, len - used, "%.*s", (int)n, servers);
+		}
+		if (used >= len)
+			break;
+		servers += n;
+		if (*servers == ',') {
+			used += snprintf(out + used, len - used, ",");
+			servers++;
+		}
+	}
+}
+
 static int why_set(char *why, size_t whylen, const char *text)
 {
 	snprintf(why, whylen, "%s", text);

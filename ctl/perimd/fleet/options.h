@@ -36,6 +36,9 @@ int perimd_fleet_opts_check(const struct perimd_fleet_opts *o, char *why, size_t
 /* Splits servers into at most PERIMD_FLEET_MAX_SERVERS URLs (pointers into buf). Returns the count. */
 int perimd_fleet_servers_split(const char *servers, char *buf, size_t buflen, const char **urls);
 
+/* servers with any "user:password@" left out: what logs and status show. */
+void perimd_fleet_servers_display(const char *servers, char *out, size_t len);
+
 /*
  * A subject token or KV key part: [A-Za-z0-9_-]+, at most
  * PERIMD_FLEET_NAME_MAX - 1 bytes (no '.', '*', '>' or space).

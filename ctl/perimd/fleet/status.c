@@ -28,7 +28,7 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	fleet_export_counters(f->export, &ec);
 	add_str(o, "name", f->name);
 	add_str(o, "group", f->opts->group);
-	add_str(o, "servers", f->opts->servers);
+	add_str(o, "servers", f->servers_shown);
 	json_object_object_add(o, "connected", json_object_new_boolean(st.connected));
 	add_str(o, "server", st.url);
 	add_str(o, "server_id", st.server_id);
