@@ -32,16 +32,35 @@ gw_net() {
 	veth_add "gw$i" "${T}g$i" "10.7$i.0.1/24" inet "${T}i$i" "10.7$i.0.2/24" || return 1
 }
 
-# nats_start NAME [ARGS...]: nats-server -js in the hub on $NATS_PORT, store under $TMP/NAME.
+# nats_start NAME [ARGS...]: nats-server -js in the hub on $NATS_PORT; its store is this case's
+# own (a restart in the same case finds the bucket again, the next case starts empty).
 nats_start() {
 	local name=$1; shift
-	mkdir -p "$TMP/$name"
-	ip netns exec "$T-hub" nats-server -js -a "$HUB" -p "$NATS_PORT" -sd "$TMP/$name" "$@" \
-		>>"$TMP/$name.log" 2>&1 &
+	: "${NATS_STORE:=$(mktemp -d "$TMP/js.XXXXXX")}"
+	: >"$NATS_STORE/$name.log"
+	ip netns exec "$T-hub" nats-server -js -a "$HUB" -p "$NATS_PORT" -sd "$NATS_STORE/$name" "$@" \
+		>>"$NATS_STORE/$name.log" 2>&1 &
 	NATS_PID=$!
 	track_pid "$NATS_PID"
-	wait_until 10 grep -q "Server is ready" "$TMP/$name.log" || { cat "$TMP/$name.log"; return 1; }
+	wait_until 10 grep -q "Server is ready" "$NATS_STORE/$name.log" || { cat "$NATS_STORE/$name.log"; return 1; }
 }
+
+# nats_node N: node N (1..3) of a JetStream cluster in the hub, client port 4221+N, route port 6221+N.
+nats_node() {
+	local n=$1 routes="" m
+	for m in 1 2 3; do [ "$m" = "$n" ] || routes="$routes${routes:+,}nats://$HUB:$(( 6221 + m ))"; done
+	: "${NATS_STORE:=$(mktemp -d "$TMP/js.XXXXXX")}"
+	ip netns exec "$T-hub" nats-server -js -a "$HUB" -p $(( 4221 + n )) -n "n$n" -sd "$NATS_STORE/n$n" \
+		--cluster_name perim --cluster "nats://$HUB:$(( 6221 + n ))" --routes "$routes" \
+		>"$NATS_STORE/n$n.log" 2>&1 &
+	eval "NODE${n}_PID=$!"
+	track_pid "$!"
+}
+
+cluster_urls() { echo "nats://$HUB:4222,nats://$HUB:4223,nats://$HUB:4224"; }
+
+# retry_block I PREFIX: while a cluster elects leaders a write may be refused; nothing is stored then.
+retry_block() { wait_until 20 gctl "$1" fleet block "$2"; }
 
 nats_kill() { kill -9 "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; }
 
@@ -266,6 +285,28 @@ case_stops_promptly_with_nats_down() {
 	t1=$(date +%s%N)
 	echo "stop took $(( (t1 - t0) / 1000000 )) ms"
 	expect_range $(( (t1 - t0) / 1000000 )) 0 2000 "ms from SIGTERM to exit"
+}
+
+case_cluster_node_killed() {
+	hub_setup && ns_add inet || return 1
+	for i in 1 2 3; do gw_net "$i" || return 1; done
+	NATS_STORE=$(mktemp -d "$TMP/js.XXXXXX")
+	for n in 1 2 3; do nats_node "$n"; done
+	for n in 1 2 3; do wait_until 20 grep -q "Server is ready" "$NATS_STORE/n$n.log" || return 1; done
+	for i in 1 2 3; do gw_start "$i" -v --fleet "$(cluster_urls)" || return 1; done
+	for i in 1 2 3; do wait_until 20 fleet_connected "$i" || { fail "gw$i not connected"; return 1; }; done
+	retry_block 1 198.51.100.0/24 || { fail "no decision stored by the cluster"; return 1; }
+	for i in 1 2 3; do wait_until 2 listed "$i" 198.51.100.0/24 || return 1; done
+	cat "$TMP"/gw?.log | grep -q "created bucket perim-decisions (3 replicas)" ||
+		{ fail "the bucket is not replicated over the cluster"; return 1; }
+	kill -9 "$NODE1_PID"
+	retry_block 2 192.0.2.0/24 || { fail "the cluster refused decisions with a node down"; return 1; }
+	# A gateway whose watch consumer lived on the dead node learns it from missed
+	# heartbeats (libnats: two 5 s intervals) and watches again on a live one.
+	for i in 1 2 3; do
+		wait_until 20 listed "$i" 192.0.2.0/24 || { fail "gw$i missed a decision after the node died"; return 1; }
+	done
+	drops_grow 1 192.0.2.0/24
 }
 
 case_bad_input() {

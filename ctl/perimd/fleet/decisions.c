@@ -84,14 +84,16 @@ static void store(struct fleet_decisions *ds, const struct perimd_fleet_decision
 		return;
 	}
 	s = malloc(sizeof(*s));
+	if (s) {
+		s->dec = *dec;
+		s->seen_gen = ds->snapshot_gen;
+	}
 	if (!s || !tsearch(s, &ds->root, key_cmp)) {
 		free(s);
 		ds->apply_failures++;
 		pr_warn("perimd: fleet: decision %s: out of memory\n", dec->key);
 		return;
 	}
-	s->dec = *dec;
-	s->seen_gen = ds->snapshot_gen;
 	ds->n++;
 	ds->dirty = true;
 }
@@ -102,6 +104,8 @@ static void take_entry(struct fleet_decisions *ds, const struct fleet_msg *m)
 	char why[256];
 
 	ds->lag_entries = m->delta;
+	if (m->revision > ds->seen_revision)
+		ds->seen_revision = m->revision;
 	if (m->deleted) {
 		remove_key(ds, m->key);
 		if (m->revision > ds->last_revision)

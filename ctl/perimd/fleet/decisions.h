@@ -28,6 +28,7 @@ struct fleet_decisions {
 	uint64_t next_expiry_ms;   /* the soonest expiry among applied decisions, 0: none */
 	/* For status and metrics: */
 	uint64_t last_revision;    /* the newest revision applied */
+	uint64_t seen_revision;    /* the newest revision taken (applied, removed or rejected) */
 	uint64_t lag_entries;      /* what the watcher still had to deliver, at the last entry */
 	uint64_t last_latency_ms;  /* created -> applied, for the last new decision */
 	uint64_t applies, apply_failures;

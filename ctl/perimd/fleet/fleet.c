@@ -21,6 +21,8 @@
 
 /* How often expired decisions are looked for: a 3 s TTL lifts within a fifth of a second. */
 #define EXPIRY_TICK_MS 200
+/* How long a stored block waits for this gateway's own watcher before it is answered anyway. */
+#define READ_OWN_WRITE_MS 2000
 
 static void answer(int fd, int status, struct json_object *result, const char *error)
 {
@@ -41,6 +43,46 @@ static void prefix_of_key(const char *key, char *out, size_t len)
 			*c = ':';
 }
 
+/*
+ * A stored block is answered when this gateway has applied it (so the
+ * operator's next command here sees it), or after READ_OWN_WRITE_MS with
+ * "applied": false.
+ */
+static void park(struct perimd_fleet *f, int fd, uint64_t revision, struct json_object *r)
+{
+	struct fleet_parked *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		answer(fd, 0, r, NULL);
+		return;
+	}
+	p->fd = fd;
+	p->revision = revision;
+	p->deadline_ms = fleet_now_ms() + READ_OWN_WRITE_MS;
+	p->result = r;
+	p->next = f->parked;
+	f->parked = p;
+}
+
+static void release_parked(struct perimd_fleet *f, bool all)
+{
+	struct fleet_parked **pp = &f->parked, *p;
+	uint64_t now = fleet_now_ms();
+
+	while ((p = *pp)) {
+		bool applied = f->decisions.seen_revision >= p->revision && !f->decisions.dirty;
+
+		if (!applied && !all && now < p->deadline_ms) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		json_object_object_add(p->result, "applied", json_object_new_boolean(applied));
+		answer(p->fd, 0, p->result, NULL);
+		free(p);
+	}
+}
+
 static void take_reply(struct perimd_fleet *f, const struct fleet_msg *m)
 {
 	struct json_object *r;
@@ -55,9 +97,12 @@ static void take_reply(struct perimd_fleet *f, const struct fleet_msg *m)
 	r = json_object_new_object();
 	json_object_object_add(r, "prefix", json_object_new_string(prefix));
 	json_object_object_add(r, "key", json_object_new_string(m->key));
-	if (m->revision)
-		json_object_object_add(r, "revision", json_object_new_int64(m->revision));
-	answer(m->fd, 0, r, NULL);
+	if (!m->revision) {
+		answer(m->fd, 0, r, NULL);
+		return;
+	}
+	json_object_object_add(r, "revision", json_object_new_int64(m->revision));
+	park(f, m->fd, m->revision, r);
 }
 
 static int on_inbox(void *ctx, int fd, uint32_t events)
@@ -75,6 +120,7 @@ static int on_inbox(void *ctx, int fd, uint32_t events)
 	}
 	/* One transaction for everything that arrived together. */
 	fleet_decisions_sync(&f->decisions, f->d);
+	release_parked(f, false);
 	return 0;
 }
 
@@ -83,11 +129,13 @@ static int on_expiry_tick(void *ctx, int fd, uint32_t events)
 	struct perimd_fleet *f = ctx;
 
 	fleet_decisions_sync(&f->decisions, f->d);
+	release_parked(f, false);
 	return 0;
 }
 
 static void fleet_free(struct perimd_fleet *f)
 {
+	release_parked(f, true);
 	if (f->link_started)
 		fleet_link_stop(&f->link);
 	if (f->timer_fd >= 0)

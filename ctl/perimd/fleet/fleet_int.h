@@ -10,6 +10,15 @@
 #include "fleet/link.h"
 #include "fleet/options.h"
 
+/* A block the bucket stored, answered once this gateway has taken its revision too. */
+struct fleet_parked {
+	struct fleet_parked *next;
+	int fd;
+	uint64_t revision;
+	uint64_t deadline_ms;
+	struct json_object *result;
+};
+
 struct perimd_fleet {
 	struct perimd *d;
 	const struct perimd_fleet_opts *opts;
@@ -21,6 +30,7 @@ struct perimd_fleet {
 	struct fleet_decisions decisions;
 	int timer_fd;
 	uint64_t requests, requests_failed;
+	struct fleet_parked *parked;
 	struct fleet_export *export;   /* export.c; NULL without --fleet-events */
 };
 

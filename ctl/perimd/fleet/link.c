@@ -40,7 +40,7 @@ static void mark_connected(struct fleet_link *l, natsConnection *nc, bool again)
 	natsConnection_GetConnectedServerId(nc, id, sizeof(id));
 	pthread_mutex_lock(&l->mu);
 	l->connected = true;
-	l->conn_gen++;
+	l->watch_gen++;
 	if (again)
 		l->reconnects++;
 	snprintf(l->url, sizeof(l->url), "%s", url);
@@ -79,6 +79,15 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus s, vo
 	natsConnection_GetLastError(nc, &text);
 	snprintf(line, sizeof(line), "%s%s%s", natsStatus_GetText(s), text ? ": " : "", text ? text : "");
 	fleet_link_note_error(closure, line);
+	if (s == NATS_MISSED_HEARTBEAT) {
+		/* The watch's consumer is gone (its server died): watch again, on a live one. */
+		struct fleet_link *l = closure;
+
+		pthread_mutex_lock(&l->mu);
+		l->watch_gen++;
+		pthread_cond_broadcast(&l->cond);
+		pthread_mutex_unlock(&l->mu);
+	}
 	pr_warn("perimd: fleet: %s\n", line);
 }
 

@@ -36,7 +36,7 @@ struct fleet_link {
 	/* Under mu: */
 	bool stop;
 	bool connected;
-	uint64_t conn_gen;         /* bumped on every (re)connect: the watcher starts over */
+	uint64_t watch_gen;        /* bumped on every (re)connect and missed heartbeat: the watcher starts over */
 	uint64_t reconnects;
 	char url[256];             /* the server connected to, "" when not */
 	char server_id[64];

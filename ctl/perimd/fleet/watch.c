@@ -59,7 +59,7 @@ static bool connected_gen(struct fleet_link *l, uint64_t *gen)
 
 	pthread_mutex_lock(&l->mu);
 	up = l->connected;
-	*gen = l->conn_gen;
+	*gen = l->watch_gen;
 	pthread_mutex_unlock(&l->mu);
 	return up;
 }
