@@ -117,6 +117,8 @@ struct perim_tracers {
 	bool ring_watched;
 	const char *hold_file;             /* test only: no draining while this file exists */
 	unsigned ticks;
+	perim_tracers_tap_fn tap;          /* sees every line published (the fleet's export), or NULL */
+	void *tap_ctx;
 };
 
 static uint64_t now_monotonic_ns(void)
@@ -154,6 +156,8 @@ static void publish(struct perim_tracers *t, int type, struct json_object *o)
 
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
+	if (t->tap)
+		t->tap(t->tap_ctx, type, text, len);
 	free(b->json);
 	b->json = strdup(text);
 	b->type = type;
@@ -172,6 +176,12 @@ static void publish(struct perim_tracers *t, int type, struct json_object *o)
 void perim_tracers_publish(struct perim_tracers *t, int type, struct json_object *o)
 {
 	publish(t, type, o);
+}
+
+void perim_tracers_set_tap(struct perim_tracers *t, perim_tracers_tap_fn fn, void *ctx)
+{
+	t->tap = fn;
+	t->tap_ctx = ctx;
 }
 
 void perim_tracers_flush(struct perim_tracers *t)

@@ -41,6 +41,9 @@ int perim_tracers_subscribe(struct perim_tracers *t, int fd, const char *types, 
 struct perim_ev_json_ctx;
 struct perimd_listeners;
 void perim_tracers_publish(struct perim_tracers *t, int type, struct json_object *o);
+/* fn sees every line published (its JSON text, without newline); must not block. NULL: none. */
+typedef void (*perim_tracers_tap_fn)(void *ctx, int type, const char *json, size_t len);
+void perim_tracers_set_tap(struct perim_tracers *t, perim_tracers_tap_fn fn, void *ctx);
 void perim_tracers_flush(struct perim_tracers *t);
 /* The listener table the sock_state events keep (listeners.h). */
 struct perimd_listeners *perim_tracers_listeners(struct perim_tracers *t);

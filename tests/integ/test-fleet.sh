@@ -309,6 +309,50 @@ case_cluster_node_killed() {
 	drops_grow 1 192.0.2.0/24
 }
 
+# natssub_start NAME SUBJECT: a subscriber in the hub; its lines go to $TMP/NAME.msgs
+natssub_start() {
+	ip netns exec "$T-hub" "$TOOLS/natssub" "$(fleet_url)" "$2" >"$TMP/$1.msgs" 2>"$TMP/$1.err" &
+	track_pid $!
+	wait_until 5 grep -q subscribed "$TMP/$1.err"
+}
+
+status_of() { gctl "$1" -j fleet status | jq -r ".$2"; }
+
+case_events_exported_and_buffered() {
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" --fleet-events exec,xdp_drop || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	natssub_start ev 'perim.events.gw1.>' && natssub_start drops perim.drops.gw1 || return 1
+	/bin/true
+	wait_until 5 grep -q '^perim.events.gw1.exec {"type":"exec"' "$TMP/ev.msgs" ||
+		{ fail "no exec event on perim.events.gw1.exec"; return 1; }
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	flood 1 203.0.113.0/24 200
+	wait_until 5 grep -q '^perim.events.gw1.xdp_drop .*"reason":"fleet-deny"' "$TMP/ev.msgs" ||
+		{ fail "no fleet-deny xdp_drop event exported"; return 1; }
+	wait_until 15 grep -q '^perim.drops.gw1 .*"fleet-deny":' "$TMP/drops.msgs" ||
+		{ fail "no drop summary with fleet-deny"; return 1; }
+	grep -q '"type":"fork"' "$TMP/ev.msgs" && { fail "an event type not asked for was exported"; return 1; }
+	# Server gone: lines queue up to the bound, the rest is dropped and counted; nothing blocks.
+	nats_kill
+	wait_until 5 eval '! fleet_connected 1' || return 1
+	flood 1 203.0.113.0/24 20000 &
+	local flooder=$! i
+	for i in $(seq 200); do /bin/true; done
+	wait "$flooder"
+	wait_until 10 test "$(status_of 1 events_dropped)" -gt 0 || { fail "nothing counted as dropped"; return 1; }
+	expect_exit 0 gctl 1 status || return 1
+	local queued published
+	queued=$(status_of 1 events_queued); published=$(status_of 1 events_published)
+	expect_range "$queued" 1 4096 "events queued while down" || return 1
+	nats_start nats || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	wait_until 10 test "$(status_of 1 events_published)" -ge $(( published + queued )) ||
+		{ fail "the queue was not published after the server came back"; return 1; }
+	gctl 1 fleet status
+}
+
 case_bad_input() {
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.1/8 || return 1
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.0/8 ttl 0s || return 1

@@ -14,6 +14,9 @@
 
 #include "ctlsock.h"
 #include "daemon.h"
+#include "events_json.h"
+#include "fleet/drops_summary.h"
+#include "fleet/export.h"
 #include "fleet/fleet.h"
 #include "fleet/fleet_int.h"
 #include "log.h"
@@ -21,6 +24,8 @@
 
 /* How often expired decisions are looked for: a 3 s TTL lifts within a fifth of a second. */
 #define EXPIRY_TICK_MS 200
+/* perim.drops.<name>: every 10 s. */
+#define DROPS_SUMMARY_MS 10000
 /* How long a stored block waits for this gateway's own watcher before it is answered anyway. */
 #define READ_OWN_WRITE_MS 2000
 
@@ -133,9 +138,70 @@ static int on_expiry_tick(void *ctx, int fd, uint32_t events)
 	return 0;
 }
 
+static void export_tap(void *ctx, int type, const char *json, size_t len)
+{
+	struct perimd_fleet *f = ctx;
+
+	fleet_export_event(f->export, type, perim_ev_type_name(type), json, len);
+}
+
+static int on_drops_tick(void *ctx, int fd, uint32_t events)
+{
+	struct perimd_fleet *f = ctx;
+	struct json_object *o = fleet_drops_summary(f->d, f->name);
+	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	fleet_export_drops(f->export, text, strlen(text));
+	json_object_put(o);
+	return 0;
+}
+
+/* Options were checked at start: every name is a known type. */
+static uint32_t export_types(const char *list)
+{
+	char buf[256], *save = NULL, *tok;
+	uint32_t types = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (perim_ev_type_parse(tok) >= 0 && perim_ev_type_parse(tok) < 32)
+			types |= 1u << perim_ev_type_parse(tok);
+	return types;
+}
+
+static int export_start(struct perimd_fleet *f, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!f->opts->events[0])
+		return 0;
+	f->export = fleet_export_new(&f->link, f->name, export_types(f->opts->events));
+	if (!f->export) {
+		snprintf(err, errlen, "fleet: event export: %s", strerror(errno));
+		return PERIM_EXIT_FAIL;
+	}
+	if (f->d->tracers)
+		perim_tracers_set_tap(f->d->tracers, export_tap, f);
+	else
+		pr_warn("perimd: fleet: the tracers are not running: only drop summaries are exported\n");
+	ret = perim_loop_every(f->d->loop, DROPS_SUMMARY_MS, on_drops_tick, f);
+	if (ret < 0) {
+		snprintf(err, errlen, "fleet: drop summary timer: %s", strerror(-ret));
+		return PERIM_EXIT_FAIL;
+	}
+	f->drops_timer_fd = ret;
+	return 0;
+}
+
 static void fleet_free(struct perimd_fleet *f)
 {
 	release_parked(f, true);
+	if (f->export && f->d->tracers)
+		perim_tracers_set_tap(f->d->tracers, NULL, NULL);
+	if (f->drops_timer_fd >= 0)
+		perim_loop_del(f->d->loop, f->drops_timer_fd);
+	/* Before the link: the export thread publishes on its connection. */
+	fleet_export_free(f->export);
 	if (f->link_started)
 		fleet_link_stop(&f->link);
 	if (f->timer_fd >= 0)
@@ -164,6 +230,7 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 	f->d = d;
 	f->opts = o;
 	f->timer_fd = -1;
+	f->drops_timer_fd = -1;
 	fleet_decisions_init(&f->decisions);
 	if (o->name[0])
 		snprintf(f->name, sizeof(f->name), "%s", o->name);
@@ -196,6 +263,11 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 		return PERIM_EXIT_FAIL;
 	}
 	f->link_started = true;
+	ret = export_start(f, err, errlen);
+	if (ret) {
+		fleet_free(f);
+		return ret;
+	}
 	d->fleet = f;
 	pr_info("perimd: fleet: %s joining %s%s%s\n", f->name, f->servers_shown, o->group[0] ? ", group " : "",
 		o->group);

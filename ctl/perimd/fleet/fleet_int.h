@@ -29,6 +29,7 @@ struct perimd_fleet {
 	bool link_started;
 	struct fleet_decisions decisions;
 	int timer_fd;
+	int drops_timer_fd;            /* -1 without --fleet-events */
 	uint64_t requests, requests_failed;
 	struct fleet_parked *parked;
 	struct fleet_export *export;   /* export.c; NULL without --fleet-events */
