@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "fleet/fleet.h"
 #include "metrics.h"
 
 struct if_snap {
@@ -256,6 +257,7 @@ char *perimd_metrics_render(struct perimd *d, size_t *len)
 	write_rule_verdicts(f, s, true);
 	write_rule_would_drop(f, s);
 	write_tracers(f, d);
+	perimd_fleet_metrics(d, f);
 	if (fclose(f)) {
 		free(text);
 		text = NULL;

@@ -321,7 +321,7 @@ status_of() { gctl "$1" -j fleet status | jq -r ".$2"; }
 case_events_exported_and_buffered() {
 	hub_setup && ns_add inet && gw_net 1 || return 1
 	nats_start nats || return 1
-	gw_start 1 --fleet "$(fleet_url)" --fleet-events exec,xdp_drop || return 1
+	gw_start 1 --fleet "$(fleet_url)" --fleet-events exec,xdp_drop --metrics 9469 || return 1
 	wait_until 10 fleet_connected 1 || return 1
 	natssub_start ev 'perim.events.gw1.>' && natssub_start drops perim.drops.gw1 || return 1
 	/bin/true
@@ -333,6 +333,12 @@ case_events_exported_and_buffered() {
 		{ fail "no fleet-deny xdp_drop event exported"; return 1; }
 	wait_until 15 grep -q '^perim.drops.gw1 .*"fleet-deny":' "$TMP/drops.msgs" ||
 		{ fail "no drop summary with fleet-deny"; return 1; }
+	local metrics
+	metrics=$(in_netns gw1 curl -sf http://127.0.0.1:9469/metrics) || { fail "no metrics"; return 1; }
+	expect_match "$metrics" 'perim_fleet_decisions\{fleet_name="gw1"\} 1' "fleet decisions metric" || return 1
+	expect_match "$metrics" 'perim_fleet_events_published_total\{fleet_name="gw1"\} [1-9]' "published metric" || return 1
+	expect_match "$metrics" 'perim_packets_dropped_total\{interface="[^"]*",reason="fleet-deny"\} [1-9]' \
+		"fleet-deny drops metric" || return 1
 	grep -q '"type":"fork"' "$TMP/ev.msgs" && { fail "an event type not asked for was exported"; return 1; }
 	# Server gone: lines queue up to the bound, the rest is dropped and counted; nothing blocks.
 	nats_kill
