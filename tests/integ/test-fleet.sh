@@ -66,12 +66,13 @@ nats_kill() { kill -9 "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; }
 
 # gw_start I [OPTIONS...]: perimd in gwI, joined to the fleet as gwI.
 gw_start() {
-	local i=$1; shift
+	local i=$1 name=(); shift
+	[[ " $* " == *" --fleet "* ]] && name=(--fleet-name "gw$i")
 	mount_bpffs
 	track_path "$PIN_ROOT-$i"
 	: >"$TMP/gw$i.log"
 	nsenter --net="/run/netns/$T-gw$i" "$PERIMD" --socket "$TMP/gw$i.sock" --pin-root "$PIN_ROOT-$i" \
-		--state "$TMP/gw$i.state" --interface "${T}g$i" --events "$TMP/gw$i.events" --fleet-name "gw$i" "$@" >>"$TMP/gw$i.log" 2>&1 &
+		--state "$TMP/gw$i.state" --interface "${T}g$i" --events "$TMP/gw$i.events" "${name[@]}" "$@" >>"$TMP/gw$i.log" 2>&1 &
 	eval "GW${i}_PID=$!"
 	track_pid "$!"
 	wait_until 20 grep -q 'perimd: ready' "$TMP/gw$i.log" || { cat "$TMP/gw$i.log"; return 1; }
@@ -357,6 +358,40 @@ case_events_exported_and_buffered() {
 	wait_until 10 test "$(status_of 1 events_published)" -ge $(( published + queued )) ||
 		{ fail "the queue was not published after the server came back"; return 1; }
 	gctl 1 fleet status
+}
+
+# make_certs DIR NAME: a CA DIR/NAME-ca.pem and, signed by it, a server certificate for $HUB.
+make_certs() {
+	local d=$1 n=$2
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/$n-ca.key" -out "$d/$n-ca.pem" \
+		-subj "/CN=perim test $n CA" -days 1 2>/dev/null || return 1
+	openssl req -newkey rsa:2048 -nodes -keyout "$d/$n-srv.key" -out "$d/$n-srv.csr" \
+		-subj "/CN=$HUB" 2>/dev/null || return 1
+	printf 'subjectAltName=IP:%s\n' "$HUB" >"$d/$n-san.ext"
+	openssl x509 -req -in "$d/$n-srv.csr" -CA "$d/$n-ca.pem" -CAkey "$d/$n-ca.key" -CAcreateserial \
+		-out "$d/$n-srv.pem" -days 1 -extfile "$d/$n-san.ext" 2>/dev/null
+}
+
+case_tls_with_ca() {
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
+	make_certs "$TMP" good && make_certs "$TMP" other || { skip "openssl could not make test certificates"; return 0; }
+	nats_start nats --tls --tlscert "$TMP/good-srv.pem" --tlskey "$TMP/good-srv.key" || return 1
+	gw_start 1 --fleet "tls://$HUB:$NATS_PORT" --fleet-tls-ca "$TMP/good-ca.pem" || return 1
+	gw_start 2 --fleet "tls://$HUB:$NATS_PORT" --fleet-tls-ca "$TMP/other-ca.pem" || return 1
+	wait_until 10 fleet_connected 1 || { fail "gw1 did not connect over TLS"; return 1; }
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	expect_eq "$(status_of 2 connected)" false "a server signed by another CA is refused" || return 1
+	expect_exit 2 "$PERIMD" --fleet "tls://$HUB:$NATS_PORT" --fleet-tls-ca "$TMP/missing.pem" || return 1
+}
+
+case_without_fleet_nothing_runs() {
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	gw_start 1 || return 1
+	expect_exit 1 gctl 1 fleet list || return 1
+	expect_match "$(cat "$TMP/last.err")" "without --fleet" "fleet list without --fleet" || return 1
+	expect_exit 1 gctl 1 fleet block "$BLOCKED" || return 1
+	# libnats starts threads on its first use: without --fleet perimd keeps its one thread.
+	expect_eq "$(ls "/proc/$GW1_PID/task" | wc -l)" 1 "perimd's threads without --fleet"
 }
 
 case_bad_input() {
