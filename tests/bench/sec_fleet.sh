@@ -19,6 +19,7 @@ fl_setup() {
 }
 
 fl_rx() { gctl "$1" -j stats "${T}g$1" | jq -r '.interfaces[0].counters.rx_packets'; }
+fl_rx_above() { [ "$(fl_rx "$1")" -gt "$2" ]; }
 
 # fl_first_drop_ms I PREFIX3 T0_NS: ms from T0 to gw I's first fleet-deny drop of a source PREFIX3.*
 fl_first_drop_ms() {
@@ -44,26 +45,28 @@ fl_first_drop_ms() {
 fl_percentile() { sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR-1)*p/100+0.5)+1; print v[i]}'; }
 
 fl_latency() {
-	local rounds=$1 k i t0 rx0 ms samples="$TMP/fl_lat"
+	local rounds=$1 k i t0 rx0 mac floods samples="$TMP/fl_lat"
 	: >"$samples"
 	ip netns exec "$T-hub" "$BENCH/fleet_load" "$(fleet_url)" watch "$FL_SIMULATED" >"$TMP/fl_watch.out" 2>&1 &
 	track_pid $!
 	wait_until 30 grep -q watching "$TMP/fl_watch.out" || { echo "simulated watchers did not start" >&2; return 1; }
 	for k in $(seq "$rounds"); do
-		rx0=$(fl_rx 1)
+		rx0=$(fl_rx 1) floods=()
 		for i in 1 2 3; do
 			mac=$(mac_of "gw$i" "${T}g$i")
 			in_ns inet "$TOOLS/udpflood" send --dev "${T}i$i" --dst-mac "$mac" --dst "10.7$i.0.1" \
 				--src "10.201.$k.0/24" --sources 16 --port 9 --rate 5000 --seconds 3 >/dev/null &
+			floods+=($!)
 		done
-		wait_until 2 test "$(fl_rx 1)" -gt "$rx0"
+		wait_until 2 fl_rx_above 1 "$rx0"
 		t0=$(date +%s%N)
 		gctl 1 fleet block "10.201.$k.0/24" >/dev/null || { echo "block $k failed" >&2; return 1; }
 		for i in 1 2 3; do
-			wait_until 3 fl_first_drop_ms "$i" "10.201.$k." "$t0" || { echo "no drop on gw$i" >&2; wait; return 1; }
+			wait_until 3 fl_first_drop_ms "$i" "10.201.$k." "$t0" ||
+				{ echo "no drop on gw$i" >&2; wait "${floods[@]}"; return 1; }
 			fl_first_drop_ms "$i" "10.201.$k." "$t0" >>"$samples"
 		done
-		wait
+		wait "${floods[@]}"
 	done
 	echo "| block at gw1 to first fleet-deny drop, 3 gateways + $FL_SIMULATED simulated watchers ($(wc -l <"$samples") samples) | p50 $(fl_percentile 50 <"$samples") ms / p99 $(fl_percentile 99 <"$samples") ms / max $(fl_percentile 100 <"$samples") ms | p99 < 200 ms |"
 }
@@ -76,12 +79,12 @@ fl_apply_rate() {
 	gw_stop 1
 	t_put=$(date +%s%N)
 	out=$(ip netns exec "$T-hub" "$BENCH/fleet_load" "$(fleet_url)" put "$n") || return 1
-	wait_until 60 test "$(status_of 2 decisions)" -ge "$n" || { echo "gw2 did not apply $n" >&2; return 1; }
+	wait_until 60 status_at_least 2 decisions "$n" || { echo "gw2 did not apply $n" >&2; return 1; }
 	live_ms=$(( ($(date +%s%N) - t_put) / 1000000 ))
 	gw_start 1 --fleet "$(fleet_url)" || return 1
 	t_ready=$(date +%s%N)
 	ticks0=$(cpu_ticks "$GW1_PID")
-	wait_until 120 test "$(status_of 1 decisions)" -ge "$n" || { echo "gw1 did not catch up" >&2; return 1; }
+	wait_until 120 status_at_least 1 decisions "$n" || { echo "gw1 did not catch up" >&2; return 1; }
 	t_done=$(date +%s%N)
 	ticks1=$(cpu_ticks "$GW1_PID")
 	local ms=$(( (t_done - t_ready) / 1000000 ))
@@ -89,12 +92,12 @@ fl_apply_rate() {
 	echo "| gw2 applying them live (put start to all applied) | ${live_ms} ms, $(( n * 1000 / (live_ms ? live_ms : 1) ))/s | >= 10,000/s |"
 	echo "| gw1 catching up on start (ready to all applied) | ${ms} ms, $(( n * 1000 / (ms ? ms : 1) ))/s | >= 10,000/s |"
 	echo "| gw1 CPU per decision during catch-up | $(awk -v t=$(( ticks1 - ticks0 )) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1f us", t / hz * 1e6 / n}') | |"
-	echo "| gw1 applies (map transactions) for the catch-up | $(status_of 1 applies) | |"
+	echo "| gw1 applies (flatten + map transaction) for the catch-up, time inside them per decision | $(status_of 1 applies), $(awk -v us="$(status_of 1 apply_us_total)" -v n="$n" 'BEGIN {printf "%.1f us", us / n}') | |"
 }
 
 section_fleet() {
 	local n=10000 rounds=20
-	quick && n=1000 rounds=3
+	quick && n=${FL_QUICK_N:-1000} rounds=3
 	echo "## Fleet (NATS JetStream)"
 	echo
 	( fl_setup >&2 || exit 1

@@ -66,7 +66,7 @@ case_restarted_gateway_converges() {
 	recv_start gw3 5009 down || return 1
 	flood 3 198.19.0.0/16 20 5009
 	flood 3 198.51.100.0/24 20 5009
-	wait_until 5 test "$(count_of "$TMP/down.count")" -ge 20 || { fail "the control packets did not arrive"; return 1; }
+	wait_until 5 count_at_least "$TMP/down.count" 20 || { fail "the control packets did not arrive"; return 1; }
 	expect_eq "$(count_of "$TMP/down.count")" 20 "packets received while gw3's perimd was down" || return 1
 	gw_start 3 --fleet "$(fleet_url)" || return 1
 	wait_until 5 listed 3 2001:db8:bad::/48 || { fail "gw3 did not catch up"; return 1; }
@@ -107,7 +107,7 @@ case_malformed_value_rejected() {
 	before=$(gctl 1 -j fleet status | jq -r .rejected_malformed)
 	in_ns gw1 "$TOOLS/natskv" "$(fleet_url)" put perim-decisions 10.9.9.0/24 '{"prefix":"10.9.9.0/24","ttl":"soon"}' ||
 		return 1
-	wait_until 2 test "$(gctl 1 -j fleet status | jq -r .rejected_malformed)" -gt "$before" ||
+	wait_until 2 status_above 1 rejected_malformed "$before" ||
 		{ fail "the malformed value was not counted"; return 1; }
 	grep -q 'key "10.9.9.0/24".*rejected: "ttl" is not an integer' "$TMP/gw1.log" ||
 		{ fail "the log does not name the key"; return 1; }
@@ -215,14 +215,14 @@ case_events_exported_and_buffered() {
 	local flooder=$! i
 	for i in $(seq 200); do /bin/true; done
 	wait "$flooder"
-	wait_until 10 test "$(status_of 1 events_dropped)" -gt 0 || { fail "nothing counted as dropped"; return 1; }
+	wait_until 10 status_above 1 events_dropped 0 || { fail "nothing counted as dropped"; return 1; }
 	expect_exit 0 gctl 1 status || return 1
 	local queued published
 	queued=$(status_of 1 events_queued); published=$(status_of 1 events_published)
 	expect_range "$queued" 1 4096 "events queued while down" || return 1
 	nats_start nats || return 1
 	wait_until 10 fleet_connected 1 || return 1
-	wait_until 10 test "$(status_of 1 events_published)" -ge $(( published + queued )) ||
+	wait_until 10 status_at_least 1 events_published $(( published + queued )) ||
 		{ fail "the queue was not published after the server came back"; return 1; }
 	gctl 1 fleet status
 }

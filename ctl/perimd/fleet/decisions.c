@@ -3,11 +3,15 @@
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "fleet/decisions.h"
 #include "fleet/link.h"
 #include "log.h"
+
+#define COALESCE_MS 200
+#define COALESCE_SNAPSHOT_MS 1000
 
 struct stored {
 	struct perimd_fleet_decision dec;
@@ -225,21 +229,45 @@ static int apply_prefixes(struct perimd *d, const struct perim_prefix *p, unsign
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 {
 	struct sweep sw = { .ds = ds, .now_ms = fleet_now_ms() };
+	uint64_t t0;
 	char err[512];
+	int ret;
 
 	if (!ds->dirty && !(ds->next_expiry_ms && sw.now_ms >= ds->next_expiry_ms))
+		return;
+	/*
+	 * More entries are right behind (a burst of blocks, or a catch-up until
+	 * the watch's initial values are all in): one transaction for them all,
+	 * at most COALESCE_MS (COALESCE_SNAPSHOT_MS) later (the expiry tick comes
+	 * back), instead of a flatten of everything per handful.
+	 */
+	if (ds->in_snapshot && sw.now_ms - ds->last_apply_ms < COALESCE_SNAPSHOT_MS)
+		return;
+	if (ds->lag_entries && sw.now_ms - ds->last_apply_ms < COALESCE_MS)
 		return;
 	sw.prefixes = malloc((ds->n ? ds->n : 1) * sizeof(*sw.prefixes));
 	if (!sw.prefixes) {
 		ds->apply_failures++;
 		return;
 	}
+	t0 = mono_ns();
 	twalk_r(ds->root, collect_active, &sw);
 	ds->applies++;
-	if (apply_prefixes(d, sw.prefixes, sw.n_prefixes, err, sizeof(err))) {
+	ds->last_apply_ms = sw.now_ms;
+	ret = apply_prefixes(d, sw.prefixes, sw.n_prefixes, err, sizeof(err));
+	ds->apply_ns_total += mono_ns() - t0;
+	if (ret) {
 		/* The maps are back as they were; the next change or tick tries again. */
 		ds->apply_failures++;
 		pr_warn("perimd: fleet: applying %u decisions: %s\n", sw.n_prefixes, err);

@@ -26,12 +26,14 @@ struct fleet_decisions {
 	bool in_snapshot;
 	bool dirty;                /* the tree changed since the last apply */
 	uint64_t next_expiry_ms;   /* the soonest expiry among applied decisions, 0: none */
+	uint64_t last_apply_ms;
 	/* For status and metrics: */
 	uint64_t last_revision;    /* the newest revision applied */
 	uint64_t seen_revision;    /* the newest revision taken (applied, removed or rejected) */
 	uint64_t lag_entries;      /* what the watcher still had to deliver, at the last entry */
 	uint64_t last_latency_ms;  /* created -> applied, for the last new decision */
 	uint64_t applies, apply_failures;
+	uint64_t apply_ns_total;   /* time inside applies (flatten + map transaction) */
 	uint64_t rejected_malformed, rejected_cap;
 	uint64_t snapshots;
 	uint64_t removed_by_reconcile;

@@ -44,6 +44,7 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	add_u64(o, "last_apply_latency_ms", ds->last_latency_ms);
 	add_u64(o, "applies", ds->applies);
 	add_u64(o, "apply_failures", ds->apply_failures);
+	add_u64(o, "apply_us_total", ds->apply_ns_total / 1000);
 	add_u64(o, "rejected_malformed", ds->rejected_malformed);
 	add_u64(o, "rejected_cap", ds->rejected_cap);
 	add_u64(o, "removed_by_reconcile", ds->removed_by_reconcile);
