@@ -261,6 +261,25 @@ case_without_fleet_nothing_runs() {
 	expect_eq "$(ls "/proc/$GW1_PID/task" | wc -l)" 1 "perimd's threads without --fleet"
 }
 
+# The cap (16,384 decisions a gateway holds): a block beyond it is refused at the CLI,
+# one written past perimctl is rejected by every gateway and counted.
+case_cap_on_decisions() {
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	ip netns exec "$T-hub" "$OUT/tests/bench/fleet_load" "$(fleet_url)" put 16384 || return 1
+	wait_until 60 status_at_least 1 decisions 16384 || { fail "16384 decisions not applied"; return 1; }
+	expect_exit 2 gctl 1 fleet block 192.0.2.0/24 || return 1
+	expect_match "$(cat "$TMP/last.err")" "the cap is 16384" "block beyond the cap" || return 1
+	in_ns gw1 "$TOOLS/natskv" "$(fleet_url)" put perim-decisions 192.0.2.0/24 \
+		'{"prefix":"192.0.2.0/24","created_ms":1800000000000}' || return 1
+	wait_until 5 status_above 1 rejected_cap 0 || { fail "the decision over the cap was not counted"; return 1; }
+	grep -q 'decision 192.0.2.0/24 rejected: this gateway holds 16384 decisions' "$TMP/gw1.log" || return 1
+	expect_eq "$(status_of 1 decisions)" 16384 "decisions in force" || return 1
+	drops_grow 1 10.163.255.0/24 || { fail "the last decision under the cap is not enforced"; return 1; }
+}
+
 case_bad_input() {
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.1/8 || return 1
 	expect_exit 2 "$PERIMCTL" fleet block 10.0.0.0/8 ttl 0s || return 1
