@@ -630,6 +630,8 @@ static void render_fleet_status(struct json_object *r)
 	printf("fleet %s%s%s: %s %s\n", get_str(r, "name", "?"), *get_str(r, "group", "") ? " group " : "",
 	       get_str(r, "group", ""), get_bool(r, "connected") ? "connected to" : "not connected; servers",
 	       get_bool(r, "connected") ? get_str(r, "server", "?") : get_str(r, "servers", "?"));
+	if (*get_str(r, "user", ""))
+		printf("  user %s\n", get_str(r, "user", ""));
 	printf("  decisions %llu (cap %llu), last revision %llu, lag %llu entries, last apply %llu ms after creation\n",
 	       (unsigned long long)get_u64(r, "decisions"), (unsigned long long)get_u64(r, "decisions_cap"),
 	       (unsigned long long)get_u64(r, "last_revision"), (unsigned long long)get_u64(r, "lag_entries"),

@@ -147,6 +147,10 @@ static int start_datapath(struct perimd *d)
 	d->restoring = false;
 	if (ret)
 		return PERIM_EXIT_FAIL;
+	if (perimd_fleet_recover(d)) {
+		fprintf(stderr, "perimd: fleet: out of memory\n");
+		return PERIM_EXIT_FAIL;
+	}
 	ret = perimd_commit_model(d, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "perimd: applying the restored rules: %s\n", err);

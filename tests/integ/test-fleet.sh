@@ -77,6 +77,28 @@ case_restarted_gateway_converges() {
 	drops_grow 3 198.19.0.0/16 || return 1
 }
 
+# perimd restarted while NATS is down: the pins are all it has, and it keeps them.
+case_restart_with_nats_down_keeps_decisions() {
+	fleet_setup || return 1
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	expect_exit 0 gctl 1 fleet block 198.18.0.0/16 || return 1
+	drops_grow 1 203.0.113.0/24 || return 1
+	nats_kill
+	gw_stop 1
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	drops_grow 1 203.0.113.0/24 || { fail "the restart lifted a fleet decision"; return 1; }
+	expect_exit 0 gctl 1 allow add "${T}g1" 192.0.2.0/24 || return 1
+	drops_grow 1 203.0.113.0/24 || { fail "a local change lifted a fleet decision"; return 1; }
+	nats_start nats || return 1
+	wait_until 10 fleet_connected 2 || return 1
+	expect_exit 0 gctl 2 fleet unblock 198.18.0.0/16 || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	wait_until 5 listed 1 "$BLOCKED" || { fail "gw1 did not read the bucket"; return 1; }
+	wait_until 5 not_listed 1 198.18.0.0/16 || return 1
+	passes 1 198.18.0.0/16 || { fail "the pins' entry outlived the bucket's unblock"; return 1; }
+	drops_grow 1 203.0.113.0/24
+}
+
 case_nats_down_enforcement_continues() {
 	fleet_setup || return 1
 	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
@@ -147,6 +169,7 @@ case_gateway_account_cannot_decide() {
 	expect_exit 1 gctl 2 fleet unblock "$BLOCKED" || return 1
 	listed 1 "$BLOCKED" || { fail "a gateway removed a decision"; return 1; }
 	gctl 2 -j fleet status | grep -q gwsecret && { fail "fleet status shows the password"; return 1; }
+	expect_eq "$(status_of 2 user)" gw2 "the account fleet status names" || return 1
 	return 0
 }
 

@@ -157,6 +157,10 @@ static void test_options(void)
 	ASSERT_EQ(perimd_fleet_opt_apply(&o, "interface", "x", why, sizeof(why)), 1, "not a fleet option");
 	perimd_fleet_servers_display("nats://u:secret@h:1,nats://h2:2", shown, sizeof(shown));
 	ASSERT_STREQ(shown, "nats://h:1,nats://h2:2", "password left out");
+	perimd_fleet_servers_user("nats://u:secret@h:1,nats://h2:2", shown, sizeof(shown));
+	ASSERT_STREQ(shown, "u", "user of the first URL");
+	perimd_fleet_servers_user("nats://h:1,nats://v@h2:2", shown, sizeof(shown));
+	ASSERT_STREQ(shown, "", "no user in the first URL");
 }
 
 static const struct perim_test tests[] = {

@@ -178,6 +178,9 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 	case FLEET_MSG_SNAPSHOT_END:
 		if (ds->in_snapshot)
 			reconcile(ds);
+		/* Whatever the bucket holds, even nothing, now replaces what the pins had. */
+		if (ds->hold_for_snapshot)
+			ds->dirty = true;
 		ds->in_snapshot = false;
 		ds->snapshots++;
 		break;
@@ -252,6 +255,8 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 	 * at most COALESCE_MS (COALESCE_SNAPSHOT_MS) later (the expiry tick comes
 	 * back), instead of a flatten of everything per handful.
 	 */
+	if (ds->hold_for_snapshot && !ds->snapshots)
+		return;
 	if (ds->in_snapshot && sw.now_ms - ds->last_apply_ms < COALESCE_SNAPSHOT_MS)
 		return;
 	if (ds->lag_entries && sw.now_ms - ds->last_apply_ms < COALESCE_MS)
@@ -280,6 +285,7 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		ds->last_latency_ms = sw.now_ms > sw.newest_created_ms ? sw.now_ms - sw.newest_created_ms : 0;
 	}
 	ds->n_active = sw.n_prefixes;
+	ds->hold_for_snapshot = false;
 	ds->next_expiry_ms = sw.next_expiry_ms;
 	ds->dirty = false;
 }

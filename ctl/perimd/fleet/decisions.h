@@ -25,6 +25,7 @@ struct fleet_decisions {
 	uint64_t snapshot_gen;     /* the watch run the entries below were seen in */
 	bool in_snapshot;
 	bool dirty;                /* the tree changed since the last apply */
+	bool hold_for_snapshot;    /* the model holds entries recovered from the pins: no apply before a full read */
 	uint64_t next_expiry_ms;   /* the soonest expiry among applied decisions, 0: none */
 	uint64_t last_apply_ms;
 	/* For status and metrics: */

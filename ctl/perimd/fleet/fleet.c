@@ -232,6 +232,8 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 	f->timer_fd = -1;
 	f->drops_timer_fd = -1;
 	fleet_decisions_init(&f->decisions);
+	/* Entries recovered from the pins stay until the bucket has been read whole. */
+	f->decisions.hold_for_snapshot = d->model->n_fleet > 0;
 	if (o->name[0])
 		snprintf(f->name, sizeof(f->name), "%s", o->name);
 	else if (gethostname(f->name, sizeof(f->name) - 1) < 0 || !perimd_fleet_name_ok(f->name)) {

@@ -18,6 +18,13 @@
 struct perimd;
 struct perimd_fleet;
 
+/*
+ * Before the first apply of a restarted perimd (--fleet only): the fleet-deny
+ * entries the pins hold become the model's fleet prefixes until the bucket
+ * has been read. 0 or -1 (out of memory).
+ */
+int perimd_fleet_recover(struct perimd *d);
+
 /* Starts connecting (in the background) when --fleet was given. 0, or PERIM_EXIT_* with err. */
 int perimd_fleet_start(struct perimd *d, char *err, size_t errlen);
 void perimd_fleet_stop(struct perimd *d);

@@ -55,6 +55,22 @@ void perimd_fleet_servers_display(const char *servers, char *out, size_t len)
 	}
 }
 
+void perimd_fleet_servers_user(const char *servers, char *out, size_t len)
+{
+	const char *scheme = strstr(servers, "://"), *end = strchr(servers, ',');
+	const char *at, *user, *colon;
+
+	out[0] = '\0';
+	if (!scheme || (end && scheme > end))
+		return;
+	user = scheme + 3;
+	at = strchr(user, '@');
+	if (!at || (end && at > end))
+		return;
+	colon = memchr(user, ':', at - user);
+	snprintf(out, len, "%.*s", (int)((colon ? colon : at) - user), user);
+}
+
 static int why_set(char *why, size_t whylen, const char *text)
 {
 	snprintf(why, whylen, "%s", text);

@@ -39,6 +39,9 @@ int perimd_fleet_servers_split(const char *servers, char *buf, size_t buflen, co
 /* servers with any "user:password@" left out: what logs and status show. */
 void perimd_fleet_servers_display(const char *servers, char *out, size_t len);
 
+/* The user named in the first URL's "user[:password]@", or "" (the account fleet status shows). */
+void perimd_fleet_servers_user(const char *servers, char *out, size_t len);
+
 /*
  * A subject token or KV key part: [A-Za-z0-9_-]+, at most
  * PERIMD_FLEET_NAME_MAX - 1 bytes (no '.', '*', '>' or space).

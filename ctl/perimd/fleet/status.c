@@ -23,6 +23,7 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	struct json_object *o = json_object_new_object();
 	struct fleet_export_counters ec = { 0 };
 	struct fleet_link_status st;
+	char user[64];
 
 	fleet_link_status(&f->link, &st);
 	fleet_export_counters(f->export, &ec);
@@ -32,6 +33,8 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	json_object_object_add(o, "connected", json_object_new_boolean(st.connected));
 	add_str(o, "server", st.url);
 	add_str(o, "server_id", st.server_id);
+	perimd_fleet_servers_user(f->opts->servers, user, sizeof(user));
+	add_str(o, "user", user);
 	add_str(o, "creds", f->opts->creds);
 	json_object_object_add(o, "tls", json_object_new_boolean(f->opts->tls_ca[0] != '\0'));
 	add_u64(o, "reconnects", st.reconnects);
