@@ -33,8 +33,10 @@ case_ttl_expires_everywhere() {
 	fleet_setup || return 1
 	local i
 	expect_exit 0 gctl 3 fleet block 192.0.2.0/24 ttl 3s || return 1
-	for i in 1 2 3; do wait_until 2 listed "$i" 192.0.2.0/24 || return 1; done
+	# Enforced first (the TTL is short), then listed everywhere.
+	wait_until 2 listed 1 192.0.2.0/24 || return 1
 	drops_grow 1 192.0.2.0/24 || { fail "gw1 does not drop the TTL block"; return 1; }
+	for i in 2 3; do wait_until 2 listed "$i" 192.0.2.0/24 || return 1; done
 	for i in 1 2 3; do
 		wait_until 5 not_listed "$i" 192.0.2.0/24 || { fail "gw$i still lists it after its TTL"; return 1; }
 		passes "$i" 192.0.2.0/24 || { fail "gw$i still drops after the TTL"; return 1; }
