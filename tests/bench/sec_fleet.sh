@@ -95,21 +95,26 @@ fl_apply_rate() {
 	echo "| gw1 applies (flatten + map transaction) for the catch-up, time inside them per decision | $(status_of 1 applies), $(awk -v us="$(status_of 1 apply_us_total)" -v n="$n" 'BEGIN {printf "%.1f us", us / n}') | |"
 }
 
+# Not in a subshell: what fl_setup starts is registered with run.sh's cleanup.
+fl_table() {
+	fl_setup >&2 || return 1
+	echo "| measurement | result | goal |"
+	echo "|---|---:|---|"
+	fl_latency "$1" || return 1
+	fl_apply_rate "$2"
+}
+
 section_fleet() {
-	local n=10000 rounds=20
+	local n=10000 rounds=20 rc
 	quick && n=${FL_QUICK_N:-1000} rounds=3
 	echo "## Fleet (NATS JetStream)"
 	echo
-	( fl_setup >&2 || exit 1
-	  echo "| measurement | result | goal |"
-	  echo "|---|---:|---|"
-	  fl_latency "$rounds" || exit 1
-	  fl_apply_rate "$n" || exit 1 )
-	local rc=$?
+	fl_table "$rounds" "$n"
+	rc=$?
 	echo
 	echo "Latency is measured from just before \`perimctl fleet block\` at gw1 to the kernel timestamp of"
 	echo "the first sampled fleet-deny drop on each gateway (floods of 5 kpps into each, from the"
 	echo "blocked prefix, already running). Apply: every batch of bucket entries the loop takes at once"
-	echo "is one flatten + map transaction."
+	echo "is one flatten + map transaction; batches are coalesced while more entries are right behind."
 	return $rc
 }
