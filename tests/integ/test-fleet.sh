@@ -29,18 +29,23 @@ case_block_enforced_everywhere_then_unblocked() {
 	done
 }
 
+# Floods run through the whole TTL, so enforcement is seen however slow the box is.
 case_ttl_expires_everywhere() {
 	fleet_setup || return 1
-	local i
+	local i floods=()
+	for i in 1 2 3; do
+		flood "$i" 192.0.2.0/24 16000 &
+		floods+=($!)
+	done
 	expect_exit 0 gctl 3 fleet block 192.0.2.0/24 ttl 3s || return 1
-	# Enforced first (the TTL is short), then listed everywhere.
-	wait_until 2 listed 1 192.0.2.0/24 || return 1
-	wait_until 2 drops_grow 1 192.0.2.0/24 || { fail "gw1 does not drop the TTL block"; return 1; }
-	for i in 2 3; do wait_until 2 listed "$i" 192.0.2.0/24 || return 1; done
+	for i in 1 2 3; do
+		wait_until 3 fleet_drops_above "$i" 0 || { fail "gw$i does not drop the TTL block"; return 1; }
+	done
 	for i in 1 2 3; do
 		wait_until 5 not_listed "$i" 192.0.2.0/24 || { fail "gw$i still lists it after its TTL"; return 1; }
-		passes "$i" 192.0.2.0/24 || { fail "gw$i still drops after the TTL"; return 1; }
 	done
+	wait "${floods[@]}"
+	for i in 1 2 3; do passes "$i" 192.0.2.0/24 || { fail "gw$i still drops after the TTL"; return 1; }; done
 }
 
 case_local_allow_wins() {
@@ -175,25 +180,31 @@ case_gateway_account_cannot_decide() {
 	return 0
 }
 
+# The bound is a perimd without --fleet stopped beside it plus 2 s: a thread left
+# waiting on the absent server (a JetStream request's 3 s) would exceed it. With
+# the server gone, libnats' teardown of a reconnecting connection still adds
+# about 1.4 s here (the fleet itself has stopped by then).
 case_stops_promptly_with_nats_down() {
-	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 && gw_net 3 || return 1
 	nats_start nats || return 1
-	gw_start 1 --fleet "$(fleet_url)" || return 1
-	wait_until 10 fleet_connected 1 || return 1
-	local t0 t1
-	gw_start 2 --fleet "$(fleet_url)" || return 1
-	wait_until 10 fleet_connected 2 || return 1
-	t0=$(date +%s%N)
-	gw_stop 2
-	t1=$(date +%s%N)
-	echo "stop with NATS up took $(( (t1 - t0) / 1000000 )) ms"
-	expect_range $(( (t1 - t0) / 1000000 )) 0 2000 "ms from SIGTERM to exit, NATS up" || return 1
+	gw_start 1 --fleet "$(fleet_url)" && gw_start 2 --fleet "$(fleet_url)" && gw_start 3 || return 1
+	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
+	local base up down
+	stop_ms 3; base=$STOP_MS
+	stop_ms 2; up=$STOP_MS
 	nats_kill
+	stop_ms 1; down=$STOP_MS
+	echo "stop: without --fleet $base ms, NATS up $up ms, NATS down $down ms"
+	expect_range "$up" 0 $(( base + 1000 )) "ms to exit with NATS up" || return 1
+	expect_range "$down" 0 $(( base + 2000 )) "ms to exit with NATS down"
+}
+
+# stop_ms I: stops gateway I (in this shell: gw_stop waits for its child), STOP_MS = how long it took
+stop_ms() {
+	local t0
 	t0=$(date +%s%N)
-	gw_stop 1
-	t1=$(date +%s%N)
-	echo "stop took $(( (t1 - t0) / 1000000 )) ms"
-	expect_range $(( (t1 - t0) / 1000000 )) 0 2000 "ms from SIGTERM to exit, NATS down"
+	gw_stop "$1"
+	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
 case_cluster_node_killed() {

@@ -137,4 +137,5 @@ status_of() { gctl "$1" -j fleet status | jq -r ".$2"; }
 # Conditions for wait_until, read afresh on every poll.
 status_at_least() { [ "$(status_of "$1" "$2")" -ge "$3" ]; }
 status_above() { [ "$(status_of "$1" "$2")" -gt "$3" ]; }
+fleet_drops_above() { [ "$(fleet_drops "$1")" -gt "$2" ]; }
 count_at_least() { [ "$(count_of "$1")" -ge "$2" ] 2>/dev/null; }
