@@ -180,31 +180,22 @@ case_gateway_account_cannot_decide() {
 	return 0
 }
 
-# The bound is a perimd without --fleet stopped beside it plus 2 s: a thread left
-# waiting on the absent server (a JetStream request's 3 s) would exceed it. With
-# the server gone, libnats' teardown of a reconnecting connection still adds
-# about 1.4 s here (the fleet itself has stopped by then).
-case_stops_promptly_with_nats_down() {
-	hub_setup && ns_add inet && gw_net 1 && gw_net 2 && gw_net 3 || return 1
-	nats_start nats || return 1
-	gw_start 1 --fleet "$(fleet_url)" && gw_start 2 --fleet "$(fleet_url)" && gw_start 3 || return 1
-	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
-	local base up down
-	stop_ms 3; base=$STOP_MS
-	stop_ms 2; up=$STOP_MS
-	nats_kill
-	stop_ms 1; down=$STOP_MS
-	echo "stop: without --fleet $base ms, NATS up $up ms, NATS down $down ms"
-	expect_range "$up" 0 $(( base + 1000 )) "ms to exit with NATS up" || return 1
-	expect_range "$down" 0 $(( base + 2000 )) "ms to exit with NATS down"
-}
+# The fleet's own stop (threads joined, connection closed) is timed by perimd
+# itself: the rest of an exit (tracer links, RCU) varies with the box's load. A
+# thread left waiting on the absent server (a JetStream request's 3 s) shows here.
+fleet_stop_ms() { sed -n 's/.*perimd: fleet: stopped in \([0-9]*\) ms.*/\1/p' "$TMP/gw$1.log"; }
 
-# stop_ms I: stops gateway I (in this shell: gw_stop waits for its child), STOP_MS = how long it took
-stop_ms() {
-	local t0
-	t0=$(date +%s%N)
-	gw_stop "$1"
-	STOP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+case_stops_promptly_with_nats_down() {
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
+	nats_start nats || return 1
+	gw_start 1 -v --fleet "$(fleet_url)" && gw_start 2 -v --fleet "$(fleet_url)" || return 1
+	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
+	gw_stop 2
+	nats_kill
+	gw_stop 1
+	echo "fleet stop: NATS up $(fleet_stop_ms 2) ms, NATS down $(fleet_stop_ms 1) ms"
+	expect_range "$(fleet_stop_ms 2)" 0 1000 "ms to stop the fleet, NATS up" || return 1
+	expect_range "$(fleet_stop_ms 1)" 0 1000 "ms to stop the fleet, NATS down"
 }
 
 case_cluster_node_killed() {

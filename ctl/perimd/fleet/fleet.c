@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
@@ -278,10 +279,16 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 
 void perimd_fleet_stop(struct perimd *d)
 {
+	struct timespec t0, t1;
+
 	if (!d->fleet)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fleet_free(d->fleet);
 	d->fleet = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("perimd: fleet: stopped in %ld ms\n",
+		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	/* Enforcement stays: the decisions remain in the pinned maps until the next perimd applies. */
 }
 
