@@ -55,7 +55,7 @@ case_local_allow_wins() {
 	wait_until 2 listed 1 "$BLOCKED" || return 1
 	drops_grow 1 203.0.113.0/25 || { fail "the blocked half is not dropped"; return 1; }
 	passes 1 203.0.113.128/25 || { fail "the locally allowed half is dropped"; return 1; }
-	grep -q "$BLOCKED" "$TMP/gw1.state" && { fail "the fleet decision is in the state file"; return 1; }
+	grep -q "$BLOCKED" "$GW_STATE_DIR/gw1.state" && { fail "the fleet decision is in the state file"; return 1; }
 	return 0
 }
 

@@ -63,11 +63,14 @@ nats_kill() { kill -9 "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; }
 gw_start() {
 	local i=$1 name=(); shift
 	[[ " $* " == *" --fleet "* ]] && name=(--fleet-name "gw$i")
+	# State files are the case's own (a case runs in a subshell): a local allow added in
+	# one case must not be restored into the next.
+	: "${GW_STATE_DIR:=$(mktemp -d "$TMP/state.XXXXXX")}"
 	mount_bpffs
 	track_path "$PIN_ROOT-$i"
 	: >"$TMP/gw$i.log"
 	nsenter --net="/run/netns/$T-gw$i" "$PERIMD" --socket "$TMP/gw$i.sock" --pin-root "$PIN_ROOT-$i" \
-		--state "$TMP/gw$i.state" --interface "${T}g$i" --events "$TMP/gw$i.events" "${name[@]}" "$@" >>"$TMP/gw$i.log" 2>&1 &
+		--state "$GW_STATE_DIR/gw$i.state" --interface "${T}g$i" --events "$TMP/gw$i.events" "${name[@]}" "$@" >>"$TMP/gw$i.log" 2>&1 &
 	eval "GW${i}_PID=$!"
 	track_pid "$!"
 	wait_until 20 grep -q 'perimd: ready' "$TMP/gw$i.log" || { cat "$TMP/gw$i.log"; return 1; }
