@@ -79,6 +79,7 @@ enum perim_reason {
 	PERIM_REASON_BLOCKED = 4,      /* source inside its block time */
 	PERIM_REASON_DENY = 5,         /* deny list */
 	PERIM_REASON_MALFORMED = 6,    /* truncated or malformed headers */
+	PERIM_REASON_FLEET_DENY = 7,   /* a fleet block decision (PERIM_ACL_FLEET_DENY) */
 	PERIM_REASON_MAX
 };
 
@@ -95,6 +96,7 @@ static const char *const perim_reason_names[PERIM_REASON_MAX] = {
 	[PERIM_REASON_BLOCKED] = "blocked",
 	[PERIM_REASON_DENY] = "deny",
 	[PERIM_REASON_MALFORMED] = "malformed",
+	[PERIM_REASON_FLEET_DENY] = "fleet-deny",
 };
 #endif
 
@@ -121,6 +123,8 @@ enum perim_acl {
 	PERIM_ACL_NONE = 0,
 	PERIM_ACL_ALLOW = 1,           /* bypasses every rule */
 	PERIM_ACL_DENY = 2,            /* dropped, PERIM_REASON_DENY */
+	/* A fleet decision, not a local deny entry: dropped, PERIM_REASON_FLEET_DENY. */
+	PERIM_ACL_FLEET_DENY = 3,
 };
 
 #define PERIM_CAND_SYN_ONLY (1 << 0) /* TCP with SYN set and ACK clear */

@@ -55,9 +55,11 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	v = perim_prefix_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
-	if (v->acl == PERIM_ACL_DENY) {
-		perim_sample_drop(slot, 0, PERIM_REASON_DENY, &pkt, len);
-		return perim_count_drop(ifc, PERIM_REASON_DENY, len);
+	if (v->acl == PERIM_ACL_DENY || v->acl == PERIM_ACL_FLEET_DENY) {
+		__u32 reason = v->acl == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
+
+		perim_sample_drop(slot, 0, reason, &pkt, len);
+		return perim_count_drop(ifc, reason, len);
 	}
 	if (v->acl == PERIM_ACL_ALLOW) {
 		ifc->allowed_packets++;

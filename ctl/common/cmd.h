@@ -39,6 +39,10 @@ enum perim_cmd_kind {
 	PERIM_CMD_SHAPE_DEL,       /* shape del DEV */
 	PERIM_CMD_SHAPE_LIST,      /* shape list [DEV] */
 	PERIM_CMD_TOP,             /* top [DEV] [--once]: sources dropped most (watch unless --once) */
+	PERIM_CMD_FLEET_BLOCK,     /* fleet block PREFIX [ttl DURATION] [reason TEXT] (cmd_fleet.c) */
+	PERIM_CMD_FLEET_UNBLOCK,   /* fleet unblock PREFIX */
+	PERIM_CMD_FLEET_LIST,      /* fleet list [-j] */
+	PERIM_CMD_FLEET_STATUS,    /* fleet status [-j] */
 };
 
 enum perim_xdp_mode {
@@ -92,6 +96,13 @@ struct perim_shape_spec {
 
 #define PERIM_SHAPE_LATENCY_MS_DEFAULT 50
 
+/* fleet block (cmd_fleet.c): the decision's lifetime and why. */
+#define PERIM_FLEET_REASON_MAX 128
+struct perim_fleet_spec {
+	uint32_t ttl_s;            /* 0 = until unblocked */
+	char reason[PERIM_FLEET_REASON_MAX];
+};
+
 struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
@@ -105,6 +116,8 @@ struct perim_cmd {
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
 	const char *help;          /* PERIM_CMD_HELP: static text to print */
+	struct perim_fleet_spec fleet; /* fleet block; prefix holds its PREFIX */
+	bool json_out;             /* "-j" after the command (fleet list -j): client side only */
 };
 
 /*
@@ -136,5 +149,9 @@ int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);
 
 /* The help text for one object ("limit", "stats", ...) or all of them (NULL). */
 const char *perim_cmd_help(const char *object);
+
+/* cmd_fleet.c: "fleet ..." (argv[0] is "fleet"); same contract as perim_cmd_parse. */
+int perim_cmd_parse_fleet(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
+extern const char perim_cmd_fleet_help[];
 
 #endif /* PERIM_CMD_H */

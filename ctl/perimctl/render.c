@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "perim.h"
 #include "names.h"
@@ -592,6 +593,63 @@ static void render_events(struct json_object *r)
 		perimctl_render_event(&human, json_object_array_get_idx(events, i));
 }
 
+/* ---- fleet ---- */
+
+static void render_fleet_block(struct json_object *r)
+{
+	printf("fleet: %s blocked (revision %llu)\n", get_str(r, "prefix", "?"),
+	       (unsigned long long)get_u64(r, "revision"));
+}
+
+static void render_fleet_unblock(struct json_object *r)
+{
+	printf("fleet: %s unblocked\n", get_str(r, "prefix", "?"));
+}
+
+static void render_fleet_list(struct json_object *r)
+{
+	struct json_object *list = get(r, "decisions");
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < array_len(list); i++) {
+		struct json_object *d = json_object_array_get_idx(list, i);
+		uint64_t expires_ms = get_u64(d, "expires_ms");
+
+		printf("%s", get_str(d, "prefix", "?"));
+		if (expires_ms)
+			printf(" ttl %llds left", (long long)(expires_ms / 1000 - now));
+		else
+			printf(" permanent");
+		printf(" by %s revision %llu", get_str(d, "author", "?"), (unsigned long long)get_u64(d, "revision"));
+		if (*get_str(d, "reason", ""))
+			printf(" reason \"%s\"", get_str(d, "reason", ""));
+		printf("\n");
+	}
+	printf("%llu decisions (cap %llu)\n", (unsigned long long)get_u64(r, "count"),
+	       (unsigned long long)get_u64(r, "cap"));
+}
+
+static void render_fleet_status(struct json_object *r)
+{
+	printf("fleet %s%s%s: %s %s\n", get_str(r, "name", "?"), *get_str(r, "group", "") ? " group " : "",
+	       get_str(r, "group", ""), get_bool(r, "connected") ? "connected to" : "not connected; servers",
+	       get_bool(r, "connected") ? get_str(r, "server", "?") : get_str(r, "servers", "?"));
+	if (*get_str(r, "user", ""))
+		printf("  user %s\n", get_str(r, "user", ""));
+	printf("  decisions %llu (cap %llu), last revision %llu, lag %llu entries, last apply %llu ms after creation\n",
+	       (unsigned long long)get_u64(r, "decisions"), (unsigned long long)get_u64(r, "decisions_cap"),
+	       (unsigned long long)get_u64(r, "last_revision"), (unsigned long long)get_u64(r, "lag_entries"),
+	       (unsigned long long)get_u64(r, "last_apply_latency_ms"));
+	printf("  rejected %llu malformed, %llu over the cap; %llu reconnects\n",
+	       (unsigned long long)get_u64(r, "rejected_malformed"), (unsigned long long)get_u64(r, "rejected_cap"),
+	       (unsigned long long)get_u64(r, "reconnects"));
+	printf("  events published %llu, dropped %llu, queued %llu\n",
+	       (unsigned long long)get_u64(r, "events_published"), (unsigned long long)get_u64(r, "events_dropped"),
+	       (unsigned long long)get_u64(r, "events_queued"));
+	if (*get_str(r, "last_error", ""))
+		printf("  last error: %s\n", get_str(r, "last_error", ""));
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -616,12 +674,16 @@ static const struct {
 	{ PERIM_CMD_SHAPE_SET, render_shape_set },
 	{ PERIM_CMD_SHAPE_DEL, render_shape_del },
 	{ PERIM_CMD_SHAPE_LIST, render_shape_list },
+	{ PERIM_CMD_FLEET_BLOCK, render_fleet_block },
+	{ PERIM_CMD_FLEET_UNBLOCK, render_fleet_unblock },
+	{ PERIM_CMD_FLEET_LIST, render_fleet_list },
+	{ PERIM_CMD_FLEET_STATUS, render_fleet_status },
 };
 
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 		     struct json_object *result)
 {
-	if (opts->json) {
+	if (opts->json || cmd->json_out) {
 		printf("%s\n", json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		return;
 	}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "fleet/options.h"
 #include "tracing/guard_rules.h"
 #include "telemetry/metrics.h"
 #include "proto.h"
@@ -17,6 +18,7 @@
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
 	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_GUARD_RULES, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
+	OPT_FLEET,                 /* every --fleet* option: fleet/options.c reads it by name */
 };
 
 static const struct option long_opts[] = {
@@ -33,6 +35,12 @@ static const struct option long_opts[] = {
 	{ "guard-rules", required_argument, NULL, OPT_GUARD_RULES },
 	{ "metrics",     required_argument, NULL, OPT_METRICS },
 	{ "config",      required_argument, NULL, OPT_CONFIG },
+	{ "fleet",       required_argument, NULL, OPT_FLEET },
+	{ "fleet-name",  required_argument, NULL, OPT_FLEET },
+	{ "fleet-group", required_argument, NULL, OPT_FLEET },
+	{ "fleet-creds", required_argument, NULL, OPT_FLEET },
+	{ "fleet-tls-ca", required_argument, NULL, OPT_FLEET },
+	{ "fleet-events", required_argument, NULL, OPT_FLEET },
 	{ "foreground",  no_argument,       NULL, OPT_FOREGROUND },
 	{ "verbose",     no_argument,       NULL, 'v' },
 	{ "help",        no_argument,       NULL, OPT_HELP },
@@ -59,6 +67,12 @@ static const char usage[] =
 "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics (default\n"
 "                        off); \"on\" = 127.0.0.1:9469, PORT = 127.0.0.1:PORT,\n"
 "                        [ADDR6]:PORT for IPv6; only a named address leaves loopback\n"
+"  --fleet nats://HOST:PORT[,...]  join a fleet over NATS JetStream (default: none)\n"
+"  --fleet-name NAME     this gateway's name in the fleet (default: the hostname)\n"
+"  --fleet-group GROUP   the fleet group it belongs to\n"
+"  --fleet-creds FILE    NATS user credentials file (JWT + seed)\n"
+"  --fleet-tls-ca FILE   CA bundle: connect with TLS, verify the server against it\n"
+"  --fleet-events T[,T]  publish these event types to perim.events.NAME.TYPE\n"
 "  --config FILE         read options from FILE: lines \"key value\", same names\n"
 "  --foreground          stay in the foreground (the default: run it under systemd)\n"
 "  -v, -vv               more logging; -vv shows libbpf and libxdp\n"
@@ -159,6 +173,17 @@ static int parse_guard_rules(struct perimd_config *cfg, const char *name, const 
 
 static int config_file(struct perimd_config *cfg, const char *path, int depth);
 
+/* name: as typed ("--fleet-name" or the config file's "fleet-name"). */
+static int fleet_option(struct perimd_config *cfg, const char *name, const char *value)
+{
+	const char *bare = name + strspn(name, "-");
+	char why[256];
+
+	if (perimd_fleet_opt_apply(&cfg->fleet, bare, value, why, sizeof(why)))
+		return bad_option(name, value, why);
+	return 0;
+}
+
 static int apply_option(struct perimd_config *cfg, int opt, const char *name, const char *value, int depth)
 {
 	switch (opt) {
@@ -175,6 +200,7 @@ static int apply_option(struct perimd_config *cfg, int opt, const char *name, co
 	case OPT_GUARD_RULES: return parse_guard_rules(cfg, name, value);
 	case OPT_METRICS:     return parse_metrics(cfg, value);
 	case OPT_CONFIG:      return config_file(cfg, value, depth + 1);
+	case OPT_FLEET:       return fleet_option(cfg, name, value);
 	case OPT_FOREGROUND:  return 0;
 	case 'v':             cfg->verbosity++; return 0;
 	}
@@ -264,6 +290,15 @@ static int config_file(struct perimd_config *cfg, const char *path, int depth)
 	return err;
 }
 
+static int fleet_check(const struct perimd_config *cfg)
+{
+	char why[128];
+
+	if (perimd_fleet_opts_check(&cfg->fleet, why, sizeof(why)))
+		return bad_option("--fleet-*", NULL, why);
+	return 0;
+}
+
 static void set_defaults(struct perimd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -276,13 +311,13 @@ static void set_defaults(struct perimd_config *cfg)
 
 int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg)
 {
-	int opt, err;
+	int opt, err, idx = -1;
 
 	set_defaults(cfg);
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":v", long_opts, NULL)) != -1) {
-		const char *name = argv[optind - 1];
+	while ((opt = getopt_long(argc, argv, ":v", long_opts, &idx)) != -1) {
+		const char *name = opt == OPT_FLEET ? long_opts[idx].name : argv[optind - 1];
 
 		if (opt == OPT_HELP) {
 			fputs(usage, stdout);
@@ -298,5 +333,5 @@ int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg)
 	}
 	if (optind < argc)
 		return bad_option(argv[optind], NULL, "unexpected argument");
-	return 0;
+	return fleet_check(cfg);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cmd.h"
+#include "fleet/options.h"
 #include "perim.h"
 
 #define PERIMD_STATE_DEFAULT "/var/lib/perim/state"
@@ -32,6 +33,7 @@ struct perimd_config {
 	char events[PATH_MAX];     /* empty: stdout */
 	char guard_rules[PATH_MAX]; /* empty: no guard rails */
 	char metrics[64];          /* --metrics value as given; empty: no metrics endpoint */
+	struct perimd_fleet_opts fleet;  /* --fleet*: empty servers, no fleet */
 	int verbosity;
 };
 

@@ -46,6 +46,7 @@ struct perimd {
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
 	struct perimd_nicstats nic;            /* the NICs' own counters */
 	struct perimd_follow *follow;          /* follow.h: re-attach as links come and go */
+	struct perimd_fleet *fleet;            /* fleet/fleet.h; NULL without --fleet */
 };
 
 #endif /* PERIMD_DAEMON_H */

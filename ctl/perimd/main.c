@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "events/bus.h"
+#include "fleet/fleet.h"
 #include "procs/listeners.h"
 #include "procs/proctable.h"
 #include "telemetry/drops.h"
@@ -187,6 +188,7 @@ static void shutdown_daemon(struct perimd_main *m)
 
 	perimd_metrics_stop(m->metrics);
 	perimd_ctlsock_close(m->sock);
+	perimd_fleet_stop(d);
 	perimd_follow_close(d);
 	if (d->tracers)
 		perim_tracers_stop(d->tracers);
@@ -261,6 +263,12 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, "perimd: 1 Hz timer: %s\n", strerror(-ret));
 		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
+	/* After the datapath: fleet decisions land on interfaces that are attached. */
+	ret = perimd_fleet_start(d, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "perimd: %s\n", err);
 		goto out;
 	}
 	ret = perimd_ctlsock_open(d, &m->sock, err, sizeof(err));

@@ -59,3 +59,22 @@ static void test_acl_allow_bypasses_rules(void)
 out:
 	perim_xdp__destroy(skel);
 }
+
+/* A fleet decision's entry: dropped like a deny, counted under its own reason. */
+static void test_acl_fleet_deny(void)
+{
+	struct frame_spec s = V4("203.0.113.9", IPPROTO_UDP, 53);
+	struct perim_xdp *skel = load_prog(false);
+	struct perim_if_counters ic;
+
+	if (!skel)
+		return;
+	if (!lpm_add(skel, "203.0.113.0/24", PERIM_ACL_FLEET_DENY, NULL, 0))
+		goto out;
+	ASSERT_EQ(run_spec(skel, &s, 3), XDP_DROP, "verdict");
+	ic = if_stats(skel);
+	ASSERT_EQ(ic.dropped_packets[PERIM_REASON_FLEET_DENY], 3, "fleet-deny drops");
+	ASSERT_EQ(ic.dropped_packets[PERIM_REASON_DENY], 0, "not counted as a local deny");
+out:
+	perim_xdp__destroy(skel);
+}

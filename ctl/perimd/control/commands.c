@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
+#include "fleet/fleet.h"
 #include "log.h"
 #include "state/state.h"
 #include "model/rules.h"
@@ -692,6 +693,8 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_FLEET_LIST:
+	case PERIM_CMD_FLEET_STATUS: return perimd_fleet_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "events/bus.h"
+#include "fleet/fleet.h"
 #include "log.h"
 #include "control/peercred.h"
 #include "loop.h"
@@ -111,7 +112,7 @@ static void utf8_sanitize(char *s)
 	}
 }
 
-static char *response_text(int status, struct json_object *result, const char *error)
+char *perimd_ctlsock_response(int status, struct json_object *result, const char *error)
 {
 	struct json_object *r = json_object_new_object();
 	char safe[1024];
@@ -261,7 +262,7 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 	int fd = c->fd, ret;
 
 	if (!d->tracers) {
-		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, "the tracers are not running"));
+		client_respond(c, perimd_ctlsock_response(PERIM_EXIT_FAIL, NULL, "the tracers are not running"));
 		return;
 	}
 	perim_loop_del(d->loop, fd);
@@ -273,6 +274,18 @@ static void hand_over_events(struct client *c, const struct perim_cmd *cmd)
 		pr_warn("perimd: events subscription: %s\n", strerror(-ret));
 }
 
+/* Answered when the fleet's bucket has acknowledged the change: the fleet takes the connection. */
+static void hand_over_fleet(struct client *c, const struct perim_cmd *cmd)
+{
+	struct perimd *d = c->sock->d;
+	int fd = c->fd;
+
+	perim_loop_del(d->loop, fd);
+	c->fd = -1;
+	client_close(c);
+	perimd_fleet_submit(d, cmd, fd);
+}
+
 static void client_request(struct client *c)
 {
 	struct json_object *root = NULL, *result = NULL;
@@ -281,7 +294,7 @@ static void client_request(struct client *c)
 	int argc, status;
 
 	if (c->denied) {
-		client_respond(c, response_text(PERIM_EXIT_FAIL, NULL, c->denied));
+		client_respond(c, perimd_ctlsock_response(PERIM_EXIT_FAIL, NULL, c->denied));
 		return;
 	}
 	argc = perimd_request_argv(c->in, c->need, &root, argv, err, sizeof(err));
@@ -297,6 +310,11 @@ static void client_request(struct client *c)
 		hand_over_events(c, &cmd);
 		return;
 	}
+	if (status == 0 && perimd_fleet_answers_later(&cmd)) {
+		json_object_put(root);
+		hand_over_fleet(c, &cmd);
+		return;
+	}
 	if (status == 0 && cmd.kind == PERIM_CMD_HELP) {
 		result = json_object_new_object();
 		json_object_object_add(result, "help", json_object_new_string(cmd.help ? cmd.help : ""));
@@ -306,7 +324,7 @@ static void client_request(struct client *c)
 	json_object_put(root);
 	if (status)
 		pr_info("perimd: request refused (%d): %s\n", status, err);
-	client_respond(c, response_text(status, result, err));
+	client_respond(c, perimd_ctlsock_response(status, result, err));
 }
 
 static int client_read(void *ctx, int fd, uint32_t events)
@@ -332,7 +350,7 @@ static int client_read(void *ctx, int fd, uint32_t events)
 		c->have += n;
 		if (c->have == sizeof(c->need)) {
 			if (c->need == 0 || c->need > REQUEST_MAX) {
-				client_respond(c, response_text(PERIM_EXIT_BADINPUT, NULL,
+				client_respond(c, perimd_ctlsock_response(PERIM_EXIT_BADINPUT, NULL,
 								"Error: request length out of range"));
 				return 0;
 			}

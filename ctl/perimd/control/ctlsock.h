@@ -18,6 +18,10 @@ struct perimd_ctlsock;
 int perimd_ctlsock_open(struct perimd *d, struct perimd_ctlsock **out, char *err, size_t errlen);
 void perimd_ctlsock_close(struct perimd_ctlsock *s);
 
+/* A response message {"status":N,"result"|"error":...} (malloc'ed; takes result). */
+struct json_object;
+char *perimd_ctlsock_response(int status, struct json_object *result, const char *error);
+
 /* Drop clients that have not sent a whole request within their deadline. */
 void perimd_ctlsock_sweep(struct perimd_ctlsock *s);
 

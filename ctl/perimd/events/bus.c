@@ -62,6 +62,8 @@ struct perimd_bus {
 	struct subscriber subs[SUBSCRIBERS_MAX];
 	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
 	int expiry_fd;
+	perimd_bus_tap_fn tap;             /* sees every line published (the fleet's export), or NULL */
+	void *tap_ctx;
 };
 
 static int64_t realtime_minus_monotonic(void)
@@ -91,6 +93,8 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
+	if (t->tap)
+		t->tap(t->tap_ctx, type, text, len);
 	free(b->json);
 	b->json = strdup(text);
 	b->type = type;
@@ -131,6 +135,12 @@ static int open_sink(struct perimd_bus *t)
 	}
 	t->sink = f;
 	return 0;
+}
+
+void perimd_bus_set_tap(struct perimd_bus *b, perimd_bus_tap_fn fn, void *ctx)
+{
+	b->tap = fn;
+	b->tap_ctx = ctx;
 }
 
 int perimd_bus_reopen(struct perimd_bus *t, const char *events_path)

@@ -31,6 +31,10 @@ void perimd_bus_publish(struct perimd_bus *b, int type, struct json_object *o);
 /* Flush the sink after a batch. */
 void perimd_bus_flush(struct perimd_bus *b);
 
+/* fn sees every line published (its JSON text, without newline); must not block. NULL: none. */
+typedef void (*perimd_bus_tap_fn)(void *ctx, int type, const char *json, size_t len);
+void perimd_bus_set_tap(struct perimd_bus *b, perimd_bus_tap_fn fn, void *ctx);
+
 /*
  * SIGHUP: (re)open the events sink at events_path (NULL or "-" = stdout),
  * the same file after a rotation or another one. On failure the old sink stays.

@@ -61,8 +61,7 @@ static const size_t type_sizes[PERIM_EV_MAX] = {
 	[PERIM_EV_GUARD] = sizeof(struct perim_ev_guard), [PERIM_EV_BIND] = sizeof(struct perim_ev_bind),
 };
 
-/* "exec", "connect", ...; "lost" for PERIM_EV_LOST_TYPE; NULL when unknown. */
-static const char *perim_ev_type_name(int type)
+const char *perim_ev_type_name(int type)
 {
 	return type > 0 && type <= PERIM_EV_XDP_DROP_TYPE ? type_names[type] : NULL;
 }

@@ -12,6 +12,8 @@
 
 #include "perim_events.h"
 
+/* "exec", "connect", ...; "lost" for PERIM_EV_LOST_TYPE; NULL when unknown. */
+const char *perim_ev_type_name(int type);
 /* The type for a name, -1 when unknown. */
 int perim_ev_type_parse(const char *name);
 /* The exact size an event of this type has, 0 when unknown. */

@@ -38,7 +38,8 @@ struct perim_model *perim_model_dup(const struct perim_model *m)
 	copy->rules = copy_of(m->rules, m->rules_end, sizeof(m->rules[0]));
 	copy->acl = copy_of(m->acl, m->n_acl, sizeof(m->acl[0]));
 	copy->acl_cap = m->n_acl;
-	if ((m->rules_end && !copy->rules) || (m->n_acl && !copy->acl)) {
+	copy->fleet = copy_of(m->fleet, m->n_fleet, sizeof(m->fleet[0]));
+	if ((m->rules_end && !copy->rules) || (m->n_acl && !copy->acl) || (m->n_fleet && !copy->fleet)) {
 		perim_model_free(copy);
 		return NULL;
 	}
@@ -51,6 +52,7 @@ void perim_model_free(struct perim_model *m)
 		return;
 	free(m->rules);
 	free(m->acl);
+	free(m->fleet);
 	free(m);
 }
 
@@ -221,7 +223,7 @@ int perim_model_limit_del(struct perim_model *m, int slot, uint32_t id, char *er
 	return 0;
 }
 
-static void prefix_mask(uint8_t addr[16], unsigned len)
+void perim_prefix_mask(uint8_t addr[16], unsigned len)
 {
 	for (unsigned bit = len; bit < 128; bit++)
 		addr[bit / 8] &= ~(0x80 >> (bit % 8));
@@ -235,8 +237,8 @@ static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix
 		return false;
 	memcpy(x, a->addr, 16);
 	memcpy(y, b->addr, 16);
-	prefix_mask(x, a->len);
-	prefix_mask(y, b->len);
+	perim_prefix_mask(x, a->len);
+	perim_prefix_mask(y, b->len);
 	return !memcmp(x, y, 16);
 }
 
@@ -274,7 +276,7 @@ int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
 	m->acl[m->n_acl].iface = slot;
 	m->acl[m->n_acl].verdict = verdict;
 	m->acl[m->n_acl].prefix = *p;
-	prefix_mask(m->acl[m->n_acl].prefix.addr, p->len);
+	perim_prefix_mask(m->acl[m->n_acl].prefix.addr, p->len);
 	m->n_acl++;
 	return 0;
 }
@@ -381,7 +383,7 @@ void perim_lpm_key_make(struct perim_lpm_ukey *key, int slot, const struct perim
 	uint8_t addr[16];
 
 	memcpy(addr, p->addr, 16);
-	prefix_mask(addr, p->len);
+	perim_prefix_mask(addr, p->len);
 	memset(key, 0, sizeof(*key));
 	key->slot = slot;
 	if (p->len >= 96 && perim_addr_is_v4_mapped(addr)) {
@@ -408,8 +410,8 @@ static bool prefix_covers(const struct perim_prefix *outer, const struct perim_p
 		return false;
 	memcpy(a, outer->addr, 16);
 	memcpy(b, inner->addr, 16);
-	prefix_mask(a, outer->len);
-	prefix_mask(b, outer->len);
+	perim_prefix_mask(a, outer->len);
+	perim_prefix_mask(b, outer->len);
 	return !memcmp(a, b, 16);
 }
 
@@ -481,7 +483,7 @@ static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_pr
 static int collect_prefixes(const struct perim_model *m, int slot, bool egress, struct perim_prefix **out,
 			    size_t *n)
 {
-	size_t cap = 2 * (m->rules_end + m->n_acl) + 1, k = 0;
+	size_t cap = 2 * (m->rules_end + m->n_acl + m->n_fleet) + 1, k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
 
 	if (!p)
@@ -501,6 +503,8 @@ static int collect_prefixes(const struct perim_model *m, int slot, bool egress, 
 	for (unsigned i = 0; i < m->n_acl && !egress; i++)
 		if (m->acl[i].iface == slot)
 			push_prefix(p, &k, &m->acl[i].prefix);
+	for (unsigned i = 0; i < m->n_fleet && !egress; i++)
+		push_prefix(p, &k, &m->fleet[i]);
 	*out = p;
 	*n = k;
 	return 0;
@@ -638,6 +642,9 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 		e->key.family += PERIM_LPM_EGRESS_V4;
 	} else {
 		perim_prefix_index_covering(&x->acl, p, take_verdict, &verdict);
+		/* The local lists win: a fleet decision never overrides an allow (or a local deny). */
+		if (verdict == PERIM_ACL_NONE && perim_model_fleet_covers(m, p))
+			verdict = PERIM_ACL_FLEET_DENY;
 		e->value.acl = verdict;
 	}
 	fill_candidates(e, scratch, c.n);
@@ -739,7 +746,7 @@ static int flatten_iface(const struct perim_model *m, int slot, bool egress, str
 		return ret;
 	}
 	for (size_t i = 0; i < n; i++)
-		prefix_mask(prefixes[i].addr, prefixes[i].len);
+		perim_prefix_mask(prefixes[i].addr, prefixes[i].len);
 	qsort(prefixes, n, sizeof(prefixes[0]), prefix_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i && !prefix_cmp(&prefixes[i - 1], &prefixes[i]))

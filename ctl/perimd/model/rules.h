@@ -54,6 +54,14 @@ struct perim_model {
 	struct perim_model_acl *acl;
 	struct perim_model_shape shapes[PERIM_MAX_IFACES];   /* by interface slot (shapes.h) */
 	uint32_t changing_rule;    /* the rule a "limit set" adds or replaces (0: none): errors name it */
+	/*
+	 * Fleet block decisions (rules_fleet.c): denied on every ingress slot as
+	 * PERIM_ACL_FLEET_DENY under the local lists. Not in the state file: the
+	 * fleet's bucket is their source of truth.
+	 */
+	struct perim_prefix *fleet;    /* sorted by (masked address, length), unique */
+	unsigned n_fleet;
+	uint64_t fleet_lens[3];        /* bit L: some fleet prefix is L long (mapped space, 0..128) */
 };
 
 struct perim_model *perim_model_new(void);
@@ -81,6 +89,16 @@ int perim_model_acl_add(struct perim_model *m, int slot, uint8_t verdict,
 			const struct perim_prefix *p, char *err, size_t errlen);
 int perim_model_acl_del(struct perim_model *m, int slot, uint8_t verdict,
 			const struct perim_prefix *p, char *err, size_t errlen);
+
+/* Clears the address bits past len (len in the IPv4-mapped space, 0..128). */
+void perim_prefix_mask(uint8_t addr[16], unsigned len);
+
+/* ---- fleet decisions (rules_fleet.c) ---- */
+
+/* Replace the model's fleet prefixes with these n (any order, duplicates merged). 0 or -ENOMEM. */
+int perim_model_fleet_set(struct perim_model *m, const struct perim_prefix *p, unsigned n);
+/* Whether some fleet prefix covers p (p->len or shorter). */
+bool perim_model_fleet_covers(const struct perim_model *m, const struct perim_prefix *p);
 
 /* ---- spec -> datapath rule ---- */
 

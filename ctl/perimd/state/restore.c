@@ -15,6 +15,7 @@
 #include "control/commands.h"
 #include "daemon.h"
 #include "datapath/loader.h"
+#include "fleet/fleet.h"
 #include "model/rules.h"
 #include "log.h"
 #include "state/restore.h"
@@ -136,6 +137,11 @@ int perimd_restore(struct perimd *d)
 	ret = replay(d, &sf);
 	if (!ret)
 		ret = persist_restored(d, &sf);
+	/* Fleet decisions live in the pinned maps, not the state file: keep enforcing them. */
+	if (!ret && perimd_fleet_recover(d)) {
+		fprintf(stderr, "perimd: fleet: out of memory\n");
+		ret = PERIM_EXIT_FAIL;
+	}
 	if (!ret && perimd_commit_model(d, err, sizeof(err))) {
 		fprintf(stderr, "perimd: applying the restored rules: %s\n", err);
 		ret = PERIM_EXIT_FAIL;

@@ -248,9 +248,7 @@ static struct json_object *not_sampling(const char *why)
 static void add_targets(struct perimd *d, struct json_object *top)
 {
 	struct json_object *sources = json_object_object_get(top, "sources");
-	struct perim_tracers *t = d->tracers;
-
-	for (size_t i = 0; t && i < json_object_array_length(sources); i++) {
+	for (size_t i = 0; d->listeners && d->bus && i < json_object_array_length(sources); i++) {
 		struct json_object *s = json_object_array_get_idx(sources, i);
 		const char *proto = json_object_get_string(json_object_object_get(s, "proto"));
 		uint16_t dport = json_object_get_int(json_object_object_get(s, "dport"));
@@ -264,8 +262,8 @@ static void add_targets(struct perimd *d, struct json_object *top)
 		else if (inet_pton(AF_INET6, dst, addr) != 1)
 			continue;
 		if (proto_nr && dport)
-			ln = perimd_listeners_find(perim_tracers_listeners(t), proto_nr, addr, dport);
-		json_object_object_add(s, "target", ln ? perim_listener_json(perim_tracers_json_ctx(t), ln->pid,
+			ln = perimd_listeners_find(d->listeners, proto_nr, addr, dport);
+		json_object_object_add(s, "target", ln ? perim_listener_json(perimd_bus_json_ctx(d->bus), ln->pid,
 									     ln->start_ns) : NULL);
 	}
 }

@@ -21,6 +21,7 @@
 #include "telemetry/metrics.h"
 #include "telemetry/stats.h"
 #include "perim.h"
+#include "fleet/fleet.h"
 
 struct if_snap {
 	const char *dev;
@@ -259,6 +260,7 @@ char *perimd_metrics_render(struct perimd *d, size_t *len)
 	write_rule_verdicts(f, s, true);
 	write_rule_would_drop(f, s);
 	write_tracers(f, d);
+	perimd_fleet_metrics(d, f);
 	if (fclose(f)) {
 		free(text);
 		text = NULL;

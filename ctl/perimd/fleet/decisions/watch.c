@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The watcher thread: bind (or create) the decisions bucket, watch every
+ * key, hand each entry to the loop. A watch starts with the bucket's
+ * current values and ends that run with a NULL entry (the loop then drops
+ * local decisions the bucket no longer has); after a reconnect it starts
+ * over, so an outage never leaves a removed decision in force.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet/link.h"
+#include "log.h"
+
+#define NEXT_TIMEOUT_MS 250
+#define RETRY_MS 500
+
+static void push_kind(struct fleet_link *l, enum fleet_msg_kind kind)
+{
+	struct fleet_msg *m = fleet_msg_new(kind);
+
+	if (m)
+		fleet_inbox_push(l->inbox, m);
+}
+
+static void push_entry(struct fleet_link *l, kvEntry *e)
+{
+	struct fleet_msg *m = fleet_msg_new(FLEET_MSG_ENTRY);
+	kvOperation op = kvEntry_Operation(e);
+	int len = kvEntry_ValueLen(e);
+
+	if (!m)
+		return;
+	snprintf(m->key, sizeof(m->key), "%s", kvEntry_Key(e));
+	m->revision = kvEntry_Revision(e);
+	m->delta = kvEntry_Delta(e);
+	m->deleted = op == kvOp_Delete || op == kvOp_Purge;
+	if (strlen(kvEntry_Key(e)) >= sizeof(m->key)) {
+		/* Longer than any prefix's key: the loop rejects it by its (cut) name. */
+		m->value = strdup("");
+		m->value_len = 0;
+	} else if (!m->deleted && len >= 0) {
+		m->value = malloc(len + 1);
+		if (!m->value) {
+			fleet_msg_free(m);
+			return;
+		}
+		memcpy(m->value, kvEntry_Value(e), len);
+		m->value[len] = '\0';
+		m->value_len = len;
+	}
+	fleet_inbox_push(l->inbox, m);
+}
+
+static bool connected_gen(struct fleet_link *l, uint64_t *gen)
+{
+	bool up;
+
+	pthread_mutex_lock(&l->mu);
+	up = l->connected;
+	*gen = l->watch_gen;
+	pthread_mutex_unlock(&l->mu);
+	return up;
+}
+
+static bool same_gen(struct fleet_link *l, uint64_t gen)
+{
+	uint64_t now;
+
+	connected_gen(l, &now);
+	return now == gen;
+}
+
+/* One watch, until an error, a reconnect or stop. */
+static void watch_once(struct fleet_link *l, kvStore *kv, uint64_t gen)
+{
+	kvWatchOptions wo;
+	kvWatcher *w = NULL;
+	kvEntry *e;
+	natsStatus s;
+
+	kvWatchOptions_Init(&wo);
+	s = kvStore_WatchAll(&w, kv, &wo);
+	if (s != NATS_OK) {
+		pr_warn("perimd: fleet: watching %s: %s\n", kvStore_Bucket(kv), natsStatus_GetText(s));
+		fleet_link_wait(l, RETRY_MS);
+		return;
+	}
+	push_kind(l, FLEET_MSG_SNAPSHOT_BEGIN);
+	while (fleet_link_wait(l, 0) && same_gen(l, gen)) {
+		e = NULL;
+		s = kvWatcher_Next(&e, w, NEXT_TIMEOUT_MS);
+		if (s == NATS_TIMEOUT)
+			continue;
+		if (s != NATS_OK) {
+			pr_warn("perimd: fleet: watch: %s\n", natsStatus_GetText(s));
+			break;
+		}
+		if (!e) {
+			push_kind(l, FLEET_MSG_SNAPSHOT_END);
+			continue;
+		}
+		push_entry(l, e);
+		kvEntry_Destroy(e);
+	}
+	kvWatcher_Destroy(w);
+}
+
+void *fleet_watcher_main(void *arg)
+{
+	struct fleet_link *l = arg;
+	jsCtx *js = NULL;
+	kvStore *kv = NULL;
+	bool told = false;
+	uint64_t gen;
+	natsStatus s;
+
+	while (fleet_link_wait(l, 0)) {
+		if (!connected_gen(l, &gen)) {
+			fleet_link_wait(l, RETRY_MS);
+			continue;
+		}
+		if (!kv) {
+			s = fleet_link_bucket(l, &js, &kv, true);
+			if (s != NATS_OK) {
+				if (!told)
+					pr_warn("perimd: fleet: bucket: %s (retrying)\n", natsStatus_GetText(s));
+				told = true;
+				kv = NULL;
+				fleet_link_wait(l, RETRY_MS);
+				continue;
+			}
+		}
+		watch_once(l, kv, gen);
+	}
+	kvStore_Destroy(kv);
+	jsCtx_Destroy(js);
+	return NULL;
+}

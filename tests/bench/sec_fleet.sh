@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Fleet: three real gateways (tests/lib/fleet.sh) and a nats-server in the hub.
+#  - propagation: `fleet block` at gw1 to the first packet each gateway drops
+#    as fleet-deny (the xdp_drop event's kernel timestamp, wall clock), with
+#    100 light simulated gateways (KV watchers in one process) beside them;
+#  - apply rate: N decisions written straight into the bucket while gw1 is
+#    stopped, then gw1 started: from "ready" to all N applied, and perimd's
+#    CPU per decision over that catch-up; gw2 applies the same N live.
+. "$TOP/tests/lib/fleet.sh"
+
+FL_SIMULATED=100
+
+fl_setup() {
+	hub_setup && ns_add inet || return 1
+	for i in 1 2 3; do gw_net "$i" || return 1; done
+	nats_start nats || return 1
+	for i in 1 2 3; do gw_start "$i" --fleet "$(fleet_url)" || return 1; done
+	for i in 1 2 3; do wait_until 10 fleet_connected "$i" || return 1; done
+}
+
+fl_rx() { gctl "$1" -j stats "${T}g$1" | jq -r '.interfaces[0].counters.rx_packets'; }
+fl_rx_above() { [ "$(fl_rx "$1")" -gt "$2" ]; }
+
+# fl_first_drop_ms I PREFIX3 T0_NS: ms from T0 to gw I's first fleet-deny drop of a source PREFIX3.*
+fl_first_drop_ms() {
+	python3 - "$TMP/gw$1.events" "$2" "$3" <<-'PY'
+	import json, sys, datetime
+	path, pfx, t0 = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	for line in open(path):
+	    if '"xdp_drop"' not in line or 'fleet-deny' not in line:
+	        continue
+	    e = json.loads(line)
+	    src = ((e.get("flow") or {}).get("src") or "")
+	    if not src.startswith(pfx):
+	        continue
+	    t = datetime.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
+	    ms = (t * 1e9 - t0) / 1e6
+	    if ms >= 0:
+	        print("%.1f" % ms)
+	        sys.exit(0)
+	sys.exit(1)
+	PY
+}
+
+fl_percentile() { sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR-1)*p/100+0.5)+1; print v[i]}'; }
+
+fl_latency() {
+	local rounds=$1 k i t0 rx0 mac floods samples="$TMP/fl_lat"
+	: >"$samples"
+	ip netns exec "$T-hub" "$BENCH/fleet_load" "$(fleet_url)" watch "$FL_SIMULATED" >"$TMP/fl_watch.out" 2>&1 &
+	track_pid $!
+	wait_until 30 grep -q watching "$TMP/fl_watch.out" || { echo "simulated watchers did not start" >&2; return 1; }
+	for k in $(seq "$rounds"); do
+		rx0=$(fl_rx 1) floods=()
+		for i in 1 2 3; do
+			mac=$(mac_of "gw$i" "${T}g$i")
+			in_ns inet "$TOOLS/udpflood" send --dev "${T}i$i" --dst-mac "$mac" --dst "10.7$i.0.1" \
+				--src "10.201.$k.0/24" --sources 16 --port 9 --rate 5000 --seconds 3 >/dev/null &
+			floods+=($!)
+		done
+		wait_until 2 fl_rx_above 1 "$rx0"
+		t0=$(date +%s%N)
+		gctl 1 fleet block "10.201.$k.0/24" >/dev/null || { echo "block $k failed" >&2; return 1; }
+		for i in 1 2 3; do
+			wait_until 3 fl_first_drop_ms "$i" "10.201.$k." "$t0" ||
+				{ echo "no drop on gw$i" >&2; wait "${floods[@]}"; return 1; }
+			fl_first_drop_ms "$i" "10.201.$k." "$t0" >>"$samples"
+		done
+		wait "${floods[@]}"
+	done
+	echo "| block at gw1 to first fleet-deny drop, 3 gateways + $FL_SIMULATED simulated watchers ($(wc -l <"$samples") samples) | p50 $(fl_percentile 50 <"$samples") ms / p99 $(fl_percentile 99 <"$samples") ms / max $(fl_percentile 100 <"$samples") ms | p99 < 200 ms |"
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+fl_apply_rate() {
+	local n=$1 out t_ready t_done ticks0 ticks1 t_put live_ms hz
+	hz=$(getconf CLK_TCK)
+	gw_stop 1
+	t_put=$(date +%s%N)
+	out=$(ip netns exec "$T-hub" "$BENCH/fleet_load" "$(fleet_url)" put "$n") || return 1
+	wait_until 60 status_at_least 2 decisions "$n" || { echo "gw2 did not apply $n" >&2; return 1; }
+	live_ms=$(( ($(date +%s%N) - t_put) / 1000000 ))
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	t_ready=$(date +%s%N)
+	ticks0=$(cpu_ticks "$GW1_PID")
+	wait_until 120 status_at_least 1 decisions "$n" || { echo "gw1 did not catch up" >&2; return 1; }
+	t_done=$(date +%s%N)
+	ticks1=$(cpu_ticks "$GW1_PID")
+	local ms=$(( (t_done - t_ready) / 1000000 ))
+	echo "| $n decisions written to the bucket (asynchronous puts) | $(awk -v ns="$(cut -d' ' -f3 <<<"$out")" -v n="$n" 'BEGIN {printf "%.0f/s", n / (ns / 1e9)}') | |"
+	echo "| gw2 applying them live (put start to all applied) | ${live_ms} ms, $(( n * 1000 / (live_ms ? live_ms : 1) ))/s | >= 10,000/s |"
+	echo "| gw1 catching up on start (ready to all applied) | ${ms} ms, $(( n * 1000 / (ms ? ms : 1) ))/s | >= 10,000/s |"
+	echo "| gw1 CPU per decision during catch-up | $(awk -v t=$(( ticks1 - ticks0 )) -v hz="$hz" -v n="$n" 'BEGIN {printf "%.1f us", t / hz * 1e6 / n}') | |"
+	echo "| gw1 applies (flatten + map transaction) for the catch-up, time inside them per decision | $(status_of 1 applies), $(awk -v us="$(status_of 1 apply_us_total)" -v n="$n" 'BEGIN {printf "%.1f us", us / n}') | |"
+}
+
+# Not in a subshell: what fl_setup starts is registered with run.sh's cleanup.
+fl_table() {
+	fl_setup >&2 || return 1
+	echo "| measurement | result | goal |"
+	echo "|---|---:|---|"
+	fl_latency "$1" || return 1
+	fl_apply_rate "$2"
+}
+
+section_fleet() {
+	local n=10000 rounds=20 rc
+	quick && n=${FL_QUICK_N:-1000} rounds=3
+	echo "## Fleet (NATS JetStream)"
+	echo
+	fl_table "$rounds" "$n"
+	rc=$?
+	echo
+	echo "Latency is measured from just before \`perimctl fleet block\` at gw1 to the kernel timestamp of"
+	echo "the first sampled fleet-deny drop on each gateway (floods of 5 kpps into each, from the"
+	echo "blocked prefix, already running). Apply: every batch of bucket entries the loop takes at once"
+	echo "is one flatten + map transaction; batches are coalesced while more entries are right behind."
+	return $rc
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The fleet's pure parts: a decision's key and JSON value, and fleet prefixes in the flattening. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet/decisions/decision.h"
+#include "fleet/options.h"
+#include "model/rules.h"
+#include "test.h"
+
+static char err[256];
+
+static struct perim_prefix pfx(const char *s)
+{
+	struct perim_prefix p;
+
+	if (perim_prefix_parse(s, &p))
+		fprintf(stderr, "  bad test prefix %s\n", s);
+	return p;
+}
+
+static uint8_t verdict_of(const struct perim_lpm_set *set, int slot, const char *prefix)
+{
+	struct perim_prefix p = pfx(prefix);
+	const struct perim_lpm_entry *e;
+	struct perim_lpm_ukey key;
+
+	perim_lpm_key_make(&key, slot, &p);
+	e = perim_lpm_set_find(set, &key);
+	return e ? e->value.acl : 0xff;
+}
+
+static void test_key_of(void)
+{
+	struct perim_prefix v6 = pfx("2001:db8:bad::/48"), v4 = pfx("203.0.113.0/24");
+	char key[FLEET_KEY_MAX];
+
+	perimd_fleet_key_of(&v4, key);
+	ASSERT_STREQ(key, "203.0.113.0/24", "IPv4 key");
+	perimd_fleet_key_of(&v6, key);
+	ASSERT_STREQ(key, "2001_db8_bad__/48", "IPv6 key: ':' is no NATS key character");
+}
+
+static void test_decision_round_trip(void)
+{
+	struct perimd_fleet_decision d = { .ttl_s = 60, .created_ms = 1733480000123ULL }, back;
+	char *text, why[256];
+
+	d.prefix = pfx("2001:db8:bad::/48");
+	perimd_fleet_key_of(&d.prefix, d.key);
+	snprintf(d.reason, sizeof(d.reason), "scan from \"x\"");
+	snprintf(d.author, sizeof(d.author), "gw1");
+	text = perimd_fleet_decision_format(&d);
+	if (!ASSERT_OK_PTR(text, "format"))
+		return;
+	ASSERT_OK(perimd_fleet_decision_parse(d.key, text, strlen(text), &back, why, sizeof(why)), why);
+	ASSERT_EQ(back.ttl_s, 60, "ttl");
+	ASSERT_EQ(back.created_ms, 1733480000123ULL, "created");
+	ASSERT_STREQ(back.reason, d.reason, "reason");
+	ASSERT_STREQ(back.author, "gw1", "author");
+	ASSERT_TRUE(!memcmp(back.prefix.addr, d.prefix.addr, 16) && back.prefix.len == d.prefix.len, "prefix");
+	ASSERT_EQ(perimd_fleet_decision_expires_ms(&back), 1733480000123ULL + 60000, "expiry");
+	free(text);
+}
+
+/* Every bad value is refused with the field named, and out is left alone. */
+static void test_decision_rejects(void)
+{
+	static const struct { const char *key, *value, *names; } bad[] = {
+		{ "10.0.0.0/8", "not json", "value" },
+		{ "10.0.0.0/8", "[1,2]", "value" },
+		{ "10.0.0.0/8", "{\"created_ms\":1}", "\"prefix\" is missing" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.1/8\",\"created_ms\":1}", "\"prefix\"" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.1.0.0/16\",\"created_ms\":1}", "expected key 10.1.0.0/16" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.0/8\",\"created_ms\":1,\"ttl\":\"1h\"}", "\"ttl\" is not an integer" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.0/8\",\"created_ms\":1,\"ttl\":-1}", "\"ttl\" is out of range" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.0/8\"}", "\"created_ms\" is missing" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.0/8\",\"created_ms\":0}", "\"created_ms\" is 0" },
+		{ "10.0.0.0/8", "{\"prefix\":\"10.0.0.0/8\",\"created_ms\":1,\"reason\":7}", "\"reason\" is not a string" },
+	};
+	struct perimd_fleet_decision out = { .ttl_s = 77 };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ASSERT_EQ(perimd_fleet_decision_parse(bad[i].key, bad[i].value, strlen(bad[i].value), &out,
+						      why, sizeof(why)), -1, bad[i].value);
+		ASSERT_TRUE(strstr(why, bad[i].names) != NULL, why);
+	}
+	ASSERT_EQ(out.ttl_s, 77, "out untouched");
+}
+
+static void test_fleet_set_dedups_and_covers(void)
+{
+	struct perim_model *m = perim_model_new(), *copy;
+	struct perim_prefix list[] = { pfx("10.0.0.0/8"), pfx("2001:db8::/32"), pfx("10.0.0.0/8"), pfx("192.0.2.7") };
+	struct perim_prefix inside = pfx("10.9.0.0/16"), outside = pfx("11.0.0.0/8"), host = pfx("192.0.2.7");
+
+	if (!ASSERT_OK_PTR(m, "model"))
+		return;
+	ASSERT_OK(perim_model_fleet_set(m, list, 4), "set");
+	ASSERT_EQ(m->n_fleet, 3, "duplicates merged");
+	ASSERT_TRUE(perim_model_fleet_covers(m, &inside), "a longer prefix inside is covered");
+	ASSERT_TRUE(!perim_model_fleet_covers(m, &outside), "a prefix outside is not");
+	ASSERT_TRUE(perim_model_fleet_covers(m, &host), "a /32 decision covers its address");
+	copy = perim_model_dup(m);
+	if (ASSERT_OK_PTR(copy, "dup")) {
+		ASSERT_EQ(copy->n_fleet, 3, "dup keeps the fleet prefixes");
+		ASSERT_TRUE(copy->fleet != m->fleet, "own copy");
+	}
+	ASSERT_OK(perim_model_fleet_set(m, NULL, 0), "cleared");
+	ASSERT_TRUE(!perim_model_fleet_covers(m, &inside), "nothing covered after clearing");
+	perim_model_free(copy);
+	perim_model_free(m);
+}
+
+/* Fleet prefixes land on every interface, under the local lists. */
+static void test_flatten_fleet_under_local_lists(void)
+{
+	struct perim_model *m = perim_model_new();
+	struct perim_prefix fleet[] = { pfx("10.0.0.0/8"), pfx("10.1.2.0/24"), pfx("2001:db8::/32") };
+	struct perim_prefix allow = pfx("10.1.0.0/16"), deny = pfx("10.2.0.0/16");
+	struct perim_lpm_set set;
+
+	if (!ASSERT_OK_PTR(m, "model"))
+		return;
+	ASSERT_OK(perim_model_iface_add(m, "eth0", PERIM_MODE_DEFAULT, -1, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_iface_add(m, "eth1", PERIM_MODE_DEFAULT, -1, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_acl_add(m, 0, PERIM_ACL_ALLOW, &allow, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_acl_add(m, 0, PERIM_ACL_DENY, &deny, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_fleet_set(m, fleet, 3), "fleet");
+	ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+	ASSERT_EQ(verdict_of(&set, 0, "10.0.0.0/8"), PERIM_ACL_FLEET_DENY, "eth0: fleet deny");
+	ASSERT_EQ(verdict_of(&set, 1, "10.0.0.0/8"), PERIM_ACL_FLEET_DENY, "eth1: fleet deny too");
+	ASSERT_EQ(verdict_of(&set, 1, "2001:db8::/32"), PERIM_ACL_FLEET_DENY, "IPv6 fleet deny");
+	ASSERT_EQ(verdict_of(&set, 0, "10.1.0.0/16"), PERIM_ACL_ALLOW, "a shorter local allow wins");
+	ASSERT_EQ(verdict_of(&set, 0, "10.1.2.0/24"), PERIM_ACL_ALLOW,
+		  "a longer fleet deny inside a local allow stays allowed");
+	ASSERT_EQ(verdict_of(&set, 1, "10.1.2.0/24"), PERIM_ACL_FLEET_DENY, "eth1 has no allow list");
+	ASSERT_EQ(verdict_of(&set, 0, "10.2.0.0/16"), PERIM_ACL_DENY, "a local deny stays a local deny");
+	perim_lpm_set_free(&set);
+	perim_model_free(m);
+}
+
+static void test_options(void)
+{
+	struct perimd_fleet_opts o = { 0 };
+	char why[256], shown[256];
+
+	ASSERT_OK(perimd_fleet_opt_apply(&o, "fleet", "nats://a:1,tls://b:2", why, sizeof(why)), why);
+	ASSERT_EQ(perimd_fleet_opt_apply(&o, "fleet", "http://a:1", why, sizeof(why)), -1, "scheme");
+	ASSERT_EQ(perimd_fleet_opt_apply(&o, "fleet", "nats://a", why, sizeof(why)), -1, "no port");
+	ASSERT_EQ(perimd_fleet_opt_apply(&o, "fleet-name", "gw.1", why, sizeof(why)), -1, "a dot in a name");
+	ASSERT_EQ(perimd_fleet_opt_apply(&o, "fleet-events", "exec,nope", why, sizeof(why)), -1, "event type");
+	ASSERT_EQ(perimd_fleet_opt_apply(&o, "interface", "x", why, sizeof(why)), 1, "not a fleet option");
+	perimd_fleet_servers_display("nats://u:secret@h:1,nats://h2:2", shown, sizeof(shown));
+	ASSERT_STREQ(shown, "nats://h:1,nats://h2:2", "password left out");
+	perimd_fleet_servers_user("nats://u:secret@h:1,nats://h2:2", shown, sizeof(shown));
+	ASSERT_STREQ(shown, "u", "user of the first URL");
+	perimd_fleet_servers_user("nats://h:1,nats://v@h2:2", shown, sizeof(shown));
+	ASSERT_STREQ(shown, "", "no user in the first URL");
+}
