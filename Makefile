@@ -108,7 +108,8 @@ ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
 .PHONY: all bpf tests tools vm-progs test vmtest bench lab deps clean install deb
 all: $(BINS)
 bpf: $(PRODUCT_SKELS)
-tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) tools vm-progs
+# test-fleet.sh drives fleet_load (a benchmark tool) for its cap case.
+tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) $(OUTPUT)/tests/bench/fleet_load tools vm-progs
 tools: $(TOOL_BINS)
 vm-progs: $(VM_PROGS)
 
