@@ -46,108 +46,6 @@ static int slot_of(struct perimd *d, const char *dev, char *err, size_t errlen)
 	return slot < 0 ? -not_attached(dev, err, errlen) : slot;
 }
 
-int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen)
-{
-	char why[sizeof(d->state_error)];
-
-	if (!perimd_state_write(d->cfg.state, m, why, sizeof(why))) {
-		if (d->state_error[0])
-			pr_info("perimd: state file %s is writable again\n", d->cfg.state);
-		d->state_error[0] = '\0';
-		return 0;
-	}
-	snprintf(d->state_error, sizeof(d->state_error), "%s", why);
-	snprintf(err, errlen, "the state file is not writable (%s): change refused, nothing changed", why);
-	return PERIM_EXIT_FAIL;
-}
-
-/* The kernel and the state file back to the current model after a failed step of next's commit. */
-static void undo(struct perimd *d, const struct perim_model *next, bool shapes)
-{
-	char undo_err[256];
-
-	if (shapes && perimd_egress_shapes_apply(next, d->model, undo_err, sizeof(undo_err)))
-		pr_warn("perimd: undoing a shaper change that did not commit: %s\n", undo_err);
-	if (perim_apply(&d->loader.maps, d->installed, d->model, undo_err, sizeof(undo_err)))
-		pr_warn("perimd: undoing a change that did not commit: %s\n", undo_err);
-	if (perimd_state_write(d->cfg.state, d->model, undo_err, sizeof(undo_err)))
-		pr_warn("perimd: undoing the state of a change that did not commit: %s\n", undo_err);
-}
-
-/*
- * Persisting first means a state file that cannot be written refuses the
- * change before the maps see it.
- */
-int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t errlen)
-{
-	int ret;
-
-	if (d->restoring) {
-		if (next != d->model) {
-			perim_model_free(d->model);
-			d->model = next;
-		}
-		return 0;
-	}
-	ret = perimd_persist(d, next, err, errlen);
-	if (ret) {
-		perim_model_free(next);
-		return ret;
-	}
-	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
-	if (!ret) {
-		ret = perimd_egress_shapes_apply(d->model, next, err, errlen);
-		if (ret)
-			undo(d, next, false);
-	} else {
-		undo(d, next, false);
-	}
-	if (ret) {
-		perim_model_free(next);
-		return ret;
-	}
-	perim_model_shapes_settle(next);
-	perim_model_free(d->model);
-	d->model = next;
-	return 0;
-}
-
-/* The state file is written before (state/restore.c), so a start that fails leaves the maps alone. */
-int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
-{
-	int ret = perim_apply(&d->loader.maps, d->installed, d->model, err, errlen);
-
-	if (!ret)
-		ret = perimd_egress_shapes_apply(NULL, d->model, err, errlen);
-	if (!ret) {
-		perim_model_shapes_settle(d->model);
-		perimd_egress_sync_all(d);
-	}
-	return ret;
-}
-
-/*
- * The model a command edits: a copy, kept only if the change is applied and
- * persisted. While the state file is replayed nothing is applied until the
- * end and a refused line stops the start, so the model itself is edited (a
- * copy per line would make a start with N rules cost N copies of N rules).
- */
-static struct perim_model *model_copy(struct perimd *d, char *err, size_t errlen)
-{
-	struct perim_model *next = d->restoring ? d->model : perim_model_dup(d->model);
-
-	if (!next)
-		snprintf(err, errlen, "out of memory");
-	return next;
-}
-
-/* A copy from model_copy whose change failed; model edits leave the model unchanged on error. */
-static void model_discard(struct perimd *d, struct perim_model *next)
-{
-	if (next != d->model)
-		perim_model_free(next);
-}
-
 /* ---- JSON helpers ---- */
 
 /* The device's name now, from the link cache: differs from "dev" after a rename away. */
@@ -240,12 +138,12 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 			 cmd->dev);
 		return PERIM_EXIT_BADINPUT;
 	}
-	next = model_copy(d, err, errlen);
+	next = perimd_model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_iface_add(next, cmd->dev, cmd->mode, cmd->slot, err, errlen);
 	if (ret) {
-		model_discard(d, next);
+		perimd_model_discard(d, next);
 		return ret;
 	}
 	slot = perim_model_iface_find(next, cmd->dev);
@@ -261,7 +159,7 @@ static int do_attach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		ret = 0;
 	}
 	if (ret) {
-		model_discard(d, next);
+		perimd_model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);
@@ -298,7 +196,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	ret = perim_loader_detach(&d->loader, &d->att[slot], err, errlen);
 	if (ret)
 		return ret;
-	next = model_copy(d, err, errlen);
+	next = perimd_model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	perimd_egress_forget(d, slot);
@@ -358,12 +256,12 @@ static int do_limit_set(struct perimd *d, const struct perim_cmd *cmd, struct js
 		return -slot;
 	if (spec.egress && (ret = perimd_egress_limit_prepare(d, slot, &spec, err, errlen)))
 		return ret;
-	next = model_copy(d, err, errlen);
+	next = perimd_model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	ret = limit_add_or_replace(d, next, slot, &spec, &id, &replaced, err, errlen);
 	if (ret) {
-		model_discard(d, next);
+		perimd_model_discard(d, next);
 		perimd_egress_sync(d, slot);
 		return ret;
 	}
@@ -389,12 +287,12 @@ static int do_limit_del(struct perimd *d, const struct perim_cmd *cmd, struct js
 
 	if (slot < 0)
 		return -slot;
-	next = model_copy(d, err, errlen);
+	next = perimd_model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	ret = perim_model_limit_del(next, slot, cmd->rule_id, err, errlen);
 	if (ret) {
-		model_discard(d, next);
+		perimd_model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);
@@ -508,13 +406,13 @@ static int do_acl_change(struct perimd *d, const struct perim_cmd *cmd, struct j
 
 	if (slot < 0)
 		return -slot;
-	next = model_copy(d, err, errlen);
+	next = perimd_model_copy(d, err, errlen);
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	ret = add ? perim_model_acl_add(next, slot, verdict, &cmd->prefix, err, errlen)
 		  : perim_model_acl_del(next, slot, verdict, &cmd->prefix, err, errlen);
 	if (ret) {
-		model_discard(d, next);
+		perimd_model_discard(d, next);
 		return ret;
 	}
 	ret = perimd_commit(d, next, err, errlen);

@@ -35,4 +35,12 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen);
  */
 int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen);
 
+/*
+ * The model a command edits (commit.c): a copy, kept only if the change is
+ * committed; while restoring, the model itself. NULL with err: out of memory.
+ */
+struct perim_model *perimd_model_copy(struct perimd *d, char *err, size_t errlen);
+/* A copy from perimd_model_copy whose change failed. */
+void perimd_model_discard(struct perimd *d, struct perim_model *next);
+
 #endif /* PERIMD_COMMANDS_H */

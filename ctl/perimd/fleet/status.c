@@ -6,15 +6,12 @@
 #include "fleet/fleet.h"
 #include "fleet/fleet_int.h"
 #include "daemon.h"
+#include "json_add.h"
 
-static void add_str(struct json_object *o, const char *k, const char *v)
+/* An unset option is null, not "". */
+static const char *nonempty(const char *s)
 {
-	json_object_object_add(o, k, v && *v ? json_object_new_string(v) : NULL);
-}
-
-static void add_u64(struct json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+	return s && *s ? s : NULL;
 }
 
 struct json_object *fleet_status_json(struct perimd_fleet *f)
@@ -27,36 +24,36 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 
 	fleet_link_status(&f->link, &st);
 	fleet_export_counters(f->export, &ec);
-	add_str(o, "name", f->name);
-	add_str(o, "group", f->opts->group);
-	add_str(o, "servers", f->servers_shown);
+	json_add_str(o, "name", nonempty(f->name));
+	json_add_str(o, "group", nonempty(f->opts->group));
+	json_add_str(o, "servers", nonempty(f->servers_shown));
 	json_object_object_add(o, "connected", json_object_new_boolean(st.connected));
-	add_str(o, "server", st.url);
-	add_str(o, "server_id", st.server_id);
+	json_add_str(o, "server", nonempty(st.url));
+	json_add_str(o, "server_id", nonempty(st.server_id));
 	perimd_fleet_servers_user(f->opts->servers, user, sizeof(user));
-	add_str(o, "user", user);
-	add_str(o, "creds", f->opts->creds);
+	json_add_str(o, "user", nonempty(user));
+	json_add_str(o, "creds", nonempty(f->opts->creds));
 	json_object_object_add(o, "tls", json_object_new_boolean(f->opts->tls_ca[0] != '\0'));
-	add_u64(o, "reconnects", st.reconnects);
-	add_str(o, "last_error", st.last_error);
-	add_str(o, "bucket", PERIMD_FLEET_BUCKET);
-	add_u64(o, "decisions", ds->n_active);
-	add_u64(o, "decisions_cap", PERIMD_FLEET_MAX_DECISIONS);
-	add_u64(o, "last_revision", ds->last_revision);
-	add_u64(o, "lag_entries", ds->lag_entries);
-	add_u64(o, "last_apply_latency_ms", ds->last_latency_ms);
-	add_u64(o, "applies", ds->applies);
-	add_u64(o, "apply_failures", ds->apply_failures);
-	add_u64(o, "apply_us_total", ds->apply_ns_total / 1000);
-	add_u64(o, "rejected_malformed", ds->rejected_malformed);
-	add_u64(o, "rejected_cap", ds->rejected_cap);
-	add_u64(o, "removed_by_reconcile", ds->removed_by_reconcile);
-	add_u64(o, "snapshots", ds->snapshots);
-	add_u64(o, "requests", f->requests);
-	add_u64(o, "requests_failed", f->requests_failed);
-	add_u64(o, "events_published", ec.published);
-	add_u64(o, "events_dropped", ec.dropped);
-	add_u64(o, "events_queued", ec.queued);
+	json_add_u64(o, "reconnects", st.reconnects);
+	json_add_str(o, "last_error", nonempty(st.last_error));
+	json_add_str(o, "bucket", nonempty(PERIMD_FLEET_BUCKET));
+	json_add_u64(o, "decisions", ds->n_active);
+	json_add_u64(o, "decisions_cap", PERIMD_FLEET_MAX_DECISIONS);
+	json_add_u64(o, "last_revision", ds->last_revision);
+	json_add_u64(o, "lag_entries", ds->lag_entries);
+	json_add_u64(o, "last_apply_latency_ms", ds->last_latency_ms);
+	json_add_u64(o, "applies", ds->applies);
+	json_add_u64(o, "apply_failures", ds->apply_failures);
+	json_add_u64(o, "apply_us_total", ds->apply_ns_total / 1000);
+	json_add_u64(o, "rejected_malformed", ds->rejected_malformed);
+	json_add_u64(o, "rejected_cap", ds->rejected_cap);
+	json_add_u64(o, "removed_by_reconcile", ds->removed_by_reconcile);
+	json_add_u64(o, "snapshots", ds->snapshots);
+	json_add_u64(o, "requests", f->requests);
+	json_add_u64(o, "requests_failed", f->requests_failed);
+	json_add_u64(o, "events_published", ec.published);
+	json_add_u64(o, "events_dropped", ec.dropped);
+	json_add_u64(o, "events_queued", ec.queued);
 	return o;
 }
 

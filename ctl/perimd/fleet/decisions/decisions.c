@@ -9,6 +9,7 @@
 #include "fleet/decisions/decisions.h"
 #include "fleet/link.h"
 #include "log.h"
+#include "names.h"
 
 #define COALESCE_MS 200
 #define COALESCE_SNAPSHOT_MS 1000
@@ -232,14 +233,6 @@ static int apply_prefixes(struct perimd *d, const struct perim_prefix *p, unsign
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 {
 	struct sweep sw = { .ds = ds, .now_ms = fleet_now_ms() };
@@ -266,12 +259,12 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		ds->apply_failures++;
 		return;
 	}
-	t0 = mono_ns();
+	t0 = perim_mono_ns();
 	twalk_r(ds->root, collect_active, &sw);
 	ds->applies++;
 	ds->last_apply_ms = sw.now_ms;
 	ret = apply_prefixes(d, sw.prefixes, sw.n_prefixes, err, sizeof(err));
-	ds->apply_ns_total += mono_ns() - t0;
+	ds->apply_ns_total += perim_mono_ns() - t0;
 	if (ret) {
 		/* The maps are back as they were; the next change or tick tries again. */
 		ds->apply_failures++;
