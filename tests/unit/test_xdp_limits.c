@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "xdp_harness.h"
 
 static void test_limit_per_source(void)
@@ -336,8 +337,9 @@ static void *run_on_cpu(void *arg)
 
 /*
  * Two CPUs hammer one bucket of burst 2000 at the same time. With the
- * compare-and-swap update the total admitted is exactly the burst (plus at
- * most one packet of refill during the run at 1 pps). The plain-store twin
+ * compare-and-swap update the total admitted is exactly the burst plus the
+ * refill during the run at 1 pps (one packet a second: a loaded machine
+ * makes the run last several seconds). The plain-store twin
  * (perim_xdp_compat) admitted 2000-3075 in the same setup: lost updates.
  */
 static void test_multi_cpu_one_bucket(void)
@@ -347,7 +349,7 @@ static void test_multi_cpu_one_bucket(void)
 	struct perim_xdp *skel;
 	struct cpu_run runs[2];
 	pthread_t th[2];
-	uint64_t passed;
+	uint64_t passed, started, seconds;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		TEST_SKIP("needs 2 online CPUs");
@@ -358,6 +360,7 @@ static void test_multi_cpu_one_bucket(void)
 		return;
 	if (!simple_rule(skel, "10.0.0.0/8", &r))
 		goto out;
+	started = perim_mono_ns();
 	for (int i = 0; i < 2; i++) {
 		runs[i] = (struct cpu_run){ .skel = skel, .cpu = i, .repeat = 200000 };
 		frame_build(&runs[i].f, &a);
@@ -368,8 +371,9 @@ static void test_multi_cpu_one_bucket(void)
 		pthread_join(th[i], NULL);
 		ASSERT_OK(runs[i].err, "run on cpu");
 	}
+	seconds = (perim_mono_ns() - started) / 1000000000ull;
 	passed = rule_stats(skel, RULE).passed_packets;
-	ASSERT_RANGE(passed, 2000, 2001, "admitted across CPUs");
+	ASSERT_RANGE(passed, 2000, 2001 + seconds, "admitted across CPUs");
 	ASSERT_EQ(if_stats(skel).rx_packets, 400000, "rx");
 out:
 	perim_xdp__destroy(skel);
