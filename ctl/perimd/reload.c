@@ -28,6 +28,9 @@ static const struct {
 	STR_OPT("btf", btf),               STR_OPT("btf-dir", btf_dir),
 	STR_OPT("kernel-btf", kernel_btf), STR_OPT("guard-rules", guard_rules),
 	STR_OPT("metrics", metrics),
+	STR_OPT("fleet", fleet.servers),   STR_OPT("fleet-name", fleet.name),
+	STR_OPT("fleet-group", fleet.group), STR_OPT("fleet-creds", fleet.creds),
+	STR_OPT("fleet-tls-ca", fleet.tls_ca), STR_OPT("fleet-events", fleet.events),
 };
 
 enum perim_log_level perimd_log_level(int verbosity)
