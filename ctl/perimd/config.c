@@ -15,6 +15,8 @@
 #include "cmd.h"
 #include "perim.h"
 
+#define CONFIG_FILE_MAX (1 << 20)
+
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
 	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_GUARD_RULES, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
@@ -241,8 +243,16 @@ static FILE *open_config(const char *path, int *err)
 		*err = bad_option("--config", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fileno(f), &st) < 0)
+		*err = bad_option("--config", path, strerror(errno));
+	else if (S_ISDIR(st.st_mode))
 		*err = bad_option("--config", path, "is a directory");
+	/* A device or a FIFO (/dev/zero, /dev/full) would be read for ever. */
+	else if (!S_ISREG(st.st_mode))
+		*err = bad_option("--config", path, "is not a regular file");
+	else if (st.st_size > CONFIG_FILE_MAX)
+		*err = bad_option("--config", path, "is larger than a config file can be (1 MiB)");
+	if (*err) {
 		fclose(f);
 		return NULL;
 	}
