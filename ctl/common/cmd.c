@@ -16,6 +16,7 @@
 
 #include "perim.h"
 #include "cmd.h"
+#include "cmd_ruleset.h"
 
 #define RATE_MAX_PPS      1000000000ULL     /* 1000mpps */
 #define BYTES_MAX_BITS    1000000000000ULL  /* 1000gbit */
@@ -864,7 +865,8 @@ static int parse_events(struct parse_ctx *ctx)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | help }\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events |\n"
+"           show | apply | diff | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -992,6 +994,8 @@ const char *perim_cmd_help(const char *object)
 {
 	if (!object)
 		return help_main;
+	if (perim_cmd_ruleset_object(object))
+		return perim_cmd_ruleset_help(object);
 	for (size_t i = 0; i < sizeof(help_texts) / sizeof(help_texts[0]); i++)
 		if (!strcmp(help_texts[i].object, object))
 			return help_texts[i].text;
@@ -1094,6 +1098,8 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 		}
 		return o->parse(&ctx);
 	}
+	if (perim_cmd_ruleset_object(argv[0]))
+		return perim_cmd_ruleset_parse(argc, argv, cmd, err, errlen);
 	if (is_help_word(argv[0])) {
 		cmd->kind = PERIM_CMD_HELP;
 		cmd->help = help_main;

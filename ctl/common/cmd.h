@@ -38,6 +38,10 @@ enum perim_cmd_kind {
 	PERIM_CMD_SHAPE_DEL,       /* shape del DEV */
 	PERIM_CMD_SHAPE_LIST,      /* shape list [DEV] */
 	PERIM_CMD_TOP,             /* top [DEV] [--once]: sources dropped most (watch unless --once) */
+	/* cmd_ruleset.c: a whole configuration as a file */
+	PERIM_CMD_SHOW,            /* show [DEV]: the live configuration as ruleset lines */
+	PERIM_CMD_APPLY,           /* apply [--check] FILE [--text TEXT] */
+	PERIM_CMD_DIFF,            /* diff FILE [--text TEXT] */
 };
 
 enum perim_xdp_mode {
@@ -104,6 +108,14 @@ struct perim_cmd {
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
 	const char *help;          /* PERIM_CMD_HELP: static text to print */
+	/*
+	 * apply, diff: the file's name (for FILE:LINE) and its content, which
+	 * perimctl reads and sends as "--text TEXT" (perimd never opens a
+	 * client's file); NULL until then. Points into argv.
+	 */
+	char file[256];
+	const char *text;
+	bool check;                /* apply --check: validate only */
 };
 
 /*

@@ -101,5 +101,7 @@ int main(int argc, char **argv)
 		return perimctl_stats_watch(&opts, &cmd, argc, argv);
 	if (cmd.kind == PERIM_CMD_EVENTS)
 		return perimctl_events(&opts, argc, argv);
+	if (cmd.kind == PERIM_CMD_SHOW || cmd.kind == PERIM_CMD_APPLY || cmd.kind == PERIM_CMD_DIFF)
+		return perimctl_ruleset(&opts, &cmd, argc, argv);
 	return run_once(&opts, &cmd, argc, argv);
 }

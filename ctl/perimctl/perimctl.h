@@ -36,4 +36,7 @@ int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cm
 /* The response, then every further message as an event, until EOF or a signal. */
 int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
 
+/* ruleset.c: show, apply, diff (apply and diff send FILE's content). */
+int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv);
+
 #endif /* PERIMCTL_H */

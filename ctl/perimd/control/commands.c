@@ -12,6 +12,7 @@
 
 #include "control/commands.h"
 #include "control/shapes.h"
+#include "control/ruleset.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -692,6 +693,9 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SHOW:
+	case PERIM_CMD_APPLY:
+	case PERIM_CMD_DIFF:       return perimd_ruleset_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

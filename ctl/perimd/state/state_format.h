@@ -21,6 +21,13 @@ struct perim_model;
 /* The header and command lines for m, in memory (free *body). 0 or -errno. */
 int perimd_state_render(const struct perim_model *m, char **body, size_t *len);
 
+/*
+ * "perimctl show": the same lines, of every interface or of one slot
+ * (slot >= 0), under a comment instead of the state file's header.
+ */
+#define PERIMD_SHOW_HEADER "# perim ruleset, from perimctl show; perimctl apply FILE makes it the configuration\n"
+int perimd_state_render_show(const struct perim_model *m, int slot, char **body, size_t *len);
+
 /* The trailer for body into buf (PERIMD_STATE_TRAILER_MAX bytes). */
 void perimd_state_trailer(const char *body, size_t len, char *buf);
 
