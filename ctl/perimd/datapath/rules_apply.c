@@ -694,6 +694,8 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	 * fast tables hold the new set; stale entries before the rules they name.
 	 */
 	want_fast_lens(&t, m, want_lens);
+	/* Before the rules go live: a reset after would lose what they counted in between. */
+	reset_counters(maps, in, want);
 	ret = write_rules(&t, want, true);
 	if (!ret)
 		ret = publish_fast_lens(&t, want_lens, false);
@@ -711,7 +713,6 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		goto out;
 	}
 
-	reset_counters(maps, in, want);
 	memcpy(in->rules, want, sizeof(in->rules));
 	memcpy(in->fast_lens, want_lens, sizeof(in->fast_lens));
 	perim_lpm_set_free(&in->lpm);

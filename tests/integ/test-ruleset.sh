@@ -1,0 +1,206 @@
+#!/bin/bash
+# Whole rulesets (issue 17): "perimctl show" prints the live configuration as
+# ruleset lines, "perimctl apply FILE" makes a file the configuration of the
+# interfaces it names in one switch, or changes nothing; "--check" and "diff"
+# give apply's verdict without changing anything. Real perimd, real veths,
+# real packets.
+. "$(dirname "$0")/../lib/lib.sh"
+
+GW=${T}g      # perimeter NIC, in namespace $T-gw
+PEER=${T}i    # its peer, in namespace $T-inet
+GW2=${T}h     # a second perimeter NIC no file below names
+PEER2=${T}j
+
+setup() {
+	ns_add gw && ns_add inet || return 1
+	veth_add gw "$GW" 10.81.0.1/24 inet "$PEER" 10.81.0.2/24 || return 1
+	veth_add gw "$GW2" 10.82.0.1/24 inet "$PEER2" 10.82.0.2/24 || return 1
+	GW_MAC=$(mac_of gw "$GW")
+	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
+}
+
+if_stat() { jstat "$GW" ".counters.$1"; }
+rx_at_least() { [ "$(if_stat rx_packets)" -ge "$1" ]; }
+
+# rule_matched ID: matched_packets of rule ID, summed over CPUs from the pinned
+# counters (a rule removed from the model keeps its counters there).
+rule_matched() {
+	local v total=0
+	for v in $(bpftool -j map lookup pinned "$PIN_ROOT/perim_rule_stats" key $(( $1 & 255 )) $(( $1 >> 8 )) 0 0 |
+		   jq -r '.values[].value[0:8] | reverse | join("") | gsub("0x"; "")'); do
+		total=$(( total + 16#$v ))
+	done
+	echo "$total"
+}
+
+# rule_id SELECTOR-JQ: the id of the live rule on $GW that jq's select() picks
+rule_id() { pctl -j limit list "$GW" | jq -r ".limits[] | select($1) | .id"; }
+
+# The flood comes from 10.200.0.0/24. In the old ruleset its only match is
+# rule O (10.200.0.0/16 udp); in the new one N2 (10.200.0.0/20 udp). N1
+# (10.0.0.0/8 udp) covers it too but is never the longest match, and N3
+# (10.200.0.0/16 tcp) never matches UDP: a packet counted on N1, or on no
+# rule, was judged by neither ruleset. Fillers make 20 rules each, with
+# prefix lengths that change the fast path's descriptor (8 and 16 old; 8,
+# 16, 20 and 24 new), so the switch passes through every step.
+write_old_ruleset() {
+	{
+		echo "# old: 20 rules"
+		echo "attach $GW"
+		echo "limit set $GW src 10.200.0.0/16 proto udp rate 1mpps aggregate"
+		echo "limit set $GW src 11.0.0.0/8 rate 1kpps"
+		for k in $(seq 0 17); do echo "limit set $GW src 12.$k.0.0/16 rate 1kpps per-source"; done
+	} > "$1"
+}
+
+write_new_ruleset() {
+	{
+		echo "# new: 20 rules"
+		echo "limit set $GW src 10.0.0.0/8 proto udp rate 1mpps aggregate"
+		echo "limit set $GW src 10.200.0.0/16 proto tcp rate 1mpps aggregate"
+		echo "limit set $GW src 10.200.0.0/20 proto udp rate 1mpps aggregate"
+		echo
+		for k in $(seq 0 16); do echo "limit set $GW src 13.$k.0.0/24 rate 2kpps    # filler $k"; done
+	} > "$1"
+}
+
+case_flood_switches_without_a_third_verdict() {
+	local old=$TMP/old.rules new=$TMP/new.rules o n1 n2 n3 rx0 sent el flood
+	write_old_ruleset "$old" && write_new_ruleset "$new"
+	expect_exit 0 pctl apply "$old" || return 1
+	o=$(rule_id '.src == "10.200.0.0/16" and .proto == "udp"')
+	expect_ne "$o" "" "rule O" || return 1
+	expect_eq "$(pctl -j limit list "$GW" | jq '.limits | length')" 20 "old rules" || return 1
+	recv_start gw 5001 flood || return 1
+	rx0=$(if_stat rx_packets)
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.81.0.1 \
+		--src 10.200.0.0/24 --sources 50 --port 5001 --rate 20000 --seconds 3 > "$TMP/flood.out" &
+	flood=$!
+	# Switch in the middle of the flood: once a good part of it went by.
+	wait_until 10 rx_at_least $(( rx0 + 15000 )) || fail "the flood did not arrive" || return 1
+	expect_exit 0 pctl apply "$new" || return 1
+	expect_match "$(cat "$TMP/last.out")" "20 added, 20 removed, 0 replaced" "apply's summary" || return 1
+	wait "$flood"
+	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+)/\1 \2/' "$TMP/flood.out")
+	wait_until 10 rx_at_least $(( rx0 + sent )) || fail "perim saw $(( $(if_stat rx_packets) - rx0 )) of $sent" || return 1
+	n1=$(rule_id '.src == "10.0.0.0/8"'); n2=$(rule_id '.src == "10.200.0.0/20"')
+	n3=$(rule_id '.src == "10.200.0.0/16" and .proto == "tcp"')
+	local mo mn1 mn2 mn3
+	mo=$(rule_matched "$o"); mn1=$(rule_matched "$n1"); mn2=$(rule_matched "$n2"); mn3=$(rule_matched "$n3")
+	echo "sent $sent: old O $mo, new N2 $mn2, N1 $mn1, N3 $mn3"
+	expect_eq "$mn1" 0 "packets judged by a mix (N1, never the longest match)" || return 1
+	expect_eq "$mn3" 0 "packets on the tcp rule" || return 1
+	expect_eq "$(( mo + mn2 ))" "$sent" "packets judged by the old rule O or the new rule N2" || return 1
+	[ "$mo" -gt 0 ] && [ "$mn2" -gt 0 ] || fail "the switch was not during the flood" || return 1
+	# Both rulesets admit all of it: the receiver got every packet.
+	wait_until 5 test "$(count_of "$TMP/flood.count")" -ge "$sent" ||
+		fail "receiver got $(count_of "$TMP/flood.count") of $sent" || return 1
+}
+
+case_bad_last_line_changes_nothing() {
+	local f=$TMP/bad.rules before after
+	write_new_ruleset "$f"
+	echo "limit set $GW src 10.9.0.0/16 rate 12x" >> "$f"
+	before=$(pctl show)
+	expect_exit 2 pctl apply "$f" || return 1
+	cat "$TMP/last.err"
+	expect_match "$(cat "$TMP/last.err")" "^$f:23: Error: argument \"12x\" is wrong" "FILE:LINE and the token" || return 1
+	expect_eq "$(wc -l < "$TMP/last.err")" 1 "one line" || return 1
+	local apply_err
+	apply_err=$(cat "$TMP/last.err")
+	after=$(pctl show)
+	expect_eq "$after" "$before" "show after a refused apply" || return 1
+	# --check and diff: the same verdict, word for word.
+	expect_exit 2 pctl apply --check "$f" || return 1
+	expect_eq "$(cat "$TMP/last.err")" "$apply_err" "--check's verdict" || return 1
+	expect_exit 2 pctl diff "$f" || return 1
+	expect_eq "$(cat "$TMP/last.err")" "$apply_err" "diff's verdict" || return 1
+	# A line that is no ruleset line, and an interface perim is not on.
+	printf 'limit del %s 3\n' "$GW" > "$f"
+	expect_exit 2 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.err")" "^$f:1: .*\"limit\" is wrong: a ruleset holds" "not a ruleset line" || return 1
+	printf '\n# none\nallow add lo 192.0.2.0/24\n' > "$f"
+	expect_exit 2 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.err")" "^$f:3: .*\"lo\" is wrong: perim is not attached" "unknown interface" || return 1
+	expect_eq "$(pctl show)" "$before" "show after the refusals" || return 1
+}
+
+case_check_and_diff_agree_with_apply() {
+	local f=$TMP/next.rules before
+	write_old_ruleset "$TMP/old.rules"
+	expect_exit 0 pctl apply "$TMP/old.rules" || return 1
+	write_new_ruleset "$f"
+	echo "deny add $GW 198.51.100.0/24" >> "$f"
+	before=$(pctl show)
+	expect_exit 0 pctl apply --check "$f" || return 1
+	expect_match "$(cat "$TMP/last.out")" "21 added, 20 removed, 0 replaced \(not applied\)" "--check" || return 1
+	expect_exit 0 pctl -j diff "$f" || return 1
+	expect_eq "$(jq -c '[.added, .removed, .replaced, .applied]' "$TMP/last.out")" "[21,20,0,false]" "diff -j" || return 1
+	expect_eq "$(jq -r '.changes[] | select(.op == "added") | .line' "$TMP/last.out" | grep -c deny)" 1 \
+		"the deny listed" || return 1
+	expect_exit 0 pctl diff "$f" || return 1
+	expect_match "$(cat "$TMP/last.out")" "^\+ deny add $GW 198.51.100.0/24$" "human diff line" || return 1
+	expect_eq "$(pctl show)" "$before" "nothing changed by --check and diff" || return 1
+	expect_exit 0 pctl -j apply "$f" || return 1
+	expect_eq "$(jq -c '[.added, .removed, .replaced, .applied]' "$TMP/last.out")" "[21,20,0,true]" "apply -j" || return 1
+	expect_exit 0 pctl diff "$f" || return 1
+	expect_match "$(cat "$TMP/last.out")" "no change" "diff after apply" || return 1
+}
+
+case_show_apply_is_a_noop() {
+	local f=$TMP/shown.rules before
+	pctl limit set "$GW2" src 192.0.2.0/24 rate 5kpps >/dev/null || return 1
+	pctl allow add "$GW" 203.0.113.0/24 >/dev/null || return 1
+	pctl limit set "$GW" dir egress dst 198.51.100.0/24 proto udp rate 10kpps per-destination >/dev/null || return 1
+	pctl show > "$f" || return 1
+	cat "$f"
+	before=$(cat "$f")
+	expect_exit 0 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.out")" "no change" "apply of show" || return 1
+	expect_exit 0 pctl -j apply "$f" || return 1
+	expect_eq "$(jq -c '[.changed, .applied]' "$TMP/last.out")" "[false,false]" "-j" || return 1
+	expect_eq "$(pctl show)" "$before" "show again" || return 1
+	# show DEV: that interface only; a file of it leaves the other alone.
+	pctl show "$GW" > "$f"
+	if grep -q "$GW2" "$f"; then fail "show $GW printed $GW2"; return 1; fi
+	write_new_ruleset "$f"
+	expect_exit 0 pctl apply "$f" || return 1
+	expect_eq "$(pctl -j limit list "$GW2" | jq -c '[.limits[] | .src]')" '["192.0.2.0/24"]' \
+		"the interface the file does not name" || return 1
+	expect_eq "$(pctl -j allow list "$GW" | jq '.entries | length')" 0 "the named one's allow list replaced" || return 1
+}
+
+case_state_round_trips_through_restart() {
+	local before
+	write_new_ruleset "$TMP/new.rules"
+	expect_exit 0 pctl apply "$TMP/new.rules" || return 1
+	before=$(pctl show)
+	perimd_stop
+	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
+	expect_eq "$(pctl show)" "$before" "show after a restart" || return 1
+	pctl show > "$TMP/after.rules"
+	expect_exit 0 pctl apply "$TMP/after.rules" || return 1
+	expect_match "$(cat "$TMP/last.out")" "no change" "apply after restart" || return 1
+}
+
+case_same_selector_kept_with_its_counters() {
+	local f=$TMP/keep.rules id id2
+	printf 'limit set %s src 10.81.0.0/24 proto udp rate 1kpps\n' "$GW" > "$f"
+	expect_exit 0 pctl apply "$f" || return 1
+	id=$(rule_id '.src == "10.81.0.0/24"')
+	# The same selector with another rate: replaced, same id.
+	printf 'limit set %s src 10.81.0.0/24 proto udp rate 3kpps\n' "$GW" > "$f"
+	expect_exit 0 pctl -j apply "$f" || return 1
+	expect_eq "$(jq -c '[.added, .removed, .replaced]' "$TMP/last.out")" "[0,0,1]" "replaced" || return 1
+	id2=$(rule_id '.src == "10.81.0.0/24"')
+	expect_eq "$id2" "$id" "id kept" || return 1
+	expect_eq "$(pctl -j limit list "$GW" | jq '.limits[0].rate_pps')" 3000 "new rate" || return 1
+	# Two lines with one selector: refused, naming the second.
+	printf 'limit set %s src 10.81.0.0/24 proto udp rate 3kpps\nlimit set %s src 10.81.0.0/24 proto udp rate 4kpps\n' \
+		"$GW" "$GW" > "$f"
+	expect_exit 2 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.err")" "^$f:2: .*same selector" "duplicate selector" || return 1
+}
+
+setup || { echo "FAIL: ${0##*/}:setup"; exit 1; }
+run_cases "$@"
