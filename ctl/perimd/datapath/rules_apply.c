@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "datapath/pinned_map.h"
+#include "datapath/prog_wait.h"
 #include "model/rules.h"
 #include "cmd.h"
 #include "perim.h"
@@ -659,9 +660,36 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 	free(zero);
 }
 
+static int wait_for_programs(struct txn *t)
+{
+	return perim_wait_for_programs(t->err, t->errlen);
+}
+
+/*
+ * A program that loaded the old descriptor before the trie took charge may
+ * still be probing the fast tables: it must be done before they change.
+ */
+static int wait_if_logged(struct txn *t, size_t logged_before)
+{
+	return t->n_log > logged_before ? wait_for_programs(t) : 0;
+}
+
+/*
+ * A program that found an old entry before it was deleted may still read
+ * the rule it names: it must be done before that rule is deactivated.
+ */
+static bool deactivates(const struct perim_installed *in, const struct perim_rule *want)
+{
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+		if ((in->rules[id].flags & PERIM_RULE_ACTIVE) && !(want[id].flags & PERIM_RULE_ACTIVE))
+			return true;
+	return false;
+}
+
 int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen)
 {
+	size_t logged = 0;
 	__u64 want_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];
 	struct perim_rule *want = NULL;
 	struct perim_lpm_set new_lpm;
@@ -697,14 +725,19 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	/* Before the rules go live: a reset after would lose what they counted in between. */
 	reset_counters(maps, in, want);
 	ret = write_rules(&t, want, true);
+	logged = t.n_log;
 	if (!ret)
 		ret = publish_fast_lens(&t, want_lens, false);
+	if (!ret)
+		ret = wait_if_logged(&t, logged);
 	if (!ret)
 		ret = write_lpm(&t);
 	if (!ret)
 		ret = delete_stale_lpm(&t);
 	if (!ret)
 		ret = publish_fast_lens(&t, want_lens, true);
+	if (!ret && deactivates(in, want))
+		ret = wait_for_programs(&t);
 	if (!ret)
 		ret = write_rules(&t, want, false);
 	if (ret) {
