@@ -1088,6 +1088,9 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 		err[0] = '\0';
 	if (argc < 1)
 		return invarg(&ctx, "", "missing OBJECT; try \"perimctl help\"");
+	ctx.argc = argc = perim_cmd_take_confirm(argc, argv, cmd, err, errlen);
+	if (argc < 0)
+		return PERIM_EXIT_BADINPUT;
 	for (const struct cmd_handler *o = objects; o->name; o++) {
 		if (strcmp(o->name, argv[0]))
 			continue;
@@ -1096,7 +1099,7 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 			cmd->help = perim_cmd_help(o->name);
 			return 0;
 		}
-		return o->parse(&ctx);
+		return o->parse(&ctx) ?: perim_cmd_confirm_check(cmd, err, errlen);
 	}
 	if (perim_cmd_ruleset_object(argv[0]))
 		return perim_cmd_ruleset_parse(argc, argv, cmd, err, errlen);

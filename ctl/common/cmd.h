@@ -42,6 +42,9 @@ enum perim_cmd_kind {
 	PERIM_CMD_SHOW,            /* show [DEV]: the live configuration as ruleset lines */
 	PERIM_CMD_APPLY,           /* apply [--check] FILE [--text TEXT] */
 	PERIM_CMD_DIFF,            /* diff FILE [--text TEXT] */
+	PERIM_CMD_CONFIRM,         /* confirm: keep the change awaiting confirmation */
+	PERIM_CMD_ROLLBACK,        /* rollback: undo it now */
+	PERIM_CMD_ROLLBACK_AT,     /* state file only: rollback-at UNIX_MS (the pending rollback's deadline) */
 };
 
 enum perim_xdp_mode {
@@ -116,6 +119,11 @@ struct perim_cmd {
 	char file[256];
 	const char *text;
 	bool check;                /* apply --check: validate only */
+	/* COMMAND ... --confirm SECONDS: rolled back unless "confirm" comes in time (0: not asked) */
+	uint32_t confirm_s;
+	/* state file only: "rollback-to COMMAND...": a line of the configuration a rollback restores */
+	bool rollback_line;
+	uint64_t rollback_at_ms;   /* PERIM_CMD_ROLLBACK_AT */
 };
 
 /*

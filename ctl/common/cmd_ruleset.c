@@ -6,6 +6,7 @@
  * perim_cmd_parse, so a ruleset line is exactly a state file line.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -32,6 +33,19 @@ static const char help_apply[] =
 "  --check   validate only, change nothing (same verdict as apply)\n"
 "  diff      print what apply would change (-j: the list)\n";
 
+static const char help_confirm[] =
+"Usage: perimctl COMMAND ... --confirm SECONDS\n"
+"       perimctl confirm\n"
+"       perimctl rollback\n"
+"A changing command (apply, limit set|del, allow|deny add|del, shape set|del)\n"
+"given --confirm SECONDS (1-86400) is applied, then rolled back to the exact\n"
+"previous configuration by perimd itself unless \"perimctl confirm\" comes\n"
+"within SECONDS; \"perimctl rollback\" rolls back at once. The pending\n"
+"rollback is in the state file (the previous configuration and the deadline,\n"
+"wall-clock): a perimd restarted during the window still rolls back when it\n"
+"ends. \"perimctl status\" shows it. While one is pending, any other change\n"
+"is refused (exit 1).\n";
+
 static const struct {
 	const char *object;
 	enum perim_cmd_kind kind;
@@ -40,6 +54,10 @@ static const struct {
 	{ "show", PERIM_CMD_SHOW, help_show },
 	{ "apply", PERIM_CMD_APPLY, help_apply },
 	{ "diff", PERIM_CMD_DIFF, help_apply },
+	{ "confirm", PERIM_CMD_CONFIRM, help_confirm },
+	{ "rollback", PERIM_CMD_ROLLBACK, help_confirm },
+	{ "rollback-at", PERIM_CMD_ROLLBACK_AT, help_confirm },
+	{ "rollback-to", PERIM_CMD_NONE, help_confirm },
 };
 
 #define N_OBJECTS (sizeof(ruleset_objects) / sizeof(ruleset_objects[0]))
@@ -90,6 +108,57 @@ static int parse_show(int argc, char **argv, struct perim_cmd *cmd, char *err, s
 	return 0;
 }
 
+/* Whole decimal digits, no sign, no leading zero; 0 or -1. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+
+	if (!s[0] || s[0] < '1' || s[0] > '9' || strlen(s) > 19)
+		return -1;
+	*v = strtoull(s, &end, 10);
+	return *end || *v > max ? -1 : 0;
+}
+
+#define CONFIRM_MAX_S 86400
+
+static int parse_confirm_seconds(const char *tok, struct perim_cmd *cmd, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_u64(tok, CONFIRM_MAX_S, &v))
+		return bad(err, errlen, tok, "--confirm takes whole SECONDS, 1 to 86400");
+	cmd->confirm_s = v;
+	return 0;
+}
+
+int perim_cmd_take_confirm(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen)
+{
+	if (argc < 3 || strcmp(argv[argc - 2], "--confirm"))
+		return argc;
+	return parse_confirm_seconds(argv[argc - 1], cmd, err, errlen) ? -1 : argc - 2;
+}
+
+int perim_cmd_confirm_check(const struct perim_cmd *cmd, char *err, size_t errlen)
+{
+	switch (cmd->kind) {
+	case PERIM_CMD_LIMIT_SET: case PERIM_CMD_LIMIT_DEL:
+	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
+	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
+	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+		return 0;
+	case PERIM_CMD_APPLY:
+		if (!cmd->check)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	if (!cmd->confirm_s)
+		return 0;
+	return bad(err, errlen, "--confirm", "only a change of limits, prefixes, shapers or an apply can be "
+		   "confirmed (attach and detach cannot be rolled back)");
+}
+
 /* apply [--check] FILE [--text TEXT], diff FILE [--text TEXT] */
 static int parse_file_command(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen)
 {
@@ -98,13 +167,18 @@ static int parse_file_command(int argc, char **argv, struct perim_cmd *cmd, char
 
 		if (!strcmp(w, "--check") && cmd->kind == PERIM_CMD_APPLY && !cmd->check) {
 			cmd->check = true;
+		} else if (!strcmp(w, "--confirm") && cmd->kind == PERIM_CMD_APPLY && !cmd->confirm_s) {
+			if (i + 1 >= argc)
+				return bad(err, errlen, w, "missing SECONDS after it");
+			if (parse_confirm_seconds(argv[++i], cmd, err, errlen))
+				return PERIM_EXIT_BADINPUT;
 		} else if (!strcmp(w, "--text") && !cmd->text) {
 			if (i + 1 >= argc)
 				return bad(err, errlen, w, "missing TEXT after it");
 			cmd->text = argv[++i];
 		} else if (w[0] == '-' && w[1]) {
 			return bad(err, errlen, w, cmd->kind == PERIM_CMD_APPLY ? "unknown or repeated option; "
-				   "expected --check" : "unknown option");
+				   "expected --check or --confirm SECONDS" : "unknown option");
 		} else if (!cmd->file[0]) {
 			if (!w[0] || strlen(w) >= sizeof(cmd->file))
 				return bad(err, errlen, w, "FILE is empty or too long");
@@ -115,7 +189,38 @@ static int parse_file_command(int argc, char **argv, struct perim_cmd *cmd, char
 	}
 	if (!cmd->file[0])
 		return bad(err, errlen, argv[0], "missing FILE after it");
+	return perim_cmd_confirm_check(cmd, err, errlen);
+}
+
+/* state file: rollback-at UNIX_MS */
+static int parse_rollback_at(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen)
+{
+	if (argc != 2)
+		return bad(err, errlen, argv[0], "takes one UNIX_MS");
+	if (parse_u64(argv[1], UINT64_MAX / 2, &cmd->rollback_at_ms))
+		return bad(err, errlen, argv[1], "not a time in milliseconds since 1970");
 	return 0;
+}
+
+/* state file: rollback-to LINE: a ruleset line of the configuration a rollback restores */
+static int parse_rollback_to(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen)
+{
+	int ret;
+
+	if (argc < 2)
+		return bad(err, errlen, argv[0], "missing the command after it");
+	ret = perim_cmd_parse(argc - 1, argv + 1, cmd, err, errlen);
+	if (ret)
+		return ret;
+	if (!perim_cmd_ruleset_line_kind(cmd->kind) || cmd->confirm_s)
+		return bad(err, errlen, argv[1], "not a configuration line");
+	cmd->rollback_line = true;
+	return 0;
+}
+
+static int no_arguments(int argc, char **argv, char *err, size_t errlen)
+{
+	return argc > 1 ? bad(err, errlen, argv[1], "unexpected argument") : 0;
 }
 
 int perim_cmd_ruleset_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen)
@@ -129,9 +234,19 @@ int perim_cmd_ruleset_parse(int argc, char **argv, struct perim_cmd *cmd, char *
 			return 0;
 		}
 		cmd->kind = ruleset_objects[i].kind;
-		if (cmd->kind == PERIM_CMD_SHOW)
+		switch (cmd->kind) {
+		case PERIM_CMD_SHOW:
 			return parse_show(argc, argv, cmd, err, errlen);
-		return parse_file_command(argc, argv, cmd, err, errlen);
+		case PERIM_CMD_CONFIRM:
+		case PERIM_CMD_ROLLBACK:
+			return no_arguments(argc, argv, err, errlen);
+		case PERIM_CMD_ROLLBACK_AT:
+			return parse_rollback_at(argc, argv, cmd, err, errlen);
+		case PERIM_CMD_NONE:
+			return parse_rollback_to(argc, argv, cmd, err, errlen);
+		default:
+			return parse_file_command(argc, argv, cmd, err, errlen);
+		}
 	}
 	return bad(err, errlen, argv[0], "unknown object; try \"perimctl help\"");
 }

@@ -18,6 +18,14 @@ bool perim_cmd_ruleset_object(const char *object);
 int perim_cmd_ruleset_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
 const char *perim_cmd_ruleset_help(const char *object);
 
+/*
+ * A trailing "--confirm SECONDS" (1..86400) of any command: sets
+ * cmd->confirm_s and returns argc without it; -1 with err on a bad value.
+ */
+int perim_cmd_take_confirm(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
+/* After a command parsed: is --confirm allowed on it? 0 or PERIM_EXIT_BADINPUT. */
+int perim_cmd_confirm_check(const struct perim_cmd *cmd, char *err, size_t errlen);
+
 /* The kinds a ruleset file may hold: the lines "show" prints. */
 bool perim_cmd_ruleset_line_kind(enum perim_cmd_kind kind);
 

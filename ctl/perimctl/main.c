@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 		return perimctl_stats_watch(&opts, &cmd, argc, argv);
 	if (cmd.kind == PERIM_CMD_EVENTS)
 		return perimctl_events(&opts, argc, argv);
-	if (cmd.kind == PERIM_CMD_SHOW || cmd.kind == PERIM_CMD_APPLY || cmd.kind == PERIM_CMD_DIFF)
+	if (cmd.kind == PERIM_CMD_SHOW || cmd.kind == PERIM_CMD_APPLY || cmd.kind == PERIM_CMD_DIFF ||
+	    cmd.kind == PERIM_CMD_CONFIRM || cmd.kind == PERIM_CMD_ROLLBACK)
 		return perimctl_ruleset(&opts, &cmd, argc, argv);
 	return run_once(&opts, &cmd, argc, argv);
 }

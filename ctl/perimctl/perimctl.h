@@ -28,6 +28,8 @@ int perimctl_call(const struct perimctl_opts *opts, int argc, char **argv, struc
 /* Prints a result: one JSON line with -j, else the human text for cmd's kind. */
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 		     struct json_object *result);
+/* The "rolled back at ... unless confirmed" line of a change made with --confirm, if it was. */
+void perimctl_render_confirm(struct json_object *result);
 void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event);
 
 /* watch.c */

@@ -560,6 +560,9 @@ static void render_status(struct json_object *r)
 	render_hooks(get(r, "hooks"));
 	render_state_file(get(r, "state"));
 	render_inactive_rules(get(r, "inactive_rules"));
+	if (get_bool(get(r, "confirm"), "pending"))
+		printf("a change awaits confirmation until %s (%" PRIu64 " ms left): perimctl confirm | perimctl rollback\n",
+		       get_str(get(r, "confirm"), "deadline", "?"), get_u64(get(r, "confirm"), "ms_left"));
 }
 
 /* ---- events ---- */
@@ -631,6 +634,13 @@ static const struct {
 	{ PERIM_CMD_SHAPE_LIST, render_shape_list },
 };
 
+void perimctl_render_confirm(struct json_object *result)
+{
+	if (get(result, "confirm_deadline"))
+		printf("rolled back at %s unless \"perimctl confirm\" comes first\n",
+		       get_str(result, "confirm_deadline", "?"));
+}
+
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 		     struct json_object *result)
 {
@@ -641,6 +651,7 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
 		if (renderers[i].kind == cmd->kind) {
 			renderers[i].render(result);
+			perimctl_render_confirm(result);
 			return;
 		}
 	}

@@ -90,8 +90,12 @@ static void render(const struct perimctl_opts *opts, const struct perim_cmd *cmd
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	else if (cmd->kind == PERIM_CMD_SHOW)
 		fputs(json_object_get_string(get(r, "text")), stdout);
+	else if (cmd->kind == PERIM_CMD_CONFIRM || cmd->kind == PERIM_CMD_ROLLBACK)
+		printf("%s\n", json_object_get_string(get(r, "done")));
 	else
 		render_changes(r, cmd->kind == PERIM_CMD_DIFF);
+	if (!opts->json)
+		perimctl_render_confirm(r);
 }
 
 int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv)
@@ -106,7 +110,7 @@ int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *c
 		return PERIM_EXIT_FAIL;
 	}
 	memcpy(words, argv, argc * sizeof(*words));
-	if (cmd->kind != PERIM_CMD_SHOW && !cmd->text) {
+	if ((cmd->kind == PERIM_CMD_APPLY || cmd->kind == PERIM_CMD_DIFF) && !cmd->text) {
 		text = read_file(cmd->file);
 		if (!text) {
 			free(words);

@@ -19,6 +19,8 @@ setup() {
 	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
 }
 
+# A case that restarted perimd ran it in its own subshell, which stopped it on exit.
+daemon_up() { pctl status >/dev/null 2>&1 || perimd_start gw --interface "$GW" --interface "$GW2"; }
 if_stat() { jstat "$GW" ".counters.$1"; }
 rx_at_least() { [ "$(if_stat rx_packets)" -ge "$1" ]; }
 
@@ -65,6 +67,7 @@ write_new_ruleset() {
 }
 
 case_flood_switches_without_a_third_verdict() {
+	daemon_up || return 1
 	local old=$TMP/old.rules new=$TMP/new.rules o n1 n2 n3 rx0 sent el flood
 	write_old_ruleset "$old" && write_new_ruleset "$new"
 	expect_exit 0 pctl apply "$old" || return 1
@@ -98,6 +101,7 @@ case_flood_switches_without_a_third_verdict() {
 }
 
 case_bad_last_line_changes_nothing() {
+	daemon_up || return 1
 	local f=$TMP/bad.rules before after
 	write_new_ruleset "$f"
 	echo "limit set $GW src 10.9.0.0/16 rate 12x" >> "$f"
@@ -126,6 +130,7 @@ case_bad_last_line_changes_nothing() {
 }
 
 case_check_and_diff_agree_with_apply() {
+	daemon_up || return 1
 	local f=$TMP/next.rules before
 	write_old_ruleset "$TMP/old.rules"
 	expect_exit 0 pctl apply "$TMP/old.rules" || return 1
@@ -148,6 +153,7 @@ case_check_and_diff_agree_with_apply() {
 }
 
 case_show_apply_is_a_noop() {
+	daemon_up || return 1
 	local f=$TMP/shown.rules before
 	pctl limit set "$GW2" src 192.0.2.0/24 rate 5kpps >/dev/null || return 1
 	pctl allow add "$GW" 203.0.113.0/24 >/dev/null || return 1
@@ -171,6 +177,7 @@ case_show_apply_is_a_noop() {
 }
 
 case_state_round_trips_through_restart() {
+	daemon_up || return 1
 	local before
 	write_new_ruleset "$TMP/new.rules"
 	expect_exit 0 pctl apply "$TMP/new.rules" || return 1
@@ -184,6 +191,7 @@ case_state_round_trips_through_restart() {
 }
 
 case_same_selector_kept_with_its_counters() {
+	daemon_up || return 1
 	local f=$TMP/keep.rules id id2
 	printf 'limit set %s src 10.81.0.0/24 proto udp rate 1kpps\n' "$GW" > "$f"
 	expect_exit 0 pctl apply "$f" || return 1
@@ -200,6 +208,111 @@ case_same_selector_kept_with_its_counters() {
 		"$GW" "$GW" > "$f"
 	expect_exit 2 pctl apply "$f" || return 1
 	expect_match "$(cat "$TMP/last.err")" "^$f:2: .*same selector" "duplicate selector" || return 1
+}
+
+# ---- confirm or roll back ----
+
+# passes_now: a burst from the peer's own address reaches the receiver on port 5003
+passes_now() {
+	local before
+	before=$(count_of "$TMP/probe.count")
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.81.0.1 \
+		--src 10.81.0.2 --port 5003 --rate 2000 --count 20 >/dev/null || return 1
+	wait_until 1 test "$(count_of "$TMP/probe.count")" -gt "$before"
+}
+dropped_now() { ! passes_now; }
+pending() { [ "$(pctl -j status | jq -r .confirm.pending)" = "$1" ]; }
+now_ms() { date +%s%3N; }
+
+# A ruleset that denies the peer, beside the empty one the cases start from.
+write_deny_ruleset() { printf 'deny add %s 10.81.0.0/24
+limit set %s src 10.9.0.0/16 rate 1kpps
+' "$GW" "$GW" > "$1"; }
+start_clean() {
+	printf 'attach %s
+' "$GW" > "$TMP/empty.rules"
+	pctl confirm >/dev/null 2>&1
+	pctl apply "$TMP/empty.rules" >/dev/null || return 1
+	recv_start gw 5003 probe || return 1
+	passes_now || fail "the probe does not pass before the change"
+}
+
+case_confirm_window_ends_in_rollback() {
+	daemon_up || return 1
+	local f=$TMP/deny.rules before t0 deadline t1
+	start_clean || return 1
+	write_deny_ruleset "$f"
+	before=$(pctl show)
+	t0=$(now_ms)
+	expect_exit 0 pctl apply "$f" --confirm 3 || return 1
+	expect_match "$(cat "$TMP/last.out")" "rolled back at .* unless \"perimctl confirm\"" "apply's reply" || return 1
+	deadline=$(pctl -j status | jq -r .confirm.deadline_unix_ms)
+	expect_range "$(( deadline - t0 ))" 2900 3500 "deadline 3 s ahead" || return 1
+	expect_match "$(pctl status)" "a change awaits confirmation until" "status" || return 1
+	dropped_now || fail "the deny is not in force during the window" || return 1
+	# Another change is refused while it awaits confirmation.
+	expect_exit 1 pctl limit set "$GW" src 10.8.0.0/16 rate 1kpps || return 1
+	expect_match "$(cat "$TMP/last.err")" "awaits confirmation" "refusal" || return 1
+	wait_until 10 pending false || fail "still pending" || return 1
+	t1=$(now_ms)
+	[ "$t1" -ge "$deadline" ] || fail "rolled back $(( deadline - t1 )) ms before the deadline" || return 1
+	expect_eq "$(pctl show)" "$before" "the previous configuration" || return 1
+	passes_now || fail "the probe is still dropped after the rollback" || return 1
+	grep -q '^rollback-' "$STATE" && fail "the state file still holds a pending rollback" && return 1
+	return 0
+}
+
+case_confirm_keeps_the_change() {
+	daemon_up || return 1
+	local f=$TMP/deny.rules after deadline
+	start_clean || return 1
+	write_deny_ruleset "$f"
+	expect_exit 0 pctl apply "$f" --confirm 2 || return 1
+	after=$(pctl show)
+	deadline=$(pctl -j status | jq -r .confirm.deadline_unix_ms)
+	expect_exit 0 pctl confirm || return 1
+	expect_eq "$(cat "$TMP/last.out")" "confirmed" "confirm's reply" || return 1
+	pending false || fail "pending after confirm" || return 1
+	# Past the old deadline, the change stays.
+	wait_until 5 test "$(now_ms)" -gt $(( deadline + 300 ))
+	expect_eq "$(pctl show)" "$after" "configuration after the window" || return 1
+	dropped_now || fail "the deny was rolled back" || return 1
+	expect_exit 1 pctl confirm || return 1
+	expect_match "$(cat "$TMP/last.err")" "no change awaits confirmation" "confirm with nothing pending" || return 1
+}
+
+case_rollback_now_and_single_commands() {
+	daemon_up || return 1
+	local before
+	start_clean || return 1
+	before=$(pctl show)
+	expect_exit 0 pctl limit set "$GW" src 10.7.0.0/16 rate 1kpps --confirm 60 || return 1
+	expect_match "$(cat "$TMP/last.out")" "rolled back at" "limit set's reply" || return 1
+	expect_exit 0 pctl rollback || return 1
+	expect_eq "$(pctl show)" "$before" "after rollback" || return 1
+	expect_exit 2 pctl attach lo --confirm 5 || return 1
+	expect_match "$(cat "$TMP/last.err")" "\"--confirm\" is wrong" "attach --confirm" || return 1
+	expect_exit 2 pctl apply "$TMP/empty.rules" --confirm 0 || return 1
+}
+
+case_rollback_survives_sigkill_and_restart() {
+	daemon_up || return 1
+	local f=$TMP/deny.rules before deadline
+	start_clean || return 1
+	write_deny_ruleset "$f"
+	before=$(pctl show)
+	expect_exit 0 pctl apply "$f" --confirm 4 || return 1
+	deadline=$(pctl -j status | jq -r .confirm.deadline_unix_ms)
+	grep -q "^rollback-at $deadline$" "$STATE" || fail "no rollback-at in the state file" || return 1
+	kill -9 "$PERIMD_PID"; wait "$PERIMD_PID" 2>/dev/null
+	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
+	pending true || fail "the restarted perimd lost the pending rollback" || return 1
+	expect_eq "$(pctl -j status | jq -r .confirm.deadline_unix_ms)" "$deadline" "same deadline" || return 1
+	dropped_now || fail "the deny is not in force after the restart" || return 1
+	wait_until 10 pending false || fail "not rolled back" || return 1
+	[ "$(now_ms)" -ge "$deadline" ] || fail "rolled back before the deadline" || return 1
+	expect_eq "$(pctl show)" "$before" "the previous configuration" || return 1
+	passes_now || fail "the probe is still dropped" || return 1
 }
 
 setup || { echo "FAIL: ${0##*/}:setup"; exit 1; }

@@ -13,6 +13,7 @@
 #include "control/commands.h"
 #include "control/shapes.h"
 #include "control/ruleset.h"
+#include "control/confirm.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -643,6 +644,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
 	json_object_object_add(*result, "state", state_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
+	json_object_object_add(*result, "confirm", perimd_confirm_json(d));
 	return 0;
 }
 
@@ -669,8 +671,8 @@ static int state_writable(struct perimd *d, char *err, size_t errlen)
 	return d->state_error[0] && !d->restoring ? perimd_persist(d, d->model, err, errlen) : 0;
 }
 
-int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
-		char *err, size_t errlen)
+static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		    char *err, size_t errlen)
 {
 	*result = NULL;
 	if (changes_state(cmd->kind) && state_writable(d, err, errlen))
@@ -700,4 +702,19 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;
 	}
+}
+
+/* Every command passes the confirm-or-roll-back gate (control/confirm.c). */
+int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		char *err, size_t errlen)
+{
+	bool changing = changes_state(cmd->kind) || (cmd->kind == PERIM_CMD_APPLY && !cmd->check);
+
+	*result = NULL;
+	if (cmd->rollback_line || cmd->kind == PERIM_CMD_CONFIRM || cmd->kind == PERIM_CMD_ROLLBACK ||
+	    cmd->kind == PERIM_CMD_ROLLBACK_AT)
+		return perimd_confirm_exec(d, cmd, result, err, errlen);
+	if (perimd_confirm_refuse(d, cmd, changing, err, errlen))
+		return PERIM_EXIT_FAIL;
+	return perimd_confirm_run(d, cmd, exec_one, result, err, errlen);
 }

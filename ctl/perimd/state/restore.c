@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "control/commands.h"
+#include "control/confirm.h"
 #include "daemon.h"
 #include "datapath/loader.h"
 #include "model/rules.h"
@@ -142,6 +143,8 @@ int perimd_restore(struct perimd *d)
 	}
 	if (ret)
 		undo_new_attachments(d);
+	else
+		perimd_confirm_resume(d);
 	perimd_state_file_free(&sf);
 	return ret;
 }

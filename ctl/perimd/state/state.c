@@ -69,7 +69,40 @@ static int format_model(const struct perim_model *m, int slot, const char *heade
 	return ferror(f) ? -EIO : 0;
 }
 
-static int render(const struct perim_model *m, int slot, const char *header, char **body, size_t *len)
+/* The configuration a pending rollback restores, and when (control/confirm.c). */
+static const struct perim_model *pending_prev;
+static uint64_t pending_deadline_ms;
+
+void perimd_state_set_pending(const struct perim_model *prev, uint64_t deadline_ms)
+{
+	pending_prev = prev;
+	pending_deadline_ms = deadline_ms;
+}
+
+/* "rollback-at MS", then every line of the previous configuration as "rollback-to LINE". */
+static int format_pending(FILE *f)
+{
+	size_t len = 0;
+	char *body = NULL, *line, *save = NULL;
+	FILE *prev = open_memstream(&body, &len);
+	int ret;
+
+	if (!prev)
+		return -errno;
+	ret = format_model(pending_prev, -1, "", prev);
+	if (fclose(prev) != 0 && !ret)
+		ret = -ENOMEM;
+	if (!ret) {
+		fprintf(f, "rollback-at %llu\n", (unsigned long long)pending_deadline_ms);
+		for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			fprintf(f, "rollback-to %s\n", line);
+	}
+	free(body);
+	return ret;
+}
+
+static int render(const struct perim_model *m, int slot, const char *header, bool with_pending,
+		  char **body, size_t *len)
 {
 	FILE *f = open_memstream(body, len);
 	int ret;
@@ -77,6 +110,8 @@ static int render(const struct perim_model *m, int slot, const char *header, cha
 	if (!f)
 		return -errno;
 	ret = format_model(m, slot, header, f);
+	if (!ret && pending_prev && with_pending)
+		ret = format_pending(f);
 	if (fclose(f) != 0 && !ret)
 		ret = -ENOMEM;
 	if (ret) {
@@ -89,12 +124,12 @@ static int render(const struct perim_model *m, int slot, const char *header, cha
 /* The header and command lines for m, in memory (free *body). 0 or -errno. */
 int perimd_state_render(const struct perim_model *m, char **body, size_t *len)
 {
-	return render(m, -1, PERIMD_STATE_HEADER, body, len);
+	return render(m, -1, PERIMD_STATE_HEADER, true, body, len);
 }
 
 int perimd_state_render_show(const struct perim_model *m, int slot, char **body, size_t *len)
 {
-	return render(m, slot, PERIMD_SHOW_HEADER, body, len);
+	return render(m, slot, PERIMD_SHOW_HEADER, false, body, len);
 }
 
 static int fsync_dir(const char *dir)

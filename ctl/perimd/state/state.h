@@ -21,12 +21,22 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd.h"
 #include "model/rules.h"
 
 int perimd_state_write(const char *path, const struct perim_model *m, char *err, size_t errlen);
+
+/*
+ * A change awaiting confirmation (control/confirm.c): from now on the state
+ * file also records prev, the configuration a rollback restores, and the
+ * deadline (wall clock, ms since 1970), as "rollback-at MS" and one
+ * "rollback-to LINE" per line after the configuration. prev NULL: none.
+ * prev must live until it is replaced.
+ */
+void perimd_state_set_pending(const struct perim_model *prev, uint64_t deadline_ms);
 
 /* A state file as read and verified; body is everything before the trailer. */
 struct perimd_state_file {
