@@ -19,8 +19,18 @@ setup() {
 	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
 }
 
+# perimd again on the same pins and state; its pid is the case's to stop, the
+# pins stay the file's (setup's perimd_start removes them at the end).
+daemon_restart() {
+	: > "$TMP/perimd.log"
+	nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" --interface "$GW" --interface "$GW2" >>"$TMP/perimd.log" 2>&1 &
+	PERIMD_PID=$!
+	track_pid "$PERIMD_PID"
+	wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log" || fail "not ready: $(cat "$TMP/perimd.log")"
+}
 # A case that restarted perimd ran it in its own subshell, which stopped it on exit.
-daemon_up() { pctl status >/dev/null 2>&1 || perimd_start gw --interface "$GW" --interface "$GW2"; }
+daemon_up() { pctl status >/dev/null 2>&1 || daemon_restart; }
 if_stat() { jstat "$GW" ".counters.$1"; }
 rx_at_least() { [ "$(if_stat rx_packets)" -ge "$1" ]; }
 
@@ -183,7 +193,7 @@ case_state_round_trips_through_restart() {
 	expect_exit 0 pctl apply "$TMP/new.rules" || return 1
 	before=$(pctl show)
 	perimd_stop
-	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
+	daemon_restart || return 1
 	expect_eq "$(pctl show)" "$before" "show after a restart" || return 1
 	pctl show > "$TMP/after.rules"
 	expect_exit 0 pctl apply "$TMP/after.rules" || return 1
@@ -305,7 +315,7 @@ case_rollback_survives_sigkill_and_restart() {
 	deadline=$(pctl -j status | jq -r .confirm.deadline_unix_ms)
 	grep -q "^rollback-at $deadline$" "$STATE" || fail "no rollback-at in the state file" || return 1
 	kill -9 "$PERIMD_PID"; wait "$PERIMD_PID" 2>/dev/null
-	perimd_start gw --interface "$GW" --interface "$GW2" || return 1
+	daemon_restart || return 1
 	pending true || fail "the restarted perimd lost the pending rollback" || return 1
 	expect_eq "$(pctl -j status | jq -r .confirm.deadline_unix_ms)" "$deadline" "same deadline" || return 1
 	dropped_now || fail "the deny is not in force after the restart" || return 1
