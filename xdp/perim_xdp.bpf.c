@@ -56,13 +56,23 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	v = perim_prefix_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
-	if (v->acl == PERIM_ACL_DENY) {
-		perim_sample_drop(slot, 0, PERIM_REASON_DENY, &pkt, len);
-		return perim_count_drop(ifc, PERIM_REASON_DENY, len);
-	}
-	if (v->acl == PERIM_ACL_ALLOW) {
-		ifc->allowed_packets++;
-		return perim_count_pass(ifc, len);
+	if (v->acl) {
+		/* Protected access first: before the deny list, every limit, block and SYN check. */
+		if (v->acl & PERIM_ACL_PROTECTED) {
+			c = perim_match(v, &pkt);
+			if (c && (c->flags & PERIM_CAND_PROTECT)) {
+				ifc->protected_packets++;
+				return perim_count_pass(ifc, len);
+			}
+		}
+		if (PERIM_ACL_VERDICT(v->acl) == PERIM_ACL_DENY) {
+			perim_sample_drop(slot, 0, PERIM_REASON_DENY, &pkt, len);
+			return perim_count_drop(ifc, PERIM_REASON_DENY, len);
+		}
+		if (PERIM_ACL_VERDICT(v->acl) == PERIM_ACL_ALLOW) {
+			ifc->allowed_packets++;
+			return perim_count_pass(ifc, len);
+		}
 	}
 	c = perim_match(v, &pkt);
 	if (!c)

@@ -17,6 +17,7 @@
 #include "perim.h"
 #include "cmd.h"
 #include "cmd_ruleset.h"
+#include "cmd_protect.h"
 
 #define RATE_MAX_PPS      1000000000ULL     /* 1000mpps */
 #define BYTES_MAX_BITS    1000000000000ULL  /* 1000gbit */
@@ -866,7 +867,7 @@ static int parse_events(struct parse_ctx *ctx)
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
 "OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events |\n"
-"           show | apply | diff | help }\n"
+"           show | apply | diff | confirm | rollback | protect | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -996,6 +997,8 @@ const char *perim_cmd_help(const char *object)
 		return help_main;
 	if (perim_cmd_ruleset_object(object))
 		return perim_cmd_ruleset_help(object);
+	if (!strcmp(object, "protect"))
+		return perim_cmd_protect_help;
 	for (size_t i = 0; i < sizeof(help_texts) / sizeof(help_texts[0]); i++)
 		if (!strcmp(help_texts[i].object, object))
 			return help_texts[i].text;
@@ -1103,6 +1106,8 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 	}
 	if (perim_cmd_ruleset_object(argv[0]))
 		return perim_cmd_ruleset_parse(argc, argv, cmd, err, errlen);
+	if (!strcmp(argv[0], "protect"))
+		return perim_cmd_protect_parse(argc, argv, cmd, err, errlen) ?: perim_cmd_confirm_check(cmd, err, errlen);
 	if (is_help_word(argv[0])) {
 		cmd->kind = PERIM_CMD_HELP;
 		cmd->help = help_main;

@@ -45,6 +45,10 @@ enum perim_cmd_kind {
 	PERIM_CMD_CONFIRM,         /* confirm: keep the change awaiting confirmation */
 	PERIM_CMD_ROLLBACK,        /* rollback: undo it now */
 	PERIM_CMD_ROLLBACK_AT,     /* state file only: rollback-at UNIX_MS (the pending rollback's deadline) */
+	/* cmd_protect.c: protected management access */
+	PERIM_CMD_PROTECT_ADD,     /* protect add DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
+	PERIM_CMD_PROTECT_DEL,     /* protect del DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
+	PERIM_CMD_PROTECT_LIST,    /* protect list [DEV] */
 };
 
 enum perim_xdp_mode {
@@ -98,6 +102,13 @@ struct perim_shape_spec {
 
 #define PERIM_SHAPE_LATENCY_MS_DEFAULT 50
 
+/* protect: sources that pass before any deny, limit, block or SYN check. */
+struct perim_protect_spec {
+	struct perim_prefix prefix;
+	uint8_t proto;             /* PERIM_PROTO_ANY, IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t dport_lo, dport_hi; /* 0/0 = any */
+};
+
 struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
@@ -107,6 +118,7 @@ struct perim_cmd {
 	uint32_t rule_id;          /* limit del */
 	struct perim_prefix prefix;/* allow/deny */
 	struct perim_shape_spec shape; /* shape set */
+	struct perim_protect_spec protect; /* protect add|del */
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */

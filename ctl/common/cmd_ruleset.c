@@ -88,7 +88,7 @@ const char *perim_cmd_ruleset_help(const char *object)
 bool perim_cmd_ruleset_line_kind(enum perim_cmd_kind kind)
 {
 	return kind == PERIM_CMD_ATTACH || kind == PERIM_CMD_LIMIT_SET || kind == PERIM_CMD_ALLOW_ADD ||
-	       kind == PERIM_CMD_DENY_ADD || kind == PERIM_CMD_SHAPE_SET;
+	       kind == PERIM_CMD_DENY_ADD || kind == PERIM_CMD_SHAPE_SET || kind == PERIM_CMD_PROTECT_ADD;
 }
 
 static bool is_help_word(const char *w)
@@ -145,6 +145,7 @@ int perim_cmd_confirm_check(const struct perim_cmd *cmd, char *err, size_t errle
 	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
 	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
 	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+	case PERIM_CMD_PROTECT_ADD: case PERIM_CMD_PROTECT_DEL:
 		return 0;
 	case PERIM_CMD_APPLY:
 		if (!cmd->check)

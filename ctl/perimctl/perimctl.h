@@ -11,6 +11,7 @@
 struct perimctl_opts {
 	const char *socket;        /* -s, $PERIM_SOCKET, or PERIM_SOCKET_DEFAULT */
 	bool json;                 /* -j: print results as returned */
+	bool force;                /* --force: no SSH_CONNECTION guard (ssh_guard.c) */
 };
 
 /* client.c */
@@ -37,6 +38,14 @@ int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cm
 			 int argc, char **argv);
 /* The response, then every further message as an event, until EOF or a signal. */
 int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
+
+/*
+ * ssh_guard.c: PERIM_EXIT_BADINPUT (message printed) when cmd (or, for
+ * apply, text) would drop or limit the client of $SSH_CONNECTION and no
+ * protect entry covers it; else 0.
+ */
+int perimctl_ssh_guard(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
+		       const char *text);
 
 /* ruleset.c: show, apply, diff (apply and diff send FILE's content). */
 int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv);

@@ -350,7 +350,8 @@ static void render_interface_stats(struct json_object *ifc)
 	       si(a, sizeof(a), get_double(rates, "passed_pps")));
 	printf("  dropped  %14" PRIu64 " pkts %10s pps\n", dropped_total(dropped),
 	       si(a, sizeof(a), get_double(rates, "dropped_pps")));
-	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
+	printf("  protected %" PRIu64 ", allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "protected_packets"),
+	       get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
 	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
 	render_nic(ifc);

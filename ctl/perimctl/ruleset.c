@@ -119,6 +119,12 @@ int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *c
 		words[argc++] = "--text";
 		words[argc++] = text;
 	}
+	status = perimctl_ssh_guard(opts, cmd, argc, words, text);
+	if (status) {
+		free(text);
+		free(words);
+		return status;
+	}
 	status = perimctl_call(opts, argc, words, &result);
 	if (!status)
 		render(opts, cmd, result);

@@ -325,5 +325,64 @@ case_rollback_survives_sigkill_and_restart() {
 	passes_now || fail "the probe is still dropped" || return 1
 }
 
+# ---- protected management access ----
+
+# sends_from SRC PORT: a burst from SRC to the gateway's port PORT
+sends_from() {
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.81.0.1 \
+		--src "$1" --port "$2" --rate 2000 --count 50 >/dev/null
+}
+
+case_protected_source_passes_a_deny_of_everything() {
+	daemon_up || return 1
+	local f=$TMP/protect.rules p0 d0 others
+	start_clean || return 1
+	recv_start gw 5004 others || return 1
+	printf 'protect add %s 10.81.0.2/32 proto udp dport 5003\ndeny add %s 0.0.0.0/0\nlimit set %s src 10.81.0.0/24 rate 1pps burst 1 block 60\n' \
+		"$GW" "$GW" "$GW" > "$f"
+	expect_exit 0 pctl apply "$f" || return 1
+	expect_eq "$(pctl -j protect list "$GW" | jq -c '.protected[] | [.prefix, .proto, .dport]')" \
+		'["10.81.0.2/32","udp","5003"]' "protect list" || return 1
+	p0=$(if_stat protected_packets); d0=$(jstat "$GW" '.counters.dropped.deny.packets')
+	passes_now || fail "the protected source is dropped" || return 1
+	passes_now || fail "the protected source is dropped the second time (limit or block)" || return 1
+	[ "$(if_stat protected_packets)" -ge $(( p0 + 40 )) ] || fail "protected counter $(if_stat protected_packets)" || return 1
+	# The same source to another port, and another source: denied.
+	sends_from 10.81.0.2 5004 && sends_from 10.81.0.77 5004
+	wait_until 5 test "$(jstat "$GW" '.counters.dropped.deny.packets')" -ge $(( d0 + 100 )) ||
+		fail "deny counted $(( $(jstat "$GW" '.counters.dropped.deny.packets') - d0 )) of 100" || return 1
+	expect_eq "$(count_of "$TMP/others.count")" 0 "unprotected packets received" || return 1
+	# show round-trips the protect line; del removes it and the deny takes the source too.
+	expect_match "$(pctl show "$GW")" "^protect add $GW 10.81.0.2/32 proto udp dport 5003$" "show" || return 1
+	expect_exit 0 pctl protect del "$GW" 10.81.0.2/32 proto udp dport 5003 || return 1
+	dropped_now || fail "still passes after protect del" || return 1
+	expect_exit 2 pctl protect add "$GW" 10.81.0.2/32 dport 22 || return 1
+	expect_match "$(cat "$TMP/last.err")" '"dport" is wrong: needs proto' "dport without proto" || return 1
+}
+
+case_ssh_session_source_guarded() {
+	daemon_up || return 1
+	local f=$TMP/ssh.rules before
+	start_clean || return 1
+	before=$(pctl show)
+	export SSH_CONNECTION="10.81.0.2 50022 10.81.0.1 22"
+	expect_exit 2 pctl deny add "$GW" 10.81.0.0/24 || return 1
+	expect_match "$(cat "$TMP/last.err")" "^Error: argument \"deny add $GW 10.81.0.0/24\" is wrong: .*SSH" "deny refused" || return 1
+	expect_exit 2 pctl limit set "$GW" src 10.81.0.0/16 proto tcp dport 22 rate 10pps || return 1
+	printf 'limit set %s src 10.9.0.0/16 rate 1kpps\nlimit set %s proto tcp rate 1kpps\n' "$GW" "$GW" > "$f"
+	expect_exit 2 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.err")" "\"limit set $GW proto tcp rate 1kpps\" is wrong" "apply names the line" || return 1
+	expect_eq "$(pctl show)" "$before" "nothing changed" || return 1
+	# Not the session: a limit on udp, another prefix, egress.
+	expect_exit 0 pctl limit set "$GW" src 10.81.0.0/24 proto udp rate 10pps || return 1
+	# Protected, or --force: allowed.
+	expect_exit 0 pctl protect add "$GW" 10.81.0.2/32 proto tcp dport 22 || return 1
+	expect_exit 0 pctl deny add "$GW" 10.81.0.0/24 || return 1
+	expect_exit 0 pctl deny del "$GW" 10.81.0.0/24 || return 1
+	expect_exit 0 pctl protect del "$GW" 10.81.0.2/32 proto tcp dport 22 || return 1
+	expect_exit 0 pctl --force deny add "$GW" 10.81.0.0/24 || return 1
+	unset SSH_CONNECTION
+}
+
 setup || { echo "FAIL: ${0##*/}:setup"; exit 1; }
 run_cases "$@"

@@ -14,6 +14,7 @@
 #include "control/shapes.h"
 #include "control/ruleset.h"
 #include "control/confirm.h"
+#include "control/protect.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -656,6 +657,7 @@ static bool changes_state(enum perim_cmd_kind k)
 	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
 	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
 	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+	case PERIM_CMD_PROTECT_ADD: case PERIM_CMD_PROTECT_DEL:
 		return true;
 	default:
 		return false;
@@ -698,6 +700,9 @@ static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 	case PERIM_CMD_SHOW:
 	case PERIM_CMD_APPLY:
 	case PERIM_CMD_DIFF:       return perimd_ruleset_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_PROTECT_ADD:
+	case PERIM_CMD_PROTECT_DEL:
+	case PERIM_CMD_PROTECT_LIST: return perimd_protect_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

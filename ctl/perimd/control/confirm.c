@@ -213,6 +213,8 @@ static int restore_line(struct perimd *d, const struct perim_cmd *cmd, char *err
 	case PERIM_CMD_SHAPE_SET:
 		perim_model_shape_set(pending.prev, slot, &cmd->shape);
 		return 0;
+	case PERIM_CMD_PROTECT_ADD:
+		return perim_model_protect_add(pending.prev, slot, &cmd->protect, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this line is not a configuration line");
 		return PERIM_EXIT_BADINPUT;

@@ -150,9 +150,12 @@ static void clear_named(struct perim_model *m, const bool *named)
 		if (!named[m->acl[i].iface])
 			m->acl[kept++] = m->acl[i];
 	m->n_acl = kept;
-	for (int s = 0; s < PERIM_MAX_IFACES; s++)
-		if (named[s])
-			m->shapes[s].used = false;
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!named[s])
+			continue;
+		m->shapes[s].used = false;
+		perim_model_protect_clear(m, s);
+	}
 }
 
 static bool id_used(const struct perim_model *m, uint32_t id)
@@ -221,6 +224,8 @@ static int add_line(struct build *b, const struct perim_cmd *cmd, char *why, siz
 	case PERIM_CMD_DENY_ADD:
 		return perim_model_acl_add(b->next, slot, cmd->kind == PERIM_CMD_ALLOW_ADD ? PERIM_ACL_ALLOW
 					   : PERIM_ACL_DENY, &cmd->prefix, why, len);
+	case PERIM_CMD_PROTECT_ADD:
+		return perim_model_protect_add(b->next, slot, &cmd->protect, why, len);
 	case PERIM_CMD_SHAPE_SET:
 		if (b->shaped[slot]) {
 			snprintf(why, len, "Error: argument \"shape\" is wrong: %s already has a shaper above",

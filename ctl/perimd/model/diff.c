@@ -8,6 +8,8 @@
 #include "model/diff.h"
 #include "model/rules.h"
 #include "model/shapes.h"
+#include "model/protect.h"
+#include "cmd_protect.h"
 
 struct diff_out {
 	perim_diff_fn fn;
@@ -104,6 +106,33 @@ static int diff_shapes(const struct perim_model *from, const struct perim_model 
 	return 0;
 }
 
+static bool protect_has(const struct perim_model *m, const struct perim_model_protect *e)
+{
+	for (unsigned i = 0; i < m->n_protect; i++)
+		if (m->protect[i].iface == e->iface && m->protect[i].spec.prefix.len == e->spec.prefix.len &&
+		    !memcmp(m->protect[i].spec.prefix.addr, e->spec.prefix.addr, 16) &&
+		    m->protect[i].spec.proto == e->spec.proto && m->protect[i].spec.dport_lo == e->spec.dport_lo &&
+		    m->protect[i].spec.dport_hi == e->spec.dport_hi)
+			return true;
+	return false;
+}
+
+/* Entries of `of` missing from `in`, reported as op. */
+static void protect_missing(const struct perim_model *of, const struct perim_model *in, const bool *slots,
+			    enum perim_diff_op op, struct diff_out *o)
+{
+	char line[160];
+
+	for (unsigned i = 0; i < of->n_protect; i++) {
+		const struct perim_model_protect *e = &of->protect[i];
+
+		if (!slots[e->iface] || protect_has(in, e))
+			continue;
+		perim_protect_format(of->ifaces[e->iface].dev, &e->spec, line, sizeof(line));
+		emit(o, op, line);
+	}
+}
+
 int perim_model_diff(const struct perim_model *from, const struct perim_model *to,
 		     const bool slots[PERIM_MAX_IFACES], perim_diff_fn fn, void *ctx,
 		     unsigned counts[PERIM_DIFF_OPS])
@@ -117,6 +146,8 @@ int perim_model_diff(const struct perim_model *from, const struct perim_model *t
 		return ret;
 	acl_missing(from, to, slots, PERIM_DIFF_REMOVE, &o);
 	acl_missing(to, from, slots, PERIM_DIFF_ADD, &o);
+	protect_missing(from, to, slots, PERIM_DIFF_REMOVE, &o);
+	protect_missing(to, from, slots, PERIM_DIFF_ADD, &o);
 	return diff_shapes(from, to, slots, &o);
 }
 

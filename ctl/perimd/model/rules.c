@@ -152,6 +152,7 @@ void perim_model_iface_del(struct perim_model *m, int slot)
 			m->acl[kept++] = m->acl[i];
 	m->n_acl = kept;
 	memset(&m->shapes[slot], 0, sizeof(m->shapes[slot]));
+	perim_model_protect_clear(m, slot);
 	memset(&m->ifaces[slot], 0, sizeof(m->ifaces[slot]));
 }
 
@@ -481,7 +482,7 @@ static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_pr
 static int collect_prefixes(const struct perim_model *m, int slot, bool egress, struct perim_prefix **out,
 			    size_t *n)
 {
-	size_t cap = 2 * (m->rules_end + m->n_acl) + 1, k = 0;
+	size_t cap = 2 * (m->rules_end + m->n_acl) + m->n_protect + 1, k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
 
 	if (!p)
@@ -501,6 +502,9 @@ static int collect_prefixes(const struct perim_model *m, int slot, bool egress, 
 	for (unsigned i = 0; i < m->n_acl && !egress; i++)
 		if (m->acl[i].iface == slot)
 			push_prefix(p, &k, &m->acl[i].prefix);
+	for (unsigned i = 0; i < m->n_protect && !egress; i++)
+		if (m->protect[i].iface == slot)
+			push_prefix(p, &k, &m->protect[i].spec.prefix);
 	*out = p;
 	*n = k;
 	return 0;
@@ -622,13 +626,15 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 			  const struct perim_prefix *p, struct cand_sort *scratch, struct perim_lpm_entry *e,
 			  char *err, size_t errlen)
 {
+	struct perim_candidate protect[PERIM_MAX_CANDIDATES];
 	struct cand_collect c = { .scratch = scratch };
 	uint8_t verdict = PERIM_ACL_NONE;
+	int n_protect = egress ? 0 : perim_model_protect_candidates(m, slot, p, protect, PERIM_MAX_CANDIDATES);
 
 	perim_prefix_index_covering(&x->rules, p, collect_candidate, &c);
 	for (size_t i = 0; i < x->n_global; i++)
 		collect_candidate(x->global[i], prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
-	if (c.n > PERIM_MAX_CANDIDATES)
+	if (c.n + n_protect > PERIM_MAX_CANDIDATES)
 		return too_many_candidates(m, slot, p, c.scratch, c.n, err, errlen);
 	qsort(scratch, c.n, sizeof(scratch[0]), cand_cmp);
 
@@ -638,9 +644,15 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 		e->key.family += PERIM_LPM_EGRESS_V4;
 	} else {
 		perim_prefix_index_covering(&x->acl, p, take_verdict, &verdict);
-		e->value.acl = verdict;
+		e->value.acl = verdict | (n_protect ? PERIM_ACL_PROTECTED : 0);
 	}
 	fill_candidates(e, scratch, c.n);
+	/* Protected access first: the datapath passes on the first candidate that is one. */
+	if (n_protect) {
+		memmove(&e->value.cand[n_protect], &e->value.cand[0], c.n * sizeof(e->value.cand[0]));
+		memcpy(&e->value.cand[0], protect, n_protect * sizeof(protect[0]));
+		e->value.n_cand = c.n + n_protect;
+	}
 	return 0;
 }
 

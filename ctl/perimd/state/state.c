@@ -64,7 +64,7 @@ static int format_model(const struct perim_model *m, int slot, const char *heade
 		fprintf(f, "%s add %s %s\n", a->verdict == PERIM_ACL_ALLOW ? "allow" : "deny",
 			m->ifaces[a->iface].dev, prefix);
 	}
-	if (perim_model_shapes_format(m, slot, f))
+	if (perim_model_shapes_format(m, slot, f) || perim_model_protect_format(m, slot, f))
 		return -EINVAL;
 	return ferror(f) ? -EIO : 0;
 }
