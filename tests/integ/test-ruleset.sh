@@ -24,10 +24,17 @@ setup() {
 daemon_restart() {
 	: > "$TMP/perimd.log"
 	nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
-		--state "$STATE" --interface "$GW" --interface "$GW2" >>"$TMP/perimd.log" 2>&1 &
+		--state "$STATE" --interface "$GW" --interface "$GW2" "$@" >>"$TMP/perimd.log" 2>&1 &
 	PERIMD_PID=$!
 	track_pid "$PERIMD_PID"
 	wait_until 20 grep -q 'perimd: ready' "$TMP/perimd.log" || fail "not ready: $(cat "$TMP/perimd.log")"
+}
+# perimd_stop's wait only reaps a child of this shell: a case's subshell awaits its exit.
+gone() { ! kill -0 "$1" 2>/dev/null; }
+daemon_stop() {
+	local pid=$PERIMD_PID
+	kill "$pid" 2>/dev/null
+	wait_until 20 gone "$pid" || fail "perimd $pid did not exit"
 }
 # A case that restarted perimd ran it in its own subshell, which stopped it on exit.
 daemon_up() { pctl status >/dev/null 2>&1 || daemon_restart; }
@@ -192,7 +199,7 @@ case_state_round_trips_through_restart() {
 	write_new_ruleset "$TMP/new.rules"
 	expect_exit 0 pctl apply "$TMP/new.rules" || return 1
 	before=$(pctl show)
-	perimd_stop
+	daemon_stop
 	daemon_restart || return 1
 	expect_eq "$(pctl show)" "$before" "show after a restart" || return 1
 	pctl show > "$TMP/after.rules"
@@ -311,15 +318,17 @@ case_rollback_survives_sigkill_and_restart() {
 	start_clean || return 1
 	write_deny_ruleset "$f"
 	before=$(pctl show)
-	expect_exit 0 pctl apply "$f" --confirm 4 || return 1
+	# 10 s: a restart (tracers included) takes seconds on a busy machine.
+	expect_exit 0 pctl apply "$f" --confirm 10 || return 1
 	deadline=$(pctl -j status | jq -r .confirm.deadline_unix_ms)
 	grep -q "^rollback-at $deadline$" "$STATE" || fail "no rollback-at in the state file" || return 1
-	kill -9 "$PERIMD_PID"; wait "$PERIMD_PID" 2>/dev/null
+	kill -9 "$PERIMD_PID"
+	wait_until 20 gone "$PERIMD_PID" || fail "perimd survived SIGKILL" || return 1
 	daemon_restart || return 1
-	pending true || fail "the restarted perimd lost the pending rollback" || return 1
+	pending true || fail "the restarted perimd lost the pending rollback: $(grep "^perimd" "$TMP/perimd.log"; grep rollback "$STATE")" || return 1
 	expect_eq "$(pctl -j status | jq -r .confirm.deadline_unix_ms)" "$deadline" "same deadline" || return 1
 	dropped_now || fail "the deny is not in force after the restart" || return 1
-	wait_until 10 pending false || fail "not rolled back" || return 1
+	wait_until 20 pending false || fail "not rolled back" || return 1
 	[ "$(now_ms)" -ge "$deadline" ] || fail "rolled back before the deadline" || return 1
 	expect_eq "$(pctl show)" "$before" "the previous configuration" || return 1
 	passes_now || fail "the probe is still dropped" || return 1
@@ -358,6 +367,24 @@ case_protected_source_passes_a_deny_of_everything() {
 	dropped_now || fail "still passes after protect del" || return 1
 	expect_exit 2 pctl protect add "$GW" 10.81.0.2/32 dport 22 || return 1
 	expect_match "$(cat "$TMP/last.err")" '"dport" is wrong: needs proto' "dport without proto" || return 1
+}
+
+case_protect_at_boot() {
+	daemon_up || return 1
+	start_clean || return 1
+	expect_exit 0 pctl deny add "$GW" 0.0.0.0/0 || return 1
+	dropped_now || fail "the deny does not drop the probe" || return 1
+	daemon_stop
+	daemon_restart --protect "$GW,10.81.0.2/32,udp,5003" || return 1
+	expect_eq "$(pctl -j protect list | jq -c '[.protected[] | .dev, .prefix, .proto, .dport]')" \
+		"[\"$GW\",\"10.81.0.2/32\",\"udp\",\"5003\"]" "protect list after --protect" || return 1
+	passes_now || fail "the --protect source is dropped" || return 1
+	grep -q "^protect add $GW 10.81.0.2/32 proto udp dport 5003$" "$STATE" || fail "not in the state file" || return 1
+	daemon_stop
+	expect_exit 2 nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" --interface "$GW" --protect "$GW,10.81.0.2/33" || return 1
+	expect_match "$(cat "$TMP/last.err")" "10.81.0.2/33" "bad --protect named" || return 1
+	# The next case's daemon_up and start_clean bring perimd back and clear $GW.
 }
 
 case_ssh_session_source_guarded() {

@@ -53,6 +53,11 @@ static int bad(char *err, size_t errlen, const struct perim_model *m, int slot,
 	return PERIM_EXIT_BADINPUT;
 }
 
+bool perim_model_protect_has(const struct perim_model *m, int slot, const struct perim_protect_spec *p)
+{
+	return find(m, slot, p) >= 0;
+}
+
 int perim_model_protect_add(struct perim_model *m, int slot, const struct perim_protect_spec *p,
 			    char *err, size_t errlen)
 {
@@ -88,14 +93,6 @@ void perim_model_protect_clear(struct perim_model *m, int slot)
 		if (m->protect[i].iface != slot)
 			m->protect[kept++] = m->protect[i];
 	m->n_protect = kept;
-}
-
-bool perim_model_protect_covers(const struct perim_model *m, int slot, const struct perim_prefix *src)
-{
-	for (unsigned i = 0; i < m->n_protect; i++)
-		if (m->protect[i].iface == slot && !m->protect[i].spec.proto && covers(&m->protect[i].spec.prefix, src))
-			return true;
-	return false;
 }
 
 int perim_model_protect_candidates(const struct perim_model *m, int slot, const struct perim_prefix *p,

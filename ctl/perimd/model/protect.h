@@ -32,8 +32,8 @@ int perim_model_protect_del(struct perim_model *m, int slot, const struct perim_
 /* Every entry of slot goes (its interface is removed, or an apply replaces it). */
 void perim_model_protect_clear(struct perim_model *m, int slot);
 
-/* Does a protect entry of slot cover every packet from src (any protocol, any port)? */
-bool perim_model_protect_covers(const struct perim_model *m, int slot, const struct perim_prefix *src);
+/* Has slot exactly this entry? */
+bool perim_model_protect_has(const struct perim_model *m, int slot, const struct perim_protect_spec *p);
 
 /*
  * The protect candidates of an entry for prefix p on slot, most specific
