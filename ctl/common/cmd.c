@@ -865,11 +865,13 @@ static int parse_events(struct parse_ctx *ctx)
 /* ---- help texts ---- */
 
 static const char help_main[] =
-"Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
+"Usage: perimctl [-j|--json] [-s|--socket PATH] [-f|--force] [-h|--help] OBJECT COMMAND [ARGS]\n"
 "OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events |\n"
 "           show | apply | diff | confirm | rollback | protect | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
+"  -f, --force    a deny or limit may hit the client of your own SSH session\n"
+"                 ($SSH_CONNECTION) even where no protect entry covers it\n"
 "  -h, --help     this text\n"
 "Global options come before OBJECT.\n"
 "\"perimctl help OBJECT\" or \"perimctl OBJECT help\" explains one object.\n"
