@@ -21,6 +21,7 @@
 #include "model/diff.h"
 #include "model/rules.h"
 #include "model/shapes.h"
+#include "model/selector_index.h"
 #include "procs/cgroup_path.h"
 #include "state/state_format.h"
 
@@ -179,6 +180,8 @@ static uint32_t fresh_id(const struct perim_model *old, const struct perim_model
 struct build {
 	struct perimd *d;
 	struct perim_model *next;
+	struct perim_selector_index live;   /* the live rules of the named interfaces */
+	struct perim_selector_index added;  /* the file's rules so far */
 	uint32_t cursor;
 	bool shaped[PERIM_MAX_IFACES];
 	bool check;                /* resolve cgroups only; attach no egress program */
@@ -196,19 +199,20 @@ static int add_limit(struct build *b, int slot, const struct perim_limit_spec *g
 		ret = spec.egress ? perimd_egress_limit_prepare(b->d, slot, &spec, why, len) : 0;
 	if (ret)
 		return ret;
-	if (perim_model_limit_find_selector(b->next, slot, &spec)) {
+	if (perim_selector_index_find(&b->added, slot, &spec)) {
 		snprintf(why, len, "Error: argument \"limit\" is wrong: a rule above on %s has the same selector",
 			 b->next->ifaces[slot].dev);
 		return PERIM_EXIT_BADINPUT;
 	}
-	spec.id = perim_model_limit_find_selector(b->d->model, slot, &spec);
+	spec.id = perim_selector_index_find(&b->live, slot, &spec);
 	if (!spec.id)
 		spec.id = fresh_id(b->d->model, b->next, &b->cursor);
 	if (!spec.id) {
 		snprintf(why, len, "Error: argument \"limit\" is wrong: all rule slots are in use");
 		return PERIM_EXIT_BADINPUT;
 	}
-	return perim_model_limit_add(b->next, slot, &spec, &id, why, len);
+	ret = perim_model_limit_add(b->next, slot, &spec, &id, why, len);
+	return ret ?: perim_selector_index_add(&b->added, slot, &spec, id);
 }
 
 static int add_line(struct build *b, const struct perim_cmd *cmd, char *why, size_t len)
@@ -245,25 +249,34 @@ static int build_model(struct perimd *d, const struct ruleset *rs, bool check, s
 		       char *err, size_t errlen)
 {
 	struct build b = { .d = d, .cursor = 1, .check = check };
+	static const bool none[PERIM_MAX_IFACES];
 	char why[512];
-	int ret;
+	int ret = 0;
 
 	b.next = perim_model_dup(d->model);
-	if (!b.next) {
+	/* live: the rules the file's may keep the ids of; added: the file's, empty so far. */
+	if (!b.next || perim_selector_index_build(&b.live, d->model, 0, rs->named) ||
+	    perim_selector_index_build(&b.added, d->model, rs->n, none)) {
+		perim_model_free(b.next);
+		perim_selector_index_free(&b.live);
 		snprintf(err, errlen, "out of memory");
 		return PERIM_EXIT_FAIL;
 	}
 	clear_named(b.next, rs->named);
-	for (size_t i = 0; i < rs->n; i++) {
+	for (size_t i = 0; i < rs->n && !ret; i++) {
 		ret = add_line(&b, &rs->lines[i].cmd, why, sizeof(why));
 		if (ret) {
 			perim_model_free(b.next);
+			perim_selector_index_free(&b.live);
+			perim_selector_index_free(&b.added);
 			if (ret == PERIM_EXIT_BADINPUT)
 				return at_line(rs, rs->lines[i].lineno, err, errlen, why);
 			snprintf(err, errlen, "%s:%u: %s", rs->file, rs->lines[i].lineno, why);
 			return ret;
 		}
 	}
+	perim_selector_index_free(&b.live);
+	perim_selector_index_free(&b.added);
 	*out = b.next;
 	return 0;
 }
