@@ -79,6 +79,7 @@ enum perim_reason {
 	PERIM_REASON_BLOCKED = 4,      /* source inside its block time */
 	PERIM_REASON_DENY = 5,         /* deny list */
 	PERIM_REASON_MALFORMED = 6,    /* truncated or malformed headers */
+	PERIM_REASON_BAD_COOKIE = 7,   /* ACK of an unknown flow to a SYN-protected destination, bad SYN cookie */
 	PERIM_REASON_MAX
 };
 
@@ -95,6 +96,7 @@ static const char *const perim_reason_names[PERIM_REASON_MAX] = {
 	[PERIM_REASON_BLOCKED] = "blocked",
 	[PERIM_REASON_DENY] = "deny",
 	[PERIM_REASON_MALFORMED] = "malformed",
+	[PERIM_REASON_BAD_COOKIE] = "bad-cookie",
 };
 #endif
 

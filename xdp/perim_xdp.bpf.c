@@ -25,10 +25,11 @@ const volatile __u32 perim_slot = 0;
 #include "lib/drop_sample.h"
 #include "lib/rule.h"
 #include "lib/fast.h"
+#include "lib/syncookie.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
+static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -54,12 +55,19 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	}
 
 	v = perim_prefix_lookup(&pkt);
-	if (!v)
-		return perim_count_pass(ifc, len);
-	if (v->acl == PERIM_ACL_DENY) {
+	if (v && v->acl == PERIM_ACL_DENY) {
 		perim_sample_drop(slot, 0, PERIM_REASON_DENY, &pkt, len);
 		return perim_count_drop(ifc, PERIM_REASON_DENY, len);
 	}
+	/* SYN cookies before the rules: a handshake completed is then limited like any traffic. */
+	if (syn) {
+		int verdict = perim_syn_guard(ctx, ifc, &pkt, slot, len);
+
+		if (verdict >= 0)
+			return verdict;
+	}
+	if (!v)
+		return perim_count_pass(ifc, len);
 	if (v->acl == PERIM_ACL_ALLOW) {
 		ifc->allowed_packets++;
 		return perim_count_pass(ifc, len);
@@ -79,7 +87,7 @@ struct {
 SEC("xdp")
 int perim_xdp(struct xdp_md *ctx)
 {
-	return perim_run(ctx, true);
+	return perim_run(ctx, true, false);
 }
 
 /*
@@ -96,5 +104,21 @@ struct {
 SEC("?xdp")
 int perim_xdp_compat(struct xdp_md *ctx)
 {
-	return perim_run(ctx, false);
+	return perim_run(ctx, false, false);
+}
+
+/*
+ * With the SYN-cookie stage (lib/syncookie.h): its helpers and conntrack
+ * kfuncs exist from 6.0, so perimd loads this twin instead of perim_xdp only
+ * where its probe finds them (ctl/perimd/syn/probe.c).
+ */
+struct {
+	__uint(priority, PERIM_XDP_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(perim_xdp_syn);
+
+SEC("?xdp")
+int perim_xdp_syn(struct xdp_md *ctx)
+{
+	return perim_run(ctx, true, true);
 }

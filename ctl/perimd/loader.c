@@ -18,6 +18,8 @@
 
 #include "log.h"
 #include "loader.h"
+#include "perim_syn.h"
+#include "syn/probe.h"
 #include "xdp/perim_xdp.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -130,6 +132,7 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = l->pin_root,
 		    .btf_custom_path = l->btf_custom_path);
 	bool compat = !strcmp(l->prog_name, "perim_xdp_compat");
+	bool syn = !strcmp(l->prog_name, PERIM_XDP_SYN_PROG_NAME);
 	struct perim_xdp *skel;
 	int ret;
 
@@ -145,9 +148,11 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	if (!ret)
 		ret = pin_tries(l, skel, slot);
 	if (!ret)
-		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat && !syn);
 	if (!ret)
 		ret = bpf_program__set_autoload(skel->progs.perim_xdp_compat, compat);
+	if (!ret)
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp_syn, syn);
 	if (ret) {
 		snprintf(err, errlen, "configuring the perim_xdp object: %s", strerror(-ret));
 		perim_xdp__destroy(skel);
@@ -174,6 +179,12 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
 	l->prog_name = program_for_kernel();
+	/* The SYN-cookie twin where the kernel has what it calls (6.0+, so never with compat). */
+	l->syn_available = perim_syn_probe(l->syn_reason, sizeof(l->syn_reason));
+	if (l->syn_available)
+		l->prog_name = PERIM_XDP_SYN_PROG_NAME;
+	else
+		pr_info("perimd: SYN protection unavailable: %s\n", l->syn_reason);
 	ret = prepare_pin_root(pin_root, err, errlen);
 	if (ret)
 		return ret;
