@@ -31,6 +31,8 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
              -D_GNU_SOURCE $(INCLUDES) $(PKG_CFLAGS)
 LDLIBS    := $(PKG_LIBS) -lelf -lz -lpthread
+# libnftables: perimd's synproxy tables (ctl/perimd/netfilter/), so perimd and the tests linking its modules.
+PERIMD_LDLIBS := $(shell pkg-config --libs libnftables 2>/dev/null)
 
 BPF_CFLAGS := -target bpf -g -O2 -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror \
               -Iinclude -I$(OUTPUT) -I/usr/include/$(MULTIARCH)
@@ -86,7 +88,7 @@ $(OUTPUT)/%.o: %.c $(USER_HDRS) $(SKELS)
 
 $(OUTPUT)/perimd: $(PERIMD_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(PERIMD_LDLIBS) -o $@
 
 $(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
@@ -95,7 +97,7 @@ $(OUTPUT)/perimctl: $(PERIMCTL_OBJS) $(COMMON_OBJS)
 $(OUTPUT)/tests/%: tests/%.c $(USER_HDRS) $(SKELS) $(COMMON_OBJS) $(PERIMD_LIB_OBJS) tests/lib/*.h
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib $< $(COMMON_OBJS) $(PERIMD_LIB_OBJS) $(LDLIBS) $(PERIMD_LDLIBS) -o $@
 
 test: all
 	$(Q)tests/run.sh

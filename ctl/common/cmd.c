@@ -850,7 +850,8 @@ static int parse_events(struct parse_ctx *ctx)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | help }\n"
+"OBJECT := { attach | detach | limit | shape | syncookie | allow | deny | stats | top | status |\n"
+"           events | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -h, --help     this text\n"
@@ -967,7 +968,7 @@ static const struct {
 	{ "allow", help_allow }, { "deny", help_deny }, { "stats", help_stats },
 	{ "status", help_status }, { "events", help_events }, { "help", help_help },
 	{ "top", help_top },
-	{ "shape", help_shape },
+	{ "shape", help_shape }, { "syncookie", perim_cmd_help_syncookie },
 };
 
 const char *perim_cmd_help(const char *object)
@@ -1033,13 +1034,17 @@ static int parse_limit(struct parse_ctx *ctx) { return dispatch(ctx, limit_cmds,
 static int parse_allow(struct parse_ctx *ctx) { return dispatch(ctx, allow_cmds, "add, del or list"); }
 static int parse_deny(struct parse_ctx *ctx) { return dispatch(ctx, deny_cmds, "add, del or list"); }
 static int parse_shape(struct parse_ctx *ctx) { return dispatch(ctx, shape_cmds, "set, del or list"); }
+static int parse_syncookie(struct parse_ctx *ctx)
+{
+	return perim_cmd_syncookie_parse(ctx->argc, ctx->argv, &ctx->pos, ctx->cmd, ctx->err, ctx->errlen);
+}
 
 static const struct cmd_handler objects[] = {
 	{ "attach", parse_attach }, { "detach", parse_detach }, { "limit", parse_limit },
 	{ "allow", parse_allow }, { "deny", parse_deny }, { "stats", parse_stats },
 	{ "status", parse_status }, { "events", parse_events }, { "help", parse_help },
 	{ "top", parse_top },
-	{ "shape", parse_shape }, { NULL },
+	{ "shape", parse_shape }, { "syncookie", parse_syncookie }, { NULL },
 };
 
 /* "OBJECT help" or "-h"/"--help" anywhere after OBJECT asks for its help. */

@@ -38,6 +38,9 @@ enum perim_cmd_kind {
 	PERIM_CMD_SHAPE_DEL,       /* shape del DEV */
 	PERIM_CMD_SHAPE_LIST,      /* shape list [DEV] */
 	PERIM_CMD_TOP,             /* top [DEV] [--once]: sources dropped most (watch unless --once) */
+	PERIM_CMD_SYN_SET,         /* syncookie set DEV [dst PREFIX] [dport P[-Q]] [mss N] [wscale N] [dry-run] */
+	PERIM_CMD_SYN_DEL,         /* syncookie del DEV [dst PREFIX] [dport P[-Q]] */
+	PERIM_CMD_SYN_LIST,        /* syncookie list [DEV] */
 };
 
 enum perim_xdp_mode {
@@ -91,6 +94,17 @@ struct perim_shape_spec {
 
 #define PERIM_SHAPE_LATENCY_MS_DEFAULT 50
 
+/* syncookie set/del: a protected destination of an interface (include/perim_syn.h). */
+struct perim_syn_spec {
+	struct perim_prefix dst;   /* meaningful when has_dst */
+	bool has_dst;              /* else every destination, both families */
+	uint16_t dport_lo, dport_hi; /* 0/0 = every port */
+	uint16_t mss;              /* 0 = the family's default (1460 IPv4, 1440 IPv6) */
+	uint8_t wscale;            /* meaningful when has_wscale */
+	bool has_wscale;           /* else PERIM_SYN_WSCALE_DEFAULT */
+	bool dry_run;
+};
+
 struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
@@ -100,6 +114,7 @@ struct perim_cmd {
 	uint32_t rule_id;          /* limit del */
 	struct perim_prefix prefix;/* allow/deny */
 	struct perim_shape_spec shape; /* shape set */
+	struct perim_syn_spec syn; /* syncookie set/del */
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
@@ -129,6 +144,16 @@ int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, cha
 
 int perim_prefix_parse(const char *s, struct perim_prefix *p);
 int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);
+
+/* "syncookie set DEV dst ... dport ... mss N wscale N [dry-run]": every value written out. */
+int perim_syn_format(const char *dev, const struct perim_syn_spec *s, char *buf, size_t len);
+
+/*
+ * The syncookie object's grammar (cmd_syncookie.c), called by perim_cmd_parse
+ * with argv[*pos] the word after "syncookie"; advances *pos.
+ */
+int perim_cmd_syncookie_parse(int argc, char **argv, int *pos, struct perim_cmd *cmd, char *err, size_t errlen);
+extern const char perim_cmd_help_syncookie[];
 
 /* The help text for one object ("limit", "stats", ...) or all of them (NULL). */
 const char *perim_cmd_help(const char *object);

@@ -14,6 +14,7 @@
 #include "drops.h"
 #include "log.h"
 #include "state.h"
+#include "syn/syn.h"
 
 #define PERIMD_VERSION "0.1"
 
@@ -226,6 +227,7 @@ static int do_detach(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	if (!next)
 		return PERIM_EXIT_FAIL;
 	perimd_egress_forget(d, slot);
+	perimd_syn_forget_slot(d, slot);
 	perim_model_iface_del(next, slot);
 	ret = commit(d, next, err, errlen);
 	if (ret)
@@ -483,6 +485,7 @@ static int do_status(struct perimd *d, struct json_object **result)
 			json_object_array_add(ifaces, iface_json(d, s));
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "syncookie", perimd_syn_status_json(d));
 	return 0;
 }
 
@@ -508,6 +511,9 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_egress_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SYN_SET:
+	case PERIM_CMD_SYN_DEL:
+	case PERIM_CMD_SYN_LIST:   return perimd_syn_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;

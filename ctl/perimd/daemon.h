@@ -32,6 +32,7 @@ struct perimd {
 	struct perimd_netlink *nl;             /* link cache and rtnetlink queries */
 	struct perimd_nicstats nic;            /* the NICs' own counters */
 	struct perimd_follow *follow;          /* follow.h: re-attach as links come and go */
+	struct perimd_syn *syn;                /* syn/syn.h: SYN protections, made at first use */
 };
 
 /*

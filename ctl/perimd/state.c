@@ -14,13 +14,21 @@
 
 #define MAX_WORDS 64
 
-static perimd_state_extra_fn extra_fn;
-static void *extra_ctx;
+#define MAX_EXTRAS 4
+
+static struct {
+	perimd_state_extra_fn fn;
+	void *ctx;
+} extras[MAX_EXTRAS];
 
 void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx)
 {
-	extra_fn = fn;
-	extra_ctx = ctx;
+	for (int i = 0; i < MAX_EXTRAS; i++)
+		if (!extras[i].fn || extras[i].fn == fn) {
+			extras[i].fn = fn;
+			extras[i].ctx = ctx;
+			return;
+		}
 }
 
 static int format_model(const struct perim_model *m, FILE *f)
@@ -51,8 +59,8 @@ static int format_model(const struct perim_model *m, FILE *f)
 		fprintf(f, "%s add %s %s\n", a->verdict == PERIM_ACL_ALLOW ? "allow" : "deny",
 			m->ifaces[a->iface].dev, prefix);
 	}
-	if (extra_fn) {
-		int ret = extra_fn(extra_ctx, f);
+	for (int i = 0; i < MAX_EXTRAS && extras[i].fn; i++) {
+		int ret = extras[i].fn(extras[i].ctx, f);
 
 		if (ret)
 			return ret;

@@ -25,7 +25,8 @@ int perimd_state_write(const char *path, const struct perim_model *m, char *err,
 
 /*
  * Lines written after the model's, by a module that keeps its own state
- * (egress.c: the shapers). One writer; 0 or -errno. Set it again any time.
+ * (egress.c: the shapers; syn/: the SYN protections). One entry per
+ * function, at most four; 0 or -errno. Set it again any time.
  */
 typedef int (*perimd_state_extra_fn)(void *ctx, FILE *f);
 void perimd_state_set_extra(perimd_state_extra_fn fn, void *ctx);
