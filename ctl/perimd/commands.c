@@ -449,7 +449,9 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			continue;
 		o = iface_json(d, s);
 		perimd_egress_stats_json(d, s, o);
-		ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
+		ret = perimd_syn_stats_json(d, s, o);
+		if (!ret)
+			ret = perimd_stats_iface_json(&d->stats, d->model, s, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
 				 strerror(-ret));

@@ -51,11 +51,14 @@ int perim_synproxy_table_name(const char *dev, char *buf, size_t len)
 }
 
 /* "ip daddr 192.0.2.0/24 " / "ip6 daddr ... " / "meta nfproto ipv4 " and "tcp dport 80-90 ". */
-static void emit_match(struct ruleset *r, const char *dev, const struct perim_syn_spec *s, bool v6)
+static void emit_match(struct ruleset *r, const struct perim_syn_spec *s, bool v6)
 {
 	char prefix[64];
 
-	emit(r, "iifname \"%s\" ", dev);
+	/*
+	 * No iifname: what XDP passed on from DEV reaches the stack on DEV or on
+	 * a VLAN device above it, whose name perim does not know.
+	 */
 	if (s->has_dst) {
 		perim_prefix_format(&s->dst, prefix, sizeof(prefix));
 		emit(r, "%s daddr %s ", s->dst.is_v4 ? "ip" : "ip6", prefix);
@@ -75,7 +78,7 @@ static int families(const struct perim_syn_spec *s, bool fam[2])
 	return 2;
 }
 
-static void emit_synproxy_chain(struct ruleset *r, const char *dev, const struct perim_syn_spec *specs, int n,
+static void emit_synproxy_chain(struct ruleset *r, const struct perim_syn_spec *specs, int n,
 				const char *chain, const char *hook)
 {
 	emit(r, "add chain inet %s %s { type filter hook %s priority filter; policy accept; }\n", r->table,
@@ -93,16 +96,16 @@ static void emit_synproxy_chain(struct ruleset *r, const char *dev, const struct
 			if (!fam[v6])
 				continue;
 			emit(r, "add rule inet %s %s ", r->table, chain);
-			emit_match(r, dev, &specs[i], v6);
+			emit_match(r, &specs[i], v6);
 			emit(r, "ct state invalid,untracked synproxy mss %u wscale %u timestamp sack-perm\n", mss, ws);
 			emit(r, "add rule inet %s %s ", r->table, chain);
-			emit_match(r, dev, &specs[i], v6);
+			emit_match(r, &specs[i], v6);
 			emit(r, "ct state invalid drop\n");
 		}
 	}
 }
 
-static void emit_table(struct ruleset *r, const char *dev, const struct perim_syn_spec *specs, int n)
+static void emit_table(struct ruleset *r, const struct perim_syn_spec *specs, int n)
 {
 	emit(r, "add chain inet %s raw { type filter hook prerouting priority raw; policy accept; }\n", r->table);
 	for (int i = 0; i < n; i++) {
@@ -115,12 +118,12 @@ static void emit_table(struct ruleset *r, const char *dev, const struct perim_sy
 			if (!fam[v6])
 				continue;
 			emit(r, "add rule inet %s raw ", r->table);
-			emit_match(r, dev, &specs[i], v6);
+			emit_match(r, &specs[i], v6);
 			emit(r, "tcp flags & (fin|syn|rst|ack) == syn notrack\n");
 		}
 	}
-	emit_synproxy_chain(r, dev, specs, n, "input", "input");
-	emit_synproxy_chain(r, dev, specs, n, "forward", "forward");
+	emit_synproxy_chain(r, specs, n, "input", "input");
+	emit_synproxy_chain(r, specs, n, "forward", "forward");
 }
 
 static int active(const struct perim_syn_spec *specs, int n)
@@ -171,7 +174,7 @@ int perim_synproxy_apply(const char *dev, const struct perim_syn_spec *specs, in
 	emit(r, "add table inet %s\ndelete table inet %s\n", r->table, r->table);
 	if (active(specs, n)) {
 		emit(r, "add table inet %s\n", r->table);
-		emit_table(r, dev, specs, n);
+		emit_table(r, specs, n);
 	}
 	if (r->overflow) {
 		snprintf(err, errlen, "nftables: perim's synproxy ruleset for %s is too long", dev);

@@ -9,6 +9,8 @@
  *    synproxy for untracked or invalid TCP to the protected destinations,
  *    with the MSS and window scale XDP advertises, SACK and timestamps,
  *    then a drop of what stays invalid.
+ * The rules match destination and port, not the interface: traffic XDP
+ * passed on from DEV reaches the stack on DEV or on a VLAN device above it.
  * The table is replaced as a whole in one nftables transaction and deleted
  * with the interface's last protection; no other table is ever named.
  */

@@ -323,3 +323,44 @@ void perimd_syn_forget_slot(struct perimd *d, int slot)
 		pr_warn("perimd: removing the SYN protections of slot %d: %s\n", slot, err);
 	d->syn->n[slot] = 0;
 }
+
+int perimd_syn_stats_json(struct perimd *d, int slot, struct json_object *obj)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd;
+	struct perim_syn_counters *rows, sum = { 0 };
+	struct json_object *o;
+	__u32 key = slot;
+
+	if (!d->loader.syn_available)
+		return 0;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	rows = calloc(ncpu, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	fd = bpf_map__fd(d->loader.base->maps.perim_syn_stats);
+	if (bpf_map_lookup_elem(fd, &key, rows)) {
+		int ret = -errno;
+
+		free(rows);
+		return ret;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		sum.synack_sent += rows[i].synack_sent;
+		sum.cookie_valid += rows[i].cookie_valid;
+		sum.cookie_bad += rows[i].cookie_bad;
+		sum.dry_run_syns += rows[i].dry_run_syns;
+		sum.dry_run_bad += rows[i].dry_run_bad;
+		sum.unhandled += rows[i].unhandled;
+	}
+	free(rows);
+	o = json_object_new_object();
+	json_object_object_add(o, "synack_sent", json_object_new_uint64(sum.synack_sent));
+	json_object_object_add(o, "cookie_valid", json_object_new_uint64(sum.cookie_valid));
+	json_object_object_add(o, "cookie_bad", json_object_new_uint64(sum.cookie_bad));
+	json_object_object_add(o, "dry_run_syns", json_object_new_uint64(sum.dry_run_syns));
+	json_object_object_add(o, "dry_run_bad", json_object_new_uint64(sum.dry_run_bad));
+	json_object_object_add(o, "unhandled", json_object_new_uint64(sum.unhandled));
+	json_object_object_add(obj, "syncookie", o);
+	return 0;
+}

@@ -29,6 +29,13 @@ int perimd_syn_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 /* status: {"available", "reason", "program", "protections": [...]} */
 struct json_object *perimd_syn_status_json(struct perimd *d);
 
+/*
+ * stats: adds "syncookie" {synack_sent, cookie_valid, cookie_bad,
+ * dry_run_syns, dry_run_bad, unhandled} (summed over CPUs) to obj, when the
+ * kernel has the stage. 0 or -errno.
+ */
+int perimd_syn_stats_json(struct perimd *d, int slot, struct json_object *obj);
+
 /* The interface of slot is detached: its protections go, in the kernel too. */
 void perimd_syn_forget_slot(struct perimd *d, int slot);
 
