@@ -18,6 +18,7 @@
 
 #include "daemon.h"
 #include "metrics.h"
+#include "syn/syn.h"
 
 struct if_snap {
 	const char *dev;
@@ -256,6 +257,7 @@ char *perimd_metrics_render(struct perimd *d, size_t *len)
 	write_rule_verdicts(f, s, true);
 	write_rule_would_drop(f, s);
 	write_tracers(f, d);
+	perimd_syn_metrics(d, f);
 	if (fclose(f)) {
 		free(text);
 		text = NULL;

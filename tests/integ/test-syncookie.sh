@@ -96,6 +96,8 @@ flood_during_clients() {
 	read -r OK FAILED ELAPSED < <(clients "$2" "$3" "$4")
 	wait "$fl"
 	SENT=$(cat "$TMP/flood.out")
+	# Generic XDP runs after the backlog queue: the flood is over when perim has seen all of it.
+	wait_until 30 at_least $(( rx0 + SENT )) jstat "$GW" .counters.rx_packets || fail "flood still queued"
 }
 
 case_bad_input_changes_nothing() {
@@ -228,7 +230,10 @@ case_ipv6() {
 
 case_vlan() {
 	need_syn || return 0
-	ip -n "$T-gw" link add link "$GW" name "${T}v" type vlan id 100 || return 1
+	if ! ip -n "$T-gw" link add link "$GW" name "${T}v" type vlan id 100 2> "$TMP/vlan.err"; then
+		skip "no VLAN devices on this kernel ($(cat "$TMP/vlan.err")); tagged frames are covered by test_syncookie"
+		return 0
+	fi
 	ip -n "$T-inet" link add link "$PEER" name "${T}w" type vlan id 100 || return 1
 	ip -n "$T-gw" addr add 10.81.0.1/24 dev "${T}v" && ip -n "$T-gw" link set "${T}v" up
 	ip -n "$T-inet" addr add 10.81.0.2/24 dev "${T}w" && ip -n "$T-inet" link set "${T}w" up

@@ -9,6 +9,8 @@
 #ifndef PERIMD_SYN_SYN_H
 #define PERIMD_SYN_SYN_H
 
+#include <stdio.h>
+
 #include <json-c/json.h>
 
 #include "cmd.h"
@@ -35,6 +37,9 @@ struct json_object *perimd_syn_status_json(struct perimd *d);
  * kernel has the stage. 0 or -errno.
  */
 int perimd_syn_stats_json(struct perimd *d, int slot, struct json_object *obj);
+
+/* metrics: the perim_syncookie_* families (Prometheus text), when the kernel has the stage. */
+void perimd_syn_metrics(struct perimd *d, FILE *f);
 
 /* The interface of slot is detached: its protections go, in the kernel too. */
 void perimd_syn_forget_slot(struct perimd *d, int slot);
