@@ -335,6 +335,19 @@ static void render_nic(struct json_object *ifc)
 	       !diff ? "" : in_flight(diff, rates) ? "  (in flight between the two reads)" : "  MISMATCH");
 }
 
+/* The SYN-cookie stage's counters, with rates under --watch. */
+static void render_syncookie_stats(struct json_object *sc, struct json_object *pps)
+{
+	char a[16], b[16], c[16];
+
+	if (!sc)
+		return;
+	printf("  syncookie  SYN-ACKs %" PRIu64 " (%s/s)  cookies valid %" PRIu64 " (%s/s)  bad %" PRIu64 " (%s/s)\n",
+	       get_u64(sc, "synack_sent"), pps ? si(a, sizeof(a), get_double(pps, "synack_sent")) : "-",
+	       get_u64(sc, "cookie_valid"), pps ? si(b, sizeof(b), get_double(pps, "cookie_valid")) : "-",
+	       get_u64(sc, "cookie_bad"), pps ? si(c, sizeof(c), get_double(pps, "cookie_bad")) : "-");
+}
+
 static void render_interface_stats(struct json_object *ifc)
 {
 	struct json_object *c = get(ifc, "counters"), *rates = get(ifc, "rates");
@@ -359,6 +372,7 @@ static void render_interface_stats(struct json_object *ifc)
 	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
 	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
+	render_syncookie_stats(get(ifc, "syncookie"), get(rates, "syncookie_pps"));
 	render_nic(ifc);
 	render_rules(get(ifc, "rules"));
 }
@@ -534,6 +548,20 @@ static void render_hooks(struct json_object *hooks)
 	}
 }
 
+static void render_syncookie_status(struct json_object *sc)
+{
+	struct json_object *prots = get(sc, "protections");
+
+	if (!sc)
+		return;
+	if (!get_bool(sc, "available")) {
+		printf("SYN protection: unavailable: %s\n", get_str(sc, "reason", "?"));
+		return;
+	}
+	printf("SYN protection: available (%s), %zu protected destination%s\n", get_str(sc, "program", "?"),
+	       array_len(prots), array_len(prots) == 1 ? "" : "s");
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -543,6 +571,7 @@ static void render_status(struct json_object *r)
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
+	render_syncookie_status(get(r, "syncookie"));
 }
 
 /* ---- events ---- */

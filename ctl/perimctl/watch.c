@@ -104,6 +104,24 @@ static struct json_object *iface_named(struct json_object *result, const char *d
 	return NULL;
 }
 
+/* rates.syncookie_pps {synack_sent, cookie_valid, cookie_bad}: the SYN-cookie stage's counters per second. */
+static void add_syncookie_rates(struct json_object *old, struct json_object *now, int64_t dt_ns,
+				struct json_object *rates)
+{
+	static const char *const keys[] = { "synack_sent", "cookie_valid", "cookie_bad" };
+	struct json_object *pps;
+
+	if (!old || !now)
+		return;
+	pps = json_object_new_object();
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		int64_t a = json_object_get_int64(member(old, keys[k])), b = json_object_get_int64(member(now, keys[k]));
+
+		json_object_object_add(pps, keys[k], json_object_new_int64(b >= a ? (int64_t)((b - a) * 1e9 / dt_ns + 0.5) : 0));
+	}
+	json_object_object_add(rates, "syncookie_pps", pps);
+}
+
 /*
  * perimd's 1 Hz rates cover received, passed, dropped and each rule; the
  * drops of each reason get theirs here, from this frame and the one before,
@@ -135,6 +153,7 @@ static void add_reason_rates(struct json_object *prev, struct json_object *cur)
 			json_object_object_add(by_reason, reason, json_object_new_int64((int64_t)(pps + 0.5)));
 		}
 		json_object_object_add(rates, "dropped_pps_by_reason", by_reason);
+		add_syncookie_rates(member(old, "syncookie"), member(ifc, "syncookie"), t1 - t0, rates);
 	}
 }
 
