@@ -248,7 +248,7 @@ static struct perim_syn_counters syn_stats(struct perim_xdp *skel)
 	return sum;
 }
 
-static uint64_t bad_cookie_drops(struct perim_xdp *skel)
+static uint64_t drops(struct perim_xdp *skel, int reason)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct perim_if_counters *rows = calloc(ncpu, sizeof(*rows));
@@ -257,7 +257,7 @@ static uint64_t bad_cookie_drops(struct perim_xdp *skel)
 
 	if (!bpf_map__lookup_elem(skel->maps.perim_if_stats, &key, sizeof(key), rows, ncpu * sizeof(*rows), 0))
 		for (int i = 0; i < ncpu; i++)
-			n += rows[i].dropped_packets[PERIM_REASON_BAD_COOKIE];
+			n += rows[i].dropped_packets[reason];
 	free(rows);
 	return n;
 }
@@ -385,7 +385,7 @@ static void handshake(bool v6, int vlans)
 	build(&in, &s);
 	ASSERT_EQ(run(skel, &in, &out), XDP_PASS, "ACK with the cookie passed");
 	ASSERT_EQ(syn_stats(skel).cookie_valid, 1, "cookie_valid");
-	ASSERT_EQ(bad_cookie_drops(skel), 0, "no bad-cookie drop");
+	ASSERT_EQ(drops(skel, PERIM_REASON_BAD_COOKIE), 0, "no bad-cookie drop");
 
 	/*
 	 * The same ACK with the cookie's middle bits changed: a forgery. (Its low
@@ -395,7 +395,7 @@ static void handshake(bool v6, int vlans)
 	build(&in, &s);
 	ASSERT_EQ(run(skel, &in, &out), XDP_DROP, "ACK with a wrong cookie dropped");
 	ASSERT_EQ(syn_stats(skel).cookie_bad, 1, "cookie_bad");
-	ASSERT_EQ(bad_cookie_drops(skel), 1, "bad-cookie drop counted per interface");
+	ASSERT_EQ(drops(skel, PERIM_REASON_BAD_COOKIE), 1, "bad-cookie drop counted per interface");
 out:
 	perim_xdp__destroy(skel);
 }
@@ -448,7 +448,7 @@ static void test_bogus_ack_dropped(void)
 	}
 	ASSERT_EQ(drops, 100, "random cookies dropped");
 	ASSERT_EQ(syn_stats(skel).cookie_bad, 100, "cookie_bad");
-	ASSERT_EQ(bad_cookie_drops(skel), 100, "bad-cookie drops");
+	ASSERT_EQ(drops(skel, PERIM_REASON_BAD_COOKIE), 100, "bad-cookie drops");
 	perim_xdp__destroy(skel);
 }
 
@@ -500,6 +500,53 @@ static void test_dry_run_passes(void)
 	perim_xdp__destroy(skel);
 }
 
+/*
+ * An ACK with a valid cookie goes on through the rules: an aggregate rule of
+ * burst 1 on the client's prefix passes the first and drops the second as
+ * rate-pps, while the SYNs before it were answered whatever the rule says.
+ */
+static void test_rules_apply_after_cookie(void)
+{
+	struct perim_xdp *skel = load_syn();
+	struct seg s = client_syn(false, 0);
+	struct perim_candidate c = { .rule = 7, .proto = PERIM_PROTO_ANY };
+	struct perim_rule rule = {
+		.gen = 1, .flags = PERIM_RULE_ACTIVE, .pkt_interval_ns = 1000000000ULL,
+	};
+	struct perim_lpm_value v = { .n_cand = 1, .cand = { c } };
+	struct perim_lpm4_key key = { .prefixlen = 24 };
+	uint32_t id = 7;
+	struct pkt in, out;
+	struct synack sa;
+	size_t l3;
+
+	if (!skel)
+		return;
+	protect(skel, "192.0.2.0/24", PORT, PORT, 0);
+	inet_pton(AF_INET, "198.51.100.0", key.addr);
+	if (!ASSERT_OK(bpf_map__update_elem(skel->maps.perim_lpm4, &key, sizeof(key), &v, sizeof(v), BPF_ANY),
+		       "lpm update") ||
+	    !ASSERT_OK(bpf_map__update_elem(skel->maps.perim_rules, &id, sizeof(id), &rule, sizeof(rule), BPF_ANY),
+		       "rule update"))
+		goto out;
+	l3 = build(&in, &s);
+	if (!ASSERT_EQ(run(skel, &in, &out), XDP_TX, "SYN answered before the rules") ||
+	    !check_synack(&out, &s, l3, &sa))
+		goto out;
+	s.flags = 0x10;
+	s.seq = CLIENT_ISN + 1;
+	s.ack = sa.cookie + 1;
+	s.tsecr = sa.tsval;
+	build(&in, &s);
+	ASSERT_EQ(run(skel, &in, &out), XDP_PASS, "first valid ACK within the rule's burst");
+	ASSERT_EQ(run(skel, &in, &out), XDP_DROP, "second valid ACK over the rule's rate");
+	ASSERT_EQ(drops(skel, PERIM_REASON_RATE_PPS), 1, "dropped as rate-pps");
+	ASSERT_EQ(syn_stats(skel).cookie_valid, 2, "both cookies valid");
+	ASSERT_EQ(drops(skel, PERIM_REASON_BAD_COOKIE), 0, "no bad-cookie drop");
+out:
+	perim_xdp__destroy(skel);
+}
+
 static const struct perim_test tests[] = {
 	TEST(test_syn_answered_cookie_accepted_ipv4),
 	TEST(test_syn_answered_cookie_accepted_ipv6),
@@ -509,6 +556,7 @@ static const struct perim_test tests[] = {
 	TEST(test_bogus_ack_dropped),
 	TEST(test_unprotected_untouched),
 	TEST(test_dry_run_passes),
+	TEST(test_rules_apply_after_cookie),
 	{ 0 },
 };
 
