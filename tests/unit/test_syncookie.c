@@ -432,7 +432,7 @@ static void test_bogus_ack_dropped(void)
 	struct perim_xdp *skel = load_syn();
 	struct seg s = client_syn(false, 0);
 	struct pkt in, out;
-	int drops = 0;
+	int dropped = 0;
 
 	if (!skel)
 		return;
@@ -444,9 +444,9 @@ static void test_bogus_ack_dropped(void)
 		s.ack = (uint32_t)rand();
 		s.sport = (uint16_t)(1024 + i);
 		build(&in, &s);
-		drops += run(skel, &in, &out) == XDP_DROP;
+		dropped += run(skel, &in, &out) == XDP_DROP;
 	}
-	ASSERT_EQ(drops, 100, "random cookies dropped");
+	ASSERT_EQ(dropped, 100, "random cookies dropped");
 	ASSERT_EQ(syn_stats(skel).cookie_bad, 100, "cookie_bad");
 	ASSERT_EQ(drops(skel, PERIM_REASON_BAD_COOKIE), 100, "bad-cookie drops");
 	perim_xdp__destroy(skel);
