@@ -215,21 +215,38 @@ static int commit_change(struct perimd *d, int slot, struct perim_syn_spec *next
 	return ret;
 }
 
+/*
+ * A protection in the state file this kernel or program cannot enforce: kept
+ * (and written back) so it returns with a kernel that can, never half applied.
+ * Outside a restore, the error stands.
+ */
+static int keep_unapplied(struct perimd *d, int slot, const struct perim_syn_spec *spec, const char *why)
+{
+	if (!d->restoring)
+		return PERIM_EXIT_FAIL;
+	pr_warn("perimd: %s: SYN protection kept in the state file, not enforced: %s\n",
+		d->model->ifaces[slot].dev, why);
+	if (d->syn->n[slot] < PERIM_SYN_MAX_PROT)
+		d->syn->spec[slot][d->syn->n[slot]++] = *spec;
+	perimd_state_set_extra(write_syn_lines, d);
+	return 0;
+}
+
 static int do_set(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		  char *err, size_t errlen)
 {
 	struct perim_syn_spec next[PERIM_SYN_MAX_PROT];
 	int slot, n, i, ret;
 
-	if (!d->loader.syn_available) {
-		snprintf(err, errlen, "SYN protection is unavailable on this kernel: %s", d->loader.syn_reason);
-		return PERIM_EXIT_FAIL;
-	}
 	slot = attached_slot(d, cmd->dev, err, errlen);
 	if (slot < 0)
 		return PERIM_EXIT_BADINPUT;
+	if (!d->loader.syn_available) {
+		snprintf(err, errlen, "SYN protection is unavailable on this kernel: %s", d->loader.syn_reason);
+		return keep_unapplied(d, slot, &cmd->syn, err);
+	}
 	if ((ret = check_program(d, slot, cmd->dev, err, errlen)))
-		return ret;
+		return d->restoring ? keep_unapplied(d, slot, &cmd->syn, err) : ret;
 	n = d->syn->n[slot];
 	memcpy(next, d->syn->spec[slot], sizeof(next));
 	for (i = 0; i < n && !same_target(&next[i], &cmd->syn); i++)
