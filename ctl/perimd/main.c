@@ -186,6 +186,7 @@ static void shutdown_daemon(struct perimd_main *m)
 	perimd_stats_fini(&d->stats);
 	perim_model_free(d->model);
 	perim_installed_free(d->installed);
+	free(d->syn);
 	if (m->sigfd >= 0)
 		close(m->sigfd);
 	perim_loop_free(d->loop);
