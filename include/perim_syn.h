@@ -70,8 +70,8 @@ struct perim_syn_counters {
 	__u64 cookie_bad;              /* ACKs with a bad cookie (dropped: bad-cookie) */
 	__u64 dry_run_syns;            /* SYNs a dry-run protection would have answered (passed) */
 	__u64 dry_run_bad;             /* bad cookies a dry-run protection passed */
-	__u64 unhandled;               /* SYN/ACK to a protected destination not handled in XDP
-					* (IPv6 extension headers, IPv4 fragments): left to the stack */
+	__u64 unhandled;               /* protected SYNs XDP could not answer (the cookie helper
+					* refused the header): left to the stack's SYNPROXY */
 };
 
 #ifndef __bpf__
