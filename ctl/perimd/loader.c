@@ -196,6 +196,21 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	if (!l->base)
 		return -errno;
 	ret = perim_xdp__load(l->base);
+	if (ret && l->syn_available) {
+		/* A verifier that refuses the SYN-cookie stage costs the stage, not perim. */
+		libbpf_strerror(ret, msg, sizeof(msg));
+		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel's verifier refused %s: %.200s",
+			 PERIM_XDP_SYN_PROG_NAME, msg);
+		pr_warn("perimd: SYN protection unavailable: %s; loading %s\n", l->syn_reason,
+			PERIM_XDP_PROG_NAME);
+		l->syn_available = false;
+		l->prog_name = PERIM_XDP_PROG_NAME;
+		perim_xdp__destroy(l->base);
+		l->base = open_instance(l, -1, err, errlen);
+		if (!l->base)
+			return -errno;
+		ret = perim_xdp__load(l->base);
+	}
 	if (ret) {
 		libbpf_strerror(ret, msg, sizeof(msg));
 		snprintf(err, errlen, "loading perim_xdp (maps pinned under %s, %u source buckets): %s",
