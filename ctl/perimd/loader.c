@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "loader.h"
+#include "loadfail.h"
 #include "perim_syn.h"
 #include "syn/probe.h"
 #include "xdp/perim_xdp.skel.h"
@@ -170,6 +171,7 @@ static int map_fd(struct bpf_map *map)
 int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *btf_custom_path,
 		      unsigned src_buckets, char *err, size_t errlen)
 {
+	struct perim_load_failure refusal;
 	char msg[256];
 	int ret;
 
@@ -195,12 +197,14 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	l->base = open_instance(l, -1, err, errlen);
 	if (!l->base)
 		return -errno;
+	perim_load_capture_begin(&refusal);
 	ret = perim_xdp__load(l->base);
+	perim_load_capture_end();
 	if (ret && l->syn_available) {
 		/* A verifier that refuses the SYN-cookie stage costs the stage, not perim. */
 		libbpf_strerror(ret, msg, sizeof(msg));
-		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel's verifier refused %s: %.200s",
-			 PERIM_XDP_SYN_PROG_NAME, msg);
+		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel's verifier refused %s: %.120s (%.64s)",
+			 PERIM_XDP_SYN_PROG_NAME, refusal.log_why[0] ? refusal.log_why : "no verifier log", msg);
 		pr_warn("perimd: SYN protection unavailable: %s; loading %s\n", l->syn_reason,
 			PERIM_XDP_PROG_NAME);
 		l->syn_available = false;
