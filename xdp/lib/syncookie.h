@@ -223,6 +223,37 @@ struct perim_synack_out {
 	struct perim_synack sa;
 };
 
+/*
+ * Lengths handed to helpers are bounded on the register passed, in fixed
+ * steps: verifiers before 6.8 do not carry a check made on one fill of a
+ * stack slot over to another fill of it (Debian's 6.1 refused the variable
+ * length these replaced with "R4 min value is negative").
+ */
+static __always_inline __u32 perim_tcp_len_bounded(__u32 len)
+{
+	barrier_var(len);
+	if (len < PERIM_TCP_HDR_LEN)
+		len = PERIM_TCP_HDR_LEN;
+	if (len > PERIM_TCP_MAX_HDR_LEN)
+		len = PERIM_TCP_MAX_HDR_LEN;
+	return len;
+}
+
+/* The SYN's options into f->tcp behind its header, a 4-byte word at a time (doff counts words). */
+static __always_inline bool perim_syn_load_opts(struct xdp_md *ctx, struct perim_syn_frame *f, __u32 tcp_len)
+{
+	bool ok = true;
+
+#pragma unroll
+	for (int i = 0; i < (PERIM_TCP_MAX_HDR_LEN - PERIM_TCP_HDR_LEN) / 4; i++) {
+		__u32 off = PERIM_TCP_HDR_LEN + i * 4;
+
+		if (ok && off < tcp_len && bpf_xdp_load_bytes(ctx, f->l4off + off, f->tcp + off, 4))
+			ok = false;
+	}
+	return ok;
+}
+
 /* Builds the SYN-ACK for the SYN in f into out; false when it cannot (the SYN then goes on). */
 static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_syn_frame *f,
 					     const struct perim_syn_prot *p, struct perim_synack_out *out)
@@ -238,10 +269,9 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	if (tcp_len > PERIM_TCP_MAX_HDR_LEN)
 		return false;
 	__builtin_memset(out, 0, sizeof(*out));
-	if (tcp_len > PERIM_TCP_HDR_LEN &&
-	    bpf_xdp_load_bytes(ctx, f->l4off + PERIM_TCP_HDR_LEN, f->tcp + PERIM_TCP_HDR_LEN,
-			       tcp_len - PERIM_TCP_HDR_LEN))
+	if (!perim_syn_load_opts(ctx, f, tcp_len))
 		return false;
+	tcp_len = perim_tcp_len_bounded(tcp_len);
 	if (f->v6)
 		gen = bpf_tcp_raw_gen_syncookie_ipv6(&f->ip.v6, (struct tcphdr *)f->tcp, tcp_len);
 	else
