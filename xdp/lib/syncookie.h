@@ -227,7 +227,7 @@ struct perim_synack_out {
  * Lengths handed to helpers are bounded on the register passed, in fixed
  * steps: verifiers before 6.8 do not carry a check made on one fill of a
  * stack slot over to another fill of it (Debian's 6.1 refused the variable
- * length these replaced with "R4 min value is negative").
+ * lengths these replaced with "invalid zero-sized read").
  */
 static __always_inline __u32 perim_tcp_len_bounded(__u32 len)
 {

@@ -19,6 +19,7 @@ case_syncookie_reported_by_kernel() {
 	local status available reason named
 	status=$(perim_status) || return 1
 	jq -c .syncookie <<<"$status"
+	[ -d /tmp/perim-vm-results ] && cp "$TMP/perimd.log" "/tmp/perim-vm-results/DEBUG-reported-perimd.log"
 	available=$(jq -r .syncookie.available <<<"$status")
 	reason=$(jq -r .syncookie.reason <<<"$status")
 	if syncookie_kernel_has_helpers && [ "$available" = true ]; then
@@ -44,6 +45,7 @@ case_syncookie_reported_by_kernel() {
 
 case_syncookie_handshake() {
 	syncookie_kernel_has_helpers || vm_skip "$(uname -r) predates the SYN-cookie helpers (6.0)"
+	sysctl -qw kernel.bpf_stats_enabled=1
 	perim_setup --interface "$GW:skb" || return 1
 	local ready=$TMP/server.ready out status
 	status=$(perim_status) || return 1
@@ -60,6 +62,9 @@ case_syncookie_handshake() {
 	pctl -j stats "$GW" | jq -c '.interfaces[0] | {syncookie, rx_packets, passed_packets, dropped_packets}'
 	ip -d link show "$GW"
 	in_netns gw nft list ruleset
+	in_netns gw bpftool net show dev "$GW"
+	bpftool prog show | grep -A1 -E "xdp|ext" | head -30
+	[ -d /tmp/perim-vm-results ] && { cp "$TMP/perimd.log" "/tmp/perim-vm-results/DEBUG-handshake-perimd.log"; pctl -j stats "$GW" > /tmp/perim-vm-results/DEBUG-stats.json; }
 	expect_match "$out" "^ok=5 " "connections through the cookie" || return 1
 	expect_range "$(jstat "$GW" .syncookie.synack_sent)" 5 100 "SYN-ACKs from XDP" || return 1
 	expect_range "$(jstat "$GW" .syncookie.cookie_valid)" 5 100 "cookies validated in XDP"
