@@ -314,10 +314,24 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 	return 0;
 }
 
+/* Native first unless told, then skb mode. */
+static int attach_in_modes(struct perim_loader *l, const char *dev, int slot, enum perim_xdp_mode mode,
+			   struct perim_attachment *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (mode != PERIM_MODE_SKB) {
+		ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_NATIVE, a, err, errlen);
+		if (!ret || mode == PERIM_MODE_NATIVE)
+			return ret;
+		pr_info("perimd: %s: %s; falling back to skb mode\n", dev, err);
+	}
+	return attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
+}
+
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
 			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
-	char first[512];
 	int ret;
 
 	memset(a, 0, sizeof(*a));
@@ -332,15 +346,22 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		a->adopted = a->attached = true;
 		return 0;
 	}
-	if (mode != PERIM_MODE_SKB) {
-		ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_NATIVE, a, err, errlen);
-		if (!ret || mode == PERIM_MODE_NATIVE)
-			goto out;
-		snprintf(first, sizeof(first), "%s", err);
-		pr_info("perimd: %s: %s; falling back to skb mode\n", dev, first);
+	ret = attach_in_modes(l, dev, slot, mode, a, err, errlen);
+	if (ret && l->syn_available) {
+		/*
+		 * The SYN-cookie twin can load and still be refused at attach
+		 * (Debian's 6.12 refuses it as a libxdp dispatcher extension,
+		 * EINVAL): the interface gets perim_xdp, SYN protection is
+		 * reported unavailable with the refusal.
+		 */
+		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel refused attaching %s: %.200s",
+			 PERIM_XDP_SYN_PROG_NAME, err);
+		pr_warn("perimd: %s: SYN protection unavailable: %s; attaching %s\n", dev, l->syn_reason,
+			PERIM_XDP_PROG_NAME);
+		l->syn_available = false;
+		l->prog_name = PERIM_XDP_PROG_NAME;
+		ret = attach_in_modes(l, dev, slot, mode, a, err, errlen);
 	}
-	ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
-out:
 	if (ret) {
 		char ctx[640];
 
