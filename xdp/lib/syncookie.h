@@ -491,6 +491,13 @@ static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim
 		return XDP_ABORTED;
 	if (bpf_xdp_adjust_tail(ctx, (int)((__s64)(out->l3off + ip_len + tcp_len) - old_len)))
 		return XDP_ABORTED;
+	/* Bounded again on the registers passed (see perim_tcp_len_bounded): 6.1 refused "size=0". */
+	ip_len = ip_len == sizeof(out->ip.v6) ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
+	barrier_var(tcp_len);
+	if (tcp_len < PERIM_TCP_HDR_LEN)
+		tcp_len = PERIM_TCP_HDR_LEN;
+	if (tcp_len > sizeof(out->sa))
+		tcp_len = sizeof(out->sa);
 	if (bpf_xdp_store_bytes(ctx, out->l3off, (void *)&out->ip, ip_len) ||
 	    bpf_xdp_store_bytes(ctx, out->l3off + ip_len, (void *)&out->sa, tcp_len))
 		return XDP_ABORTED;
