@@ -12,7 +12,9 @@ CL=${T}c      # its peer, in namespace $T-cl
 teardown() {
 	[ -n "${PERIMD_PID:-}" ] && kill -9 "$PERIMD_PID" 2>/dev/null && wait "$PERIMD_PID" 2>/dev/null
 	mount_bpffs
+	kill_ns_processes "$T-gw"
 	ip netns del "$T-gw" 2>/dev/null
+	kill_ns_processes "$T-cl"
 	ip netns del "$T-cl" 2>/dev/null
 	rm -rf "$PIN_ROOT" "$STATE" "$SOCK"
 }

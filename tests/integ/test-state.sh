@@ -17,7 +17,9 @@ teardown() {
 	chattr -i "$STATE" 2>/dev/null
 	mountpoint -q "$MNT" && umount "$MNT"
 	mount_bpffs
+	kill_ns_processes "$T-gw"
 	ip netns del "$T-gw" 2>/dev/null
+	kill_ns_processes "$T-inet"
 	ip netns del "$T-inet" 2>/dev/null
 	rm -rf "$PIN_ROOT" "$SOCK" "$MNT" "$TMP"/state*
 }
