@@ -9,21 +9,8 @@ CL=${T}c      # its peer, in namespace $T-cl
 
 # Cases run in subshells, so what they register with lib.sh's EXIT trap is
 # lost when they end: each case tears its own things down on exit.
-teardown() {
-	[ -n "${PERIMD_PID:-}" ] && kill -9 "$PERIMD_PID" 2>/dev/null && wait "$PERIMD_PID" 2>/dev/null
-	mount_bpffs
-	kill_ns_processes "$T-gw"
-	ip netns del "$T-gw" 2>/dev/null
-	kill_ns_processes "$T-cl"
-	ip netns del "$T-cl" 2>/dev/null
-	rm -rf "$PIN_ROOT" "$STATE" "$SOCK"
-}
-
-setup() {
-	trap teardown EXIT
-	ns_add gw && ns_add cl || return 1
-	veth_add gw "$GW" 10.78.0.1/24 cl "$CL" 10.78.0.2/24
-}
+teardown() { daemon_topology_teardown; }
+setup() { daemon_topology_setup; }
 
 # The program attached to the NIC, as the kernel reports it.
 prog_id() { in_netns gw ip -d link show dev "$GW" | sed -nE 's/.*prog\/xdp id ([0-9]+).*/\1/p'; }

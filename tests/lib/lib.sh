@@ -201,3 +201,22 @@ recv_start() {
 }
 
 mac_of() { ip -n "$T-$1" -br link show dev "$2" | awk '{print $3}'; }
+
+# For test files whose cases each run one perimd between namespaces $T-gw and
+# $T-cl (cases run in subshells: each tears its own things down on exit).
+daemon_topology_teardown() {
+	[ -n "${PERIMD_PID:-}" ] && kill -9 "$PERIMD_PID" 2>/dev/null && wait "$PERIMD_PID" 2>/dev/null
+	mount_bpffs
+	kill_ns_processes "$T-gw"
+	ip netns del "$T-gw" 2>/dev/null
+	kill_ns_processes "$T-cl"
+	ip netns del "$T-cl" 2>/dev/null
+	rm -rf "$PIN_ROOT" "$STATE" "$SOCK"
+}
+
+# The gateway and client namespaces and the veth between them ($GW, $CL).
+daemon_topology_setup() {
+	trap daemon_topology_teardown EXIT
+	ns_add gw && ns_add cl || return 1
+	veth_add gw "$GW" 10.78.0.1/24 cl "$CL" 10.78.0.2/24
+}
