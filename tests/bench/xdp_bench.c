@@ -242,6 +242,8 @@ static struct perim_xdp *load_perim(uint32_t src_buckets, bool sample_drops)
 		skel->rodata->perim_drop_sample_rate = 0;
 	err = bpf_map__set_max_entries(skel->maps.perim_src, src_buckets);
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.perim_src4, src_buckets);
+	if (!err)
 		err = perim_xdp__load(skel);
 	if (err) {
 		fprintf(stderr, "xdp_bench: loading perim_xdp: %s\n", strerror(-err));
@@ -467,10 +469,10 @@ static int many_sources_delta(int fd, int family, const struct bench_opts *o, do
 	return 0;
 }
 
-static uint64_t src_buckets_in_use(struct perim_xdp *skel)
+static uint64_t map_entries(struct bpf_map *map)
 {
 	struct perim_src_key key, next;
-	int fd = bpf_map__fd(skel->maps.perim_src);
+	int fd = bpf_map__fd(map);
 	void *prev = NULL;
 	uint64_t n = 0;
 
@@ -480,6 +482,11 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 		n++;
 	}
 	return n;
+}
+
+static uint64_t src_buckets_in_use(struct perim_xdp *skel)
+{
+	return map_entries(skel->maps.perim_src4) + map_entries(skel->maps.perim_src);
 }
 
 /* ---- report ---- */

@@ -95,7 +95,7 @@ static void test_limit_block_time(void)
 	struct frame_spec a = V4("10.1.2.3", IPPROTO_UDP, 53);
 	struct perim_xdp *skel = load_prog(false);
 	struct perim_if_counters ic;
-	struct perim_src_key key = { .rule = RULE };
+	struct perim_src4_key key = { .rule = RULE };
 	struct perim_bucket b;
 
 	if (!skel)
@@ -110,15 +110,14 @@ static void test_limit_block_time(void)
 	ASSERT_EQ(ic.dropped_packets[PERIM_REASON_BLOCKED], 7, "then blocked");
 
 	/* Block expired (blocked_until in the past) and tokens back: passes again. */
-	key.addr[10] = key.addr[11] = 0xff;
-	inet_pton(AF_INET, "10.1.2.3", key.addr + 12);
-	if (!ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src, &key, sizeof(key), &b, sizeof(b), 0),
+	inet_pton(AF_INET, "10.1.2.3", key.addr);
+	if (!ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src4, &key, sizeof(key), &b, sizeof(b), 0),
 		       "bucket lookup"))
 		goto out;
 	ASSERT_TRUE(b.blocked_until > 0, "blocked_until set");
 	b.blocked_until = 1;
 	b.pkt_tat = 0;
-	ASSERT_OK(bpf_map__update_elem(skel->maps.perim_src, &key, sizeof(key), &b, sizeof(b), 0),
+	ASSERT_OK(bpf_map__update_elem(skel->maps.perim_src4, &key, sizeof(key), &b, sizeof(b), 0),
 		  "bucket update");
 	ASSERT_EQ(run_spec(skel, &a, 1), XDP_PASS, "after the block");
 out:

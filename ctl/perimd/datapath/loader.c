@@ -152,6 +152,8 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	skel->rodata->perim_slot = slot < 0 ? 0 : slot;
 	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
 	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.perim_src4, l->src_buckets);
+	if (!ret)
 		ret = pin_tries(l, skel, slot);
 	if (!ret)
 		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
