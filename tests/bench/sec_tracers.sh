@@ -253,6 +253,8 @@ floor_of() {
 	perimd:exit__*) echo floor:floor_exit ;;
 	perimd:sock_state__*) echo floor:floor_sock ;;
 	perimd:connect__tp_exit) echo floor:floor_connect ;;
+	perimd:accept__tp_accept) echo floor:floor_accept ;;
+	perimd:accept__tp_accept4) echo floor:floor_accept4 ;;
 	esac
 }
 
