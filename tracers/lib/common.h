@@ -115,6 +115,25 @@ static __always_inline bool perim_is_self(void)
 	       self_start_ticks;
 }
 
+/*
+ * The task's start time and parent. Where the kernel has
+ * bpf_get_current_task_btf (5.11+) these are plain loads the verifier
+ * checks; before, four bpf_probe_read_kernel calls. The CO-RE test is a
+ * constant, so older verifiers never see the unknown helper (as clock.h).
+ */
+static __always_inline void perim_fill_hdr_task(struct perim_ev_hdr *h, struct task_struct *task)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		h->start_ns = t->group_leader->start_boottime;
+		h->ppid = t->real_parent->tgid;
+		return;
+	}
+	h->start_ns = perim_task_start_ns(task);
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+}
+
 static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, __u32 hook,
 					   __u32 type, __u64 seq)
 {
@@ -128,11 +147,10 @@ static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, _
 	h->ring = ring;
 	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_ns();
-	h->start_ns = perim_task_start_ns(task);
+	perim_fill_hdr_task(h, task);
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)uid_gid;
 	h->gid = uid_gid >> 32;
 	h->_pad0 = 0;
