@@ -184,7 +184,26 @@ static __always_inline void *perim_reserve(__u32 ring, __u32 hook, __u32 type, _
 	return h;
 }
 
-static __always_inline void perim_submit(__u32 ring, void *e)
+/*
+ * Events ring: the submit whose record carries the waiting data across
+ * ev_wakeup_bytes wakes the reader, the ones after it do not. A wakeup is a
+ * self-IPI that runs inside the program (a VM exit, microseconds: KERNELS.md);
+ * waking on every submit past the mark made each hook pay it until perimd
+ * drained. A crossing missed to a concurrent producer is left to perimd's
+ * drain timer, as every event below the mark is.
+ */
+static __always_inline bool perim_ev_crossed_mark(__u64 size)
+{
+	__u64 avail;
+
+	if (!ev_wakeup_bytes)
+		return true;            /* 0: wake on every event */
+	avail = bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA);
+	/* The ring's own 8-byte header per record is counted too. */
+	return avail >= ev_wakeup_bytes && avail < ev_wakeup_bytes + size + 8;
+}
+
+static __always_inline void perim_submit_sized(__u32 ring, void *e, __u64 size)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
@@ -192,11 +211,14 @@ static __always_inline void perim_submit(__u32 ring, void *e)
 		if (bpf_ringbuf_query(&perim_sec_ring, BPF_RB_AVAIL_DATA) >= sec_wakeup_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 	} else {
-		if (bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA) >= ev_wakeup_bytes)
+		if (perim_ev_crossed_mark(size))
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
 }
+
+/* e: the typed record perim_reserve returned. */
+#define perim_submit(ring, e) perim_submit_sized((ring), (e), sizeof(*(e)))
 
 /* Length of a string read by bpf_probe_read_*_str: without the NUL, 0 on error. */
 static __always_inline __u16 perim_str_len(long ret)
