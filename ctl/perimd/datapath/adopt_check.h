@@ -20,8 +20,10 @@ struct perim_adopt_map {
 
 /*
  * 0 when program prog_id uses every map in maps[0..n); -EXDEV with err naming
- * the first map it does not use (the program's map ids go to the log);
- * other -errno with err set when the kernel could not be asked.
+ * the first map it does not use (the program's map ids go to the log), or
+ * -EPROTO when it has no map of that name at all (another build: an older
+ * perim_xdp lacks a map this perimd shares); other -errno with err set when
+ * the kernel could not be asked.
  */
 int perim_adopt_check(uint32_t prog_id, const struct perim_adopt_map *maps, size_t n, char *err, size_t errlen);
 
