@@ -6,7 +6,9 @@
  *
  * Cases: a trivial XDP_DROP (the floor), xdp-filter 1.3 in deny mode with
  * 100 source addresses and one port (its pass path), perim with 0, 101 and
- * 10,000 rules, one source and 1,000,000 distinct sources, IPv4 and IPv6.
+ * 10,000 rules, one source and 1,000,000 distinct sources, IPv4 and IPv6;
+ * gamemann's XDP-Firewall with 101 filters when -f names its object
+ * (xdp_firewall.h; -F says why it is not there).
  * Each rule set is loaded twice, its prefixes found by the trie in one
  * instance and by the fast path (lib/fast.h: exact-match probes per prefix
  * length) in the other, so both lookups are measured in the same run; one
@@ -33,6 +35,7 @@
 #include "tests/bench/progs/lower_bound.skel.h"
 #include "tests/bench/progs/min_limiter.skel.h"
 #include "../unit/xdp_frames.h"
+#include "xdp_firewall.h"
 
 #define XDP_FILTER_OBJ "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_dny_all.o"
 #define SEC_NS 1000000000ULL
@@ -54,6 +57,8 @@ struct bench_opts {
 	int repeat;
 	int sources;
 	int source_rounds;
+	const char *xdpfw_obj;       /* XDP-Firewall's object, or NULL */
+	const char *xdpfw_skipped;   /* why there is none */
 };
 
 struct bench_case {
@@ -63,6 +68,7 @@ struct bench_case {
 	struct frame frame;
 	int want;                    /* expected verdict */
 	uint32_t best_ns;
+	const char *skipped;         /* not measured, and why */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -457,6 +463,8 @@ static int run_rounds(struct bench_case *cases, int n, const struct bench_opts *
 	uint32_t ns, ret;
 
 	for (int i = 0; i < n; i++) {
+		if (cases[i].skipped)
+			continue;
 		/* Warm-up, and a check that the case takes the path it is named for. */
 		if (test_run(cases[i].prog_fd, &cases[i].frame, 2, &ns, &ret))
 			return -1;
@@ -469,6 +477,8 @@ static int run_rounds(struct bench_case *cases, int n, const struct bench_opts *
 	}
 	for (int r = 0; r < o->rounds; r++) {
 		for (int i = 0; i < n; i++) {
+			if (cases[i].skipped)
+				continue;
 			if (test_run(cases[i].prog_fd, &cases[i].frame, o->repeat, &ns, &ret))
 				return -1;
 			if (ns < cases[i].best_ns)
@@ -559,7 +569,7 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 enum {
 	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
 	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
-	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_PER_FAMILY
+	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_XDPFW_LAST, C_XDPFW_FIRST, C_PER_FAMILY
 };
 
 static const char *case_names[C_PER_FAMILY] = {
@@ -580,6 +590,8 @@ static const char *case_names[C_PER_FAMILY] = {
 	[C_LB_BUCKET] = "lower bound: parse + per-source LRU bucket + coarse clock + counter, drop",
 	[C_LB_PREFIX_BUCKET] = "lower bound + one prefix probe (which rule?), drop",
 	[C_MIN_LIMITER] = "minimal limiter: parse, LPM trie (101 rules, bare address key), per-CPU rule counter, LRU bucket (rule + address key), coarse clock, drop",
+	[C_XDPFW_LAST] = "XDP-Firewall, 101 filters, per-IP pps limit, matching filter last: drop",
+	[C_XDPFW_FIRST] = "XDP-Firewall, 101 filters, per-IP pps limit, matching filter first: drop",
 };
 
 static void print_row(const char *name, int family, double ns, double floor, const char *verdict)
@@ -610,6 +622,9 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 		       fast <= 0.6 ? "yes" : "**no**");
 		printf("| IPv%d, trie | %.2f | %s |\n", c[0].family, trie, trie <= 0.6 ? "yes" : "**no**");
 		printf("| IPv%d, reference: minimal limiter | %.2f | |\n", c[0].family, rel_filter(c, C_MIN_LIMITER));
+		if (!c[C_XDPFW_LAST].skipped)
+			printf("| IPv%d, reference: XDP-Firewall, matching filter last / first | %.2f / %.2f | |\n",
+			       c[0].family, rel_filter(c, C_XDPFW_LAST), rel_filter(c, C_XDPFW_FIRST));
 	}
 	printf("\n| goal: 1,000,000 distinct sources above trivial <= 3 x one source above trivial | ratio | met |\n");
 	printf("|---|---:|---|\n");
@@ -660,9 +675,13 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 		struct bench_case *c = &cases[fam * C_PER_FAMILY];
 		double floor = c[C_TRIVIAL].best_ns;
 
-		for (int i = 0; i < C_PER_FAMILY; i++)
-			print_row(c[i].name, c[i].family, c[i].best_ns, floor,
-				  c[i].want == XDP_DROP ? "DROP" : "PASS");
+		for (int i = 0; i < C_PER_FAMILY; i++) {
+			if (c[i].skipped)
+				printf("| %s | IPv%d | skipped: %s | | |\n", c[i].name, c[i].family, c[i].skipped);
+			else
+				print_row(c[i].name, c[i].family, c[i].best_ns, floor,
+					  c[i].want == XDP_DROP ? "DROP" : "PASS");
+		}
 		printf("| perim, 101 rules per-source, %d distinct sources, fast path: drop path (est.) | IPv%d | %.1f | %+.1f | DROP |\n",
 		       o->sources, c[0].family, c[C_DROP_FAST].best_ns + delta[fam],
 		       c[C_DROP_FAST].best_ns + delta[fam] - floor);
@@ -712,6 +731,17 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       "(8 or 20 bytes), GCRA on the coarse clock, drop. No per-interface or per-reason "
 	       "counters, dry run, block time, new-source admission, allow/deny lists, ports or "
 	       "drop sampling.\n");
+	if (o->xdpfw_obj)
+		printf("- XDP-Firewall (gamemann/XDP-Firewall, tests/bench/xdp_firewall.h): built by "
+		       "tests/bench/sec_xdp.sh from the tree in PERIM_BENCH_XDPFW_SRC (`%s`) against the system's "
+		       "libxdp and libbpf headers, its config.h as shipped plus its per-IP rate limit "
+		       "(ENABLE_RL_IP; per-flow limiting stays on as shipped). 101 drop filters for UDP, each "
+		       "with a per-IP limit of 1 pps and a source: IPv4 p.0.0.0/8, IPv6 one address (it "
+		       "matches IPv6 sources exactly); 100 name other sources, the frame's matches first or "
+		       "last. No block time, so every packet walks the filters (a block time would drop later "
+		       "packets at its block map). A frame from a source no filter names passes "
+		       "(checked before the rounds).\n",
+		       getenv("PERIM_BENCH_XDPFW_SRC") ? getenv("PERIM_BENCH_XDPFW_SRC") : o->xdpfw_obj);
 	printf("- %d distinct sources (the fast-path instance): BPF_PROG_TEST_RUN repeats one frame, so each source is "
 	       "its own call at repeat=1 (source rewritten between calls). A first pass creates "
 	       "the buckets (%llu IPv4 + IPv6 buckets in the LRU afterwards); then the best of "
@@ -723,13 +753,36 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       delta[0], delta[1]);
 }
 
+/* A source no filter names walks all 101 and passes: the "last" row's filters do not match early. */
+static int xdpfw_passes_unlisted(struct bpf_object *obj, int family)
+{
+	uint32_t ns, ret;
+	struct frame f;
+
+	udp_frame(&f, family, family == 4 ? "9.0.0.1" : "2001:db8:9::1");
+	if (test_run(bpf_program__fd(bpf_object__next_program(obj, NULL)), &f, 1, &ns, &ret))
+		return -1;
+	if (ret != XDP_PASS) {
+		fprintf(stderr, "xdp_bench: XDP-Firewall (IPv%d): verdict %u for an unlisted source, expected pass\n",
+			family, ret);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "r:n:s:")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:s:f:F:")) != -1) {
 		char *end;
-		long v = strtol(optarg, &end, 10);
+		long v;
+
+		if (c == 'f' || c == 'F') {
+			*(c == 'f' ? &o->xdpfw_obj : &o->xdpfw_skipped) = optarg;
+			continue;
+		}
+		v = strtol(optarg, &end, 10);
 
 		if (*end || v <= 0 || v > 100000000) {
 			fprintf(stderr, "xdp_bench: argument \"%s\" is wrong: a positive count\n", optarg);
@@ -744,6 +797,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		else
 			return -1;
 	}
+	if (!o->xdpfw_obj && !o->xdpfw_skipped)
+		o->xdpfw_skipped = "no object given (-f)";
 	return optind == argc ? 0 : -1;
 }
 
@@ -764,7 +819,7 @@ int main(int argc, char **argv)
 	struct perim_xdp *p0 = NULL, *p0f = NULL, *p101 = NULL, *p101f = NULL, *pcap = NULL;
 	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
-	struct bpf_object *xf = NULL;
+	struct bpf_object *xf = NULL, *fw[2][2] = { { NULL } };   /* [family][match first] */
 	struct lower_bound *lb = NULL;
 	struct min_limiter *ml = NULL;
 	uint64_t buckets;
@@ -772,7 +827,7 @@ int main(int argc, char **argv)
 	int trivial_fd, err = 1;
 
 	if (parse_opts(argc, argv, &o)) {
-		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES]\n");
+		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES] [-f XDP_FIREWALL_OBJ | -F WHY_NOT]\n");
 		return 2;
 	}
 	libbpf_set_print(libbpf_print);
@@ -793,6 +848,13 @@ int main(int argc, char **argv)
 	p10kf = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
 	if (trivial_fd < 0 || !xf || !lb || !ml || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf)
 		goto out;
+	for (int fam = 0; o.xdpfw_obj && fam < 2; fam++) {
+		for (int first = 0; first < 2; first++) {
+			fw[fam][first] = xdpfw_load(o.xdpfw_obj, fam ? 6 : 4, fam ? "2001:db8:a::1" : "10.0.0.1", first);
+			if (!fw[fam][first] || xdpfw_passes_unlisted(fw[fam][first], fam ? 6 : 4))
+				goto out;
+		}
+	}
 	if (perim_use_fast(p0f, 0, NULL, 0, NULL) || perim_fill_101(p101, false) || perim_fill_101(p101f, true) ||
 	    perim_fill_101(pquiet, true) ||
 	    perim_fill_over_cap(pcap) || perim_fill_10k(p10k, false) || perim_fill_10k(p10kf, true))
@@ -825,6 +887,12 @@ int main(int argc, char **argv)
 				c[i].prog_fd = bpf_program__fd(lb->progs.lb_prefix_bucket);
 			else if (i == C_MIN_LIMITER)
 				c[i].prog_fd = bpf_program__fd(ml->progs.min_limiter);
+			else if (i == C_XDPFW_LAST || i == C_XDPFW_FIRST) {
+				struct bpf_object *obj = fw[fam][i == C_XDPFW_FIRST];
+
+				c[i].skipped = o.xdpfw_skipped;
+				c[i].prog_fd = obj ? bpf_program__fd(bpf_object__next_program(obj, NULL)) : -1;
+			}
 			else
 				c[i].prog_fd = bpf_program__fd(inst[i]->progs.perim_xdp);
 			if (i == C_PASS || i == C_PASS_FAST)
@@ -858,6 +926,9 @@ out:
 	perim_xdp__destroy(p0f);
 	perim_xdp__destroy(p0);
 	bpf_object__close(xf);
+	for (int fam = 0; fam < 2; fam++)
+		for (int first = 0; first < 2; first++)
+			bpf_object__close(fw[fam][first]);
 	lower_bound__destroy(lb);
 	min_limiter__destroy(ml);
 	if (trivial_fd >= 0)
