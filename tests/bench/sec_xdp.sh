@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The XDP datapath (xdp_bench): perim's cases beside the floor, xdp-filter, the
-# lower bounds, the minimal limiter and, when PERIM_BENCH_XDPFW_SRC names a
+# lower bounds, the minimal limiter, another perim build's drop and pass paths
+# when PERIM_BENCH_BASELINE_OBJ names its perim_xdp.bpf.o, and, when PERIM_BENCH_XDPFW_SRC names a
 # gamemann/XDP-Firewall source tree, XDP-Firewall. That tree is never part of
 # perim: its XDP program is built here, into the run's temporary directory,
 # against the system's libxdp and libbpf headers, with its config.h as shipped
@@ -36,5 +37,7 @@ section_xdp() {
 	skip:*) args+=(-F "${fw#skip: }") ;;
 	*) args+=(-f "$fw") ;;
 	esac
+	# Another build's perim_xdp.bpf.o (say, main's) beside this one, in the same rounds.
+	[ -n "${PERIM_BENCH_BASELINE_OBJ:-}" ] && args+=(-B "$PERIM_BENCH_BASELINE_OBJ")
 	.output/tests/bench/xdp_bench "${args[@]}"
 }

@@ -58,6 +58,7 @@ struct bench_opts {
 	int sources;
 	int source_rounds;
 	const char *xdpfw_obj;       /* XDP-Firewall's object, or NULL */
+	const char *baseline_obj;    /* another build's perim_xdp object, or NULL */
 	const char *xdpfw_skipped;   /* why there is none */
 };
 
@@ -69,6 +70,7 @@ struct bench_case {
 	int want;                    /* expected verdict */
 	uint32_t best_ns;
 	const char *skipped;         /* not measured, and why */
+	bool omitted;                /* not measured, not reported */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -325,10 +327,61 @@ static struct perim_xdp *load_perim(uint32_t src_buckets, bool sample_drops)
 }
 
 /*
+ * A perim_xdp object of another build (-B: say, main's), loaded like
+ * load_perim's instances, so its rows sit beside this build's in one run.
+ */
+static struct bpf_object *load_baseline(const char *path)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err = 0;
+
+	if (!obj) {
+		fprintf(stderr, "xdp_bench: opening %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	bpf_object__for_each_map(map, obj) {
+		bpf_map__set_pin_path(map, NULL);
+		if (!err && (!strcmp(bpf_map__name(map), "perim_src") || !strcmp(bpf_map__name(map), "perim_src4")))
+			err = bpf_map__set_max_entries(map, 65536);
+	}
+	bpf_object__for_each_program(prog, obj)
+		if (!err)
+			err = bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "perim_xdp"));
+	if (!err)
+		err = bpf_object__load(obj);
+	if (err || !bpf_object__find_program_by_name(obj, "perim_xdp")) {
+		fprintf(stderr, "xdp_bench: loading %s: %s\n", path, err ? strerror(-err) : "no perim_xdp program");
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* By name, so a perim_xdp object of another build (-B) is filled like the skeleton's. */
+static struct bpf_map *perim_map(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	if (!map)
+		fprintf(stderr, "xdp_bench: no map %s in the perim object\n", name);
+	return map;
+}
+
+static int perim_update(struct bpf_object *obj, const char *name, const void *key, size_t key_size,
+			const void *value, size_t value_size)
+{
+	struct bpf_map *map = perim_map(obj, name);
+
+	return map ? bpf_map__update_elem(map, key, key_size, value, value_size, BPF_ANY) : -ENOENT;
+}
+
+/*
  * Into the family's trie and its fast table, as perimd writes them (addr is
  * already masked to len). rule 0: an allow-list prefix without candidates.
  */
-static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr, int len, uint16_t rule)
+static int perim_add_prefix(struct bpf_object *obj, int family, const char *addr, int len, uint16_t rule)
 {
 	struct perim_lpm_value v = { .n_cand = 1,
 				     .cand = { { .rule = rule, .proto = IPPROTO_UDP } } };
@@ -341,16 +394,16 @@ static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr
 		struct perim_lpm4_key k4 = { .prefixlen = len };
 
 		inet_pton(AF_INET, addr, k4.addr);
-		err = bpf_map__update_elem(skel->maps.perim_lpm4, &k4, sizeof(k4), &v, sizeof(v), BPF_ANY);
+		err = perim_update(obj, "perim_lpm4", &k4, sizeof(k4), &v, sizeof(v));
 		if (!err)
-			err = bpf_map__update_elem(skel->maps.perim_fast4, &k4, sizeof(k4), &v, sizeof(v), BPF_ANY);
+			err = perim_update(obj, "perim_fast4", &k4, sizeof(k4), &v, sizeof(v));
 	} else {
 		struct perim_lpm6_key k6 = { .prefixlen = len };
 
 		inet_pton(AF_INET6, addr, k6.addr);
-		err = bpf_map__update_elem(skel->maps.perim_lpm6, &k6, sizeof(k6), &v, sizeof(v), BPF_ANY);
+		err = perim_update(obj, "perim_lpm6", &k6, sizeof(k6), &v, sizeof(v));
 		if (!err)
-			err = bpf_map__update_elem(skel->maps.perim_fast6, &k6, sizeof(k6), &v, sizeof(v), BPF_ANY);
+			err = perim_update(obj, "perim_fast6", &k6, sizeof(k6), &v, sizeof(v));
 	}
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_lpm %s/%d: %s\n", addr, len, strerror(-err));
@@ -358,7 +411,7 @@ static int perim_add_prefix(struct perim_xdp *skel, int family, const char *addr
 }
 
 /* Per-source, burst 1 at 1 pps: after its first packet a source is dropped. */
-static int perim_set_rule(struct perim_xdp *skel, uint32_t id, bool limiting)
+static int perim_set_rule(struct bpf_object *obj, uint32_t id, bool limiting)
 {
 	struct perim_rule r = {
 		.gen = 1,
@@ -366,7 +419,7 @@ static int perim_set_rule(struct perim_xdp *skel, uint32_t id, bool limiting)
 		.pkt_interval_ns = limiting ? SEC_NS : 1,
 		.pkt_tolerance_ns = limiting ? 0 : SEC_NS,
 	};
-	int err = bpf_map__update_elem(skel->maps.perim_rules, &id, sizeof(id), &r, sizeof(r), BPF_ANY);
+	int err = perim_update(obj, "perim_rules", &id, sizeof(id), &r, sizeof(r));
 
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_rules %u: %s\n", id, strerror(-err));
@@ -377,7 +430,7 @@ static int perim_set_rule(struct perim_xdp *skel, uint32_t id, bool limiting)
  * Which lookup an instance uses: its descriptors (perim.h) list the lengths
  * in use longest first, or say "trie" (what a fresh map says).
  */
-static int perim_set_lens(struct perim_xdp *skel, int family, int n, const int *len)
+static int perim_set_lens(struct bpf_object *obj, int family, int n, const int *len)
 {
 	__u64 d = n < 0 ? PERIM_FAST_USE_TRIE : (__u64)n + 1;
 	uint32_t key = family == 4 ? 0 : 1;
@@ -385,15 +438,15 @@ static int perim_set_lens(struct perim_xdp *skel, int family, int n, const int *
 
 	for (int i = 0; i < n; i++)
 		d |= (__u64)len[i] << (8 * (i + 1));
-	err = bpf_map__update_elem(skel->maps.perim_fastlens, &key, sizeof(key), &d, sizeof(d), BPF_ANY);
+	err = perim_update(obj, "perim_fastlens", &key, sizeof(key), &d, sizeof(d));
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_fastlens: %s\n", strerror(-err));
 	return err;
 }
 
-static int perim_use_fast(struct perim_xdp *skel, int n4, const int *len4, int n6, const int *len6)
+static int perim_use_fast(struct bpf_object *obj, int n4, const int *len4, int n6, const int *len6)
 {
-	return perim_set_lens(skel, 4, n4, len4) || perim_set_lens(skel, 6, n6, len6) ? -1 : 0;
+	return perim_set_lens(obj, 4, n4, len4) || perim_set_lens(obj, 6, n6, len6) ? -1 : 0;
 }
 
 /*
@@ -401,23 +454,23 @@ static int perim_use_fast(struct perim_xdp *skel, int n4, const int *len4, int n
  * rule each, plus allow-list prefixes 111.0.0.0/16 and 2001:db8:6f::/56
  * (another length: the fast path probes /16 before /8, /56 before /48).
  */
-static int perim_fill_101(struct perim_xdp *skel, bool fast)
+static int perim_fill_101(struct bpf_object *obj, bool fast)
 {
 	static const int len4[] = { ALLOW_LEN4, 8 }, len6[] = { ALLOW_LEN6, 48 };
 
-	if (perim_add_prefix(skel, 4, "111.0.0.0", ALLOW_LEN4, 0) ||
-	    perim_add_prefix(skel, 6, "2001:db8:6f::", ALLOW_LEN6, 0))
+	if (perim_add_prefix(obj, 4, "111.0.0.0", ALLOW_LEN4, 0) ||
+	    perim_add_prefix(obj, 6, "2001:db8:6f::", ALLOW_LEN6, 0))
 		return -1;
 	for (unsigned p = FIRST_PREFIX; p < FIRST_PREFIX + N_PREFIXES; p++) {
 		char v4[32], v6[64];
 
 		snprintf(v4, sizeof(v4), "%u.0.0.0", p);
 		snprintf(v6, sizeof(v6), "2001:db8:%x::", p);
-		if (perim_set_rule(skel, p, p != PASS_PREFIX) ||
-		    perim_add_prefix(skel, 4, v4, 8, p) || perim_add_prefix(skel, 6, v6, 48, p))
+		if (perim_set_rule(obj, p, p != PASS_PREFIX) ||
+		    perim_add_prefix(obj, 4, v4, 8, p) || perim_add_prefix(obj, 6, v6, 48, p))
 			return -1;
 	}
-	return fast ? perim_use_fast(skel, 2, len4, 2, len6) : 0;
+	return fast ? perim_use_fast(obj, 2, len4, 2, len6) : 0;
 }
 
 /*
@@ -427,20 +480,20 @@ static int perim_fill_101(struct perim_xdp *skel, bool fast)
  * descriptors are set the way perimd sets them, so the fallback's own
  * check is in the measurement.
  */
-static int perim_fill_over_cap(struct perim_xdp *skel)
+static int perim_fill_over_cap(struct bpf_object *obj)
 {
-	if (perim_fill_101(skel, false))
+	if (perim_fill_101(obj, false))
 		return -1;
 	for (int i = 0; i < PERIM_FAST_MAX_LENGTHS; i++) {
-		if (perim_add_prefix(skel, 4, "112.0.0.0", 17 + i, 0) ||
-		    perim_add_prefix(skel, 6, "2001:db8:70::", 57 + i, 0))
+		if (perim_add_prefix(obj, 4, "112.0.0.0", 17 + i, 0) ||
+		    perim_add_prefix(obj, 6, "2001:db8:70::", 57 + i, 0))
 			return -1;
 	}
-	return perim_use_fast(skel, -1, NULL, -1, NULL);
+	return perim_use_fast(obj, -1, NULL, -1, NULL);
 }
 
 /* 10,000 rules: IPv4 10.x.y.0/24 and IPv6 2001:db8:i::/48, rule i + 1 each. */
-static int perim_fill_10k(struct perim_xdp *skel, bool fast)
+static int perim_fill_10k(struct bpf_object *obj, bool fast)
 {
 	static const int len4[] = { 24 }, len6[] = { 48 };
 
@@ -449,11 +502,11 @@ static int perim_fill_10k(struct perim_xdp *skel, bool fast)
 
 		snprintf(v4, sizeof(v4), "10.%u.%u.0", i >> 8, i & 0xff);
 		snprintf(v6, sizeof(v6), "2001:db8:%x::", i);
-		if (perim_set_rule(skel, i + 1, true) ||
-		    perim_add_prefix(skel, 4, v4, 24, i + 1) || perim_add_prefix(skel, 6, v6, 48, i + 1))
+		if (perim_set_rule(obj, i + 1, true) ||
+		    perim_add_prefix(obj, 4, v4, 24, i + 1) || perim_add_prefix(obj, 6, v6, 48, i + 1))
 			return -1;
 	}
-	return fast ? perim_use_fast(skel, 1, len4, 1, len6) : 0;
+	return fast ? perim_use_fast(obj, 1, len4, 1, len6) : 0;
 }
 
 /* ---- measuring ---- */
@@ -463,7 +516,7 @@ static int run_rounds(struct bench_case *cases, int n, const struct bench_opts *
 	uint32_t ns, ret;
 
 	for (int i = 0; i < n; i++) {
-		if (cases[i].skipped)
+		if (cases[i].skipped || cases[i].omitted)
 			continue;
 		/* Warm-up, and a check that the case takes the path it is named for. */
 		if (test_run(cases[i].prog_fd, &cases[i].frame, 2, &ns, &ret))
@@ -477,7 +530,7 @@ static int run_rounds(struct bench_case *cases, int n, const struct bench_opts *
 	}
 	for (int r = 0; r < o->rounds; r++) {
 		for (int i = 0; i < n; i++) {
-			if (cases[i].skipped)
+			if (cases[i].skipped || cases[i].omitted)
 				continue;
 			if (test_run(cases[i].prog_fd, &cases[i].frame, o->repeat, &ns, &ret))
 				return -1;
@@ -569,7 +622,8 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 enum {
 	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
 	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
-	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_XDPFW_LAST, C_XDPFW_FIRST, C_PER_FAMILY
+	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_XDPFW_LAST, C_XDPFW_FIRST,
+	C_BASE_DROP_FAST, C_BASE_PASS_FAST, C_PER_FAMILY
 };
 
 static const char *case_names[C_PER_FAMILY] = {
@@ -592,6 +646,8 @@ static const char *case_names[C_PER_FAMILY] = {
 	[C_MIN_LIMITER] = "minimal limiter: parse, LPM trie (101 rules, bare address key), per-CPU rule counter, LRU bucket (rule + address key), coarse clock, drop",
 	[C_XDPFW_LAST] = "XDP-Firewall, 101 filters, per-IP pps limit, matching filter last: drop",
 	[C_XDPFW_FIRST] = "XDP-Firewall, 101 filters, per-IP pps limit, matching filter first: drop",
+	[C_BASE_DROP_FAST] = "baseline perim build (-B), 101 rules per-source, one source, fast path: drop path",
+	[C_BASE_PASS_FAST] = "baseline perim build (-B), 101 rules per-source, one source, fast path: pass path (CAS charge)",
 };
 
 static void print_row(const char *name, int family, double ns, double floor, const char *verdict)
@@ -622,6 +678,9 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 		       fast <= 0.6 ? "yes" : "**no**");
 		printf("| IPv%d, trie | %.2f | %s |\n", c[0].family, trie, trie <= 0.6 ? "yes" : "**no**");
 		printf("| IPv%d, reference: minimal limiter | %.2f | |\n", c[0].family, rel_filter(c, C_MIN_LIMITER));
+		if (!c[C_BASE_DROP_FAST].omitted)
+			printf("| IPv%d, baseline perim build (-B), fast path | %.2f | |\n", c[0].family,
+			       rel_filter(c, C_BASE_DROP_FAST));
 		if (!c[C_XDPFW_LAST].skipped)
 			printf("| IPv%d, reference: XDP-Firewall, matching filter last / first | %.2f / %.2f | |\n",
 			       c[0].family, rel_filter(c, C_XDPFW_LAST), rel_filter(c, C_XDPFW_FIRST));
@@ -676,6 +735,8 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 		double floor = c[C_TRIVIAL].best_ns;
 
 		for (int i = 0; i < C_PER_FAMILY; i++) {
+			if (c[i].omitted)
+				continue;
 			if (c[i].skipped)
 				printf("| %s | IPv%d | skipped: %s | | |\n", c[i].name, c[i].family, c[i].skipped);
 			else
@@ -731,6 +792,9 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       "(8 or 20 bytes), GCRA on the coarse clock, drop. No per-interface or per-reason "
 	       "counters, dry run, block time, new-source admission, allow/deny lists, ports or "
 	       "drop sampling.\n");
+	if (o->baseline_obj)
+		printf("- baseline perim build: `%s` (-B), loaded and filled like this build's fast-path "
+		       "instance, measured in the same interleaved rounds.\n", o->baseline_obj);
 	if (o->xdpfw_obj)
 		printf("- XDP-Firewall (gamemann/XDP-Firewall, tests/bench/xdp_firewall.h): built by "
 		       "tests/bench/sec_xdp.sh from the tree in PERIM_BENCH_XDPFW_SRC (`%s`) against the system's "
@@ -774,12 +838,12 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "r:n:s:f:F:")) != -1) {
+	while ((c = getopt(argc, argv, "r:n:s:f:F:B:")) != -1) {
 		char *end;
 		long v;
 
-		if (c == 'f' || c == 'F') {
-			*(c == 'f' ? &o->xdpfw_obj : &o->xdpfw_skipped) = optarg;
+		if (c == 'f' || c == 'F' || c == 'B') {
+			*(c == 'f' ? &o->xdpfw_obj : c == 'F' ? &o->xdpfw_skipped : &o->baseline_obj) = optarg;
 			continue;
 		}
 		v = strtol(optarg, &end, 10);
@@ -820,6 +884,7 @@ int main(int argc, char **argv)
 	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
 	struct bpf_object *xf = NULL, *fw[2][2] = { { NULL } };   /* [family][match first] */
+	struct bpf_object *base = NULL;
 	struct lower_bound *lb = NULL;
 	struct min_limiter *ml = NULL;
 	uint64_t buckets;
@@ -827,7 +892,7 @@ int main(int argc, char **argv)
 	int trivial_fd, err = 1;
 
 	if (parse_opts(argc, argv, &o)) {
-		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES] [-f XDP_FIREWALL_OBJ | -F WHY_NOT]\n");
+		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES] [-f XDP_FIREWALL_OBJ | -F WHY_NOT] [-B PERIM_XDP_OBJ]\n");
 		return 2;
 	}
 	libbpf_set_print(libbpf_print);
@@ -855,10 +920,15 @@ int main(int argc, char **argv)
 				goto out;
 		}
 	}
-	if (perim_use_fast(p0f, 0, NULL, 0, NULL) || perim_fill_101(p101, false) || perim_fill_101(p101f, true) ||
-	    perim_fill_101(pquiet, true) ||
-	    perim_fill_over_cap(pcap) || perim_fill_10k(p10k, false) || perim_fill_10k(p10kf, true))
+	if (perim_use_fast(p0f->obj, 0, NULL, 0, NULL) || perim_fill_101(p101->obj, false) ||
+	    perim_fill_101(p101f->obj, true) || perim_fill_101(pquiet->obj, true) ||
+	    perim_fill_over_cap(pcap->obj) || perim_fill_10k(p10k->obj, false) || perim_fill_10k(p10kf->obj, true))
 		goto out;
+	if (o.baseline_obj) {
+		base = load_baseline(o.baseline_obj);
+		if (!base || perim_fill_101(base, true))
+			goto out;
+	}
 
 	for (int fam = 0; fam < 2; fam++) {
 		int family = fam ? 6 : 4;
@@ -892,10 +962,13 @@ int main(int argc, char **argv)
 
 				c[i].skipped = o.xdpfw_skipped;
 				c[i].prog_fd = obj ? bpf_program__fd(bpf_object__next_program(obj, NULL)) : -1;
+			} else if (i == C_BASE_DROP_FAST || i == C_BASE_PASS_FAST) {
+				c[i].omitted = !base;
+				c[i].prog_fd = base ? bpf_program__fd(bpf_object__find_program_by_name(base, "perim_xdp")) : -1;
 			}
 			else
 				c[i].prog_fd = bpf_program__fd(inst[i]->progs.perim_xdp);
-			if (i == C_PASS || i == C_PASS_FAST)
+			if (i == C_PASS || i == C_PASS_FAST || i == C_BASE_PASS_FAST)
 				src = pass_src;
 			if (i == C_ALLOW || i == C_ALLOW_FAST)
 				src = allow_src;
@@ -926,6 +999,7 @@ out:
 	perim_xdp__destroy(p0f);
 	perim_xdp__destroy(p0);
 	bpf_object__close(xf);
+	bpf_object__close(base);
 	for (int fam = 0; fam < 2; fam++)
 		for (int first = 0; first < 2; first++)
 			bpf_object__close(fw[fam][first]);
