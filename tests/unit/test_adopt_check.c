@@ -2,8 +2,9 @@
 /*
  * datapath/adopt_check.c against a real loaded perim_xdp: a program is
  * adoptable when it uses perimd's maps (both bucket tables among them), not
- * when a map of the same name is another one (its pin was replaced), and a
- * program without a map of that name is another build.
+ * when a map of the same name is another one (its pin was replaced); a
+ * program without a map of that name is another build, refused unless the
+ * map may be lacking (an older build without perim_src4, on an upgrade).
  */
 #include <errno.h>
 #include <unistd.h>
@@ -81,6 +82,24 @@ static void test_map_missing_is_another_build(void)
 	ASSERT_EQ(perim_adopt_check(id, maps, 2, err, sizeof(err)), -EPROTO, "refused as another build");
 	snprintf(want, sizeof(want), "prog id %u has no map named perim_src9: it is another build of the program", id);
 	ASSERT_STREQ(err, want, "says so");
+out:
+	if (fd >= 0)
+		close(fd);
+	perim_xdp__destroy(skel);
+}
+
+static void test_map_that_may_lack_is_adopted(void)
+{
+	struct perim_xdp *skel = load_prog(false);
+	int fd = other_map("perim_src9", sizeof(struct perim_src4_key));
+	struct perim_adopt_map maps[] = { { PERIM_MAP_SRC, -1 }, { "perim_src9", fd, .may_lack = true } };
+	char err[256] = "";
+
+	if (!skel || !ASSERT_TRUE(fd >= 0, "creating perim_src9"))
+		goto out;
+	maps[0].fd = bpf_map__fd(skel->maps.perim_src);
+	ASSERT_EQ(perim_adopt_check(prog_id_of(skel), maps, 2, err, sizeof(err)), 0, "adopted");
+	ASSERT_STREQ(err, "", "no error text");
 out:
 	if (fd >= 0)
 		close(fd);

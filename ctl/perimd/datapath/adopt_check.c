@@ -93,7 +93,7 @@ int perim_adopt_check(uint32_t prog_id, const struct perim_adopt_map *maps, size
 		return ret;
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
-		bool used = false;
+		bool used = false, named;
 
 		if (maps[i].fd < 0)
 			continue;
@@ -109,7 +109,14 @@ int perim_adopt_check(uint32_t prog_id, const struct perim_adopt_map *maps, size
 		if (used)
 			continue;
 		ids_text(ids, n_ids, have, sizeof(have));
-		if (!has_map_named(ids, n_ids, maps[i].name)) {
+		named = has_map_named(ids, n_ids, maps[i].name);
+		if (!named && maps[i].may_lack) {
+			pr_warn("perimd: prog id %u has no map named %s (another build of the program): adopted as "
+				"it is, running its own build's datapath until detached and attached again\n",
+				prog_id, maps[i].name);
+			continue;
+		}
+		if (!named) {
 			pr_warn("perimd: prog id %u uses map ids %s, none named %s\n", prog_id, have, maps[i].name);
 			snprintf(err, errlen, "prog id %u has no map named %s: it is another build of the program",
 				 prog_id, maps[i].name);

@@ -352,7 +352,8 @@ static int check_adoptable(struct perim_loader *l, const char *dev, int slot, st
 		{ PERIM_MAP_RULE_STATS, l->maps.rule_stats_fd },
 		{ PERIM_MAP_LPM4, -1 },
 		{ PERIM_MAP_LPM6, -1 },
-		{ PERIM_MAP_SRC4, l->base ? map_fd(l->base->maps.perim_src4) : -1 },
+		/* A perim_xdp from before perim_src4 (an upgrade) keeps its buckets in perim_src. */
+		{ PERIM_MAP_SRC4, l->base ? map_fd(l->base->maps.perim_src4) : -1, .may_lack = true },
 		{ PERIM_MAP_SRC, l->base ? map_fd(l->base->maps.perim_src) : -1 },
 	};
 	char why[160], scratch[256];
