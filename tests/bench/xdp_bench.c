@@ -410,20 +410,32 @@ static int perim_add_prefix(struct bpf_object *obj, int family, const char *addr
 	return err;
 }
 
-/* Per-source, burst 1 at 1 pps: after its first packet a source is dropped. */
-static int perim_set_rule(struct bpf_object *obj, uint32_t id, bool limiting)
+/*
+ * Per-source, burst 1 at 1 pps: after its first packet a source is dropped.
+ * Aggregate (no per-source LRU): its bucket starts empty when limiting.
+ */
+static int perim_set_rule_as(struct bpf_object *obj, uint32_t id, bool limiting, bool per_source)
 {
 	struct perim_rule r = {
 		.gen = 1,
-		.flags = PERIM_RULE_ACTIVE | PERIM_RULE_PER_SOURCE,
+		.flags = PERIM_RULE_ACTIVE | (per_source ? PERIM_RULE_PER_SOURCE : 0),
 		.pkt_interval_ns = limiting ? SEC_NS : 1,
 		.pkt_tolerance_ns = limiting ? 0 : SEC_NS,
 	};
+	struct perim_rule_state st = { .agg = { .gen = 1, .pkt_tat = limiting ? UINT64_MAX / 4 : 0 } };
 	int err = perim_update(obj, "perim_rules", &id, sizeof(id), &r, sizeof(r));
+
+	if (!err && !per_source)
+		err = perim_update(obj, "perim_rule_state", &id, sizeof(id), &st, sizeof(st));
 
 	if (err)
 		fprintf(stderr, "xdp_bench: perim_rules %u: %s\n", id, strerror(-err));
 	return err;
+}
+
+static int perim_set_rule(struct bpf_object *obj, uint32_t id, bool limiting)
+{
+	return perim_set_rule_as(obj, id, limiting, true);
 }
 
 /*
@@ -453,24 +465,31 @@ static int perim_use_fast(struct bpf_object *obj, int n4, const int *len4, int n
  * 101 rules: IPv4 p.0.0.0/8 and IPv6 2001:db8:p::/48 for p = 10..110, one
  * rule each, plus allow-list prefixes 111.0.0.0/16 and 2001:db8:6f::/56
  * (another length: the fast path probes /16 before /8, /56 before /48).
+ * Without the allow list one length is in use: one probe.
  */
-static int perim_fill_101(struct bpf_object *obj, bool fast)
+static int perim_fill_rules(struct bpf_object *obj, bool fast, bool allow_list, bool per_source)
 {
 	static const int len4[] = { ALLOW_LEN4, 8 }, len6[] = { ALLOW_LEN6, 48 };
+	int skip = allow_list ? 0 : 1;
 
-	if (perim_add_prefix(obj, 4, "111.0.0.0", ALLOW_LEN4, 0) ||
-	    perim_add_prefix(obj, 6, "2001:db8:6f::", ALLOW_LEN6, 0))
+	if (allow_list && (perim_add_prefix(obj, 4, "111.0.0.0", ALLOW_LEN4, 0) ||
+			   perim_add_prefix(obj, 6, "2001:db8:6f::", ALLOW_LEN6, 0)))
 		return -1;
 	for (unsigned p = FIRST_PREFIX; p < FIRST_PREFIX + N_PREFIXES; p++) {
 		char v4[32], v6[64];
 
 		snprintf(v4, sizeof(v4), "%u.0.0.0", p);
 		snprintf(v6, sizeof(v6), "2001:db8:%x::", p);
-		if (perim_set_rule(obj, p, p != PASS_PREFIX) ||
+		if (perim_set_rule_as(obj, p, p != PASS_PREFIX, per_source) ||
 		    perim_add_prefix(obj, 4, v4, 8, p) || perim_add_prefix(obj, 6, v6, 48, p))
 			return -1;
 	}
-	return fast ? perim_use_fast(obj, 2, len4, 2, len6) : 0;
+	return fast ? perim_use_fast(obj, 2 - skip, len4 + skip, 2 - skip, len6 + skip) : 0;
+}
+
+static int perim_fill_101(struct bpf_object *obj, bool fast)
+{
+	return perim_fill_rules(obj, fast, true, true);
 }
 
 /*
@@ -622,6 +641,7 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 enum {
 	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
 	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
+	C_DROP_FAST_ONE_LEN, C_DROP_FAST_ONE_LEN_AGG,
 	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_XDPFW_LAST, C_XDPFW_FIRST,
 	C_BASE_DROP_FAST, C_BASE_PASS_FAST, C_PER_FAMILY
 };
@@ -641,6 +661,8 @@ static const char *case_names[C_PER_FAMILY] = {
 	[C_10K_DROP_FAST] = "perim, 10,000 rules per-source, one source, fast path: drop path",
 	[C_OVER_CAP_DROP] = "perim, 101 rules + 7 more lengths (over the cap: trie fallback): drop path",
 	[C_DROP_FAST_NO_SAMPLE] = "perim, 101 rules per-source, one source, fast path, drop sampling off: drop path",
+	[C_DROP_FAST_ONE_LEN] = "perim, 101 rules per-source, one source, fast path, no allow list (one length, one probe): drop path",
+	[C_DROP_FAST_ONE_LEN_AGG] = "perim, 101 rules aggregate (no per-source LRU), fast path, one length: drop path",
 	[C_LB_BUCKET] = "lower bound: parse + per-source LRU bucket + coarse clock + counter, drop",
 	[C_LB_PREFIX_BUCKET] = "lower bound + one prefix probe (which rule?), drop",
 	[C_MIN_LIMITER] = "minimal limiter: parse, LPM trie (101 rules, bare address key), per-CPU rule counter, LRU bucket (rule + address key), coarse clock, drop",
@@ -711,12 +733,16 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 		printf("%sIPv%d: the drop path costs %u ns through the trie and %u ns through the fast path "
 		       "(%+d ns); of the fast path's %u ns, %u ns are already spent at an allow-list hit "
 		       "(parse, one hash probe, counters), so the rule, the per-source bucket, the clock, GCRA "
-		       "and the second probe add %d ns, of which drop sampling (for `perimctl top`) %d. "
-		       "10,000 rules: %u ns (trie) and %u ns (fast path).%s",
+		       "and the second probe add %d ns, of which drop sampling (for `perimctl top`) %d, "
+		       "the second probe (the allow list's length) %d and, with one length, the per-source "
+		       "LRU lookup %d. 10,000 rules: %u ns (trie) and %u ns (fast path).%s",
 		       fam ? " " : "\n", c[0].family, c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
 		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
 		       c[C_ALLOW_FAST].best_ns, (int)c[C_DROP_FAST].best_ns - (int)c[C_ALLOW_FAST].best_ns,
-		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_NO_SAMPLE].best_ns, c[C_10K_DROP].best_ns, c[C_10K_DROP_FAST].best_ns, fam ? "\n" : "");
+		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_NO_SAMPLE].best_ns,
+		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_ONE_LEN].best_ns,
+		       (int)c[C_DROP_FAST_ONE_LEN].best_ns - (int)c[C_DROP_FAST_ONE_LEN_AGG].best_ns,
+		       c[C_10K_DROP].best_ns, c[C_10K_DROP_FAST].best_ns, fam ? "\n" : "");
 	}
 }
 
@@ -881,7 +907,7 @@ int main(int argc, char **argv)
 {
 	struct bench_opts o = { .rounds = 5, .repeat = 2000000, .sources = 1000000, .source_rounds = 3 };
 	struct perim_xdp *p0 = NULL, *p0f = NULL, *p101 = NULL, *p101f = NULL, *pcap = NULL;
-	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL;
+	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL, *pone = NULL, *pagg = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
 	struct bpf_object *xf = NULL, *fw[2][2] = { { NULL } };   /* [family][match first] */
 	struct bpf_object *base = NULL;
@@ -908,10 +934,13 @@ int main(int argc, char **argv)
 	/* Room for every distinct source of both families: no eviction while measuring. */
 	p101f = load_perim((uint32_t)o.sources * 2 + 65536, true);
 	pquiet = load_perim(65536, false);
+	pone = load_perim(65536, true);
+	pagg = load_perim(65536, true);
 	pcap = load_perim(65536, true);
 	p10k = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
 	p10kf = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
-	if (trivial_fd < 0 || !xf || !lb || !ml || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf)
+	if (trivial_fd < 0 || !xf || !lb || !ml || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf ||
+	    !pone || !pagg)
 		goto out;
 	for (int fam = 0; o.xdpfw_obj && fam < 2; fam++) {
 		for (int first = 0; first < 2; first++) {
@@ -922,6 +951,7 @@ int main(int argc, char **argv)
 	}
 	if (perim_use_fast(p0f->obj, 0, NULL, 0, NULL) || perim_fill_101(p101->obj, false) ||
 	    perim_fill_101(p101f->obj, true) || perim_fill_101(pquiet->obj, true) ||
+	    perim_fill_rules(pone->obj, true, false, true) || perim_fill_rules(pagg->obj, true, false, false) ||
 	    perim_fill_over_cap(pcap->obj) || perim_fill_10k(p10k->obj, false) || perim_fill_10k(p10kf->obj, true))
 		goto out;
 	if (o.baseline_obj) {
@@ -940,7 +970,7 @@ int main(int argc, char **argv)
 			[C_P0] = p0, [C_P0_FAST] = p0f, [C_ALLOW] = p101, [C_ALLOW_FAST] = p101f,
 			[C_DROP] = p101, [C_DROP_FAST] = p101f, [C_PASS] = p101, [C_PASS_FAST] = p101f,
 			[C_10K_DROP] = p10k, [C_10K_DROP_FAST] = p10kf, [C_OVER_CAP_DROP] = pcap,
-			[C_DROP_FAST_NO_SAMPLE] = pquiet,
+			[C_DROP_FAST_NO_SAMPLE] = pquiet, [C_DROP_FAST_ONE_LEN] = pone, [C_DROP_FAST_ONE_LEN_AGG] = pagg,
 		};
 
 		for (int i = 0; i < C_PER_FAMILY; i++) {
@@ -994,6 +1024,8 @@ out:
 	perim_xdp__destroy(p10k);
 	perim_xdp__destroy(pcap);
 	perim_xdp__destroy(pquiet);
+	perim_xdp__destroy(pone);
+	perim_xdp__destroy(pagg);
 	perim_xdp__destroy(p101f);
 	perim_xdp__destroy(p101);
 	perim_xdp__destroy(p0f);
