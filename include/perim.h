@@ -7,9 +7,9 @@
  * Source prefixes live in one LPM trie per interface and family (4-byte
  * IPv4 keys, 16-byte IPv6 keys: a short key is a cheap trie walk), and for
  * the XDP program also in an exact-match copy probed per prefix length
- * (the fast path, below), which it uses unless told to walk the trie. Bucket
- * keys keep 16-byte addresses, IPv4 stored IPv4-mapped (::ffff:a.b.c.d), so
- * one bucket table serves both families.
+ * (the fast path, below), which it uses unless told to walk the trie.
+ * Per-source buckets live in one table per family: IPv4 keys are 8 bytes
+ * (rule + address), IPv6 keys 24, because the key is hashed on every packet.
  */
 #ifndef PERIM_H
 #define PERIM_H
@@ -40,7 +40,8 @@
 #define PERIM_MAP_LPM6       "perim_lpm6"
 #define PERIM_MAP_RULES      "perim_rules"
 #define PERIM_MAP_RULE_STATE "perim_rule_state"
-#define PERIM_MAP_SRC        "perim_src"
+#define PERIM_MAP_SRC        "perim_src"    /* IPv6 buckets (and IPv4-mapped IPv6) */
+#define PERIM_MAP_SRC4       "perim_src4"   /* IPv4 buckets */
 #define PERIM_MAP_IF_STATS   "perim_if_stats"
 #define PERIM_MAP_RULE_STATS "perim_rule_stats"
 #define PERIM_XDP_PROG_NAME  "perim_xdp"
@@ -223,7 +224,16 @@ struct perim_rule_state {
 	struct perim_bucket newsrc;    /* per-source rule: admission of unseen sources */
 };
 
-/* Per-source state: LRU_HASH, bounded at load time. */
+/*
+ * Per-source state: LRU_HASH, bounded at load time, one per family. Both
+ * tables get the same size (perimd's src_buckets). IPv4-mapped addresses in
+ * an IPv6 header are IPv6 sources: their buckets are in perim_src.
+ */
+struct perim_src4_key {
+	__u32 rule;
+	__u8 addr[4];                  /* network order */
+};
+
 struct perim_src_key {
 	__u32 rule;
 	__u32 _pad;
@@ -264,6 +274,7 @@ _Static_assert(sizeof(struct perim_lpm_value) == 8 + 8 * PERIM_MAX_CANDIDATES, "
 _Static_assert(sizeof(struct perim_rule) == 64, "perim_rule layout");
 _Static_assert(sizeof(struct perim_bucket) == 32, "perim_bucket layout");
 _Static_assert(sizeof(struct perim_src_key) == 24, "perim_src_key layout");
+_Static_assert(sizeof(struct perim_src4_key) == 8, "perim_src4_key layout");
 #endif
 
 #endif /* PERIM_H */

@@ -102,13 +102,13 @@ int bind__tp_exit(struct trace_event_raw_sys_exit *ctx) { return perim_on_bind_e
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sock_state__btf, struct sock *sk, int oldstate, int newstate)
 {
-	return perim_on_sock_state(sk, oldstate, newstate);
+	return perim_on_sock_state(sk, oldstate, newstate, true);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(sock_state__raw, struct sock *sk, int oldstate, int newstate)
 {
-	return perim_on_sock_state(sk, oldstate, newstate);
+	return perim_on_sock_state(sk, oldstate, newstate, false);
 }
 
 /* ---- security ring ---- */

@@ -18,12 +18,6 @@ cd "$TOP" || exit 1
 RESULTS=tests/bench/results
 REPORT=$RESULTS/latest.md
 
-section_xdp() {
-	local args=()
-	[ "${BENCH_QUICK:-0}" = 1 ] && args=(-r 2 -n 200000 -s 20000)
-	.output/tests/bench/xdp_bench "${args[@]}"
-}
-
 SECTIONS=(section_xdp section_tracers section_live section_accuracy section_control section_rules section_egress section_fleet)
 # Named sections only: a partial report, shown but not kept.
 [ $# -gt 0 ] && SECTIONS=("$@") REPORT=$TMP/partial.md

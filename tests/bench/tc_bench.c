@@ -124,6 +124,8 @@ static struct perim_tc *load_tc(bool with_rule)
 	skel->rodata->perim_slot = BENCH_SLOT;
 	err = bpf_map__set_max_entries(skel->maps.perim_src, 4096);
 	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
+	if (!err)
 		err = perim_tc__load(skel);
 	if (err) {
 		fprintf(stderr, "tc_bench: loading perim_tc: %s\n", strerror(-err));
@@ -151,6 +153,8 @@ static struct perim_xdp *load_xdp(bool with_rule)
 	bpf_program__set_autoload(skel->progs.perim_xdp_compat, false);
 	skel->rodata->perim_slot = BENCH_SLOT;
 	err = bpf_map__set_max_entries(skel->maps.perim_src, 4096);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
 	if (!err)
 		err = perim_xdp__load(skel);
 	if (err) {

@@ -145,6 +145,22 @@ case_sigkill_keeps_enforcement() {
 		"the rule kept matching" || return 1
 }
 
+# The bucket tables are perimd's too: a program whose perim_src4 is not the pinned one
+# (its pin removed while perimd was dead) is refused, naming the map, and left attached.
+case_replaced_bucket_pin_refuses_to_adopt() {
+	setup && daemon_start --interface "$GW" || return 1
+	pctl limit set "$GW" src 10.78.0.0/24 rate 1kpps per-source >/dev/null || return 1
+	local prog; prog=$(prog_id)
+	expect_ne "$prog" "" "attached" || return 1
+	kill -9 "$PERIMD_PID"; wait "$PERIMD_PID" 2>/dev/null; PERIMD_PID=
+	rm "$PIN_ROOT/perim_src4" || return 1
+	expect_exit 1 timeout 60 nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
+		--state "$STATE" || return 1
+	expect_match "$(grep -v '^{' "$TMP/last.err")" "refusing to adopt the attached perim_xdp: prog id $prog does not use perimd.s perim_src4" \
+		"names the bucket table" || return 1
+	expect_eq "$(prog_id)" "$prog" "the program stays attached" || return 1
+}
+
 case_socket_rejects_non_root_peer() {
 	setup && daemon_start --interface "$GW" || return 1
 	# open the file modes wide: only the credential check stands in the way

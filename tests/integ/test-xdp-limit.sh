@@ -81,6 +81,48 @@ case_per_source_buckets() {
 	pctl limit del "$GW" "$id"
 }
 
+# burst_from SRC PORT NAME RULE: 20 datagrams from one source at 1,000/s, once perim
+# counted them all: PASSED = how many RULE passed, GOT = the receiver's total since started.
+burst_from() {
+	local p0; p0=$(rule_stat "$4" passed_packets)
+	in_ns inet "$TOOLS/udpflood" send --dev "$PEER" --dst-mac "$GW_MAC" --dst 10.77.0.1 \
+		--src "$1" --port "$2" --rate 1000 --count 20 >/dev/null || return 1
+	wait_until 5 rx_at_least $(( RX0 + 20 )) || fail "perim saw $(if_stat rx_packets) of $(( RX0 + 20 ))" || return 1
+	RX0=$(( RX0 + 20 ))
+	PASSED=$(( $(rule_stat "$4" passed_packets) - p0 ))
+	wait_until 5 test "$(count_of "$TMP/$3.count")" -ge $(( GOT + PASSED )) || fail "received $(count_of "$TMP/$3.count")" || return 1
+	GOT=$(count_of "$TMP/$3.count")
+}
+
+# An IPv4 source's bucket (perim_src4) follows its rule: a replace with other
+# parameters or a delete and set again start it afresh, the same parameters keep it.
+case_per_source_state_follows_the_rule() {
+	local sel=(src 10.204.0.0/24 proto udp dport 5007) id b0
+	id=$(pctl -j limit set "$GW" "${sel[@]}" rate 1pps burst 5 per-source block 600 | jq -r .id)
+	recv_start gw 5007 blk || return 1
+	RX0=$(if_stat rx_packets) GOT=0
+	b0=$(if_stat 'dropped."blocked".packets')
+	burst_from 10.204.0.9 5007 blk "$id" || return 1
+	expect_eq "$PASSED $GOT" "5 5" "the burst, then blocked (passed, received)" || return 1
+	expect_range "$(( $(if_stat 'dropped."blocked".packets') - b0 ))" 1 14 "blocked drops" || return 1
+	# (Another case's rule may have had this id: its sources' buckets stay in the LRU, stale.)
+	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" |
+		jq -c "[.[] | .formatted.key | select(.rule == $id and .addr == [10,204,0,9])] | length")" 1 \
+		"the source's bucket, in the IPv4 table" || return 1
+	expect_eq "$(pctl -j limit set "$GW" "${sel[@]}" rate 1pps burst 5 per-source block 600 | jq -r .replaced)" true \
+		"same parameters: replaced" || return 1
+	burst_from 10.204.0.9 5007 blk "$id" || return 1
+	expect_eq "$PASSED $GOT" "0 5" "same parameters keep the block" || return 1
+	pctl limit set "$GW" "${sel[@]}" rate 2pps burst 5 per-source block 600 >/dev/null || return 1
+	burst_from 10.204.0.9 5007 blk "$id" || return 1
+	expect_eq "$PASSED $GOT" "5 10" "another rate starts the source afresh" || return 1
+	pctl limit del "$GW" "$id" >/dev/null || return 1
+	id=$(pctl -j limit set "$GW" "${sel[@]}" rate 2pps burst 5 per-source block 600 | jq -r .id)
+	burst_from 10.204.0.9 5007 blk "$id" || return 1
+	expect_eq "$PASSED $GOT" "5 15" "deleted and set again: afresh" || return 1
+	pctl limit del "$GW" "$id"
+}
+
 case_ipv6_flood_cut() {
 	local id sent el passed
 	id=$(pctl -j limit set "$GW" src fd99::/64 proto udp rate 1kpps burst 500 aggregate | jq -r .id)

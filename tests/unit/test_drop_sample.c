@@ -51,6 +51,7 @@ static struct perim_xdp *load(uint32_t sample_rate)
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(skel->maps.perim_src, 4096);
+	bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
 	skel->rodata->perim_slot = SLOT;
 	skel->rodata->perim_drop_sample_rate = sample_rate;
 	bpf_program__set_autoload(skel->progs.perim_xdp_compat, false);

@@ -34,6 +34,7 @@ static struct perim_tc *load_prog(void)
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(skel->maps.perim_src, 4096);
+	bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
 	skel->rodata->perim_slot = SLOT;
 	bpf_program__set_autoload(skel->progs.perim_tc_compat, false);
 	if (!ASSERT_OK(perim_tc__load(skel), "perim_tc__load")) {
@@ -129,7 +130,7 @@ static void test_per_destination_bucket(void)
 {
 	struct frame_spec a = { .family = 4, .src = "10.1.1.1", .proto = IPPROTO_UDP, .dport = 53 };
 	struct frame_spec b = a;
-	struct perim_src_key key = { .rule = RULE, .addr = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 } };
+	struct perim_src4_key key = { .rule = RULE, .addr = { 192, 0, 2, 1 } };
 	struct perim_bucket bucket;
 	struct perim_tc *skel = load_prog();
 
@@ -140,8 +141,8 @@ static void test_per_destination_bucket(void)
 		goto out;
 	ASSERT_EQ(run(skel, &a, 2), TC_ACT_OK, "two from the first source");
 	ASSERT_EQ(run(skel, &b, 1), TC_ACT_SHOT, "another source to the same destination shares its bucket");
-	ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src, &key, sizeof(key), &bucket, sizeof(bucket), 0),
-		  "bucket keyed by the IPv4-mapped destination");
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src4, &key, sizeof(key), &bucket, sizeof(bucket), 0),
+		  "bucket keyed by the IPv4 destination");
 out:
 	perim_tc__destroy(skel);
 }

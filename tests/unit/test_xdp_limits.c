@@ -30,7 +30,8 @@ static void test_limit_per_source(void)
 	ASSERT_EQ(rc.passed_packets, 10, "5 per source");
 	ASSERT_EQ(rc.dropped_packets, 30, "dropped");
 	ASSERT_EQ(if_stats(skel).dropped_packets[PERIM_REASON_RATE_PPS], 30, "rate drops");
-	ASSERT_EQ(src_entries(skel), 2, "two source buckets");
+	ASSERT_EQ(map_entries(skel->maps.perim_src4), 2, "two source buckets, in the IPv4 table");
+	ASSERT_EQ(map_entries(skel->maps.perim_src), 0, "none in the IPv6 table");
 out:
 	perim_xdp__destroy(skel);
 }
@@ -48,7 +49,28 @@ static void test_limit_per_source_ipv6(void)
 	run_spec(skel, &a, 10);
 	run_spec(skel, &b, 10);
 	ASSERT_EQ(rule_stats(skel, RULE).passed_packets, 6, "3 per source");
-	ASSERT_EQ(src_entries(skel), 2, "two source buckets");
+	ASSERT_EQ(map_entries(skel->maps.perim_src), 2, "two source buckets, in the IPv6 table");
+	ASSERT_EQ(map_entries(skel->maps.perim_src4), 0, "none in the IPv4 table");
+out:
+	perim_xdp__destroy(skel);
+}
+
+/* ::ffff:10.1.2.3 in an IPv6 header is an IPv6 source: its own bucket, apart from 10.1.2.3's. */
+static void test_limit_per_source_v4_mapped(void)
+{
+	struct perim_rule r = rule_burst(3, PERIM_RULE_PER_SOURCE);
+	struct frame_spec v4 = V4("10.1.2.3", IPPROTO_UDP, 53), mapped = V6("::ffff:10.1.2.3", IPPROTO_UDP, 53);
+	struct perim_xdp *skel = load_prog(false);
+
+	if (!skel)
+		return;
+	if (!simple_rule(skel, "::/0", &r) || !simple_rule(skel, "0.0.0.0/0", &r))
+		goto out;
+	ASSERT_EQ(run_spec(skel, &v4, 10), XDP_DROP, "IPv4 source limited");
+	ASSERT_EQ(run_spec(skel, &mapped, 3), XDP_PASS, "the mapped source has its own burst");
+	ASSERT_EQ(rule_stats(skel, RULE).passed_packets, 6, "3 per source");
+	ASSERT_EQ(map_entries(skel->maps.perim_src4), 1, "one bucket in the IPv4 table");
+	ASSERT_EQ(map_entries(skel->maps.perim_src), 1, "one in the IPv6 table");
 out:
 	perim_xdp__destroy(skel);
 }
@@ -95,7 +117,7 @@ static void test_limit_block_time(void)
 	struct frame_spec a = V4("10.1.2.3", IPPROTO_UDP, 53);
 	struct perim_xdp *skel = load_prog(false);
 	struct perim_if_counters ic;
-	struct perim_src_key key = { .rule = RULE };
+	struct perim_src4_key key = { .rule = RULE };
 	struct perim_bucket b;
 
 	if (!skel)
@@ -110,15 +132,14 @@ static void test_limit_block_time(void)
 	ASSERT_EQ(ic.dropped_packets[PERIM_REASON_BLOCKED], 7, "then blocked");
 
 	/* Block expired (blocked_until in the past) and tokens back: passes again. */
-	key.addr[10] = key.addr[11] = 0xff;
-	inet_pton(AF_INET, "10.1.2.3", key.addr + 12);
-	if (!ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src, &key, sizeof(key), &b, sizeof(b), 0),
+	inet_pton(AF_INET, "10.1.2.3", key.addr);
+	if (!ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src4, &key, sizeof(key), &b, sizeof(b), 0),
 		       "bucket lookup"))
 		goto out;
 	ASSERT_TRUE(b.blocked_until > 0, "blocked_until set");
 	b.blocked_until = 1;
 	b.pkt_tat = 0;
-	ASSERT_OK(bpf_map__update_elem(skel->maps.perim_src, &key, sizeof(key), &b, sizeof(b), 0),
+	ASSERT_OK(bpf_map__update_elem(skel->maps.perim_src4, &key, sizeof(key), &b, sizeof(b), 0),
 		  "bucket update");
 	ASSERT_EQ(run_spec(skel, &a, 1), XDP_PASS, "after the block");
 out:

@@ -43,6 +43,7 @@ static inline struct perim_xdp *load_prog(bool compat)
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(skel->maps.perim_src, 4096);
+	bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
 	skel->rodata->perim_slot = SLOT;
 	bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
 	bpf_program__set_autoload(skel->progs.perim_xdp_compat, compat);
@@ -214,10 +215,11 @@ static inline struct perim_rule_counters rule_stats(struct perim_xdp *skel, uint
 	return sum;
 }
 
-static inline int src_entries(struct perim_xdp *skel)
+/* Keys in one bucket table (any key size up to a perim_src_key). */
+static inline int map_entries(struct bpf_map *map)
 {
 	struct perim_src_key key, next;
-	int n = 0, fd = bpf_map__fd(skel->maps.perim_src);
+	int n = 0, fd = bpf_map__fd(map);
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
@@ -226,6 +228,12 @@ static inline int src_entries(struct perim_xdp *skel)
 		n++;
 	}
 	return n;
+}
+
+/* Per-source buckets of both families. */
+static inline int src_entries(struct perim_xdp *skel)
+{
+	return map_entries(skel->maps.perim_src4) + map_entries(skel->maps.perim_src);
 }
 
 #define V4(addr, pr, port) (struct frame_spec){ .family = 4, .src = (addr), .proto = (pr), .dport = (port) }

@@ -115,6 +115,25 @@ static __always_inline bool perim_is_self(void)
 	       self_start_ticks;
 }
 
+/*
+ * The task's start time and parent. Where the kernel has
+ * bpf_get_current_task_btf (5.11+) these are plain loads the verifier
+ * checks; before, four bpf_probe_read_kernel calls. The CO-RE test is a
+ * constant, so older verifiers never see the unknown helper (as clock.h).
+ */
+static __always_inline void perim_fill_hdr_task(struct perim_ev_hdr *h, struct task_struct *task)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		h->start_ns = t->group_leader->start_boottime;
+		h->ppid = t->real_parent->tgid;
+		return;
+	}
+	h->start_ns = perim_task_start_ns(task);
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+}
+
 static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, __u32 hook,
 					   __u32 type, __u64 seq)
 {
@@ -128,11 +147,10 @@ static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, _
 	h->ring = ring;
 	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_ns();
-	h->start_ns = perim_task_start_ns(task);
+	perim_fill_hdr_task(h, task);
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	h->uid = (__u32)uid_gid;
 	h->gid = uid_gid >> 32;
 	h->_pad0 = 0;
@@ -166,7 +184,26 @@ static __always_inline void *perim_reserve(__u32 ring, __u32 hook, __u32 type, _
 	return h;
 }
 
-static __always_inline void perim_submit(__u32 ring, void *e)
+/*
+ * Events ring: the submit whose record carries the waiting data across
+ * ev_wakeup_bytes wakes the reader, the ones after it do not. A wakeup is a
+ * self-IPI that runs inside the program (a VM exit, microseconds: KERNELS.md);
+ * waking on every submit past the mark made each hook pay it until perimd
+ * drained. A crossing missed to a concurrent producer is left to perimd's
+ * drain timer, as every event below the mark is.
+ */
+static __always_inline bool perim_ev_crossed_mark(__u64 size)
+{
+	__u64 avail;
+
+	if (!ev_wakeup_bytes)
+		return true;            /* 0: wake on every event */
+	avail = bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA);
+	/* The ring's own 8-byte header per record is counted too. */
+	return avail >= ev_wakeup_bytes && avail < ev_wakeup_bytes + size + 8;
+}
+
+static __always_inline void perim_submit_sized(__u32 ring, void *e, __u64 size)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
@@ -174,11 +211,14 @@ static __always_inline void perim_submit(__u32 ring, void *e)
 		if (bpf_ringbuf_query(&perim_sec_ring, BPF_RB_AVAIL_DATA) >= sec_wakeup_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 	} else {
-		if (bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA) >= ev_wakeup_bytes)
+		if (perim_ev_crossed_mark(size))
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
 }
+
+/* e: the typed record perim_reserve returned. */
+#define perim_submit(ring, e) perim_submit_sized((ring), (e), sizeof(*(e)))
 
 /* Length of a string read by bpf_probe_read_*_str: without the NUL, 0 on error. */
 static __always_inline __u16 perim_str_len(long ret)

@@ -70,20 +70,24 @@ static __always_inline int perim_on_accept_exit(long ret)
 /*
  * TCP state changes. Many run in softirq, where the current task is whoever
  * was interrupted: perimd attributes only LISTEN and SYN_SENT (process context).
+ * btf: sk is a BTF pointer (tp_btf), read with plain loads.
  */
-static __always_inline int perim_on_sock_state(struct sock *sk, int oldstate, int newstate)
+static __always_inline int perim_on_sock_state(struct sock *sk, int oldstate, int newstate, bool btf)
 {
 	struct perim_ev_sock *e;
 
 	if (!perim_hook_enabled(PERIM_HOOK_SOCK_STATE))
 		return 0;
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if ((btf ? sk->sk_protocol : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP)
 		return 0;
 	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_SOCK_STATE, PERIM_EV_SOCK_STATE, sizeof(*e));
 	if (!e)
 		return 0;
 	__builtin_memset(&e->family, 0, sizeof(*e) - sizeof(e->hdr));
-	perim_sock_fill(e, sk);
+	if (btf)
+		perim_sock_fill_btf(e, sk);
+	else
+		perim_sock_fill(e, sk);
 	e->fd = -1;
 	e->oldstate = oldstate;
 	e->newstate = newstate;

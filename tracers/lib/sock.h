@@ -52,21 +52,61 @@ static __always_inline struct sock *perim_sock_of_fd(int fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-/* Family, protocol, local and remote address and port of sk. */
+/* Room for struct sock_common on every supported kernel (136 bytes on 6.12). */
+#define PERIM_SOCK_COMMON_MAX 192
+
+/* A field of a struct sock_common copied to buf, at its offset in the running kernel. */
+#define PERIM_SKC(buf, type, field) \
+	(*(type *)((buf) + bpf_core_field_offset(struct sock_common, field)))
+
+/*
+ * Family, protocol, local and remote address and port of sk: the address
+ * fields in one bpf_probe_read_kernel of sk's sock_common (which starts
+ * struct sock) instead of one call per field, and the protocol in a second.
+ */
 static __always_inline void perim_sock_fill(struct perim_ev_sock *e, struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u8 c[PERIM_SOCK_COMMON_MAX];
+	__u32 size = bpf_core_type_size(struct sock_common);
+	__u16 family;
 
+	if (size > sizeof(c))
+		size = sizeof(c);
+	if (bpf_probe_read_kernel(c, size, sk))
+		return;
+	family = PERIM_SKC(c, __u16, skc_family);
 	e->family = family;
 	e->proto = BPF_CORE_READ(sk, sk_protocol);
-	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->sport = PERIM_SKC(c, __u16, skc_num);
+	e->dport = bpf_ntohs(PERIM_SKC(c, __be16, skc_dport));
 	if (family == AF_INET) {
-		perim_v4_mapped(e->saddr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
-		perim_v4_mapped(e->daddr, BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		perim_v4_mapped(e->saddr, PERIM_SKC(c, __be32, skc_rcv_saddr));
+		perim_v4_mapped(e->daddr, PERIM_SKC(c, __be32, skc_daddr));
 	} else {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(e->saddr, &PERIM_SKC(c, struct in6_addr, skc_v6_rcv_saddr), 16);
+		__builtin_memcpy(e->daddr, &PERIM_SKC(c, struct in6_addr, skc_v6_daddr), 16);
+	}
+}
+
+/*
+ * perim_sock_fill for a tp_btf program, whose sk is a BTF pointer: plain
+ * loads the verifier checks, instead of one bpf_probe_read_kernel call each.
+ */
+static __always_inline void perim_sock_fill_btf(struct perim_ev_sock *e, const struct sock *sk)
+{
+	const struct sock_common *c = &sk->__sk_common;
+	__u16 family = c->skc_family;
+
+	e->family = family;
+	e->proto = sk->sk_protocol;
+	e->sport = c->skc_num;
+	e->dport = bpf_ntohs(c->skc_dport);
+	if (family == AF_INET) {
+		perim_v4_mapped(e->saddr, c->skc_rcv_saddr);
+		perim_v4_mapped(e->daddr, c->skc_daddr);
+	} else {
+		__builtin_memcpy(e->saddr, c->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, c->skc_v6_daddr.in6_u.u6_addr8, 16);
 	}
 }
 

@@ -25,6 +25,38 @@ static __always_inline void perim_bucket_sync_gen(struct perim_bucket *b, __u32 
 	b->gen = gen;
 }
 
+/* The family's bucket table: IPv4 keys are 8 bytes, IPv6 keys 24. */
+static __always_inline struct perim_bucket *perim_src_lookup(__u32 rule_id, const struct perim_pkt *pkt)
+{
+	if (!pkt->is_v6) {
+		struct perim_src4_key k4 = { .rule = rule_id };
+
+		__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
+		return bpf_map_lookup_elem(&perim_src4, &k4);
+	}
+	struct perim_src_key k6 = { .rule = rule_id };
+
+	__builtin_memcpy(k6.addr, pkt->addr, sizeof(k6.addr));
+	return bpf_map_lookup_elem(&perim_src, &k6);
+}
+
+/* Another CPU may have inserted it meanwhile: NOEXIST keeps its state. */
+static __always_inline void perim_src_insert(__u32 rule_id, const struct perim_pkt *pkt,
+					     const struct perim_bucket *fresh)
+{
+	if (!pkt->is_v6) {
+		struct perim_src4_key k4 = { .rule = rule_id };
+
+		__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
+		bpf_map_update_elem(&perim_src4, &k4, fresh, BPF_NOEXIST);
+		return;
+	}
+	struct perim_src_key k6 = { .rule = rule_id };
+
+	__builtin_memcpy(k6.addr, pkt->addr, sizeof(k6.addr));
+	bpf_map_update_elem(&perim_src, &k6, fresh, BPF_NOEXIST);
+}
+
 /*
  * The bucket of an unseen source is created only when the rule's new-source
  * bucket admits it: a spoofed flood is dropped here without touching the
@@ -35,13 +67,11 @@ static __always_inline struct perim_bucket *
 perim_source_bucket(__u32 rule_id, const struct perim_rule *rule, const struct perim_pkt *pkt,
 		    __u64 now, bool cas, __u32 *reason)
 {
-	struct perim_src_key key = { .rule = rule_id };
 	struct perim_bucket fresh = { .gen = rule->gen };
 	struct perim_rule_state *st;
 	struct perim_bucket *b;
 
-	__builtin_memcpy(key.addr, pkt->addr, sizeof(key.addr));
-	b = bpf_map_lookup_elem(&perim_src, &key);
+	b = perim_src_lookup(rule_id, pkt);
 	if (b)
 		return b;
 
@@ -56,9 +86,8 @@ perim_source_bucket(__u32 rule_id, const struct perim_rule *rule, const struct p
 			return NULL;
 		}
 	}
-	/* Another CPU may have inserted it meanwhile: NOEXIST keeps its state. */
-	bpf_map_update_elem(&perim_src, &key, &fresh, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&perim_src, &key);
+	perim_src_insert(rule_id, pkt, &fresh);
+	return perim_src_lookup(rule_id, pkt);
 }
 
 static __always_inline struct perim_bucket *

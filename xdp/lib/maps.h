@@ -49,10 +49,19 @@ struct {
 } perim_rule_state SEC(".maps");
 
 /*
- * Bounded LRU: a new key is only inserted after the rule's new-source
+ * Bounded LRUs: a new key is only inserted after the rule's new-source
  * bucket admits it, so a spoofed-source flood can create at most
  * newsrc-rate entries per second and cannot flush established sources.
+ * One per family: an IPv4 key is 8 bytes, hashed on every packet.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PERIM_SRC_BUCKETS_DEFAULT);
+	__type(key, struct perim_src4_key);
+	__type(value, struct perim_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} perim_src4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PERIM_SRC_BUCKETS_DEFAULT);

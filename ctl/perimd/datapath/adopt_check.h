@@ -10,18 +10,27 @@
 #ifndef PERIMD_ADOPT_CHECK_H
 #define PERIMD_ADOPT_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct perim_adopt_map {
 	const char *name;
 	int fd;                    /* perimd's fd of the map; < 0: skipped */
+	/*
+	 * A program with no map of this name at all is adopted all the same
+	 * (logged): one perimd writes nothing into, which an older build of the
+	 * program does without (the IPv4 bucket table), so an upgrade adopts it.
+	 */
+	bool may_lack;
 };
 
 /*
  * 0 when program prog_id uses every map in maps[0..n); -EXDEV with err naming
- * the first map it does not use (the program's map ids go to the log);
- * other -errno with err set when the kernel could not be asked.
+ * the first map it does not use (the program's map ids go to the log), or
+ * -EPROTO when it has no map of that name at all (another build), unless
+ * the map may be lacking; other -errno with err set when the kernel could
+ * not be asked.
  */
 int perim_adopt_check(uint32_t prog_id, const struct perim_adopt_map *maps, size_t n, char *err, size_t errlen);
 

@@ -90,8 +90,8 @@ static const char *program_for_kernel(void)
 	return PERIM_XDP_PROG_NAME;
 }
 
-/* A previous size wins when none was asked for: a mismatch would make libbpf refuse the pin. */
-static unsigned pinned_src_buckets(const char *pin_root)
+/* The size of a pinned bucket table, 0 when there is none. */
+static unsigned pinned_map_entries(const char *pin_root, const char *name)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -99,7 +99,7 @@ static unsigned pinned_src_buckets(const char *pin_root)
 	unsigned n = 0;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_root, PERIM_MAP_SRC);
+	snprintf(path, sizeof(path), "%s/%s", pin_root, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -107,6 +107,18 @@ static unsigned pinned_src_buckets(const char *pin_root)
 		n = info.max_entries;
 	close(fd);
 	return n;
+}
+
+/*
+ * A previous size wins when none was asked for: a mismatch would make libbpf
+ * refuse the pin. Both bucket tables get that size; a perimd from before
+ * perim_src4 left only perim_src.
+ */
+static unsigned pinned_src_buckets(const char *pin_root)
+{
+	unsigned n = pinned_map_entries(pin_root, PERIM_MAP_SRC);
+
+	return n ? n : pinned_map_entries(pin_root, PERIM_MAP_SRC4);
 }
 
 /*
@@ -151,6 +163,8 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	}
 	skel->rodata->perim_slot = slot < 0 ? 0 : slot;
 	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
+	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.perim_src4, l->src_buckets);
 	if (!ret)
 		ret = pin_tries(l, skel, slot);
 	if (!ret)
@@ -338,6 +352,9 @@ static int check_adoptable(struct perim_loader *l, const char *dev, int slot, st
 		{ PERIM_MAP_RULE_STATS, l->maps.rule_stats_fd },
 		{ PERIM_MAP_LPM4, -1 },
 		{ PERIM_MAP_LPM6, -1 },
+		/* A perim_xdp from before perim_src4 (an upgrade) keeps its buckets in perim_src. */
+		{ PERIM_MAP_SRC4, l->base ? map_fd(l->base->maps.perim_src4) : -1, .may_lack = true },
+		{ PERIM_MAP_SRC, l->base ? map_fd(l->base->maps.perim_src) : -1 },
 	};
 	char why[160], scratch[256];
 	int ret;
@@ -347,6 +364,13 @@ static int check_adoptable(struct perim_loader *l, const char *dev, int slot, st
 	ret = perim_adopt_check(a->prog_id, maps, sizeof(maps) / sizeof(maps[0]), why, sizeof(why));
 	if (!ret)
 		return 0;
+	if (ret == -EPROTO) {
+		a->foreign_maps = true;
+		snprintf(err, errlen, "%s: refusing to adopt the attached %s: %s, whose maps this perimd does not "
+			 "know. Start the perimd that attached it, or remove the program (ip link set dev %s xdp off) "
+			 "and start this one again", dev, l->prog_name, why, dev);
+		return PERIM_EXIT_FAIL;
+	}
 	if (ret != -EXDEV) {
 		snprintf(err, errlen, "%s: adopting the attached %s: %s", dev, l->prog_name, why);
 		return PERIM_EXIT_FAIL;

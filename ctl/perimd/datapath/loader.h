@@ -22,7 +22,7 @@ struct xdp_program;
 struct perim_loader {
 	char pin_root[4096];
 	const char *btf_custom_path;   /* NULL: the kernel's own BTF */
-	unsigned src_buckets;          /* perim_src size every instance is opened with */
+	unsigned src_buckets;          /* perim_src and perim_src4 size of every instance */
 	const char *prog_name;         /* perim_xdp, or perim_xdp_compat before 5.12 */
 	struct perim_xdp *base;        /* loaded, never attached: holds the pinned maps */
 	struct perim_maps maps;

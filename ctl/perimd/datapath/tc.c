@@ -84,6 +84,8 @@ static struct perim_tc *open_instance(const struct perim_loader *l, int slot, ch
 	skel->rodata->perim_slot = slot;
 	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
 	if (!ret)
+		ret = bpf_map__set_max_entries(skel->maps.perim_src4, l->src_buckets);
+	if (!ret)
 		ret = set_pin(skel->maps.perim_lpm4, l->pin_root, PERIM_LPM_EGRESS_V4, slot, NULL);
 	if (!ret)
 		ret = set_pin(skel->maps.perim_lpm6, l->pin_root, PERIM_LPM_EGRESS_V6, slot, NULL);

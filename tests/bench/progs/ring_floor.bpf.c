@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The floor of a tracer hook (exec, fork, exit, TCP state, connect's exit), as reference rows of the tracer benchmark
+ * The floor of a tracer hook (exec, fork, exit, TCP state, connect's and accept's exit), as reference rows of the tracer benchmark
  * (tests/bench/ring_floor.c beside perimd): reserve a record of perim's size
  * for that hook on a ring of perimd's size, write one field, submit without
  * a wakeup. Nothing read from the kernel, no counters, no sequence numbers.
@@ -78,6 +78,30 @@ int floor_connect(struct trace_event_raw_sys_exit *ctx)
 	e->result = ctx->ret;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
+}
+
+/* accept() and accept4() are two tracepoints; perim has a program on each. */
+static __always_inline int floor_accept_exit(long ret)
+{
+	struct perim_ev_sock *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->fd = ret;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int floor_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return floor_accept_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int floor_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return floor_accept_exit(ctx->ret);
 }
 
 /* No ring at all: what running any program on the hook costs (with bpf_stats on). */

@@ -48,12 +48,19 @@ static void put16(struct gen_frame *f, uint16_t v)
 	put(f, b, 2, NULL);
 }
 
-/* Sources: the test's deny and allow prefixes, IPv4-mapped, or anything. */
+/*
+ * Sources: the test's deny and allow prefixes, IPv4-mapped, the sources
+ * with a bucket already (10.88.0.1, 2001:db8:88::1, and ::ffff:10.88.0.1,
+ * which has none: an IPv6 header's source is an IPv6 source), or anything.
+ */
 static void src4(struct gen *g, uint8_t a[4])
 {
-	switch (below(g, 4)) {
+	static const uint8_t known[4] = { 10, 88, 0, 1 };
+
+	switch (g->probe_known ? 2 : below(g, 5)) {
 	case 0: a[0] = 10; a[1] = 66; break;
 	case 1: a[0] = 10; a[1] = 77; break;
+	case 2: memcpy(a, known, 4); return;
 	default: a[0] = (uint8_t)gen_u32(g); a[1] = (uint8_t)gen_u32(g); break;
 	}
 	a[2] = (uint8_t)gen_u32(g);
@@ -64,13 +71,18 @@ static void src6(struct gen *g, uint8_t a[16])
 {
 	static const uint8_t deny[6] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x66 };
 	static const uint8_t allow[6] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x77 };
+	static const uint8_t known[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x88, [15] = 1 };
+	static const uint8_t known_mapped[16] = { [10] = 0xff, [11] = 0xff, 10, 88, 0, 1 };
 
 	for (int i = 0; i < 16; i++)
 		a[i] = (uint8_t)gen_u32(g);
-	switch (below(g, 4)) {
+
+	switch (g->probe_known ? 3 + below(g, 2) : below(g, 6)) {
 	case 0: memcpy(a, deny, 6); break;
 	case 1: memcpy(a, allow, 6); break;
 	case 2: memset(a, 0, 10); a[10] = a[11] = 0xff; break;   /* IPv4-mapped */
+	case 3: memcpy(a, known, 16); break;
+	case 4: memcpy(a, known_mapped, 16); break;
 	default: break;
 	}
 }
@@ -79,12 +91,14 @@ static uint8_t l4_proto(struct gen *g)
 {
 	static const uint8_t common[] = { 6, 6, 6, 17, 17, 17, 1, 58, 47, 50, 59, 132, 0, 44 };
 
+	if (g->probe_known)
+		return 6;
 	return chance(g, 90) ? common[below(g, sizeof(common))] : (uint8_t)gen_u32(g);
 }
 
 static uint16_t dport(struct gen *g)
 {
-	switch (below(g, 5)) {
+	switch (g->probe_known ? 1 : below(g, 5)) {
 	case 0: return 53;
 	case 1: return 1000 + below(g, 1001);
 	case 2: return chance(g, 50) ? 999 : 2001;
@@ -233,6 +247,8 @@ void gen_frame(struct gen *g, struct gen_frame *f)
 	uint16_t type = kind < 45 ? 0x0800 : kind < 90 ? 0x86dd :
 			chance(g, 70) ? others[below(g, sizeof(others) / 2)] : (uint16_t)gen_u32(g);
 
+	/* Rule 4's per-source buckets are exact addresses: aimed at, not waited for. */
+	g->probe_known = (type == 0x0800 || type == 0x86dd) && chance(g, 5);
 	f->len = 0;
 	put(f, NULL, 12, g);                                       /* MAC addresses */
 	for (unsigned i = 0; i < vlans; i++) {

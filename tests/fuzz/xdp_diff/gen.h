@@ -9,6 +9,7 @@
 #ifndef PERIM_XDP_DIFF_GEN_H
 #define PERIM_XDP_DIFF_GEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct gen_frame {
 
 struct gen {
 	uint64_t state;
+	bool probe_known;          /* this frame: TCP to rule 4 from a source with a bucket */
 };
 
 void gen_seed(struct gen *g, uint64_t seed);

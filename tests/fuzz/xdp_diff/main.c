@@ -17,6 +17,10 @@
  *     icmp (and icmpv6)            rule 3, byte bucket empty -> drop "rate-bytes"
  *     tcp dport 1000-2000          rule 4, per source, no
  *                                  new source admitted       -> drop "new-source"
+ *                                  but 10.88.0.1 and 2001:db8:88::1 have
+ *                                  a blocked bucket already  -> drop "blocked"
+ *                                  (::ffff:10.88.0.1 in an IPv6 header is
+ *                                  an IPv6 source: no bucket -> drop "new-source")
  *     any                          rule 5, dry run, empty    -> pass, would-drop
  * so a frame that is not IP is the only plain pass. Kernel cost is read
  * from the program's bpf_stats (BPF_ENABLE_STATS) over the whole run.
@@ -60,7 +64,11 @@ struct run {
 	struct perim_if_counters *percpu;
 	unsigned long frames, mismatches, cut, mutated;
 	unsigned long by_kind[3], by_reason[PERIM_REASON_MAX], passes[3];
+	unsigned long known_bucket[2];     /* rule 4 frames from a source with a bucket: v4, v6 */
 };
+
+static const uint8_t known4[4] = { 10, 88, 0, 1 };
+static const uint8_t known6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x88, [15] = 1 };
 
 static int fail(const char *what, int err)
 {
@@ -97,6 +105,26 @@ static int rule(struct run *r, uint32_t id, struct perim_rule ru, struct perim_r
 	return bpf_map__update_elem(r->skel->maps.perim_rule_state, &id, sizeof(id), &st, sizeof(st), BPF_ANY);
 }
 
+/* A source already known to rule 4, blocked: the family's bucket table decides. */
+static int known_buckets(struct run *r)
+{
+	struct perim_bucket b = { .gen = 1, .blocked_until = FAR_FUTURE };
+	struct perim_src4_key k4 = { .rule = 4 };
+	struct perim_src_key k6 = { .rule = 4 };
+
+	memcpy(k4.addr, known4, sizeof(k4.addr));
+	memcpy(k6.addr, known6, sizeof(k6.addr));
+	if (bpf_map__update_elem(r->skel->maps.perim_src4, &k4, sizeof(k4), &b, sizeof(b), BPF_ANY) ||
+	    bpf_map__update_elem(r->skel->maps.perim_src, &k6, sizeof(k6), &b, sizeof(b), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static bool has_known_bucket(const struct decoded *d)
+{
+	return d->v6 ? !memcmp(d->src, known6, 16) : !memcmp(d->src + 12, known4, 4);
+}
+
 static int setup_maps(struct run *r)
 {
 	static const uint8_t deny4[4] = { 10, 66 }, allow4[4] = { 10, 77 }, any[16];
@@ -129,7 +157,14 @@ static int setup_maps(struct run *r)
 			  (struct perim_rule_state){ .newsrc.pkt_tat = FAR_FUTURE });
 	err = err ?: rule(r, 5, (struct perim_rule){ .flags = PERIM_RULE_DRY_RUN, .pkt_interval_ns = sec },
 			  (struct perim_rule_state){ .agg.pkt_tat = FAR_FUTURE });
-	return err ? -errno : 0;
+	if (err)
+		return -errno;
+	return known_buckets(r);
+}
+
+static bool is_syn(const struct decoded *d)
+{
+	return d->proto == 6 && d->has_ports && (d->tcp_flags & 0x12) == 0x02;
 }
 
 /* The verdict these maps give a decoded frame. */
@@ -137,7 +172,6 @@ static struct verdict expected(const struct decoded *d)
 {
 	static const uint8_t deny6[6] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x66 };
 	static const uint8_t allow6[6] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x77 };
-	bool syn = d->proto == 6 && d->has_ports && (d->tcp_flags & 0x12) == 0x02;
 
 	if (d->kind == DECODED_NOT_IP)
 		return (struct verdict){ OUT_PASS_PLAIN, 0 };
@@ -149,12 +183,12 @@ static struct verdict expected(const struct decoded *d)
 		return (struct verdict){ OUT_PASS_ALLOWED, 0 };
 	if (d->proto == 17 && d->has_ports && d->dport == 53)
 		return (struct verdict){ OUT_DROP, PERIM_REASON_RATE_PPS };
-	if (syn)
+	if (is_syn(d))
 		return (struct verdict){ OUT_DROP, PERIM_REASON_BLOCKED };
 	if (d->proto == 1 || d->proto == 58)
 		return (struct verdict){ OUT_DROP, PERIM_REASON_RATE_BYTES };
 	if (d->proto == 6 && d->has_ports && d->dport >= 1000 && d->dport <= 2000)
-		return (struct verdict){ OUT_DROP, PERIM_REASON_NEW_SOURCE };
+		return (struct verdict){ OUT_DROP, has_known_bucket(d) ? PERIM_REASON_BLOCKED : PERIM_REASON_NEW_SOURCE };
 	return (struct verdict){ OUT_PASS_WOULD_DROP, 0 };
 }
 
@@ -254,6 +288,8 @@ static int check(struct run *r, const uint8_t *buf, size_t len)
 		r->by_reason[want.reason]++;
 	else
 		r->passes[want.out]++;
+	if (want.out == OUT_DROP && want.reason == PERIM_REASON_BLOCKED && !is_syn(&d))
+		r->known_bucket[d.v6]++;
 	if (want.out != got.out || want.reason != got.reason ||
 	    retval != (unsigned)(got.out == OUT_DROP ? XDP_DROP : XDP_PASS))
 		report_mismatch(r, buf, len, &d, &want, &got, retval);
@@ -296,6 +332,7 @@ static struct perim_xdp *load(void)
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
 	bpf_map__set_max_entries(skel->maps.perim_src, 4096);
+	bpf_map__set_max_entries(skel->maps.perim_src4, 4096);
 	skel->rodata->perim_slot = SLOT;
 	err = perim_xdp__load(skel);
 	if (err) {
@@ -320,6 +357,7 @@ static void report(const struct run *r, double secs, const struct bpf_prog_info 
 	for (unsigned i = 1; i < PERIM_REASON_MAX; i++)
 		printf(", drop %s %lu", perim_reason_names[i], r->by_reason[i]);
 	printf("\n");
+	printf("  rule 4 sources with a bucket: %lu IPv4, %lu IPv6\n", r->known_bucket[0], r->known_bucket[1]);
 	if (runs)
 		printf("  kernel cost (bpf_stats): %lu runs, %.1f ns per run\n", runs,
 		       (double)(after->run_time_ns - before->run_time_ns) / runs);
