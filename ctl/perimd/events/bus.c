@@ -30,6 +30,7 @@
 #define DROP_BACKLOG_MAX 256
 #define SUBSCRIBERS_MAX 32
 #define SUBSCRIBER_SEND_TIMEOUT_MS 200
+#define SUBSCRIBER_SNDBUF (1 << 20)
 #define DUMP_EXPIRY_MS 1000
 
 struct backlog_entry {
@@ -90,6 +91,7 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 	size_t len = strlen(text);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
+	int err;
 
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
@@ -105,8 +107,14 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 
 		if (s->fd < 0 || !(s->types & (1u << type)))
 			continue;
-		if (perim_proto_send(s->fd, text, len) < 0)
+		err = perim_proto_send(s->fd, text, len);
+		if (err < 0) {
+			/* EAGAIN: it read nothing for SUBSCRIBER_SEND_TIMEOUT_MS */
+			if (err != -EPIPE && err != -ECONNRESET)
+				pr_warn("tracers: dropping an events --follow client: sending an event: %s%s\n",
+					strerror(-err), err == -EAGAIN ? " (it read nothing for 200 ms)" : "");
 			subscriber_drop(t, s);
+		}
 	}
 }
 
@@ -387,7 +395,7 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 	struct timeval tv = { 0, SUBSCRIBER_SEND_TIMEOUT_MS * 1000 };
 	char bad[128], msg[512];
 	uint32_t mask;
-	int err, slot = -1;
+	int err, fl, slot = -1, sndbuf = SUBSCRIBER_SNDBUF;
 
 	if (parse_types(types, &mask, bad, sizeof(bad))) {
 		snprintf(msg, sizeof(msg), "Error: argument \"%s\" is wrong: event types are "
@@ -399,8 +407,24 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 	}
 	if (!follow)
 		return dump_backlog(t, fd, mask);
-	/* A stalled reader must not stall the daemon: give up on it instead. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/*
+	 * A stalled reader must not stall the daemon: give up on it instead,
+	 * after SUBSCRIBER_SEND_TIMEOUT_MS. The timeout only applies to a
+	 * blocking socket: on the non-blocking one accept4() gave, a follower
+	 * was dropped the moment its buffer filled, in any burst of events.
+	 */
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		err = -errno;
+		pr_warn("tracers: events --follow: setting the send timeout: %s\n", strerror(-err));
+		close(fd);
+		return err;
+	}
+	/* Room for a burst (an exec storm) while the reader is descheduled; best effort. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+		pr_debug("tracers: events --follow: send buffer of %d bytes: %s\n", sndbuf, strerror(errno));
 	for (int i = 0; i < SUBSCRIBERS_MAX && slot < 0; i++)
 		if (t->subs[i].fd < 0)
 			slot = i;
