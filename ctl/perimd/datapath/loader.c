@@ -65,6 +65,8 @@ static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size
 			return ret;
 		}
 		*mounted = true;
+		pr_warn("perimd: no bpffs was mounted on %s: mounted one there (its pins are seen where this "
+			"mount is, and by no perimd started in another mount namespace)\n", BPFFS_ROOT);
 	}
 	ret = mkdir_p(pin_root, 0700);
 	if (ret) {
