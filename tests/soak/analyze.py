@@ -2,24 +2,29 @@
 """The soak's verdicts (tests/soak/soak.sh writes DATA; this reads it).
 
 Bounds, stated before the run:
-  limited   every window between two receiver samples (about 1 s) holds at
-            most burst + rate x window (+5% of rate x window for the
-            receiver's scheduling, +2 packets for the clock ticks): an excess
-            never lasts a whole window. The total over the run is reported
-            against rate x time.
-  admitted  the admitted flow never stops for a window, except in the windows
-            around a link flap (down, up, 3 s to come back): a stall while
-            perimd is down after a SIGKILL is reported and fails too, since
-            enforcement does not depend on the daemon.
+  limited   every second of arrival at the receiver holds at most
+            burst + rate x 1 s (+1% for the clocks, +2 packets for the
+            datapath's clock ticks): an excess never lasts a second. The
+            total over the run is reported against rate x time.
+  admitted  the admitted flow arrives in every second, except the seconds
+            around a link flap (0.5 s before it goes down to 3 s after it
+            is up): a second without it while perimd is down after a SIGKILL
+            fails too, since enforcement does not depend on the daemon.
   denied    not one packet of the denied flow arrives.
-  fds, RSS  in the last perimd lifetime (the run's second half, from 20 s
-            after it was ready, leaving out the samples taken during a burst
-            of clients), the least-squares slope: fds <= 0.01/s (36 an
-            hour), RSS <= 1 KiB/s (3.5 MiB an hour).
+  fds       in the last perimd lifetime (the run's second half), from 20 s
+            after it was ready and leaving out the samples taken during a
+            burst of clients: the least-squares slope <= 0.01 fd/s.
+  RSS       every sample <= 32 MiB (the README's figure for perimd with
+            100,000 processes); the slope over the second half of the last
+            lifetime (its caches warm: the process table and event backlogs
+            fill in its first minutes) <= 1 KiB/s, judged when that half
+            spans at least 120 s (make soak's 30 minutes; the 3-minute run
+            reports it).
   events    every gap a follower sees in a (ring, cpu) sequence is announced
-            by a "lost" event in its stream; a follower that perimd drops
-            (it read nothing for 200 ms) is logged by perimd, one line per
-            drop, and counted here; perimd's hooks account for every
+            in its stream: a "lost" event of the ring, or of "follower" for
+            events perimd did not send it while its socket was full; a
+            follower ended by a perimd that still runs is logged by perimd,
+            one line each; perimd's hooks account for every
             event: what was generated at the end is, 1 s later, delivered or
             counted as lost.
   changes   every change is applied or refused for a stated reason (exit 2);
@@ -29,11 +34,14 @@ Bounds, stated before the run:
 import glob
 import json
 import os
+import struct
 import sys
 
 SECURITY_TYPES = {"bpf", "creds", "guard", "module", "mount", "ptrace", "setid"}
 FD_SLOPE_MAX = 0.01          # fds per second
 RSS_SLOPE_MAX = 1.0          # KiB per second
+RSS_MAX_KIB = 32 * 1024
+RSS_JUDGED_SPAN_S = 120
 WARMUP_NS = 20 * 10**9
 FLAP_BEFORE_NS = 5 * 10**8
 FLAP_AFTER_NS = 3 * 10**9
@@ -52,6 +60,20 @@ def read_lines(data, name):
         return []
     with open(path, errors="replace") as f:
         return [line.split() for line in f if line.strip()]
+
+
+def per_second(data, name):
+    """{wall-clock second: datagrams that arrived in it} from a receiver's --seconds-file."""
+    path = os.path.join(data, name + ".seconds")
+    if not os.path.exists(path):
+        return {}
+    with open(path, "rb") as f:
+        head = f.read(8)
+        base = struct.unpack("=Q", head)[0]
+        body = f.read(8 * 86400)
+    n = len(body) // 8
+    vals = struct.unpack("=%dQ" % n, body[:8 * n])
+    return {base + i: v for i, v in enumerate(vals) if v}
 
 
 def slope(points):
@@ -94,58 +116,56 @@ def main(data):
     print("soak: %d s, %d perimd restarts, %d link flaps, %d bursts of %d clients, flood %d pps"
           % (duration, len(downs), len(flaps), len(bursts), clients, flood))
 
-    counts = [tuple(map(int, r)) for r in read_lines(data, "counts") if len(r) == 4]
-    windows = [(a[0], b[0], b[1] - a[1], b[2] - a[2], b[3] - a[3])
-               for a, b in zip(counts, counts[1:]) if 0 < b[0] - a[0] < 5 * 10**9]
+    start_t = min((int(r[0]) for r in timeline if r[1] == "start"), default=0)
+    flow = {name: per_second(data, name) for name in ("L", "A", "D")}
+    first_s = start_t // 10**9 + 1
+    last_s = (end_t or 0) // 10**9 - 1
+    seconds = range(first_s, last_s + 1)
 
     # the limited flow
-    worst, over, run, longest = 0.0, 0, 0, 0
-    for t0, t1, dl, _, _ in windows:
-        dt = (t1 - t0) / 1e9
-        bound = burst_l + rate_l * dt * 1.05 + 2
-        worst = max(worst, dl / (burst_l + rate_l * dt))
-        if dl > bound:
-            over += 1
-            run += 1
-            longest = max(longest, run)
-        else:
-            run = 0
-    total_l = counts[-1][1] - counts[0][1] if counts else 0
-    span = (counts[-1][0] - counts[0][0]) / 1e9 if counts else 0
-    verdict(over == 0 and total_l > 0, "limited_flow_within_bound",
-            "%d windows, %d over burst+rate*dt (longest run %d), worst window %.2f of its bound; "
-            "%d received in %.0f s = %.1f pps against %d pps (sent %d pps)"
-            % (len(windows), over, longest, worst, total_l, span, total_l / span if span else 0,
-               rate_l, send_l))
+    bound = burst_l + rate_l * 1.01 + 2
+    got_l = [flow["L"].get(t, 0) for t in seconds]
+    over = [c for c in got_l if c > bound]
+    run = longest = 0
+    for c in got_l:
+        run = run + 1 if c > bound else 0
+        longest = max(longest, run)
+    total_l = sum(got_l)
+    verdict(not over and total_l > 0, "limited_flow_within_bound",
+            "%d seconds, %d over burst + rate x 1 s = %d (longest run %d s), most in a second %d; "
+            "%d received = %.1f pps against %d pps (sent %d pps)"
+            % (len(got_l), len(over), bound, longest, max(got_l, default=0), total_l,
+               total_l / len(got_l) if got_l else 0, rate_l, send_l))
 
     # the admitted flow
-    stalls_out, stalls_down, low, lowest, judged = 0, 0, 0, None, 0
-    for t0, t1, _, da, _ in windows:
+    stalls_out, stalls_down, low, judged, lowest = 0, 0, 0, 0, None
+    for t in seconds:
+        t0, t1 = t * 10**9, (t + 1) * 10**9
         if overlaps(t0, t1, flaps, FLAP_BEFORE_NS, FLAP_AFTER_NS):
             continue
         judged += 1
-        rate = da / ((t1 - t0) / 1e9)
-        lowest = rate if lowest is None else min(lowest, rate)
-        if da == 0:
+        c = flow["A"].get(t, 0)
+        lowest = c if lowest is None else min(lowest, c)
+        if c == 0:
             if overlaps(t0, t1, downs):
                 stalls_down += 1
             else:
                 stalls_out += 1
-        elif rate < send_a / 2:
+        elif c < send_a / 2:
             low += 1
     recover = []
     for _, up in flaps:
-        base = next((c for c in counts if c[0] >= up), None)
-        moved = next((c for c in counts if base and c[0] > base[0] and c[2] > base[2]), None)
-        if moved:
-            recover.append((moved[0] - up) / 1e9)
+        back = next((t for t in range(up // 10**9, up // 10**9 + 30) if flow["A"].get(t, 0)), None)
+        if back is not None:
+            recover.append(max(0, back - up / 1e9))
     verdict(stalls_out == 0 and stalls_down == 0 and judged > 0, "admitted_flow_never_stops",
-            "%d windows judged (%d around flaps left out): %d stalled outside restarts, %d during "
-            "restarts, %d under half the sent %d pps, lowest %.0f pps; back after a flap within %.1f s"
-            % (judged, len(windows) - judged, stalls_out, stalls_down, low, send_a,
-               lowest or 0, max(recover) if recover else 0))
+            "%d seconds judged (%d around flaps left out): %d without it outside restarts, %d during "
+            "restarts, %d under half the sent %d pps, fewest in a second %d; first arrival after "
+            "a flap within %.1f s of the link up"
+            % (judged, len(seconds) - judged, stalls_out, stalls_down, low, send_a, lowest or 0,
+               max(recover) if recover else 0))
 
-    total_d = counts[-1][3] - counts[0][3] if counts else -1
+    total_d = sum(flow["D"].values()) if flow["D"] is not None else -1
     verdict(total_d == 0, "denied_flow_never_arrives",
             "%d packets of the denied flow received (sent %d pps)" % (total_d, send_d))
 
@@ -155,25 +175,35 @@ def main(data):
     last_ready = readies[-1][0] if readies else 0
     steady = [p for p in proc if p[1] == last_pid and p[0] >= last_ready + WARMUP_NS
               and not overlaps(p[0], p[0], bursts, 0, 2 * 10**9)]
-    fd_s = slope([((p[0] - last_ready) / 1e9, p[2]) for p in steady])
-    rss_s = slope([((p[0] - last_ready) / 1e9, p[3]) for p in steady])
     for pid in sorted({p[1] for p in proc}, key=lambda x: min(p[0] for p in proc if p[1] == x)):
         pts = [p for p in proc if p[1] == pid]
         print("soak: perimd %d: %d samples over %.0f s, fds %d..%d, RSS %d..%d KiB"
               % (pid, len(pts), (pts[-1][0] - pts[0][0]) / 1e9, min(p[2] for p in pts),
                  max(p[2] for p in pts), min(p[3] for p in pts), max(p[3] for p in pts)))
-    if fd_s is None or rss_s is None:
-        verdict(False, "fd_and_rss_slopes", "too few samples in the last lifetime (%d)" % len(steady))
+    fd_s = slope([((p[0] - last_ready) / 1e9, p[2]) for p in steady])
+    if fd_s is None:
+        verdict(False, "fd_slope", "too few samples in the last lifetime (%d)" % len(steady))
     else:
-        secs = (steady[-1][0] - steady[0][0]) / 1e9
-        verdict(fd_s <= FD_SLOPE_MAX and rss_s <= RSS_SLOPE_MAX, "fd_and_rss_slopes",
-                "last lifetime, %d samples over %.0f s: fds %d -> %d, slope %+.4f/s (bound %.2f); "
-                "RSS %d -> %d KiB, slope %+.3f KiB/s (bound %.1f)"
-                % (len(steady), secs, steady[0][2], steady[-1][2], fd_s, FD_SLOPE_MAX,
-                   steady[0][3], steady[-1][3], rss_s, RSS_SLOPE_MAX))
+        verdict(fd_s <= FD_SLOPE_MAX, "fd_slope",
+                "last lifetime, %d samples over %.0f s: fds %d -> %d, slope %+.5f/s (bound %.2f)"
+                % (len(steady), (steady[-1][0] - steady[0][0]) / 1e9, steady[0][2], steady[-1][2],
+                   fd_s, FD_SLOPE_MAX))
+    rss_max = max((p[3] for p in proc), default=0)
+    half = [p for p in steady if p[0] >= (steady[0][0] + steady[-1][0]) / 2] if steady else []
+    whole_s = slope([((p[0] - last_ready) / 1e9, p[3]) for p in steady])
+    half_s = slope([((p[0] - last_ready) / 1e9, p[3]) for p in half])
+    span = (half[-1][0] - half[0][0]) / 1e9 if len(half) > 1 else 0
+    judged_slope = span >= RSS_JUDGED_SPAN_S
+    verdict(proc and rss_max <= RSS_MAX_KIB and half_s is not None
+            and (not judged_slope or half_s <= RSS_SLOPE_MAX), "rss",
+            "most %d KiB (bound %d); last lifetime %d -> %d KiB, slope %+.3f KiB/s over all of it, "
+            "%+.3f KiB/s over its second half (%.0f s, bound %.1f, %s)"
+            % (rss_max, RSS_MAX_KIB, steady[0][3] if steady else 0, steady[-1][3] if steady else 0,
+               whole_s or 0, half_s or 0, span, RSS_SLOPE_MAX,
+               "judged" if judged_slope else "reported only: under %d s" % RSS_JUDGED_SPAN_S))
 
     # events
-    gaps = announced = received = 0
+    gaps = announced = received = skipped = 0
     for path in sorted(glob.glob(os.path.join(data, "follow.*.json"))):
         nxt = {}
         with open(path, errors="replace") as f:
@@ -185,7 +215,9 @@ def main(data):
                 if not isinstance(e, dict) or "type" not in e:
                     continue
                 if e["type"] == "lost":
-                    if (e.get("ring"), e.get("cpu")) in nxt:
+                    if e.get("ring") == "follower":
+                        skipped += e.get("count", 0)
+                    elif (e.get("ring"), e.get("cpu")) in nxt:
                         announced += e.get("count", 0)
                     continue
                 if "seq" not in e:
@@ -202,19 +234,22 @@ def main(data):
     logged = 0
     if os.path.exists(os.path.join(data, "perimd.log")):
         with open(os.path.join(data, "perimd.log"), errors="replace") as f:
-            logged = sum(1 for line in f if "dropping an events --follow client" in line)
+            logged = sum(1 for line in f if "dropping an events --follow reader" in line)
     hooks = [json.loads(" ".join(r)) for r in read_lines(data, "hooks")]
     lost_by_pid = {}
     for h in hooks:
         lost_by_pid[h["pid"]] = h["lost"]
     final = [int(x) for x in read_lines(data, "final_hooks")[0]] if read_lines(data, "final_hooks") else None
     settled = bool(final) and final[2] + final[3] >= final[0] > 0
-    verdict(gaps == announced and len(dropped) == logged and settled, "events_loss_counted",
-            "%d tracer events followed by %d followers: %d missing in the sequences, %d announced "
-            "as lost; perimd's hooks counted %d lost over its lifetimes; %d followers dropped by a "
-            "live perimd, %d drops logged by perimd; at the end: %s"
-            % (received, len(followers), gaps, announced, sum(lost_by_pid.values()), len(dropped),
-               logged,
+    # A follower's skips count every event type, some without a sequence (xdp_drop, lost):
+    # the gaps it saw can only be fewer than what it was told of.
+    verdict(gaps <= announced + skipped and len(dropped) == logged and settled, "events_loss_counted",
+            "%d tracer events followed by %d followers: %d missing in the sequences; announced: "
+            "%d lost in the rings, %d not sent to a follower that fell behind; perimd's hooks "
+            "counted %d lost over its lifetimes; %d followers dropped by a live perimd, %d drops "
+            "logged by perimd; at the end: %s"
+            % (received, len(followers), gaps, announced, skipped, sum(lost_by_pid.values()),
+               len(dropped), logged,
                "%d generated, 1 s later %d delivered + %d lost" % (final[0], final[2], final[3])
                if final else "no answer"))
 
@@ -237,9 +272,10 @@ def main(data):
                              (": " + " ".join(unexplained[0][2:])[:160]) if unexplained else ""))
 
     burst_fail = [int(r[3]) for r in timeline if r[1] == "burst_end"]
+    said = [" ".join(r[1:]) for r in read_lines(data, "burst_errors")][:3]
     verdict(bursts and not any(burst_fail), "client_bursts_answered",
-            "%d bursts of %d clients, failed answers per burst: %s"
-            % (len(bursts), clients, burst_fail))
+            "%d bursts of %d clients, failed answers per burst: %s%s"
+            % (len(bursts), clients, burst_fail, ("; they said: " + " | ".join(said)) if said else ""))
 
     restarts = read_lines(data, "restarts")
     fails = int(restarts[0][1]) if restarts else -1

@@ -18,8 +18,10 @@
 #             second half is one perimd lifetime, for the fd and RSS slopes)
 #   events    `perimctl -j events --follow`, restarted after every perimd restart
 #
-# Measured every second: the receivers' counts, perimd's fd count and RSS;
-# every 5 s perimd's per-hook generated/delivered/lost counters. The verdicts
+# Measured: the datagrams each receiver got per second of arrival (the
+# kernel's timestamps, so a receiver descheduled under load still counts each
+# in its second); every second perimd's fd count and RSS; every 5 s perimd's
+# per-hook generated/delivered/lost counters. The verdicts
 # (tests/soak/analyze.py states each bound) end the run as PASS:/FAIL: lines;
 # the exit status is non-zero if any failed. Everything carries the prefix $T
 # and is removed on every exit path (lib.sh's trap).
@@ -133,8 +135,6 @@ sample_loop() {
 	while [ ! -e "$STOP" ]; do
 		pid=$(cat "$DATA/perimd.pid")
 		t=$(now_ns)
-		echo "$t $(count_of "$TMP/L.count") $(count_of "$TMP/A.count") $(count_of "$TMP/D.count")" \
-			>> "$DATA/counts"
 		if [ -d "/proc/$pid/fd" ]; then
 			echo "$t $pid $(ls "/proc/$pid/fd" 2>/dev/null | wc -l) $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null)" \
 				>> "$DATA/proc"
@@ -175,7 +175,9 @@ client_burst() {
 	  wait )
 	failed=$(find "$dir" -name '*.err' -size +0 | wc -l)
 	mark burst_end "$CLIENTS" "$failed"
-	[ "$failed" -eq 0 ] || head -n 3 "$dir"/*.err 2>/dev/null | head -n 20 >> "$DATA/burst_errors"
+	# What the failed clients said, most frequent first.
+	[ "$failed" -eq 0 ] || find "$dir" -name '*.err' -size +0 -exec cat {} + | sort | uniq -c | sort -rn |
+		head -n 5 | sed "s/^/$(now_ns) /" >> "$DATA/burst_errors"
 }
 
 # ---- the run ----
@@ -190,8 +192,14 @@ pctl limit set "$GW" src 10.79.2.0/24 proto udp rate 5kpps burst 5000 per-source
 pctl limit set "$GW" src 198.18.0.0/15 rate 10pps burst 10 per-source >/dev/null &&
 pctl deny add "$GW" 10.79.3.0/24 >/dev/null || { echo "FAIL: soak: the rules were refused"; exit 1; }
 
-recv_start gw 6001 L && recv_start gw 6002 A && recv_start gw 6003 D ||
-	{ echo "FAIL: soak: receivers"; exit 1; }
+# soak_recv NAME PORT: a receiver counting datagrams per second of arrival into $DATA/NAME.seconds.
+soak_recv() {
+	ip netns exec "$T-gw" "$TOOLS/udpflood" recv --port "$2" --count-file "$TMP/$1.count" \
+		--seconds-file "$DATA/$1.seconds" &
+	track_pid $!
+	wait_until 5 test -s "$TMP/$1.count"
+}
+soak_recv L 6001 && soak_recv A 6002 && soak_recv D 6003 || { echo "FAIL: soak: receivers"; exit 1; }
 sender L 10.79.1.1 1 6001 "$SEND_L"
 sender A 10.79.2.1 1 6002 "$SEND_A"
 sender D 10.79.3.1 1 6003 "$SEND_D"
