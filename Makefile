@@ -8,6 +8,7 @@
 #                   programs (make vm-progs)
 #   make test       builds all of that, then runs tests/run.sh
 #   make bench      builds the benchmarks, then runs tests/bench/run.sh
+#   make soak       the soak test (DURATION=SECONDS, default 1800)
 .DELETE_ON_ERROR:
 # BPF objects stay after their skeletons are made (benchmarks and the VM tier read them).
 .SECONDARY:
@@ -105,7 +106,7 @@ ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
             $(call bpf_objs,$(PRODUCT_BPF) $(BENCH_BPF) $(VM_BPF))
 -include $(ALL_OBJS:.o=.d)
 
-.PHONY: all bpf tests tools vm-progs test vmtest bench lab deps clean install deb
+.PHONY: all bpf tests tools vm-progs test vmtest bench soak lab deps clean install deb
 all: $(BINS)
 bpf: $(PRODUCT_SKELS)
 # test-fleet.sh drives fleet_load (a benchmark tool) for its cap case.
@@ -191,6 +192,12 @@ vmtest: all tools vm-progs
 
 bench: all tools $(BENCH_BINS)
 	$(Q)tests/bench/run.sh
+
+# make soak [DURATION=SECONDS]: everything at once on a perimeter veth for
+# DURATION seconds (default 1800), measured (tests/soak/soak.sh).
+DURATION ?= 1800
+soak: all tools
+	$(Q)DURATION=$(DURATION) tests/soak/soak.sh
 
 lab: all tools
 	$(Q)scripts/lab.sh

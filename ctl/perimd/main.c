@@ -250,6 +250,12 @@ int main(int argc, char **argv)
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
+	/* Before the datapath: a port already taken must stop a start that has changed nothing. */
+	if (d->cfg.metrics[0] && perimd_metrics_start(d, d->cfg.metrics, &m->metrics, err, sizeof(err))) {
+		fprintf(stderr, "perimd: %s\n", err);
+		ret = PERIM_EXIT_FAIL;
+		goto out;
+	}
 	perimd_notifyf("STATUS=loading the datapath, restoring %s", d->cfg.state);
 	ret = start_datapath(d);
 	if (ret)
@@ -273,11 +279,6 @@ int main(int argc, char **argv)
 	}
 	ret = perimd_ctlsock_open(d, &m->sock, err, sizeof(err));
 	if (ret) {
-		fprintf(stderr, "perimd: %s\n", err);
-		ret = PERIM_EXIT_FAIL;
-		goto out;
-	}
-	if (d->cfg.metrics[0] && perimd_metrics_start(d, d->cfg.metrics, &m->metrics, err, sizeof(err))) {
 		fprintf(stderr, "perimd: %s\n", err);
 		ret = PERIM_EXIT_FAIL;
 		goto out;

@@ -9,10 +9,14 @@
  *       through an AF_PACKET socket, so sources can be spoofed (N addresses
  *       taken in turn from the --src prefix). Prints "sent=N elapsed_ns=T".
  *
- *   udpflood recv --port P --count-file F [--family 4|6]
+ *   udpflood recv --port P --count-file F [--family 4|6] [--seconds-file S]
  *       Counts UDP datagrams on port P into F (8-byte counter, mmap'd):
  *       tests read it while the receiver runs, so they await a count
- *       instead of sleeping.
+ *       instead of sleeping. With --seconds-file, S holds the datagrams
+ *       per second of arrival as the kernel stamped it (SO_TIMESTAMPNS, a
+ *       u64 per wall-clock second from the start second written first),
+ *       so a receiver descheduled for a while still counts each datagram
+ *       in the second it arrived.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include <unistd.h>
 
 #define MAX_FRAME 1514
+#define SECONDS_MAX (7 * 24 * 3600)   /* a --seconds-file covers a week */
 
 struct send_opts {
 	const char *dev;
@@ -62,6 +67,26 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Sleeps until shortly before `due` when that is far enough off to be worth a
+ * system call, then the caller spins the rest: exact pacing at high rates,
+ * and a slow sender does not burn a core on a machine the tests share.
+ */
+static void sleep_until(uint64_t due)
+{
+	const uint64_t spin_ns = 30000;
+	uint64_t t = now_ns();
+	struct timespec ts;
+
+	if (due <= t + 2 * spin_ns)
+		return;
+	due -= spin_ns;
+	ts.tv_sec = (time_t)(due / 1000000000ull);
+	ts.tv_nsec = (long)(due % 1000000000ull);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
+		;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -237,6 +262,7 @@ static int do_send(const struct send_opts *o)
 
 		if (due >= deadline)
 			break;
+		sleep_until(due);
 		while (t < due)
 			t = now_ns();
 		len = build_frame(o, sent, src_mac, frame);
@@ -255,13 +281,51 @@ static int do_send(const struct send_opts *o)
 	return 0;
 }
 
-static int do_recv(uint16_t port, const char *count_file, int family)
+/* --seconds-file: [0] = the first second (CLOCK_REALTIME), then one counter per second. */
+static volatile uint64_t *map_seconds(const char *path)
+{
+	size_t len = (SECONDS_MAX + 1) * sizeof(uint64_t);
+	volatile uint64_t *sec;
+	struct timespec now;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+		fprintf(stderr, "udpflood: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	sec = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (sec == MAP_FAILED) {
+		fprintf(stderr, "udpflood: mmap %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	sec[0] = (uint64_t)now.tv_sec;
+	return sec;
+}
+
+/* The kernel's arrival stamp of the datagram recvmsg() got, or 0. */
+static uint64_t arrival_second(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec;
+		}
+	return 0;
+}
+
+static int do_recv(uint16_t port, const char *count_file, int family, const char *seconds_file)
 {
 	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in sa4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	volatile uint64_t *count;
-	char buf[2048];
-	int fd, cf, rcvbuf = 4 << 20;
+	volatile uint64_t *count, *sec = NULL;
+	char buf[2048], ctrl[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd, cf, rcvbuf = 4 << 20, one = 1;
 
 	cf = open(count_file, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (cf < 0 || ftruncate(cf, 8) < 0) {
@@ -273,12 +337,18 @@ static int do_recv(uint16_t port, const char *count_file, int family)
 		fprintf(stderr, "udpflood: mmap %s: %s\n", count_file, strerror(errno));
 		return 1;
 	}
+	if (seconds_file && !(sec = map_seconds(seconds_file)))
+		return 1;
 	fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
 	if (fd < 0) {
 		fprintf(stderr, "udpflood: socket: %s\n", strerror(errno));
 		return 1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (sec && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0) {
+		fprintf(stderr, "udpflood: SO_TIMESTAMPNS: %s\n", strerror(errno));
+		return 1;
+	}
 	if ((family == 4 ? bind(fd, (struct sockaddr *)&sa4, sizeof(sa4))
 			 : bind(fd, (struct sockaddr *)&sa6, sizeof(sa6))) < 0) {
 		fprintf(stderr, "udpflood: bind port %u: %s\n", port, strerror(errno));
@@ -286,8 +356,12 @@ static int do_recv(uint16_t port, const char *count_file, int family)
 	}
 	/* Readiness for the test: the count file exists and reads 0 from here on. */
 	while (!stop) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		ssize_t n;
+		uint64_t s;
 
+		mh.msg_control = ctrl;
+		mh.msg_controllen = sizeof(ctrl);
+		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -295,6 +369,8 @@ static int do_recv(uint16_t port, const char *count_file, int family)
 			return 1;
 		}
 		__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
+		if (sec && (s = arrival_second(&mh)) >= sec[0] && s - sec[0] < SECONDS_MAX)
+			__atomic_store_n(&sec[1 + s - sec[0]], sec[1 + s - sec[0]] + 1, __ATOMIC_RELAXED);
 	}
 	return 0;
 }
@@ -305,7 +381,7 @@ static void usage(void)
 		"usage: udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS\n"
 		"                     (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size B]\n"
 		"                     [--tcp-syn]\n"
-		"       udpflood recv --port P --count-file F [--family 4|6]\n");
+		"       udpflood recv --port P --count-file F [--family 4|6] [--seconds-file S]\n");
 }
 
 int main(int argc, char **argv)
@@ -317,11 +393,11 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, 0, 'r' }, { "count", required_argument, 0, 'c' },
 		{ "seconds", required_argument, 0, 't' }, { "size", required_argument, 0, 'z' },
 		{ "count-file", required_argument, 0, 'f' }, { "family", required_argument, 0, 'F' },
-		{ "tcp-syn", no_argument, 0, 'T' },
+		{ "tcp-syn", no_argument, 0, 'T' }, { "seconds-file", required_argument, 0, 's' },
 		{ 0 }
 	};
 	struct send_opts o = { .rate = 1000, .sources = 1, .size = 18 };
-	const char *count_file = NULL;
+	const char *count_file = NULL, *seconds_file = NULL;
 	int c, family = 4, src_family = 0, have_mac = 0, have_dst = 0;
 
 	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
@@ -348,6 +424,7 @@ int main(int argc, char **argv)
 		case 'f': count_file = optarg; break;
 		case 'F': family = atoi(optarg); break;
 		case 'T': o.tcp_syn = 1; break;
+		case 's': seconds_file = optarg; break;
 		default: usage(); return 2;
 		}
 	}
@@ -356,7 +433,7 @@ int main(int argc, char **argv)
 			usage();
 			return 2;
 		}
-		return do_recv(o.port, count_file, family);
+		return do_recv(o.port, count_file, family, seconds_file);
 	}
 	if (!o.dev || !have_mac || !have_dst || !o.port || !o.rate || !src_family ||
 	    src_family != o.family || o.size > 1400 || (!o.count && o.seconds <= 0)) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Loading, attaching (via libxdp), adopting and detaching perim_xdp. */
 #include <errno.h>
+#include <limits.h>
 #include <linux/magic.h>
+#include <mntent.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -53,8 +56,32 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The mount point holding path, from /proc/self/mounts (the longest match); path itself if none. */
+static const char *mount_point_of(const char *path, char *out, size_t len)
+{
+	struct mntent *e;
+	size_t best = 0;
+	FILE *f = setmntent("/proc/self/mounts", "re");
+
+	snprintf(out, len, "%s", path);
+	if (!f)
+		return out;
+	while ((e = getmntent(f))) {
+		size_t n = strlen(e->mnt_dir);
+
+		if (n > best && !strncmp(path, e->mnt_dir, n) && (path[n] == '/' || !path[n])) {
+			best = n;
+			snprintf(out, len, "%s", e->mnt_dir);
+		}
+	}
+	endmntent(f);
+	return out;
+}
+
 static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size_t errlen)
 {
+	char mnt[PATH_MAX];
+	struct statvfs vfs;
 	int ret;
 
 	*mounted = false;
@@ -65,6 +92,8 @@ static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size
 			return ret;
 		}
 		*mounted = true;
+		pr_warn("perimd: no bpffs was mounted on %s: mounted one there (its pins are seen where this "
+			"mount is, and by no perimd started in another mount namespace)\n", BPFFS_ROOT);
 	}
 	ret = mkdir_p(pin_root, 0700);
 	if (ret) {
@@ -74,6 +103,13 @@ static int prepare_pin_root(const char *pin_root, bool *mounted, char *err, size
 	if (!on_bpffs(pin_root)) {
 		snprintf(err, errlen, "pin root %s is not on a bpf filesystem", pin_root);
 		return -EINVAL;
+	}
+	/* Opening a pin asks for write access: on a read-only mount every one fails. */
+	if (!statvfs(pin_root, &vfs) && (vfs.f_flag & ST_RDONLY)) {
+		snprintf(err, errlen, "pin root %s is on a read-only bpffs: its pinned maps cannot be opened for "
+			 "writing; the attached programs keep enforcing what they hold (mount -o remount,rw %s, "
+			 "then start perimd)", pin_root, mount_point_of(pin_root, mnt, sizeof(mnt)));
+		return -EROFS;
 	}
 	return 0;
 }

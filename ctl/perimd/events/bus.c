@@ -14,13 +14,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "events/bus.h"
 #include "events/events_dump.h"
 #include "events/events_json.h"
+#include "events/follower.h"
 #include "log.h"
 #include "loop.h"
 #include "names.h"
@@ -29,7 +29,7 @@
 #define BACKLOG_MAX 1024
 #define DROP_BACKLOG_MAX 256
 #define SUBSCRIBERS_MAX 32
-#define SUBSCRIBER_SEND_TIMEOUT_MS 200
+#define SUBSCRIBER_SNDBUF (1 << 20)
 #define DUMP_EXPIRY_MS 1000
 
 struct backlog_entry {
@@ -45,11 +45,6 @@ struct backlog {
 
 enum { BACKLOG_TRACERS, BACKLOG_DROPS, BACKLOG_COUNT };
 
-struct subscriber {
-	int fd;                            /* -1 = free */
-	uint32_t types;                    /* bit per event type, incl. "lost" */
-};
-
 struct perimd_bus {
 	struct perim_loop *loop;
 	struct perim_ev_json_ctx jctx;
@@ -59,7 +54,7 @@ struct perimd_bus {
 	struct backlog_entry drop_backlog[DROP_BACKLOG_MAX];
 	struct backlog backlogs[BACKLOG_COUNT];
 	uint64_t published;
-	struct subscriber subs[SUBSCRIBERS_MAX];
+	struct perimd_follower subs[SUBSCRIBERS_MAX];
 	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
 	int expiry_fd;
 	perimd_bus_tap_fn tap;             /* sees every line published (the fleet's export), or NULL */
@@ -77,11 +72,19 @@ static int64_t realtime_minus_monotonic(void)
 
 /* ---- output: sink, backlog, subscribers ---- */
 
-static void subscriber_drop(struct perimd_bus *b, struct subscriber *s)
+static void subscriber_drop(struct perimd_bus *b, struct perimd_follower *s)
 {
 	perim_loop_del(b->loop, s->fd);
 	close(s->fd);
-	s->fd = -1;
+	perimd_follower_reset(s);
+}
+
+/* A reader gone (EPIPE, ECONNRESET) is no news; anything else is said. */
+static void subscriber_failed(struct perimd_bus *b, struct perimd_follower *s, int err)
+{
+	if (err != -EPIPE && err != -ECONNRESET)
+		pr_warn("tracers: dropping an events --follow reader: %s\n", strerror(-err));
+	subscriber_drop(b, s);
 }
 
 void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
@@ -90,6 +93,7 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 	size_t len = strlen(text);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
+	int err;
 
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
@@ -101,12 +105,13 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 	b->order = ++t->published;
 	bl->next = (bl->next + 1) % bl->cap;
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
-		struct subscriber *s = &t->subs[i];
+		struct perimd_follower *s = &t->subs[i];
 
 		if (s->fd < 0 || !(s->types & (1u << type)))
 			continue;
-		if (perim_proto_send(s->fd, text, len) < 0)
-			subscriber_drop(t, s);
+		err = perimd_follower_send(s, text, len);
+		if (err < 0)
+			subscriber_failed(t, s, err);
 	}
 }
 
@@ -174,6 +179,13 @@ static int on_expiry_timer(void *ctx, int fd, uint32_t events)
 	struct perimd_bus *b = ctx;
 
 	perimd_dumps_expire(b->dumps, perim_mono_ns());
+	/* Readers whose socket was full: what is pending, and the count of what they missed. */
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
+		int err;
+
+		if (b->subs[i].fd >= 0 && (err = perimd_follower_catch_up(&b->subs[i])) < 0)
+			subscriber_failed(b, &b->subs[i], err);
+	}
 	return 0;
 }
 
@@ -384,10 +396,9 @@ static int dump_backlog(struct perimd_bus *t, int fd, uint32_t mask)
 
 int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int follow)
 {
-	struct timeval tv = { 0, SUBSCRIBER_SEND_TIMEOUT_MS * 1000 };
 	char bad[128], msg[512];
 	uint32_t mask;
-	int err, slot = -1;
+	int err, slot = -1, sndbuf = SUBSCRIBER_SNDBUF;
 
 	if (parse_types(types, &mask, bad, sizeof(bad))) {
 		snprintf(msg, sizeof(msg), "Error: argument \"%s\" is wrong: event types are "
@@ -399,8 +410,10 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 	}
 	if (!follow)
 		return dump_backlog(t, fd, mask);
-	/* A stalled reader must not stall the daemon: give up on it instead. */
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Room for a burst (an exec storm) while the reader is descheduled; best effort (follower.h). */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+		pr_debug("tracers: events --follow: send buffer of %d bytes: %s\n", sndbuf, strerror(errno));
 	for (int i = 0; i < SUBSCRIBERS_MAX && slot < 0; i++)
 		if (t->subs[i].fd < 0)
 			slot = i;
@@ -423,6 +436,7 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 		close(fd);
 		return err;
 	}
+	perimd_follower_reset(&t->subs[slot]);
 	t->subs[slot].fd = fd;
 	t->subs[slot].types = mask;
 	return 0;

@@ -26,7 +26,8 @@
  *               mode (octal string), flags, uid, gid, length
  *   creds:      old {uid,euid,gid,egid}, new {...}, escalation (non-root to root), via
  *   guard:      op ("open|exec|bpf"), mode ("audit|enforce"), denied, rule, path, bpf_cmd
- *   lost:       ring ("events|security"), cpu, count   (a sequence gap)
+ *   lost:       ring ("events|security"), cpu, count   (a sequence gap);
+ *               ring "follower", count: events not sent to that reader (follower.h)
  *   xdp_drop:   a sampled drop, not a tracer event: only type, time, ts_ns,
  *               dev, reason, rule, flow, weight, len, listener (see .h)
  */

@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,7 @@ struct perimd_metrics {
 	struct MHD_Daemon *mhd;
 	int mhd_epfd;              /* MHD's own; MHD closes it */
 	int timerfd;               /* fires when MHD_get_timeout says so */
+	bool starting;             /* MHD's start errors: perimd's own line says them */
 	char where[INET6_ADDRSTRLEN + 16];
 };
 
@@ -249,6 +251,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	const struct perimd_metrics *m = cls;
 	char msg[512];
 	size_t n;
 
@@ -256,7 +259,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	pr_warn("perimd: metrics: %s\n", msg);
+	if (m->starting)
+		pr_debug("perimd: metrics: %s\n", msg);
+	else
+		pr_warn("perimd: metrics: %s\n", msg);
 }
 
 /* ---- driving MHD from perimd's loop ---- */
@@ -296,11 +302,12 @@ static struct MHD_Daemon *start_mhd(struct perimd_metrics *m, const struct perim
 
 	if (a->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* The logger first: MHD logs the options after it through its own. */
 	return mhd.start_daemon(flags, 0, NULL, NULL, answer, m,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
 				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&a->ss,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_CONNECTION_TIMEOUT_S,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m,
 				MHD_OPTION_END);
 }
 
@@ -353,7 +360,9 @@ int perimd_metrics_start(struct perimd *d, const char *addr_text, struct perimd_
 	m->mhd_epfd = m->timerfd = -1;
 	format_addr(&addr, m->where, sizeof(m->where));
 	errno = 0;
+	m->starting = true;
 	m->mhd = start_mhd(m, &addr);
+	m->starting = false;
 	if (!m->mhd) {
 		ret = errno ? -errno : -EIO;
 		snprintf(err, errlen, "metrics endpoint %s: cannot listen: %s", m->where, strerror(-ret));
