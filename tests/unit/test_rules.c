@@ -284,6 +284,31 @@ static void test_protect_candidates_first(void)
 	perim_model_free(m);
 }
 
+/* A fleet decision covering a protected prefix: the entry carries both, the datapath passes protected first. */
+static void test_protect_under_fleet_deny(void)
+{
+	struct perim_model *m = model_with_iface("eth0");
+	struct perim_protect_spec p = { .prefix = pfx("192.0.2.10/32") };
+	struct perim_prefix fleet = pfx("192.0.2.0/24");
+	struct perim_lpm_set set;
+	const struct perim_lpm_entry *e;
+
+	ASSERT_OK(perim_model_protect_add(m, 0, &p, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_fleet_set(m, &fleet, 1), "fleet set");
+	ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+	e = entry_of(&set, 0, "192.0.2.10/32");
+	if (ASSERT_OK_PTR(e, "the protected prefix's entry")) {
+		ASSERT_EQ(e->value.acl, PERIM_ACL_FLEET_DENY | PERIM_ACL_PROTECTED, "fleet deny, marked");
+		ASSERT_EQ(e->value.n_cand, 1, "one protect candidate");
+		ASSERT_EQ(e->value.cand[0].flags, PERIM_CAND_PROTECT, "protect");
+	}
+	e = entry_of(&set, 0, "192.0.2.0/24");
+	if (ASSERT_OK_PTR(e, "the fleet prefix's entry"))
+		ASSERT_EQ(e->value.acl, PERIM_ACL_FLEET_DENY, "not marked");
+	perim_lpm_set_free(&set);
+	perim_model_free(m);
+}
+
 static void test_slots_are_separate(void)
 {
 	struct perim_model *m = model_with_iface("eth0");
