@@ -68,7 +68,7 @@ static int parse_protect_change(struct parse_ctx *ctx, enum perim_cmd_kind kind,
 			return err;
 	}
 	if (seen_dport && !seen_proto)
-		return invarg(ctx, "dport", "dport needs proto tcp or udp");
+		return invarg(ctx, "dport", "needs proto tcp or udp");
 	return 0;
 }
 
