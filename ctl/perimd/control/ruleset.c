@@ -96,7 +96,7 @@ static int parse_line(struct ruleset *rs, const struct perim_model *m, unsigned 
 		return at_line(rs, lineno, err, errlen, why);
 	if (!perim_cmd_ruleset_line_kind(cmd.kind)) {
 		snprintf(why, sizeof(why), "Error: argument \"%s\" is wrong: a ruleset holds attach, limit set, "
-			 "allow add, deny add and shape set lines", words[0]);
+			 "allow add, deny add, shape set and protect add lines", words[0]);
 		return at_line(rs, lineno, err, errlen, why);
 	}
 	slot = perim_model_iface_find(m, cmd.dev);

@@ -15,6 +15,8 @@
  * crash leaves the old or the new file, never half. A file that fails the
  * trailer is refused whole; one with the first version's header and no
  * trailer is accepted (it predates the trailer) and rewritten with one.
+ * A change awaiting confirmation adds its rollback after the configuration
+ * (rollback-at, rollback-to lines: state_format.h), inside the trailer.
  */
 #ifndef PERIMD_STATE_H
 #define PERIMD_STATE_H
