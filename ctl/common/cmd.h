@@ -163,6 +163,9 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
  */
 int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *buf, size_t len);
 
+/* Would perim_limit_format write the same line for a and b (on one DEV)? Cheaper than two formats. */
+bool perim_limit_same_line(const struct perim_limit_spec *a, const struct perim_limit_spec *b);
+
 /* "shape set DEV rate ... [burst N] [latency MS]" (force is never written). */
 int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *buf, size_t len);
 

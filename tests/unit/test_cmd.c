@@ -1055,3 +1055,34 @@ static void test_confirm_suffix(void)
 	rejects("limit list --confirm 3", "--confirm", "can be confirmed");
 	rejects("limit set eth0 --confirm 3 rate 10pps", "--confirm", "unknown keyword");
 }
+
+/* perim_limit_same_line: true exactly when perim_limit_format writes one line for both. */
+static void test_limit_same_line(void)
+{
+	static const char *const lines[] = {
+		"limit set eth0 rate 10pps",
+		"limit set eth0 rate 11pps",
+		"limit set eth0 id 3 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 rate 10pps",
+		"limit set eth0 src ::ffff:10.0.0.0/104 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 proto udp dport 53 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 rate 10pps aggregate block 5",
+		"limit set eth0 dir egress dst 10.0.0.0/8 rate 10pps",
+		"limit set eth0 dir egress cgroup /a.slice rate 10pps",
+		"limit set eth0 rate 10pps bytes 8kbit dry-run",
+	};
+	char fa[512], fb[512];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		for (size_t j = 0; j < sizeof(lines) / sizeof(lines[0]); j++) {
+			struct parsed a, b;
+
+			if (!parses_ok(lines[i], &a) || !parses_ok(lines[j], &b))
+				return;
+			perim_limit_format("eth0", &a.cmd.limit, fa, sizeof(fa));
+			perim_limit_format("eth0", &b.cmd.limit, fb, sizeof(fb));
+			if (!ASSERT_EQ(perim_limit_same_line(&a.cmd.limit, &b.cmd.limit), !strcmp(fa, fb), lines[i]))
+				fprintf(stderr, "  against: %s\n", lines[j]);
+		}
+	}
+}

@@ -35,7 +35,7 @@ struct ruleset_line {
 struct ruleset {
 	const char *file;
 	struct ruleset_line *lines;
-	size_t n, cap;
+	size_t n;
 	bool named[PERIM_MAX_IFACES];
 };
 
@@ -64,52 +64,33 @@ static int split_words(char *line, char **words)
 	return n;
 }
 
-static int push_line(struct ruleset *rs, unsigned lineno, const struct perim_cmd *cmd)
-{
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? 2 * rs->cap : 64;
-		struct ruleset_line *grown = realloc(rs->lines, cap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		rs->lines = grown;
-		rs->cap = cap;
-	}
-	rs->lines[rs->n].lineno = lineno;
-	rs->lines[rs->n].cmd = *cmd;
-	rs->n++;
-	return 0;
-}
-
+/* One line into the next free entry of rs->lines (parse_text sized it); kept unless blank. */
 static int parse_line(struct ruleset *rs, const struct perim_model *m, unsigned lineno, char *line,
 		      char *err, size_t errlen)
 {
 	char *words[LINE_MAX_WORDS], why[512];
-	struct perim_cmd cmd;
+	struct perim_cmd *cmd = &rs->lines[rs->n].cmd;
 	int n = split_words(line, words), slot;
 
 	if (n < 0)
 		return at_line(rs, lineno, err, errlen, "Error: the line has too many words");
 	if (n == 0)
 		return 0;
-	if (perim_cmd_parse(n, words, &cmd, why, sizeof(why)))
+	if (perim_cmd_parse(n, words, cmd, why, sizeof(why)))
 		return at_line(rs, lineno, err, errlen, why);
-	if (!perim_cmd_ruleset_line_kind(cmd.kind)) {
+	if (!perim_cmd_ruleset_line_kind(cmd->kind)) {
 		snprintf(why, sizeof(why), "Error: argument \"%s\" is wrong: a ruleset holds attach, limit set, "
 			 "allow add, deny add, shape set and protect add lines", words[0]);
 		return at_line(rs, lineno, err, errlen, why);
 	}
-	slot = perim_model_iface_find(m, cmd.dev);
+	slot = perim_model_iface_find(m, cmd->dev);
 	if (slot < 0) {
 		snprintf(why, sizeof(why), "Error: argument \"%s\" is wrong: perim is not attached to this "
-			 "interface; attach it first", cmd.dev);
+			 "interface; attach it first", cmd->dev);
 		return at_line(rs, lineno, err, errlen, why);
 	}
 	rs->named[slot] = true;
-	if (push_line(rs, lineno, &cmd)) {
-		snprintf(err, errlen, "out of memory reading %s", rs->file);
-		return PERIM_EXIT_FAIL;
-	}
+	rs->lines[rs->n++].lineno = lineno;
 	return 0;
 }
 
@@ -119,8 +100,17 @@ static int parse_text(struct ruleset *rs, const struct perim_model *m, const cha
 {
 	char line[LINE_MAX_BYTES + 1];
 	unsigned lineno = 0;
+	size_t lines = 1;
 	int ret;
 
+	/* One entry per line at most, allocated once: a command is large, growing by copies is not cheap. */
+	for (const char *p = strchr(text, '\n'); p; p = strchr(p + 1, '\n'))
+		lines++;
+	rs->lines = malloc(lines * sizeof(*rs->lines));
+	if (!rs->lines) {
+		snprintf(err, errlen, "out of memory reading %s", rs->file);
+		return PERIM_EXIT_FAIL;
+	}
 	for (const char *p = text; *p; ) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -255,7 +245,7 @@ static int build_model(struct perimd *d, const struct ruleset *rs, bool check, s
 	b.next = perim_model_dup(d->model);
 	/* live: the rules the file's may keep the ids of; added: the file's, empty so far. */
 	if (!b.next || perim_selector_index_build(&b.live, d->model, 0, rs->named) ||
-	    perim_selector_index_build(&b.added, d->model, rs->n, none)) {
+	    perim_selector_index_build(&b.added, b.next, rs->n, none)) {
 		perim_model_free(b.next);
 		perim_selector_index_free(&b.live);
 		snprintf(err, errlen, "out of memory");

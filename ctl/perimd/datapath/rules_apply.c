@@ -487,23 +487,64 @@ static void desired_rules(const struct perim_model *m, const struct perim_instal
 	}
 }
 
+static int rule_write_failed(struct txn *t, uint32_t id, int ret)
+{
+	snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
+	return ret;
+}
+
+/* One syscall per rule: kernels whose array maps have no batch update. */
+static int write_rules_one_by_one(struct txn *t, const uint32_t *ids, const struct perim_rule *vals, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(t->maps->rules_fd, &ids[i], &vals[i], BPF_ANY) < 0)
+			return rule_write_failed(t, ids[i], -errno);
+		log_push(t, UNDO_RULE, ids[i]);
+	}
+	return 0;
+}
+
+/*
+ * The rules of one phase (activated or deactivated) that change, in one
+ * BPF_MAP_UPDATE_BATCH: an apply of thousands of rules costs one syscall
+ * here, not thousands. The order inside a phase does not matter.
+ */
 static int write_rules(struct txn *t, const struct perim_rule *want, bool activating)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	uint32_t *ids = malloc(PERIM_MAX_RULES * sizeof(*ids)), n = 0, done;
+	struct perim_rule *vals = malloc(PERIM_MAX_RULES * sizeof(*vals));
+	int ret = 0;
+
+	if (!ids || !vals) {
+		snprintf(t->err, t->errlen, "out of memory applying rules");
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
 		bool active = want[id].flags & PERIM_RULE_ACTIVE;
 
 		if (active != activating || !memcmp(&want[id], &t->old->rules[id], sizeof(want[id])))
 			continue;
-		if (bpf_map_update_elem(t->maps->rules_fd, &id, &want[id], BPF_ANY) < 0) {
-			int ret = -errno;
-
-			snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES,
-				 strerror(-ret));
-			return ret;
-		}
-		log_push(t, UNDO_RULE, id);
+		ids[n] = id;
+		vals[n++] = want[id];
 	}
-	return 0;
+	done = n;
+	if (n && bpf_map_update_batch(t->maps->rules_fd, ids, vals, &done, &opts) < 0) {
+		ret = -errno;
+		if (done > n)
+			done = 0;
+	}
+	for (uint32_t i = 0; i < done && n; i++)
+		log_push(t, UNDO_RULE, ids[i]);
+	if ((ret == -EINVAL || ret == -ENOTSUPP || ret == -EOPNOTSUPP) && !done)
+		ret = write_rules_one_by_one(t, ids, vals, n);
+	else if (ret)
+		ret = rule_write_failed(t, ids[done < n ? done : 0], ret);
+out:
+	free(ids);
+	free(vals);
+	return ret;
 }
 
 #define PREFIXLEN_MAX 128

@@ -42,7 +42,10 @@ static int diff_rules(const struct perim_model *from, const struct perim_model *
 			a = NULL;
 		if (b && !slots[b->iface])
 			b = NULL;
-		if (a && perim_limit_format(from->ifaces[a->iface].dev, &a->spec, was, sizeof(was)) < 0)
+		/* Only what is emitted is formatted: an apply of thousands of rules formats each once. */
+		if (a && b && perim_limit_same_line(&a->spec, &b->spec))
+			continue;
+		if (a && !b && perim_limit_format(from->ifaces[a->iface].dev, &a->spec, was, sizeof(was)) < 0)
 			return -EINVAL;
 		if (b && perim_limit_format(to->ifaces[b->iface].dev, &b->spec, now, sizeof(now)) < 0)
 			return -EINVAL;
@@ -50,7 +53,7 @@ static int diff_rules(const struct perim_model *from, const struct perim_model *
 			emit(o, PERIM_DIFF_REMOVE, was);
 		else if (!a && b)
 			emit(o, PERIM_DIFF_ADD, now);
-		else if (a && b && strcmp(was, now))
+		else if (a && b)
 			emit(o, PERIM_DIFF_REPLACE, now);
 	}
 	return 0;

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Rules by selector, in an open-addressing hash (selector_index.h). */
+/*
+ * Rules by selector, in an open-addressing hash of rule ids (selector_index.h).
+ * A slot holds an id and its selector's hash only: the selector itself is
+ * the model's rule, compared when the hashes agree.
+ */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -8,79 +12,87 @@
 #include "model/rules.h"
 #include "model/selector_index.h"
 
-/* A rule's selector in fixed bytes: compared and hashed whole. The one definition of "same selector". */
-struct selector_key {
-	uint8_t slot, egress, has_src, has_dst, proto, syn, src_len, dst_len;
-	uint16_t dport_lo, dport_hi;
-	uint8_t src[16], dst[16];
-	char cgroup[PERIM_CGROUP_PATH_MAX];
-};
-
 struct perim_selector_slot {
 	uint32_t id;               /* 0: empty */
-	uint64_t hash;
-	struct selector_key key;
+	uint32_t hash;
 };
 
-static void key_of(struct selector_key *k, int slot, const struct perim_limit_spec *s)
+static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
 {
-	memset(k, 0, sizeof(*k));
-	k->slot = slot;
-	k->egress = s->egress;
-	k->has_src = s->has_src;
-	k->has_dst = s->has_dst;
-	k->proto = s->proto;
-	k->syn = s->syn_only;
-	k->dport_lo = s->dport_lo;
-	k->dport_hi = s->dport_hi;
-	if (s->has_src) {
-		memcpy(k->src, s->src.addr, 16);
-		k->src_len = s->src.len;
-		perim_prefix_mask(k->src, k->src_len);
-	}
-	if (s->has_dst) {
-		memcpy(k->dst, s->dst.addr, 16);
-		k->dst_len = s->dst.len;
-		perim_prefix_mask(k->dst, k->dst_len);
-	}
-	memcpy(k->cgroup, s->cgroup, strnlen(s->cgroup, sizeof(k->cgroup) - 1));
+	uint8_t x[16], y[16];
+
+	if (a->len != b->len)
+		return false;
+	memcpy(x, a->addr, 16);
+	memcpy(y, b->addr, 16);
+	perim_prefix_mask(x, a->len);
+	perim_prefix_mask(y, b->len);
+	return !memcmp(x, y, 16);
 }
 
 bool perim_limit_same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
 {
-	struct selector_key ka, kb;
-
-	key_of(&ka, 0, a);
-	key_of(&kb, 0, b);
-	return !memcmp(&ka, &kb, sizeof(ka));
+	return a->egress == b->egress && a->has_src == b->has_src &&
+	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
+	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only;
 }
 
-/* FNV-1a over the key's bytes. */
-static uint64_t hash_of(const struct selector_key *k)
+/* FNV-1a, continued over more bytes. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *b = data;
 
-	for (size_t i = 0; i < sizeof(*k); i++)
+	for (size_t i = 0; i < len; i++)
 		h = (h ^ b[i]) * 1099511628211ULL;
 	return h;
+}
+
+static uint64_t hash_prefix(uint64_t h, const struct perim_prefix *p)
+{
+	uint8_t addr[16];
+
+	memcpy(addr, p->addr, 16);
+	perim_prefix_mask(addr, p->len);
+	return fnv(fnv(h, addr, 16), &p->len, 1);
+}
+
+/* Over what perim_limit_same_selector compares, and the slot: equal selectors hash equal. */
+static uint32_t hash_of(int slot, const struct perim_limit_spec *s)
+{
+	uint8_t flags[4] = { slot, s->egress, s->proto, s->syn_only };
+	uint16_t ports[2] = { s->dport_lo, s->dport_hi };
+	uint64_t h = fnv(1469598103934665603ULL, flags, sizeof(flags));
+
+	h = fnv(h, ports, sizeof(ports));
+	if (s->has_src)
+		h = hash_prefix(h, &s->src);
+	if (s->has_dst)
+		h = hash_prefix(fnv(h, "d", 1), &s->dst);
+	h = fnv(h, s->cgroup, strnlen(s->cgroup, sizeof(s->cgroup)));
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static bool slot_holds(const struct perim_selector_index *x, const struct perim_selector_slot *e, uint32_t h,
+		       int slot, const struct perim_limit_spec *spec)
+{
+	const struct perim_model_rule *r = &x->m->rules[e->id];
+
+	return e->hash == h && r->iface == slot && perim_limit_same_selector(&r->spec, spec);
 }
 
 int perim_selector_index_add(struct perim_selector_index *x, int slot, const struct perim_limit_spec *spec,
 			     uint32_t id)
 {
-	struct selector_key k;
-	uint64_t h;
+	uint32_t h = hash_of(slot, spec);
 	size_t i;
 
-	key_of(&k, slot, spec);
-	h = hash_of(&k);
 	for (i = h & (x->cap - 1); x->slots[i].id; i = (i + 1) & (x->cap - 1))
-		if (x->slots[i].hash == h && !memcmp(&x->slots[i].key, &k, sizeof(k)))
+		if (slot_holds(x, &x->slots[i], h, slot, spec))
 			return 0;   /* the first rule with a selector stays, as perim_model_limit_find_selector's scan */
 	x->slots[i].id = id;
 	x->slots[i].hash = h;
-	x->slots[i].key = k;
 	return 0;
 }
 
@@ -91,6 +103,7 @@ int perim_selector_index_build(struct perim_selector_index *x, const struct peri
 
 	for (x->cap = 16; x->cap < need; x->cap *= 2)
 		;
+	x->m = m;
 	x->slots = calloc(x->cap, sizeof(*x->slots));
 	if (!x->slots)
 		return -ENOMEM;
@@ -103,13 +116,10 @@ int perim_selector_index_build(struct perim_selector_index *x, const struct peri
 uint32_t perim_selector_index_find(const struct perim_selector_index *x, int slot,
 				   const struct perim_limit_spec *spec)
 {
-	struct selector_key k;
-	uint64_t h;
+	uint32_t h = hash_of(slot, spec);
 
-	key_of(&k, slot, spec);
-	h = hash_of(&k);
 	for (size_t i = h & (x->cap - 1); x->slots[i].id; i = (i + 1) & (x->cap - 1))
-		if (x->slots[i].hash == h && !memcmp(&x->slots[i].key, &k, sizeof(k)))
+		if (slot_holds(x, &x->slots[i], h, slot, spec))
 			return x->slots[i].id;
 	return 0;
 }

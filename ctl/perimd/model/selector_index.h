@@ -15,7 +15,9 @@
 
 struct perim_model;
 
+/* Rules of model m, which must hold every id added (it may grow meanwhile). */
 struct perim_selector_index {
+	const struct perim_model *m;
 	size_t cap;                /* power of two */
 	struct perim_selector_slot *slots;
 };
@@ -33,7 +35,7 @@ int perim_selector_index_build(struct perim_selector_index *x, const struct peri
 /* The rule id with this selector on slot, 0 if none. */
 uint32_t perim_selector_index_find(const struct perim_selector_index *x, int slot,
 				   const struct perim_limit_spec *spec);
-/* Records rule id under spec's selector. 0 or -ENOMEM (the index is sized for it by build). */
+/* Records rule id (a rule of m now) under spec's selector. 0 (the index is sized for it by build). */
 int perim_selector_index_add(struct perim_selector_index *x, int slot, const struct perim_limit_spec *spec,
 			     uint32_t id);
 void perim_selector_index_free(struct perim_selector_index *x);
