@@ -31,8 +31,7 @@ static const struct cmd_object *find_object(const char *name)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-f|--force] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet |\n"
-"           protect | show | apply | diff | confirm | rollback | help }\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet | protect | show | apply | diff | confirm | rollback | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -f, --force    a deny or limit may hit the client of your own SSH session\n"

@@ -144,21 +144,36 @@ static const char help_apply[] =
 "  --confirm  roll back by itself unless \"perimctl confirm\" comes in time\n"
 "  diff       print what apply would change (-j: the list)\n";
 
+static const char help_diff[] =
+"Usage: perimctl diff FILE\n"
+"Prints what \"perimctl apply FILE\" would change: + added, - removed and\n"
+"~ replaced lines (-j: the list), or apply's error for a bad line, changing\n"
+"nothing. \"perimctl help apply\" describes FILE.\n";
+
+#define CONFIRM_TEXT \
+"A changing command (apply, limit set|del, allow|deny add|del, shape set|del,\n" \
+"protect add|del) given --confirm SECONDS (1-86400) is applied, then rolled\n" \
+"back to the exact previous configuration by perimd itself unless \"perimctl\n" \
+"confirm\" comes within SECONDS; \"perimctl rollback\" rolls back at once. The\n" \
+"pending rollback is in the state file (the previous configuration and the\n" \
+"deadline, wall-clock): a perimd restarted during the window still rolls back\n" \
+"when it ends. \"perimctl status\" shows it. While one is pending, any other\n" \
+"change is refused (exit 1).\n"
+
 static const char help_confirm[] =
-"Usage: perimctl COMMAND ... --confirm SECONDS\n"
-"       perimctl confirm\n"
+"Usage: perimctl confirm\n"
 "       perimctl rollback\n"
-"A changing command (apply, limit set|del, allow|deny add|del, shape set|del,\n"
-"protect add|del) given --confirm SECONDS (1-86400) is applied, then rolled\n"
-"back to the exact previous configuration by perimd itself unless \"perimctl\n"
-"confirm\" comes within SECONDS; \"perimctl rollback\" rolls back at once. The\n"
-"pending rollback is in the state file (the previous configuration and the\n"
-"deadline, wall-clock): a perimd restarted during the window still rolls back\n"
-"when it ends. \"perimctl status\" shows it. While one is pending, any other\n"
-"change is refused (exit 1).\n";
+"       perimctl COMMAND ... --confirm SECONDS\n"
+CONFIRM_TEXT;
+
+static const char help_rollback[] =
+"Usage: perimctl rollback\n"
+"       perimctl confirm\n"
+"       perimctl COMMAND ... --confirm SECONDS\n"
+CONFIRM_TEXT;
 
 const struct cmd_object cmd_object_show = { "show", parse_show, help_show };
 const struct cmd_object cmd_object_apply = { "apply", parse_apply, help_apply };
-const struct cmd_object cmd_object_diff = { "diff", parse_diff, help_apply };
+const struct cmd_object cmd_object_diff = { "diff", parse_diff, help_diff };
 const struct cmd_object cmd_object_confirm = { "confirm", parse_confirm, help_confirm };
-const struct cmd_object cmd_object_rollback = { "rollback", parse_rollback, help_confirm };
+const struct cmd_object cmd_object_rollback = { "rollback", parse_rollback, help_rollback };

@@ -548,19 +548,10 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	return 0;
 }
 
-static bool changes_state(enum perim_cmd_kind k)
+/* Attach and detach, and every change of the configuration (cmd.h). */
+static bool changes_state(const struct perim_cmd *cmd)
 {
-	switch (k) {
-	case PERIM_CMD_ATTACH: case PERIM_CMD_DETACH:
-	case PERIM_CMD_LIMIT_SET: case PERIM_CMD_LIMIT_DEL:
-	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
-	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
-	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
-	case PERIM_CMD_PROTECT_ADD: case PERIM_CMD_PROTECT_DEL:
-		return true;
-	default:
-		return false;
-	}
+	return cmd->kind == PERIM_CMD_ATTACH || cmd->kind == PERIM_CMD_DETACH || perim_cmd_changes_config(cmd);
 }
 
 /*
@@ -576,7 +567,7 @@ static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 		    char *err, size_t errlen)
 {
 	*result = NULL;
-	if (changes_state(cmd->kind) && state_writable(d, err, errlen))
+	if (changes_state(cmd) && state_writable(d, err, errlen))
 		return PERIM_EXIT_FAIL;
 	switch (cmd->kind) {
 	case PERIM_CMD_ATTACH:     return do_attach(d, cmd, result, err, errlen);
@@ -614,7 +605,7 @@ static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		char *err, size_t errlen)
 {
-	bool changing = changes_state(cmd->kind) || perim_cmd_changes_config(cmd);
+	bool changing = changes_state(cmd);
 
 	*result = NULL;
 	if (cmd->kind == PERIM_CMD_CONFIRM || cmd->kind == PERIM_CMD_ROLLBACK)
