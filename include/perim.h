@@ -127,8 +127,17 @@ enum perim_acl {
 	/* A fleet decision, not a local deny entry: dropped, PERIM_REASON_FLEET_DENY. */
 	PERIM_ACL_FLEET_DENY = 3,
 };
+/*
+ * Set in perim_lpm_value.acl beside the verdict: the entry's candidates
+ * start with protected-access ones (PERIM_CAND_PROTECT, rule 0): a packet
+ * matching one passes before the deny list and every rule, counted as
+ * protected_packets. Entries without it cost the datapath nothing more.
+ */
+#define PERIM_ACL_PROTECTED 0x80
+#define PERIM_ACL_VERDICT(acl) ((acl) & 0x7f)
 
 #define PERIM_CAND_SYN_ONLY (1 << 0) /* TCP with SYN set and ACK clear */
+#define PERIM_CAND_PROTECT  (1 << 1) /* protected management access: pass (rule is 0) */
 
 #define PERIM_PROTO_ANY 0
 /* proto uses IPPROTO_ numbers; IPPROTO_ICMP (1) also matches ICMPv6 (58). */
@@ -252,6 +261,7 @@ struct perim_if_counters {
 	__u64 would_drop_packets;      /* dry-run rules (also in passed) */
 	__u64 dropped_packets[PERIM_REASON_MAX]; /* [0] unused */
 	__u64 dropped_bytes[PERIM_REASON_MAX];
+	__u64 protected_packets;       /* passed by a protect entry, before deny and rules (also in passed) */
 };
 
 /* indexed by rule slot */

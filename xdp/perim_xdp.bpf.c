@@ -55,15 +55,27 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	v = perim_prefix_lookup(&pkt);
 	if (!v)
 		return perim_count_pass(ifc, len);
-	if (v->acl == PERIM_ACL_DENY || v->acl == PERIM_ACL_FLEET_DENY) {
-		__u32 reason = v->acl == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
+	if (v->acl) {
+		__u8 verdict = PERIM_ACL_VERDICT(v->acl);
 
-		perim_sample_drop(slot, 0, reason, &pkt, len);
-		return perim_count_drop(ifc, reason, len);
-	}
-	if (v->acl == PERIM_ACL_ALLOW) {
-		ifc->allowed_packets++;
-		return perim_count_pass(ifc, len);
+		/* Protected access first: before the deny lists, every limit, block and SYN check. */
+		if (v->acl & PERIM_ACL_PROTECTED) {
+			c = perim_match(v, &pkt);
+			if (c && (c->flags & PERIM_CAND_PROTECT)) {
+				ifc->protected_packets++;
+				return perim_count_pass(ifc, len);
+			}
+		}
+		if (verdict == PERIM_ACL_DENY || verdict == PERIM_ACL_FLEET_DENY) {
+			__u32 reason = verdict == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
+
+			perim_sample_drop(slot, 0, reason, &pkt, len);
+			return perim_count_drop(ifc, reason, len);
+		}
+		if (verdict == PERIM_ACL_ALLOW) {
+			ifc->allowed_packets++;
+			return perim_count_pass(ifc, len);
+		}
 	}
 	c = perim_match(v, &pkt);
 	if (!c)

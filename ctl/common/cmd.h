@@ -43,6 +43,16 @@ enum perim_cmd_kind {
 	PERIM_CMD_FLEET_UNBLOCK,   /* fleet unblock PREFIX */
 	PERIM_CMD_FLEET_LIST,      /* fleet list [-j] */
 	PERIM_CMD_FLEET_STATUS,    /* fleet status [-j] */
+	/* cmd/ruleset.c: a whole configuration as a file */
+	PERIM_CMD_SHOW,            /* show [DEV]: the live configuration as ruleset lines */
+	PERIM_CMD_APPLY,           /* apply [--check] FILE [--text TEXT] */
+	PERIM_CMD_DIFF,            /* diff FILE [--text TEXT] */
+	PERIM_CMD_CONFIRM,         /* confirm: keep the change awaiting confirmation */
+	PERIM_CMD_ROLLBACK,        /* rollback: undo it now */
+	/* cmd/protect.c: protected management access */
+	PERIM_CMD_PROTECT_ADD,     /* protect add DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
+	PERIM_CMD_PROTECT_DEL,     /* protect del DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
+	PERIM_CMD_PROTECT_LIST,    /* protect list [DEV] */
 };
 
 enum perim_xdp_mode {
@@ -103,6 +113,13 @@ struct perim_fleet_spec {
 	char reason[PERIM_FLEET_REASON_MAX];
 };
 
+/* protect: sources that pass before any deny, limit, block or SYN check. */
+struct perim_protect_spec {
+	struct perim_prefix prefix;
+	uint8_t proto;             /* PERIM_PROTO_ANY, IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t dport_lo, dport_hi; /* 0/0 = any */
+};
+
 struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
@@ -112,12 +129,23 @@ struct perim_cmd {
 	uint32_t rule_id;          /* limit del */
 	struct perim_prefix prefix;/* allow/deny */
 	struct perim_shape_spec shape; /* shape set */
+	struct perim_protect_spec protect; /* protect add|del */
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
 	const char *help;          /* PERIM_CMD_HELP: static text to print */
 	struct perim_fleet_spec fleet; /* fleet block; prefix holds its PREFIX */
 	bool json_out;             /* "-j" after the command (fleet list -j): client side only */
+	/*
+	 * apply, diff: the file's name (for FILE:LINE) and its content, which
+	 * perimctl reads and sends as "--text TEXT" (perimd never opens a
+	 * client's file); NULL until then. Points into argv.
+	 */
+	char file[256];
+	const char *text;
+	bool check;                /* apply --check: validate only */
+	/* COMMAND ... --confirm SECONDS: rolled back unless "confirm" comes in time (0: not asked) */
+	uint32_t confirm_s;
 };
 
 /*
@@ -135,6 +163,9 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
  */
 int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *buf, size_t len);
 
+/* Would perim_limit_format write the same line for a and b (on one DEV)? Cheaper than two formats. */
+bool perim_limit_same_line(const struct perim_limit_spec *a, const struct perim_limit_spec *b);
+
 /* "shape set DEV rate ... [burst N] [latency MS]" (force is never written). */
 int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *buf, size_t len);
 
@@ -143,6 +174,14 @@ int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, cha
 
 /* "allow add DEV PREFIX", or "deny add ..." when deny, for the state file. */
 int perim_acl_format(const char *dev, bool deny, const struct perim_prefix *prefix, char *buf, size_t len);
+
+/* "protect add DEV PREFIX [proto tcp|udp] [dport P[-Q]]", for the state file. */
+int perim_protect_format(const char *dev, const struct perim_protect_spec *p, char *buf, size_t len);
+
+/* cmd/ruleset.c: the kinds a ruleset file (and "perimctl show") holds. */
+bool perim_cmd_ruleset_line_kind(enum perim_cmd_kind kind);
+/* Does cmd change the configuration (what --confirm can roll back)? */
+bool perim_cmd_changes_config(const struct perim_cmd *cmd);
 
 int perim_prefix_parse(const char *s, struct perim_prefix *p);
 int perim_prefix_format(const struct perim_prefix *p, char *buf, size_t len);

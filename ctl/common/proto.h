@@ -33,10 +33,16 @@
  *              "rules":[{"id","matched_packets","matched_bytes","passed_packets","passed_bytes",
  *                        "dropped_packets","dropped_bytes","would_drop_packets","would_drop_bytes",
  *                        "rates":{"matched_pps","dropped_pps"}}]}]}
+ *   show:     {"text"}  (the ruleset lines)
+ *   apply/diff: {"file","interfaces":[DEV...],"added","removed","replaced","changed","applied",
+ *              "changes":[{"op":"added|removed|replaced","line"}]
+ *              [,"confirm_deadline","confirm_deadline_unix_ms"]}   (also on any change made with --confirm)
+ *   confirm/rollback: {"done":"confirmed|rolled back"}
  *   status:   {"pid","version","pin_root","btf":{"path","source":"kernel|config|bundled"},
  *              "interfaces":[...as in stats, without counters...],
  *              "hooks":[{"name","family":"xdp|tracepoint|kprobe|fentry|lsm","attached":bool,
- *                        "how","reason"}]}
+ *                        "how","reason"}],
+ *              "confirm":{"pending"[,"deadline","deadline_unix_ms","ms_left"]}}
  */
 #ifndef PERIM_PROTO_H
 #define PERIM_PROTO_H

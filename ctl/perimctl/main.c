@@ -16,6 +16,7 @@ static const struct option global_options[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "force", no_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -27,7 +28,7 @@ static int parse_global_options(int argc, char **argv, struct perimctl_opts *opt
 
 	opts->socket = env && *env ? env : PERIM_SOCKET_DEFAULT;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:js:h", global_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:js:hf", global_options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			opts->json = true;
@@ -42,6 +43,9 @@ static int parse_global_options(int argc, char **argv, struct perimctl_opts *opt
 			break;
 		case 'h':
 			*help = true;
+			break;
+		case 'f':
+			opts->force = true;
 			break;
 		case ':':
 			fprintf(stderr, "Error: argument \"%s\" is wrong: missing PATH after it\n",
@@ -101,5 +105,11 @@ int main(int argc, char **argv)
 		return perimctl_stats_watch(&opts, &cmd, argc, argv);
 	if (cmd.kind == PERIM_CMD_EVENTS)
 		return perimctl_events(&opts, argc, argv);
+	if (cmd.kind == PERIM_CMD_SHOW || cmd.kind == PERIM_CMD_APPLY || cmd.kind == PERIM_CMD_DIFF ||
+	    cmd.kind == PERIM_CMD_CONFIRM || cmd.kind == PERIM_CMD_ROLLBACK)
+		return perimctl_ruleset(&opts, &cmd, argc, argv);
+	status = perimctl_ssh_guard(&opts, &cmd, argc, argv, NULL);
+	if (status)
+		return status;
 	return run_once(&opts, &cmd, argc, argv);
 }

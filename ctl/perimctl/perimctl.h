@@ -11,6 +11,7 @@
 struct perimctl_opts {
 	const char *socket;        /* -s, $PERIM_SOCKET, or PERIM_SOCKET_DEFAULT */
 	bool json;                 /* -j: print results as returned */
+	bool force;                /* --force: no SSH_CONNECTION guard (ssh_guard.c) */
 };
 
 /* client.c */
@@ -28,6 +29,8 @@ int perimctl_call(const struct perimctl_opts *opts, int argc, char **argv, struc
 /* Prints a result: one JSON line with -j, else the human text for cmd's kind. */
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 		     struct json_object *result);
+/* The "rolled back at ... unless confirmed" line of a change made with --confirm, if it was. */
+void perimctl_render_confirm(struct json_object *result);
 void perimctl_render_event(const struct perimctl_opts *opts, struct json_object *event);
 
 /* watch.c */
@@ -35,5 +38,16 @@ int perimctl_stats_watch(const struct perimctl_opts *opts, const struct perim_cm
 			 int argc, char **argv);
 /* The response, then every further message as an event, until EOF or a signal. */
 int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
+
+/*
+ * ssh_guard.c: PERIM_EXIT_BADINPUT (message printed) when cmd (or, for
+ * apply, text) would drop or limit the client of $SSH_CONNECTION and no
+ * protect entry covers it; else 0.
+ */
+int perimctl_ssh_guard(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
+		       const char *text);
+
+/* ruleset.c: show, apply, diff (apply and diff send FILE's content). */
+int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv);
 
 #endif /* PERIMCTL_H */

@@ -333,7 +333,8 @@ static void render_interface_stats(struct json_object *ifc)
 	       si(a, sizeof(a), get_double(rates, "passed_pps")));
 	printf("  dropped  %14" PRIu64 " pkts %10s pps\n", dropped_total(dropped),
 	       si(a, sizeof(a), get_double(rates, "dropped_pps")));
-	printf("  allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "allowed_packets"),
+	printf("  protected %" PRIu64 ", allowed %" PRIu64 ", would drop %" PRIu64 "\n", get_u64(c, "protected_packets"),
+	       get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
 	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
 	render_nic(ifc);
@@ -548,6 +549,9 @@ static void render_status(struct json_object *r)
 	render_hooks(get(r, "hooks"));
 	render_state_file(get(r, "state"));
 	render_inactive_rules(get(r, "inactive_rules"));
+	if (get_bool(get(r, "confirm"), "pending"))
+		printf("a change awaits confirmation until %s (%" PRIu64 " ms left): perimctl confirm | perimctl rollback\n",
+		       get_str(get(r, "confirm"), "deadline", "?"), get_u64(get(r, "confirm"), "ms_left"));
 }
 
 /* ---- events ---- */
@@ -652,6 +656,30 @@ static void render_fleet_status(struct json_object *r)
 
 /* ---- dispatch ---- */
 
+/* ---- protect ---- */
+
+static void render_protect_change(struct json_object *r)
+{
+	printf("protect %s: %s\n", get_str(r, "entry", "?"), get_str(r, "done", "?"));
+}
+
+static void render_protect_list(struct json_object *r)
+{
+	struct json_object *list = get(r, "protected");
+
+	if (!array_len(list)) {
+		printf("no protect entries\n");
+		return;
+	}
+	printf("%-15s %-43s %-5s %s\n", "DEV", "PREFIX", "PROTO", "DPORT");
+	for (size_t i = 0; i < array_len(list); i++) {
+		struct json_object *e = json_object_array_get_idx(list, i);
+
+		printf("%-15s %-43s %-5s %s\n", get_str(e, "dev", "?"), get_str(e, "prefix", "?"),
+		       get_str(e, "proto", "?"), get_str(e, "dport", "any"));
+	}
+}
+
 static const struct {
 	enum perim_cmd_kind kind;
 	void (*render)(struct json_object *result);
@@ -678,7 +706,17 @@ static const struct {
 	{ PERIM_CMD_FLEET_UNBLOCK, render_fleet_unblock },
 	{ PERIM_CMD_FLEET_LIST, render_fleet_list },
 	{ PERIM_CMD_FLEET_STATUS, render_fleet_status },
+	{ PERIM_CMD_PROTECT_ADD, render_protect_change },
+	{ PERIM_CMD_PROTECT_DEL, render_protect_change },
+	{ PERIM_CMD_PROTECT_LIST, render_protect_list },
 };
+
+void perimctl_render_confirm(struct json_object *result)
+{
+	if (get(result, "confirm_deadline"))
+		printf("rolled back at %s unless \"perimctl confirm\" comes first\n",
+		       get_str(result, "confirm_deadline", "?"));
+}
 
 void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *cmd,
 		     struct json_object *result)
@@ -690,6 +728,7 @@ void perimctl_render(const struct perimctl_opts *opts, const struct perim_cmd *c
 	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
 		if (renderers[i].kind == cmd->kind) {
 			renderers[i].render(result);
+			perimctl_render_confirm(result);
 			return;
 		}
 	}

@@ -21,6 +21,7 @@ enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
 	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_GUARD_RULES, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
 	OPT_FLEET,                 /* every --fleet* option: fleet/options.c reads it by name */
+	OPT_PROTECT,
 };
 
 static const struct option long_opts[] = {
@@ -29,6 +30,7 @@ static const struct option long_opts[] = {
 	{ "pin-root",    required_argument, NULL, OPT_PIN_ROOT },
 	{ "state",       required_argument, NULL, OPT_STATE },
 	{ "interface",   required_argument, NULL, OPT_INTERFACE },
+	{ "protect",     required_argument, NULL, OPT_PROTECT },
 	{ "btf",         required_argument, NULL, OPT_BTF },
 	{ "btf-dir",     required_argument, NULL, OPT_BTF_DIR },
 	{ "kernel-btf",  required_argument, NULL, OPT_KERNEL_BTF },
@@ -59,6 +61,8 @@ static const char usage[] =
 "  --pin-root DIR        bpffs directory for the pinned maps (default " PERIM_PIN_ROOT_DEFAULT ")\n"
 "  --state FILE          limits and interfaces, re-applied on start (default " PERIMD_STATE_DEFAULT ")\n"
 "  --interface DEV[:native|skb]  attach to DEV at start (repeatable)\n"
+"  --protect DEV,PREFIX[,tcp|udp[,P[-Q]]]  protected management access from the start:\n"
+"                        passes before any deny or limit (repeatable, up to 16)\n"
 "  --btf PATH            BTF for kernels without " PERIMD_KERNEL_BTF_DEFAULT "\n"
 "  --btf-dir DIR         bundled BTF, DIR/$(uname -r).btf (default " PERIMD_BTF_DIR_DEFAULT ")\n"
 "  --kernel-btf PATH     where the kernel's own BTF is (default " PERIMD_KERNEL_BTF_DEFAULT ")\n"
@@ -130,6 +134,36 @@ static int parse_interface(struct perimd_config *cfg, const char *value)
 	return 0;
 }
 
+/* DEV,PREFIX[,tcp|udp[,P[-Q]]], read by the one grammar as "protect add DEV PREFIX [proto P] [dport Q]". */
+static int parse_protect(struct perimd_config *cfg, const char *value)
+{
+	char copy[256], *words[8] = { "protect", "add" }, *save = NULL, *part, why[256];
+	static const char *const kw[] = { NULL, NULL, "proto", "dport" };
+	struct perim_cmd cmd;
+	int n = 2, field = 0;
+
+	if (cfg->n_protect >= PERIMD_MAX_PROTECT_OPTS)
+		return bad_option("--protect", value, "at most 16 entries");
+	if (strlen(value) >= sizeof(copy))
+		return bad_option("--protect", value, "too long");
+	strcpy(copy, value);
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save), field++) {
+		if (field > 3)
+			return bad_option("--protect", value, "expected DEV,PREFIX[,tcp|udp[,PORT[-PORT]]]");
+		if (kw[field])
+			words[n++] = (char *)kw[field];
+		words[n++] = part;
+	}
+	if (field < 2)
+		return bad_option("--protect", value, "expected DEV,PREFIX[,tcp|udp[,PORT[-PORT]]]");
+	if (perim_cmd_parse(n, words, &cmd, why, sizeof(why)))
+		return bad_option("--protect", value, why);
+	strcpy(cfg->protect[cfg->n_protect].dev, cmd.dev);
+	cfg->protect[cfg->n_protect].spec = cmd.protect;
+	cfg->n_protect++;
+	return 0;
+}
+
 static int parse_buckets(struct perimd_config *cfg, const char *value)
 {
 	char *end;
@@ -194,6 +228,7 @@ static int apply_option(struct perimd_config *cfg, int opt, const char *name, co
 	case OPT_PIN_ROOT:    return copy_value(cfg->pin_root, sizeof(cfg->pin_root), name, value);
 	case OPT_STATE:       return copy_value(cfg->state, sizeof(cfg->state), name, value);
 	case OPT_INTERFACE:   return parse_interface(cfg, value);
+	case OPT_PROTECT:     return parse_protect(cfg, value);
 	case OPT_BTF:         return copy_value(cfg->btf, sizeof(cfg->btf), name, value);
 	case OPT_BTF_DIR:     return copy_value(cfg->btf_dir, sizeof(cfg->btf_dir), name, value);
 	case OPT_KERNEL_BTF:  return copy_value(cfg->kernel_btf, sizeof(cfg->kernel_btf), name, value);

@@ -19,6 +19,14 @@ struct perimd_iface_opt {
 	enum perim_xdp_mode mode;
 };
 
+#define PERIMD_MAX_PROTECT_OPTS 16
+
+/* --protect DEV,PREFIX[,tcp|udp[,P[-Q]]]: protected access from boot on. */
+struct perimd_protect_opt {
+	char dev[IF_NAMESIZE];
+	struct perim_protect_spec spec;
+};
+
 struct perimd_config {
 	char socket[PATH_MAX];
 	char group[64];            /* empty: root only */
@@ -26,6 +34,8 @@ struct perimd_config {
 	char state[PATH_MAX];
 	struct perimd_iface_opt ifaces[PERIM_MAX_IFACES];
 	int n_ifaces;
+	struct perimd_protect_opt protect[PERIMD_MAX_PROTECT_OPTS];
+	int n_protect;
 	char btf[PATH_MAX];        /* empty: none */
 	char btf_dir[PATH_MAX];
 	char kernel_btf[PATH_MAX];

@@ -97,7 +97,7 @@ case_help_texts() {
 		expect_exit 0 "$PERIMCTL" $args || return 1
 		expect_match "$(head -1 "$TMP/last.out")" '^Usage: perimctl \[-j\|--json\]' "$args" || return 1
 	done
-	for obj in attach detach limit allow deny stats status events; do
+	for obj in attach detach limit allow deny stats status events protect show apply diff confirm rollback; do
 		for args in "help $obj" "$obj help" "$obj -h" "$obj --help"; do
 			expect_exit 0 "$PERIMCTL" $args || return 1
 			expect_match "$(head -1 "$TMP/last.out")" "^Usage: perimctl .*$obj|^Usage: perimctl attach" "$args" || return 1

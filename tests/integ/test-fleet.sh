@@ -59,6 +59,21 @@ case_local_allow_wins() {
 	return 0
 }
 
+# A protected source passes a fleet block of its prefix (issue 20), counted as
+# protected; the rest of the blocked prefix is still dropped as fleet-deny.
+case_protected_source_passes_a_block() {
+	fleet_setup || return 1
+	local p0
+	protected() { gctl 1 -j stats "${T}g1" | jq -r '.interfaces[0].counters.protected_packets'; }
+	expect_exit 0 gctl 1 protect add "${T}g1" 203.0.113.0/28 proto udp dport 9 || return 1
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	wait_until 2 listed 1 "$BLOCKED" || return 1
+	p0=$(protected)
+	passes 1 203.0.113.0/28 || { fail "the protected sources are dropped as fleet-deny"; return 1; }
+	[ "$(protected)" -ge $(( p0 + 20 )) ] || { fail "protected counted $(( $(protected) - p0 )) of 20"; return 1; }
+	drops_grow 1 203.0.113.64/26 || { fail "the rest of the blocked prefix is not dropped"; return 1; }
+}
+
 case_restarted_gateway_converges() {
 	fleet_setup || return 1
 	expect_exit 0 gctl 1 fleet block 198.18.0.0/16 || return 1

@@ -144,6 +144,28 @@ case_rejected_line_exits_2_naming_it() {
 	expect_eq "$(in_netns gw ip -d link show dev "$GW" | grep -c 'prog/xdp')" 0 "the attach it made undone" || return 1
 }
 
+# A pending rollback (issue 17) is the last part of the file, in order:
+# rollback-at once, then rollback-to lines holding configuration lines.
+case_rollback_lines_out_of_order_refused() {
+	setup || return 1
+	state_v2 "attach $GW slot 0" "rollback-to attach $GW slot 0"
+	start_fails 2 "$STATE" || return 1
+	expect_match "$(cat "$TMP/last.err")" "$STATE:3: a rollback-to line before the rollback-at line" "rollback-to first" || return 1
+	state_v2 "attach $GW slot 0" "rollback-at 1700000000000" "limit set $GW rate 10pps"
+	start_fails 2 "$STATE" || return 1
+	expect_match "$(cat "$TMP/last.err")" "$STATE:4: a configuration line after the rollback-at line" "config after" || return 1
+	state_v2 "attach $GW slot 0" "rollback-at 1700000000000" "rollback-at 1700000000001"
+	start_fails 2 "$STATE" || return 1
+	expect_match "$(cat "$TMP/last.err")" "$STATE:4: a second rollback-at line" "two deadlines" || return 1
+	state_v2 "attach $GW slot 0" "rollback-at 017"
+	start_fails 2 "$STATE" || return 1
+	expect_match "$(cat "$TMP/last.err")" "$STATE:3: rollback-at takes one time in ms" "a bad deadline" || return 1
+	state_v2 "attach $GW slot 0" "rollback-at 1700000000000" "rollback-to status"
+	start_fails 2 "$STATE" || return 1
+	expect_match "$(cat "$TMP/last.err")" "$STATE:4: a rollback-to line holds a configuration line" "not configuration" || return 1
+	expect_eq "$(in_netns gw ip -d link show dev "$GW" | grep -c 'prog/xdp')" 0 "the attach it made undone" || return 1
+}
+
 case_trailer_written_and_prev_kept() {
 	setup && daemon_start --interface "$GW" || return 1
 	pctl limit set "$GW" src 10.0.0.0/8 rate 1kpps >/dev/null || return 1

@@ -7,6 +7,9 @@
 # prefix $T and is removed by the EXIT trap, on every exit path.
 
 set -u
+# perimctl refuses changes that would cut the caller's own SSH session;
+# tests are a local operator (test-ruleset.sh sets it where it tests that).
+unset SSH_CONNECTION
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # PERIM_OUT: another build's outputs, e.g. PERIM_OUT=.output-san (make SAN=1).
 OUT=${PERIM_OUT:-$TOP/.output}

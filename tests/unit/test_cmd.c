@@ -963,3 +963,126 @@ static void test_unit_texts(void)
 		ASSERT_STREQ(perim_bits_text(buf, sizeof(buf), cases[i].v), cases[i].bits, cases[i].bits);
 	}
 }
+
+static void test_protect(void)
+{
+	struct parsed p;
+	char line[160];
+
+	if (parses_ok("protect add eth0 192.0.2.10/32 proto tcp dport 22", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_PROTECT_ADD, "kind");
+		ASSERT_STREQ(p.cmd.dev, "eth0", "dev");
+		ASSERT_EQ(p.cmd.protect.proto, IPPROTO_TCP, "proto");
+		ASSERT_EQ(p.cmd.protect.dport_lo, 22, "dport");
+		ASSERT_EQ(p.cmd.protect.dport_hi, 22, "dport hi");
+		ASSERT_TRUE(perim_protect_format(p.cmd.dev, &p.cmd.protect, line, sizeof(line)) > 0, "format");
+		ASSERT_STREQ(line, "protect add eth0 192.0.2.10/32 proto tcp dport 22", "round trip");
+	}
+	if (parses_ok("protect del eth0 2001:db8::/64 dport 1000-2000 proto udp", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_PROTECT_DEL, "kind");
+		ASSERT_EQ(p.cmd.protect.dport_hi, 2000, "range");
+	}
+	if (parses_ok("protect", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_PROTECT_LIST, "alone lists");
+	if (parses_ok("protect list eth0", &p))
+		ASSERT_STREQ(p.cmd.dev, "eth0", "list DEV");
+	rejects("protect add eth0 192.0.2.10/32 dport 22", "dport", "needs proto");
+	rejects("protect add eth0 192.0.2.10/32 proto icmp", "icmp", "tcp or udp");
+	rejects("protect add eth0 192.0.2.10/32 proto tcp proto udp", "proto", "given twice");
+	rejects("protect add eth0 192.0.2.10/24", "192.0.2.10/24", "host bits");
+	rejects("protect add eth0 192.0.2.10/32 proto tcp dport 022", "022", "leading zeros");
+	rejects("protect add eth0 192.0.2.10/32 proto tcp dport 30-20", "30-20", "low-high");
+	rejects("protect add eth0 192.0.2.10/32 port 22", "port", "expected proto or dport");
+	rejects("protect add eth0", "add", "missing PREFIX");
+	rejects("protect list eth0 eth1", "eth1", "unexpected");
+}
+
+static void test_ruleset_commands(void)
+{
+	struct parsed p;
+
+	if (parses_ok("show", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SHOW, "show");
+	if (parses_ok("show eth0", &p))
+		ASSERT_STREQ(p.cmd.dev, "eth0", "show DEV");
+	if (parses_ok("apply --check rules.txt", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_APPLY, "apply");
+		ASSERT_TRUE(p.cmd.check, "--check");
+		ASSERT_STREQ(p.cmd.file, "rules.txt", "FILE");
+		ASSERT_TRUE(p.cmd.text == NULL, "no text yet");
+	}
+	if (parses_ok("apply - --confirm 30", &p)) {
+		ASSERT_STREQ(p.cmd.file, "-", "stdin");
+		ASSERT_EQ(p.cmd.confirm_s, 30, "--confirm at the end");
+	}
+	if (parses_ok("apply --confirm 5 f --text x", &p)) {
+		ASSERT_EQ(p.cmd.confirm_s, 5, "--confirm before FILE");
+		ASSERT_STREQ(p.cmd.text, "x", "--text");
+	}
+	if (parses_ok("diff f", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_DIFF, "diff");
+	rejects("diff --check f", "--check", "unknown or repeated option");
+	rejects("apply --check --check f", "--check", "unknown or repeated option");
+	rejects("apply", "apply", "missing FILE");
+	rejects("apply f g", "g", "unexpected");
+	rejects("apply f --text", "--text", "missing TEXT");
+	if (parses_ok("confirm", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_CONFIRM, "confirm");
+	if (parses_ok("rollback", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_ROLLBACK, "rollback");
+	rejects("confirm now", "now", "unexpected");
+	rejects("rollback-at 5", "rollback-at", "unknown object");
+	rejects("rollback-to attach eth0", "rollback-to", "unknown object");
+}
+
+static void test_confirm_suffix(void)
+{
+	struct parsed p;
+
+	if (parses_ok("limit set eth0 rate 10pps --confirm 3", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_LIMIT_SET, "limit set");
+		ASSERT_EQ(p.cmd.confirm_s, 3, "seconds");
+	}
+	if (parses_ok("deny add eth0 10.0.0.0/8 --confirm 86400", &p))
+		ASSERT_EQ(p.cmd.confirm_s, 86400, "at most a day");
+	if (parses_ok("protect del eth0 10.0.0.1 --confirm 1", &p))
+		ASSERT_EQ(p.cmd.confirm_s, 1, "protect del");
+	rejects("limit set eth0 rate 10pps --confirm 0", "0", "1..86400");
+	rejects("limit set eth0 rate 10pps --confirm 86401", "86401", "1..86400");
+	rejects("limit set eth0 rate 10pps --confirm 03", "03", "leading zeros");
+	rejects("attach eth0 --confirm 3", "--confirm", "cannot be rolled back");
+	rejects("apply --check f --confirm 3", "--confirm", "cannot be rolled back");
+	rejects("limit list --confirm 3", "--confirm", "can be confirmed");
+	rejects("limit set eth0 --confirm 3 rate 10pps", "--confirm", "unknown keyword");
+}
+
+/* perim_limit_same_line: true exactly when perim_limit_format writes one line for both. */
+static void test_limit_same_line(void)
+{
+	static const char *const lines[] = {
+		"limit set eth0 rate 10pps",
+		"limit set eth0 rate 11pps",
+		"limit set eth0 id 3 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 rate 10pps",
+		"limit set eth0 src ::ffff:10.0.0.0/104 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 proto udp dport 53 rate 10pps",
+		"limit set eth0 src 10.0.0.0/8 rate 10pps aggregate block 5",
+		"limit set eth0 dir egress dst 10.0.0.0/8 rate 10pps",
+		"limit set eth0 dir egress cgroup /a.slice rate 10pps",
+		"limit set eth0 rate 10pps bytes 8kbit dry-run",
+	};
+	char fa[512], fb[512];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		for (size_t j = 0; j < sizeof(lines) / sizeof(lines[0]); j++) {
+			struct parsed a, b;
+
+			if (!parses_ok(lines[i], &a) || !parses_ok(lines[j], &b))
+				return;
+			perim_limit_format("eth0", &a.cmd.limit, fa, sizeof(fa));
+			perim_limit_format("eth0", &b.cmd.limit, fb, sizeof(fb));
+			if (!ASSERT_EQ(perim_limit_same_line(&a.cmd.limit, &b.cmd.limit), !strcmp(fa, fb), lines[i]))
+				fprintf(stderr, "  against: %s\n", lines[j]);
+		}
+	}
+}

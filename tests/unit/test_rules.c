@@ -251,6 +251,64 @@ static void test_acl_inheritance(void)
 	perim_model_free(m);
 }
 
+/* Protect entries are the first candidates of the entries they cover, which are marked. */
+static void test_protect_candidates_first(void)
+{
+	struct perim_model *m = model_with_iface("eth0");
+	struct perim_protect_spec p = { .prefix = pfx("10.1.0.0/16"), .proto = IPPROTO_TCP,
+					.dport_lo = 22, .dport_hi = 22 };
+	struct perim_prefix deny = pfx("0.0.0.0/0");
+	struct perim_lpm_set set;
+	const struct perim_lpm_entry *e;
+
+	add_limit(m, 0, spec_src("10.1.2.0/24", 10));
+	ASSERT_OK(perim_model_acl_add(m, 0, PERIM_ACL_DENY, &deny, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_protect_add(m, 0, &p, err, sizeof(err)), err);
+	ASSERT_EQ(perim_model_protect_add(m, 0, &p, err, sizeof(err)), PERIM_EXIT_BADINPUT, "twice");
+	ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+	e = entry_of(&set, 0, "10.1.2.0/24");
+	if (ASSERT_OK_PTR(e, "rule under the protected prefix")) {
+		ASSERT_EQ(e->value.acl, PERIM_ACL_DENY | PERIM_ACL_PROTECTED, "deny, marked");
+		ASSERT_EQ(e->value.n_cand, 2, "protect + rule");
+		ASSERT_EQ(e->value.cand[0].flags, PERIM_CAND_PROTECT, "protect first");
+		ASSERT_EQ(e->value.cand[0].rule, 0, "no rule");
+		ASSERT_EQ(e->value.cand[0].dport_lo, 22, "its port");
+		ASSERT_EQ(e->value.cand[1].flags & PERIM_CAND_PROTECT, 0, "then the rule");
+	}
+	e = entry_of(&set, 0, "0.0.0.0/0");
+	if (ASSERT_OK_PTR(e, "the deny"))
+		ASSERT_EQ(e->value.acl, PERIM_ACL_DENY, "not marked outside the protected prefix");
+	perim_lpm_set_free(&set);
+	ASSERT_OK(perim_model_protect_del(m, 0, &p, err, sizeof(err)), err);
+	ASSERT_EQ(m->n_protect, 0, "removed");
+	perim_model_free(m);
+}
+
+/* A fleet decision covering a protected prefix: the entry carries both, the datapath passes protected first. */
+static void test_protect_under_fleet_deny(void)
+{
+	struct perim_model *m = model_with_iface("eth0");
+	struct perim_protect_spec p = { .prefix = pfx("192.0.2.10/32") };
+	struct perim_prefix fleet = pfx("192.0.2.0/24");
+	struct perim_lpm_set set;
+	const struct perim_lpm_entry *e;
+
+	ASSERT_OK(perim_model_protect_add(m, 0, &p, err, sizeof(err)), err);
+	ASSERT_OK(perim_model_fleet_set(m, &fleet, 1), "fleet set");
+	ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+	e = entry_of(&set, 0, "192.0.2.10/32");
+	if (ASSERT_OK_PTR(e, "the protected prefix's entry")) {
+		ASSERT_EQ(e->value.acl, PERIM_ACL_FLEET_DENY | PERIM_ACL_PROTECTED, "fleet deny, marked");
+		ASSERT_EQ(e->value.n_cand, 1, "one protect candidate");
+		ASSERT_EQ(e->value.cand[0].flags, PERIM_CAND_PROTECT, "protect");
+	}
+	e = entry_of(&set, 0, "192.0.2.0/24");
+	if (ASSERT_OK_PTR(e, "the fleet prefix's entry"))
+		ASSERT_EQ(e->value.acl, PERIM_ACL_FLEET_DENY, "not marked");
+	perim_lpm_set_free(&set);
+	perim_model_free(m);
+}
+
 static void test_slots_are_separate(void)
 {
 	struct perim_model *m = model_with_iface("eth0");

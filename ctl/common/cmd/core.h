@@ -78,6 +78,14 @@ struct cmd_object {
 	const char *help;          /* what "perimctl help NAME" prints */
 };
 
+/*
+ * ruleset.c: a trailing "--confirm SECONDS" of any command, taken off the
+ * words before the object parses them; after it parsed, whether the command
+ * may carry one. Both 0 or PERIM_EXIT_BADINPUT.
+ */
+int take_confirm(struct parse_ctx *ctx);
+int confirm_allowed(struct parse_ctx *ctx);
+
 /* A formatter's output: snprintf semantics over several appends. */
 struct out {
 	char *buf;

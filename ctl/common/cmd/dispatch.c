@@ -11,7 +11,8 @@
 /* Every command object: the first word of a command. */
 #define CMD_OBJECTS(X) \
 	X(attach) X(detach) X(limit) X(shape) X(allow) X(deny) \
-	X(stats) X(top) X(status) X(events) X(fleet) X(help)
+	X(stats) X(top) X(status) X(events) X(fleet) X(protect) \
+	X(show) X(apply) X(diff) X(confirm) X(rollback) X(help)
 
 #define CMD_OBJECT_DECLARE(name) extern const struct cmd_object cmd_object_##name;
 #define CMD_OBJECT_ENTRY(name) &cmd_object_##name,
@@ -29,12 +30,15 @@ static const struct cmd_object *find_object(const char *name)
 }
 
 static const char help_main[] =
-"Usage: perimctl [-j|--json] [-s|--socket PATH] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet | help }\n"
+"Usage: perimctl [-j|--json] [-s|--socket PATH] [-f|--force] [-h|--help] OBJECT COMMAND [ARGS]\n"
+"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet | protect | show | apply | diff | confirm | rollback | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
+"  -f, --force    a deny or limit may hit the client of your own SSH session\n"
+"                 ($SSH_CONNECTION) even where no protect entry covers it\n"
 "  -h, --help     this text\n"
-"Global options come before OBJECT.\n"
+"Global options come before OBJECT. A changing command may end in --confirm SECONDS\n"
+"(\"perimctl help confirm\").\n"
 "\"perimctl help OBJECT\" or \"perimctl OBJECT help\" explains one object.\n"
 "Exit status: 0 success, 1 failure (daemon unreachable, kernel refused), 2 bad input.\n";
 
@@ -103,7 +107,7 @@ int perim_cmd_parse(int argc, char **argv, struct perim_cmd *cmd, char *err, siz
 			cmd->help = o->help;
 			return 0;
 		}
-		return o->parse(&ctx);
+		return take_confirm(&ctx) ?: o->parse(&ctx) ?: confirm_allowed(&ctx);
 	}
 	if (is_help_word(argv[0])) {
 		cmd->kind = PERIM_CMD_HELP;

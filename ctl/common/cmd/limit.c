@@ -423,3 +423,21 @@ int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *
 		out_add(&o, " dry-run");
 	return o.total;
 }
+
+static bool prefix_same(const struct perim_prefix *a, const struct perim_prefix *b)
+{
+	return a->len == b->len && a->is_v4 == b->is_v4 && !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+bool perim_limit_same_line(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
+{
+	bool src = !a->egress && a->has_src, dst = a->egress && a->has_dst;
+
+	return a->id == b->id && a->egress == b->egress && src == (!b->egress && b->has_src) &&
+	       (!src || prefix_same(&a->src, &b->src)) && dst == (b->egress && b->has_dst) &&
+	       (!dst || prefix_same(&a->dst, &b->dst)) && (!a->egress || !strcmp(a->cgroup, b->cgroup)) &&
+	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
+	       a->syn_only == b->syn_only && a->rate_pps == b->rate_pps && a->burst == b->burst &&
+	       a->bytes_per_s == b->bytes_per_s && a->per_source == b->per_source && a->block_s == b->block_s &&
+	       a->dry_run == b->dry_run;
+}

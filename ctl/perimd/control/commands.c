@@ -12,6 +12,9 @@
 
 #include "control/commands.h"
 #include "control/shapes.h"
+#include "control/ruleset.h"
+#include "control/confirm.h"
+#include "control/protect.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -541,21 +544,14 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
 	json_object_object_add(*result, "state", state_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
+	json_object_object_add(*result, "confirm", perimd_confirm_json(d));
 	return 0;
 }
 
-static bool changes_state(enum perim_cmd_kind k)
+/* Attach and detach, and every change of the configuration (cmd.h). */
+static bool changes_state(const struct perim_cmd *cmd)
 {
-	switch (k) {
-	case PERIM_CMD_ATTACH: case PERIM_CMD_DETACH:
-	case PERIM_CMD_LIMIT_SET: case PERIM_CMD_LIMIT_DEL:
-	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
-	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
-	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
-		return true;
-	default:
-		return false;
-	}
+	return cmd->kind == PERIM_CMD_ATTACH || cmd->kind == PERIM_CMD_DETACH || perim_cmd_changes_config(cmd);
 }
 
 /*
@@ -567,11 +563,11 @@ static int state_writable(struct perimd *d, char *err, size_t errlen)
 	return d->state_error[0] && !d->restoring ? perimd_persist(d, d->model, err, errlen) : 0;
 }
 
-int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
-		char *err, size_t errlen)
+static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		    char *err, size_t errlen)
 {
 	*result = NULL;
-	if (changes_state(cmd->kind) && state_writable(d, err, errlen))
+	if (changes_state(cmd) && state_writable(d, err, errlen))
 		return PERIM_EXIT_FAIL;
 	switch (cmd->kind) {
 	case PERIM_CMD_ATTACH:     return do_attach(d, cmd, result, err, errlen);
@@ -593,8 +589,28 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
 	case PERIM_CMD_FLEET_LIST:
 	case PERIM_CMD_FLEET_STATUS: return perimd_fleet_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SHOW:
+	case PERIM_CMD_APPLY:
+	case PERIM_CMD_DIFF:       return perimd_ruleset_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_PROTECT_ADD:
+	case PERIM_CMD_PROTECT_DEL:
+	case PERIM_CMD_PROTECT_LIST: return perimd_protect_exec(d, cmd, result, err, errlen);
 	default:
 		snprintf(err, errlen, "Error: this command is not served by perimd");
 		return PERIM_EXIT_BADINPUT;
 	}
+}
+
+/* Every command passes the confirm-or-roll-back gate (control/confirm.c). */
+int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
+		char *err, size_t errlen)
+{
+	bool changing = changes_state(cmd);
+
+	*result = NULL;
+	if (cmd->kind == PERIM_CMD_CONFIRM || cmd->kind == PERIM_CMD_ROLLBACK)
+		return perimd_confirm_exec(d, cmd, result, err, errlen);
+	if (perimd_confirm_refuse(d, cmd, changing, err, errlen))
+		return PERIM_EXIT_FAIL;
+	return perimd_confirm_run(d, cmd, exec_one, result, err, errlen);
 }

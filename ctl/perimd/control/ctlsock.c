@@ -28,7 +28,7 @@
 #include "cmd.h"
 #include "names.h"
 
-#define REQUEST_MAX (64u << 10)     /* an argv, not a bulk upload */
+#define REQUEST_MAX (16u << 20)     /* an argv; "apply" carries a whole ruleset */
 #define CLIENT_DEADLINE_NS (5ULL * 1000000000ULL)
 
 struct client {

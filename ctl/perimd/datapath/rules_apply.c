@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "datapath/pinned_map.h"
+#include "datapath/prog_wait.h"
 #include "model/rules.h"
 #include "cmd.h"
 #include "perim.h"
@@ -486,57 +487,152 @@ static void desired_rules(const struct perim_model *m, const struct perim_instal
 	}
 }
 
-static int write_rules(struct txn *t, const struct perim_rule *want, bool activating)
+static int rule_write_failed(struct txn *t, uint32_t id, int ret)
 {
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
-		bool active = want[id].flags & PERIM_RULE_ACTIVE;
-
-		if (active != activating || !memcmp(&want[id], &t->old->rules[id], sizeof(want[id])))
-			continue;
-		if (bpf_map_update_elem(t->maps->rules_fd, &id, &want[id], BPF_ANY) < 0) {
-			int ret = -errno;
-
-			snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES,
-				 strerror(-ret));
-			return ret;
-		}
-		log_push(t, UNDO_RULE, id);
-	}
-	return 0;
+	snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
+	return ret;
 }
 
-static int write_lpm(struct txn *t)
+/* One syscall per rule: kernels whose array maps have no batch update. */
+static int write_rules_one_by_one(struct txn *t, const uint32_t *ids, const struct perim_rule *vals, uint32_t n)
 {
-	for (size_t i = 0; i < t->new_lpm->n; i++) {
-		const struct perim_lpm_entry *e = &t->new_lpm->e[i];
-		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
-		int ret;
-
-		if (old && !memcmp(&old->value, &e->value, sizeof(e->value)))
-			continue;
-		ret = lpm_write(t->maps, e, t->err, t->errlen);
-		if (ret)
-			return ret;
-		log_push(t, UNDO_LPM_UPDATE, i);
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_update_elem(t->maps->rules_fd, &ids[i], &vals[i], BPF_ANY) < 0)
+			return rule_write_failed(t, ids[i], -errno);
+		log_push(t, UNDO_RULE, ids[i]);
 	}
 	return 0;
 }
 
 /*
- * Every attached interface's descriptors, computed from the new set: its
- * fast tables hold every new entry by now, stale ones still (found only at
- * lengths the new descriptor lists, as the trie would find them until they
- * go). Slots without an interface keep theirs: their entries are going.
+ * The rules of one phase (activated or deactivated) that change, in one
+ * BPF_MAP_UPDATE_BATCH: an apply of thousands of rules costs one syscall
+ * here, not thousands. The order inside a phase does not matter.
  */
-static int publish_fast_lens(struct txn *t, const struct perim_model *m, __u64 want[][PERIM_FAST_FAMILIES])
+static int write_rules(struct txn *t, const struct perim_rule *want, bool activating)
 {
-	__u64 *lens;
-	int ret;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	uint32_t *ids = malloc(PERIM_MAX_RULES * sizeof(*ids)), n = 0, done;
+	struct perim_rule *vals = malloc(PERIM_MAX_RULES * sizeof(*vals));
+	int ret = 0;
 
-	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
+	if (!ids || !vals) {
+		snprintf(t->err, t->errlen, "out of memory applying rules");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
+		bool active = want[id].flags & PERIM_RULE_ACTIVE;
+
+		if (active != activating || !memcmp(&want[id], &t->old->rules[id], sizeof(want[id])))
+			continue;
+		ids[n] = id;
+		vals[n++] = want[id];
+	}
+	done = n;
+	if (n && bpf_map_update_batch(t->maps->rules_fd, ids, vals, &done, &opts) < 0) {
+		ret = -errno;
+		if (done > n)
+			done = 0;
+	}
+	for (uint32_t i = 0; i < done && n; i++)
+		log_push(t, UNDO_RULE, ids[i]);
+	if ((ret == -EINVAL || ret == -ENOTSUPP || ret == -EOPNOTSUPP) && !done)
+		ret = write_rules_one_by_one(t, ids, vals, n);
+	else if (ret)
+		ret = rule_write_failed(t, ids[done < n ? done : 0], ret);
+out:
+	free(ids);
+	free(vals);
+	return ret;
+}
+
+#define PREFIXLEN_MAX 128
+
+/*
+ * The indices of set's entries by prefix length, longest first (or shortest
+ * first), entries of one length in set order: a counting sort. NULL: no memory.
+ */
+static size_t *by_prefixlen(const struct perim_lpm_set *set, bool longest_first)
+{
+	size_t count[PREFIXLEN_MAX + 2] = { 0 }, *order = malloc((set->n ? set->n : 1) * sizeof(*order));
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t len = set->e[i].key.prefixlen > PREFIXLEN_MAX ? PREFIXLEN_MAX : set->e[i].key.prefixlen;
+
+		count[(longest_first ? PREFIXLEN_MAX - len : len) + 1]++;
+	}
+	for (int b = 1; b < PREFIXLEN_MAX + 2; b++)
+		count[b] += count[b - 1];
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t len = set->e[i].key.prefixlen > PREFIXLEN_MAX ? PREFIXLEN_MAX : set->e[i].key.prefixlen;
+
+		order[count[longest_first ? PREFIXLEN_MAX - len : len]++] = i;
+	}
+	return order;
+}
+
+/*
+ * New and changed entries, longest prefix first. With stale entries deleted
+ * afterwards shortest first, a lookup at any moment returns the entry the old
+ * set or the new set returns for that address, never a third: a new entry
+ * found is the new set's longest match (any longer new one was written
+ * before it), an old entry found is the old set's longest match (any longer
+ * old one is either still there or overwritten by a longer new one).
+ */
+static int write_lpm(struct txn *t)
+{
+	size_t *order = by_prefixlen(t->new_lpm, true);
+	int ret = 0;
+
+	if (!order) {
+		snprintf(t->err, t->errlen, "out of memory applying rules");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < t->new_lpm->n && !ret; k++) {
+		size_t i = order[k];
+		const struct perim_lpm_entry *e = &t->new_lpm->e[i];
+		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
+
+		if (old && !memcmp(&old->value, &e->value, sizeof(e->value)))
+			continue;
+		ret = lpm_write(t->maps, e, t->err, t->errlen);
+		if (!ret)
+			log_push(t, UNDO_LPM_UPDATE, i);
+	}
+	free(order);
+	return ret;
+}
+
+/*
+ * Every attached interface's descriptors, computed from the new set. Slots
+ * without an interface keep theirs: their entries are going.
+ */
+static void want_fast_lens(const struct txn *t, const struct perim_model *m, __u64 want[][PERIM_FAST_FAMILIES])
+{
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++)
 		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++)
 			want[slot][fam] = m->ifaces[slot].used ? perim_fast_lens_make(t->new_lpm, slot, fam)
 							       : t->old->fast_lens[slot][fam];
+}
+
+/*
+ * Stores, for every descriptor that changes, `during` (PERIM_FAST_USE_TRIE)
+ * before the entries change, or its new value after (during 0 means final).
+ * A fast table probed at the old lengths would hide new entries of new
+ * lengths while showing new entries of old ones (a third verdict); the trie
+ * is complete at every moment, and the write order makes each of its
+ * answers an old one or a new one. The final descriptor is published once
+ * the tables hold exactly the new set.
+ */
+static int publish_fast_lens(struct txn *t, __u64 want[][PERIM_FAST_FAMILIES], bool final)
+{
+	__u64 *lens, value;
+	int ret;
+
+	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
 		if (!memcmp(want[slot], t->old->fast_lens[slot], sizeof(want[slot])))
 			continue;
 		ret = perim_maps_fast_lens(t->maps, slot, true, &lens, t->err, t->errlen);
@@ -545,27 +641,38 @@ static int publish_fast_lens(struct txn *t, const struct perim_model *m, __u64 w
 		for (int fam = 0; fam < PERIM_FAST_FAMILIES; fam++) {
 			if (want[slot][fam] == t->old->fast_lens[slot][fam])
 				continue;
-			perim_fast_lens_store(lens, fam, want[slot][fam]);
+			value = final ? want[slot][fam] : PERIM_FAST_USE_TRIE;
+			if (__atomic_load_n(&lens[fam], __ATOMIC_ACQUIRE) == value)
+				continue;
+			perim_fast_lens_store(lens, fam, value);
 			log_push(t, UNDO_FAST_LENS, slot * PERIM_FAST_FAMILIES + fam);
 		}
 	}
 	return 0;
 }
 
+/* Stale entries, shortest prefix first (see write_lpm). */
 static int delete_stale_lpm(struct txn *t)
 {
-	for (size_t i = 0; i < t->old->lpm.n; i++) {
+	size_t *order = by_prefixlen(&t->old->lpm, false);
+	int ret = 0;
+
+	if (!order) {
+		snprintf(t->err, t->errlen, "out of memory applying rules");
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < t->old->lpm.n && !ret; k++) {
+		size_t i = order[k];
 		const struct perim_lpm_entry *old = &t->old->lpm.e[i];
-		int ret;
 
 		if (perim_lpm_set_find(t->new_lpm, &old->key))
 			continue;
 		ret = lpm_erase(t->maps, &old->key, t->err, t->errlen);
-		if (ret)
-			return ret;
-		log_push(t, UNDO_LPM_DELETE, i);
+		if (!ret)
+			log_push(t, UNDO_LPM_DELETE, i);
 	}
-	return 0;
+	free(order);
+	return ret;
 }
 
 /*
@@ -594,9 +701,36 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 	free(zero);
 }
 
+static int wait_for_programs(struct txn *t)
+{
+	return perim_wait_for_programs(t->err, t->errlen);
+}
+
+/*
+ * A program that loaded the old descriptor before the trie took charge may
+ * still be probing the fast tables: it must be done before they change.
+ */
+static int wait_if_logged(struct txn *t, size_t logged_before)
+{
+	return t->n_log > logged_before ? wait_for_programs(t) : 0;
+}
+
+/*
+ * A program that found an old entry before it was deleted may still read
+ * the rule it names: it must be done before that rule is deactivated.
+ */
+static bool deactivates(const struct perim_installed *in, const struct perim_rule *want)
+{
+	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++)
+		if ((in->rules[id].flags & PERIM_RULE_ACTIVE) && !(want[id].flags & PERIM_RULE_ACTIVE))
+			return true;
+	return false;
+}
+
 int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen)
 {
+	size_t logged = 0;
 	__u64 want_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];
 	struct perim_rule *want = NULL;
 	struct perim_lpm_set new_lpm;
@@ -613,7 +747,7 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	}
 	t.new_lpm = &new_lpm;
 	want = calloc(PERIM_MAX_RULES, sizeof(*want));
-	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
+	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + 2 * PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
 		       sizeof(*t.log));
 	if (!want || !t.log) {
 		snprintf(err, errlen, "out of memory applying rules");
@@ -623,17 +757,28 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	desired_rules(m, in, want, perim_clock_tick_ns());
 
 	/*
-	 * Rules before the entries that point at them; entries before the
-	 * descriptors that make them visible; stale entries before the rules
-	 * they name.
+	 * Rules before the entries that point at them; the trie in charge
+	 * while entries change (publish_fast_lens); longest new entries first,
+	 * shortest stale ones first (write_lpm); the new descriptors once the
+	 * fast tables hold the new set; stale entries before the rules they name.
 	 */
+	want_fast_lens(&t, m, want_lens);
+	/* Before the rules go live: a reset after would lose what they counted in between. */
+	reset_counters(maps, in, want);
 	ret = write_rules(&t, want, true);
+	logged = t.n_log;
+	if (!ret)
+		ret = publish_fast_lens(&t, want_lens, false);
+	if (!ret)
+		ret = wait_if_logged(&t, logged);
 	if (!ret)
 		ret = write_lpm(&t);
 	if (!ret)
-		ret = publish_fast_lens(&t, m, want_lens);
-	if (!ret)
 		ret = delete_stale_lpm(&t);
+	if (!ret)
+		ret = publish_fast_lens(&t, want_lens, true);
+	if (!ret && deactivates(in, want))
+		ret = wait_for_programs(&t);
 	if (!ret)
 		ret = write_rules(&t, want, false);
 	if (ret) {
@@ -642,7 +787,6 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		goto out;
 	}
 
-	reset_counters(maps, in, want);
 	memcpy(in->rules, want, sizeof(in->rules));
 	memcpy(in->fast_lens, want_lens, sizeof(in->fast_lens));
 	perim_lpm_set_free(&in->lpm);

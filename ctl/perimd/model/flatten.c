@@ -138,7 +138,7 @@ static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_pr
 static int collect_prefixes(const struct perim_model *m, int slot, bool egress, struct perim_prefix **out,
 			    size_t *n)
 {
-	size_t cap = 2 * (m->rules_end + m->n_acl + m->n_fleet) + 1, k = 0;
+	size_t cap = 2 * (m->rules_end + m->n_acl + m->n_fleet) + m->n_protect + 1, k = 0;
 	struct perim_prefix *p = malloc(cap * sizeof(*p));
 
 	if (!p)
@@ -160,6 +160,9 @@ static int collect_prefixes(const struct perim_model *m, int slot, bool egress, 
 			push_prefix(p, &k, &m->acl[i].prefix);
 	for (unsigned i = 0; i < m->n_fleet && !egress; i++)
 		push_prefix(p, &k, &m->fleet[i]);
+	for (unsigned i = 0; i < m->n_protect && !egress; i++)
+		if (m->protect[i].iface == slot)
+			push_prefix(p, &k, &m->protect[i].spec.prefix);
 	*out = p;
 	*n = k;
 	return 0;
@@ -281,13 +284,15 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 			  const struct perim_prefix *p, struct cand_sort *scratch, struct perim_lpm_entry *e,
 			  char *err, size_t errlen)
 {
+	struct perim_candidate protect[PERIM_MAX_CANDIDATES];
 	struct cand_collect c = { .scratch = scratch };
 	uint8_t verdict = PERIM_ACL_NONE;
+	int n_protect = egress ? 0 : perim_model_protect_candidates(m, slot, p, protect, PERIM_MAX_CANDIDATES);
 
 	perim_prefix_index_covering(&x->rules, p, collect_candidate, &c);
 	for (size_t i = 0; i < x->n_global; i++)
 		collect_candidate(x->global[i], prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
-	if (c.n > PERIM_MAX_CANDIDATES)
+	if (c.n + n_protect > PERIM_MAX_CANDIDATES)
 		return too_many_candidates(m, slot, p, c.scratch, c.n, err, errlen);
 	qsort(scratch, c.n, sizeof(scratch[0]), cand_cmp);
 
@@ -300,9 +305,15 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 		/* The local lists win: a fleet decision never overrides an allow (or a local deny). */
 		if (verdict == PERIM_ACL_NONE && perim_model_fleet_covers(m, p))
 			verdict = PERIM_ACL_FLEET_DENY;
-		e->value.acl = verdict;
+		e->value.acl = verdict | (n_protect ? PERIM_ACL_PROTECTED : 0);
 	}
 	fill_candidates(e, scratch, c.n);
+	/* Protected access first: the datapath passes on the first candidate that is one. */
+	if (n_protect) {
+		memmove(&e->value.cand[n_protect], &e->value.cand[0], c.n * sizeof(e->value.cand[0]));
+		memcpy(&e->value.cand[0], protect, n_protect * sizeof(protect[0]));
+		e->value.n_cand = c.n + n_protect;
+	}
 	return 0;
 }
 

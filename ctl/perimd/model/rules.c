@@ -8,6 +8,7 @@
 
 #include "model/prefix_index.h"
 #include "model/rules.h"
+#include "model/selector_index.h"
 #include "cmd.h"
 #include "perim.h"
 #include "names.h"
@@ -154,6 +155,7 @@ void perim_model_iface_del(struct perim_model *m, int slot)
 			m->acl[kept++] = m->acl[i];
 	m->n_acl = kept;
 	memset(&m->shapes[slot], 0, sizeof(m->shapes[slot]));
+	perim_model_protect_clear(m, slot);
 	memset(&m->ifaces[slot], 0, sizeof(m->ifaces[slot]));
 }
 
@@ -185,23 +187,11 @@ int perim_model_limit_add(struct perim_model *m, int slot, const struct perim_li
 	return 0;
 }
 
-static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b);
-
-/* Everything that decides which packets a rule matches; not what it does to them. */
-static bool same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
-{
-	return a->egress == b->egress && a->has_src == b->has_src &&
-	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
-	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
-	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
-	       a->syn_only == b->syn_only;
-}
-
 uint32_t perim_model_limit_find_selector(const struct perim_model *m, int slot,
 					 const struct perim_limit_spec *spec)
 {
 	for (uint32_t id = 1; id < m->rules_end; id++)
-		if (m->rules[id].used && m->rules[id].iface == slot && same_selector(&m->rules[id].spec, spec))
+		if (m->rules[id].used && m->rules[id].iface == slot && perim_limit_same_selector(&m->rules[id].spec, spec))
 			return id;
 	return 0;
 }

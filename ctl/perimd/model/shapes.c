@@ -51,12 +51,12 @@ void perim_model_shapes_settle(struct perim_model *m)
 	}
 }
 
-int perim_model_shapes_format(const struct perim_model *m, FILE *f)
+int perim_model_shapes_format(const struct perim_model *m, int slot, FILE *f)
 {
 	char line[256];
 
 	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
-		if (!shaped(m, s))
+		if (!shaped(m, s) || (slot >= 0 && s != slot))
 			continue;
 		if (perim_shape_format(m->ifaces[s].dev, &m->shapes[s].spec, line, sizeof(line)) < 0)
 			return -EINVAL;

@@ -37,7 +37,7 @@ bool perim_model_shape_changed(const struct perim_model *from, const struct peri
 /* A committed model: no change asks for a reinstall any more. */
 void perim_model_shapes_settle(struct perim_model *m);
 
-/* The state file's "shape set" lines. 0 or -EINVAL. */
-int perim_model_shapes_format(const struct perim_model *m, FILE *f);
+/* The state file's "shape set" lines, of every slot or of one (slot >= 0). 0 or -EINVAL. */
+int perim_model_shapes_format(const struct perim_model *m, int slot, FILE *f);
 
 #endif /* PERIMD_MODEL_SHAPES_H */

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "control/commands.h"
+#include "control/confirm.h"
 #include "daemon.h"
 #include "datapath/loader.h"
 #include "fleet/fleet.h"
@@ -47,6 +48,34 @@ static int attach_configured(struct perimd *d)
 		if (perimd_exec(d, &cmd, &result, err, sizeof(err))) {
 			fprintf(stderr, "perimd: --interface %s: %s\n", cmd.dev, err);
 			return PERIM_EXIT_FAIL;
+		}
+		json_object_put(result);
+	}
+	return 0;
+}
+
+/* --protect entries the restored model does not have yet (the state file keeps them from then on). */
+static int protect_configured(struct perimd *d)
+{
+	struct json_object *result = NULL;
+	char err[512];
+
+	for (int i = 0; i < d->cfg.n_protect; i++) {
+		struct perim_cmd cmd = { .kind = PERIM_CMD_PROTECT_ADD, .slot = -1 };
+		int slot = perim_model_iface_find(d->model, d->cfg.protect[i].dev);
+
+		if (slot < 0) {
+			fprintf(stderr, "perimd: --protect %s: perim is not attached to it (add --interface %s)\n",
+				d->cfg.protect[i].dev, d->cfg.protect[i].dev);
+			return PERIM_EXIT_BADINPUT;
+		}
+		if (perim_model_protect_has(d->model, slot, &d->cfg.protect[i].spec))
+			continue;
+		snprintf(cmd.dev, sizeof(cmd.dev), "%s", d->cfg.protect[i].dev);
+		cmd.protect = d->cfg.protect[i].spec;
+		if (perimd_exec(d, &cmd, &result, err, sizeof(err))) {
+			fprintf(stderr, "perimd: --protect %s: %s\n", cmd.dev, err);
+			return PERIM_EXIT_BADINPUT;
 		}
 		json_object_put(result);
 	}
@@ -109,10 +138,14 @@ static int replay(struct perimd *d, const struct perimd_state_file *sf)
 
 	d->restoring = true;
 	ret = perimd_state_replay(sf, d->cfg.state, restore_line, d, err, sizeof(err));
+	if (!ret)
+		ret = perimd_confirm_restore(d, sf, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "perimd: %s\n", err);
 	if (!ret)
 		ret = attach_configured(d);
+	if (!ret)
+		ret = protect_configured(d);
 	d->restoring = false;
 	return ret;
 }
@@ -148,6 +181,8 @@ int perimd_restore(struct perimd *d)
 	}
 	if (ret)
 		undo_new_attachments(d);
+	else
+		perimd_confirm_resume(d);
 	perimd_state_file_free(&sf);
 	return ret;
 }

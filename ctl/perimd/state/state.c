@@ -33,13 +33,14 @@ void perimd_state_trailer(const char *body, size_t len, char *buf)
 		 (unsigned)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)body, len));
 }
 
-static int format_model(const struct perim_model *m, FILE *f)
+/* The state file's lines of every interface, or of one slot (show DEV). */
+static int format_model(const struct perim_model *m, int slot, const char *header, FILE *f)
 {
 	char line[512];
 
-	fputs(PERIMD_STATE_HEADER, f);
+	fputs(header, f);
 	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
-		if (!m->ifaces[s].used)
+		if (!m->ifaces[s].used || (slot >= 0 && s != slot))
 			continue;
 		perim_attach_format(m->ifaces[s].dev, m->ifaces[s].mode, s, line, sizeof(line));
 		fprintf(f, "%s\n", line);
@@ -47,7 +48,7 @@ static int format_model(const struct perim_model *m, FILE *f)
 	for (uint32_t id = 1; id < m->rules_end; id++) {
 		const struct perim_model_rule *r = &m->rules[id];
 
-		if (!r->used)
+		if (!r->used || (slot >= 0 && r->iface != slot))
 			continue;
 		if (perim_limit_format(m->ifaces[r->iface].dev, &r->spec, line, sizeof(line)) < 0)
 			return -EINVAL;
@@ -56,25 +57,61 @@ static int format_model(const struct perim_model *m, FILE *f)
 	for (unsigned i = 0; i < m->n_acl; i++) {
 		const struct perim_model_acl *a = &m->acl[i];
 
+		if (slot >= 0 && a->iface != slot)
+			continue;
 		if (perim_acl_format(m->ifaces[a->iface].dev, a->verdict != PERIM_ACL_ALLOW, &a->prefix,
 				     line, sizeof(line)) < 0)
 			return -EINVAL;
 		fprintf(f, "%s\n", line);
 	}
-	if (perim_model_shapes_format(m, f))
+	if (perim_model_shapes_format(m, slot, f) || perim_model_protect_format(m, slot, f))
 		return -EINVAL;
 	return ferror(f) ? -EIO : 0;
 }
 
-/* The header and command lines for m, in memory (free *body). 0 or -errno. */
-int perimd_state_render(const struct perim_model *m, char **body, size_t *len)
+/* The configuration a pending rollback restores, and when (control/confirm.c). */
+static const struct perim_model *pending_prev;
+static uint64_t pending_deadline_ms;
+
+void perimd_state_set_pending(const struct perim_model *prev, uint64_t deadline_ms)
+{
+	pending_prev = prev;
+	pending_deadline_ms = deadline_ms;
+}
+
+/* "rollback-at MS", then every line of the previous configuration as "rollback-to LINE". */
+static int format_pending(FILE *f)
+{
+	size_t len = 0;
+	char *body = NULL, *line, *save = NULL;
+	FILE *prev = open_memstream(&body, &len);
+	int ret;
+
+	if (!prev)
+		return -errno;
+	ret = format_model(pending_prev, -1, "", prev);
+	if (fclose(prev) != 0 && !ret)
+		ret = -ENOMEM;
+	if (!ret) {
+		fprintf(f, PERIMD_STATE_ROLLBACK_AT " %llu\n", (unsigned long long)pending_deadline_ms);
+		for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			fprintf(f, PERIMD_STATE_ROLLBACK_TO " %s\n", line);
+	}
+	free(body);
+	return ret;
+}
+
+static int render(const struct perim_model *m, int slot, const char *header, bool with_pending,
+		  char **body, size_t *len)
 {
 	FILE *f = open_memstream(body, len);
 	int ret;
 
 	if (!f)
 		return -errno;
-	ret = format_model(m, f);
+	ret = format_model(m, slot, header, f);
+	if (!ret && pending_prev && with_pending)
+		ret = format_pending(f);
 	if (fclose(f) != 0 && !ret)
 		ret = -ENOMEM;
 	if (ret) {
@@ -82,6 +119,17 @@ int perimd_state_render(const struct perim_model *m, char **body, size_t *len)
 		*body = NULL;
 	}
 	return ret;
+}
+
+/* The header and command lines for m, in memory (free *body). 0 or -errno. */
+int perimd_state_render(const struct perim_model *m, char **body, size_t *len)
+{
+	return render(m, -1, PERIMD_STATE_HEADER, true, body, len);
+}
+
+int perimd_state_render_show(const struct perim_model *m, int slot, char **body, size_t *len)
+{
+	return render(m, slot, PERIMD_SHOW_HEADER, false, body, len);
 }
 
 static int fsync_dir(const char *dir)

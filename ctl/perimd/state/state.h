@@ -15,18 +15,30 @@
  * crash leaves the old or the new file, never half. A file that fails the
  * trailer is refused whole; one with the first version's header and no
  * trailer is accepted (it predates the trailer) and rewritten with one.
+ * A change awaiting confirmation adds its rollback after the configuration
+ * (rollback-at, rollback-to lines: state_format.h), inside the trailer.
  */
 #ifndef PERIMD_STATE_H
 #define PERIMD_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cmd.h"
 #include "model/rules.h"
 
 int perimd_state_write(const char *path, const struct perim_model *m, char *err, size_t errlen);
+
+/*
+ * A change awaiting confirmation (control/confirm.c): from now on the state
+ * file also records prev, the configuration a rollback restores, and the
+ * deadline (wall clock, ms since 1970), as "rollback-at MS" and one
+ * "rollback-to LINE" per line after the configuration. prev NULL: none.
+ * prev must live until it is replaced.
+ */
+void perimd_state_set_pending(const struct perim_model *prev, uint64_t deadline_ms);
 
 /* A state file as read and verified; body is everything before the trailer. */
 struct perimd_state_file {
@@ -50,9 +62,19 @@ void perimd_state_file_free(struct perimd_state_file *sf);
  */
 typedef int (*perimd_state_fn)(void *ctx, const struct perim_cmd *cmd, char *err, size_t errlen);
 
-/* Parse and hand over each line. A line that does not parse: PERIM_EXIT_BADINPUT. */
+/*
+ * Parse and hand over each configuration line. A line that does not parse, or
+ * a pending rollback's lines out of their order: PERIM_EXIT_BADINPUT.
+ */
 int perimd_state_replay(const struct perimd_state_file *sf, const char *path, perimd_state_fn fn, void *ctx,
 			char *err, size_t errlen);
+
+/*
+ * The pending rollback's lines (state_format.h): *deadline_ms (0: none) and
+ * each rollback-to line's command handed to fn, the configuration skipped.
+ */
+int perimd_state_replay_rollback(const struct perimd_state_file *sf, const char *path, uint64_t *deadline_ms,
+				 perimd_state_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Would writing m produce the same commands as sf holds (headers aside)? */
 bool perimd_state_unchanged(const struct perimd_state_file *sf, const struct perim_model *m);

@@ -4,6 +4,7 @@
  * trailer before any line counts, so a cut or foreign file changes nothing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,50 +146,111 @@ static int split_words(char *line, char **argv)
 	return argc;
 }
 
-static int replay_line(char *line, const char *path, int lineno, perimd_state_fn fn, void *ctx,
-		       char *err, size_t errlen)
+/* Where a walk over the lines is: the configuration, or the pending rollback after it. */
+struct walk {
+	const char *path;
+	int lineno;
+	bool rollback_lines;       /* deliver the rollback-to lines, not the configuration */
+	bool in_rollback;          /* past the rollback-at line */
+	uint64_t rollback_at_ms;
+	perimd_state_fn fn;
+	void *ctx;
+};
+
+static int bad_line(const struct walk *w, char *err, size_t errlen, const char *why)
+{
+	snprintf(err, errlen, "state file %s:%d: %s", w->path, w->lineno, why);
+	return PERIM_EXIT_BADINPUT;
+}
+
+/* "rollback-at UNIX_MS": once, after the configuration. */
+static int rollback_at(struct walk *w, int argc, char **argv, char *err, size_t errlen)
+{
+	char *end;
+
+	if (w->in_rollback)
+		return bad_line(w, err, errlen, "a second " PERIMD_STATE_ROLLBACK_AT " line");
+	if (argc != 2 || argv[1][0] < '1' || argv[1][0] > '9' || strlen(argv[1]) > 19)
+		return bad_line(w, err, errlen, PERIMD_STATE_ROLLBACK_AT " takes one time in ms since 1970");
+	w->rollback_at_ms = strtoull(argv[1], &end, 10);
+	if (*end)
+		return bad_line(w, err, errlen, PERIMD_STATE_ROLLBACK_AT " takes one time in ms since 1970");
+	w->in_rollback = true;
+	return 0;
+}
+
+static int replay_line(struct walk *w, char *line, char *err, size_t errlen)
 {
 	char *argv[MAX_WORDS], why[512] = "";
 	struct perim_cmd cmd;
-	int argc = split_words(line, argv), ret;
+	int argc = split_words(line, argv), skip = 0, ret;
+	bool rollback_to;
 
 	if (argc == 0 || argv[0][0] == '#')
 		return 0;
 	if (argc < 0) {
-		snprintf(err, errlen, "state file %s:%d: more than %d words", path, lineno, MAX_WORDS);
-		return PERIM_EXIT_BADINPUT;
+		snprintf(why, sizeof(why), "more than %d words", MAX_WORDS);
+		return bad_line(w, err, errlen, why);
 	}
-	if (perim_cmd_parse(argc, argv, &cmd, why, sizeof(why))) {
-		snprintf(err, errlen, "state file %s:%d: %s", path, lineno, why);
-		return PERIM_EXIT_BADINPUT;
-	}
-	ret = fn(ctx, &cmd, why, sizeof(why));
+	if (!strcmp(argv[0], PERIMD_STATE_ROLLBACK_AT))
+		return rollback_at(w, argc, argv, err, errlen);
+	rollback_to = !strcmp(argv[0], PERIMD_STATE_ROLLBACK_TO);
+	if (rollback_to && !w->in_rollback)
+		return bad_line(w, err, errlen, "a " PERIMD_STATE_ROLLBACK_TO " line before the "
+				PERIMD_STATE_ROLLBACK_AT " line");
+	if (!rollback_to && w->in_rollback)
+		return bad_line(w, err, errlen, "a configuration line after the " PERIMD_STATE_ROLLBACK_AT " line");
+	skip = rollback_to ? 1 : 0;
+	if (perim_cmd_parse(argc - skip, argv + skip, &cmd, why, sizeof(why)))
+		return bad_line(w, err, errlen, why);
+	if (rollback_to && (!perim_cmd_ruleset_line_kind(cmd.kind) || cmd.confirm_s))
+		return bad_line(w, err, errlen, "a " PERIMD_STATE_ROLLBACK_TO " line holds a configuration line");
+	if (rollback_to != w->rollback_lines)
+		return 0;
+	ret = w->fn(w->ctx, &cmd, why, sizeof(why));
 	if (ret)
-		snprintf(err, errlen, "state file %s:%d: %s", path, lineno, why[0] ? why : "refused");
+		snprintf(err, errlen, "state file %s:%d: %s", w->path, w->lineno, why[0] ? why : "refused");
+	return ret;
+}
+
+static int walk_lines(const struct perimd_state_file *sf, struct walk *w, char *err, size_t errlen)
+{
+	const char *p = sf->body, *end = sf->body + sf->body_len;
+	char line[MAX_LINE];
+	int ret = 0;
+
+	while (!ret && p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = (nl ? nl : end) - p;
+
+		w->lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(line, sizeof(line), "longer than %d bytes", MAX_LINE - 1);
+			return bad_line(w, err, errlen, line);
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		ret = replay_line(w, line, err, errlen);
+		p += n + 1;
+	}
 	return ret;
 }
 
 int perimd_state_replay(const struct perimd_state_file *sf, const char *path, perimd_state_fn fn, void *ctx,
 			char *err, size_t errlen)
 {
-	const char *p = sf->body, *end = sf->body + sf->body_len;
-	char line[MAX_LINE];
-	int lineno = 0, ret = 0;
+	struct walk w = { .path = path, .fn = fn, .ctx = ctx };
 
-	while (!ret && p < end) {
-		const char *nl = memchr(p, '\n', end - p);
-		size_t n = (nl ? nl : end) - p;
+	return walk_lines(sf, &w, err, errlen);
+}
 
-		lineno++;
-		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "state file %s:%d: longer than %d bytes", path, lineno, MAX_LINE - 1);
-			return PERIM_EXIT_BADINPUT;
-		}
-		memcpy(line, p, n);
-		line[n] = '\0';
-		ret = replay_line(line, path, lineno, fn, ctx, err, errlen);
-		p += n + 1;
-	}
+int perimd_state_replay_rollback(const struct perimd_state_file *sf, const char *path, uint64_t *deadline_ms,
+				 perimd_state_fn fn, void *ctx, char *err, size_t errlen)
+{
+	struct walk w = { .path = path, .rollback_lines = true, .fn = fn, .ctx = ctx };
+	int ret = walk_lines(sf, &w, err, errlen);
+
+	*deadline_ms = ret ? 0 : w.rollback_at_ms;
 	return ret;
 }
 

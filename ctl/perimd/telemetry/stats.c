@@ -151,6 +151,7 @@ static struct json_object *counters_json(const struct perim_if_counters *c)
 	json_add_u64(o, "passed_packets", c->passed_packets);
 	json_add_u64(o, "passed_bytes", c->passed_bytes);
 	json_add_u64(o, "allowed_packets", c->allowed_packets);
+	json_add_u64(o, "protected_packets", c->protected_packets);
 	json_add_u64(o, "would_drop_packets", c->would_drop_packets);
 	for (int r = 1; r < PERIM_REASON_MAX; r++) {
 		struct json_object *d = json_object_new_object();
