@@ -63,7 +63,8 @@ static bool base32_decode(const char *in, size_t len, uint8_t *out, size_t n)
 			bits -= 8;
 		}
 	}
-	return got == n;
+	/* The last character's unused low bits are zero in a canonical encoding. */
+	return got == n && !(acc & ((1u << bits) - 1));
 }
 
 static void encode_with_crc(uint8_t *raw, size_t n_data, char *out)
