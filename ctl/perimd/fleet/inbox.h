@@ -46,6 +46,8 @@ void fleet_msg_free(struct fleet_msg *m);
 
 /* Any thread: appends m (owned by the inbox from now on) and wakes the loop. */
 void fleet_inbox_push(struct fleet_inbox *in, struct fleet_msg *m);
+/* The same for a chain head..tail (linked by next): one lock, one wake-up for them all. */
+void fleet_inbox_push_chain(struct fleet_inbox *in, struct fleet_msg *head, struct fleet_msg *tail);
 /* The loop: every message pushed so far, oldest first (the caller frees them). */
 struct fleet_msg *fleet_inbox_take(struct fleet_inbox *in);
 

@@ -233,6 +233,22 @@ static int apply_prefixes(struct perimd *d, const struct perim_prefix *p, unsign
 	return 0;
 }
 
+/*
+ * From one apply's start to the next: an apply flattens every decision, so
+ * with thousands in force it is spaced by its own cost (applying takes at
+ * most a third of the loop's time, a fifth within a burst) and the entries
+ * arriving meanwhile are read and go into the next one. Within a burst, at
+ * least COALESCE_MS. With few decisions this is a few milliseconds.
+ */
+static uint64_t apply_gap_ms(const struct fleet_decisions *ds)
+{
+	uint64_t cost_ms = ds->last_apply_ns / 1000000;
+
+	if (!ds->lag_entries)
+		return 3 * cost_ms;
+	return 5 * cost_ms > COALESCE_MS ? 5 * cost_ms : COALESCE_MS;
+}
+
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 {
 	struct sweep sw = { .ds = ds, .now_ms = fleet_now_ms() };
@@ -252,7 +268,7 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		return;
 	if (ds->in_snapshot && sw.now_ms - ds->last_apply_ms < COALESCE_SNAPSHOT_MS)
 		return;
-	if (ds->lag_entries && sw.now_ms - ds->last_apply_ms < COALESCE_MS)
+	if (sw.now_ms - ds->last_apply_ms < apply_gap_ms(ds))
 		return;
 	sw.prefixes = malloc((ds->n ? ds->n : 1) * sizeof(*sw.prefixes));
 	if (!sw.prefixes) {
@@ -264,7 +280,8 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 	ds->applies++;
 	ds->last_apply_ms = sw.now_ms;
 	ret = apply_prefixes(d, sw.prefixes, sw.n_prefixes, err, sizeof(err));
-	ds->apply_ns_total += perim_mono_ns() - t0;
+	ds->last_apply_ns = perim_mono_ns() - t0;
+	ds->apply_ns_total += ds->last_apply_ns;
 	if (ret) {
 		/* The maps are back as they were; the next change or tick tries again. */
 		ds->apply_failures++;
