@@ -27,6 +27,8 @@ struct fleet_msg {
 	int deleted;               /* a delete or purge marker, not a value */
 	uint64_t revision;
 	uint64_t delta;            /* entries the watcher still has to deliver */
+	/* SNAPSHOT_BEGIN */
+	uint64_t watch_start_ms;   /* wall clock when the watcher asked for the bucket's state */
 	size_t value_len;
 	char *value;               /* NUL-terminated copy */
 	/* REPLY */

@@ -51,6 +51,8 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	json_add_u64(o, "rejected_cap", ds->rejected_cap);
 	json_add_u64(o, "removed_by_reconcile", ds->removed_by_reconcile);
 	json_add_u64(o, "snapshots", ds->snapshots);
+	json_add_u64(o, "catchup_ms", ds->catchup_ms);
+	json_add_u64(o, "catchup_entries", ds->catchup_entries);
 	json_add_u64(o, "requests", f->requests);
 	json_add_u64(o, "requests_failed", f->requests_failed);
 	json_add_u64(o, "events_published", ec.published);

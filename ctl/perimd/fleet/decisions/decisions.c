@@ -175,6 +175,8 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 	case FLEET_MSG_SNAPSHOT_BEGIN:
 		ds->snapshot_gen++;
 		ds->in_snapshot = true;
+		ds->snapshot_start_ms = m->watch_start_ms;
+		ds->snapshot_entries = 0;
 		break;
 	case FLEET_MSG_SNAPSHOT_END:
 		if (ds->in_snapshot)
@@ -184,8 +186,15 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 			ds->dirty = true;
 		ds->in_snapshot = false;
 		ds->snapshots++;
+		/* Its catch-up ends with the apply of what it brought, or now if it brought no change. */
+		ds->snapshot_timing = ds->dirty;
+		if (!ds->dirty) {
+			ds->catchup_ms = fleet_now_ms() - ds->snapshot_start_ms;
+			ds->catchup_entries = ds->snapshot_entries;
+		}
 		break;
 	case FLEET_MSG_ENTRY:
+		ds->snapshot_entries += ds->in_snapshot;
 		take_entry(ds, m);
 		break;
 	default:
@@ -295,6 +304,11 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		ds->last_latency_ms = sw.now_ms > sw.newest_created_ms ? sw.now_ms - sw.newest_created_ms : 0;
 	}
 	ds->n_active = sw.n_prefixes;
+	if (ds->snapshot_timing) {
+		ds->snapshot_timing = false;
+		ds->catchup_ms = fleet_now_ms() - ds->snapshot_start_ms;
+		ds->catchup_entries = ds->snapshot_entries;
+	}
 	ds->hold_for_snapshot = false;
 	ds->next_expiry_ms = sw.next_expiry_ms;
 	ds->dirty = false;

@@ -18,14 +18,6 @@
 #define BATCH_WAIT_MS 2    /* with a batch held: the next entry is late, hand the batch over */
 #define RETRY_MS 500
 
-static void push_kind(struct fleet_link *l, enum fleet_msg_kind kind)
-{
-	struct fleet_msg *m = fleet_msg_new(kind);
-
-	if (m)
-		fleet_inbox_push(l->inbox, m);
-}
-
 static struct fleet_msg *entry_msg(kvEntry *e)
 {
 	struct fleet_msg *m = fleet_msg_new(FLEET_MSG_ENTRY);
@@ -113,6 +105,8 @@ static void watch_once(struct fleet_link *l, kvStore *kv, uint64_t gen)
 	kvWatchOptions wo;
 	kvWatcher *w = NULL;
 	struct batch b = { 0 };
+	uint64_t start_ms = fleet_now_ms();
+	struct fleet_msg *begin;
 	kvEntry *e;
 	natsStatus s;
 
@@ -123,7 +117,11 @@ static void watch_once(struct fleet_link *l, kvStore *kv, uint64_t gen)
 		fleet_link_wait(l, RETRY_MS);
 		return;
 	}
-	push_kind(l, FLEET_MSG_SNAPSHOT_BEGIN);
+	begin = fleet_msg_new(FLEET_MSG_SNAPSHOT_BEGIN);
+	if (begin) {
+		begin->watch_start_ms = start_ms;
+		fleet_inbox_push(l->inbox, begin);
+	}
 	while (keep_watching(l, gen)) {
 		uint64_t delta;
 
