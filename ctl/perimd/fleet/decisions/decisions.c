@@ -245,7 +245,7 @@ static int apply_prefixes(struct perimd *d, const struct perim_prefix *p, unsign
 /*
  * From one apply's start to the next: an apply flattens every decision, so
  * with thousands in force it is spaced by its own cost (applying takes at
- * most a third of the loop's time, a fifth within a burst) and the entries
+ * most half of the loop's time, a quarter within a burst) and the entries
  * arriving meanwhile are read and go into the next one. Within a burst, at
  * least COALESCE_MS. With few decisions this is a few milliseconds.
  */
@@ -254,8 +254,8 @@ static uint64_t apply_gap_ms(const struct fleet_decisions *ds)
 	uint64_t cost_ms = ds->last_apply_ns / 1000000;
 
 	if (!ds->lag_entries)
-		return 3 * cost_ms;
-	return 5 * cost_ms > COALESCE_MS ? 5 * cost_ms : COALESCE_MS;
+		return 2 * cost_ms;
+	return 4 * cost_ms > COALESCE_MS ? 4 * cost_ms : COALESCE_MS;
 }
 
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
