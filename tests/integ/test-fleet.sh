@@ -146,6 +146,7 @@ case_malformed_value_rejected() {
 
 # The permissions README.md gives a gateway account (read the decisions, write its own events)
 # and an operator account (those plus the bucket's writes and its creation), for gateway NAME.
+# shellcheck disable=SC2016 # NATS's own subjects start with a literal $
 gateway_publish() {
 	printf '"%s", ' '$JS.API.INFO' '$JS.API.STREAM.NAMES' '$JS.API.STREAM.INFO.KV_perim-decisions' \
 		'$JS.API.CONSUMER.CREATE.KV_perim-decisions' '$JS.API.CONSUMER.CREATE.KV_perim-decisions.>' \
@@ -153,6 +154,7 @@ gateway_publish() {
 		"perim.events.$1.>"
 	printf '"perim.drops.%s"' "$1"
 }
+# shellcheck disable=SC2016
 operator_publish() {
 	gateway_publish "$1"
 	printf ', "%s"' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
