@@ -37,7 +37,7 @@ endif
 # and talks rtnetlink; libmicrohttpd is dlopen()ed when metrics start
 # (ctl/perimd/metrics.c), not linked. A missing library stops the build with
 # its name, except for the goals that compile nothing (deps installs them).
-PKGS := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libmicrohttpd
+PKGS := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto libmicrohttpd
 ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
 MISSING_PKGS := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo yes),,$(p))))
 ifneq ($(MISSING_PKGS),)
@@ -45,9 +45,9 @@ $(error pkg-config knows no $(MISSING_PKGS): install the build dependencies with
 endif
 PKG_CFLAGS     := $(shell pkg-config --cflags $(PKGS))
 PERIMCTL_LIBS  := $(shell pkg-config --libs json-c)
-PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats)
+PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto)
 # The fleet tests' NATS helpers (tests/tools/nats*.c).
-NATS_LIBS      := $(shell pkg-config --libs libnats)
+NATS_LIBS      := $(shell pkg-config --libs libnats libcrypto)
 HOOKCHECK_LIBS := $(shell pkg-config --libs libbpf)
 endif
 
@@ -179,6 +179,9 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 $(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(if $(filter nats%,$(notdir $@)),$(NATS_LIBS)) -o $@
+
+# natsnkey makes the nkeys perimd reads (the same encoding, not a second copy of it).
+$(OUTPUT)/tests/tools/natsnkey: $(OUTPUT)/ctl/perimd/fleet/nkey.o
 
 $(OUTPUT)/tests/vm/progs/hookcheck: $(OUTPUT)/tests/vm/progs/hookcheck.o
 	$(call msg,LINK,$@)

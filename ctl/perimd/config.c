@@ -76,7 +76,7 @@ static const char usage[] =
 "  --fleet nats://HOST:PORT[,...]  join a fleet over NATS JetStream (default: none)\n"
 "  --fleet-name NAME     this gateway's name in the fleet (default: the hostname)\n"
 "  --fleet-group GROUP   the fleet group it belongs to\n"
-"  --fleet-creds FILE    NATS user credentials file (JWT + seed)\n"
+"  --fleet-creds FILE    NATS user credentials (JWT + seed) or user nkey seed file\n"
 "  --fleet-tls-ca FILE   CA bundle: connect with TLS, verify the server against it\n"
 "  --fleet-events T[,T]  publish these event types to perim.events.NAME.TYPE\n"
 "  --config FILE         read options from FILE: lines \"key value\", same names\n"

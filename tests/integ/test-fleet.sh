@@ -159,40 +159,81 @@ case_malformed_value_rejected() {
 	passes 1 10.9.9.0/24
 }
 
-# The permissions README.md gives a gateway account: read the decisions, write its own events.
-write_auth_conf() {
-	cat >"$TMP/auth.conf" <<CONF
-authorization {
-  users = [
-    { user: operator, password: opsecret }
-    { user: gw2, password: gwsecret, permissions: {
-        publish: { allow: [ "\$JS.API.INFO", "\$JS.API.STREAM.NAMES", "\$JS.API.STREAM.INFO.KV_perim-decisions",
-                            "\$JS.API.CONSUMER.CREATE.KV_perim-decisions", "\$JS.API.CONSUMER.CREATE.KV_perim-decisions.>",
-                            "\$JS.API.CONSUMER.DELETE.KV_perim-decisions.>", "\$JS.FC.KV_perim-decisions.>",
-                            "perim.events.gw2.>", "perim.drops.gw2" ] }
-        subscribe: { allow: [ "_INBOX.>" ] } } }
-  ]
+# The permissions README.md gives a gateway account (read the decisions, write its own events)
+# and an operator account (those plus the bucket's writes and its creation), for gateway NAME.
+# shellcheck disable=SC2016 # NATS's own subjects start with a literal $
+gateway_publish() {
+	printf '"%s", ' '$JS.API.INFO' '$JS.API.STREAM.NAMES' '$JS.API.STREAM.INFO.KV_perim-decisions' \
+		'$JS.API.CONSUMER.CREATE.KV_perim-decisions' '$JS.API.CONSUMER.CREATE.KV_perim-decisions.>' \
+		'$JS.API.CONSUMER.DELETE.KV_perim-decisions.>' '$JS.FC.KV_perim-decisions.>' \
+		"perim.events.$1.>"
+	printf '"perim.drops.%s"' "$1"
 }
-CONF
+# shellcheck disable=SC2016
+operator_publish() {
+	gateway_publish "$1"
+	printf ', "%s"' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
+}
+account_permissions() {
+	printf 'permissions: { publish: { allow: [ %s ] }, subscribe: { allow: [ "_INBOX.>" ] } }' "$("$1_publish" "$2")"
 }
 
+# write_auth_conf OPERATOR_NKEY GATEWAY_NKEY: gw1 the operator and gw2 a gateway by nkey,
+# gw3 a gateway by user and password.
+write_auth_conf() {
+	cat >"$TMP/auth.conf" <<-CONF
+	authorization {
+	  users = [
+	    { nkey: $1, $(account_permissions operator gw1) }
+	    { nkey: $2, $(account_permissions gateway gw2) }
+	    { user: gw3, password: gwsecret, $(account_permissions gateway gw3) }
+	  ]
+	}
+	CONF
+}
+
+# Credentials as gateways get them: an nkey seed file in its armour (gw1) or bare (gw2), a
+# password in the URL (gw3). Only the operator account writes decisions.
 case_gateway_account_cannot_decide() {
-	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
-	write_auth_conf
+	local op_key gw_key stray_key i
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 && gw_net 3 || return 1
+	op_key=$("$TOOLS/natsnkey" "$TMP/op.seed") && gw_key=$("$TOOLS/natsnkey" "$TMP/gw2.nk") &&
+		stray_key=$("$TOOLS/natsnkey" "$TMP/stray.nk") || return 1
+	{ echo "-----BEGIN USER NKEY SEED-----"; cat "$TMP/op.seed"; echo "------END USER NKEY SEED------"; } >"$TMP/op.nk"
+	write_auth_conf "$op_key" "$gw_key"
 	nats_start nats -c "$TMP/auth.conf" || return 1
-	gw_start 1 --fleet "nats://operator:opsecret@$HUB:$NATS_PORT" || return 1
-	gw_start 2 --fleet "nats://gw2:gwsecret@$HUB:$NATS_PORT" || return 1
+	gw_start 1 --fleet "$(fleet_url)" --fleet-creds "$TMP/op.nk" || return 1
+	gw_start 2 --fleet "$(fleet_url)" --fleet-creds "$TMP/gw2.nk" || return 1
+	# A key the server does not list is refused; perimd keeps retrying, enforcing what it has.
+	gw_start 3 --fleet "$(fleet_url)" --fleet-creds "$TMP/stray.nk" || return 1
 	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
-	expect_exit 1 gctl 2 fleet block "$BLOCKED" || return 1
-	expect_match "$(cat "$TMP/last.err")" "not stored" "a gateway's block" || return 1
+	wait_until 10 grep -q "authentication error - Nkey \"$stray_key\"" "$NATS_STORE/nats.log" ||
+		{ fail "the server did not refuse the unknown nkey"; return 1; }
+	expect_eq "$(status_of 3 connected)" false "an unknown nkey's connection" || return 1
+	gw_stop 3
+	gw_start 3 --fleet "nats://gw3:gwsecret@$HUB:$NATS_PORT" || return 1
+	wait_until 10 fleet_connected 3 || return 1
+	expect_eq "$(status_of 1 user)" "$op_key" "the account gw1's fleet status names" || return 1
+	expect_eq "$(status_of 2 user)" "$gw_key" "the account gw2's fleet status names" || return 1
+	expect_eq "$(status_of 3 user)" gw3 "the account gw3's fleet status names" || return 1
+	for i in 2 3; do
+		expect_exit 1 gctl "$i" fleet block "$BLOCKED" || return 1
+		expect_match "$(cat "$TMP/last.err")" 'not stored.*Permissions Violation for Publish to "\$KV\.perim-decisions' \
+			"gw$i's block" || return 1
+	done
+	for i in 1 2 3; do not_listed "$i" "$BLOCKED" || { fail "gw$i applied a refused block"; return 1; }; done
+	passes 2 203.0.113.0/24 || { fail "a refused block is enforced"; return 1; }
 	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
-	wait_until 2 listed 2 "$BLOCKED" || { fail "the read-only gateway does not see the operator's decision"; return 1; }
+	for i in 2 3; do
+		wait_until 2 listed "$i" "$BLOCKED" || { fail "gw$i does not see the operator's decision"; return 1; }
+	done
 	drops_grow 2 203.0.113.0/24 || return 1
 	expect_exit 1 gctl 2 fleet unblock "$BLOCKED" || return 1
-	listed 1 "$BLOCKED" || { fail "a gateway removed a decision"; return 1; }
-	gctl 2 -j fleet status | grep -q gwsecret && { fail "fleet status shows the password"; return 1; }
-	expect_eq "$(status_of 2 user)" gw2 "the account fleet status names" || return 1
-	return 0
+	listed 1 "$BLOCKED" && listed 2 "$BLOCKED" || { fail "a gateway removed a decision"; return 1; }
+	gctl 3 -j fleet status | grep -q gwsecret && { fail "fleet status shows the password"; return 1; }
+	grep -q "$(cut -c3-20 "$TMP/gw2.nk")" "$TMP"/gw?.log && { fail "a seed is in a log"; return 1; }
+	expect_exit 0 gctl 1 fleet unblock "$BLOCKED" || return 1
+	wait_until 2 not_listed 2 "$BLOCKED" || { fail "the operator's unblock did not reach gw2"; return 1; }
 }
 
 # The fleet's own stop (threads joined, connection closed) is timed by perimd
@@ -338,6 +379,18 @@ case_bad_input() {
 	expect_exit 2 "$PERIMD" --fleet http://x:1 || return 1
 	expect_exit 2 "$PERIMD" --fleet-name gw1 || return 1
 	expect_exit 2 "$PERIMD" --fleet nats://127.0.0.1:1 --fleet-name 'a.b' || return 1
+	# --fleet-creds: neither a credentials file nor a user seed; a damaged seed; an account seed.
+	echo "user: gw1" >"$TMP/bad.creds"
+	expect_exit 2 "$PERIMD" --fleet nats://127.0.0.1:1 --fleet-creds "$TMP/bad.creds" || return 1
+	expect_match "$(cat "$TMP/last.err")" 'fleet-creds.*no user nkey seed' "a file without a seed" || return 1
+	"$TOOLS/natsnkey" "$TMP/good.nk" >/dev/null || return 1
+	local seed c
+	seed=$(cat "$TMP/good.nk") c=A
+	[ "${seed:20:1}" = A ] && c=B
+	echo "${seed:0:20}$c${seed:21}" >"$TMP/damaged.nk"
+	expect_exit 2 "$PERIMD" --fleet nats://127.0.0.1:1 --fleet-creds "$TMP/damaged.nk" || return 1
+	expect_match "$(cat "$TMP/last.err")" 'checksum is wrong' "a damaged seed" || return 1
+	expect_exit 2 "$PERIMD" --fleet nats://127.0.0.1:1 --fleet-creds "$TMP" || return 1
 }
 
 run_cases "$@"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "fleet/decisions/decision.h"
+#include "fleet/nkey.h"
 #include "fleet/options.h"
 #include "model/rules.h"
 #include "test.h"
@@ -159,4 +160,45 @@ static void test_options(void)
 	ASSERT_STREQ(shown, "u", "user of the first URL");
 	perimd_fleet_servers_user("nats://h:1,nats://v@h2:2", shown, sizeof(shown));
 	ASSERT_STREQ(shown, "", "no user in the first URL");
+}
+
+/*
+ * RFC 8032's first Ed25519 vector as a user nkey; the expected text was
+ * computed apart from perimd (Python's base64.b32encode and binascii.crc_hqx).
+ */
+static const uint8_t RFC8032_SECRET[32] = {
+	0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+	0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
+};
+#define RFC8032_SEED "SUAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YALCA"
+#define RFC8032_PUBLIC "UDLVVGABQKYQVN6VJP7NHSLEA45A5YLS6PNKMIZFV4BBU2HXA5IRUVAL"
+
+static void test_nkey_known_answer(void)
+{
+	char seed[FLEET_NKEY_SEED_LEN + 1], pub[FLEET_NKEY_PUBLIC_LEN + 1], why[128];
+
+	fleet_nkey_user_seed(RFC8032_SECRET, seed);
+	ASSERT_STREQ(seed, RFC8032_SEED, "the seed's text");
+	ASSERT_OK(fleet_nkey_user_public(seed, pub, why, sizeof(why)), why);
+	ASSERT_STREQ(pub, RFC8032_PUBLIC, "the public key of RFC 8032's secret");
+}
+
+static void test_nkey_rejects(void)
+{
+	static const struct { const char *seed, *names; } bad[] = {
+		{ "SUAJ2YNRTXX62WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YALCA", "checksum" },
+		/* non-zero bits past the data in the last character */
+		{ "SUAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YALCB", "base32" },
+		/* the same secret as an account seed */
+		{ "SAAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YHY3Q", "not a user seed" },
+		{ "SUAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YALC", "base32" },
+		{ "SUAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YAL1A", "base32" },
+	};
+	char pub[FLEET_NKEY_PUBLIC_LEN + 1], why[128];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ASSERT_EQ(fleet_nkey_user_public(bad[i].seed, pub, why, sizeof(why)), -1, bad[i].seed);
+		ASSERT_TRUE(strstr(why, bad[i].names) != NULL, why);
+	}
 }

@@ -74,17 +74,22 @@ struct fleet_msg *fleet_msg_new(enum fleet_msg_kind kind)
 
 void fleet_inbox_push(struct fleet_inbox *in, struct fleet_msg *m)
 {
+	fleet_inbox_push_chain(in, m, m);
+}
+
+void fleet_inbox_push_chain(struct fleet_inbox *in, struct fleet_msg *head, struct fleet_msg *tail)
+{
 	uint64_t one = 1;
 	bool was_empty;
 
-	m->next = NULL;
+	tail->next = NULL;
 	pthread_mutex_lock(&in->mu);
 	was_empty = !in->head;
 	if (in->tail)
-		in->tail->next = m;
+		in->tail->next = head;
 	else
-		in->head = m;
-	in->tail = m;
+		in->head = head;
+	in->tail = tail;
 	pthread_mutex_unlock(&in->mu);
 	/* EAGAIN (a full counter) still leaves the loop woken: nothing to do on failure. */
 	if (was_empty && write(in->efd, &one, sizeof(one)) < 0)

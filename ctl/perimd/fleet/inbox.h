@@ -27,6 +27,8 @@ struct fleet_msg {
 	int deleted;               /* a delete or purge marker, not a value */
 	uint64_t revision;
 	uint64_t delta;            /* entries the watcher still has to deliver */
+	/* SNAPSHOT_BEGIN */
+	uint64_t watch_start_ms;   /* wall clock when the watcher asked for the bucket's state */
 	size_t value_len;
 	char *value;               /* NUL-terminated copy */
 	/* REPLY */
@@ -46,6 +48,8 @@ void fleet_msg_free(struct fleet_msg *m);
 
 /* Any thread: appends m (owned by the inbox from now on) and wakes the loop. */
 void fleet_inbox_push(struct fleet_inbox *in, struct fleet_msg *m);
+/* The same for a chain head..tail (linked by next): one lock, one wake-up for them all. */
+void fleet_inbox_push_chain(struct fleet_inbox *in, struct fleet_msg *head, struct fleet_msg *tail);
 /* The loop: every message pushed so far, oldest first (the caller frees them). */
 struct fleet_msg *fleet_inbox_take(struct fleet_inbox *in);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fleet/creds.h"
 #include "fleet/decisions/decision.h"
 #include "fleet/link.h"
 #include "log.h"
@@ -104,6 +105,7 @@ static int build_options(natsOptions **out, const struct perimd_fleet_opts *o, c
 	const char *urls[PERIMD_FLEET_MAX_SERVERS];
 	int n = perimd_fleet_servers_split(o->servers, buf, sizeof(buf), urls);
 	natsOptions *opts = NULL;
+	char why[256];
 	natsStatus s;
 
 	s = natsOptions_Create(&opts);
@@ -128,9 +130,10 @@ static int build_options(natsOptions **out, const struct perimd_fleet_opts *o, c
 		natsOptions_Destroy(opts);
 		return fail(err, errlen, "NATS options", s);
 	}
-	if (o->creds[0] && (s = natsOptions_SetUserCredentialsFromFiles(opts, o->creds, NULL)) != NATS_OK) {
+	if (o->creds[0] && fleet_creds_set(opts, o->creds, why, sizeof(why)) != NATS_OK) {
 		natsOptions_Destroy(opts);
-		return fail(err, errlen, o->creds, s);
+		snprintf(err, errlen, "fleet: %s: %s", o->creds, why);
+		return -1;
 	}
 	if (o->tls_ca[0] && ((s = natsOptions_SetSecure(opts, true)) != NATS_OK ||
 			     (s = natsOptions_LoadCATrustedCertificates(opts, o->tls_ca)) != NATS_OK)) {

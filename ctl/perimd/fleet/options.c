@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "events/events_json.h"
+#include "fleet/creds.h"
 #include "fleet/options.h"
 
 bool perimd_fleet_name_ok(const char *name)
@@ -144,8 +145,14 @@ int perimd_fleet_opt_apply(struct perimd_fleet_opts *o, const char *name, const 
 		return copy_name(o->name, value, why, whylen);
 	if (!strcmp(name, "fleet-group"))
 		return copy_name(o->group, value, why, whylen);
-	if (!strcmp(name, "fleet-creds"))
-		return copy_file(o->creds, sizeof(o->creds), value, why, whylen);
+	if (!strcmp(name, "fleet-creds")) {
+		struct fleet_creds c;
+
+		if (copy_file(o->creds, sizeof(o->creds), value, why, whylen) || fleet_creds_read(value, &c, why, whylen))
+			return -1;
+		snprintf(o->creds_nkey, sizeof(o->creds_nkey), "%s", c.nkey_public);
+		return 0;
+	}
 	if (!strcmp(name, "fleet-tls-ca"))
 		return copy_file(o->tls_ca, sizeof(o->tls_ca), value, why, whylen);
 	if (!strcmp(name, "fleet-events")) {

@@ -17,7 +17,8 @@ struct perimd_fleet_opts {
 	char servers[1024];            /* --fleet as given: "nats://h:p[,nats://...]"; empty: no fleet */
 	char name[PERIMD_FLEET_NAME_MAX];   /* --fleet-name; empty: the hostname */
 	char group[PERIMD_FLEET_NAME_MAX];  /* --fleet-group; empty: none */
-	char creds[PATH_MAX];          /* --fleet-creds: a NATS user credentials file */
+	char creds[PATH_MAX];          /* --fleet-creds: a NATS credentials file or a user nkey seed */
+	char creds_nkey[57];           /* the seed's public user nkey (shown as the account); empty for a JWT */
 	char tls_ca[PATH_MAX];         /* --fleet-tls-ca: CA bundle; implies TLS */
 	char events[256];              /* --fleet-events: "exec,connect,..." as given */
 };

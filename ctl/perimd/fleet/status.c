@@ -31,6 +31,8 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	json_add_str(o, "server", nonempty(st.url));
 	json_add_str(o, "server_id", nonempty(st.server_id));
 	perimd_fleet_servers_user(f->opts->servers, user, sizeof(user));
+	if (!user[0])
+		snprintf(user, sizeof(user), "%s", f->opts->creds_nkey);
 	json_add_str(o, "user", nonempty(user));
 	json_add_str(o, "creds", nonempty(f->opts->creds));
 	json_object_object_add(o, "tls", json_object_new_boolean(f->opts->tls_ca[0] != '\0'));
@@ -49,6 +51,8 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	json_add_u64(o, "rejected_cap", ds->rejected_cap);
 	json_add_u64(o, "removed_by_reconcile", ds->removed_by_reconcile);
 	json_add_u64(o, "snapshots", ds->snapshots);
+	json_add_u64(o, "catchup_ms", ds->catchup_ms);
+	json_add_u64(o, "catchup_entries", ds->catchup_entries);
 	json_add_u64(o, "requests", f->requests);
 	json_add_u64(o, "requests_failed", f->requests_failed);
 	json_add_u64(o, "events_published", ec.published);

@@ -175,6 +175,8 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 	case FLEET_MSG_SNAPSHOT_BEGIN:
 		ds->snapshot_gen++;
 		ds->in_snapshot = true;
+		ds->snapshot_start_ms = m->watch_start_ms;
+		ds->snapshot_entries = 0;
 		break;
 	case FLEET_MSG_SNAPSHOT_END:
 		if (ds->in_snapshot)
@@ -184,8 +186,15 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 			ds->dirty = true;
 		ds->in_snapshot = false;
 		ds->snapshots++;
+		/* Its catch-up ends with the apply of what it brought, or now if it brought no change. */
+		ds->snapshot_timing = ds->dirty;
+		if (!ds->dirty) {
+			ds->catchup_ms = fleet_now_ms() - ds->snapshot_start_ms;
+			ds->catchup_entries = ds->snapshot_entries;
+		}
 		break;
 	case FLEET_MSG_ENTRY:
+		ds->snapshot_entries += ds->in_snapshot;
 		take_entry(ds, m);
 		break;
 	default:
@@ -233,6 +242,22 @@ static int apply_prefixes(struct perimd *d, const struct perim_prefix *p, unsign
 	return 0;
 }
 
+/*
+ * From one apply's start to the next: an apply flattens every decision, so
+ * with thousands in force it is spaced by its own cost (applying takes at
+ * most half of the loop's time, a quarter within a burst) and the entries
+ * arriving meanwhile are read and go into the next one. Within a burst, at
+ * least COALESCE_MS. With few decisions this is a few milliseconds.
+ */
+static uint64_t apply_gap_ms(const struct fleet_decisions *ds)
+{
+	uint64_t cost_ms = ds->last_apply_ns / 1000000;
+
+	if (!ds->lag_entries)
+		return 2 * cost_ms;
+	return 4 * cost_ms > COALESCE_MS ? 4 * cost_ms : COALESCE_MS;
+}
+
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 {
 	struct sweep sw = { .ds = ds, .now_ms = fleet_now_ms() };
@@ -252,7 +277,7 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		return;
 	if (ds->in_snapshot && sw.now_ms - ds->last_apply_ms < COALESCE_SNAPSHOT_MS)
 		return;
-	if (ds->lag_entries && sw.now_ms - ds->last_apply_ms < COALESCE_MS)
+	if (sw.now_ms - ds->last_apply_ms < apply_gap_ms(ds))
 		return;
 	sw.prefixes = malloc((ds->n ? ds->n : 1) * sizeof(*sw.prefixes));
 	if (!sw.prefixes) {
@@ -264,7 +289,8 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 	ds->applies++;
 	ds->last_apply_ms = sw.now_ms;
 	ret = apply_prefixes(d, sw.prefixes, sw.n_prefixes, err, sizeof(err));
-	ds->apply_ns_total += perim_mono_ns() - t0;
+	ds->last_apply_ns = perim_mono_ns() - t0;
+	ds->apply_ns_total += ds->last_apply_ns;
 	if (ret) {
 		/* The maps are back as they were; the next change or tick tries again. */
 		ds->apply_failures++;
@@ -278,6 +304,11 @@ void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d)
 		ds->last_latency_ms = sw.now_ms > sw.newest_created_ms ? sw.now_ms - sw.newest_created_ms : 0;
 	}
 	ds->n_active = sw.n_prefixes;
+	if (ds->snapshot_timing) {
+		ds->snapshot_timing = false;
+		ds->catchup_ms = fleet_now_ms() - ds->snapshot_start_ms;
+		ds->catchup_entries = ds->snapshot_entries;
+	}
 	ds->hold_for_snapshot = false;
 	ds->next_expiry_ms = sw.next_expiry_ms;
 	ds->dirty = false;

@@ -35,8 +35,13 @@ struct fleet_decisions {
 	uint64_t last_latency_ms;  /* created -> applied, for the last new decision */
 	uint64_t applies, apply_failures;
 	uint64_t apply_ns_total;   /* time inside applies (flatten + map transaction) */
+	uint64_t last_apply_ns;    /* the last one's: spaces the applies of a burst */
 	uint64_t rejected_malformed, rejected_cap;
 	uint64_t snapshots;
+	/* The last full read of the bucket: watch start to its entries applied. */
+	uint64_t snapshot_start_ms, snapshot_entries;
+	bool snapshot_timing;      /* ended, its apply still to come */
+	uint64_t catchup_ms, catchup_entries;
 	uint64_t removed_by_reconcile;
 };
 
