@@ -6,7 +6,8 @@
 # follower limit, restored cgroup rules whose cgroup is gone, both forms of
 # "cgroup PATH", raw control frames (NUL, trailing bytes, invalid UTF-8), config
 # and guard-rules file errors, the too-many-rules error, strict numbers and
-# "/" unescaped in JSON.
+# "/" unescaped in JSON, and the client deadline sparing requests perimd has
+# not read yet.
 . "$(dirname "$0")/../lib/lib.sh"
 
 GW=${T}g      # perimeter NIC, in namespace $T-gw
@@ -126,6 +127,57 @@ case_egress_per_destination_listed() {
 	expect_match "$(pctl limit list | grep 10.79.0.0)" " per-destination " "human list" || return 1
 	# the state file round trip keeps it
 	expect_match "$(cat "$STATE")" "dst 10.79.0.0/24 rate 1kpps per-destination" "state file"
+}
+
+# perimd behind (stopped) past a client's 5 s deadline: a client whose request
+# waits unread is answered when perimd catches up; a silent client is dropped.
+case_deadline_spares_waiting_requests() {
+	setup && daemon_start --interface "$GW" || return 1
+	local fds
+	fds=$(ls /proc/"$PERIMD_PID"/fd | wc -l)
+	# 100 clients (more than one epoll batch) and a silent one, all accepted.
+	"$PY" - "$SOCK" "$TMP/answer" "$TMP/sent" <<'PYEOF' &
+import json, socket, struct, sys, os
+waiting = []
+for i in range(100):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    waiting.append(s)
+silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+silent.connect(sys.argv[1])
+while not os.path.exists(sys.argv[3] + ".go"):
+    os.sched_yield()
+req = json.dumps({"argv": ["status"]}).encode()
+for s in waiting:
+    s.sendall(struct.pack("=I", len(req)) + req)
+open(sys.argv[3], "w").write("sent\n")
+answered = 0
+for s in waiting:
+    s.settimeout(30)
+    hdr = s.recv(4, socket.MSG_WAITALL)
+    if len(hdr) == 4:
+        body = s.recv(struct.unpack("=I", hdr)[0], socket.MSG_WAITALL)
+        answered += json.loads(body)["status"] == 0
+open(sys.argv[2], "w").write("%d\n" % answered)
+silent.settimeout(30)
+open(sys.argv[2] + ".silent", "w").write(repr(silent.recv(1)) + "\n")
+PYEOF
+	local client=$!
+	trap "kill $client 2>/dev/null; kill -CONT $PERIMD_PID 2>/dev/null; teardown" EXIT
+	# All accepted (101 more fds in perimd).
+	wait_until 20 eval '[ "$(ls /proc/'"$PERIMD_PID"'/fd | wc -l)" -ge $(( fds + 101 )) ]' ||
+		fail "perimd did not accept the clients" || return 1
+	# Stopped past the deadline (the time is what the case is about), so its tick
+	# is due before the requests arrive: the sweep meets requests not yet read.
+	kill -STOP "$PERIMD_PID"
+	sleep 6
+	touch "$TMP/sent.go"
+	wait_until 10 test -s "$TMP/sent" || fail "the requests were not sent" || return 1
+	kill -CONT "$PERIMD_PID"
+	wait_until 30 test -s "$TMP/answer" || fail "no answers: $(tail -n 3 "$TMP/perimd.log")" || return 1
+	expect_eq "$(cat "$TMP/answer")" 100 "requests answered" || return 1
+	wait_until 20 test -s "$TMP/answer.silent" || fail "the silent client was kept" || return 1
+	expect_eq "$(cat "$TMP/answer.silent")" "b''" "the silent client closed"
 }
 
 case_events_follower_limit() {

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -410,6 +412,17 @@ static int on_accept(void *ctx, int lfd, uint32_t events)
 	return 0;
 }
 
+/*
+ * Bytes the client sent that perimd has not read yet: perimd is behind (a burst
+ * of clients), not the client, so its deadline is not what ran out.
+ */
+static bool request_waiting(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 void perimd_ctlsock_sweep(struct perimd_ctlsock *s)
 {
 	uint64_t now = perim_mono_ns();
@@ -417,7 +430,7 @@ void perimd_ctlsock_sweep(struct perimd_ctlsock *s)
 
 	for (c = s->clients; c; c = next) {
 		next = c->next;
-		if (now > c->deadline_ns) {
+		if (now > c->deadline_ns && !(c->fd >= 0 && request_waiting(c->fd))) {
 			pr_info("perimd: dropping a control client that missed its deadline\n");
 			client_close(c);
 		}
