@@ -286,6 +286,7 @@ void perimd_fleet_stop(struct perimd *d)
 	if (!d->fleet)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fleet_decisions_flush(&d->fleet->decisions, d);
 	fleet_free(d->fleet);
 	d->fleet = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -345,3 +345,13 @@ struct json_object *fleet_decisions_json(const struct fleet_decisions *ds)
 	json_object_object_add(r, "cap", json_object_new_int64(PERIMD_FLEET_MAX_DECISIONS));
 	return r;
 }
+
+/*
+ * A decision listed is one the pins enforce after a stop: whatever the spacing
+ * held back goes to the maps before perimd leaves them to enforce alone.
+ */
+void fleet_decisions_flush(struct fleet_decisions *ds, struct perimd *d)
+{
+	ds->last_apply_ms = 0;
+	fleet_decisions_sync(ds, d);
+}

@@ -54,6 +54,9 @@ void fleet_decisions_take(struct fleet_decisions *ds, const struct fleet_msg *m)
 /* Applies the tree to the maps when it changed or a decision expired. */
 void fleet_decisions_sync(struct fleet_decisions *ds, struct perimd *d);
 
+/* The same at once, past the spacing between applies: perimd is stopping. */
+void fleet_decisions_flush(struct fleet_decisions *ds, struct perimd *d);
+
 const struct perimd_fleet_decision *fleet_decisions_find(const struct fleet_decisions *ds, const char *key);
 bool fleet_decisions_active(const struct perimd_fleet_decision *dec, uint64_t now_ms);
 
