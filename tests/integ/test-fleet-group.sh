@@ -164,6 +164,53 @@ case_nats_down_keeps_last_revision() {
 	expect_eq "$(gctl 1 show)" "$before" "show after the restart" || return 1
 	dropped_as 1 203.0.113.0/24 deny || { fail "the deny is gone after the restart"; return 1; }
 	rate_limited 1 || { fail "the limit is gone after the restart"; return 1; }
+	nats_start nats || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	ruleset "$TMP/r2" "deny add $GW_DEV 192.0.2.0/24"
+	publish "$TMP/r2" || return 1
+	wait_until 2 group_at 1 "$REV" || { fail "gw1 did not take the revision published after NATS came back"; return 1; }
+	dropped_as 1 192.0.2.0/24 deny
+}
+
+# The README's gateway permissions: a gateway account applies and reports, and cannot publish a ruleset.
+write_auth_conf() {
+	local d=KV_perim-decisions r=KV_perim-rulesets
+	cat >"$TMP/auth.conf" <<CONF
+authorization {
+  users = [
+    { user: operator, password: opsecret }
+    { user: gw2, password: gwsecret, permissions: {
+        publish: { allow: [ "\$JS.API.INFO", "\$JS.API.STREAM.NAMES", "\$JS.API.STREAM.INFO.$d",
+                            "\$JS.API.CONSUMER.CREATE.$d", "\$JS.API.CONSUMER.CREATE.$d.>",
+                            "\$JS.API.CONSUMER.DELETE.$d.>", "\$JS.FC.$d.>",
+                            "\$JS.API.STREAM.INFO.$r", "\$JS.API.CONSUMER.CREATE.$r",
+                            "\$JS.API.CONSUMER.CREATE.$r.>", "\$JS.API.CONSUMER.DELETE.$r.>", "\$JS.FC.$r.>",
+                            "\$JS.API.STREAM.INFO.KV_perim-gateways", "\$KV.perim-gateways.$GROUP.gw2",
+                            "perim.events.gw2.>", "perim.drops.gw2" ] }
+        subscribe: { allow: [ "_INBOX.>" ] } } }
+  ]
+}
+CONF
+}
+
+case_gateway_account_applies_but_cannot_publish() {
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 || return 1
+	write_auth_conf
+	nats_start nats -c "$TMP/auth.conf" || return 1
+	gw_start 1 -v --fleet "nats://operator:opsecret@$HUB:$NATS_PORT" --fleet-group "$GROUP" || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	ruleset_one
+	publish "$TMP/r1" || return 1
+	gw_start 2 -v --fleet "nats://gw2:gwsecret@$HUB:$NATS_PORT" --fleet-group "$GROUP" || return 1
+	wait_until 10 fleet_connected 2 || return 1
+	wait_until 5 group_at 2 "$REV" || { fail "the gateway account did not apply revision $REV"; return 1; }
+	wait_until 5 listed_at gw2 "$REV" || { fail "the gateway account's report is missing"; return 1; }
+	dropped_as 2 203.0.113.0/24 deny || return 1
+	ruleset "$TMP/r2" "deny add $GW_DEV 192.0.2.0/24"
+	expect_exit 1 gctl 2 fleet apply "$GROUP" "$TMP/r2" || return 1
+	expect_match "$(cat "$TMP/last.err")" "not published" "a gateway's fleet apply" || return 1
+	expect_eq "$(gctl 1 -j fleet gateways "$GROUP" | jq -r .bucket_revision)" "$REV" "the bucket's revision" || return 1
+	expect_eq "$(group_rev 2)" "$REV" "gw2's revision"
 }
 
 case_bad_input() {

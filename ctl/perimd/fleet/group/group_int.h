@@ -58,6 +58,8 @@ void *fleet_group_worker_main(void *arg);
 
 /* Wait up to ms for a change under g->mu; false once stopping. */
 bool fleet_group_wait(struct fleet_group *g, unsigned ms);
+/* The same with g->mu held (no wake-up lost between a check and the wait). */
+void fleet_group_wait_locked(struct fleet_group *g, unsigned ms);
 /* The link's state: up, and its watch generation (bumped by every reconnect). */
 bool fleet_group_link_gen(struct fleet_group *g, uint64_t *gen);
 /* Binds bucket (creating it, history 1, values up to max, when create and it is missing). */

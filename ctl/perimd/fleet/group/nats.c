@@ -7,11 +7,12 @@
 
 #define JS_WAIT_MS 3000
 
-bool fleet_group_wait(struct fleet_group *g, unsigned ms)
+void fleet_group_wait_locked(struct fleet_group *g, unsigned ms)
 {
 	struct timespec until;
-	bool go_on;
 
+	if (g->stop || !ms)
+		return;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += ms / 1000;
 	until.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -19,9 +20,15 @@ bool fleet_group_wait(struct fleet_group *g, unsigned ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
+	pthread_cond_timedwait(&g->cond, &g->mu, &until);
+}
+
+bool fleet_group_wait(struct fleet_group *g, unsigned ms)
+{
+	bool go_on;
+
 	pthread_mutex_lock(&g->mu);
-	if (!g->stop && ms)
-		pthread_cond_timedwait(&g->cond, &g->mu, &until);
+	fleet_group_wait_locked(g, ms);
 	go_on = !g->stop;
 	pthread_mutex_unlock(&g->mu);
 	return go_on;

@@ -35,20 +35,15 @@ static struct group_job *next_work(struct fleet_group *g, char **report)
 {
 	struct group_job *j;
 
-	if (!fleet_group_wait(g, 0))
-		return NULL;
 	pthread_mutex_lock(&g->mu);
-	if (!g->head && !g->status && !g->stop) {
-		pthread_mutex_unlock(&g->mu);
-		fleet_group_wait(g, IDLE_MS);
-		pthread_mutex_lock(&g->mu);
-	}
-	j = g->head;
+	if (!g->head && !g->status)
+		fleet_group_wait_locked(g, IDLE_MS);
+	j = g->stop ? NULL : g->head;
 	if (j) {
 		g->head = j->next;
 		if (!g->head)
 			g->tail = NULL;
-	} else if (g->status) {
+	} else if (g->status && !g->stop) {
 		*report = g->status;
 		g->status = NULL;
 	}
