@@ -86,6 +86,10 @@ case_group_apply_enforced_everywhere() {
 		rate_limited "$i" || { fail "gw$i does not rate-limit 198.51.100.0/24"; return 1; }
 		not_denied "$i" 192.0.2.0/24 || { fail "gw$i denies a prefix the ruleset does not name"; return 1; }
 	done
+	for i in 1 2 3; do
+		expect_eq "$(sed '1,4d;$d' "$GW_STATE_DIR/gw$i.state.group")" "$(cat "$TMP/r1")" \
+			"the ruleset gw$i recorded beside its state file" || return 1
+	done
 	expect_eq "$(gctl 2 show)" "$(gctl 1 show)" "show on gw2 vs gw1" || return 1
 	expect_eq "$(gctl 3 show)" "$(gctl 1 show)" "show on gw3 vs gw1" || return 1
 	for i in 1 2 3; do
@@ -158,18 +162,18 @@ case_nats_down_keeps_last_revision() {
 	before=$(gctl 1 show)
 	nats_kill
 	gw_stop 1
-	gw_start 1 --fleet "$(fleet_url)" --fleet-group "$GROUP" || return 1
+	gw_start 1 -v --fleet "$(fleet_url)" --fleet-group "$GROUP" || return 1
 	expect_eq "$(status_of 1 connected)" false "connected with NATS down" || return 1
 	expect_eq "$(group_rev 1)" "$REV" "revision after a restart without NATS" || return 1
 	expect_eq "$(gctl 1 show)" "$before" "show after the restart" || return 1
 	dropped_as 1 203.0.113.0/24 deny || { fail "the deny is gone after the restart"; return 1; }
 	rate_limited 1 || { fail "the limit is gone after the restart"; return 1; }
 	nats_start nats || return 1
-	wait_until 10 fleet_connected 1 || return 1
+	wait_until 10 fleet_connected 1 || { fail "gw1 did not reconnect"; return 1; }
 	ruleset "$TMP/r2" "deny add $GW_DEV 192.0.2.0/24"
 	publish "$TMP/r2" || return 1
 	wait_until 2 group_at 1 "$REV" || { fail "gw1 did not take the revision published after NATS came back"; return 1; }
-	dropped_as 1 192.0.2.0/24 deny
+	dropped_as 1 192.0.2.0/24 deny || { fail "gw1 does not enforce revision $REV"; return 1; }
 }
 
 # The README's gateway permissions: a gateway account applies and reports, and cannot publish a ruleset.
