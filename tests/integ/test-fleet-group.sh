@@ -134,6 +134,22 @@ case_bad_ruleset_refused() {
 		{ fail "fleet gateways does not show gw2's refusal"; return 1; }
 }
 
+# A revision that arrives while a local change awaits confirmation is refused (exit 1 in the
+# apply path), then applied once the change is confirmed, without a new revision.
+case_revision_waits_for_a_pending_confirm() {
+	group_setup 1 || return 1
+	expect_exit 0 gctl 1 allow add "$GW_DEV" 10.1.0.0/16 --confirm 60 || return 1
+	ruleset_one
+	publish "$TMP/r1" || return 1
+	wait_until 2 status_above 1 group_refusals 0 || { fail "the revision was not refused"; return 1; }
+	expect_match "$(status_of 1 group_error)" "awaits confirmation" "the refusal" || return 1
+	expect_eq "$(group_rev 1)" 0 "revision while refused" || return 1
+	expect_exit 0 gctl 1 confirm || return 1
+	wait_until 7 group_at 1 "$REV" || { fail "the refused revision was not retried after confirm"; return 1; }
+	expect_eq "$(status_of 1 group_error)" null "the refusal after the retry" || return 1
+	dropped_as 1 203.0.113.0/24 deny
+}
+
 # A gateway stopped while a new revision is published converges when it restarts.
 case_stopped_gateway_converges() {
 	group_setup || return 1

@@ -75,6 +75,16 @@ static void report(struct fleet_group *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
+/* A revision refused for a passing cause (a change awaiting confirmation, a state file not writable). */
+#define RETRY_MS 5000
+
+static void forget_retry(struct fleet_group *g)
+{
+	free(g->retry_text);
+	g->retry_text = NULL;
+	g->retry_revision = 0;
+}
+
 static void refuse(struct fleet_group *g, uint64_t rev, const char *why)
 {
 	g->refusals++;
@@ -98,30 +108,28 @@ static void keep_record(struct fleet_group *g, const char *text)
 			(unsigned long long)g->revision, err);
 }
 
-static void apply_revision(struct fleet_group *g, uint64_t rev, const char *text, size_t len)
+/* The one "apply" of a revision. A retry that fails again is neither counted nor logged again. */
+static int apply_text(struct fleet_group *g, uint64_t rev, const char *text, size_t len, struct json_object **res,
+		      char *err, size_t errlen)
 {
-	struct json_object *res = NULL;
 	struct perim_cmd cmd;
-	char err[512];
-	bool same = rev == g->revision;
-	int ret;
 
 	if (len > FLEET_GROUP_RULESET_MAX) {
-		snprintf(err, sizeof(err), "%zu bytes, over the cap of %u", len, FLEET_GROUP_RULESET_MAX);
-		refuse(g, rev, err);
-		return;
+		snprintf(err, errlen, "%zu bytes, over the cap of %u", len, FLEET_GROUP_RULESET_MAX);
+		return PERIM_EXIT_BADINPUT;
 	}
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.kind = PERIM_CMD_APPLY;
 	snprintf(cmd.file, sizeof(cmd.file), "%s/%s@%llu", FLEET_GROUP_RULESETS_BUCKET, g->group,
 		 (unsigned long long)rev);
 	cmd.text = text;
-	ret = perimd_exec(g->d, &cmd, &res, err, sizeof(err));
-	if (ret) {
-		json_object_put(res);
-		refuse(g, rev, err);
-		return;
-	}
+	return perimd_exec(g->d, &cmd, res, err, errlen);
+}
+
+static void applied(struct fleet_group *g, uint64_t rev, const char *text, struct json_object *res)
+{
+	bool same = rev == g->revision;
+
 	g->applies++;
 	if (!same || json_object_get_boolean(get(res, "changed"))) {
 		g->revision = rev;
@@ -131,10 +139,43 @@ static void apply_revision(struct fleet_group *g, uint64_t rev, const char *text
 			json_object_get_int(get(res, "removed")), json_object_get_int(get(res, "replaced")));
 		keep_record(g, text);
 	}
-	json_object_put(res);
 	g->refused_revision = 0;
 	g->refusal[0] = '\0';
 	report(g);
+}
+
+static void apply_revision(struct fleet_group *g, uint64_t rev, const char *text, size_t len)
+{
+	struct json_object *res = NULL;
+	char err[512];
+	int ret;
+
+	forget_retry(g);
+	ret = apply_text(g, rev, text, len, &res, err, sizeof(err));
+	if (!ret)
+		applied(g, rev, text, res);
+	json_object_put(res);
+	if (!ret)
+		return;
+	if (ret == PERIM_EXIT_FAIL && (g->retry_text = strdup(text)))
+		g->retry_revision = rev;
+	refuse(g, rev, err);
+}
+
+static int on_retry_tick(void *ctx, int fd, uint32_t events)
+{
+	struct fleet_group *g = ctx;
+	struct json_object *res = NULL;
+	char err[512];
+
+	if (!g->retry_text)
+		return 0;
+	if (!apply_text(g, g->retry_revision, g->retry_text, strlen(g->retry_text), &res, err, sizeof(err))) {
+		applied(g, g->retry_revision, g->retry_text, res);
+		forget_retry(g);
+	}
+	json_object_put(res);
+	return 0;
 }
 
 static void take_entry(struct fleet_group *g, const struct fleet_msg *m)
@@ -321,6 +362,7 @@ struct fleet_group *fleet_group_start(struct perimd *d, struct fleet_link *link,
 	}
 	g->d = d;
 	g->link = link;
+	g->retry_timer_fd = -1;
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	snprintf(g->group, sizeof(g->group), "%s", group);
 	if (d->cfg.state[0])
@@ -341,6 +383,13 @@ struct fleet_group *fleet_group_start(struct perimd *d, struct fleet_link *link,
 		fleet_group_stop(g);
 		return NULL;
 	}
+	ret = perim_loop_every(d->loop, RETRY_MS, on_retry_tick, g);
+	if (ret < 0) {
+		snprintf(err, errlen, "fleet: group retry timer: %s", strerror(-ret));
+		fleet_group_stop(g);
+		return NULL;
+	}
+	g->retry_timer_fd = ret;
 	read_record(g);
 	report(g);
 	if (start_thread(&g->worker, &g->worker_started, fleet_group_worker_main, g, err, errlen) ||
@@ -382,6 +431,9 @@ void fleet_group_stop(struct fleet_group *g)
 		perim_loop_del(g->d->loop, fleet_inbox_fd(g->inbox));
 		fleet_inbox_free(g->inbox);
 	}
+	if (g->retry_timer_fd >= 0)
+		perim_loop_del(g->d->loop, g->retry_timer_fd);
+	forget_retry(g);
 	free(g->status);
 	pthread_cond_destroy(&g->cond);
 	pthread_mutex_destroy(&g->mu);

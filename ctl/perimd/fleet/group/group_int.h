@@ -43,6 +43,9 @@ struct fleet_group {
 	uint64_t refused_revision;       /* the last refused, 0: the last delivery applied */
 	char refusal[512];
 	uint64_t applies, refusals;
+	char *retry_text;                /* refused for a passing cause (exit 1): tried again */
+	uint64_t retry_revision;
+	int retry_timer_fd;
 	/* Under mu, for the threads: */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
