@@ -23,6 +23,9 @@
 #include "loop.h"
 #include "proto.h"
 
+/* A revision refused for a passing cause (a change awaiting confirmation, no writable state file): retried so often. */
+#define RETRY_MS 5000
+
 static void answer(int fd, int status, struct json_object *result, const char *error)
 {
 	char *text;
@@ -74,9 +77,6 @@ static void report(struct fleet_group *g)
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->mu);
 }
-
-/* A revision refused for a passing cause (a change awaiting confirmation, a state file not writable). */
-#define RETRY_MS 5000
 
 static void forget_retry(struct fleet_group *g)
 {
@@ -184,6 +184,7 @@ static void take_entry(struct fleet_group *g, const struct fleet_msg *m)
 		return;
 	g->bucket_revision = m->revision;
 	if (m->deleted) {
+		forget_retry(g);
 		pr_warn("perimd: fleet: group ruleset %s/%s deleted (revision %llu): still running revision %llu\n",
 			FLEET_GROUP_RULESETS_BUCKET, g->group, (unsigned long long)m->revision,
 			(unsigned long long)g->revision);
