@@ -53,6 +53,9 @@ enum perim_cmd_kind {
 	PERIM_CMD_PROTECT_ADD,     /* protect add DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
 	PERIM_CMD_PROTECT_DEL,     /* protect del DEV PREFIX [proto tcp|udp] [dport P[-Q]] */
 	PERIM_CMD_PROTECT_LIST,    /* protect list [DEV] */
+	/* cmd/fleet_group.c: group rulesets */
+	PERIM_CMD_FLEET_APPLY,     /* fleet apply GROUP FILE [--check] [--text TEXT] */
+	PERIM_CMD_FLEET_GATEWAYS,  /* fleet gateways GROUP [-j], fleet status --group GROUP [-j] */
 };
 
 enum perim_xdp_mode {
@@ -111,6 +114,7 @@ struct perim_shape_spec {
 struct perim_fleet_spec {
 	uint32_t ttl_s;            /* 0 = until unblocked */
 	char reason[PERIM_FLEET_REASON_MAX];
+	char group[64];            /* fleet apply, fleet gateways: the group */
 };
 
 /* protect: sources that pass before any deny, limit, block or SYN check. */
@@ -192,5 +196,8 @@ const char *perim_cmd_help(const char *object);
 /* cmd_fleet.c: "fleet ..." (argv[0] is "fleet"); same contract as perim_cmd_parse. */
 int perim_cmd_parse_fleet(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
 extern const char perim_cmd_fleet_help[];
+/* cmd/fleet_group.c: "fleet apply ..." / "fleet gateways ..." / "fleet status --group ..." */
+bool perim_cmd_fleet_group_verb(int argc, char **argv);
+int perim_cmd_parse_fleet_group(int argc, char **argv, struct perim_cmd *cmd, char *err, size_t errlen);
 
 #endif /* PERIM_CMD_H */

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	if (cmd.kind == PERIM_CMD_EVENTS)
 		return perimctl_events(&opts, argc, argv);
 	if (cmd.kind == PERIM_CMD_SHOW || cmd.kind == PERIM_CMD_APPLY || cmd.kind == PERIM_CMD_DIFF ||
-	    cmd.kind == PERIM_CMD_CONFIRM || cmd.kind == PERIM_CMD_ROLLBACK)
+	    cmd.kind == PERIM_CMD_CONFIRM || cmd.kind == PERIM_CMD_ROLLBACK || cmd.kind == PERIM_CMD_FLEET_APPLY)
 		return perimctl_ruleset(&opts, &cmd, argc, argv);
 	status = perimctl_ssh_guard(&opts, &cmd, argc, argv, NULL);
 	if (status)

@@ -47,6 +47,11 @@ int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
 int perimctl_ssh_guard(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
 		       const char *text);
 
+/* fleet_group.c: fleet apply, fleet gateways; the group lines of fleet status. */
+void perimctl_render_fleet_apply(struct json_object *r);
+void perimctl_render_fleet_gateways(struct json_object *r);
+void perimctl_render_fleet_group_status(struct json_object *r);
+
 /* ruleset.c: show, apply, diff (apply and diff send FILE's content). */
 int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv);
 

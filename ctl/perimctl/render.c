@@ -650,6 +650,7 @@ static void render_fleet_status(struct json_object *r)
 	printf("  events published %llu, dropped %llu, queued %llu\n",
 	       (unsigned long long)get_u64(r, "events_published"), (unsigned long long)get_u64(r, "events_dropped"),
 	       (unsigned long long)get_u64(r, "events_queued"));
+	perimctl_render_fleet_group_status(r);
 	if (*get_str(r, "last_error", ""))
 		printf("  last error: %s\n", get_str(r, "last_error", ""));
 }
@@ -706,6 +707,8 @@ static const struct {
 	{ PERIM_CMD_FLEET_UNBLOCK, render_fleet_unblock },
 	{ PERIM_CMD_FLEET_LIST, render_fleet_list },
 	{ PERIM_CMD_FLEET_STATUS, render_fleet_status },
+	{ PERIM_CMD_FLEET_APPLY, perimctl_render_fleet_apply },
+	{ PERIM_CMD_FLEET_GATEWAYS, perimctl_render_fleet_gateways },
 	{ PERIM_CMD_PROTECT_ADD, render_protect_change },
 	{ PERIM_CMD_PROTECT_DEL, render_protect_change },
 	{ PERIM_CMD_PROTECT_LIST, render_protect_list },

@@ -85,7 +85,9 @@ static void render_changes(struct json_object *r, bool list)
 
 static void render(const struct perimctl_opts *opts, const struct perim_cmd *cmd, struct json_object *r)
 {
-	if (opts->json)
+	if (cmd->kind == PERIM_CMD_FLEET_APPLY)
+		perimctl_render(opts, cmd, r);
+	else if (opts->json)
 		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	else if (cmd->kind == PERIM_CMD_SHOW)
@@ -110,7 +112,8 @@ int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *c
 		return PERIM_EXIT_FAIL;
 	}
 	memcpy(words, argv, argc * sizeof(*words));
-	if ((cmd->kind == PERIM_CMD_APPLY || cmd->kind == PERIM_CMD_DIFF) && !cmd->text) {
+	if ((cmd->kind == PERIM_CMD_APPLY || cmd->kind == PERIM_CMD_DIFF || cmd->kind == PERIM_CMD_FLEET_APPLY) &&
+	    !cmd->text) {
 		text = read_file(cmd->file);
 		if (!text) {
 			free(words);

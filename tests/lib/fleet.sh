@@ -9,6 +9,9 @@
 NATS_PORT=4222
 HUB=10.99.0.1
 
+# gw_dev I: gateway I's perimeter NIC; $GW_DEV names them all alike (a group ruleset names its NIC).
+gw_dev() { echo "${GW_DEV:-${T}g$1}"; }
+
 hub_setup() {
 	ns_add hub || return 1
 	ip -n "$T-hub" link add "${T}br" type bridge || return 1
@@ -24,7 +27,7 @@ gw_net() {
 	ip -n "$T-gw$i" addr add "10.99.0.1$i/24" dev "${T}m$i"
 	ip -n "$T-gw$i" link set "${T}m$i" up
 	ip -n "$T-hub" link set "${T}h$i" master "${T}br" up
-	veth_add "gw$i" "${T}g$i" "10.7$i.0.1/24" inet "${T}i$i" "10.7$i.0.2/24" || return 1
+	veth_add "gw$i" "$(gw_dev "$i")" "10.7$i.0.1/24" inet "${T}i$i" "10.7$i.0.2/24" || return 1
 }
 
 # nats_start NAME [ARGS...]: nats-server -js in the hub on $NATS_PORT; its store is this case's
@@ -70,7 +73,7 @@ gw_start() {
 	track_path "$PIN_ROOT-$i"
 	: >"$TMP/gw$i.log"
 	nsenter --net="/run/netns/$T-gw$i" "$PERIMD" --socket "$TMP/gw$i.sock" --pin-root "$PIN_ROOT-$i" \
-		--state "$GW_STATE_DIR/gw$i.state" --interface "${T}g$i" --events "$TMP/gw$i.events" "${name[@]}" "$@" >>"$TMP/gw$i.log" 2>&1 &
+		--state "$GW_STATE_DIR/gw$i.state" --interface "$(gw_dev "$i")" --events "$TMP/gw$i.events" "${name[@]}" "$@" >>"$TMP/gw$i.log" 2>&1 &
 	eval "GW${i}_PID=$!"
 	track_pid "$!"
 	wait_until 20 grep -q 'perimd: ready' "$TMP/gw$i.log" || { cat "$TMP/gw$i.log"; return 1; }
@@ -91,12 +94,12 @@ fleet_url() { echo "nats://$HUB:$NATS_PORT"; }
 fleet_connected() { [ "$(gctl "$1" -j fleet status | jq -r .connected)" = true ]; }
 
 # fleet-deny drops counted on gateway I's perimeter NIC
-fleet_drops() { gctl "$1" -j stats "${T}g$1" | jq -r '.interfaces[0].counters.dropped["fleet-deny"].packets'; }
+fleet_drops() { gctl "$1" -j stats "$(gw_dev "$1")" | jq -r '.interfaces[0].counters.dropped["fleet-deny"].packets'; }
 
 # flood I SRC COUNT [PORT]: COUNT packets from SRC (a prefix: sources spread over it) into gateway I
 flood() {
 	local i=$1 mac
-	mac=$(mac_of "gw$i" "${T}g$i")
+	mac=$(mac_of "gw$i" "$(gw_dev "$i")")
 	in_ns inet "$TOOLS/udpflood" send --dev "${T}i$i" --dst-mac "$mac" --dst "10.7$i.0.1" \
 		--src "$2" --sources 16 --port "${4:-9}" --rate 2000 --count "$3" >/dev/null
 }

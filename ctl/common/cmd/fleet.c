@@ -19,6 +19,8 @@ const char perim_cmd_fleet_help[] =
 "       perimctl fleet unblock PREFIX\n"
 "       perimctl fleet list [-j]\n"
 "       perimctl fleet status [-j]\n"
+"       perimctl fleet apply GROUP FILE [--check]\n"
+"       perimctl fleet gateways GROUP [-j]   (also: fleet status --group GROUP)\n"
 "Block decisions every gateway of the fleet enforces on all its perimeter NICs\n"
 "(drop reason \"fleet-deny\"); perimd must run with --fleet. Local allow lists win.\n"
 "  PREFIX        IPv4 or IPv6 prefix, host bits zero\n"
@@ -26,7 +28,13 @@ const char perim_cmd_fleet_help[] =
 "                decision's own creation time (default: until unblocked)\n"
 "  reason TEXT   one word or a quoted phrase, at most 127 bytes\n"
 "\"fleet list\" shows the decisions in force; \"fleet status\" the NATS connection,\n"
-"the last decision revision applied, and events published and dropped.\n";
+"the last decision revision applied, the group revision running here and any\n"
+"refusal, and events published and dropped.\n"
+"\"fleet apply\" checks FILE as \"perimctl apply --check\" does on this gateway (a bad\n"
+"line: exit 2, nothing published), then publishes it (at most 960 KiB) to the\n"
+"bucket perim-rulesets under GROUP; every gateway started with --fleet-group GROUP\n"
+"applies it all-or-nothing. \"fleet gateways\" lists each gateway of GROUP with the\n"
+"revision it runs and its refusal, if any.\n";
 
 __attribute__((format(printf, 4, 5)))
 static int fleet_invarg(char *err, size_t errlen, const char *token, const char *why, ...)
@@ -156,6 +164,8 @@ int perim_cmd_parse_fleet(int argc, char **argv, struct perim_cmd *cmd, char *er
 			return 0;
 		}
 	}
+	if (perim_cmd_fleet_group_verb(argc, argv))
+		return perim_cmd_parse_fleet_group(argc, argv, cmd, err, errlen);
 	if (!strcmp(verb, "block"))
 		return parse_block(argc, argv, cmd, err, errlen);
 	if (!strcmp(verb, "unblock"))
@@ -164,7 +174,7 @@ int perim_cmd_parse_fleet(int argc, char **argv, struct perim_cmd *cmd, char *er
 		return parse_show(argc, argv, cmd, PERIM_CMD_FLEET_LIST, err, errlen);
 	if (!strcmp(verb, "status"))
 		return parse_show(argc, argv, cmd, PERIM_CMD_FLEET_STATUS, err, errlen);
-	return fleet_invarg(err, errlen, verb, "unknown command; expected block, unblock, list or status");
+	return fleet_invarg(err, errlen, verb, "unknown command; expected block, unblock, list, status, apply or gateways");
 }
 
 static int parse_fleet(struct parse_ctx *ctx)

@@ -313,8 +313,9 @@ static void client_request(struct client *c)
 		return;
 	}
 	if (status == 0 && perimd_fleet_answers_later(&cmd)) {
-		json_object_put(root);
+		/* After: fleet apply's text points into the request. */
 		hand_over_fleet(c, &cmd);
+		json_object_put(root);
 		return;
 	}
 	if (status == 0 && cmd.kind == PERIM_CMD_HELP) {

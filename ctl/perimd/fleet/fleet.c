@@ -21,6 +21,7 @@
 #include "fleet/export/export.h"
 #include "fleet/fleet.h"
 #include "fleet/fleet_int.h"
+#include "fleet/group/group.h"
 #include "log.h"
 #include "loop.h"
 #include "proto.h"
@@ -205,6 +206,8 @@ static void fleet_free(struct perimd_fleet *f)
 		perim_loop_del(f->d->loop, f->drops_timer_fd);
 	/* Before the link: the export thread publishes on its connection. */
 	fleet_export_free(f->export);
+	/* Before the link: its threads use the connection. */
+	fleet_group_stop(f->group);
 	if (f->link_started)
 		fleet_link_stop(&f->link);
 	if (f->timer_fd >= 0)
@@ -268,6 +271,11 @@ int perimd_fleet_start(struct perimd *d, char *err, size_t errlen)
 		return PERIM_EXIT_FAIL;
 	}
 	f->link_started = true;
+	f->group = fleet_group_start(d, &f->link, f->name, o->group, err, errlen);
+	if (!f->group) {
+		fleet_free(f);
+		return PERIM_EXIT_FAIL;
+	}
 	ret = export_start(f, err, errlen);
 	if (ret) {
 		fleet_free(f);
@@ -297,7 +305,8 @@ void perimd_fleet_stop(struct perimd *d)
 
 bool perimd_fleet_answers_later(const struct perim_cmd *cmd)
 {
-	return cmd->kind == PERIM_CMD_FLEET_BLOCK || cmd->kind == PERIM_CMD_FLEET_UNBLOCK;
+	return cmd->kind == PERIM_CMD_FLEET_BLOCK || cmd->kind == PERIM_CMD_FLEET_UNBLOCK ||
+	       cmd->kind == PERIM_CMD_FLEET_APPLY || cmd->kind == PERIM_CMD_FLEET_GATEWAYS;
 }
 
 static int check_request(struct perimd_fleet *f, const struct perim_cmd *cmd, const char *key,
@@ -359,6 +368,10 @@ void perimd_fleet_submit(struct perimd *d, const struct perim_cmd *cmd, int fd)
 
 	if (!f) {
 		answer(fd, PERIM_EXIT_FAIL, NULL, "fleet: perimd runs without --fleet");
+		return;
+	}
+	if (cmd->kind == PERIM_CMD_FLEET_APPLY || cmd->kind == PERIM_CMD_FLEET_GATEWAYS) {
+		fleet_group_submit(f->group, cmd, fd);
 		return;
 	}
 	perimd_fleet_key_of(&cmd->prefix, key);

@@ -33,6 +33,7 @@ struct perimd_fleet {
 	uint64_t requests, requests_failed;
 	struct fleet_parked *parked;
 	struct fleet_export *export;   /* export.c; NULL without --fleet-events */
+	struct fleet_group *group;     /* group/: group rulesets and this gateway's report */
 };
 
 /* status.c: {"name","group","connected","server",...} */

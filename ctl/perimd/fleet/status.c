@@ -5,6 +5,7 @@
 #include "fleet/export/export.h"
 #include "fleet/fleet.h"
 #include "fleet/fleet_int.h"
+#include "fleet/group/group.h"
 #include "daemon.h"
 #include "json_add.h"
 
@@ -58,6 +59,7 @@ struct json_object *fleet_status_json(struct perimd_fleet *f)
 	json_add_u64(o, "events_published", ec.published);
 	json_add_u64(o, "events_dropped", ec.dropped);
 	json_add_u64(o, "events_queued", ec.queued);
+	fleet_group_status_add(f->group, o);
 	return o;
 }
 
@@ -94,4 +96,5 @@ void perimd_fleet_metrics(struct perimd *d, FILE *out)
 	counter(out, "perim_fleet_events_published_total", "events handed to NATS", f->name, ec.published, false);
 	counter(out, "perim_fleet_events_dropped_total", "events dropped: export buffer full", f->name,
 		ec.dropped, false);
+	fleet_group_metrics(f->group, out, f->name);
 }
