@@ -12,6 +12,7 @@
 
 #include "control/commands.h"
 #include "control/shapes.h"
+#include "control/syncookie.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -26,6 +27,7 @@
 #include "links/netlink.h"
 #include "datapath/loader.h"
 #include "datapath/egress.h"
+#include "syn/counters.h"
 #include "cmd.h"
 #include "perim.h"
 #include "json_add.h"
@@ -485,7 +487,9 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			return PERIM_EXIT_FAIL;
 		}
 		perimd_egress_stats_json(d, s, o);
-		ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
+		ret = perimd_syn_stats_json(d, s, o);
+		if (!ret)
+			ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
 				 strerror(-ret));
@@ -539,6 +543,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "btf", btf);
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "syncookie", perimd_syncookie_status_json(d));
 	json_object_object_add(*result, "state", state_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	return 0;
@@ -552,6 +557,7 @@ static bool changes_state(enum perim_cmd_kind k)
 	case PERIM_CMD_ALLOW_ADD: case PERIM_CMD_ALLOW_DEL:
 	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
 	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
+	case PERIM_CMD_SYN_SET: case PERIM_CMD_SYN_DEL:
 		return true;
 	default:
 		return false;
@@ -591,6 +597,9 @@ int perimd_exec(struct perimd *d, const struct perim_cmd *cmd, struct json_objec
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SYN_SET:
+	case PERIM_CMD_SYN_DEL:
+	case PERIM_CMD_SYN_LIST:   return perimd_syncookie_exec(d, cmd, result, err, errlen);
 	case PERIM_CMD_FLEET_LIST:
 	case PERIM_CMD_FLEET_STATUS: return perimd_fleet_exec(d, cmd, result, err, errlen);
 	default:

@@ -154,6 +154,7 @@ void perim_model_iface_del(struct perim_model *m, int slot)
 			m->acl[kept++] = m->acl[i];
 	m->n_acl = kept;
 	memset(&m->shapes[slot], 0, sizeof(m->shapes[slot]));
+	memset(&m->syn[slot], 0, sizeof(m->syn[slot]));
 	memset(&m->ifaces[slot], 0, sizeof(m->ifaces[slot]));
 }
 

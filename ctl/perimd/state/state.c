@@ -17,6 +17,7 @@
 #include "state/state_format.h"
 #include "model/rules.h"
 #include "model/shapes.h"
+#include "model/syncookies.h"
 #include "cmd.h"
 #include "log.h"
 #include "perim.h"
@@ -61,7 +62,7 @@ static int format_model(const struct perim_model *m, FILE *f)
 			return -EINVAL;
 		fprintf(f, "%s\n", line);
 	}
-	if (perim_model_shapes_format(m, f))
+	if (perim_model_shapes_format(m, f) || perim_model_syn_format(m, f))
 		return -EINVAL;
 	return ferror(f) ? -EIO : 0;
 }
