@@ -71,7 +71,8 @@ struct perim_syn_counters {
 	__u64 dry_run_syns;            /* SYNs a dry-run protection would have answered (passed) */
 	__u64 dry_run_bad;             /* bad cookies a dry-run protection passed */
 	__u64 unhandled;               /* protected SYNs XDP could not answer (the cookie helper
-					* refused the header): left to the stack's SYNPROXY */
+					* refused the header, or the frame cannot hold the answer
+					* without resizing it): left to the stack's SYNPROXY */
 };
 
 #ifndef __bpf__

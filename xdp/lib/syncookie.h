@@ -10,7 +10,18 @@
  *  - everything else (established flows, SYN-ACKs, RSTs, other ports) goes on
  *    untouched.
  * Headers are read into stack copies (bpf_xdp_load_bytes), which is what the
- * cookie helpers take and what survives the tail adjustment of the answer.
+ * cookie helpers take.
+ *
+ * The SYN-ACK is written over the SYN inside the frame as it came, never
+ * grown or shrunk: a program that calls bpf_xdp_adjust_tail "changes packet
+ * data", and kernels with the changes_pkt_data check (6.13, backported to
+ * Debian's 6.12) refuse it as an extension of a dispatcher function that
+ * does not, as libxdp's dispatcher without its 2025 fix (xdp-tools PR #509;
+ * Debian 12 ships 1.3.1) is ("Extension program changes packet data, while
+ * original does not", EINVAL when libxdp loads the extension at attach). The bytes past
+ * the answer are zeroed and left as Ethernet padding (the IP length says
+ * where the segment ends); a SYN too short for the answer or far longer
+ * (data on the SYN) is left to the stack's SYNPROXY.
  * Checksums of the SYN are not verified: a SYN-ACK to a corrupt SYN costs one
  * TX and opens nothing.
  */
@@ -210,17 +221,21 @@ static __always_inline void perim_synack_tcp(struct perim_synack *sa, const stru
 	sa->th.window = 0;
 }
 
+/* Most bytes past the answer that are zeroed as padding; a longer SYN goes to the stack. */
+#define PERIM_SYN_MAX_SLACK 64
+
 /* The answer the stage hands back, written to the frame by perim_syn_emit. */
 struct perim_synack_out {
 	__u32 l3off;
 	__u32 ip_len;
 	__u32 tcp_len;
-	__u32 _pad;
+	__u32 slack;                   /* frame bytes past the answer, zeroed */
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
 	} ip;
 	struct perim_synack sa;
+	__u8 zero[PERIM_SYN_MAX_SLACK];
 };
 
 /*
@@ -252,6 +267,18 @@ static __always_inline bool perim_syn_load_opts(struct xdp_md *ctx, struct perim
 			ok = false;
 	}
 	return ok;
+}
+
+/* Does the frame hold an answer of len bytes, with at most PERIM_SYN_MAX_SLACK left over (*slack)? */
+static __always_inline bool perim_syn_fits(struct xdp_md *ctx, __u32 len, __u32 *slack)
+{
+	/* volatile: computed in 64 bits, else clang subtracts the pointers in 32 (the verifier refuses). */
+	volatile __s64 frame_len = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+
+	if (frame_len < len || frame_len - len > PERIM_SYN_MAX_SLACK)
+		return false;
+	*slack = frame_len - len;
+	return true;
 }
 
 /* Builds the SYN-ACK for the SYN in f into out; false when it cannot (the SYN then goes on). */
@@ -291,6 +318,9 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	out->tcp_len = PERIM_TCP_HDR_LEN + words * 4;
 	if (out->tcp_len > sizeof(*sa))
 		return false;
+	out->ip_len = f->v6 ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
+	if (!perim_syn_fits(ctx, f->l3off + out->ip_len + out->tcp_len, &out->slack))
+		return false;
 	csum = bpf_csum_diff(NULL, 0, (__be32 *)sa, out->tcp_len, 0);
 	if (csum < 0)
 		return false;
@@ -299,7 +329,6 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	/* The SYN-ACK's IP header: addresses swapped, no IPv4 options. */
 	out->l3off = f->l3off;
 	if (f->v6) {
-		out->ip_len = sizeof(out->ip.v6);
 		*(__be32 *)&out->ip.v6 = bpf_htonl(0x60000000);
 		out->ip.v6.payload_len = bpf_htons(out->tcp_len);
 		out->ip.v6.nexthdr = IPPROTO_TCP;
@@ -308,7 +337,6 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 		out->ip.v6.daddr = f->ip.v6.saddr;
 		return true;
 	}
-	out->ip_len = sizeof(out->ip.v4);
 	out->ip.v4.version = 4;
 	out->ip.v4.ihl = 5;
 	out->ip.v4.tot_len = bpf_htons(out->ip_len + out->tcp_len);
@@ -477,21 +505,18 @@ static __always_inline bool perim_syn_candidate(const struct perim_pkt *pkt)
 	       (flags == PERIM_TCP_FLAG_SYN || flags == PERIM_TCP_FLAG_ACK);
 }
 
-/* Writes the SYN-ACK over the SYN and swaps the MACs; XDP_TX, or XDP_ABORTED when the frame cannot hold it. */
+/*
+ * Writes the SYN-ACK over the SYN, zeroes what is left of the frame and swaps
+ * the MACs; XDP_TX, or XDP_ABORTED when a store fails.
+ */
 static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim_synack_out *out)
 {
-	/* volatile: computed in 64 bits, else clang subtracts the pointers in 32 (the verifier refuses). */
-	volatile __s64 old_len = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
-	__u32 ip_len = out->ip_len, tcp_len = out->tcp_len;
+	__u32 ip_len = out->ip_len, tcp_len = out->tcp_len, slack = out->slack;
 	void *data, *data_end;
 	__u8 mac[PERIM_ETH_ALEN];
 	struct ethhdr *eth;
 
-	if (ip_len > sizeof(out->ip) || tcp_len > sizeof(out->sa) || !ip_len || !tcp_len)
-		return XDP_ABORTED;
-	if (bpf_xdp_adjust_tail(ctx, (int)((__s64)(out->l3off + ip_len + tcp_len) - old_len)))
-		return XDP_ABORTED;
-	/* Bounded again on the registers passed (see perim_tcp_len_bounded): 6.1 refused "size=0". */
+	/* Bounded on the registers passed (see perim_tcp_len_bounded): 6.1 refused "size=0". */
 	ip_len = ip_len == sizeof(out->ip.v6) ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
 	barrier_var(tcp_len);
 	if (tcp_len < PERIM_TCP_HDR_LEN)
@@ -500,6 +525,11 @@ static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim
 		tcp_len = sizeof(out->sa);
 	if (bpf_xdp_store_bytes(ctx, out->l3off, (void *)&out->ip, ip_len) ||
 	    bpf_xdp_store_bytes(ctx, out->l3off + ip_len, (void *)&out->sa, tcp_len))
+		return XDP_ABORTED;
+	barrier_var(slack);
+	if (slack > sizeof(out->zero))
+		return XDP_ABORTED;
+	if (slack && bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero, slack))
 		return XDP_ABORTED;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;

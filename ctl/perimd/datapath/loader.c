@@ -337,6 +337,7 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 			  struct perim_attachment *a, char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = l->prog_name);
+	struct perim_load_failure refusal;
 	char msg[256];
 	long ret;
 
@@ -353,11 +354,15 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 		drop_instance(a);
 		return ret;
 	}
+	/* libxdp loads the program at attach (as a dispatcher extension): the verifier's word is in libbpf's log. */
+	perim_load_capture_begin(&refusal);
 	ret = xdp_program__attach(a->prog, ifindex, xdp_mode_of(mode), 0);
+	perim_load_capture_end();
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		snprintf(err, errlen, "attaching %s in %s mode: %s", l->prog_name,
-			 mode == PERIM_MODE_SKB ? "skb" : "native", msg);
+		snprintf(err, errlen, "attaching %s in %s mode: %s%s%.160s%s", l->prog_name,
+			 mode == PERIM_MODE_SKB ? "skb" : "native", msg, refusal.log_why[0] ? " (verifier: " : "",
+			 refusal.log_why, refusal.log_why[0] ? ")" : "");
 		drop_instance(a);
 		return ret;
 	}
@@ -452,7 +457,7 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		 * the interface gets perim_xdp, SYN protection is reported
 		 * unavailable with the refusal.
 		 */
-		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel refused attaching %s: %.200s",
+		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel refused attaching %s: %.320s",
 			 PERIM_XDP_SYN_PROG_NAME, err);
 		pr_warn("perimd: %s: SYN protection unavailable: %s; attaching %s\n", dev, l->syn_reason,
 			PERIM_XDP_PROG_NAME);

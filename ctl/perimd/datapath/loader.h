@@ -25,7 +25,7 @@ struct perim_loader {
 	unsigned src_buckets;          /* perim_src size every instance is opened with */
 	const char *prog_name;         /* perim_xdp_syn, perim_xdp, or perim_xdp_compat before 5.12 */
 	bool syn_available;            /* perim_xdp_syn: the kernel has the SYN-cookie helpers and kfuncs */
-	char syn_reason[256];          /* why not, when not */
+	char syn_reason[384];          /* why not, when not */
 	struct perim_xdp *base;        /* loaded, never attached: holds the pinned maps */
 	struct perim_maps maps;
 	int if_stats_fd;
