@@ -21,7 +21,8 @@
  * original does not", EINVAL when libxdp loads the extension at attach). The bytes past
  * the answer are zeroed and left as Ethernet padding (the IP length says
  * where the segment ends); a SYN too short for the answer or far longer
- * (data on the SYN) is left to the stack's SYNPROXY.
+ * (data on the SYN) is left to the stack's SYNPROXY. Real clients' SYNs
+ * carry at least the options the answer echoes, so it fits them.
  * Checksums of the SYN are not verified: a SYN-ACK to a corrupt SYN costs one
  * TX and opens nothing.
  */
@@ -313,12 +314,19 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 				  (PERIM_TCP_FLAG_ECE | PERIM_TCP_FLAG_CWR);
 	mss = p->mss ?: (f->v6 ? PERIM_SYN_MSS6_DEFAULT : PERIM_SYN_MSS4_DEFAULT);
 	words = perim_synack_opts(sa->opt, &o, mss, p->wscale, perim_ts_cookie(&o, ecn, bpf_ktime_get_ns()));
+	out->ip_len = f->v6 ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
+	/*
+	 * A SYN without options has no room in its frame for the MSS option
+	 * (54 bytes on a veth; a NIC pads IPv4 to 60): answered without it, the
+	 * client sends the default 536 (IPv6: 1220) byte segments.
+	 */
+	if (words == 1 && !perim_syn_fits(ctx, f->l3off + out->ip_len + PERIM_TCP_HDR_LEN + 4, &out->slack))
+		words = 0;
 	perim_synack_tcp(sa, f, cookie, words, ecn);
 
 	out->tcp_len = PERIM_TCP_HDR_LEN + words * 4;
 	if (out->tcp_len > sizeof(*sa))
 		return false;
-	out->ip_len = f->v6 ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
 	if (!perim_syn_fits(ctx, f->l3off + out->ip_len + out->tcp_len, &out->slack))
 		return false;
 	csum = bpf_csum_diff(NULL, 0, (__be32 *)sa, out->tcp_len, 0);
