@@ -56,6 +56,14 @@ int perim_model_syn_del(struct perim_model *m, int slot, const char *dev, const 
 	return 0;
 }
 
+/* Field by field: specs are copied by assignment, which need not copy their padding. */
+static bool same_spec(const struct perim_syn_spec *a, const struct perim_syn_spec *b)
+{
+	return same_target(a, b) && a->dst.is_v4 == b->dst.is_v4 && a->mss == b->mss &&
+	       a->has_wscale == b->has_wscale && (!a->has_wscale || a->wscale == b->wscale) &&
+	       a->dry_run == b->dry_run;
+}
+
 const struct perim_model_syn *perim_model_syn_of(const struct perim_model *m, int slot)
 {
 	return m && m->ifaces[slot].used ? &m->syn[slot] : &no_protection;
@@ -65,7 +73,12 @@ bool perim_model_syn_changed(const struct perim_model *from, const struct perim_
 {
 	const struct perim_model_syn *a = perim_model_syn_of(from, slot), *b = perim_model_syn_of(to, slot);
 
-	return a->n != b->n || memcmp(a->spec, b->spec, a->n * sizeof(a->spec[0]));
+	if (a->n != b->n)
+		return true;
+	for (int i = 0; i < a->n; i++)
+		if (!same_spec(&a->spec[i], &b->spec[i]))
+			return true;
+	return false;
 }
 
 int perim_model_syn_format(const struct perim_model *m, FILE *f)
