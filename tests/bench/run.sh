@@ -24,7 +24,7 @@ section_xdp() {
 	.output/tests/bench/xdp_bench "${args[@]}"
 }
 
-SECTIONS=(section_xdp section_tracers section_live section_accuracy section_control section_rules section_egress section_fleet)
+SECTIONS=(section_xdp section_tracers section_live section_accuracy section_control section_rules section_egress section_fleet section_syn)
 # Named sections only: a partial report, shown but not kept.
 [ $# -gt 0 ] && SECTIONS=("$@") REPORT=$TMP/partial.md
 

@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# SYN floods: the receiver's CPU per SYN with perim's XDP cookies, with the
+# kernel's own syncookies (net.ipv4.tcp_syncookies=1, no XDP) and with
+# nftables' synproxy alone (no XDP), in one run, rounds interleaving the
+# three. A spoofed flood (udpflood --tcp-syn: 65,536 sources, bare SYNs)
+# from namespace "inet" reaches a listener on the gateway's veth, whose
+# threaded NAPI kthread, pinned to RX_CPU, runs everything the SYN costs the
+# receiver (XDP, or the stack's TCP and netfilter paths, and the answer's
+# transmit); a real client (tcpconns, kernel TCP) makes connections beside
+# the flood. perim runs in skb (generic) mode: a native XDP_TX on this
+# host's veth never reaches the peer (tests/integ/test-syncookie.sh), so the
+# client could not connect; one row adds perim in native mode, flood only.
+
+SYN_GW=10.98.0.1
+SYN_PORT=8080
+
+syn_dev() { echo "${T}y"; }     # gateway side; ${T}Y in inet
+
+syn_setup() {
+	local gw=${T}y inet=${T}Y f=$TMP/syn-server.ready
+	ns_add gw && ns_add inet || return 1
+	ip link add "$gw" netns "$T-gw" type veth peer name "$inet" netns "$T-inet" || return 1
+	ip -n "$T-gw" addr add "$SYN_GW/24" dev "$gw" && ip -n "$T-gw" link set "$gw" up || return 1
+	ip -n "$T-inet" addr add 10.98.0.2/24 dev "$inet" && ip -n "$T-inet" link set "$inet" up || return 1
+	# The spoofed sources are routed back out, so the kernel answers them (and its answers cost it).
+	ip -n "$T-gw" route add default via 10.98.0.2 || return 1
+	in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null ||
+		in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 || return 1
+	# GRO on here and TSO off on the sender: without XDP the veth then hands the flood's skbs
+	# to its NAPI (veth_skb_is_eligible_for_gro), so the skb paths run in the pinned kthread too.
+	in_ns gw ethtool -K "$gw" gro on >/dev/null && in_ns inet ethtool -K "$inet" tso off >/dev/null || return 1
+	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
+	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
+		--ready-file "$f" &
+	track_pid $!
+	wait_until 5 test -s "$f" || return 1
+	perimd_start gw || return 1
+	[ "$(pctl -j status | jq -r .syncookie.available)" = true ] ||
+		{ echo "SYN protection unavailable: $(pctl -j status | jq -r .syncookie.reason)"; return 1; }
+	SYN_MAC=$(mac_of gw "$gw")
+}
+
+# The netfilter side alone, as perim installs it (ctl/perimd/syn/synproxy.c), in a table of the run's.
+syn_nft_on() {
+	in_ns gw nft -f - <<-EOF
+		table inet ${T}syn {
+			chain raw {
+				type filter hook prerouting priority raw; policy accept;
+				ip daddr $SYN_GW tcp dport $SYN_PORT tcp flags & (fin|syn|rst|ack) == syn notrack
+			}
+			chain input {
+				type filter hook input priority filter; policy accept;
+				ip daddr $SYN_GW tcp dport $SYN_PORT ct state invalid,untracked synproxy mss 1460 wscale 7 timestamp sack-perm
+				ip daddr $SYN_GW tcp dport $SYN_PORT ct state invalid drop
+			}
+		}
+	EOF
+}
+syn_nft_off() { in_ns gw nft delete table inet "${T}syn"; }
+
+# syn_mode_on MODE / syn_mode_off MODE: kernel | synproxy | perim (skb) | native (perim, no client)
+syn_mode_on() {
+	case $1 in
+	kernel) ;;
+	synproxy) syn_nft_on ;;
+	perim|native)
+		pctl attach "$(syn_dev)" mode "$([ "$1" = native ] && echo native || echo skb)" >/dev/null &&
+			pctl syncookie set "$(syn_dev)" dst "$SYN_GW/32" dport "$SYN_PORT" >/dev/null ;;
+	esac
+}
+syn_mode_off() {
+	case $1 in
+	kernel) ;;
+	synproxy) syn_nft_off ;;
+	perim|native) pctl detach "$(syn_dev)" >/dev/null ;;
+	esac
+}
+
+# syn_run MODE RATE SECONDS CONNS: prints "sent cpu_ns ok conns"
+syn_run() {
+	local c0 c1 sent ok=0 conns=$4 client
+	syn_mode_on "$1" || return 1
+	c0=$(cpu_ns_of "$SYN_NAPI")
+	in_ns inet taskset -c "$GEN_CPU" "$TOOLS/udpflood" send --dev "${T}Y" --dst-mac "$SYN_MAC" \
+		--dst "$SYN_GW" --src 10.200.0.0/16 --sources 65536 --port "$SYN_PORT" --rate "$2" \
+		--seconds "$3" --tcp-syn > "$TMP/syn-flood.out" &
+	local fl=$!
+	if [ "$1" != native ]; then
+		client=$(in_ns inet "$TOOLS/tcpconns" client --dst "$SYN_GW" --port "$SYN_PORT" --count "$conns" \
+			--bytes 1024)
+		ok=$(sed -E 's/.*ok=([0-9]+).*/\1/' <<<"$client")
+	else
+		conns=0
+	fi
+	wait "$fl"
+	sleep 0.05   # the ring's last frames (at most 256) are processed after the generator returns
+	c1=$(cpu_ns_of "$SYN_NAPI")
+	sent=$(sed -E 's/sent=([0-9]+).*/\1/' "$TMP/syn-flood.out")
+	syn_mode_off "$1" || return 1
+	echo "$sent $(( c1 - c0 )) $ok $conns"
+}
+
+# median of the numbers on stdin
+syn_median() {
+	sort -g | awk '{v[NR] = $1} END {if (!NR) print "n/a"; else printf "%d\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+section_syn() {
+	local rounds=${SYN_ROUNDS:-3} rate=${SYN_RATE:-40000} secs=2 conns=200 r m sent cpu ok n
+	declare -A ns_of ok_of conns_of sent_of
+	quick && rounds=1 secs=0.5 conns=20
+	echo "## SYN flood: receiver CPU per SYN (perim's XDP cookies, kernel syncookies, nftables synproxy)"
+	echo
+	syn_setup > "$TMP/syn-setup.log" 2>&1 || { cat "$TMP/syn-setup.log" >&2; return 1; }
+	for r in $(seq "$rounds"); do
+		for m in kernel synproxy perim native; do
+			read -r sent cpu ok n < <(syn_run "$m" "$rate" "$secs" "$conns") || return 1
+			[ "${sent:-0}" -gt 0 ] || { echo "syn: $m sent nothing" >&2; return 1; }
+			ns_of[$m]+="$(( cpu / sent )) "
+			ok_of[$m]=$(( ${ok_of[$m]:-0} + ok )) conns_of[$m]=$(( ${conns_of[$m]:-0} + n ))
+			sent_of[$m]=$(( ${sent_of[$m]:-0} + sent ))
+		done
+	done
+	local k
+	k=$(tr ' ' '\n' <<<"${ns_of[kernel]}" | sed '/^$/d' | syn_median)
+	echo "A spoofed SYN flood at $rate pps for ${secs} s per run (65,536 sources, bare SYNs, udpflood"
+	echo "over AF_PACKET on CPU $GEN_CPU) at a listener on the gateway's veth; the receiver's cost is the"
+	echo "CPU time of that veth's threaded NAPI kthread (pinned to CPU $RX_CPU) over the SYNs sent;"
+	echo "median of $rounds rounds, the modes interleaved in each. A real client (kernel TCP) makes"
+	echo "$conns connections (1 KiB each way) during each run. \"Ceiling\" is 1 s over the CPU per SYN:"
+	echo "an extrapolation to one saturated receiver core, not a measured rate."
+	echo
+	echo "| mode | SYNs | receiver CPU per SYN | vs kernel syncookies | ceiling per core | client connections |"
+	echo "|---|---|---|---|---|---|"
+	for m in kernel synproxy perim native; do
+		local med label
+		med=$(tr ' ' '\n' <<<"${ns_of[$m]}" | sed '/^$/d' | syn_median)
+		case $m in
+		kernel) label="kernel syncookies (tcp_syncookies=1, no XDP)" ;;
+		synproxy) label="nftables synproxy alone (no XDP)" ;;
+		perim) label="perim: XDP cookies (skb mode) + SYNPROXY" ;;
+		native) label="perim: XDP cookies (native mode, flood only)" ;;
+		esac
+		echo "| $label | ${sent_of[$m]} | $med ns | $(fdiv "$med" "$k" 2)x | $(fdiv 1000000000 "$med" 0) SYN/s | $([ "${conns_of[$m]}" -gt 0 ] && echo "${ok_of[$m]}/${conns_of[$m]}" || echo -) |"
+	done
+	echo
+	local p
+	p=$(tr ' ' '\n' <<<"${ns_of[native]}" | sed '/^$/d' | syn_median)
+	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: native $(fdiv "$p" "$k" 2)x," \
+		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25)."
+}
