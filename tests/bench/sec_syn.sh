@@ -2,8 +2,9 @@
 # SYN floods: the receiver's CPU per SYN with perim's XDP cookies, with the
 # kernel's own syncookies (net.ipv4.tcp_syncookies=1, no XDP) and with
 # nftables' synproxy alone (no XDP), in one run, rounds interleaving the
-# three. A spoofed flood (udpflood --tcp-syn: 65,536 sources, bare SYNs)
-# from namespace "inet" reaches a listener on the gateway's veth, whose
+# three. A spoofed flood (xdp_live gen --tcp-syn: 65,536 sources, bare SYNs
+# padded to 64 bytes, sent as XDP frames the way a NIC hands frames to its
+# driver) from namespace "inet" reaches a listener on the gateway's veth, whose
 # threaded NAPI kthread, pinned to RX_CPU, runs everything the SYN costs the
 # receiver (XDP, or the stack's TCP and netfilter paths, and the answer's
 # transmit); a real client (tcpconns, kernel TCP) makes connections beside
@@ -26,9 +27,12 @@ syn_setup() {
 	ip -n "$T-gw" route add default via 10.98.0.2 || return 1
 	in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null ||
 		in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 || return 1
-	# GRO on here and TSO off on the sender: without XDP the veth then hands the flood's skbs
-	# to its NAPI (veth_skb_is_eligible_for_gro), so the skb paths run in the pinned kthread too.
-	in_ns gw ethtool -K "$gw" gro on >/dev/null && in_ns inet ethtool -K "$inet" tso off >/dev/null || return 1
+	# GRO on: without XDP the veth still runs NAPI for the XDP frames it receives, and builds
+	# the skbs there, so the stack's paths run in the pinned kthread too (as in sec_live.sh).
+	in_ns gw ethtool -K "$gw" gro on >/dev/null || return 1
+	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
+	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
+	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
 	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
 		--ready-file "$f" &
@@ -76,14 +80,15 @@ syn_mode_off() {
 	esac
 }
 
-# syn_run MODE RATE SECONDS CONNS: prints "sent cpu_ns ok conns"
+# syn_run MODE RATE SECONDS CONNS: prints "delivered cpu_ns ok conns"
 syn_run() {
-	local c0 c1 sent ok=0 conns=$4 client
+	local c0 c1 x0 e0 x1 e1 sent ok=0 conns=$4 client
 	syn_mode_on "$1" || return 1
 	c0=$(cpu_ns_of "$SYN_NAPI")
-	in_ns inet taskset -c "$GEN_CPU" "$TOOLS/udpflood" send --dev "${T}Y" --dst-mac "$SYN_MAC" \
-		--dst "$SYN_GW" --src 10.200.0.0/16 --sources 65536 --port "$SYN_PORT" --rate "$2" \
-		--seconds "$3" --tcp-syn > "$TMP/syn-flood.out" &
+	read -r x0 e0 < <(xmit_of inet "${T}Y")
+	in_ns inet nice -n -10 "$SYN_GEN" gen --dev "${T}Y" --hold-dev "${T}h" --dst-mac "$SYN_MAC" \
+		--src 10.200.0.0 --sources 65536 --dst "$SYN_GW" --port "$SYN_PORT" --rate "$2" \
+		--seconds "$3" --cpu "$GEN_CPU" --batch 64 --per-call 64 --tcp-syn > "$TMP/syn-flood.out" &
 	local fl=$!
 	if [ "$1" != native ]; then
 		client=$(in_ns inet "$TOOLS/tcpconns" client --dst "$SYN_GW" --port "$SYN_PORT" --count "$conns" \
@@ -92,12 +97,13 @@ syn_run() {
 	else
 		conns=0
 	fi
-	wait "$fl"
+	wait "$fl" || return 1
 	sleep 0.05   # the ring's last frames (at most 256) are processed after the generator returns
 	c1=$(cpu_ns_of "$SYN_NAPI")
+	read -r x1 e1 < <(xmit_of inet "${T}Y")
 	sent=$(sed -E 's/sent=([0-9]+).*/\1/' "$TMP/syn-flood.out")
 	syn_mode_off "$1" || return 1
-	echo "$sent $(( c1 - c0 )) $ok $conns"
+	echo "$(( sent - (e1 - e0) )) $(( c1 - c0 )) $ok $conns"
 }
 
 # median of the numbers on stdin
@@ -123,14 +129,15 @@ section_syn() {
 	done
 	local k
 	k=$(tr ' ' '\n' <<<"${ns_of[kernel]}" | sed '/^$/d' | syn_median)
-	echo "A spoofed SYN flood at $rate pps for ${secs} s per run (65,536 sources, bare SYNs, udpflood"
-	echo "over AF_PACKET on CPU $GEN_CPU) at a listener on the gateway's veth; the receiver's cost is the"
-	echo "CPU time of that veth's threaded NAPI kthread (pinned to CPU $RX_CPU) over the SYNs sent;"
+	echo "A spoofed SYN flood at $rate pps for ${secs} s per run (65,536 sources, bare SYNs padded to"
+	echo "64 bytes, XDP frames from xdp_live on CPU $GEN_CPU) at a listener on the gateway's veth; the"
+	echo "receiver's cost is the CPU time of that veth's threaded NAPI kthread (pinned to CPU $RX_CPU)"
+	echo "over the SYNs delivered to it;"
 	echo "median of $rounds rounds, the modes interleaved in each. A real client (kernel TCP) makes"
 	echo "$conns connections (1 KiB each way) during each run. \"Ceiling\" is 1 s over the CPU per SYN:"
 	echo "an extrapolation to one saturated receiver core, not a measured rate."
 	echo
-	echo "| mode | SYNs | receiver CPU per SYN | vs kernel syncookies | ceiling per core | client connections |"
+	echo "| mode | SYNs delivered | receiver CPU per SYN | vs kernel syncookies | ceiling per core | client connections |"
 	echo "|---|---|---|---|---|---|"
 	for m in kernel synproxy perim native; do
 		local med label
