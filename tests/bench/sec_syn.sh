@@ -106,6 +106,24 @@ syn_run() {
 	echo "$(( sent - (e1 - e0) )) $(( c1 - c0 )) $ok $conns"
 }
 
+# syn_prog_ns RATE SECONDS: perim_xdp_syn's own ns per run in native mode (bpf_stats on for this run
+# only: it adds two clock reads per run, which the figure includes), or n/a
+syn_prog_ns() {
+	local id t0 n0 t1 n1 was
+	was=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	syn_mode_on native || return 1
+	id=$(pctl -j status | jq -r '.interfaces[0].programs[0].id')
+	sysctl -qw kernel.bpf_stats_enabled=1
+	read -r t0 n0 < <(bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
+	in_ns inet nice -n -10 "$SYN_GEN" gen --dev "${T}Y" --hold-dev "${T}h" --dst-mac "$SYN_MAC" \
+		--src 10.200.0.0 --sources 65536 --dst "$SYN_GW" --port "$SYN_PORT" --rate "$1" \
+		--seconds "$2" --cpu "$GEN_CPU" --batch 64 --per-call 64 --tcp-syn > /dev/null
+	read -r t1 n1 < <(bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
+	sysctl -qw kernel.bpf_stats_enabled="$was"
+	syn_mode_off native || return 1
+	[ "$(( n1 - n0 ))" -gt 0 ] && echo $(( (t1 - t0) / (n1 - n0) )) || echo n/a
+}
+
 # median of the numbers on stdin
 syn_median() {
 	sort -g | awk '{v[NR] = $1} END {if (!NR) print "n/a"; else printf "%d\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
@@ -151,7 +169,12 @@ section_syn() {
 		echo "| $label | ${sent_of[$m]} | $med ns | $(fdiv "$med" "$k" 2)x | $(fdiv 1000000000 "$med" 0) SYN/s | $([ "${conns_of[$m]}" -gt 0 ] && echo "${ok_of[$m]}/${conns_of[$m]}" || echo -) |"
 	done
 	echo
-	local p
+	local p prog
+	prog=$(syn_prog_ns "$rate" "$secs") || return 1
+	echo "Of perim's native figure, perim_xdp_syn itself (bpf_stats run time per run, one more run with"
+	echo "bpf_stats on): $prog ns per SYN, $(fdiv "$prog" "$k" 2)x the kernel's whole path; the rest is"
+	echo "the veth's NAPI receive and the XDP_TX of the answer."
+	echo
 	p=$(tr ' ' '\n' <<<"${ns_of[native]}" | sed '/^$/d' | syn_median)
 	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: native $(fdiv "$p" "$k" 2)x," \
 		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25)."
