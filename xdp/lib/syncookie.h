@@ -534,11 +534,18 @@ static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim
 	if (bpf_xdp_store_bytes(ctx, out->l3off, (void *)&out->ip, ip_len) ||
 	    bpf_xdp_store_bytes(ctx, out->l3off + ip_len, (void *)&out->sa, tcp_len))
 		return XDP_ABORTED;
-	barrier_var(slack);
 	if (slack > sizeof(out->zero))
 		return XDP_ABORTED;
-	if (slack && bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero, slack))
-		return XDP_ABORTED;
+	if (slack) {
+		/* Never below 1 here: the clamp bounds the register the helper gets (6.1 refused "size=0"). */
+		barrier_var(slack);
+		if (slack < 1)
+			slack = 1;
+		if (slack > sizeof(out->zero))
+			slack = sizeof(out->zero);
+		if (bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero, slack))
+			return XDP_ABORTED;
+	}
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
