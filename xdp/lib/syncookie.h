@@ -223,7 +223,7 @@ static __always_inline void perim_synack_tcp(struct perim_synack *sa, const stru
 }
 
 /* Most bytes past the answer that are zeroed as padding; a longer SYN goes to the stack. */
-#define PERIM_SYN_MAX_SLACK 64
+#define PERIM_SYN_MAX_SLACK 64         /* a power of two: the store masks with it */
 
 /* The answer the stage hands back, written to the frame by perim_syn_emit. */
 struct perim_synack_out {
@@ -537,13 +537,18 @@ static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim
 	if (slack > sizeof(out->zero))
 		return XDP_ABORTED;
 	if (slack) {
-		/* Never below 1 here: the clamp bounds the register the helper gets (6.1 refused "size=0"). */
-		barrier_var(slack);
-		if (slack < 1)
-			slack = 1;
-		if (slack > sizeof(out->zero))
-			slack = sizeof(out->zero);
-		if (bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero, slack))
+		/*
+		 * 1 + (slack - 1 masked to 0..63), the same value for 1..64, so the
+		 * register the helper gets is bounded below by 1 in a way every
+		 * verifier tracks. Before 6.8 a verifier learns nothing from
+		 * "slack != 0" (what clang makes of a "< 1" clamp): Debian's 6.1
+		 * refused the store as "invalid access to map value ... size=0".
+		 */
+		__u32 rest = slack - 1;
+
+		barrier_var(rest);
+		if (bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero,
+					(rest & (sizeof(out->zero) - 1)) + 1))
 			return XDP_ABORTED;
 	}
 	data = (void *)(long)ctx->data;
