@@ -145,7 +145,11 @@ case_zz_restart_restores_protections() {
 	need_syn || return 0
 	pctl syncookie set "$GW" dst 10.79.0.1/32 dport "$PORT" > /dev/null || return 1
 	on_cleanup "$PERIMCTL -s $SOCK syncookie del $GW"
+	local old=$PERIMD_PID
 	perimd_stop
+	# Not this subshell's child, so perimd_stop's wait returns at once: the old perimd removes
+	# its socket as it exits, which must happen before the new one makes its own.
+	wait_until 10 eval "! kill -0 $old 2>/dev/null" || fail "perimd $old did not exit" || return 1
 	in_netns gw nft delete table inet "perim_synproxy_$GW" || return 1
 	perimd_start gw --interface "$GW:skb" --metrics on || return 1
 	expect_eq "$(pctl -j syncookie list | jq -r '.syncookie[0].dport_lo')" "$PORT" "restored" || return 1
