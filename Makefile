@@ -35,9 +35,10 @@ endif
 # Libraries, through pkg-config, per binary: perimctl speaks JSON over a
 # socket; perimd (and the tests and benchmarks linking its modules) loads BPF
 # and talks rtnetlink; libmicrohttpd is dlopen()ed when metrics start
-# (ctl/perimd/metrics.c), not linked. A missing library stops the build with
+# (ctl/perimd/metrics.c), not linked; libnftables writes the SYN protections'
+# synproxy tables (ctl/perimd/syn/synproxy.c). A missing library stops the build with
 # its name, except for the goals that compile nothing (deps installs them).
-PKGS := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto libmicrohttpd
+PKGS := libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto libmicrohttpd libnftables
 ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
 MISSING_PKGS := $(strip $(foreach p,$(PKGS),$(if $(shell pkg-config --exists $(p) && echo yes),,$(p))))
 ifneq ($(MISSING_PKGS),)
@@ -45,7 +46,7 @@ $(error pkg-config knows no $(MISSING_PKGS): install the build dependencies with
 endif
 PKG_CFLAGS     := $(shell pkg-config --cflags $(PKGS))
 PERIMCTL_LIBS  := $(shell pkg-config --libs json-c)
-PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto)
+PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto libnftables)
 # The fleet tests' NATS helpers (tests/tools/nats*.c).
 NATS_LIBS      := $(shell pkg-config --libs libnats libcrypto)
 HOOKCHECK_LIBS := $(shell pkg-config --libs libbpf)

@@ -81,6 +81,7 @@ enum perim_reason {
 	PERIM_REASON_DENY = 5,         /* deny list */
 	PERIM_REASON_MALFORMED = 6,    /* truncated or malformed headers */
 	PERIM_REASON_FLEET_DENY = 7,   /* a fleet block decision (PERIM_ACL_FLEET_DENY) */
+	PERIM_REASON_BAD_COOKIE = 8,   /* ACK of an unknown flow to a SYN-protected destination, bad SYN cookie */
 	PERIM_REASON_MAX
 };
 
@@ -98,6 +99,7 @@ static const char *const perim_reason_names[PERIM_REASON_MAX] = {
 	[PERIM_REASON_DENY] = "deny",
 	[PERIM_REASON_MALFORMED] = "malformed",
 	[PERIM_REASON_FLEET_DENY] = "fleet-deny",
+	[PERIM_REASON_BAD_COOKIE] = "bad-cookie",
 };
 #endif
 

@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc clang llvm pkg-config bpftool
 libbpf-dev libxdp-dev xdp-tools libelf-dev zlib1g-dev
-libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libjson-c-dev libmicrohttpd-dev libnats-dev libssl-dev
+libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libjson-c-dev libmicrohttpd-dev libnats-dev libssl-dev libnftables-dev
 iproute2 ethtool procps util-linux kmod jq iperf3
 qemu-system-x86 busybox-static cpio xz-utils
 nftables libbpf-tools

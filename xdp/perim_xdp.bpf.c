@@ -24,10 +24,11 @@ const volatile __u32 perim_slot = 0;
 #include "lib/rule.h"         /* its bucket (limit.h, gcra.h), dry-run */
 #include "lib/counters.h"     /* the interface's and the rule's counters */
 #include "lib/drop_sample.h"  /* a sampled drop for `perimctl top` */
+#include "lib/syncookie.h"    /* SYN cookies (perim_xdp_syn only) */
 
 char LICENSE[] SEC("license") = "GPL";
 
-static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
+static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -53,9 +54,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 	}
 
 	v = perim_prefix_lookup(&pkt);
-	if (!v)
-		return perim_count_pass(ifc, len);
-	if (v->acl) {
+	if (v && v->acl) {
 		__u8 verdict = PERIM_ACL_VERDICT(v->acl);
 
 		/* Protected access first: before the deny lists, every limit, block and SYN check. */
@@ -72,10 +71,19 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas)
 			perim_sample_drop(slot, 0, reason, &pkt, len);
 			return perim_count_drop(ifc, reason, len);
 		}
-		if (verdict == PERIM_ACL_ALLOW) {
-			ifc->allowed_packets++;
-			return perim_count_pass(ifc, len);
-		}
+	}
+	/* SYN cookies before the rules: a handshake completed is then limited like any traffic. */
+	if (syn) {
+		int verdict = perim_syn_guard(ctx, ifc, &pkt, slot, len);
+
+		if (verdict >= 0)
+			return verdict;
+	}
+	if (!v)
+		return perim_count_pass(ifc, len);
+	if (PERIM_ACL_VERDICT(v->acl) == PERIM_ACL_ALLOW) {
+		ifc->allowed_packets++;
+		return perim_count_pass(ifc, len);
 	}
 	c = perim_match(v, &pkt);
 	if (!c)
@@ -92,7 +100,7 @@ struct {
 SEC("xdp")
 int perim_xdp(struct xdp_md *ctx)
 {
-	return perim_run(ctx, true);
+	return perim_run(ctx, true, false);
 }
 
 /*
@@ -109,5 +117,21 @@ struct {
 SEC("?xdp")
 int perim_xdp_compat(struct xdp_md *ctx)
 {
-	return perim_run(ctx, false);
+	return perim_run(ctx, false, false);
+}
+
+/*
+ * With the SYN-cookie stage (lib/syncookie.h): its helpers and conntrack
+ * kfuncs exist from 6.0, so perimd loads this twin instead of perim_xdp only
+ * where its probe finds them (ctl/perimd/syn/probe.c).
+ */
+struct {
+	__uint(priority, PERIM_XDP_PRIORITY);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(perim_xdp_syn);
+
+SEC("?xdp")
+int perim_xdp_syn(struct xdp_md *ctx)
+{
+	return perim_run(ctx, true, true);
 }

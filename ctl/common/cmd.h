@@ -43,6 +43,9 @@ enum perim_cmd_kind {
 	PERIM_CMD_FLEET_UNBLOCK,   /* fleet unblock PREFIX */
 	PERIM_CMD_FLEET_LIST,      /* fleet list [-j] */
 	PERIM_CMD_FLEET_STATUS,    /* fleet status [-j] */
+	PERIM_CMD_SYN_SET,         /* syncookie set DEV [dst PREFIX] [dport P[-Q]] [mss N] [wscale N] [dry-run] */
+	PERIM_CMD_SYN_DEL,         /* syncookie del DEV [dst PREFIX] [dport P[-Q]] */
+	PERIM_CMD_SYN_LIST,        /* syncookie list [DEV] */
 	/* cmd/ruleset.c: a whole configuration as a file */
 	PERIM_CMD_SHOW,            /* show [DEV]: the live configuration as ruleset lines */
 	PERIM_CMD_APPLY,           /* apply [--check] FILE [--text TEXT] */
@@ -124,6 +127,17 @@ struct perim_protect_spec {
 	uint16_t dport_lo, dport_hi; /* 0/0 = any */
 };
 
+/* syncookie set/del (cmd/syncookie.c): a protected destination of an interface (include/perim_syn.h). */
+struct perim_syn_spec {
+	struct perim_prefix dst;   /* meaningful when has_dst */
+	bool has_dst;              /* else every destination, both families */
+	uint16_t dport_lo, dport_hi; /* 0/0 = every port */
+	uint16_t mss;              /* 0 = the family's default (1460 IPv4, 1440 IPv6) */
+	uint8_t wscale;            /* meaningful when has_wscale */
+	bool has_wscale;           /* else PERIM_SYN_WSCALE_DEFAULT */
+	bool dry_run;
+};
+
 struct perim_cmd {
 	enum perim_cmd_kind kind;
 	char dev[IF_NAMESIZE];     /* empty = all (list, stats) */
@@ -134,6 +148,7 @@ struct perim_cmd {
 	struct perim_prefix prefix;/* allow/deny */
 	struct perim_shape_spec shape; /* shape set */
 	struct perim_protect_spec protect; /* protect add|del */
+	struct perim_syn_spec syn; /* syncookie set/del */
 	bool watch;                /* stats --watch (client side only) */
 	bool follow;               /* events --follow */
 	char types[128];           /* events --type list, as given */
@@ -172,6 +187,9 @@ bool perim_limit_same_line(const struct perim_limit_spec *a, const struct perim_
 
 /* "shape set DEV rate ... [burst N] [latency MS]" (force is never written). */
 int perim_shape_format(const char *dev, const struct perim_shape_spec *s, char *buf, size_t len);
+
+/* "syncookie set DEV [dst ...] [dport ...] [mss N] wscale N [dry-run]", for the state file. */
+int perim_syn_format(const char *dev, const struct perim_syn_spec *s, char *buf, size_t len);
 
 /* "attach DEV [mode native|skb] [slot N]" (slot when >= 0), for the state file. */
 int perim_attach_format(const char *dev, enum perim_xdp_mode mode, int slot, char *buf, size_t len);

@@ -312,6 +312,19 @@ static void render_nic(struct json_object *ifc)
 	       diff ? "  MISMATCH" : "");
 }
 
+/* The SYN-cookie stage's counters, with rates under --watch. */
+static void render_syncookie_stats(struct json_object *sc, struct json_object *pps)
+{
+	char a[16], b[16], c[16];
+
+	if (!sc)
+		return;
+	printf("  syncookie  SYN-ACKs %" PRIu64 " (%s/s)  cookies valid %" PRIu64 " (%s/s)  bad %" PRIu64 " (%s/s)\n",
+	       get_u64(sc, "synack_sent"), pps ? si(a, sizeof(a), get_double(pps, "synack_sent")) : "-",
+	       get_u64(sc, "cookie_valid"), pps ? si(b, sizeof(b), get_double(pps, "cookie_valid")) : "-",
+	       get_u64(sc, "cookie_bad"), pps ? si(c, sizeof(c), get_double(pps, "cookie_bad")) : "-");
+}
+
 static void render_interface_stats(struct json_object *ifc)
 {
 	struct json_object *c = get(ifc, "counters"), *rates = get(ifc, "rates");
@@ -337,6 +350,7 @@ static void render_interface_stats(struct json_object *ifc)
 	       get_u64(c, "allowed_packets"),
 	       get_u64(c, "would_drop_packets"));
 	render_reasons(dropped, get(rates, "dropped_pps_by_reason"));
+	render_syncookie_stats(get(ifc, "syncookie"), get(get(ifc, "syncookie"), "rates"));
 	render_nic(ifc);
 	render_rules(get(ifc, "rules"));
 }
@@ -538,6 +552,20 @@ static void render_inactive_rules(struct json_object *rules)
 	}
 }
 
+static void render_syncookie_status(struct json_object *sc)
+{
+	struct json_object *prots = get(sc, "protections");
+
+	if (!sc)
+		return;
+	if (!get_bool(sc, "available")) {
+		printf("SYN protection: unavailable: %s\n", get_str(sc, "reason", "?"));
+		return;
+	}
+	printf("SYN protection: available (%s), %zu protected destination%s\n", get_str(sc, "program", "?"),
+	       array_len(prots), array_len(prots) == 1 ? "" : "s");
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -547,6 +575,7 @@ static void render_status(struct json_object *r)
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
+	render_syncookie_status(get(r, "syncookie"));
 	render_state_file(get(r, "state"));
 	render_inactive_rules(get(r, "inactive_rules"));
 	if (get_bool(get(r, "confirm"), "pending"))

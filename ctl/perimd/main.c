@@ -38,6 +38,7 @@
 #include "cmd.h"
 #include "perim.h"
 #include "reload.h"
+#include "syn/counters.h"
 
 struct perimd_main {
 	struct perimd d;
@@ -85,6 +86,7 @@ static int on_tick(void *ctx, int fd, uint32_t events)
 	struct perimd_main *m = ctx;
 
 	perimd_stats_sample(&m->d.stats, m->d.model);
+	perimd_syn_sample(&m->d);
 	perimd_nicstats_tick(&m->d);
 	if (m->sock)
 		perimd_ctlsock_sweep(m->sock);

@@ -18,7 +18,7 @@ cd "$TOP" || exit 1
 RESULTS=tests/bench/results
 REPORT=$RESULTS/latest.md
 
-SECTIONS=(section_xdp section_tracers section_live section_accuracy section_control section_rules section_ruleset section_egress section_fleet)
+SECTIONS=(section_xdp section_tracers section_live section_accuracy section_control section_rules section_ruleset section_egress section_fleet section_syn)
 # Named sections only: a partial report, shown but not kept.
 [ $# -gt 0 ] && SECTIONS=("$@") REPORT=$TMP/partial.md
 

@@ -4,8 +4,9 @@
  *
  *   xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
- *                [--per-call N]
- *       Transmits 64-byte IPv4/UDP frames out of DEV (in the caller's network
+ *                [--per-call N] [--tcp-syn]
+ *       Transmits 64-byte IPv4/UDP frames (--tcp-syn: bare TCP SYNs, checksummed,
+ *       padded to 64 bytes) out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
  *       program returning XDP_TX runs on N frames per call (default B), B per
  *       kernel batch (one flush each, at most 256), and each call is paced
@@ -58,6 +59,7 @@ struct gen_opts {
 	int cpu;
 	uint32_t batch;
 	uint32_t per_call;
+	int tcp_syn;                     /* bare TCP SYNs (checksummed) instead of UDP */
 };
 
 static volatile sig_atomic_t stop;
@@ -88,9 +90,57 @@ static uint16_t ip_checksum(const uint8_t *hdr, size_t len)
 	return (uint16_t)~sum;
 }
 
+/* The TCP checksum of a bare SYN from s to d (network order), over its 20-byte header at tcp. */
+static uint16_t tcp_checksum(uint32_t s, uint32_t d, const uint8_t *tcp)
+{
+	uint8_t pseudo[12 + 20];
+
+	memcpy(pseudo, &s, 4);
+	memcpy(pseudo + 4, &d, 4);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_TCP;
+	pseudo[10] = 0;
+	pseudo[11] = 20;
+	memcpy(pseudo + 12, tcp, 20);
+	return ip_checksum(pseudo, sizeof(pseudo));
+}
+
+/* Ethernet/IPv4/TCP SYN without options, padded to FRAME_LEN as a NIC delivers it. */
+static void build_syn(uint8_t *f, const struct gen_opts *o, uint32_t src)
+{
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	uint32_t s = htonl(src), d = htonl(o->dst);
+	uint16_t sum;
+
+	memset(f, 0, FRAME_LEN);
+	memcpy(f, o->dst_mac, 6);
+	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = 40;                                    /* total length: headers only */
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	memcpy(ip + 12, &s, 4);
+	memcpy(ip + 16, &d, 4);
+	sum = ip_checksum(ip, 20);
+	ip[10] = sum >> 8; ip[11] = sum & 0xff;
+	tcp[0] = 0x9c; tcp[1] = 0x40;                  /* source port 40000 */
+	tcp[2] = o->port >> 8; tcp[3] = o->port & 0xff;
+	tcp[4] = 0x12; tcp[5] = 0x34;                  /* sequence number */
+	tcp[12] = 5 << 4;                              /* header length: 20 bytes */
+	tcp[13] = 0x02;                                /* SYN */
+	tcp[14] = 0xfa; tcp[15] = 0xf0;                /* window 64240 */
+	sum = tcp_checksum(s, d, tcp);
+	tcp[16] = sum >> 8; tcp[17] = sum & 0xff;
+}
+
 /* Ethernet/IPv4/UDP, UDP checksum 0 (allowed for IPv4), zero payload. */
 static void build_frame(uint8_t *f, const struct gen_opts *o, uint32_t src)
 {
+	if (o->tcp_syn) {
+		build_syn(f, o, src);
+		return;
+	}
 	uint8_t *ip = f + 14, *udp = ip + 20;
 	uint32_t s = htonl(src), d = htonl(o->dst);
 	uint16_t tot = FRAME_LEN - 14, ulen = tot - 20, sum;
@@ -206,6 +256,7 @@ static int generate(const struct gen_opts *o)
 	}
 	skel->rodata->src_base = o->src;
 	skel->rodata->src_count = o->sources;
+	skel->rodata->tcp_syn = o->tcp_syn;
 	err = live_progs__load(skel);
 	if (err) {
 		fprintf(stderr, "xdp_live: loading the generator: %s\n", strerror(-err));
@@ -334,7 +385,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4\n"
 			"                    [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
-			"                    [--per-call N] [--hold-dev IDLE_DEV]\n"
+			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn]\n"
 			"       xdp_live attach --dev DEV --prog drop|parse\n"
 			"       xdp_live spin CPU SECONDS\n");
 	return 2;
@@ -349,7 +400,7 @@ static int main_gen(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' }, { "seconds", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
-		{ "per-call", required_argument, NULL, 'P' },
+		{ "per-call", required_argument, NULL, 'P' }, { "tcp-syn", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct gen_opts o = { .sources = 1, .port = 9, .cpu = -1, .batch = 64, .rate = UINT64_MAX };
@@ -361,6 +412,7 @@ static int main_gen(int argc, char **argv)
 		switch (c) {
 		case 'd': o.dev = optarg; break;
 		case 'H': o.hold_dev = optarg; break;
+		case 'S': o.tcp_syn = 1; break;
 		case 'm': if (parse_mac(optarg, o.dst_mac)) return bad("--dst-mac", optarg); have_mac = 1; break;
 		case 's': if (parse_ipv4(optarg, &o.src)) return bad("--src", optarg); have_src = 1; break;
 		case 'D': if (parse_ipv4(optarg, &o.dst)) return bad("--dst", optarg); have_dst = 1; break;

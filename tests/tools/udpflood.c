@@ -4,8 +4,10 @@
  *
  *   udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS
  *                 (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size BYTES]
- *                 [--tcp-syn]
- *       Builds Ethernet/IPv4|IPv6/UDP (or, with --tcp-syn, TCP SYN) frames itself and sends them paced
+ *                 [--tcp-syn | --tcp-ack]
+ *       Builds Ethernet/IPv4|IPv6/UDP (or, with --tcp-syn, TCP SYN; with --tcp-ack, TCP ACK
+ *       with random sequence and acknowledgment numbers: forged SYN cookies) frames itself
+ *       and sends them paced
  *       through an AF_PACKET socket, so sources can be spoofed (N addresses
  *       taken in turn from the --src prefix). Prints "sent=N elapsed_ns=T".
  *
@@ -30,6 +32,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +57,8 @@ struct send_opts {
 	uint64_t rate, count;
 	double seconds;
 	unsigned size;
-	int tcp_syn;               /* TCP SYNs (no payload, no checksum: XDP never checks it) */
+	int tcp_syn;               /* TCP SYNs (no payload; checksummed, so a stack without XDP takes them) */
+	int tcp_ack;               /* TCP ACKs with random numbers, checksummed */
 };
 
 static volatile sig_atomic_t stop;
@@ -151,9 +155,11 @@ static size_t put_tcp_syn(const struct send_opts *o, uint64_t n, struct tcphdr *
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->source = htons(40000 + (uint16_t)(n % 1000));
 	tcp->dest = htons(o->port);
-	tcp->seq = htonl((uint32_t)n);
+	tcp->seq = htonl(o->tcp_ack ? (uint32_t)random() : (uint32_t)n);
+	tcp->ack_seq = o->tcp_ack ? htonl((uint32_t)random()) : 0;
 	tcp->doff = sizeof(*tcp) / 4;
-	tcp->syn = 1;
+	tcp->syn = !o->tcp_ack;
+	tcp->ack = !!o->tcp_ack;
 	tcp->window = htons(64240);
 	return sizeof(*tcp);
 }
@@ -161,8 +167,9 @@ static size_t put_tcp_syn(const struct send_opts *o, uint64_t n, struct tcphdr *
 static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t src_mac[6], uint8_t *f)
 {
 	struct ethhdr *eth = (struct ethhdr *)f;
-	unsigned payload = o->tcp_syn ? sizeof(struct tcphdr) - sizeof(struct udphdr) : o->size;
-	uint8_t proto = o->tcp_syn ? IPPROTO_TCP : IPPROTO_UDP;
+	bool tcp = o->tcp_syn || o->tcp_ack;
+	unsigned payload = tcp ? sizeof(struct tcphdr) - sizeof(struct udphdr) : o->size;
+	uint8_t proto = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	struct udphdr *udp;
 	size_t l3;
 
@@ -197,8 +204,17 @@ static size_t build_frame(const struct send_opts *o, uint64_t n, const uint8_t s
 		l3 = sizeof(*ip6);
 	}
 	udp = (struct udphdr *)((uint8_t *)(eth + 1) + l3);
-	if (o->tcp_syn)
-		return sizeof(*eth) + l3 + put_tcp_syn(o, n, (struct tcphdr *)udp);
+	if (tcp) {
+		struct tcphdr *th = (struct tcphdr *)udp;
+		size_t tcp_len = put_tcp_syn(o, n, th);
+		/* The pseudo header: both addresses, then protocol and length. */
+		uint32_t sum = o->family == 4 ? csum_add(0, &((struct iphdr *)(eth + 1))->saddr, 8)
+					      : csum_add(0, &((struct ip6_hdr *)(eth + 1))->ip6_src, 32);
+
+		sum += IPPROTO_TCP + tcp_len;
+		th->check = htons(csum_fold(csum_add(sum, th, tcp_len)));
+		return sizeof(*eth) + l3 + tcp_len;
+	}
 	udp->source = htons(40000 + (uint16_t)(n % 1000));
 	udp->dest = htons(o->port);
 	udp->len = htons(sizeof(*udp) + payload);
@@ -380,7 +396,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS\n"
 		"                     (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size B]\n"
-		"                     [--tcp-syn]\n"
+		"                     [--tcp-syn | --tcp-ack]\n"
 		"       udpflood recv --port P --count-file F [--family 4|6] [--seconds-file S]\n");
 }
 
@@ -394,6 +410,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, 0, 't' }, { "size", required_argument, 0, 'z' },
 		{ "count-file", required_argument, 0, 'f' }, { "family", required_argument, 0, 'F' },
 		{ "tcp-syn", no_argument, 0, 'T' }, { "seconds-file", required_argument, 0, 's' },
+		{ "tcp-ack", no_argument, 0, 'A' },
 		{ 0 }
 	};
 	struct send_opts o = { .rate = 1000, .sources = 1, .size = 18 };
@@ -425,6 +442,7 @@ int main(int argc, char **argv)
 		case 'F': family = atoi(optarg); break;
 		case 'T': o.tcp_syn = 1; break;
 		case 's': seconds_file = optarg; break;
+		case 'A': o.tcp_ack = 1; break;
 		default: usage(); return 2;
 		}
 	}

@@ -1086,3 +1086,55 @@ static void test_limit_same_line(void)
 		}
 	}
 }
+
+/* The syncookie grammar: every keyword, its bounds, and the state-file line read back. */
+static void test_syncookie(void)
+{
+	struct parsed p;
+	char line[256];
+
+	if (parses_ok("syncookie set eth0", &p)) {
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SYN_SET, "kind");
+		ASSERT_TRUE(!p.cmd.syn.has_dst && !p.cmd.syn.dport_hi && !p.cmd.syn.mss, "defaults");
+		ASSERT_TRUE(!p.cmd.syn.has_wscale && !p.cmd.syn.dry_run, "defaults");
+	}
+	if (parses_ok("syncookie set eth0 dst 192.0.2.0/24 dport 80-90 mss 536 wscale 14 dry-run", &p)) {
+		ASSERT_TRUE(p.cmd.syn.has_dst && p.cmd.syn.dst.is_v4 && p.cmd.syn.dst.len == 96 + 24, "dst");
+		ASSERT_EQ(p.cmd.syn.dport_lo, 80, "dport lo");
+		ASSERT_EQ(p.cmd.syn.dport_hi, 90, "dport hi");
+		ASSERT_EQ(p.cmd.syn.mss, 536, "mss");
+		ASSERT_EQ(p.cmd.syn.wscale, 14, "wscale");
+		ASSERT_TRUE(p.cmd.syn.dry_run, "dry-run");
+		perim_syn_format("eth0", &p.cmd.syn, line, sizeof(line));
+		ASSERT_STREQ(line, "syncookie set eth0 dst 192.0.2.0/24 dport 80-90 mss 536 wscale 14 dry-run",
+			     "format");
+	}
+	if (parses_ok("syncookie set eth0 dst 2001:db8::/32 dport 9000-9010 mss 9000 wscale 0", &p)) {
+		perim_syn_format("eth0", &p.cmd.syn, line, sizeof(line));
+		ASSERT_STREQ(line, "syncookie set eth0 dst 2001:db8::/32 dport 9000-9010 mss 9000 wscale 0",
+			     "format round trip");
+	}
+	if (parses_ok("syncookie del eth0 dport 443", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SYN_DEL, "del");
+	if (parses_ok("syncookie", &p))
+		ASSERT_EQ(p.cmd.kind, PERIM_CMD_SYN_LIST, "alone lists");
+	if (parses_ok("syncookie list eth1", &p))
+		ASSERT_STREQ(p.cmd.dev, "eth1", "list dev");
+
+	rejects("syncookie set eth0 dport 90-80", "90-80", "low-high");
+	rejects("syncookie set eth0 dport 0", "0", "1..65535");
+	rejects("syncookie set eth0 dport 80-", "80-", "1..65535");
+	rejects("syncookie set eth0 dst 10.0.0.1/8", "10.0.0.1/8", "host bits");
+	rejects("syncookie set eth0 dst 10.0.0.0/33", "10.0.0.0/33", "prefix");
+	rejects("syncookie set eth0 mss 535", "535", "536..9000");
+	rejects("syncookie set eth0 mss 9001", "9001", "536..9000");
+	rejects("syncookie set eth0 mss 1k", "1k", "decimal");
+	rejects("syncookie set eth0 wscale 15", "15", "0..14");
+	rejects("syncookie set eth0 wscale", "wscale", "missing N");
+	rejects("syncookie set eth0 mss 600 mss 700", "mss", "given twice");
+	rejects("syncookie set eth0 rate 1kpps", "rate", "expected dst");
+	rejects("syncookie del eth0 mss 600", "mss", "expected dst or dport");
+	rejects("syncookie set", "set", "missing DEV");
+	rejects("syncookie frob eth0", "frob", "set, del or list");
+	rejects("syncookie list eth0 eth1", "eth1", "unexpected");
+}

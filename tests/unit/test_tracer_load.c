@@ -172,3 +172,18 @@ static void test_guard_rules_missing_file(void)
 	ASSERT_EQ(perim_guard_rules_parse("/nonexistent/perim-guard", &c, err, sizeof(err)) < 0, 1, "fails");
 	ASSERT_TRUE(strstr(err, "/nonexistent/perim-guard") != NULL, err);
 }
+
+/* Debian's 6.12 refusing a program as libxdp 1.3.1's dispatcher extension, as measured in the VM tier. */
+static void test_reason_of_an_extension_refused_at_attach(void)
+{
+	struct perim_load_failure f = {};
+
+	perim_load_failure_feed(&f, "libbpf: prog 'perim_xdp_syn': BPF program load failed: Invalid argument\n");
+	perim_load_failure_feed(&f, "libbpf: prog 'perim_xdp_syn': -- BEGIN PROG LOAD LOG --\n"
+				    "Extension program changes packet data, while original does not\n"
+				    "processed 0 insns (limit 1000000) max_states_per_insn 0 total_states 0 "
+				    "peak_states 0 mark_read 0\n-- END PROG LOAD LOG --\n");
+	perim_load_failure_feed(&f, "libbpf: prog 'perim_xdp_syn': failed to load: -22\n");
+	ASSERT_STREQ(f.prog, "perim_xdp_syn", "program");
+	ASSERT_STREQ(f.log_why, "Extension program changes packet data, while original does not", "reason");
+}

@@ -156,6 +156,25 @@ int parse_port(struct parse_ctx *ctx, const char *tok, const char *s, const char
 	return 0;
 }
 
+int parse_port_range(struct parse_ctx *ctx, const char *tok, uint16_t *lo, uint16_t *hi)
+{
+	const char *end;
+	int err = parse_port(ctx, tok, tok, &end, lo);
+
+	if (err)
+		return err;
+	*hi = *lo;
+	if (*end == '-') {
+		if ((err = parse_port(ctx, tok, end + 1, &end, hi)))
+			return err;
+		if (*lo > *hi)
+			return invarg(ctx, tok, "port range must be low-high");
+	}
+	if (*end)
+		return invarg(ctx, tok, "dport must be P or P-Q");
+	return 0;
+}
+
 /* ---- devices ---- */
 
 /* The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or space. */

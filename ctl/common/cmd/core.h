@@ -51,6 +51,9 @@ int parse_with_unit(struct parse_ctx *ctx, const char *tok, const char *what,
 /* A port 1..65535 at s (inside token tok, which errors name). */
 int parse_port(struct parse_ctx *ctx, const char *tok, const char *s, const char **end, uint16_t *port);
 
+/* "P" or "P-Q" (low-high) into *lo, *hi. */
+int parse_port_range(struct parse_ctx *ctx, const char *tok, uint16_t *lo, uint16_t *hi);
+
 int parse_dev(struct parse_ctx *ctx, const char *tok, char dev[IF_NAMESIZE]);
 /* The DEV a command requires, named after the command word when missing. */
 int take_dev(struct parse_ctx *ctx, const char *command);

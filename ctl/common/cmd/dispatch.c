@@ -10,7 +10,7 @@
 
 /* Every command object: the first word of a command. */
 #define CMD_OBJECTS(X) \
-	X(attach) X(detach) X(limit) X(shape) X(allow) X(deny) \
+	X(attach) X(detach) X(limit) X(shape) X(syncookie) X(allow) X(deny) \
 	X(stats) X(top) X(status) X(events) X(fleet) X(protect) \
 	X(show) X(apply) X(diff) X(confirm) X(rollback) X(help)
 
@@ -31,7 +31,7 @@ static const struct cmd_object *find_object(const char *name)
 
 static const char help_main[] =
 "Usage: perimctl [-j|--json] [-s|--socket PATH] [-f|--force] [-h|--help] OBJECT COMMAND [ARGS]\n"
-"OBJECT := { attach | detach | limit | shape | allow | deny | stats | top | status | events | fleet | protect | show | apply | diff | confirm | rollback | help }\n"
+"OBJECT := { attach | detach | limit | shape | syncookie | allow | deny | stats | top | status | events | fleet | protect | show | apply | diff | confirm | rollback | help }\n"
 "  -j, --json     print the daemon's JSON result as one line\n"
 "  -s, --socket   the control socket (default: $PERIM_SOCKET, else " "/run/perim/perimd.sock)\n"
 "  -f, --force    a deny or limit may hit the client of your own SSH session\n"

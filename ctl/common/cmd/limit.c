@@ -73,21 +73,7 @@ static int kw_proto(struct parse_ctx *ctx, const char *kw, const char *val, stru
 
 static int kw_dport(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)
 {
-	const char *end;
-	int err = parse_port(ctx, val, val, &end, &l->dport_lo);
-
-	if (err)
-		return err;
-	l->dport_hi = l->dport_lo;
-	if (*end == '-') {
-		if ((err = parse_port(ctx, val, end + 1, &end, &l->dport_hi)))
-			return err;
-		if (l->dport_lo > l->dport_hi)
-			return invarg(ctx, val, "port range must be low-high");
-	}
-	if (*end)
-		return invarg(ctx, val, "dport must be P or P-Q");
-	return 0;
+	return parse_port_range(ctx, val, &l->dport_lo, &l->dport_hi);
 }
 
 static int kw_syn(struct parse_ctx *ctx, const char *kw, const char *val, struct perim_limit_spec *l)

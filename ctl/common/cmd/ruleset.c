@@ -39,6 +39,7 @@ bool perim_cmd_changes_config(const struct perim_cmd *cmd)
 	case PERIM_CMD_DENY_ADD: case PERIM_CMD_DENY_DEL:
 	case PERIM_CMD_SHAPE_SET: case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_PROTECT_ADD: case PERIM_CMD_PROTECT_DEL:
+	case PERIM_CMD_SYN_SET: case PERIM_CMD_SYN_DEL:
 		return true;
 	case PERIM_CMD_APPLY:
 		return !cmd->check;
@@ -51,14 +52,15 @@ int confirm_allowed(struct parse_ctx *ctx)
 {
 	if (!ctx->cmd->confirm_s || perim_cmd_changes_config(ctx->cmd))
 		return 0;
-	return invarg(ctx, "--confirm", "only a change of limits, prefixes, shapers, protect entries or an apply "
+	return invarg(ctx, "--confirm", "only a change of limits, prefixes, shapers, protect entries, SYN protections or an apply "
 		      "can be confirmed (attach and detach cannot be rolled back)");
 }
 
 bool perim_cmd_ruleset_line_kind(enum perim_cmd_kind kind)
 {
 	return kind == PERIM_CMD_ATTACH || kind == PERIM_CMD_LIMIT_SET || kind == PERIM_CMD_ALLOW_ADD ||
-	       kind == PERIM_CMD_DENY_ADD || kind == PERIM_CMD_SHAPE_SET || kind == PERIM_CMD_PROTECT_ADD;
+	       kind == PERIM_CMD_DENY_ADD || kind == PERIM_CMD_SHAPE_SET || kind == PERIM_CMD_PROTECT_ADD ||
+	       kind == PERIM_CMD_SYN_SET;
 }
 
 /* ---- the objects ---- */

@@ -15,6 +15,7 @@
 #include "control/ruleset.h"
 #include "control/confirm.h"
 #include "control/protect.h"
+#include "control/syncookie.h"
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/drops.h"
@@ -29,6 +30,7 @@
 #include "links/netlink.h"
 #include "datapath/loader.h"
 #include "datapath/egress.h"
+#include "syn/counters.h"
 #include "cmd.h"
 #include "perim.h"
 #include "json_add.h"
@@ -488,7 +490,9 @@ static int do_stats(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 			return PERIM_EXIT_FAIL;
 		}
 		perimd_egress_stats_json(d, s, o);
-		ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
+		ret = perimd_syn_stats_json(d, s, o);
+		if (!ret)
+			ret = perimd_stats_iface_json(&d->stats, d->model, s, &snap.c, o);
 		if (ret) {
 			snprintf(err, errlen, "reading the counters of %s: %s", d->model->ifaces[s].dev,
 				 strerror(-ret));
@@ -542,6 +546,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "btf", btf);
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
+	json_object_object_add(*result, "syncookie", perimd_syncookie_status_json(d));
 	json_object_object_add(*result, "state", state_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	json_object_object_add(*result, "confirm", perimd_confirm_json(d));
@@ -587,6 +592,9 @@ static int exec_one(struct perimd *d, const struct perim_cmd *cmd, struct json_o
 	case PERIM_CMD_SHAPE_SET:
 	case PERIM_CMD_SHAPE_DEL:
 	case PERIM_CMD_SHAPE_LIST: return perimd_shape_exec(d, cmd, result, err, errlen);
+	case PERIM_CMD_SYN_SET:
+	case PERIM_CMD_SYN_DEL:
+	case PERIM_CMD_SYN_LIST:   return perimd_syncookie_exec(d, cmd, result, err, errlen);
 	case PERIM_CMD_FLEET_LIST:
 	case PERIM_CMD_FLEET_STATUS: return perimd_fleet_exec(d, cmd, result, err, errlen);
 	case PERIM_CMD_SHOW:

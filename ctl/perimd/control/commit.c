@@ -2,8 +2,9 @@
 /*
  * The one commit path of every changing command: the state file first (a
  * file that cannot be written refuses the change before the maps see it),
- * then the maps (transactionally), then the shapers, and only then the new
- * model is adopted; a failed step puts the kernel and the file back.
+ * then the maps (transactionally), then the shapers, then the SYN
+ * protections, and only then the new model is adopted; a failed step puts
+ * the kernel and the file back.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "model/rules.h"
 #include "model/shapes.h"
 #include "state/state.h"
+#include "syn/apply.h"
 #include "cmd.h"
 
 int perimd_persist(struct perimd *d, const struct perim_model *m, char *err, size_t errlen)
@@ -66,12 +68,12 @@ int perimd_commit(struct perimd *d, struct perim_model *next, char *err, size_t 
 		return ret;
 	}
 	ret = perim_apply(&d->loader.maps, d->installed, next, err, errlen);
-	if (!ret) {
-		ret = perimd_egress_shapes_apply(d->model, next, err, errlen);
-		if (ret)
-			undo(d, next, false);
-	} else {
+	if (ret) {
 		undo(d, next, false);
+	} else if ((ret = perimd_egress_shapes_apply(d->model, next, err, errlen))) {
+		undo(d, next, false);
+	} else if ((ret = perimd_syn_apply(d, d->model, next, err, errlen))) {
+		undo(d, next, true);
 	}
 	if (ret) {
 		perim_model_free(next);
@@ -90,6 +92,8 @@ int perimd_commit_model(struct perimd *d, char *err, size_t errlen)
 
 	if (!ret)
 		ret = perimd_egress_shapes_apply(NULL, d->model, err, errlen);
+	if (!ret)
+		ret = perimd_syn_apply(d, NULL, d->model, err, errlen);
 	if (!ret) {
 		perim_model_shapes_settle(d->model);
 		perimd_egress_sync_all(d);

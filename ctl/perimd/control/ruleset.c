@@ -21,8 +21,10 @@
 #include "model/rules.h"
 #include "model/shapes.h"
 #include "model/selector_index.h"
+#include "model/syncookies.h"
 #include "procs/cgroup_path.h"
 #include "state/state_format.h"
+#include "syn/apply.h"
 
 #define LINE_MAX_BYTES 4096
 #define LINE_MAX_WORDS 64
@@ -145,6 +147,7 @@ static void clear_named(struct perim_model *m, const bool *named)
 			continue;
 		m->shapes[s].used = false;
 		perim_model_protect_clear(m, s);
+		memset(&m->syn[s], 0, sizeof(m->syn[s]));
 	}
 }
 
@@ -228,6 +231,10 @@ static int add_line(struct build *b, const struct perim_cmd *cmd, char *why, siz
 		b->shaped[slot] = true;
 		perim_model_shape_set(b->next, slot, &cmd->shape);
 		return 0;
+	case PERIM_CMD_SYN_SET:
+		/* As syncookie set: refused (exit 1, naming why) where this kernel cannot enforce it. */
+		return perimd_syn_enforceable(b->d, slot, cmd->dev, why, len) ?:
+		       perim_model_syn_set(b->next, slot, cmd->dev, &cmd->syn, why, len);
 	default:
 		return PERIM_EXIT_BADINPUT;
 	}

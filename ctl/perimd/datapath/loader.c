@@ -21,12 +21,15 @@
 
 #include "datapath/adopt_check.h"
 #include "datapath/fd_guard.h"
+#include "datapath/loadfail.h"
 #include "log.h"
 #include "datapath/loader.h"
 #include "xdp/perim_xdp.skel.h"
 #include "model/rules.h"
 #include "cmd.h"
 #include "perim.h"
+#include "perim_syn.h"
+#include "syn/probe.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -187,6 +190,7 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = l->pin_root,
 		    .btf_custom_path = l->btf_custom_path);
 	bool compat = !strcmp(l->prog_name, "perim_xdp_compat");
+	bool syn = !strcmp(l->prog_name, PERIM_XDP_SYN_PROG_NAME);
 	struct perim_xdp *skel;
 	int ret;
 
@@ -204,9 +208,11 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 	if (!ret)
 		ret = pin_tries(l, skel, slot);
 	if (!ret)
-		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat);
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp, !compat && !syn);
 	if (!ret)
 		ret = bpf_program__set_autoload(skel->progs.perim_xdp_compat, compat);
+	if (!ret)
+		ret = bpf_program__set_autoload(skel->progs.perim_xdp_syn, syn);
 	if (ret) {
 		snprintf(err, errlen, "configuring the perim_xdp object: %s", strerror(-ret));
 		perim_xdp__destroy(skel);
@@ -221,6 +227,38 @@ static int map_fd(struct bpf_map *map)
 	return bpf_map__fd(map);
 }
 
+/*
+ * The base instance with the SYN-cookie twin where the probe found what it
+ * calls; a verifier that still refuses it costs the stage, not perim:
+ * perim_xdp is loaded instead and the refusal becomes syn_reason.
+ */
+static int load_base(struct perim_loader *l, char *err, size_t errlen)
+{
+	struct perim_load_failure refusal;
+	char msg[128];
+	int ret;
+
+	l->base = open_instance(l, -1, err, errlen);
+	if (!l->base)
+		return -errno;
+	perim_load_capture_begin(&refusal);
+	ret = perim_xdp__load(l->base);
+	perim_load_capture_end();
+	if (!ret || !l->syn_available)
+		return ret;
+	libbpf_strerror(ret, msg, sizeof(msg));
+	snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel's verifier refused %s: %.120s (%.64s)",
+		 PERIM_XDP_SYN_PROG_NAME, refusal.log_why[0] ? refusal.log_why : "no verifier log", msg);
+	pr_warn("perimd: SYN protection unavailable: %s; loading %s\n", l->syn_reason, PERIM_XDP_PROG_NAME);
+	l->syn_available = false;
+	l->prog_name = PERIM_XDP_PROG_NAME;
+	perim_xdp__destroy(l->base);
+	l->base = open_instance(l, -1, err, errlen);
+	if (!l->base)
+		return -errno;
+	return perim_xdp__load(l->base);
+}
+
 int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *btf_custom_path,
 		      unsigned src_buckets, char *err, size_t errlen)
 {
@@ -233,6 +271,12 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
 	l->prog_name = program_for_kernel();
+	/* The SYN-cookie twin where the kernel has what it calls (6.0+, so never with compat). */
+	l->syn_available = perim_syn_probe(l->syn_reason, sizeof(l->syn_reason));
+	if (l->syn_available)
+		l->prog_name = PERIM_XDP_SYN_PROG_NAME;
+	else
+		pr_info("perimd: SYN protection unavailable: %s\n", l->syn_reason);
 	ret = prepare_pin_root(pin_root, &l->mounted_bpffs, err, errlen);
 	if (ret)
 		return ret;
@@ -240,10 +284,9 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	if (!l->src_buckets)
 		l->src_buckets = PERIM_SRC_BUCKETS_DEFAULT;
 
-	l->base = open_instance(l, -1, err, errlen);
+	ret = load_base(l, err, errlen);
 	if (!l->base)
-		return -errno;
-	ret = perim_xdp__load(l->base);
+		return ret;   /* err says why it did not open */
 	if (ret) {
 		libbpf_strerror(ret, msg, sizeof(msg));
 		snprintf(err, errlen, "loading perim_xdp (maps pinned under %s, %u source buckets): %s",
@@ -344,6 +387,7 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 			  struct perim_attachment *a, char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = l->prog_name);
+	struct perim_load_failure refusal;
 	char msg[256];
 	long ret;
 
@@ -360,11 +404,15 @@ static int attach_in_mode(struct perim_loader *l, int ifindex, int slot, enum pe
 		drop_instance(a);
 		return ret;
 	}
+	/* libxdp loads the program at attach (as a dispatcher extension): the verifier's word is in libbpf's log. */
+	perim_load_capture_begin(&refusal);
 	ret = xdp_program__attach(a->prog, ifindex, xdp_mode_of(mode), 0);
+	perim_load_capture_end();
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
-		snprintf(err, errlen, "attaching %s in %s mode: %s", l->prog_name,
-			 mode == PERIM_MODE_SKB ? "skb" : "native", msg);
+		snprintf(err, errlen, "attaching %s in %s mode: %s%s%.160s%s", l->prog_name,
+			 mode == PERIM_MODE_SKB ? "skb" : "native", msg, refusal.log_why[0] ? " (verifier: " : "",
+			 refusal.log_why, refusal.log_why[0] ? ")" : "");
 		drop_instance(a);
 		return ret;
 	}
@@ -421,6 +469,21 @@ static int check_adoptable(struct perim_loader *l, const char *dev, int slot, st
 	return PERIM_EXIT_FAIL;
 }
 
+/* Native first unless told, then skb mode. */
+static int attach_in_modes(struct perim_loader *l, const char *dev, int slot, enum perim_xdp_mode mode,
+			   struct perim_attachment *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (mode != PERIM_MODE_SKB) {
+		ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_NATIVE, a, err, errlen);
+		if (!ret || mode == PERIM_MODE_NATIVE)
+			return ret;
+		pr_info("perimd: %s: %s; falling back to skb mode\n", dev, err);
+	}
+	return attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
+}
+
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
 			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
@@ -447,15 +510,21 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		a->adopted = a->attached = true;
 		return 0;
 	}
-	if (mode != PERIM_MODE_SKB) {
-		ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_NATIVE, a, err, errlen);
-		if (!ret || mode == PERIM_MODE_NATIVE)
-			goto out;
-		snprintf(first, sizeof(first), "%s", err);
-		pr_info("perimd: %s: %s; falling back to skb mode\n", dev, first);
+	ret = attach_in_modes(l, dev, slot, mode, a, err, errlen);
+	if (ret && l->syn_available) {
+		/*
+		 * The SYN-cookie twin can load and still be refused at attach:
+		 * the interface gets perim_xdp, SYN protection is reported
+		 * unavailable with the refusal.
+		 */
+		snprintf(l->syn_reason, sizeof(l->syn_reason), "the kernel refused attaching %s: %.320s",
+			 PERIM_XDP_SYN_PROG_NAME, err);
+		pr_warn("perimd: %s: SYN protection unavailable: %s; attaching %s\n", dev, l->syn_reason,
+			PERIM_XDP_PROG_NAME);
+		l->syn_available = false;
+		l->prog_name = PERIM_XDP_PROG_NAME;
+		ret = attach_in_modes(l, dev, slot, mode, a, err, errlen);
 	}
-	ret = attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
-out:
 	if (ret) {
 		char ctx[640];
 

@@ -23,7 +23,9 @@ struct perim_loader {
 	char pin_root[4096];
 	const char *btf_custom_path;   /* NULL: the kernel's own BTF */
 	unsigned src_buckets;          /* perim_src and perim_src4 size of every instance */
-	const char *prog_name;         /* perim_xdp, or perim_xdp_compat before 5.12 */
+	const char *prog_name;         /* perim_xdp_syn, perim_xdp, or perim_xdp_compat before 5.12 */
+	bool syn_available;            /* perim_xdp_syn: the kernel has the SYN-cookie helpers and kfuncs */
+	char syn_reason[384];          /* why not, when not */
 	struct perim_xdp *base;        /* loaded, never attached: holds the pinned maps */
 	struct perim_maps maps;
 	int if_stats_fd;

@@ -9,6 +9,7 @@
 #include "model/rules.h"
 #include "model/shapes.h"
 #include "model/protect.h"
+#include "model/syncookies.h"
 
 struct diff_out {
 	perim_diff_fn fn;
@@ -135,6 +136,36 @@ static void protect_missing(const struct perim_model *of, const struct perim_mod
 	}
 }
 
+/* Compared as the lines they write: the line is what show and the state file say. */
+static bool syn_has(const char *dev, const struct perim_model_syn *in, const char *line)
+{
+	char other[256];
+
+	for (int i = 0; i < in->n; i++)
+		if (perim_syn_format(dev, &in->spec[i], other, sizeof(other)) >= 0 && !strcmp(line, other))
+			return true;
+	return false;
+}
+
+/* SYN protections of `of` missing from `in` (any field differing), reported as op. */
+static int syn_missing(const struct perim_model *of, const struct perim_model *in, const bool *slots,
+		       enum perim_diff_op op, struct diff_out *o)
+{
+	char line[256];
+
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		const struct perim_model_syn *a = perim_model_syn_of(of, s), *b = perim_model_syn_of(in, s);
+
+		for (int i = 0; slots[s] && i < a->n; i++) {
+			if (perim_syn_format(of->ifaces[s].dev, &a->spec[i], line, sizeof(line)) < 0)
+				return -EINVAL;
+			if (!syn_has(of->ifaces[s].dev, b, line))
+				emit(o, op, line);
+		}
+	}
+	return 0;
+}
+
 int perim_model_diff(const struct perim_model *from, const struct perim_model *to,
 		     const bool slots[PERIM_MAX_IFACES], perim_diff_fn fn, void *ctx,
 		     unsigned counts[PERIM_DIFF_OPS])
@@ -150,7 +181,8 @@ int perim_model_diff(const struct perim_model *from, const struct perim_model *t
 	acl_missing(to, from, slots, PERIM_DIFF_ADD, &o);
 	protect_missing(from, to, slots, PERIM_DIFF_REMOVE, &o);
 	protect_missing(to, from, slots, PERIM_DIFF_ADD, &o);
-	return diff_shapes(from, to, slots, &o);
+	ret = syn_missing(from, to, slots, PERIM_DIFF_REMOVE, &o) ?: syn_missing(to, from, slots, PERIM_DIFF_ADD, &o);
+	return ret ?: diff_shapes(from, to, slots, &o);
 }
 
 const char *perim_diff_op_name(enum perim_diff_op op)

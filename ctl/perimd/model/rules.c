@@ -156,6 +156,7 @@ void perim_model_iface_del(struct perim_model *m, int slot)
 	m->n_acl = kept;
 	memset(&m->shapes[slot], 0, sizeof(m->shapes[slot]));
 	perim_model_protect_clear(m, slot);
+	memset(&m->syn[slot], 0, sizeof(m->syn[slot]));
 	memset(&m->ifaces[slot], 0, sizeof(m->ifaces[slot]));
 }
 

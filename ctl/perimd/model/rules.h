@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "model/shapes.h"
 #include "model/protect.h"
+#include "model/syncookies.h"
 
 #define PERIM_MAX_ACL 8192     /* allow + deny prefixes over all interfaces */
 
@@ -56,6 +57,7 @@ struct perim_model {
 	struct perim_model_shape shapes[PERIM_MAX_IFACES];   /* by interface slot (shapes.h) */
 	struct perim_model_protect protect[PERIM_MAX_PROTECT];  /* protect.h */
 	unsigned n_protect;
+	struct perim_model_syn syn[PERIM_MAX_IFACES];        /* by interface slot (syncookies.h) */
 	uint32_t changing_rule;    /* the rule a "limit set" adds or replaces (0: none): errors name it */
 	/*
 	 * Fleet block decisions (rules_fleet.c): denied on every ingress slot as

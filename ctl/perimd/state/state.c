@@ -17,6 +17,7 @@
 #include "state/state_format.h"
 #include "model/rules.h"
 #include "model/shapes.h"
+#include "model/syncookies.h"
 #include "cmd.h"
 #include "log.h"
 #include "perim.h"
@@ -64,7 +65,8 @@ static int format_model(const struct perim_model *m, int slot, const char *heade
 			return -EINVAL;
 		fprintf(f, "%s\n", line);
 	}
-	if (perim_model_shapes_format(m, slot, f) || perim_model_protect_format(m, slot, f))
+	if (perim_model_shapes_format(m, slot, f) || perim_model_protect_format(m, slot, f) ||
+	    perim_model_syn_format(m, slot, f))
 		return -EINVAL;
 	return ferror(f) ? -EIO : 0;
 }

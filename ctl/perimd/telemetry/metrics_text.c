@@ -22,6 +22,7 @@
 #include "telemetry/stats.h"
 #include "perim.h"
 #include "fleet/fleet.h"
+#include "syn/counters.h"
 
 struct if_snap {
 	const char *dev;
@@ -261,6 +262,7 @@ char *perimd_metrics_render(struct perimd *d, size_t *len)
 	write_rule_would_drop(f, s);
 	write_tracers(f, d);
 	perimd_fleet_metrics(d, f);
+	perimd_syn_metrics(d, f);
 	if (fclose(f)) {
 		free(text);
 		text = NULL;

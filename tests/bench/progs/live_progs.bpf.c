@@ -6,7 +6,8 @@
  * its XDP_TX becomes a redirect out of the device named in the context, so
  * every test frame leaves through the veth into the gateway. With
  * src_count > 1 it gives each frame the next of src_count source addresses
- * from src_base, so many sources interleave packet by packet.
+ * from src_base, so many sources interleave packet by packet (with tcp_syn,
+ * the TCP checksum follows the source, which its pseudo header covers).
  *
  * floor_drop and floor_parse: the receiver-side floors. floor_parse reads
  * what any filter must read (Ethernet, IPv4, the L4 ports) before dropping:
@@ -23,6 +24,8 @@ __u64 parsed_ports;
 
 const volatile __u32 src_base;     /* host order */
 const volatile __u32 src_count = 1;
+/* Frames are TCP SYNs (xdp_live gen --tcp-syn): their checksum covers the source too. */
+const volatile bool tcp_syn;
 __u32 gen_seq;
 
 /* RFC 1624: the IPv4 header checksum after one 16-bit word changed. */
@@ -56,6 +59,15 @@ int gen_tx(struct xdp_md *ctx)
 	check = csum_replace16(check, (__u16)(old >> 16), (__u16)(saddr >> 16));
 	ip->saddr = saddr;
 	ip->check = check;
+	if (tcp_syn) {
+		struct tcphdr *tcp = (void *)(ip + 1);
+
+		if ((void *)(tcp + 1) > data_end)
+			return XDP_ABORTED;
+		check = tcp->check;
+		check = csum_replace16(check, (__u16)old, (__u16)saddr);
+		tcp->check = csum_replace16(check, (__u16)(old >> 16), (__u16)(saddr >> 16));
+	}
 	return XDP_TX;
 }
 
