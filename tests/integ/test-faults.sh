@@ -111,7 +111,8 @@ case_source_lru_full_under_spoofed_flood() {
 		"the known source's admitted datagrams (sent $sent, burst 50 + 100 pps)" || return 1
 	# The kernel's LRU evicts before its last free nodes are used (they are kept per CPU):
 	# full reads as at least 80% of its entries, with more sources admitted than it holds.
-	entries=$(bpftool -j map dump pinned "$PIN_ROOT/perim_src" | jq length)
+	# IPv4 sources have their own table, perim_src4 (8-byte keys).
+	entries=$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" | jq length)
 	expect_range "$entries" 819 1024 "entries in the per-source table of 1024" || return 1
 	admitted=$(pctl -j stats "$GW" | jq -r ".interfaces[0].rules[] | select(.id == $flood_rule) | .passed_packets")
 	expect_range "$admitted" 2048 100000000 "flood packets admitted (each new source's first ones)" || return 1
