@@ -140,6 +140,27 @@ case_set_del_own_table_only() {
 	expect_eq "$after" "$before" "the operator's table"
 }
 
+# A SYN protection is part of the ruleset: show writes it, show | apply changes
+# nothing, a file without it removes it (table and all), diff and apply agree.
+case_ruleset_carries_protections() {
+	need_syn || return 0
+	pctl syncookie set "$GW" dst 10.79.0.1/32 dport "$PORT" mss 1460 > /dev/null || return 1
+	on_cleanup "$PERIMCTL -s $SOCK syncookie del $GW"
+	pctl show "$GW" > "$TMP/rs" || return 1
+	# The default window scale is written out: show says what is enforced.
+	grep -qx "syncookie set $GW dst 10.79.0.1/32 dport $PORT mss 1460 wscale 7" "$TMP/rs" ||
+		fail "show: $(cat "$TMP/rs")" || return 1
+	expect_eq "$(pctl -j apply "$TMP/rs" | jq -c '[.added, .removed, .replaced]')" "[0,0,0]" "show | apply" || return 1
+	grep -v '^syncookie ' "$TMP/rs" > "$TMP/rs.without"
+	expect_eq "$(pctl -j diff "$TMP/rs.without" | jq -r '.changes[] | select(.op == "removed") | .line')" \
+		"syncookie set $GW dst 10.79.0.1/32 dport $PORT mss 1460 wscale 7" "diff names the protection" || return 1
+	expect_eq "$(pctl -j apply "$TMP/rs.without" | jq -c '[.added, .removed, .replaced]')" "[0,1,0]" "apply" || return 1
+	expect_eq "$(pctl -j syncookie list | jq '.syncookie | length')" 0 "no protection left" || return 1
+	expect_eq "$(in_netns gw nft list tables | grep -c perim_synproxy)" 0 "table removed" || return 1
+	expect_eq "$(pctl -j apply "$TMP/rs" | jq -c '[.added, .removed, .replaced]')" "[1,0,0]" "back" || return 1
+	in_netns gw nft list table inet "perim_synproxy_$GW" > /dev/null || fail "table not back"
+}
+
 # Runs last (cases run in name order): the perimd it restarts ends with this case.
 case_zz_restart_restores_protections() {
 	need_syn || return 0
