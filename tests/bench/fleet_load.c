@@ -6,8 +6,13 @@
  *                             (asynchronous publishes); prints "written N ns"
  *   fleet_load URL watch N    N watchers of the whole bucket in this process
  *                             (light simulated gateways), draining until killed
+ *   fleet_load URL count SUBJECT...
+ *                             counts the messages on the SUBJECTs until killed;
+ *                             prints "received N dropped D" whenever N changed
+ *                             (checked every 100 ms; D: dropped by the client)
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,18 +111,68 @@ static int watch(natsConnection *nc, int n)
 	}
 }
 
+static void on_counted(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+	uint64_t *received = closure;
+
+	/* Each subscription delivers on its own thread. */
+	__atomic_add_fetch(received, 1, __ATOMIC_RELAXED);
+	natsMsg_Destroy(msg);
+}
+
+static int count(natsConnection *nc, int n_subjects, char **subjects)
+{
+	natsSubscription *subs[8] = { NULL };
+	uint64_t received = 0, shown = UINT64_MAX;
+	natsStatus s = NATS_OK;
+
+	if (n_subjects > 8) {
+		fprintf(stderr, "fleet_load: count: at most 8 subjects\n");
+		return 2;
+	}
+	for (int i = 0; i < n_subjects && s == NATS_OK; i++) {
+		s = natsConnection_Subscribe(&subs[i], nc, subjects[i], on_counted, &received);
+		/* No client-side limit: a message the counter missed must be the server's doing. */
+		if (s == NATS_OK)
+			s = natsSubscription_SetPendingLimits(subs[i], -1, -1);
+	}
+	if (s == NATS_OK)
+		s = natsConnection_Flush(nc);
+	if (s != NATS_OK)
+		return fail("subscribe", s);
+	printf("counting\n");
+	fflush(stdout);
+	for (;;) {
+		uint64_t now = __atomic_load_n(&received, __ATOMIC_RELAXED);
+		int64_t dropped = 0, d;
+
+		if (now != shown) {
+			for (int i = 0; i < n_subjects; i++)
+				if (natsSubscription_GetDropped(subs[i], &d) == NATS_OK)
+					dropped += d;
+			printf("received %" PRIu64 " dropped %" PRId64 "\n", now, dropped);
+			fflush(stdout);
+			shown = now;
+		}
+		usleep(100000);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	bool counting = argc >= 4 && !strcmp(argv[2], "count");
 	natsConnection *nc = NULL;
 	natsStatus s;
-	int n;
+	int n = 0;
 
-	if (argc != 4 || (n = atoi(argv[3])) <= 0 || (strcmp(argv[2], "put") && strcmp(argv[2], "watch"))) {
-		fprintf(stderr, "usage: fleet_load URL put|watch N\n");
+	if (!counting && (argc != 4 || (n = atoi(argv[3])) <= 0 || (strcmp(argv[2], "put") && strcmp(argv[2], "watch")))) {
+		fprintf(stderr, "usage: fleet_load URL put|watch N | fleet_load URL count SUBJECT...\n");
 		return 2;
 	}
 	s = natsConnection_ConnectTo(&nc, argv[1]);
 	if (s != NATS_OK)
 		return fail(argv[1], s);
+	if (counting)
+		return count(nc, argc - 3, argv + 3);
 	return !strcmp(argv[2], "put") ? put(nc, n) : watch(nc, n);
 }

@@ -33,6 +33,8 @@ threaded_napi() {
 }
 
 cpu_ns_of() { awk '{print $1}' "/proc/$1/schedstat"; }
+# task_cpu_ns PID: the CPU time of all PID's threads (live ones), from schedstat
+task_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # xmit_of NS DEV: "xdp_xmit xdp_xmit_errors" of DEV's transmit side.
 xmit_of() {

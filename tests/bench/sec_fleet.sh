@@ -5,7 +5,12 @@
 #    100 light simulated gateways (KV watchers in one process) beside them;
 #  - apply rate: N decisions written straight into the bucket while gw1 is
 #    stopped, then gw1 started: from "ready" to all N applied, and perimd's
-#    CPU per decision over that catch-up; gw2 applies the same N live.
+#    CPU per decision over that catch-up; gw2 applies the same N live;
+#  - event export: a fork storm traced by gw1 publishing its events
+#    (--fleet-events) and by gw2 at the same time writing them to its events
+#    file only: events published per second, dropped, received by a
+#    subscriber, and perimd's CPU per event with and without the export.
+# FL_PARTS="latency apply events" picks the parts (default all three).
 . "$TOP/tests/lib/fleet.sh"
 
 FL_SIMULATED=100
@@ -111,26 +116,100 @@ fl_apply_rate() {
 	echo "| gw1 applies (flatten + map transaction) for the catch-up, time inside them per decision | $(status_of 1 applies), $(awk -v us="$(status_of 1 apply_us_total)" -v n="$n" 'BEGIN {printf "%.1f us", us / n}') | |"
 }
 
+FL_EVENT_TYPES=fork,exit
+FL_STORM_WORKERS=2
+
+# fl_hooks I FIELD: FIELD summed over gateway I's tracer hooks (generated, delivered, lost)
+fl_hooks() { gctl "$1" -j status | jq "[.hooks[] | .$2 // 0] | add // 0"; }
+fl_drained() { [ $(( $(fl_hooks "$1" delivered) + $(fl_hooks "$1" lost) )) -ge "$2" ]; }
+fl_queue_empty() { [ "$(status_of 1 events_queued)" = 0 ]; }
+# The counting subscriber's last line: "received N dropped D".
+fl_received() { tail -n 1 "$TMP/fl_count.out" | awk '$1 == "received" {print $2}'; }
+fl_received_at_least() { [ "$(fl_received)" -ge "$1" ]; }
+
+# fl_counter_start: FL_COUNTER counts what arrives on perim.events.> and perim.drops.> (the
+# drop summaries are counted as published too).
+fl_counter_start() {
+	ip netns exec "$T-hub" "$BENCH/fleet_load" "$(fleet_url)" count 'perim.events.>' 'perim.drops.>' \
+		>"$TMP/fl_count.out" 2>&1 &
+	FL_COUNTER=$!
+	track_pid "$FL_COUNTER"
+	wait_until 10 grep -q counting "$TMP/fl_count.out" || { cat "$TMP/fl_count.out" >&2; return 1; }
+}
+
+# fl_events N: a storm of N forks traced by gw1 exporting (--fleet-events) and gw2 not.
+fl_events() {
+	local n=$1 i el load t0 t1 us pub0 drop0 published dropped total received
+	local -a pid del0 lost0 cpu0 del cpu lost
+	# gw3 takes no part: one perimd fewer tracing the storm on a small machine.
+	gw_stop 3
+	fl_counter_start || { echo "the counting subscriber did not start" >&2; return 1; }
+	# gw1 exports from its start, after the counter subscribed: all it publishes should arrive.
+	gw_stop 1
+	gw_start 1 --fleet "$(fleet_url)" --fleet-events "$FL_EVENT_TYPES" || return 1
+	wait_until 10 fleet_connected 1 || { echo "gw1 did not reconnect" >&2; return 1; }
+	# Its catch-up on the bucket (the apply rows' decisions) is over before the window opens.
+	wait_until 120 status_at_least 1 decisions "$(status_of 2 decisions)" || { echo "gw1 did not catch up" >&2; return 1; }
+	pid=("" "$GW1_PID" "$GW2_PID")
+	pub0=$(status_of 1 events_published) drop0=$(status_of 1 events_dropped)
+	for i in 1 2; do
+		del0[i]=$(fl_hooks "$i" delivered) lost0[i]=$(fl_hooks "$i" lost) cpu0[i]=$(task_cpu_ns "${pid[i]}")
+	done
+	t0=$(date +%s%N)
+	el=$("$BENCH/storm" fork "$n" "$FL_STORM_WORKERS" | sed -E 's/.*elapsed_ns=([0-9]+)/\1/') || return 1
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	# Both rings drained and gw1's export queue empty: every storm event's fate is known.
+	for i in 1 2; do
+		wait_until 10 fl_drained "$i" "$(fl_hooks "$i" generated)" || echo "gw$i had not drained its ring" >&2
+	done
+	wait_until 10 fl_queue_empty || echo "gw1's export queue did not empty" >&2
+	t1=$(date +%s%N)
+	for i in 1 2; do
+		cpu[i]=$(( $(task_cpu_ns "${pid[i]}") - cpu0[i] ))
+		del[i]=$(( $(fl_hooks "$i" delivered) - del0[i] )) lost[i]=$(( $(fl_hooks "$i" lost) - lost0[i] ))
+	done
+	published=$(( $(status_of 1 events_published) - pub0 )) dropped=$(( $(status_of 1 events_dropped) - drop0 ))
+	total=$(status_of 1 events_published)
+	wait_until 10 fl_received_at_least "$total" || echo "the subscriber received fewer than gw1 published" >&2
+	received=$(fl_received)
+	kill "$FL_COUNTER" 2>/dev/null
+	wait "$FL_COUNTER" 2>/dev/null
+	us=$(( (t1 - t0) / 1000 ))
+	echo "| fork storm: $n forks by $FL_STORM_WORKERS workers, a fork and an exit event each (load average $load at its end) | $(awk -v n="$n" -v ns="$el" 'BEGIN {printf "%.0f events/s for %.1f s", 2 * n / (ns / 1e9), ns / 1e9}') | >= 10,000/s |"
+	echo "| gw1 with \`--fleet-events $FL_EVENT_TYPES\`: events published per second (fleet status; storm start to its export queue empty, $(fdiv "$us" 1000000 1) s) | $(awk -v p="$published" -v us="$us" 'BEGIN {printf "%.0f/s", p / (us / 1e6)}') ($published published, $dropped dropped by the bounded buffer, ${lost[1]} lost in the kernel ring) | |"
+	echo "| a subscriber on perim.events.> and perim.drops.> (subscribed before gw1 started; gw1 publishes on, whatever else runs on the machine) | received $received, gw1 had published $total since its start when read$( [ "${received:-0}" -ge "$total" ] && echo ": none lost" || echo ": **$(( total - ${received:-0} )) missing**") | nothing lost |"
+	echo "| gw1 CPU per published event (all its threads, same window) | $(fdiv "${cpu[1]}" $(( published * 1000 )) 2) µs ($(fdiv "${cpu[1]}" $(( del[1] * 1000 )) 2) µs per event delivered from its ring, ${del[1]} delivered) | |"
+	echo "| gw2 in the same storm without \`--fleet-events\` (events to its \`--events\` file only): CPU per event | $(fdiv "${cpu[2]}" $(( del[2] * 1000 )) 2) µs (${del[2]} delivered, ${lost[2]} lost) | |"
+	echo "| the export's own CPU per event (gw1 minus gw2, per event delivered) | $(awk -v c1="${cpu[1]}" -v d1="${del[1]}" -v c2="${cpu[2]}" -v d2="${del[2]}" 'BEGIN { if (!d1 || !d2) print "n/a"; else printf "%.2f µs", (c1 / d1 - c2 / d2) / 1000 }') | |"
+}
+
+fl_part() { [[ " ${FL_PARTS:-latency apply events} " == *" $1 "* ]]; }
+
 # Not in a subshell: what fl_setup starts is registered with run.sh's cleanup.
 fl_table() {
 	fl_setup >&2 || return 1
 	echo "| measurement | result | goal |"
 	echo "|---|---:|---|"
-	fl_latency "$1" || return 1
-	fl_apply_rate "$2"
+	if fl_part latency; then fl_latency "$1" || return 1; fi
+	if fl_part apply; then fl_apply_rate "$2" || return 1; fi
+	if fl_part events; then fl_events "$3" || return 1; fi
 }
 
 section_fleet() {
-	local n=10000 rounds=20 rc
-	quick && n=${FL_QUICK_N:-1000} rounds=3
+	local n=10000 rounds=20 forks=100000 rc
+	quick && n=${FL_QUICK_N:-1000} rounds=3 forks=4000
 	echo "## Fleet (NATS JetStream)"
 	echo
-	fl_table "$rounds" "$n"
+	fl_table "$rounds" "$n" "$forks"
 	rc=$?
 	echo
 	echo "Latency is measured from just before \`perimctl fleet block\` at gw1 to the kernel timestamp of"
 	echo "the first sampled fleet-deny drop on each gateway (floods of 5 kpps into each, from the"
 	echo "blocked prefix, already running). Apply: every batch of bucket entries the loop takes at once"
 	echo "is one flatten + map transaction; batches are coalesced while more entries are right behind."
+	echo "Export: gw1 (restarted with \`--fleet-events\`) and gw2 (without) trace the same storm at the"
+	echo "same time, so the difference of their CPU per event is the export's own cost (its queue, the"
+	echo "publishing thread, libnats); both also write every event to their \`--events\` file. perimd"
+	echo "traces the whole machine: events from other processes are counted with the storm's."
 	return $rc
 }

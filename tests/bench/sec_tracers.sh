@@ -21,8 +21,6 @@ stats_delta() {
 	     $3 > c[$1] { printf "%s %.0f %d\n", $1, ($2 - t[$1]) / ($3 - c[$1]), $3 - c[$1] }' "$1" "$2"
 }
 
-task_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
-
 # hook_sum FIELD: a field summed over perimd's hooks (perimctl -j status)
 hook_sum() { pctl -j status | jq "[.hooks[] | .$1 // 0] | add // 0"; }
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * storm: the workloads of the tracer benchmark.
+ * storm: the workloads of the tracer and fleet-export benchmarks.
  *
  *   storm exec N [WORKERS]     fork + exec /bin/true N times (split over WORKERS)
+ *   storm fork N [WORKERS]     vfork N children that exit at once (a fork and an
+ *                              exit event each, no page tables copied: the
+ *                              fastest process storm)
  *   storm connect N            N TCP connects to a loopback listener, each accepted
  *                              and closed
  *
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,27 +33,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int exec_true(void)
+/* One child: it runs /bin/true when exec is set, else exits at once. */
+static int run_child(bool exec)
 {
 	int status;
-	pid_t pid = fork();
+	pid_t pid = exec ? fork() : vfork();
 
 	if (pid < 0) {
 		fprintf(stderr, "storm: fork: %s\n", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
-		execl("/bin/true", "true", (char *)NULL);
-		_exit(127);
+		if (exec)
+			execl("/bin/true", "true", (char *)NULL);
+		_exit(exec ? 127 : 0);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "storm: /bin/true did not exit 0\n");
+		fprintf(stderr, "storm: the child did not exit 0\n");
 		return -1;
 	}
 	return 0;
 }
 
-static int exec_storm(long n, long workers)
+static int process_storm(long n, long workers, bool exec)
 {
 	pid_t kids[64];
 
@@ -61,7 +67,7 @@ static int exec_storm(long n, long workers)
 		}
 		if (kids[w] == 0) {
 			for (long i = w; i < n; i += workers)
-				if (exec_true())
+				if (run_child(exec))
 					_exit(1);
 			_exit(0);
 		}
@@ -143,12 +149,15 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 ||
-	    (strcmp(argv[1], "exec") && strcmp(argv[1], "connect"))) {
-		fprintf(stderr, "usage: storm exec N [WORKERS] | storm connect N\n");
+	    (strcmp(argv[1], "exec") && strcmp(argv[1], "fork") && strcmp(argv[1], "connect"))) {
+		fprintf(stderr, "usage: storm exec|fork N [WORKERS] | storm connect N\n");
 		return 2;
 	}
 	t0 = now_ns();
-	err = !strcmp(argv[1], "exec") ? exec_storm(n, workers) : connect_storm(n);
+	if (!strcmp(argv[1], "connect"))
+		err = connect_storm(n);
+	else
+		err = process_storm(n, workers, !strcmp(argv[1], "exec"));
 	if (err)
 		return 1;
 	printf("ops=%ld elapsed_ns=%llu\n", n, (unsigned long long)(now_ns() - t0));
