@@ -93,8 +93,16 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 	size_t len = strlen(text);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
+	uint64_t weight = 1;
 	int err;
 
+	/* A ring-loss record a follower misses stands for the events it announced. */
+	if (type == PERIM_EV_LOST_TYPE) {
+		struct json_object *count;
+
+		if (json_object_object_get_ex(o, "count", &count))
+			weight = json_object_get_uint64(count);
+	}
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
 	if (t->tap)
@@ -109,7 +117,7 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 
 		if (s->fd < 0 || !(s->types & (1u << type)))
 			continue;
-		err = perimd_follower_send(s, text, len);
+		err = perimd_follower_send(s, text, len, weight);
 		if (err < 0)
 			subscriber_failed(t, s, err);
 	}

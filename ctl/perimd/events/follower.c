@@ -91,7 +91,7 @@ int perimd_follower_catch_up(struct perimd_follower *f)
 	return ret < 0 ? ret : 0;
 }
 
-int perimd_follower_send(struct perimd_follower *f, const char *json, size_t len)
+int perimd_follower_send(struct perimd_follower *f, const char *json, size_t len, uint64_t weight)
 {
 	int ret = flush_pending(f);
 
@@ -102,7 +102,7 @@ int perimd_follower_send(struct perimd_follower *f, const char *json, size_t len
 	else if (ret == SENT)
 		ret = NO_ROOM;   /* the announcement went out in part */
 	if (ret == NO_ROOM)
-		f->skipped++;
+		f->skipped += weight;
 	return ret < 0 ? ret : 0;
 }
 

@@ -20,8 +20,12 @@ struct perimd_follower {
 	size_t pending_len, pending_off;
 };
 
-/* Send one event (JSON text) or count it as skipped: 0, or -errno when the reader is gone. */
-int perimd_follower_send(struct perimd_follower *f, const char *json, size_t len);
+/*
+ * Send one event (JSON text) or count it as skipped, as `weight` events (a
+ * ring-loss record counts the events it announced): 0, or -errno when the
+ * reader is gone.
+ */
+int perimd_follower_send(struct perimd_follower *f, const char *json, size_t len, uint64_t weight);
 /* Finish a pending frame and announce what was skipped, if the socket has room now. */
 int perimd_follower_catch_up(struct perimd_follower *f);
 /* Forget the pending frame and the counts (the caller closes fd). */
