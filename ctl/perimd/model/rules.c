@@ -220,7 +220,7 @@ void perim_prefix_mask(uint8_t addr[16], unsigned len)
 		addr[bit / 8] &= ~(0x80 >> (bit % 8));
 }
 
-static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
+bool perim_prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
 {
 	uint8_t x[16], y[16];
 
@@ -236,7 +236,7 @@ static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix
 static int acl_find(const struct perim_model *m, int slot, const struct perim_prefix *p)
 {
 	for (unsigned i = 0; i < m->n_acl; i++)
-		if (m->acl[i].iface == slot && prefix_equal(&m->acl[i].prefix, p))
+		if (m->acl[i].iface == slot && perim_prefix_equal(&m->acl[i].prefix, p))
 			return i;
 	return -1;
 }

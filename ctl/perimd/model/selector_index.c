@@ -17,24 +17,11 @@ struct perim_selector_slot {
 	uint32_t hash;
 };
 
-static bool prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
-{
-	uint8_t x[16], y[16];
-
-	if (a->len != b->len)
-		return false;
-	memcpy(x, a->addr, 16);
-	memcpy(y, b->addr, 16);
-	perim_prefix_mask(x, a->len);
-	perim_prefix_mask(y, b->len);
-	return !memcmp(x, y, 16);
-}
-
 bool perim_limit_same_selector(const struct perim_limit_spec *a, const struct perim_limit_spec *b)
 {
 	return a->egress == b->egress && a->has_src == b->has_src &&
-	       (!a->has_src || prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
-	       (!a->has_dst || prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
+	       (!a->has_src || perim_prefix_equal(&a->src, &b->src)) && a->has_dst == b->has_dst &&
+	       (!a->has_dst || perim_prefix_equal(&a->dst, &b->dst)) && !strcmp(a->cgroup, b->cgroup) &&
 	       a->proto == b->proto && a->dport_lo == b->dport_lo && a->dport_hi == b->dport_hi &&
 	       a->syn_only == b->syn_only;
 }
