@@ -139,7 +139,7 @@ static int apply_slots(struct perimd *d, const struct perim_model *from, const s
 	for (int s = 0; s < upto; s++) {
 		const struct perim_model_syn *next = perim_model_syn_of(to, s);
 		const char *dev;
-		char why[256];
+		char why[512];
 		int ret;
 
 		if (!perim_model_syn_changed(from, to, s))
