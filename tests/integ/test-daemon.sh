@@ -156,7 +156,7 @@ case_replaced_bucket_pin_refuses_to_adopt() {
 	rm "$PIN_ROOT/perim_src4" || return 1
 	expect_exit 1 timeout 60 nsenter --net="/run/netns/$T-gw" "$PERIMD" --socket "$SOCK" --pin-root "$PIN_ROOT" \
 		--state "$STATE" || return 1
-	expect_match "$(grep -v '^{' "$TMP/last.err")" "refusing to adopt the attached perim_xdp: prog id $prog does not use perimd.s perim_src4" \
+	expect_match "$(grep -v '^{' "$TMP/last.err")" "refusing to adopt the attached perim_xdp(_syn)?: prog id $prog does not use perimd.s perim_src4" \
 		"names the bucket table" || return 1
 	expect_eq "$(prog_id)" "$prog" "the program stays attached" || return 1
 }
