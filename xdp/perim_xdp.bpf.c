@@ -54,17 +54,14 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 	}
 
 	v = perim_prefix_lookup(&pkt);
+	/* Protected access first: before the deny lists, every limit, block and SYN check. */
+	if (v && perim_protected(v, &pkt)) {
+		ifc->protected_packets++;
+		return perim_count_pass(ifc, len);
+	}
 	if (v && v->acl) {
 		__u8 verdict = PERIM_ACL_VERDICT(v->acl);
 
-		/* Protected access first: before the deny lists, every limit, block and SYN check. */
-		if (v->acl & PERIM_ACL_PROTECTED) {
-			c = perim_match(v, &pkt);
-			if (c && (c->flags & PERIM_CAND_PROTECT)) {
-				ifc->protected_packets++;
-				return perim_count_pass(ifc, len);
-			}
-		}
 		if (verdict == PERIM_ACL_DENY || verdict == PERIM_ACL_FLEET_DENY) {
 			__u32 reason = verdict == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
 

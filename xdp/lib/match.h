@@ -50,4 +50,25 @@ perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
 	return NULL;
 }
 
+/*
+ * Does a protect candidate fit? They come first in the entry, at most
+ * PERIM_MAX_PROTECT_CAND of them (user space keeps to that), so the check is
+ * unrolled: every way through it meets again at the same state, where a loop's
+ * exits (one per candidate it could stop at) made the verifier follow the rest
+ * of the program once per exit, past Debian 6.1's million instructions.
+ */
+static __always_inline bool perim_protected(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
+{
+#pragma clang loop unroll(full)
+	for (__u32 i = 0; i < PERIM_MAX_PROTECT_CAND; i++) {
+		const struct perim_candidate *c = &v->cand[i];
+
+		if (i >= v->n_cand || !(c->flags & PERIM_CAND_PROTECT))
+			return false;
+		if (perim_candidate_matches(c, pkt))
+			return true;
+	}
+	return false;
+}
+
 #endif /* PERIM_XDP_MATCH_H */

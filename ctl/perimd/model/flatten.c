@@ -292,6 +292,14 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 	perim_prefix_index_covering(&x->rules, p, collect_candidate, &c);
 	for (size_t i = 0; i < x->n_global; i++)
 		collect_candidate(x->global[i], prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
+	if (n_protect > PERIM_MAX_PROTECT_CAND) {
+		char where[64];
+
+		perim_prefix_format(p, where, sizeof(where));
+		snprintf(err, errlen, "Error: argument \"protect\" is wrong: on %s, %d protect entries would cover %s, "
+			 "at most %d can", m->ifaces[slot].dev, n_protect, where, PERIM_MAX_PROTECT_CAND);
+		return PERIM_EXIT_BADINPUT;
+	}
 	if (c.n + n_protect > PERIM_MAX_CANDIDATES)
 		return too_many_candidates(m, slot, p, c.scratch, c.n, err, errlen);
 	qsort(scratch, c.n, sizeof(scratch[0]), cand_cmp);
