@@ -309,6 +309,27 @@ static void test_protect_under_fleet_deny(void)
 	perim_model_free(m);
 }
 
+/* The datapath checks at most PERIM_MAX_PROTECT_CAND protect candidates: a fifth over one prefix is refused. */
+static void test_protect_candidates_capped(void)
+{
+	struct perim_model *m = model_with_iface("eth0");
+	struct perim_lpm_set set;
+
+	for (int i = 0; i <= PERIM_MAX_PROTECT_CAND; i++) {
+		struct perim_protect_spec p = { .prefix = pfx("192.0.2.10/32"), .proto = IPPROTO_TCP,
+						.dport_lo = 22 + i, .dport_hi = 22 + i };
+
+		ASSERT_OK(perim_model_protect_add(m, 0, &p, err, sizeof(err)), err);
+		if (i < PERIM_MAX_PROTECT_CAND) {
+			ASSERT_OK(perim_flatten(m, &set, err, sizeof(err)), err);
+			perim_lpm_set_free(&set);
+		}
+	}
+	ASSERT_EQ(perim_flatten(m, &set, err, sizeof(err)), PERIM_EXIT_BADINPUT, "a fifth refused");
+	ASSERT_TRUE(strstr(err, "192.0.2.10/32") && strstr(err, "at most 4"), err);
+	perim_model_free(m);
+}
+
 static void test_slots_are_separate(void)
 {
 	struct perim_model *m = model_with_iface("eth0");
