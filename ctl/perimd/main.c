@@ -17,6 +17,7 @@
 #include "control/commands.h"
 #include "procs/cgroup2.h"
 #include "daemon.h"
+#include "datapath/tc.h"
 #include "tracing/tracers.h"
 #include "events/bus.h"
 #include "fleet/fleet.h"
@@ -196,8 +197,10 @@ static void shutdown_daemon(struct perimd_main *m)
 		perim_tracers_stop(d->tracers);
 	stop_events(d);
 	/* Leave every program attached and every map pinned: enforcement goes on. */
-	for (int s = 0; s < PERIM_MAX_IFACES; s++)
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
 		perim_loader_release(&d->att[s]);
+		perim_tc_release(&d->egress.tc[s]);
+	}
 	perim_loader_close(&d->loader);
 	perimd_stats_fini(&d->stats);
 	perim_model_free(d->model);

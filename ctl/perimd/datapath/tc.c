@@ -114,8 +114,7 @@ static int tc_prog_fd(const struct perim_loader *l, struct perim_tc *skel)
 						       : bpf_program__fd(skel->progs.perim_tc_compat);
 }
 
-/* Forget without touching the NIC (the attachment is replaced). */
-static void perim_tc_release(struct perim_tc_attachment *a)
+void perim_tc_release(struct perim_tc_attachment *a)
 {
 	perim_tc__destroy(a->skel);
 	memset(a, 0, sizeof(*a));

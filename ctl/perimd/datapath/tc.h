@@ -31,6 +31,11 @@ struct perim_tc_attachment {
 /* Load an instance for slot and attach it to ifindex's egress. 0 or PERIM_EXIT_FAIL, err set. */
 int perim_tc_attach(const struct perim_loader *l, const char *dev, int ifindex, int slot,
 		    struct perim_tc_attachment *a, char *err, size_t errlen);
+/*
+ * Forget without touching the NIC: the attachment is replaced, or perimd exits
+ * and the filter goes on enforcing with the pinned maps.
+ */
+void perim_tc_release(struct perim_tc_attachment *a);
 /* Remove perim's filter (the clsact qdisc stays: others may have filters there). */
 int perim_tc_detach(struct perim_tc_attachment *a, char *err, size_t errlen);
 /* The id of perim's egress filter's program on ifindex, 0 when there is none. */
