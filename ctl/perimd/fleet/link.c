@@ -14,6 +14,7 @@
 
 #define RECONNECT_WAIT_MS 500
 #define JS_WAIT_MS 3000
+#define CLOSE_WAIT_S 2
 
 uint64_t fleet_now_ms(void)
 {
@@ -72,6 +73,34 @@ static void on_disconnected(natsConnection *nc, void *closure)
 	pr_warn("perimd: fleet: disconnected from NATS; enforcing what is applied, reconnecting\n");
 }
 
+/* The last callback libnats makes for a connection, from its own thread. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+	struct fleet_link *l = closure;
+
+	pthread_mutex_lock(&l->mu);
+	l->closed = true;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/*
+ * libnats calls back (disconnected, closed) from its thread after Close
+ * returns: the link must outlive those calls. Bounded: a library that never
+ * calls leaves perimd's exit a second late, not hung.
+ */
+static void await_closed(struct fleet_link *l)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CLOSE_WAIT_S;
+	pthread_mutex_lock(&l->mu);
+	while (!l->closed && pthread_cond_timedwait(&l->cond, &l->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&l->mu);
+}
+
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus s, void *closure)
 {
 	const char *text = NULL;
@@ -124,6 +153,8 @@ static int build_options(natsOptions **out, const struct perimd_fleet_opts *o, c
 		s = natsOptions_SetReconnectedCB(opts, on_reconnected, l);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(opts, on_disconnected, l);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(opts, on_closed, l);
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(opts, on_error, l);
 	if (s != NATS_OK) {
@@ -200,8 +231,10 @@ void fleet_link_stop(struct fleet_link *l)
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->mu);
 	/* Closed first: a thread waiting on a request to an absent server returns at once. */
-	if (l->nc)
+	if (l->nc) {
 		natsConnection_Close(l->nc);
+		await_closed(l);
+	}
 	if (l->watcher_started)
 		pthread_join(l->watcher, NULL);
 	if (l->writer_started)

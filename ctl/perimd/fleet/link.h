@@ -36,6 +36,7 @@ struct fleet_link {
 	/* Under mu: */
 	bool stop;
 	bool connected;
+	bool closed;               /* libnats' last callback ran: the link may be freed */
 	uint64_t watch_gen;        /* bumped on every (re)connect and missed heartbeat: the watcher starts over */
 	uint64_t reconnects;
 	char url[256];             /* the server connected to, "" when not */
