@@ -7,7 +7,9 @@
 # bash completion completes.
 . "$(dirname "$0")/../lib/lib.sh"
 
-DEB_DIR=$OUT/deb
+# `make deb` builds the package as shipped, without sanitizers, whichever build
+# PERIM_OUT names for the other tests.
+DEB_DIR=$TOP/.output/deb
 ROOT=$TMP/root      # the package's files, extracted
 
 missing_tools() {
