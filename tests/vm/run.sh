@@ -81,7 +81,7 @@ run_vm() {
 	cmdline+=" perim_tests=$VM_DIR/guest-tests.sh"
 	cmdline+=" perim_top=$TOP"
 	[ -n "${PERIM_VM_CASES:-}" ] && cmdline+=" perim_cases=$PERIM_VM_CASES"
-	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 \
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
 		-nographic -no-reboot \
 		-kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.cpio.gz" -append "$cmdline" \
 		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
