@@ -9,7 +9,7 @@
 # Prints "PASS|FAIL|SKIP: vm-<series>:<case>" per case, then a table
 # kernel x hook family and the timings. Environment:
 #   PERIM_VM_KERNELS   series to run when none are given (default "5.10 6.1 6.12")
-#   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 900)
+#   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 1800)
 #   PERIM_VM_CASES     regex: run only the cases whose name matches
 #   PERIM_VM_REFRESH=1 resolve and fetch the newest kernel packages again
 #   PERIM_VM_SYSTEMD=0 leave out the systemd guest (tests/vm/systemd.sh, 6.1)
@@ -17,7 +17,7 @@ set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${PERIM_VM_CACHE:-$VM_DIR/cache}
-TIMEOUT=${PERIM_VM_TIMEOUT:-900}
+TIMEOUT=${PERIM_VM_TIMEOUT:-1800}
 SERIES=("$@")
 [ ${#SERIES[@]} -gt 0 ] || read -r -a SERIES <<<"${PERIM_VM_KERNELS:-5.10 6.1 6.12}"
 
