@@ -297,7 +297,8 @@ bool fleet_link_wait(struct fleet_link *l, unsigned ms)
 	return go_on;
 }
 
-natsStatus fleet_link_bucket(struct fleet_link *l, jsCtx **js, kvStore **kv, bool create)
+natsStatus fleet_link_kv(struct fleet_link *l, jsCtx **js, kvStore **kv, const char *bucket,
+			 const char *description, int64_t max_value, bool create)
 {
 	jsOptions jo;
 	kvConfig kc;
@@ -310,19 +311,25 @@ natsStatus fleet_link_bucket(struct fleet_link *l, jsCtx **js, kvStore **kv, boo
 		if (s != NATS_OK)
 			return s;
 	}
-	s = js_KeyValue(kv, *js, PERIMD_FLEET_BUCKET);
+	s = js_KeyValue(kv, *js, bucket);
 	if (s != NATS_NOT_FOUND || !create)
 		return s;
 	kvConfig_Init(&kc);
-	kc.Bucket = PERIMD_FLEET_BUCKET;
-	kc.Description = "perim fleet block decisions: one key per prefix";
+	kc.Bucket = bucket;
+	kc.Description = description;
 	kc.History = 1;
-	kc.MaxValueSize = PERIMD_FLEET_VALUE_MAX;
+	kc.MaxValueSize = max_value;
 	kc.StorageType = js_FileStorage;
 	kc.Replicas = l->replicas;
 	s = js_CreateKeyValue(kv, *js, &kc);
 	if (s == NATS_OK)
-		pr_info("perimd: fleet: created bucket %s (%d replica%s)\n", PERIMD_FLEET_BUCKET, l->replicas,
+		pr_info("perimd: fleet: created bucket %s (%d replica%s)\n", bucket, l->replicas,
 			l->replicas > 1 ? "s" : "");
 	return s;
+}
+
+natsStatus fleet_link_bucket(struct fleet_link *l, jsCtx **js, kvStore **kv, bool create)
+{
+	return fleet_link_kv(l, js, kv, PERIMD_FLEET_BUCKET, "perim fleet block decisions: one key per prefix",
+			     PERIMD_FLEET_VALUE_MAX, create);
 }

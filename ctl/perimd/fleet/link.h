@@ -79,6 +79,9 @@ void *fleet_writer_main(void *arg);
 bool fleet_link_wait(struct fleet_link *l, unsigned ms);
 /* Binds the decisions bucket (creating it when create and it does not exist). */
 natsStatus fleet_link_bucket(struct fleet_link *l, jsCtx **js, kvStore **kv, bool create);
+/* Any KV bucket of the fleet, the same way (history 1, file storage, the link's replicas). */
+natsStatus fleet_link_kv(struct fleet_link *l, jsCtx **js, kvStore **kv, const char *bucket,
+			 const char *description, int64_t max_value, bool create);
 /* Records an asynchronous error text (any thread). */
 void fleet_link_note_error(struct fleet_link *l, const char *text);
 uint64_t fleet_now_ms(void);

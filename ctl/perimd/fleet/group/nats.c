@@ -5,7 +5,6 @@
 #include "fleet/group/group_int.h"
 #include "log.h"
 
-#define JS_WAIT_MS 3000
 
 void fleet_group_wait_locked(struct fleet_group *g, unsigned ms)
 {
@@ -49,30 +48,5 @@ bool fleet_group_link_gen(struct fleet_group *g, uint64_t *gen)
 natsStatus fleet_group_bucket(struct fleet_group *g, jsCtx **js, kvStore **kv, const char *bucket,
 			      int64_t max, bool create)
 {
-	jsOptions jo;
-	kvConfig kc;
-	natsStatus s;
-
-	if (!*js) {
-		jsOptions_Init(&jo);
-		jo.Wait = JS_WAIT_MS;
-		s = natsConnection_JetStream(js, g->link->nc, &jo);
-		if (s != NATS_OK)
-			return s;
-	}
-	s = js_KeyValue(kv, *js, bucket);
-	if (s != NATS_NOT_FOUND || !create)
-		return s;
-	kvConfig_Init(&kc);
-	kc.Bucket = bucket;
-	kc.Description = "perim fleet group rulesets and gateway reports";
-	kc.History = 1;
-	kc.MaxValueSize = max;
-	kc.StorageType = js_FileStorage;
-	kc.Replicas = g->link->replicas;
-	s = js_CreateKeyValue(kv, *js, &kc);
-	if (s == NATS_OK)
-		pr_info("perimd: fleet: created bucket %s (%d replica%s)\n", bucket, g->link->replicas,
-			g->link->replicas > 1 ? "s" : "");
-	return s;
+	return fleet_link_kv(g->link, js, kv, bucket, "perim fleet group rulesets and gateway reports", max, create);
 }
