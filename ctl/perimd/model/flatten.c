@@ -57,19 +57,6 @@ static const struct perim_prefix v4_any = {
 };
 static const struct perim_prefix v6_any = { .len = 0 };
 
-static bool prefix_covers(const struct perim_prefix *outer, const struct perim_prefix *inner)
-{
-	uint8_t a[16], b[16];
-
-	if (outer->len > inner->len)
-		return false;
-	memcpy(a, outer->addr, 16);
-	memcpy(b, inner->addr, 16);
-	perim_prefix_mask(a, outer->len);
-	perim_prefix_mask(b, outer->len);
-	return !memcmp(a, b, 16);
-}
-
 /* The prefix a rule is keyed by (its destination for egress); NULL: every address. */
 static const struct perim_prefix *rule_prefix(const struct perim_model_rule *r)
 {
@@ -130,7 +117,7 @@ static int set_push(struct perim_lpm_set *s, const struct perim_lpm_entry *e)
 static void push_prefix(struct perim_prefix *p, size_t *k, const struct perim_prefix *pfx)
 {
 	p[(*k)++] = *pfx;
-	if (pfx->len < v4_any.len && prefix_covers(pfx, &v4_any))
+	if (pfx->len < v4_any.len && perim_prefix_covers(pfx, &v4_any))
 		p[(*k)++] = v4_any;
 }
 
@@ -291,7 +278,7 @@ static int flatten_prefix(const struct perim_model *m, int slot, bool egress, co
 
 	perim_prefix_index_covering(&x->rules, p, collect_candidate, &c);
 	for (size_t i = 0; i < x->n_global; i++)
-		collect_candidate(x->global[i], prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
+		collect_candidate(x->global[i], perim_prefix_covers(&v4_any, p) ? v4_any.len : 0, &c);
 	if (n_protect > PERIM_MAX_PROTECT_CAND) {
 		char where[64];
 

@@ -8,25 +8,6 @@
 #include "model/protect.h"
 #include "model/rules.h"
 
-static void mask(uint8_t addr[16], unsigned len)
-{
-	for (unsigned bit = len; bit < 128; bit++)
-		addr[bit / 8] &= ~(0x80 >> (bit % 8));
-}
-
-static bool covers(const struct perim_prefix *outer, const struct perim_prefix *inner)
-{
-	uint8_t a[16], b[16];
-
-	if (outer->len > inner->len)
-		return false;
-	memcpy(a, outer->addr, 16);
-	memcpy(b, inner->addr, 16);
-	mask(a, outer->len);
-	mask(b, outer->len);
-	return !memcmp(a, b, 16);
-}
-
 static bool same_entry(const struct perim_model_protect *e, int slot, const struct perim_protect_spec *p)
 {
 	return e->iface == slot && e->spec.prefix.len == p->prefix.len &&
@@ -69,7 +50,7 @@ int perim_model_protect_add(struct perim_model *m, int slot, const struct perim_
 	e = &m->protect[m->n_protect++];
 	e->iface = slot;
 	e->spec = *p;
-	mask(e->spec.prefix.addr, e->spec.prefix.len);
+	perim_prefix_mask(e->spec.prefix.addr, e->spec.prefix.len);
 	return 0;
 }
 
@@ -104,7 +85,7 @@ int perim_model_protect_candidates(const struct perim_model *m, int slot, const 
 		for (unsigned i = 0; i < m->n_protect; i++) {
 			const struct perim_model_protect *e = &m->protect[i];
 
-			if (e->iface != slot || e->spec.prefix.len != len || !covers(&e->spec.prefix, p))
+			if (e->iface != slot || e->spec.prefix.len != len || !perim_prefix_covers(&e->spec.prefix, p))
 				continue;
 			if (n < max) {
 				memset(&out[n], 0, sizeof(out[n]));

@@ -220,6 +220,19 @@ void perim_prefix_mask(uint8_t addr[16], unsigned len)
 		addr[bit / 8] &= ~(0x80 >> (bit % 8));
 }
 
+bool perim_prefix_covers(const struct perim_prefix *outer, const struct perim_prefix *inner)
+{
+	uint8_t a[16], b[16];
+
+	if (outer->len > inner->len)
+		return false;
+	memcpy(a, outer->addr, 16);
+	memcpy(b, inner->addr, 16);
+	perim_prefix_mask(a, outer->len);
+	perim_prefix_mask(b, outer->len);
+	return !memcmp(a, b, 16);
+}
+
 bool perim_prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
 {
 	uint8_t x[16], y[16];

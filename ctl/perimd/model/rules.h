@@ -97,6 +97,8 @@ int perim_model_acl_del(struct perim_model *m, int slot, uint8_t verdict,
 
 /* Clears the address bits past len (len in the IPv4-mapped space, 0..128). */
 void perim_prefix_mask(uint8_t addr[16], unsigned len);
+/* outer holds every address of inner. */
+bool perim_prefix_covers(const struct perim_prefix *outer, const struct perim_prefix *inner);
 /* The same prefix once the host bits are masked off. */
 bool perim_prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b);
 

@@ -5,7 +5,6 @@
 #include "fleet/group/group_int.h"
 #include "log.h"
 
-
 void fleet_group_wait_locked(struct fleet_group *g, unsigned ms)
 {
 	struct timespec until;
