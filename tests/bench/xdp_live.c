@@ -2,11 +2,11 @@
 /*
  * xdp_live: the live-traffic benchmark's generator and floor programs.
  *
- *   xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4
+ *   xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
  *                [--per-call N] [--tcp-syn]
  *       Transmits 64-byte IPv4/UDP frames (--tcp-syn: bare TCP SYNs, checksummed,
- *       padded to 64 bytes) out of DEV (in the caller's network
+ *       padded to 64 bytes; from --src-mac, default 02:00:00:00:00:01) out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
  *       program returning XDP_TX runs on N frames per call (default B), B per
  *       kernel batch (one flush each, at most 256), and each call is paced
@@ -20,9 +20,10 @@
  *       A SCHED_IDLE busy loop pinned to CPU (see spin()); prints
  *       "loops=N elapsed_ns=T".
  *
- *   xdp_live attach --dev DEV --prog drop|parse
- *       Attaches a floor program (native XDP) to DEV; `ip link set DEV xdp
- *       off` removes it.
+ *   xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass
+ *       Attaches a floor program, a SYN-answer reference or the XDP_PASS a
+ *       veth's peer needs (progs/live_progs.bpf.c) natively to DEV; `ip link
+ *       set DEV xdp off` removes it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,6 +52,7 @@ struct gen_opts {
 	const char *dev;
 	const char *hold_dev;
 	uint8_t dst_mac[6];
+	uint8_t src_mac[6];
 	uint32_t src, dst;               /* host order */
 	uint32_t sources;
 	uint16_t port;
@@ -114,7 +116,7 @@ static void build_syn(uint8_t *f, const struct gen_opts *o, uint32_t src)
 
 	memset(f, 0, FRAME_LEN);
 	memcpy(f, o->dst_mac, 6);
-	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(f + 6, o->src_mac, 6);
 	f[12] = 0x08;
 	ip[0] = 0x45;
 	ip[3] = 40;                                    /* total length: headers only */
@@ -147,7 +149,7 @@ static void build_frame(uint8_t *f, const struct gen_opts *o, uint32_t src)
 
 	memset(f, 0, FRAME_LEN);
 	memcpy(f, o->dst_mac, 6);
-	memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(f + 6, o->src_mac, 6);
 	f[12] = 0x08;
 	ip[0] = 0x45;
 	ip[2] = tot >> 8; ip[3] = tot & 0xff;
@@ -294,8 +296,24 @@ static int generate(const struct gen_opts *o)
 	return err ? 1 : 0;
 }
 
+/* The program attach --prog names: a floor, a SYN-answer reference or the peer's pass. */
+static const char *const attach_progs[][2] = {
+	{ "drop", "floor_drop" }, { "parse", "floor_parse" }, { "reflect", "syn_reflect" },
+	{ "cookie", "syn_cookie" }, { "pass", "peer_pass" },
+};
+
+static const char *attach_prog_name(const char *prog)
+{
+	for (size_t i = 0; i < sizeof(attach_progs) / sizeof(attach_progs[0]); i++)
+		if (!strcmp(prog, attach_progs[i][0]))
+			return attach_progs[i][1];
+	return NULL;
+}
+
+/* Loads only the named program (the SYN references need 6.0's cookie helper) and attaches it natively. */
 static int attach_floor(const char *dev, const char *prog)
 {
+	const char *name = attach_prog_name(prog);
 	struct live_progs *skel;
 	struct bpf_program *p;
 	int ifindex, err;
@@ -305,13 +323,21 @@ static int attach_floor(const char *dev, const char *prog)
 		fprintf(stderr, "xdp_live: device \"%s\": %s\n", dev, strerror(errno));
 		return 1;
 	}
-	skel = live_progs__open_and_load();
+	skel = live_progs__open();
 	if (!skel) {
-		fprintf(stderr, "xdp_live: loading the floor programs: %s\n", strerror(errno));
+		fprintf(stderr, "xdp_live: opening the floor programs: %s\n", strerror(errno));
 		return 1;
 	}
-	p = !strcmp(prog, "drop") ? skel->progs.floor_drop : skel->progs.floor_parse;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(p), XDP_FLAGS_DRV_MODE, NULL);
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	err = live_progs__load(skel);
+	if (err) {
+		fprintf(stderr, "xdp_live: loading %s: %s\n", name, strerror(-err));
+		live_progs__destroy(skel);
+		return 1;
+	}
+	p = bpf_object__find_program_by_name(skel->obj, name);
+	err = p ? bpf_xdp_attach(ifindex, bpf_program__fd(p), XDP_FLAGS_DRV_MODE, NULL) : -ENOENT;
 	if (err)
 		fprintf(stderr, "xdp_live: attaching %s to %s: %s\n", prog, dev, strerror(-err));
 	live_progs__destroy(skel);
@@ -383,10 +409,10 @@ static int bad(const char *opt, const char *val)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC --src IPV4 [--sources N] --dst IPV4\n"
-			"                    [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
+	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N]\n"
+			"                    --dst IPV4 [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
 			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn]\n"
-			"       xdp_live attach --dev DEV --prog drop|parse\n"
+			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
 			"       xdp_live spin CPU SECONDS\n");
 	return 2;
 }
@@ -395,6 +421,7 @@ static int main_gen(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dev", required_argument, NULL, 'd' }, { "dst-mac", required_argument, NULL, 'm' },
+		{ "src-mac", required_argument, NULL, 'M' },
 		{ "src", required_argument, NULL, 's' }, { "sources", required_argument, NULL, 'n' },
 		{ "dst", required_argument, NULL, 'D' }, { "port", required_argument, NULL, 'p' },
 		{ "rate", required_argument, NULL, 'r' }, { "seconds", required_argument, NULL, 't' },
@@ -403,7 +430,9 @@ static int main_gen(int argc, char **argv)
 		{ "per-call", required_argument, NULL, 'P' }, { "tcp-syn", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gen_opts o = { .sources = 1, .port = 9, .cpu = -1, .batch = 64, .rate = UINT64_MAX };
+	/* A locally administered source MAC by default; --src-mac makes answers reach the sender's stack. */
+	struct gen_opts o = { .src_mac = { 0x02, 0, 0, 0, 0, 0x01 }, .sources = 1, .port = 9, .cpu = -1,
+			      .batch = 64, .rate = UINT64_MAX };
 	int have_mac = 0, have_src = 0, have_dst = 0, c;
 	uint64_t v;
 	char *end;
@@ -414,6 +443,7 @@ static int main_gen(int argc, char **argv)
 		case 'H': o.hold_dev = optarg; break;
 		case 'S': o.tcp_syn = 1; break;
 		case 'm': if (parse_mac(optarg, o.dst_mac)) return bad("--dst-mac", optarg); have_mac = 1; break;
+		case 'M': if (parse_mac(optarg, o.src_mac)) return bad("--src-mac", optarg); break;
 		case 's': if (parse_ipv4(optarg, &o.src)) return bad("--src", optarg); have_src = 1; break;
 		case 'D': if (parse_ipv4(optarg, &o.dst)) return bad("--dst", optarg); have_dst = 1; break;
 		case 'n': if (parse_u64(optarg, &v) || !v || v > 65536) return bad("--sources", optarg);
@@ -460,7 +490,7 @@ static int main_attach(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
-		case 'p': if (strcmp(optarg, "drop") && strcmp(optarg, "parse")) return bad("--prog", optarg);
+		case 'p': if (!attach_prog_name(optarg)) return bad("--prog", optarg);
 			  prog = optarg; break;
 		default: return usage();
 		}
