@@ -9,7 +9,7 @@
  *    the connection to the server), a bad one is dropped as bad-cookie;
  *  - everything else (established flows, SYN-ACKs, RSTs, other ports) goes on
  *    untouched.
- * Headers are read into stack copies (bpf_xdp_load_bytes), which is what the
+ * Headers are copied into the stage's per-CPU work area, which is what the
  * cookie helpers take.
  *
  * The SYN-ACK is written over the SYN inside the frame as it came, never
@@ -130,30 +130,49 @@ static __always_inline __u32 perim_syn_l3off(void *data, void *data_end)
 	return off;
 }
 
-/* Fills f from the frame; false when the stage cannot handle it (left to the stack). */
+/*
+ * Fills f from the frame; false when the stage cannot handle it (left to the
+ * stack). Plain reads through packet pointers: bpf_xdp_load_bytes cost more
+ * than the cookie helper here (a helper call and a memcpy per header).
+ * Offsets stay in registers, where the verifier knows their bounds.
+ */
 static __always_inline bool perim_syn_locate(struct xdp_md *ctx, bool v6, struct perim_syn_frame *f)
 {
-	f->l3off = perim_syn_l3off((void *)(long)ctx->data, (void *)(long)ctx->data_end);
-	if (!f->l3off)
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3off = perim_syn_l3off(data, data_end), l4off;
+	struct tcphdr *th;
+
+	if (!l3off)
 		return false;
 	f->v6 = v6;
-	if (f->v6) {
-		if (bpf_xdp_load_bytes(ctx, f->l3off, &f->ip.v6, sizeof(f->ip.v6)))
+	if (v6) {
+		struct ipv6hdr *ip6 = data + l3off;
+
+		if ((void *)(ip6 + 1) > data_end)
 			return false;
 		/* Extension headers: the stack's SYNPROXY answers those. */
-		if (f->ip.v6.nexthdr != IPPROTO_TCP)
+		if (ip6->nexthdr != IPPROTO_TCP)
 			return false;
-		f->l4off = f->l3off + sizeof(f->ip.v6);
+		__builtin_memcpy(&f->ip.v6, ip6, sizeof(f->ip.v6));
+		l4off = l3off + sizeof(*ip6);
 	} else {
-		if (bpf_xdp_load_bytes(ctx, f->l3off, &f->ip.v4, sizeof(f->ip.v4)))
+		struct iphdr *ip = data + l3off;
+
+		if ((void *)(ip + 1) > data_end)
 			return false;
-		if (f->ip.v4.frag_off & bpf_htons(PERIM_IP_MF | PERIM_IP_OFFSET_MASK))
+		if (ip->frag_off & bpf_htons(PERIM_IP_MF | PERIM_IP_OFFSET_MASK) || ip->ihl < 5)
 			return false;
-		f->l4off = f->l3off + f->ip.v4.ihl * 4;
+		__builtin_memcpy(&f->ip.v4, ip, sizeof(f->ip.v4));
+		l4off = l3off + ip->ihl * 4;
 	}
-	if (bpf_xdp_load_bytes(ctx, f->l4off, f->tcp, PERIM_TCP_HDR_LEN))
+	th = data + l4off;
+	if ((void *)(th + 1) > data_end)
 		return false;
-	f->tcp_len = ((struct tcphdr *)f->tcp)->doff * 4;
+	__builtin_memcpy(f->tcp, th, PERIM_TCP_HDR_LEN);
+	f->l3off = l3off;
+	f->l4off = l4off;
+	f->tcp_len = th->doff * 4;
 	return f->tcp_len >= PERIM_TCP_HDR_LEN;
 }
 
@@ -258,16 +277,25 @@ static __always_inline __u32 perim_tcp_len_bounded(__u32 len)
 /* The SYN's options into f->tcp behind its header, a 4-byte word at a time (doff counts words). */
 static __always_inline bool perim_syn_load_opts(struct xdp_md *ctx, struct perim_syn_frame *f, __u32 tcp_len)
 {
-	bool ok = true;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l4off = f->l4off;
+	void *th;
 
+	/* The stage's own bound, so the verifier knows the offset's range after the fill. */
+	if (l4off > PERIM_TCP_OPT_MAX_OFF)
+		return false;
+	th = (void *)(long)ctx->data + l4off;
 #pragma unroll
 	for (int i = 0; i < (PERIM_TCP_MAX_HDR_LEN - PERIM_TCP_HDR_LEN) / 4; i++) {
 		__u32 off = PERIM_TCP_HDR_LEN + i * 4;
 
-		if (ok && off < tcp_len && bpf_xdp_load_bytes(ctx, f->l4off + off, f->tcp + off, 4))
-			ok = false;
+		if (off >= tcp_len)
+			break;
+		if (th + off + 4 > data_end)
+			return false;
+		__builtin_memcpy(f->tcp + off, th + off, 4);
 	}
-	return ok;
+	return true;
 }
 
 /* Does the frame hold an answer of len bytes, with at most PERIM_SYN_MAX_SLACK left over (*slack)? */
@@ -313,7 +341,9 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	ecn = o.has_ts && (flags & (PERIM_TCP_FLAG_ECE | PERIM_TCP_FLAG_CWR)) ==
 				  (PERIM_TCP_FLAG_ECE | PERIM_TCP_FLAG_CWR);
 	mss = p->mss ?: (f->v6 ? PERIM_SYN_MSS6_DEFAULT : PERIM_SYN_MSS4_DEFAULT);
-	words = perim_synack_opts(sa->opt, &o, mss, p->wscale, perim_ts_cookie(&o, ecn, bpf_ktime_get_ns()));
+	/* The clock only for a timestamp: a bare SYN's answer has none. */
+	words = perim_synack_opts(sa->opt, &o, mss, p->wscale,
+				  o.has_ts ? perim_ts_cookie(&o, ecn, bpf_ktime_get_ns()) : 0);
 	out->ip_len = f->v6 ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
 	/*
 	 * A SYN without options has no room in its frame for the MSS option
@@ -500,7 +530,6 @@ __noinline int perim_syn_stage(struct xdp_md *ctx, __u32 slot, __u32 seg)
 		return PERIM_SYN_CONTINUE;
 
 	f = &w->frame;
-	__builtin_memset(f, 0, sizeof(*f));
 	if (!perim_syn_locate(ctx, v6, f))
 		return PERIM_SYN_CONTINUE;
 	perim_syn_dst(f, dst);
