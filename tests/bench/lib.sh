@@ -20,15 +20,15 @@ napi_thread() {
 	return 1
 }
 
-# threaded_napi NS DEV: switch DEV to threaded NAPI, pin its kthread to
-# RX_CPU at real-time priority (so another busy task on that CPU cannot
-# delay it), print its pid.
+# threaded_napi NS DEV [CPU]: switch DEV to threaded NAPI, pin its kthread to
+# CPU (default RX_CPU) at real-time priority (so another busy task on that CPU
+# cannot delay it), print its pid.
 threaded_napi() {
 	local pid
 	echo 1 > "/sys/class/net/$2/threaded" 2>/dev/null ||
 		in_ns "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
 	pid=$(napi_thread "$1" "$2") || return 1
-	taskset -pc "$RX_CPU" "$pid" >/dev/null && chrt -f -p 50 "$pid" || return 1
+	taskset -pc "${3:-$RX_CPU}" "$pid" >/dev/null && chrt -f -p 50 "$pid" || return 1
 	echo "$pid"
 }
 

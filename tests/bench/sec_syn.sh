@@ -2,15 +2,22 @@
 # SYN floods: the receiver's CPU per SYN with perim's XDP cookies, with the
 # kernel's own syncookies (net.ipv4.tcp_syncookies=1, no XDP) and with
 # nftables' synproxy alone (no XDP), in one run, rounds interleaving the
-# three. A spoofed flood (xdp_live gen --tcp-syn: 65,536 sources, bare SYNs
-# padded to 64 bytes, sent as XDP frames the way a NIC hands frames to its
-# driver) from namespace "inet" reaches a listener on the gateway's veth, whose
-# threaded NAPI kthread, pinned to RX_CPU, runs everything the SYN costs the
-# receiver (XDP, or the stack's TCP and netfilter paths, and the answer's
-# transmit); a real client (tcpconns, kernel TCP) makes connections beside
-# the flood. perim runs in skb (generic) mode: a native XDP_TX on this
-# host's veth never reaches the peer (tests/integ/test-syncookie.sh), so the
-# client could not connect; one row adds perim in native mode, flood only.
+# modes; two reference XDP programs beside them (syn_reflect, syn_cookie in
+# progs/live_progs.bpf.c) show the floor of answering a SYN with XDP_TX here.
+# Then, per mode, the highest SYN rate the receiver sustains, found by a
+# stepped search with a real client beside the flood.
+#
+# A spoofed flood (xdp_live gen --tcp-syn: 65,536 sources, bare SYNs padded to
+# 64 bytes, sent as XDP frames the way a NIC hands frames to its driver) from
+# namespace "inet" reaches a listener on the gateway's veth, whose threaded
+# NAPI kthread, pinned to RX_CPU, runs everything the SYN costs the receiver
+# (XDP, or the stack's TCP and netfilter paths, and the answer's transmit); a
+# real client (tcpconns, kernel TCP) makes connections beside the flood.
+# The answers leave the measured core at the veth's transmit, as they leave a
+# NIC: the inet side runs XDP_PASS (a veth hands its XDP_TX frames only to a
+# peer running XDP) and its own threaded NAPI on GEN_CPU, and the gateway's
+# veth has TSO off (else the stack's answers skip the peer's NAPI and are
+# received through the backlog of the CPU that sent them, the measured one).
 
 SYN_GW=10.98.0.1
 SYN_PORT=8080
@@ -29,11 +36,13 @@ syn_setup() {
 		in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 || return 1
 	# GRO on: without XDP the veth still runs NAPI for the XDP frames it receives, and builds
 	# the skbs there, so the stack's paths run in the pinned kthread too (as in sec_live.sh).
-	in_ns gw ethtool -K "$gw" gro on >/dev/null || return 1
+	in_ns gw ethtool -K "$gw" gro on tso off >/dev/null || return 1
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
 	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
+	in_ns inet "$SYN_GEN" attach --dev "$inet" --prog pass || return 1
 	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
+	threaded_napi inet "$inet" "$GEN_CPU" >/dev/null || return 1
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
 		--ready-file "$f" &
 	track_pid $!
@@ -42,6 +51,8 @@ syn_setup() {
 	[ "$(pctl -j status | jq -r .syncookie.available)" = true ] ||
 		{ echo "SYN protection unavailable: $(pctl -j status | jq -r .syncookie.reason)"; return 1; }
 	SYN_MAC=$(mac_of gw "$gw")
+	# The flood's frames come from the inet veth's address, so answers are addressed to its stack.
+	SYN_SRC_MAC=$(mac_of inet "$inet")
 }
 
 # The netfilter side alone, as perim installs it (ctl/perimd/syn/synproxy.c), in a table of the run's.
@@ -62,65 +73,76 @@ syn_nft_on() {
 }
 syn_nft_off() { in_ns gw nft delete table inet "${T}syn"; }
 
-# syn_mode_on MODE / syn_mode_off MODE: kernel | synproxy | perim (skb) | native (perim, no client)
+# syn_mode_on MODE / syn_mode_off MODE: kernel | synproxy | perim (native XDP) | reflect | cookie
+# (the reference programs, flood only)
 syn_mode_on() {
 	case $1 in
 	kernel) ;;
 	synproxy) syn_nft_on ;;
-	perim|native)
-		pctl attach "$(syn_dev)" mode "$([ "$1" = native ] && echo native || echo skb)" >/dev/null &&
+	perim)
+		pctl attach "$(syn_dev)" mode native >/dev/null &&
 			pctl syncookie set "$(syn_dev)" dst "$SYN_GW/32" dport "$SYN_PORT" >/dev/null ;;
+	reflect|cookie) in_ns gw "$SYN_GEN" attach --dev "$(syn_dev)" --prog "$1" ;;
 	esac
 }
 syn_mode_off() {
 	case $1 in
 	kernel) ;;
 	synproxy) syn_nft_off ;;
-	perim|native) pctl detach "$(syn_dev)" >/dev/null ;;
+	perim) pctl detach "$(syn_dev)" >/dev/null ;;
+	reflect|cookie) ip -n "$T-gw" link set "$(syn_dev)" xdp off ;;
 	esac
 }
+syn_has_client() { [ "$1" != reflect ] && [ "$1" != cookie ]; }
 
-# syn_run MODE RATE SECONDS CONNS: prints "delivered cpu_ns ok conns"
+# syn_flood_start RATE SECONDS: the flood in the background (SYN_FLOOD: its pid; output in
+# $TMP/syn-flood.out); SIGTERM ends it early, and it still prints what it sent.
+syn_flood_start() {
+	ip netns exec "$T-inet" nice -n -10 "$SYN_GEN" gen --dev "${T}Y" --hold-dev "${T}h" \
+		--dst-mac "$SYN_MAC" --src-mac "$SYN_SRC_MAC" --src 10.200.0.0 --sources 65536 \
+		--dst "$SYN_GW" --port "$SYN_PORT" --rate "$1" --seconds "$2" --cpu "$GEN_CPU" \
+		--batch 64 --per-call 64 --tcp-syn > "$TMP/syn-flood.out" &
+	SYN_FLOOD=$!
+	track_pid "$SYN_FLOOD"
+}
+syn_flood_field() { sed -nE "s/.*$1=([0-9]+).*/\\1/p" "$TMP/syn-flood.out"; }
+
+# syn_client CONNS [TIMEOUT_MS GIVE_UP]: the client's "ok" count
+syn_client() {
+	in_ns inet "$TOOLS/tcpconns" client --dst "$SYN_GW" --port "$SYN_PORT" --count "$1" --bytes 1024 \
+		--timeout-ms "${2:-3000}" --give-up "${3:-0}" | sed -nE 's/.*ok=([0-9]+).*/\1/p'
+}
+
+# syn_run MODE RATE SECONDS CONNS: prints "delivered cpu_ns ok conns" (mode already on)
 syn_run() {
-	local c0 c1 x0 e0 x1 e1 sent ok=0 conns=$4 client
-	syn_mode_on "$1" || return 1
+	local c0 c1 x0 e0 x1 e1 sent ok=0 conns=$4
 	c0=$(cpu_ns_of "$SYN_NAPI")
 	read -r x0 e0 < <(xmit_of inet "${T}Y")
-	in_ns inet nice -n -10 "$SYN_GEN" gen --dev "${T}Y" --hold-dev "${T}h" --dst-mac "$SYN_MAC" \
-		--src 10.200.0.0 --sources 65536 --dst "$SYN_GW" --port "$SYN_PORT" --rate "$2" \
-		--seconds "$3" --cpu "$GEN_CPU" --batch 64 --per-call 64 --tcp-syn > "$TMP/syn-flood.out" &
-	local fl=$!
-	if [ "$1" != native ]; then
-		client=$(in_ns inet "$TOOLS/tcpconns" client --dst "$SYN_GW" --port "$SYN_PORT" --count "$conns" \
-			--bytes 1024)
-		ok=$(sed -E 's/.*ok=([0-9]+).*/\1/' <<<"$client")
-	else
-		conns=0
-	fi
-	wait "$fl" || return 1
+	syn_flood_start "$2" "$3"
+	if syn_has_client "$1"; then ok=$(syn_client "$conns"); else conns=0; fi
+	wait "$SYN_FLOOD" || return 1
 	sleep 0.05   # the ring's last frames (at most 256) are processed after the generator returns
 	c1=$(cpu_ns_of "$SYN_NAPI")
 	read -r x1 e1 < <(xmit_of inet "${T}Y")
-	sent=$(sed -E 's/sent=([0-9]+).*/\1/' "$TMP/syn-flood.out")
-	syn_mode_off "$1" || return 1
-	echo "$(( sent - (e1 - e0) )) $(( c1 - c0 )) $ok $conns"
+	sent=$(syn_flood_field sent)
+	echo "$(( sent - (e1 - e0) )) $(( c1 - c0 )) ${ok:-0} $conns"
 }
 
-# syn_prog_ns RATE SECONDS: perim_xdp_syn's own ns per run in native mode (bpf_stats on for this run
+# syn_prog_ns MODE RATE SECONDS: the XDP program's own ns per run (bpf_stats on for this run
 # only: it adds two clock reads per run, which the figure includes), or n/a
 syn_prog_ns() {
 	local id t0 n0 t1 n1 was
 	was=$(cat /proc/sys/kernel/bpf_stats_enabled)
-	syn_mode_on native || return 1
-	id=$(pctl -j status | jq -r '.interfaces[0].programs[0].id')
+	syn_mode_on "$1" || return 1
+	id=$(ip -n "$T-gw" -j link show dev "$(syn_dev)" | jq -r '.[0].xdp.prog.id // empty')
+	[ -n "$id" ] || { syn_mode_off "$1"; echo "syn: no XDP program on $(syn_dev) in mode $1" >&2; return 1; }
 	sysctl -qw kernel.bpf_stats_enabled=1
 	read -r t0 n0 < <(bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
-	in_ns inet nice -n -10 "$SYN_GEN" gen --dev "${T}Y" --hold-dev "${T}h" --dst-mac "$SYN_MAC" \
-		--src 10.200.0.0 --sources 65536 --dst "$SYN_GW" --port "$SYN_PORT" --rate "$1" \
-		--seconds "$2" --cpu "$GEN_CPU" --batch 64 --per-call 64 --tcp-syn > /dev/null
+	syn_flood_start "$2" "$3"
+	wait "$SYN_FLOOD"
 	read -r t1 n1 < <(bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
 	sysctl -qw kernel.bpf_stats_enabled="$was"
-	syn_mode_off native || return 1
+	syn_mode_off "$1" || return 1
 	[ "$(( n1 - n0 ))" -gt 0 ] && echo $(( (t1 - t0) / (n1 - n0) )) || echo n/a
 }
 
@@ -128,54 +150,155 @@ syn_prog_ns() {
 syn_median() {
 	sort -g | awk '{v[NR] = $1} END {if (!NR) print "n/a"; else printf "%d\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
+syn_words_median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | syn_median; }
+
+syn_label() {
+	case $1 in
+	kernel) echo "kernel syncookies (tcp_syncookies=1, no XDP)" ;;
+	synproxy) echo "nftables synproxy alone (no XDP)" ;;
+	perim) echo "perim: XDP cookies (native) + SYNPROXY" ;;
+	reflect) echo "reference: syn_reflect (SYN-ACK, fixed sequence number, XDP_TX)" ;;
+	cookie) echo "reference: syn_cookie (syn_reflect + the kernel's cookie helper)" ;;
+	esac
+}
+
+# syn_step MODE RATE CONNS: one step of the rate search (mode on). Prints "pass|fail|gen
+# offered_pps taken_share ok". The flood runs while the client makes its connections, and at
+# least SYN_STEP_MS. Passes when the client completed 99.9% of its connections, each within
+# 1 s (a lost SYN's retransmission waits 1 s), and the receiver took at least 95% of the SYNs
+# offered (the rest overflowed the veth's ring: it no longer keeps up; a small loss is this
+# shared machine's noise); "gen" when the generator itself fell 5% short of the rate.
+syn_step() {
+	local x0 e0 x1 e1 sent ns ok offered taken t0 left
+	read -r x0 e0 < <(xmit_of inet "${T}Y")
+	t0=$(date +%s%N)
+	syn_flood_start "$2" 30
+	# More failures than 99.9% allows end the step: each may have waited the whole second.
+	ok=$(syn_client "$3" 1000 $(( $3 / 1000 + 1 )))
+	# A measurement window, not a wait for an event: the rate is judged over at least SYN_STEP_MS.
+	left=$(( SYN_STEP_MS - ($(date +%s%N) - t0) / 1000000 ))
+	[ "$left" -le 0 ] || sleep "$(fdiv "$left" 1000 3)"
+	kill -TERM "$SYN_FLOOD" 2>/dev/null
+	wait "$SYN_FLOOD" || return 1
+	read -r x1 e1 < <(xmit_of inet "${T}Y")
+	sent=$(syn_flood_field sent) ns=$(syn_flood_field elapsed_ns)
+	[ "${sent:-0}" -gt 0 ] && [ "${ns:-0}" -gt 0 ] || { echo "syn: the flood sent nothing" >&2; return 1; }
+	offered=$(( sent * 1000000000 / ns ))
+	taken=$(fdiv "$(( sent - (e1 - e0) ))" "$sent" 4)
+	if [ "$(( offered * 100 ))" -lt "$(( $2 * 95 ))" ]; then
+		echo "gen $offered $taken ${ok:-0}"
+	elif [ "$(( ${ok:-0} * 1000 ))" -ge "$(( $3 * 999 ))" ] && fle 0.95 "$taken"; then
+		echo "pass $offered $taken $ok"
+	else
+		echo "fail $offered $taken ${ok:-0}"
+	fi
+}
+
+# syn_search MODE START MAX CONNS: doubles the rate from START until a step fails (or MAX), then
+# two bisection steps between the last pass and the first fail. Prints "best first_fail note"
+# (best 0: even START failed; first_fail "-": none up to MAX; note: why the search stopped).
+syn_search() {
+	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- verdict offered taken ok note=limit i
+	syn_mode_on "$mode" || return 1
+	while [ "$rate" -le "$max" ]; do
+		read -r verdict offered taken ok < <(syn_step "$mode" "$rate" "$conns") || { syn_mode_off "$mode"; return 1; }
+		echo "syn search $mode $rate: $verdict offered=$offered taken=$taken ok=$ok/$conns" >&2
+		case $verdict in
+		pass) best=$rate rate=$(( rate * 2 )) ;;
+		gen) note=generator; break ;;
+		*) bad=$rate note=fail; break ;;
+		esac
+	done
+	if [ "$bad" != - ] && [ "$best" -gt 0 ]; then
+		for i in 1 2; do
+			rate=$(awk -v a="$best" -v b="$bad" 'BEGIN { printf "%d\n", sqrt(a * b) / 1000 * 1000 }')
+			[ "$rate" -gt "$best" ] && [ "$rate" -lt "$bad" ] || break
+			read -r verdict offered taken ok < <(syn_step "$mode" "$rate" "$conns") || { syn_mode_off "$mode"; return 1; }
+			echo "syn search $mode $rate: $verdict offered=$offered taken=$taken ok=$ok/$conns" >&2
+			case $verdict in
+			pass) best=$rate ;;
+			*) bad=$rate ;;
+			esac
+		done
+	fi
+	syn_mode_off "$mode" || return 1
+	echo "$best $bad $note"
+}
 
 section_syn() {
 	local rounds=${SYN_ROUNDS:-3} rate=${SYN_RATE:-40000} secs=2 conns=200 r m sent cpu ok n
-	declare -A ns_of ok_of conns_of sent_of
-	quick && rounds=1 secs=0.5 conns=20
+	local modes="kernel synproxy perim reflect cookie" search_conns=1000 search_max=3200000
+	declare -A ns_of ok_of conns_of sent_of prog_of
+	SYN_STEP_MS=1000
+	quick && rounds=1 secs=0.5 conns=20 search_conns=100 search_max=200000 SYN_STEP_MS=300
 	echo "## SYN flood: receiver CPU per SYN (perim's XDP cookies, kernel syncookies, nftables synproxy)"
 	echo
 	syn_setup > "$TMP/syn-setup.log" 2>&1 || { cat "$TMP/syn-setup.log" >&2; return 1; }
 	for r in $(seq "$rounds"); do
-		for m in kernel synproxy perim native; do
+		for m in $modes; do
+			syn_mode_on "$m" || return 1
 			read -r sent cpu ok n < <(syn_run "$m" "$rate" "$secs" "$conns") || return 1
+			syn_mode_off "$m" || return 1
 			[ "${sent:-0}" -gt 0 ] || { echo "syn: $m sent nothing" >&2; return 1; }
 			ns_of[$m]+="$(( cpu / sent )) "
 			ok_of[$m]=$(( ${ok_of[$m]:-0} + ok )) conns_of[$m]=$(( ${conns_of[$m]:-0} + n ))
 			sent_of[$m]=$(( ${sent_of[$m]:-0} + sent ))
 		done
 	done
+	for r in $(seq "$rounds"); do
+		for m in perim reflect cookie; do
+			prog_of[$m]+="$(syn_prog_ns "$m" "$rate" "$secs") " || return 1
+		done
+	done
 	local k
-	k=$(tr ' ' '\n' <<<"${ns_of[kernel]}" | sed '/^$/d' | syn_median)
+	k=$(syn_words_median "${ns_of[kernel]}")
 	echo "A spoofed SYN flood at $rate pps for ${secs} s per run (65,536 sources, bare SYNs padded to"
 	echo "64 bytes, XDP frames from xdp_live on CPU $GEN_CPU) at a listener on the gateway's veth; the"
 	echo "receiver's cost is the CPU time of that veth's threaded NAPI kthread (pinned to CPU $RX_CPU)"
-	echo "over the SYNs delivered to it;"
-	echo "median of $rounds rounds, the modes interleaved in each. A real client (kernel TCP) makes"
-	echo "$conns connections (1 KiB each way) during each run. \"Ceiling\" is 1 s over the CPU per SYN:"
-	echo "an extrapolation to one saturated receiver core, not a measured rate."
+	echo "over the SYNs delivered to it; the answers leave that core at the veth's transmit, as at a NIC"
+	echo "(the peer's receive runs in its own NAPI kthread on CPU $GEN_CPU). Median of $rounds rounds, the"
+	echo "modes interleaved in each. A real client (kernel TCP) makes $conns connections (1 KiB each way)"
+	echo "during each run. The references answer bare SYNs only (no client): syn_reflect is the floor of"
+	echo "answering a SYN from XDP on this veth, syn_cookie adds the kernel's cookie helper. \"Program\""
+	echo "is the XDP program's own time per SYN (bpf_stats, one more round with it on)."
 	echo
-	echo "| mode | SYNs delivered | receiver CPU per SYN | vs kernel syncookies | ceiling per core | client connections |"
+	echo "| mode | SYNs delivered | receiver CPU per SYN | vs kernel syncookies | program | client connections |"
 	echo "|---|---|---|---|---|---|"
-	for m in kernel synproxy perim native; do
-		local med label
-		med=$(tr ' ' '\n' <<<"${ns_of[$m]}" | sed '/^$/d' | syn_median)
-		case $m in
-		kernel) label="kernel syncookies (tcp_syncookies=1, no XDP)" ;;
-		synproxy) label="nftables synproxy alone (no XDP)" ;;
-		perim) label="perim: XDP cookies (skb mode) + SYNPROXY" ;;
-		native) label="perim: XDP cookies (native mode, flood only)" ;;
-		esac
-		echo "| $label | ${sent_of[$m]} | $med ns | $(fdiv "$med" "$k" 2)x | $(fdiv 1000000000 "$med" 0) SYN/s | $([ "${conns_of[$m]}" -gt 0 ] && echo "${ok_of[$m]}/${conns_of[$m]}" || echo -) |"
+	for m in $modes; do
+		local med prog
+		med=$(syn_words_median "${ns_of[$m]}")
+		prog=$(syn_words_median "${prog_of[$m]:-}")
+		echo "| $(syn_label "$m") | ${sent_of[$m]} | $med ns | $(fdiv "$med" "$k" 2)x |" \
+			"$([ "$prog" != n/a ] && echo "$prog ns" || echo -) |" \
+			"$([ "${conns_of[$m]}" -gt 0 ] && echo "${ok_of[$m]}/${conns_of[$m]}" || echo -) |"
 	done
 	echo
-	local p prog
-	prog=$(syn_prog_ns "$rate" "$secs") || return 1
-	echo "Of perim's native figure, perim_xdp_syn itself (bpf_stats run time per run, one more run with"
-	echo "bpf_stats on): $prog ns per SYN, $(fdiv "$prog" "$k" 2)x the kernel's whole path; the rest is"
-	echo "the veth's NAPI receive and the XDP_TX of the answer."
+	local p f
+	p=$(syn_words_median "${ns_of[perim]}")
+	f=$(syn_words_median "${ns_of[reflect]}")
+	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: $(fdiv "$p" "$k" 2)x," \
+		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25). The floor (syn_reflect, no cookie, no matching)" \
+		"is $(fdiv "$f" "$k" 2)x$(fle "$(fdiv "$f" "$k" 2)" 0.25 || echo ": above the goal, which no XDP answer on this veth can meet")."
 	echo
-	p=$(tr ' ' '\n' <<<"${ns_of[native]}" | sed '/^$/d' | syn_median)
-	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: native $(fdiv "$p" "$k" 2)x," \
-		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25)."
+	echo "### Highest sustained SYN rate on one receiver core"
+	echo
+	echo "A stepped search per mode: the flood's rate doubles from 50 kpps until a step fails, then two"
+	echo "bisection steps. A step passes when a real client completes at least 99.9% of $search_conns"
+	echo "connections during the flood (which lasts at least $SYN_STEP_MS ms), each within 1 s (so none"
+	echo "needed a SYN retransmission), and the receiver took at least 95% of the SYNs offered (the rest"
+	echo "overflowed the veth's ring)."
+	echo
+	echo "| mode | highest rate passed | first rate failed |"
+	echo "|---|---|---|"
+	local best bad note
+	for m in kernel synproxy perim; do
+		read -r best bad note < <(syn_search "$m" 50000 "$search_max" "$search_conns") || return 1
+		[ -n "${best:-}" ] || return 1
+		case $note in
+		generator) bad="- (the generator's limit)" ;;
+		limit) bad="- (none up to $search_max pps)" ;;
+		*) bad="$bad pps" ;;
+		esac
+		echo "| $(syn_label "$m") | $([ "$best" -gt 0 ] && echo "$best pps" || echo "none (50000 pps failed)") | $bad |"
+	done
 }

@@ -8,10 +8,13 @@
  *       F (F.tmp, rename) once listening.
  *
  *   tcpconns client --dst ADDR --port P --count N [--bytes B] [--timeout-ms T]
+ *                   [--give-up F]
  *       N connections one after the other, each sending B bytes (default 64),
  *       shutting its side, and reading B bytes back. Prints
  *       "ok=N failed=M elapsed_ns=T slowest_ns=S": a connection is ok when
- *       it got all of its bytes back within T ms (default 3000).
+ *       it got all of its bytes back within T ms (default 3000). With
+ *       --give-up, it stops once F connections failed and counts the ones
+ *       it did not make as failed (a rate search's failing step ends early).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,7 +33,7 @@
 
 struct opts {
 	const char *mode, *addr, *dst, *ready;
-	unsigned port, backlog, count, timeout_ms;
+	unsigned port, backlog, count, timeout_ms, give_up;
 	size_t bytes;
 };
 
@@ -203,6 +206,8 @@ static int client(const struct opts *o)
 	for (unsigned i = 0; i < o->count; i++) {
 		uint64_t t = now_ns();
 
+		if (o->give_up && i - ok >= o->give_up)
+			break;
 		ok += one_connection(o, &ss, len, buf);
 		if (now_ns() - t > slowest)
 			slowest = now_ns() - t;
@@ -217,7 +222,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: tcpconns server --port P [--addr ADDR] [--backlog N] --ready-file F\n"
-		"       tcpconns client --dst ADDR --port P --count N [--bytes B] [--timeout-ms T]\n");
+		"       tcpconns client --dst ADDR --port P --count N [--bytes B] [--timeout-ms T]\n"
+		"                       [--give-up F]\n");
 	return 2;
 }
 
@@ -228,7 +234,7 @@ int main(int argc, char **argv)
 		{ "backlog", required_argument, 0, 'b' }, { "ready-file", required_argument, 0, 'r' },
 		{ "dst", required_argument, 0, 'd' }, { "count", required_argument, 0, 'c' },
 		{ "bytes", required_argument, 0, 'B' }, { "timeout-ms", required_argument, 0, 't' },
-		{ 0 },
+		{ "give-up", required_argument, 0, 'g' }, { 0 },
 	};
 	struct opts o = { .addr = "0.0.0.0", .backlog = 128, .bytes = 64, .timeout_ms = 3000 };
 	int c;
@@ -247,6 +253,7 @@ int main(int argc, char **argv)
 		case 'c': o.count = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'B': o.bytes = strtoull(optarg, NULL, 10); break;
 		case 't': o.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'g': o.give_up = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: return usage();
 		}
 	}
