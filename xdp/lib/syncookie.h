@@ -242,20 +242,18 @@ static __always_inline void perim_synack_tcp(struct perim_synack *sa, const stru
 }
 
 /* Most bytes past the answer that are zeroed as padding; a longer SYN goes to the stack. */
-#define PERIM_SYN_MAX_SLACK 64         /* a power of two: the store masks with it */
+#define PERIM_SYN_MAX_SLACK 64
 
 /* The answer the stage hands back, written to the frame by perim_syn_emit. */
 struct perim_synack_out {
 	__u32 l3off;
 	__u32 ip_len;
 	__u32 tcp_len;
-	__u32 slack;                   /* frame bytes past the answer, zeroed */
 	union {
 		struct iphdr v4;
 		struct ipv6hdr v6;
 	} ip;
 	struct perim_synack sa;
-	__u8 zero[PERIM_SYN_MAX_SLACK];
 };
 
 /*
@@ -298,16 +296,13 @@ static __always_inline bool perim_syn_load_opts(struct xdp_md *ctx, struct perim
 	return true;
 }
 
-/* Does the frame hold an answer of len bytes, with at most PERIM_SYN_MAX_SLACK left over (*slack)? */
-static __always_inline bool perim_syn_fits(struct xdp_md *ctx, __u32 len, __u32 *slack)
+/* Does the frame hold an answer of len bytes, with at most PERIM_SYN_MAX_SLACK left over? */
+static __always_inline bool perim_syn_fits(struct xdp_md *ctx, __u32 len)
 {
 	/* volatile: computed in 64 bits, else clang subtracts the pointers in 32 (the verifier refuses). */
 	volatile __s64 frame_len = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
 
-	if (frame_len < len || frame_len - len > PERIM_SYN_MAX_SLACK)
-		return false;
-	*slack = frame_len - len;
-	return true;
+	return frame_len >= len && frame_len - len <= PERIM_SYN_MAX_SLACK;
 }
 
 /* Builds the SYN-ACK for the SYN in f into out; false when it cannot (the SYN then goes on). */
@@ -350,14 +345,14 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	 * (54 bytes on a veth; a NIC pads IPv4 to 60): answered without it, the
 	 * client sends the default 536 (IPv6: 1220) byte segments.
 	 */
-	if (words == 1 && !perim_syn_fits(ctx, f->l3off + out->ip_len + PERIM_TCP_HDR_LEN + 4, &out->slack))
+	if (words == 1 && !perim_syn_fits(ctx, f->l3off + out->ip_len + PERIM_TCP_HDR_LEN + 4))
 		words = 0;
 	perim_synack_tcp(sa, f, cookie, words, ecn);
 
 	out->tcp_len = PERIM_TCP_HDR_LEN + words * 4;
 	if (out->tcp_len > sizeof(*sa))
 		return false;
-	if (!perim_syn_fits(ctx, f->l3off + out->ip_len + out->tcp_len, &out->slack))
+	if (!perim_syn_fits(ctx, f->l3off + out->ip_len + out->tcp_len))
 		return false;
 	csum = bpf_csum_diff(NULL, 0, (__be32 *)sa, out->tcp_len, 0);
 	if (csum < 0)
@@ -551,47 +546,73 @@ static __always_inline bool perim_syn_candidate(const struct perim_pkt *pkt)
 	       (flags == PERIM_TCP_FLAG_SYN || flags == PERIM_TCP_FLAG_ACK);
 }
 
+/* The deepest IP header perim_syn_l3off finds: Ethernet and two VLAN tags. */
+#define PERIM_SYN_MAX_L3OFF (sizeof(struct ethhdr) + PERIM_MAX_VLANS * sizeof(struct perim_vlan_hdr))
+
+/* The SYN-ACK's TCP header and its option words at th; false when the frame ends first. */
+static __always_inline bool perim_syn_put_tcp(void *th, void *data_end, const struct perim_synack *sa,
+					      __u32 words)
+{
+	if (th + PERIM_TCP_HDR_LEN > data_end)
+		return false;
+	__builtin_memcpy(th, &sa->th, PERIM_TCP_HDR_LEN);
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(sa->opt) / sizeof(sa->opt[0])); i++) {
+		__be32 *opt = th + PERIM_TCP_HDR_LEN + i * 4;
+
+		if (i >= words)
+			break;
+		if ((void *)(opt + 1) > data_end)
+			return false;
+		__builtin_memcpy(opt, &sa->opt[i], sizeof(*opt));
+	}
+	return true;
+}
+
+/* Zeroes the frame from pad to its end (at most PERIM_SYN_MAX_SLACK bytes: perim_syn_fits). */
+static __always_inline void perim_syn_zero_tail(__u8 *pad, void *data_end)
+{
+#pragma unroll
+	for (int i = 0; i < PERIM_SYN_MAX_SLACK; i++) {
+		if ((void *)(pad + i + 1) > data_end)
+			break;
+		pad[i] = 0;
+	}
+}
+
 /*
- * Writes the SYN-ACK over the SYN, zeroes what is left of the frame and swaps
- * the MACs; XDP_TX, or XDP_ABORTED when a store fails.
+ * Writes the SYN-ACK over the SYN through packet pointers (helper stores cost
+ * a call and a memcpy each), zeroes what is left of the frame and swaps the
+ * MACs; XDP_TX, or XDP_ABORTED when the frame does not hold what the stage
+ * measured.
  */
 static __always_inline int perim_syn_emit(struct xdp_md *ctx, const struct perim_synack_out *out)
 {
-	__u32 ip_len = out->ip_len, tcp_len = out->tcp_len, slack = out->slack;
-	void *data, *data_end;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 l3off = out->l3off, words = (out->tcp_len - PERIM_TCP_HDR_LEN) / 4;
 	__u8 mac[PERIM_ETH_ALEN];
-	struct ethhdr *eth;
+	struct ethhdr *eth = data;
+	void *ip = data, *th;
 
-	/* Bounded on the registers passed (see perim_tcp_len_bounded): 6.1 refused "size=0". */
-	ip_len = ip_len == sizeof(out->ip.v6) ? sizeof(out->ip.v6) : sizeof(out->ip.v4);
-	barrier_var(tcp_len);
-	if (tcp_len < PERIM_TCP_HDR_LEN)
-		tcp_len = PERIM_TCP_HDR_LEN;
-	if (tcp_len > sizeof(out->sa))
-		tcp_len = sizeof(out->sa);
-	if (bpf_xdp_store_bytes(ctx, out->l3off, (void *)&out->ip, ip_len) ||
-	    bpf_xdp_store_bytes(ctx, out->l3off + ip_len, (void *)&out->sa, tcp_len))
+	/* Bounded here, on the register: the verifier knows nothing of a value read from a map. */
+	if (l3off > PERIM_SYN_MAX_L3OFF)
 		return XDP_ABORTED;
-	if (slack > sizeof(out->zero))
-		return XDP_ABORTED;
-	if (slack) {
-		/*
-		 * 1 + (slack - 1 masked to 0..63), the same value for 1..64, so the
-		 * register the helper gets is bounded below by 1 in a way every
-		 * verifier tracks. Before 6.8 a verifier learns nothing from
-		 * "slack != 0" (what clang makes of a "< 1" clamp): Debian's 6.1
-		 * refused the store as "invalid access to map value ... size=0".
-		 */
-		__u32 rest = slack - 1;
-
-		barrier_var(rest);
-		if (bpf_xdp_store_bytes(ctx, out->l3off + ip_len + tcp_len, (void *)out->zero,
-					(rest & (sizeof(out->zero) - 1)) + 1))
+	ip += l3off;
+	if (out->ip_len == sizeof(out->ip.v6)) {
+		if (ip + sizeof(out->ip.v6) > data_end)
 			return XDP_ABORTED;
+		__builtin_memcpy(ip, &out->ip.v6, sizeof(out->ip.v6));
+		th = ip + sizeof(out->ip.v6);
+	} else {
+		if (ip + sizeof(out->ip.v4) > data_end)
+			return XDP_ABORTED;
+		__builtin_memcpy(ip, &out->ip.v4, sizeof(out->ip.v4));
+		th = ip + sizeof(out->ip.v4);
 	}
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
+	if (!perim_syn_put_tcp(th, data_end, &out->sa, words))
+		return XDP_ABORTED;
+	perim_syn_zero_tail(th + PERIM_TCP_HDR_LEN + (words & 7) * 4, data_end);
 	if ((void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
 	__builtin_memcpy(mac, eth->h_source, PERIM_ETH_ALEN);
