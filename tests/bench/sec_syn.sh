@@ -13,11 +13,14 @@
 # NAPI kthread, pinned to RX_CPU, runs everything the SYN costs the receiver
 # (XDP, or the stack's TCP and netfilter paths, and the answer's transmit); a
 # real client (tcpconns, kernel TCP) makes connections beside the flood.
-# The answers leave the measured core at the veth's transmit, as they leave a
-# NIC: the inet side runs XDP_PASS (a veth hands its XDP_TX frames only to a
-# peer running XDP) and its own threaded NAPI on GEN_CPU, and the gateway's
-# veth has TSO off (else the stack's answers skip the peer's NAPI and are
-# received through the backlog of the CPU that sent them, the measured one).
+# The inet side runs XDP_PASS: a veth hands its XDP_TX frames only to a peer
+# running XDP. The peer's receive of every answer (XDP_TX's through the peer's
+# NAPI, the stack's through the sending CPU's backlog) runs on the measured
+# core in every mode, as softirq work of the kthread. Giving the peer its own
+# threaded NAPI on another CPU would take it off, but on 6.18 that stalled the
+# gateway's ring (its NAPI no longer woken: the generator's frames all
+# dropped at the veth's ring after the first 255) once the client ran beside
+# a perim flood.
 
 SYN_GW=10.98.0.1
 SYN_PORT=8080
@@ -36,13 +39,12 @@ syn_setup() {
 		in_ns gw sysctl -qw net.ipv4.tcp_syncookies=1 || return 1
 	# GRO on: without XDP the veth still runs NAPI for the XDP frames it receives, and builds
 	# the skbs there, so the stack's paths run in the pinned kthread too (as in sec_live.sh).
-	in_ns gw ethtool -K "$gw" gro on tso off >/dev/null || return 1
+	in_ns gw ethtool -K "$gw" gro on >/dev/null || return 1
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
 	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
 	in_ns inet "$SYN_GEN" attach --dev "$inet" --prog pass || return 1
 	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
-	threaded_napi inet "$inet" "$GEN_CPU" >/dev/null || return 1
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
 		--ready-file "$f" &
 	track_pid $!
@@ -105,6 +107,10 @@ syn_flood_start() {
 	SYN_FLOOD=$!
 	track_pid "$SYN_FLOOD"
 }
+syn_xmit_count() { xmit_of inet "${T}Y" | awk '{print $1 + $2}'; }
+# syn_flood_flowing BEFORE: the generator has handed frames to the veth since the count BEFORE
+# (loading it takes a while on a busy machine: the client must not start before the flood).
+syn_flood_flowing() { [ "$(syn_xmit_count)" -gt "$1" ]; }
 syn_flood_field() { sed -nE "s/.*$1=([0-9]+).*/\\1/p" "$TMP/syn-flood.out"; }
 
 # syn_client CONNS [TIMEOUT_MS GIVE_UP]: the client's "ok" count
@@ -119,6 +125,7 @@ syn_run() {
 	c0=$(cpu_ns_of "$SYN_NAPI")
 	read -r x0 e0 < <(xmit_of inet "${T}Y")
 	syn_flood_start "$2" "$3"
+	wait_until 10 syn_flood_flowing "$(( x0 + e0 ))" || { echo "syn: the flood did not start" >&2; return 1; }
 	if syn_has_client "$1"; then ok=$(syn_client "$conns"); else conns=0; fi
 	wait "$SYN_FLOOD" || return 1
 	sleep 0.05   # the ring's last frames (at most 256) are processed after the generator returns
@@ -163,16 +170,18 @@ syn_label() {
 }
 
 # syn_step MODE RATE CONNS: one step of the rate search (mode on). Prints "pass|fail|gen
-# offered_pps taken_share ok". The flood runs while the client makes its connections, and at
-# least SYN_STEP_MS. Passes when the client completed 99.9% of its connections, each within
-# 1 s (a lost SYN's retransmission waits 1 s), and the receiver took at least 95% of the SYNs
-# offered (the rest overflowed the veth's ring: it no longer keeps up; a small loss is this
-# shared machine's noise); "gen" when the generator itself fell 5% short of the rate.
+# offered_pps taken_share busy_share ok". The flood runs while the client makes its
+# connections, and at least SYN_STEP_MS. Passes when the client completed 99.9% of its
+# connections, each within 1 s (a lost SYN's retransmission waits 1 s); "gen" when the
+# generator itself fell 5% short of the rate. taken: the share of the SYNs offered that the
+# receiver took (the rest overflowed the veth's ring); busy: its kthread's share of the time.
 syn_step() {
-	local x0 e0 x1 e1 sent ns ok offered taken t0 left
+	local x0 e0 x1 e1 c0 c1 sent ns ok offered taken busy t0 left
 	read -r x0 e0 < <(xmit_of inet "${T}Y")
+	c0=$(cpu_ns_of "$SYN_NAPI")
 	t0=$(date +%s%N)
 	syn_flood_start "$2" 30
+	wait_until 10 syn_flood_flowing "$(( x0 + e0 ))" || { echo "syn: the flood did not start" >&2; return 1; }
 	# More failures than 99.9% allows end the step: each may have waited the whole second.
 	ok=$(syn_client "$3" 1000 $(( $3 / 1000 + 1 )))
 	# A measurement window, not a wait for an event: the rate is judged over at least SYN_STEP_MS.
@@ -180,31 +189,40 @@ syn_step() {
 	[ "$left" -le 0 ] || sleep "$(fdiv "$left" 1000 3)"
 	kill -TERM "$SYN_FLOOD" 2>/dev/null
 	wait "$SYN_FLOOD" || return 1
+	c1=$(cpu_ns_of "$SYN_NAPI")
 	read -r x1 e1 < <(xmit_of inet "${T}Y")
 	sent=$(syn_flood_field sent) ns=$(syn_flood_field elapsed_ns)
 	[ "${sent:-0}" -gt 0 ] && [ "${ns:-0}" -gt 0 ] || { echo "syn: the flood sent nothing" >&2; return 1; }
 	offered=$(( sent * 1000000000 / ns ))
-	taken=$(fdiv "$(( sent - (e1 - e0) ))" "$sent" 4)
+	taken=$(fdiv "$(( sent - (e1 - e0) ))" "$sent" 3)
+	busy=$(fdiv "$(( c1 - c0 ))" "$ns" 2)
 	if [ "$(( offered * 100 ))" -lt "$(( $2 * 95 ))" ]; then
-		echo "gen $offered $taken ${ok:-0}"
-	elif [ "$(( ${ok:-0} * 1000 ))" -ge "$(( $3 * 999 ))" ] && fle 0.95 "$taken"; then
-		echo "pass $offered $taken $ok"
+		echo "gen $offered $taken $busy ${ok:-0}"
+	elif [ "$(( ${ok:-0} * 1000 ))" -ge "$(( $3 * 999 ))" ]; then
+		echo "pass $offered $taken $busy $ok"
 	else
-		echo "fail $offered $taken ${ok:-0}"
+		echo "fail $offered $taken $busy ${ok:-0}"
 	fi
 }
 
 # syn_search MODE START MAX CONNS: doubles the rate from START until a step fails (or MAX), then
-# two bisection steps between the last pass and the first fail. Prints "best first_fail note"
-# (best 0: even START failed; first_fail "-": none up to MAX; note: why the search stopped).
+# two bisection steps between the last pass and the first fail. Prints "best taken busy
+# first_fail note": the highest rate passed (0: even START failed) with its step's taken and
+# busy shares, the lowest failed ("-": none up to MAX) and why the search stopped.
 syn_search() {
-	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- verdict offered taken ok note=limit i
+	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- note=limit i
+	local verdict offered taken busy ok best_taken=- best_busy=-
 	syn_mode_on "$mode" || return 1
+	# syn_try RATE: one step, logged on stderr; sets verdict and, on a pass, the best step's figures
+	syn_try() {
+		read -r verdict offered taken busy ok < <(syn_step "$mode" "$1" "$conns") || return 1
+		echo "syn search $mode $1: $verdict offered=$offered taken=$taken busy=$busy ok=$ok/$conns" >&2
+		[ "$verdict" != pass ] || { best=$1 best_taken=$taken best_busy=$busy; }
+	}
 	while [ "$rate" -le "$max" ]; do
-		read -r verdict offered taken ok < <(syn_step "$mode" "$rate" "$conns") || { syn_mode_off "$mode"; return 1; }
-		echo "syn search $mode $rate: $verdict offered=$offered taken=$taken ok=$ok/$conns" >&2
+		syn_try "$rate" || { syn_mode_off "$mode"; return 1; }
 		case $verdict in
-		pass) best=$rate rate=$(( rate * 2 )) ;;
+		pass) rate=$(( rate * 2 )) ;;
 		gen) note=generator; break ;;
 		*) bad=$rate note=fail; break ;;
 		esac
@@ -213,16 +231,12 @@ syn_search() {
 		for i in 1 2; do
 			rate=$(awk -v a="$best" -v b="$bad" 'BEGIN { printf "%d\n", sqrt(a * b) / 1000 * 1000 }')
 			[ "$rate" -gt "$best" ] && [ "$rate" -lt "$bad" ] || break
-			read -r verdict offered taken ok < <(syn_step "$mode" "$rate" "$conns") || { syn_mode_off "$mode"; return 1; }
-			echo "syn search $mode $rate: $verdict offered=$offered taken=$taken ok=$ok/$conns" >&2
-			case $verdict in
-			pass) best=$rate ;;
-			*) bad=$rate ;;
-			esac
+			syn_try "$rate" || { syn_mode_off "$mode"; return 1; }
+			[ "$verdict" = pass ] || bad=$rate
 		done
 	fi
 	syn_mode_off "$mode" || return 1
-	echo "$best $bad $note"
+	echo "$best $best_taken $best_busy $bad $note"
 }
 
 section_syn() {
@@ -255,8 +269,8 @@ section_syn() {
 	echo "A spoofed SYN flood at $rate pps for ${secs} s per run (65,536 sources, bare SYNs padded to"
 	echo "64 bytes, XDP frames from xdp_live on CPU $GEN_CPU) at a listener on the gateway's veth; the"
 	echo "receiver's cost is the CPU time of that veth's threaded NAPI kthread (pinned to CPU $RX_CPU)"
-	echo "over the SYNs delivered to it; the answers leave that core at the veth's transmit, as at a NIC"
-	echo "(the peer's receive runs in its own NAPI kthread on CPU $GEN_CPU). Median of $rounds rounds, the"
+	echo "over the SYNs delivered to it, which includes the peer's receive of each answer (a veth's"
+	echo "peer runs on the sending core; a NIC would take the answer off it). Median of $rounds rounds, the"
 	echo "modes interleaved in each. A real client (kernel TCP) makes $conns connections (1 KiB each way)"
 	echo "during each run. The references answer bare SYNs only (no client): syn_reflect is the floor of"
 	echo "answering a SYN from XDP on this veth, syn_cookie adds the kernel's cookie helper. \"Program\""
@@ -285,20 +299,21 @@ section_syn() {
 	echo "A stepped search per mode: the flood's rate doubles from 50 kpps until a step fails, then two"
 	echo "bisection steps. A step passes when a real client completes at least 99.9% of $search_conns"
 	echo "connections during the flood (which lasts at least $SYN_STEP_MS ms), each within 1 s (so none"
-	echo "needed a SYN retransmission), and the receiver took at least 95% of the SYNs offered (the rest"
-	echo "overflowed the veth's ring)."
+	echo "needed a SYN retransmission). \"Taken\": the share of the SYNs offered that reached the receiver"
+	echo "(the rest overflowed the veth's ring); \"busy\": its kthread's CPU time over the step's length."
 	echo
-	echo "| mode | highest rate passed | first rate failed |"
-	echo "|---|---|---|"
-	local best bad note
+	echo "| mode | highest rate passed | SYNs taken there | receiver core busy there | first rate failed |"
+	echo "|---|---|---|---|---|"
+	local best taken busy bad note
 	for m in kernel synproxy perim; do
-		read -r best bad note < <(syn_search "$m" 50000 "$search_max" "$search_conns") || return 1
-		[ -n "${best:-}" ] || return 1
+		read -r best taken busy bad note < <(syn_search "$m" 50000 "$search_max" "$search_conns") || return 1
+		[ -n "${note:-}" ] || return 1
 		case $note in
 		generator) bad="- (the generator's limit)" ;;
 		limit) bad="- (none up to $search_max pps)" ;;
 		*) bad="$bad pps" ;;
 		esac
-		echo "| $(syn_label "$m") | $([ "$best" -gt 0 ] && echo "$best pps" || echo "none (50000 pps failed)") | $bad |"
+		echo "| $(syn_label "$m") | $([ "$best" -gt 0 ] && echo "$best pps" || echo "none (50000 pps failed)") |" \
+			"$taken | $busy | $bad |"
 	done
 }
