@@ -45,8 +45,10 @@ syn_setup() {
 	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
 	in_ns inet "$SYN_GEN" attach --dev "$inet" --prog pass || return 1
 	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
+	# --idle-ms: a connection whose client gave up under the flood must not hold the server (one
+	# connection at a time) through the next steps.
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
-		--ready-file "$f" &
+		--idle-ms 500 --ready-file "$f" &
 	track_pid $!
 	wait_until 5 test -s "$f" || return 1
 	perimd_start gw || return 1

@@ -2,10 +2,12 @@
 /*
  * tcpconns: real TCP connections, for the SYN protection tests.
  *
- *   tcpconns server --port P [--addr ADDR] [--backlog N] --ready-file F
+ *   tcpconns server --port P [--addr ADDR] [--backlog N] [--idle-ms T] --ready-file F
  *       An echo server: accepts, reads until the peer shuts its side, writes
  *       every byte back, closes; one connection at a time. Writes its pid to
- *       F (F.tmp, rename) once listening.
+ *       F (F.tmp, rename) once listening. With --idle-ms, a connection that
+ *       moves nothing for T ms is closed (its client vanished: a flood took
+ *       its last segments), so it cannot hold the server from the next ones.
  *
  *   tcpconns client --dst ADDR --port P --count N [--bytes B] [--timeout-ms T]
  *                   [--give-up F]
@@ -33,7 +35,7 @@
 
 struct opts {
 	const char *mode, *addr, *dst, *ready;
-	unsigned port, backlog, count, timeout_ms, give_up;
+	unsigned port, backlog, count, timeout_ms, give_up, idle_ms;
 	size_t bytes;
 };
 
@@ -97,6 +99,19 @@ static void echo(int fd)
 		}
 }
 
+/* Reads and writes on fd give up after ms without progress. */
+static int set_idle_timeout(int fd, unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv))) {
+		fprintf(stderr, "tcpconns: setting the idle timeout: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int serve(const struct opts *o)
 {
 	struct sockaddr_storage ss;
@@ -122,6 +137,10 @@ static int serve(const struct opts *o)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			fprintf(stderr, "tcpconns: accept: %s\n", strerror(errno));
+			return 1;
+		}
+		if (o->idle_ms && set_idle_timeout(c, o->idle_ms)) {
+			close(c);
 			return 1;
 		}
 		echo(c);
@@ -221,7 +240,7 @@ static int client(const struct opts *o)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: tcpconns server --port P [--addr ADDR] [--backlog N] --ready-file F\n"
+		"usage: tcpconns server --port P [--addr ADDR] [--backlog N] [--idle-ms T] --ready-file F\n"
 		"       tcpconns client --dst ADDR --port P --count N [--bytes B] [--timeout-ms T]\n"
 		"                       [--give-up F]\n");
 	return 2;
@@ -234,7 +253,7 @@ int main(int argc, char **argv)
 		{ "backlog", required_argument, 0, 'b' }, { "ready-file", required_argument, 0, 'r' },
 		{ "dst", required_argument, 0, 'd' }, { "count", required_argument, 0, 'c' },
 		{ "bytes", required_argument, 0, 'B' }, { "timeout-ms", required_argument, 0, 't' },
-		{ "give-up", required_argument, 0, 'g' }, { 0 },
+		{ "give-up", required_argument, 0, 'g' }, { "idle-ms", required_argument, 0, 'i' }, { 0 },
 	};
 	struct opts o = { .addr = "0.0.0.0", .backlog = 128, .bytes = 64, .timeout_ms = 3000 };
 	int c;
@@ -254,6 +273,7 @@ int main(int argc, char **argv)
 		case 'B': o.bytes = strtoull(optarg, NULL, 10); break;
 		case 't': o.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'g': o.give_up = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': o.idle_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: return usage();
 		}
 	}
