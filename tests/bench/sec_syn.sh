@@ -40,6 +40,10 @@ syn_setup() {
 	# GRO on: without XDP the veth still runs NAPI for the XDP frames it receives, and builds
 	# the skbs there, so the stack's paths run in the pinned kthread too (as in sec_live.sh).
 	in_ns gw ethtool -K "$gw" gro on >/dev/null || return 1
+	# The client's segments into the gateway's ring, beside the flood's frames, in every mode: a
+	# veth hands its peer's NAPI only segments it may aggregate (no TSO on the sender); the rest go
+	# through the sending CPU's backlog, where no XDP program sees them and no flood competes.
+	in_ns inet ethtool -K "$inet" tso off >/dev/null || return 1
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
 	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
@@ -174,9 +178,10 @@ syn_label() {
 # syn_step MODE RATE CONNS: one step of the rate search (mode on). Prints "pass|fail|gen
 # offered_pps taken_share busy_share ok". The flood runs while the client makes its
 # connections, and at least SYN_STEP_MS. Passes when the client completed 99.9% of its
-# connections, each within 1 s (a lost SYN's retransmission waits 1 s); "gen" when the
-# generator itself fell 5% short of the rate. taken: the share of the SYNs offered that the
-# receiver took (the rest overflowed the veth's ring); busy: its kthread's share of the time.
+# connections (each within the client's 3 s: a lost SYN costs a 1 s retransmission, two cost
+# 3 s); "gen" when the generator itself fell 5% short of the rate. taken: the share of the SYNs
+# offered that the receiver took (the rest overflowed the veth's ring); busy: its kthread's
+# share of the time.
 syn_step() {
 	local x0 e0 x1 e1 c0 c1 sent ns ok offered taken busy t0 left
 	read -r x0 e0 < <(xmit_of inet "${T}Y")
@@ -184,8 +189,8 @@ syn_step() {
 	t0=$(date +%s%N)
 	syn_flood_start "$2" 30
 	wait_until 10 syn_flood_flowing "$(( x0 + e0 ))" || { echo "syn: the flood did not start" >&2; return 1; }
-	# More failures than 99.9% allows end the step: each may have waited the whole second.
-	ok=$(syn_client "$3" 1000 $(( $3 / 1000 + 1 )))
+	# More failures than 99.9% allows end the step: each waited the whole 3 s.
+	ok=$(syn_client "$3" 3000 $(( $3 / 1000 + 1 )))
 	# A measurement window, not a wait for an event: the rate is judged over at least SYN_STEP_MS.
 	left=$(( SYN_STEP_MS - ($(date +%s%N) - t0) / 1000000 ))
 	[ "$left" -le 0 ] || sleep "$(fdiv "$left" 1000 3)"
@@ -215,10 +220,15 @@ syn_search() {
 	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- note=limit i
 	local verdict offered taken busy ok best_taken=- best_busy=-
 	syn_mode_on "$mode" || return 1
-	# syn_try RATE: one step, logged on stderr; sets verdict and, on a pass, the best step's figures
+	# syn_try RATE: one step (again once if the generator fell short: this machine is shared),
+	# logged on stderr; sets verdict and, on a pass, the best step's figures
 	syn_try() {
-		read -r verdict offered taken busy ok < <(syn_step "$mode" "$1" "$conns") || return 1
-		echo "syn search $mode $1: $verdict offered=$offered taken=$taken busy=$busy ok=$ok/$conns" >&2
+		local try
+		for try in 1 2; do
+			read -r verdict offered taken busy ok < <(syn_step "$mode" "$1" "$conns") || return 1
+			echo "syn search $mode $1: $verdict offered=$offered taken=$taken busy=$busy ok=$ok/$conns" >&2
+			[ "$verdict" = gen ] || break
+		done
 		[ "$verdict" != pass ] || { best=$1 best_taken=$taken best_busy=$busy; }
 	}
 	while [ "$rate" -le "$max" ]; do
@@ -300,9 +310,11 @@ section_syn() {
 	echo
 	echo "A stepped search per mode: the flood's rate doubles from 50 kpps until a step fails, then two"
 	echo "bisection steps. A step passes when a real client completes at least 99.9% of $search_conns"
-	echo "connections during the flood (which lasts at least $SYN_STEP_MS ms), each within 1 s (so none"
-	echo "needed a SYN retransmission). \"Taken\": the share of the SYNs offered that reached the receiver"
-	echo "(the rest overflowed the veth's ring); \"busy\": its kthread's CPU time over the step's length."
+	echo "connections during the flood (which lasts at least $SYN_STEP_MS ms), each within 3 s (1 KiB each"
+	echo "way; the client's segments share the veth's ring with the flood in every mode). Not within 1 s:"
+	echo "here nftables' SYNPROXY alone, without any flood, had 0.1-0.5% of 1000 connections take a"
+	echo "second more. \"Taken\": the share of the SYNs offered that reached the receiver (the rest"
+	echo "overflowed the veth's 256-frame ring); \"busy\": its kthread's CPU time over the step's length."
 	echo
 	echo "| mode | highest rate passed | SYNs taken there | receiver core busy there | first rate failed |"
 	echo "|---|---|---|---|---|"
@@ -311,11 +323,11 @@ section_syn() {
 		read -r best taken busy bad note < <(syn_search "$m" 50000 "$search_max" "$search_conns") || return 1
 		[ -n "${note:-}" ] || return 1
 		case $note in
-		generator) bad="- (the generator's limit)" ;;
+		generator) bad="- (the generator fell short of $(( best > 0 ? best * 2 : 50000 )) pps)" ;;
 		limit) bad="- (none up to $search_max pps)" ;;
 		*) bad="$bad pps" ;;
 		esac
-		echo "| $(syn_label "$m") | $([ "$best" -gt 0 ] && echo "$best pps" || echo "none (50000 pps failed)") |" \
+		echo "| $(syn_label "$m") | $([ "$best" -gt 0 ] && echo "$best pps" || echo none) |" \
 			"$taken | $busy | $bad |"
 	done
 }
