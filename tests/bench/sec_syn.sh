@@ -52,7 +52,7 @@ syn_setup() {
 	# --idle-ms: a connection whose client gave up under the flood must not hold the server (one
 	# connection at a time) through the next steps.
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port "$SYN_PORT" --addr "$SYN_GW" --backlog 128 \
-		--idle-ms 500 --ready-file "$f" &
+		--idle-ms 1500 --ready-file "$f" &
 	track_pid $!
 	wait_until 5 test -s "$f" || return 1
 	perimd_start gw || return 1
