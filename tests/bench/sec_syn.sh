@@ -217,14 +217,13 @@ syn_step() {
 # first_fail note": the highest rate passed (0: even START failed) with its step's taken and
 # busy shares, the lowest failed ("-": none up to MAX) and why the search stopped.
 syn_search() {
-	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- note=limit i
+	local mode=$1 rate=$2 max=$3 conns=$4 best=0 bad=- note=limit
 	local verdict offered taken busy ok best_taken=- best_busy=-
 	syn_mode_on "$mode" || return 1
 	# syn_try RATE: one step (again once if the generator fell short: this machine is shared),
 	# logged on stderr; sets verdict and, on a pass, the best step's figures
 	syn_try() {
-		local try
-		for try in 1 2; do
+		for _ in 1 2; do
 			read -r verdict offered taken busy ok < <(syn_step "$mode" "$1" "$conns") || return 1
 			echo "syn search $mode $1: $verdict offered=$offered taken=$taken busy=$busy ok=$ok/$conns" >&2
 			[ "$verdict" = gen ] || break
@@ -240,7 +239,7 @@ syn_search() {
 		esac
 	done
 	if [ "$bad" != - ] && [ "$best" -gt 0 ]; then
-		for i in 1 2; do
+		for _ in 1 2; do
 			rate=$(awk -v a="$best" -v b="$bad" 'BEGIN { printf "%d\n", sqrt(a * b) / 1000 * 1000 }')
 			[ "$rate" -gt "$best" ] && [ "$rate" -lt "$bad" ] || break
 			syn_try "$rate" || { syn_mode_off "$mode"; return 1; }
