@@ -115,8 +115,20 @@ syn_flood_start() {
 }
 syn_xmit_count() { xmit_of inet "${T}Y" | awk '{print $1 + $2}'; }
 # syn_flood_flowing BEFORE: the generator has handed frames to the veth since the count BEFORE
-# (loading it takes a while on a busy machine: the client must not start before the flood).
-syn_flood_flowing() { [ "$(syn_xmit_count)" -gt "$1" ]; }
+# (loading it takes a while on a busy machine: the client must not start before the flood), or
+# it is gone (syn_flood_wait says which).
+syn_flood_flowing() { [ "$(syn_xmit_count)" -gt "$1" ] || ! kill -0 "$SYN_FLOOD" 2>/dev/null; }
+# syn_flood_wait BEFORE MODE: waits for the flood's frames; false, saying why, when none came
+syn_flood_wait() {
+	wait_until 30 syn_flood_flowing "$1"
+	[ "$(syn_xmit_count)" -le "$1" ] || return 0
+	if kill -0 "$SYN_FLOOD" 2>/dev/null; then
+		echo "syn: $2: the flood sent no frame in 30 s" >&2
+	else
+		echo "syn: $2: the generator exited before sending ($(cat "$TMP/syn-flood.out"))" >&2
+	fi
+	return 1
+}
 syn_flood_field() { sed -nE "s/.*$1=([0-9]+).*/\\1/p" "$TMP/syn-flood.out"; }
 
 # syn_client CONNS [TIMEOUT_MS GIVE_UP]: the client's "ok" count
@@ -131,7 +143,7 @@ syn_run() {
 	c0=$(cpu_ns_of "$SYN_NAPI")
 	read -r x0 e0 < <(xmit_of inet "${T}Y")
 	syn_flood_start "$2" "$3"
-	wait_until 10 syn_flood_flowing "$(( x0 + e0 ))" || { echo "syn: the flood did not start" >&2; return 1; }
+	syn_flood_wait "$(( x0 + e0 ))" "$1" || return 1
 	if syn_has_client "$1"; then ok=$(syn_client "$conns"); else conns=0; fi
 	wait "$SYN_FLOOD" || return 1
 	sleep 0.05   # the ring's last frames (at most 256) are processed after the generator returns
@@ -188,7 +200,7 @@ syn_step() {
 	c0=$(cpu_ns_of "$SYN_NAPI")
 	t0=$(date +%s%N)
 	syn_flood_start "$2" 30
-	wait_until 10 syn_flood_flowing "$(( x0 + e0 ))" || { echo "syn: the flood did not start" >&2; return 1; }
+	syn_flood_wait "$(( x0 + e0 ))" "$1" || return 1
 	# More failures than 99.9% allows end the step: each waited the whole 3 s.
 	ok=$(syn_client "$3" 3000 $(( $3 / 1000 + 1 )))
 	# A measurement window, not a wait for an event: the rate is judged over at least SYN_STEP_MS.
