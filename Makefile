@@ -179,10 +179,11 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 # the fleet tests' NATS helpers.
 $(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(if $(filter nats%,$(notdir $@)),$(NATS_LIBS)) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(if $(filter nats%,$(notdir $@)),$(NATS_LIBS)) $(TOOL_EXTRA_LIBS) -o $@
 
-# natsnkey makes the nkeys perimd reads (the same encoding, not a second copy of it).
-$(OUTPUT)/tests/tools/natsnkey: $(OUTPUT)/ctl/perimd/fleet/nkey.o
+# natsnkey and natsjwt make the nkeys perimd reads (the same encoding, not a second copy of it).
+$(OUTPUT)/tests/tools/natsnkey $(OUTPUT)/tests/tools/natsjwt: $(OUTPUT)/ctl/perimd/fleet/nkey.o
+$(OUTPUT)/tests/tools/natsjwt: TOOL_EXTRA_LIBS := $(shell pkg-config --libs json-c)
 
 $(OUTPUT)/tests/vm/progs/hookcheck: $(OUTPUT)/tests/vm/progs/hookcheck.o
 	$(call msg,LINK,$@)
