@@ -159,27 +159,6 @@ case_malformed_value_rejected() {
 	passes 1 10.9.9.0/24
 }
 
-# The permissions README.md gives a gateway account (read the decisions, write its own events)
-# and an operator account (those plus the bucket's writes and its creation), for gateway NAME:
-# the subjects it may publish to, one a line.
-# shellcheck disable=SC2016 # NATS's own subjects start with a literal $
-gateway_subjects() {
-	printf '%s\n' '$JS.API.INFO' '$JS.API.STREAM.NAMES' '$JS.API.STREAM.INFO.KV_perim-decisions' \
-		'$JS.API.CONSUMER.CREATE.KV_perim-decisions' '$JS.API.CONSUMER.CREATE.KV_perim-decisions.>' \
-		'$JS.API.CONSUMER.DELETE.KV_perim-decisions.>' '$JS.FC.KV_perim-decisions.>' \
-		"perim.events.$1.>" "perim.drops.$1"
-}
-# shellcheck disable=SC2016
-operator_subjects() {
-	gateway_subjects "$1"
-	printf '%s\n' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
-}
-# account_permissions gateway|operator NAME: the server config's permissions of that account
-account_permissions() {
-	printf 'permissions: { publish: { allow: [ %s ] }, subscribe: { allow: [ "_INBOX.>" ] } }' \
-		"$("$1_subjects" "$2" | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')"
-}
-
 # write_auth_conf OPERATOR_NKEY GATEWAY_NKEY: gw1 the operator and gw2 a gateway by nkey,
 # gw3 a gateway by user and password.
 write_auth_conf() {
