@@ -274,6 +274,38 @@ case_jwt_creds_operator_mode() {
 	return 0
 }
 
+# A write JetStream does not acknowledge (the server stopped, its socket open) is sent twice and
+# then answered as possibly stored, exit 1, in bounded time, perimd answering meanwhile: once
+# the server resumes it stores it, so "not stored" would have been false.
+case_unacknowledged_block_is_not_called_unstored() {
+	local blocker rc t0 ms status_rc
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	expect_exit 0 gctl 1 fleet block 198.51.100.0/24 || return 1
+	kill -STOP "$NATS_PID"
+	t0=$(date +%s%N)
+	gctl 1 fleet block "$BLOCKED" >"$TMP/block.out" 2>"$TMP/block.err" &
+	blocker=$!
+	timeout 5 "$PERIMCTL" -s "$TMP/gw1.sock" status >/dev/null
+	status_rc=$?
+	wait "$blocker"
+	rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	kill -CONT "$NATS_PID"
+	echo "unacknowledged block answered in $ms ms: $(cat "$TMP/block.err")"
+	expect_eq "$status_rc" 0 "perimctl status while the write waits" || return 1
+	expect_eq "$rc" 1 "the unacknowledged block's exit" || return 1
+	expect_match "$(cat "$TMP/block.err")" "did not acknowledge the write in 2 x 3000 ms: the decision may still be stored" \
+		"the unacknowledged block's error" || return 1
+	expect_range "$ms" 5500 9000 "ms until the unacknowledged block is answered" || return 1
+	grep -q "fleet: put of $BLOCKED took [0-9]* ms, 2 tries: Timeout" "$TMP/gw1.log" ||
+		{ fail "the slow write is not logged"; return 1; }
+	wait_until 5 listed 1 "$BLOCKED" || { fail "the server did not store the write once it resumed"; return 1; }
+	drops_grow 1 203.0.113.0/24
+}
+
 # The fleet's own stop (threads joined, connection closed) is timed by perimd
 # itself: the rest of an exit (tracer links, RCU) varies with the box's load. A
 # thread left waiting on the absent server (a JetStream request's 3 s) shows here.
