@@ -260,6 +260,7 @@ case_jwt_creds_operator_mode() {
 		{ fail "the server did not refuse the unknown account's user"; return 1; }
 	expect_eq "$(status_of 3 connected)" false "a user of an unknown account" || return 1
 	expect_exit 1 gctl 2 fleet block "$BLOCKED" || return 1
+	# shellcheck disable=SC2016 # a regex matching a literal $
 	expect_match "$(cat "$TMP/last.err")" 'not stored.*Permissions Violation for Publish to "\$KV\.perim-decisions' \
 		"the gateway user's block" || return 1
 	for i in 1 2; do not_listed "$i" "$BLOCKED" || { fail "gw$i applied a refused block"; return 1; }; done
