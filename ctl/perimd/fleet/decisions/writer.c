@@ -43,27 +43,31 @@ static struct fleet_request *next_request(struct fleet_link *l)
 	return r;
 }
 
-/* The server's recent complaint, " (server: ...)" or ""; refused: it names the bucket's subjects. */
-static void recent_error(struct fleet_link *l, char *text, size_t len, bool *refused)
+/*
+ * The server's recent complaint, " (server: ...)" or ""; refused: one sent
+ * since since_ms refuses a publish to the bucket's subjects.
+ */
+static void recent_error(struct fleet_link *l, uint64_t since_ms, char *text, size_t len, bool *refused)
 {
 	text[0] = '\0';
 	*refused = false;
 	pthread_mutex_lock(&l->mu);
 	if (l->last_error[0] && fleet_now_ms() - l->last_error_ms < ERROR_RECENT_MS) {
 		snprintf(text, len, " (server: %.200s)", l->last_error);
-		*refused = strstr(l->last_error, "Permissions Violation") &&
+		*refused = l->last_error_ms >= since_ms && strstr(l->last_error, "Permissions Violation") &&
 			   strstr(l->last_error, "\"$KV." PERIMD_FLEET_BUCKET ".");
 	}
 	pthread_mutex_unlock(&l->mu);
 }
 
-static void explain(struct fleet_link *l, natsStatus s, char *text, size_t len)
+/* written: the put or delete was sent (a timeout then leaves its fate unknown). */
+static void explain(struct fleet_link *l, natsStatus s, bool written, uint64_t since_ms, char *text, size_t len)
 {
 	char recent[256];
 	bool refused;
 
-	recent_error(l, recent, sizeof(recent), &refused);
-	if (s == NATS_TIMEOUT && !refused)
+	recent_error(l, since_ms, recent, sizeof(recent), &refused);
+	if (s == NATS_TIMEOUT && written && !refused)
 		snprintf(text, len, "fleet: JetStream did not acknowledge the write in %d x %d ms: the decision may"
 			 " still be stored (`perimctl fleet list` shows it)%.90s", WRITE_TRIES, FLEET_JS_WAIT_MS, recent);
 	else
@@ -90,7 +94,7 @@ static natsStatus write_acknowledged(struct fleet_link *l, kvStore *kv, const st
 	for (tries = 1; tries <= WRITE_TRIES && s == NATS_TIMEOUT && !refused; tries++) {
 		s = write_once(kv, r, rev);
 		if (s == NATS_TIMEOUT)
-			recent_error(l, recent, sizeof(recent), &refused);
+			recent_error(l, t0, recent, sizeof(recent), &refused);
 	}
 	ms = fleet_now_ms() - t0;
 	if (ms >= WRITE_SLOW_MS)
@@ -102,13 +106,16 @@ static natsStatus write_acknowledged(struct fleet_link *l, kvStore *kv, const st
 static void serve(struct fleet_link *l, struct fleet_request *r, jsCtx **js, kvStore **kv)
 {
 	struct fleet_msg *m = fleet_msg_new(FLEET_MSG_REPLY);
+	uint64_t rev = 0, since_ms = fleet_now_ms();
 	natsStatus s = NATS_OK;
-	uint64_t rev = 0;
+	bool written = false;
 
 	if (!*kv)
 		s = fleet_link_bucket(l, js, kv, false);
-	if (s == NATS_OK)
+	if (s == NATS_OK) {
 		s = write_acknowledged(l, *kv, r, &rev);
+		written = true;
+	}
 	if (s != NATS_OK && *kv && s != NATS_TIMEOUT) {
 		kvStore_Destroy(*kv);
 		*kv = NULL;
@@ -122,7 +129,7 @@ static void serve(struct fleet_link *l, struct fleet_request *r, jsCtx **js, kvS
 	m->revision = rev;
 	m->status = s == NATS_OK ? PERIM_EXIT_OK : PERIM_EXIT_FAIL;
 	if (s != NATS_OK)
-		explain(l, s, m->text, sizeof(m->text));
+		explain(l, s, written, since_ms, m->text, sizeof(m->text));
 	fleet_inbox_push(l->inbox, m);
 }
 
