@@ -116,7 +116,7 @@ int fleet_nkey_seed_raw(enum fleet_nkey_kind k, const char *seed, uint8_t key[32
 		snprintf(why, whylen, "the seed is not %d base32 characters", FLEET_NKEY_SEED_LEN);
 	else if (crc16(raw, 34) != (raw[34] | raw[35] << 8))
 		snprintf(why, whylen, "the seed's checksum is wrong");
-	else if ((raw[0] & 0xf8) != PREFIX_SEED || (((raw[0] & 7) << 5) | (raw[1] >> 3)) != (unsigned)k)
+	else if ((raw[0] & 0xf8) != PREFIX_SEED || (unsigned)(((raw[0] & 7) << 5) | (raw[1] >> 3)) != (unsigned)k)
 		snprintf(why, whylen, "not %s", kind_name(k));
 	else {
 		memcpy(key, raw + 2, 32);
