@@ -111,7 +111,7 @@ ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
 all: $(BINS)
 bpf: $(PRODUCT_SKELS)
 # test-fleet.sh drives fleet_load (a benchmark tool) for its cap case.
-tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) $(OUTPUT)/tests/bench/fleet_load tools vm-progs
+tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) $(OUTPUT)/tests/bench/fleet_load $(OUTPUT)/tests/bench/storm tools vm-progs
 tools: $(TOOL_BINS)
 vm-progs: $(VM_PROGS)
 
@@ -179,10 +179,11 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 # the fleet tests' NATS helpers.
 $(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(if $(filter nats%,$(notdir $@)),$(NATS_LIBS)) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(if $(filter nats%,$(notdir $@)),$(NATS_LIBS)) $(TOOL_EXTRA_LIBS) -o $@
 
-# natsnkey makes the nkeys perimd reads (the same encoding, not a second copy of it).
-$(OUTPUT)/tests/tools/natsnkey: $(OUTPUT)/ctl/perimd/fleet/nkey.o
+# natsnkey and natsjwt make the nkeys perimd reads (the same encoding, not a second copy of it).
+$(OUTPUT)/tests/tools/natsnkey $(OUTPUT)/tests/tools/natsjwt: $(OUTPUT)/ctl/perimd/fleet/nkey.o
+$(OUTPUT)/tests/tools/natsjwt: TOOL_EXTRA_LIBS := $(shell pkg-config --libs json-c)
 
 $(OUTPUT)/tests/vm/progs/hookcheck: $(OUTPUT)/tests/vm/progs/hookcheck.o
 	$(call msg,LINK,$@)

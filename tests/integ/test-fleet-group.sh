@@ -192,25 +192,17 @@ case_nats_down_keeps_last_revision() {
 	dropped_as 1 192.0.2.0/24 deny || { fail "gw1 does not enforce revision $REV"; return 1; }
 }
 
-# The README's gateway permissions: a gateway account applies and reports, and cannot publish a ruleset.
+# The README's gateway permissions (tests/lib/fleet.sh): a gateway account applies and reports,
+# and cannot publish a ruleset.
 write_auth_conf() {
-	local d=KV_perim-decisions r=KV_perim-rulesets
-	cat >"$TMP/auth.conf" <<CONF
-authorization {
-  users = [
-    { user: operator, password: opsecret }
-    { user: gw2, password: gwsecret, permissions: {
-        publish: { allow: [ "\$JS.API.INFO", "\$JS.API.STREAM.NAMES", "\$JS.API.STREAM.INFO.$d",
-                            "\$JS.API.CONSUMER.CREATE.$d", "\$JS.API.CONSUMER.CREATE.$d.>",
-                            "\$JS.API.CONSUMER.DELETE.$d.>", "\$JS.FC.$d.>",
-                            "\$JS.API.STREAM.INFO.$r", "\$JS.API.CONSUMER.CREATE.$r",
-                            "\$JS.API.CONSUMER.CREATE.$r.>", "\$JS.API.CONSUMER.DELETE.$r.>", "\$JS.FC.$r.>",
-                            "\$JS.API.STREAM.INFO.KV_perim-gateways", "\$KV.perim-gateways.$GROUP.gw2",
-                            "perim.events.gw2.>", "perim.drops.gw2" ] }
-        subscribe: { allow: [ "_INBOX.>" ] } } }
-  ]
-}
-CONF
+	cat >"$TMP/auth.conf" <<-CONF
+	authorization {
+	  users = [
+	    { user: operator, password: opsecret }
+	    { user: gw2, password: gwsecret, $(account_permissions group_gateway gw2 "$GROUP") }
+	  ]
+	}
+	CONF
 }
 
 case_gateway_account_applies_but_cannot_publish() {
@@ -231,6 +223,50 @@ case_gateway_account_applies_but_cannot_publish() {
 	expect_match "$(cat "$TMP/last.err")" "not published" "a gateway's fleet apply" || return 1
 	expect_eq "$(gctl 1 -j fleet gateways "$GROUP" | jq -r .bucket_revision)" "$REV" "the bucket's revision" || return 1
 	expect_eq "$(group_rev 2)" "$REV" "gw2's revision"
+}
+
+# fleet gateways with exactly the README's permissions of a group's operator (gw1; a gateway of
+# the group itself, where fleet apply is checked): the reports and the group's revision, read by
+# direct get. The same without the direct-get subject (gw3): a clear error in bounded time.
+case_gateways_with_operator_permissions() {
+	local t0 ms
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 && gw_net 3 || return 1
+	cat >"$TMP/auth.conf" <<-CONF
+	authorization {
+	  users = [
+	    { user: admin, password: adminsecret }
+	    { user: gw1, password: s1, $(account_permissions group_operator gw1 "$GROUP") }
+	    { user: gw2, password: s2, $(account_permissions group_gateway gw2 "$GROUP") }
+	    { user: gw3, password: s3, $(account_permissions group_operator gw3 "$GROUP" | sed 's/, "[$]JS.API.DIRECT.GET[^"]*"//') }
+	  ]
+	}
+	CONF
+	[ "$(grep -c 'DIRECT.GET' "$TMP/auth.conf")" = 1 ] ||
+		{ fail "the direct-get subject is not in gw1's permissions only"; return 1; }
+	nats_start nats -c "$TMP/auth.conf" || return 1
+	# No one here may create perim-gateways: the operator creates it beforehand (README).
+	in_ns hub "$TOOLS/natskv" "nats://admin:adminsecret@$HUB:$NATS_PORT" add perim-gateways || return 1
+	for i in 1 2 3; do
+		gw_start "$i" -v --fleet "nats://gw$i:s$i@$HUB:$NATS_PORT" --fleet-group "$GROUP" || return 1
+	done
+	for i in 1 2 3; do wait_until 10 fleet_connected "$i" || { fail "gw$i not connected"; return 1; }; done
+	ruleset_one
+	publish "$TMP/r1" || return 1
+	for i in 1 2 3; do wait_until 5 group_at "$i" "$REV" || { fail "gw$i did not apply revision $REV"; return 1; }; done
+	for i in 1 2 3; do
+		wait_until 5 listed_at "gw$i" "$REV" || { fail "fleet gateways: gw$i not at $REV"; return 1; }
+	done
+	expect_eq "$(gctl 1 -j fleet gateways "$GROUP" | jq -r .bucket_revision)" "$REV" "the group's revision" || return 1
+	t0=$(date +%s%N)
+	expect_exit 1 gctl 3 fleet gateways "$GROUP" || return 1
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "fleet gateways without direct get: refused in $ms ms: $(cat "$TMP/last.err")"
+	# shellcheck disable=SC2016 # a regex matching a literal $
+	expect_match "$(cat "$TMP/last.err")" \
+		'revision.*Permissions Violation for Publish to "\$JS\.API\.DIRECT\.GET\.KV_perim-rulesets' \
+		"fleet gateways without direct get" || return 1
+	expect_range "$ms" 0 5000 "ms until fleet gateways fails" || return 1
+	expect_exit 0 gctl 3 status || { fail "gw3's perimd does not answer after the refusal"; return 1; }
 }
 
 case_bad_input() {

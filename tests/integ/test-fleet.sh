@@ -159,25 +159,6 @@ case_malformed_value_rejected() {
 	passes 1 10.9.9.0/24
 }
 
-# The permissions README.md gives a gateway account (read the decisions, write its own events)
-# and an operator account (those plus the bucket's writes and its creation), for gateway NAME.
-# shellcheck disable=SC2016 # NATS's own subjects start with a literal $
-gateway_publish() {
-	printf '"%s", ' '$JS.API.INFO' '$JS.API.STREAM.NAMES' '$JS.API.STREAM.INFO.KV_perim-decisions' \
-		'$JS.API.CONSUMER.CREATE.KV_perim-decisions' '$JS.API.CONSUMER.CREATE.KV_perim-decisions.>' \
-		'$JS.API.CONSUMER.DELETE.KV_perim-decisions.>' '$JS.FC.KV_perim-decisions.>' \
-		"perim.events.$1.>"
-	printf '"perim.drops.%s"' "$1"
-}
-# shellcheck disable=SC2016
-operator_publish() {
-	gateway_publish "$1"
-	printf ', "%s"' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
-}
-account_permissions() {
-	printf 'permissions: { publish: { allow: [ %s ] }, subscribe: { allow: [ "_INBOX.>" ] } }' "$("$1_publish" "$2")"
-}
-
 # write_auth_conf OPERATOR_NKEY GATEWAY_NKEY: gw1 the operator and gw2 a gateway by nkey,
 # gw3 a gateway by user and password.
 write_auth_conf() {
@@ -234,6 +215,126 @@ case_gateway_account_cannot_decide() {
 	grep -q "$(cut -c3-20 "$TMP/gw2.nk")" "$TMP"/gw?.log && { fail "a seed is in a log"; return 1; }
 	expect_exit 0 gctl 1 fleet unblock "$BLOCKED" || return 1
 	wait_until 2 not_listed 2 "$BLOCKED" || { fail "the operator's unblock did not reach gw2"; return 1; }
+}
+
+# Operator mode (decentralised JWT auth), made by tests/tools/natsjwt since Debian has no nsc:
+# an operator, the system account JetStream needs, and the account "perim" (JetStream enabled in
+# its claims) whose users the fleet's gateways are; the server's config in $TMP/op.conf.
+jwt_setup() {
+	local d=$TMP/jwt sys acc
+	mkdir -p "$d" && "$TOOLS/natsjwt" operator "$d" op >/dev/null || return 1
+	sys=$("$TOOLS/natsjwt" account "$d" op SYS system) && acc=$("$TOOLS/natsjwt" account "$d" op perim) || return 1
+	cat >"$TMP/op.conf" <<-CONF
+	operator: $d/op.jwt
+	system_account: $sys
+	resolver: MEMORY
+	resolver_preload: {
+	  $sys: $(cat "$d/SYS.jwt")
+	  $acc: $(cat "$d/perim.jwt")
+	}
+	CONF
+}
+
+# jwt_user NAME gateway|operator [ACCOUNT]: $TMP/jwt/NAME.creds, a user of ACCOUNT (perim) whose
+# JWT allows publishing exactly to the README's subjects for that kind of gateway NAME; prints its key.
+jwt_user() {
+	local args=() subject
+	while IFS= read -r subject; do args+=(pub "$subject"); done < <("$2_subjects" "$1")
+	"$TOOLS/natsjwt" user "$TMP/jwt" "${3:-perim}" "$1" "${args[@]}" sub '_INBOX.>'
+}
+
+# --fleet-creds with a user JWT: the operator user decides, the gateway user applies and cannot
+# decide, a user signed by an account the server does not know is refused.
+case_jwt_creds_operator_mode() {
+	local op_user gw_user i
+	hub_setup && ns_add inet && gw_net 1 && gw_net 2 && gw_net 3 && jwt_setup || return 1
+	op_user=$(jwt_user gw1 operator) && gw_user=$(jwt_user gw2 gateway) || return 1
+	"$TOOLS/natsjwt" account "$TMP/jwt" op stranger >/dev/null && jwt_user gw3 gateway stranger >/dev/null || return 1
+	nats_start nats -c "$TMP/op.conf" || return 1
+	grep -q "Trusted Operators" "$NATS_STORE/nats.log" || { fail "nats-server is not in operator mode"; return 1; }
+	for i in 1 2 3; do gw_start "$i" --fleet "$(fleet_url)" --fleet-creds "$TMP/jwt/gw$i.creds" || return 1; done
+	wait_until 10 fleet_connected 1 && wait_until 10 fleet_connected 2 || return 1
+	expect_eq "$(status_of 1 user)" "$op_user" "the user gw1's fleet status names" || return 1
+	expect_eq "$(status_of 2 user)" "$gw_user" "the user gw2's fleet status names" || return 1
+	wait_until 10 grep -q ":C:gw3\" - authentication error" "$NATS_STORE/nats.log" ||
+		{ fail "the server did not refuse the unknown account's user"; return 1; }
+	expect_eq "$(status_of 3 connected)" false "a user of an unknown account" || return 1
+	expect_exit 1 gctl 2 fleet block "$BLOCKED" || return 1
+	# shellcheck disable=SC2016 # a regex matching a literal $
+	expect_match "$(cat "$TMP/last.err")" 'not stored.*Permissions Violation for Publish to "\$KV\.perim-decisions' \
+		"the gateway user's block" || return 1
+	for i in 1 2; do not_listed "$i" "$BLOCKED" || { fail "gw$i applied a refused block"; return 1; }; done
+	passes 2 203.0.113.0/24 || { fail "a refused block is enforced"; return 1; }
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	wait_until 2 listed 2 "$BLOCKED" || { fail "the gateway user does not see the operator's decision"; return 1; }
+	drops_grow 2 203.0.113.0/24 || return 1
+	expect_exit 1 gctl 2 fleet unblock "$BLOCKED" || return 1
+	listed 2 "$BLOCKED" || { fail "the gateway user removed a decision"; return 1; }
+	grep -q "$(sed -n '/BEGIN USER NKEY SEED/{n;p}' "$TMP/jwt/gw2.creds" | cut -c3-20)" "$TMP"/gw?.log &&
+		{ fail "a seed is in a log"; return 1; }
+	return 0
+}
+
+# A write JetStream does not acknowledge (the server stopped, its socket open) is sent twice and
+# then answered as possibly stored, exit 1, in bounded time, perimd answering meanwhile: once
+# the server resumes it stores it, so "not stored" would have been false.
+case_unacknowledged_block_is_not_called_unstored() {
+	local blocker rc t0 ms status_rc
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	expect_exit 0 gctl 1 fleet block 198.51.100.0/24 || return 1
+	kill -STOP "$NATS_PID"
+	t0=$(date +%s%N)
+	gctl 1 fleet block "$BLOCKED" >"$TMP/block.out" 2>"$TMP/block.err" &
+	blocker=$!
+	timeout 5 "$PERIMCTL" -s "$TMP/gw1.sock" status >/dev/null
+	status_rc=$?
+	wait "$blocker"
+	rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	kill -CONT "$NATS_PID"
+	echo "unacknowledged block answered in $ms ms: $(cat "$TMP/block.err")"
+	expect_eq "$status_rc" 0 "perimctl status while the write waits" || return 1
+	expect_eq "$rc" 1 "the unacknowledged block's exit" || return 1
+	expect_match "$(cat "$TMP/block.err")" "did not acknowledge the write in 2 x 3000 ms: the decision may still be stored" \
+		"the unacknowledged block's error" || return 1
+	expect_range "$ms" 5500 9000 "ms until the unacknowledged block is answered" || return 1
+	grep -q "fleet: put of $BLOCKED took [0-9]* ms, 2 tries: Timeout" "$TMP/gw1.log" ||
+		{ fail "the slow write is not logged"; return 1; }
+	wait_until 5 listed 1 "$BLOCKED" || { fail "the server did not store the write once it resumed"; return 1; }
+	drops_grow 1 203.0.113.0/24
+}
+
+# The kernel's count of forks since boot, and since it was $1.
+forks() { awk '$1 == "processes" {print $2}' /proc/stat; }
+forks_at_least() { [ $(( $(forks) - $1 )) -ge "$2" ]; }
+
+# A fleet block in a fork storm past the process table's size (131,072; exited processes stay
+# 30 s): answered in seconds and enforced. The table once made room by scanning itself per fork,
+# which held the event loop, and the block behind it, for minutes.
+case_block_during_fork_storm() {
+	local storm forks0 t0 ms rc
+	hub_setup && ns_add inet && gw_net 1 || return 1
+	nats_start nats || return 1
+	gw_start 1 --fleet "$(fleet_url)" --events /dev/null || return 1
+	wait_until 10 fleet_connected 1 || return 1
+	forks0=$(forks)
+	"$OUT/tests/bench/storm" fork 400000 2 >"$TMP/storm.out" &
+	storm=$!
+	track_pid "$storm"
+	wait_until 60 forks_at_least "$forks0" 150000 || { fail "the storm made $(( $(forks) - forks0 )) forks in 60 s"; return 1; }
+	kill -0 "$storm" 2>/dev/null || { skip "the storm ended before the block (too fast a machine)"; return 0; }
+	t0=$(date +%s%N)
+	timeout 30 "$PERIMCTL" -s "$TMP/gw1.sock" fleet block "$BLOCKED" >/dev/null
+	rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "fleet block in a fork storm: $ms ms"
+	expect_eq "$rc" 0 "the block's exit (124: no answer in 30 s)" || return 1
+	expect_range "$ms" 0 10000 "ms to answer a block in a fork storm" || return 1
+	wait "$storm"
+	listed 1 "$BLOCKED" && drops_grow 1 203.0.113.0/24
 }
 
 # The fleet's own stop (threads joined, connection closed) is timed by perimd

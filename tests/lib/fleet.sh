@@ -145,3 +145,46 @@ status_at_least() { [ "$(status_of "$1" "$2")" -ge "$3" ]; }
 status_above() { [ "$(status_of "$1" "$2")" -gt "$3" ]; }
 fleet_drops_above() { [ "$(fleet_drops "$1")" -gt "$2" ]; }
 count_at_least() { [ "$(count_of "$1")" -ge "$2" ] 2>/dev/null; }
+
+# NATS permissions as README.md gives them, one subject a line, for gateway NAME of GROUP:
+# a gateway account reads the decisions and writes its own events; an operator account adds the
+# decisions' writes and the bucket's creation. A gateway of a group also reads its group's ruleset
+# and writes its own report; a group's operator (fleet apply, fleet gateways) adds the rulesets'
+# writes and creation, the reports' reads and the direct get of the group's current revision.
+# shellcheck disable=SC2016 # NATS's own subjects start with a literal $
+kv_reader_subjects() {
+	printf '%s\n' "\$JS.API.STREAM.INFO.KV_$1" "\$JS.API.CONSUMER.CREATE.KV_$1" "\$JS.API.CONSUMER.CREATE.KV_$1.>" \
+		"\$JS.API.CONSUMER.DELETE.KV_$1.>" "\$JS.FC.KV_$1.>"
+}
+# shellcheck disable=SC2016
+gateway_subjects() {
+	printf '%s\n' '$JS.API.INFO' '$JS.API.STREAM.NAMES'
+	kv_reader_subjects perim-decisions
+	printf '%s\n' "perim.events.$1.>" "perim.drops.$1"
+}
+# shellcheck disable=SC2016
+operator_subjects() {
+	gateway_subjects "$1"
+	printf '%s\n' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
+}
+# group_gateway_subjects NAME GROUP
+# shellcheck disable=SC2016
+group_gateway_subjects() {
+	gateway_subjects "$1"
+	kv_reader_subjects perim-rulesets
+	printf '%s\n' '$JS.API.STREAM.INFO.KV_perim-gateways' "\$KV.perim-gateways.$2.$1"
+}
+# group_operator_subjects NAME GROUP
+# shellcheck disable=SC2016
+group_operator_subjects() {
+	group_gateway_subjects "$1" "$2"
+	printf '%s\n' '$KV.perim-decisions.>' '$JS.API.STREAM.CREATE.KV_perim-decisions'
+	printf '%s\n' '$KV.perim-rulesets.>' '$JS.API.STREAM.CREATE.KV_perim-rulesets'
+	kv_reader_subjects perim-gateways
+	printf '%s\n' '$JS.API.DIRECT.GET.KV_perim-rulesets.>'
+}
+# account_permissions KIND NAME [GROUP]: the server config's permissions of KIND_subjects
+account_permissions() {
+	printf 'permissions: { publish: { allow: [ %s ] }, subscribe: { allow: [ "_INBOX.>" ] } }' \
+		"$("$1_subjects" "$2" "${3:-}" | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')"
+}

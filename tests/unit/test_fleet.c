@@ -183,6 +183,42 @@ static void test_nkey_known_answer(void)
 	ASSERT_STREQ(pub, RFC8032_PUBLIC, "the public key of RFC 8032's secret");
 }
 
+/* The same secret as an account and an operator nkey (computed apart, as above). */
+static void test_nkey_kinds_known_answer(void)
+{
+	static const struct { enum fleet_nkey_kind kind; const char *seed, *pub; } kinds[] = {
+		{ FLEET_NKEY_ACCOUNT, "SAAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YHY3Q",
+		  "ADLVVGABQKYQVN6VJP7NHSLEA45A5YLS6PNKMIZFV4BBU2HXA5IRVRTU" },
+		{ FLEET_NKEY_OPERATOR, "SOAJ2YNRTXX72WTAXKCEV5ES5QWMIRCJYVUXWMTJDFYDXLADDSXH6YFUVY",
+		  "ODLVVGABQKYQVN6VJP7NHSLEA45A5YLS6PNKMIZFV4BBU2HXA5IRVH7S" },
+	};
+	char seed[FLEET_NKEY_SEED_LEN + 1], pub[FLEET_NKEY_PUBLIC_LEN + 1], why[128];
+	uint8_t raw[32];
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fleet_nkey_seed(kinds[i].kind, RFC8032_SECRET, seed);
+		ASSERT_STREQ(seed, kinds[i].seed, "the seed's text");
+		ASSERT_OK(fleet_nkey_public(kinds[i].kind, seed, pub, why, sizeof(why)), why);
+		ASSERT_STREQ(pub, kinds[i].pub, "the public key");
+		ASSERT_OK(fleet_nkey_seed_raw(kinds[i].kind, seed, raw, why, sizeof(why)), why);
+		ASSERT_TRUE(!memcmp(raw, RFC8032_SECRET, sizeof(raw)), "the raw seed back");
+	}
+	ASSERT_EQ(fleet_nkey_seed_raw(FLEET_NKEY_ACCOUNT, kinds[1].seed, raw, why, sizeof(why)), -1, "kind");
+	ASSERT_TRUE(strstr(why, "not an account seed") != NULL, why);
+	ASSERT_EQ(fleet_nkey_user_public(kinds[0].seed, pub, why, sizeof(why)), -1, "an account seed as a user's");
+}
+
+/* RFC 4648's test vectors, without padding (as nkeys and a JWT's jti use base32). */
+static void test_nkey_base32(void)
+{
+	char out[16];
+
+	fleet_nkey_base32((const uint8_t *)"foobar", 6, out);
+	ASSERT_STREQ(out, "MZXW6YTBOI", "foobar");
+	fleet_nkey_base32((const uint8_t *)"f", 1, out);
+	ASSERT_STREQ(out, "MY", "f");
+}
+
 static void test_nkey_rejects(void)
 {
 	static const struct { const char *seed, *names; } bad[] = {

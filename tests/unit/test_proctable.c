@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "names.h"
 #include "procs/proctable.h"
 
 #define TICK_NS (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK))
@@ -236,5 +237,60 @@ static void test_scan_finds_self(void)
 		ASSERT_EQ(me->uid, getuid(), "uid");
 		ASSERT_TRUE(me->exe && strstr(me->exe, "test_proctable"), "exe");
 	}
+	perim_proctable_free(t);
+}
+
+/* A full table makes room from its exited processes in the order they exited. */
+static void test_full_table_evicts_in_exit_order(void)
+{
+	struct perim_proctable *t = perim_proctable_new(4, 1000000);
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	for (uint32_t pid = 1; pid <= 4; pid++)
+		perim_proctable_upsert(t, pid, START_A);
+	perim_proctable_exit(t, 3, START_A, 10);
+	perim_proctable_exit(t, 1, START_A, 20);
+	perim_proctable_exit(t, 4, START_A, 30);
+	ASSERT_OK_PTR(perim_proctable_upsert(t, 5, START_A), "5");
+	ASSERT_TRUE(perim_proctable_lookup(t, 3, START_A) == NULL, "3, the first to exit, made room");
+	ASSERT_OK_PTR(perim_proctable_upsert(t, 6, START_A), "6");
+	ASSERT_TRUE(perim_proctable_lookup(t, 1, START_A) == NULL, "then 1");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, 4, START_A), "4, the last to exit, stays");
+	ASSERT_EQ(perim_proctable_evict(t, 30 + 999999), 0, "4 inside its grace");
+	ASSERT_EQ(perim_proctable_evict(t, 30 + 1000000), 1, "4 after its grace");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, 2, START_A), "the live one stays");
+	perim_proctable_free(t);
+}
+
+/*
+ * A fork storm into perimd's full table: every fork makes room. Each costs
+ * O(1), so 2 x PERIM_PROCTABLE_MAX of them take milliseconds; a scan of the
+ * table per fork (as before) took minutes and held perimd's event loop.
+ */
+static void test_fork_storm_into_full_table(void)
+{
+	struct perim_proctable *t = perim_proctable_new(PERIM_PROCTABLE_MAX, PERIM_PROCTABLE_GRACE_NS);
+	struct perim_proctable_stats st;
+	uint64_t t0, now = 1;
+	uint32_t pid;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	perim_proctable_exec(t, 1, START_A, "storm", "/usr/bin/storm", "storm", 6);
+	t0 = perim_mono_ns();
+	for (pid = 2; pid < 3 * PERIM_PROCTABLE_MAX; pid++, now++) {
+		if (!perim_proctable_fork(t, 1, START_A, pid, START_B))
+			break;
+		perim_proctable_exit(t, pid, START_B, now);
+	}
+	ASSERT_EQ(pid, 3 * PERIM_PROCTABLE_MAX, "every fork had room");
+	ASSERT_TRUE(perim_mono_ns() - t0 < 5000000000ull, "the storm took under 5 s");
+	perim_proctable_stats(t, &st);
+	ASSERT_EQ(st.procs, PERIM_PROCTABLE_MAX, "the table is full");
+	ASSERT_EQ(st.evicted, 3 * PERIM_PROCTABLE_MAX - 2 - (PERIM_PROCTABLE_MAX - 1), "evicted");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, 1, START_A), "the live parent stays");
+	ASSERT_TRUE(perim_proctable_lookup(t, 2, START_B) == NULL, "the first child went first");
+	ASSERT_OK_PTR(perim_proctable_lookup(t, pid - 1, START_B), "the last child is there");
 	perim_proctable_free(t);
 }

@@ -72,8 +72,7 @@ int fleet_creds_read(const char *path, struct fleet_creds *c, char *why, size_t 
 	OPENSSL_cleanse(seed, sizeof(seed));
 	if (ret)
 		return -1;
-	if (!c->jwt)
-		memcpy(c->nkey_public, pub, sizeof(pub));
+	memcpy(c->nkey_public, pub, sizeof(pub));
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 
 struct fleet_creds {
 	bool jwt;                                     /* a credentials file: JWT and seed */
-	char nkey_public[FLEET_NKEY_PUBLIC_LEN + 1];  /* a seed alone: its user's public key */
+	char nkey_public[FLEET_NKEY_PUBLIC_LEN + 1];  /* the seed's user's public key (a JWT's subject) */
 };
 
 /* Reads and checks FILE. 0, or -1 with why naming what is wrong. */

@@ -13,7 +13,6 @@
 #include "log.h"
 
 #define RECONNECT_WAIT_MS 500
-#define JS_WAIT_MS 3000
 #define CLOSE_WAIT_S 2
 
 uint64_t fleet_now_ms(void)
@@ -306,7 +305,7 @@ natsStatus fleet_link_kv(struct fleet_link *l, jsCtx **js, kvStore **kv, const c
 
 	if (!*js) {
 		jsOptions_Init(&jo);
-		jo.Wait = JS_WAIT_MS;
+		jo.Wait = FLEET_JS_WAIT_MS;
 		s = natsConnection_JetStream(js, l->nc, &jo);
 		if (s != NATS_OK)
 			return s;

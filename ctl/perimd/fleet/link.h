@@ -19,6 +19,9 @@
 #include "fleet/inbox.h"
 #include "fleet/options.h"
 
+/* How long a JetStream request (a put, a delete, a bucket lookup) waits for its answer. */
+#define FLEET_JS_WAIT_MS 3000
+
 /* A block (value set) or unblock (value NULL) waiting for the writer. */
 struct fleet_request {
 	struct fleet_request *next;

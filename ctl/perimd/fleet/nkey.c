@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* User nkeys: base32 and CRC-16 as nkeys define them, Ed25519 from OpenSSL. */
+/* Nkeys: base32 and CRC-16 as nkeys define them, Ed25519 from OpenSSL. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,6 @@
 #include "fleet/nkey.h"
 
 #define PREFIX_SEED (18 << 3) /* 'S' */
-#define PREFIX_USER (20 << 3) /* 'U' */
 #define SEED_RAW 36           /* 2 prefix bytes, 32 seed bytes, CRC */
 #define PUBLIC_RAW 35         /* 1 prefix byte, 32 key bytes, CRC */
 
@@ -29,7 +28,7 @@ static uint16_t crc16(const uint8_t *p, size_t n)
 	return crc;
 }
 
-static void base32_encode(const uint8_t *in, size_t n, char *out)
+void fleet_nkey_base32(const uint8_t *in, size_t n, char *out)
 {
 	unsigned bits = 0, acc = 0;
 
@@ -73,18 +72,29 @@ static void encode_with_crc(uint8_t *raw, size_t n_data, char *out)
 
 	raw[n_data] = crc & 0xff;
 	raw[n_data + 1] = crc >> 8;
-	base32_encode(raw, n_data + 2, out);
+	fleet_nkey_base32(raw, n_data + 2, out);
+}
+
+static const char *kind_name(enum fleet_nkey_kind k)
+{
+	return k == FLEET_NKEY_USER ? "a user seed (SU...)" : k == FLEET_NKEY_ACCOUNT ? "an account seed (SA...)"
+										  : "an operator seed (SO...)";
+}
+
+void fleet_nkey_seed(enum fleet_nkey_kind k, const uint8_t key[32], char seed[FLEET_NKEY_SEED_LEN + 1])
+{
+	uint8_t raw[SEED_RAW];
+
+	raw[0] = PREFIX_SEED | (k >> 5);
+	raw[1] = (k & 31) << 3;
+	memcpy(raw + 2, key, 32);
+	encode_with_crc(raw, 34, seed);
+	OPENSSL_cleanse(raw, sizeof(raw));
 }
 
 void fleet_nkey_user_seed(const uint8_t key[32], char seed[FLEET_NKEY_SEED_LEN + 1])
 {
-	uint8_t raw[SEED_RAW];
-
-	raw[0] = PREFIX_SEED | (PREFIX_USER >> 5);
-	raw[1] = (PREFIX_USER & 31) << 3;
-	memcpy(raw + 2, key, 32);
-	encode_with_crc(raw, 34, seed);
-	OPENSSL_cleanse(raw, sizeof(raw));
+	fleet_nkey_seed(FLEET_NKEY_USER, key, seed);
 }
 
 static int ed25519_public(const uint8_t seed[32], uint8_t pub[32])
@@ -97,24 +107,45 @@ static int ed25519_public(const uint8_t seed[32], uint8_t pub[32])
 	return ok ? 0 : -1;
 }
 
-int fleet_nkey_user_public(const char *seed, char pub[FLEET_NKEY_PUBLIC_LEN + 1], char *why, size_t whylen)
+int fleet_nkey_seed_raw(enum fleet_nkey_kind k, const char *seed, uint8_t key[32], char *why, size_t whylen)
 {
-	uint8_t raw[SEED_RAW], out[PUBLIC_RAW];
+	uint8_t raw[SEED_RAW];
 	int ret = -1;
 
 	if (strlen(seed) != FLEET_NKEY_SEED_LEN || !base32_decode(seed, FLEET_NKEY_SEED_LEN, raw, sizeof(raw)))
 		snprintf(why, whylen, "the seed is not %d base32 characters", FLEET_NKEY_SEED_LEN);
 	else if (crc16(raw, 34) != (raw[34] | raw[35] << 8))
 		snprintf(why, whylen, "the seed's checksum is wrong");
-	else if ((raw[0] & 0xf8) != PREFIX_SEED || (((raw[0] & 7) << 5) | (raw[1] >> 3)) != PREFIX_USER)
-		snprintf(why, whylen, "not a user seed (SU...)");
-	else if (ed25519_public(raw + 2, out + 1))
-		snprintf(why, whylen, "OpenSSL refused the Ed25519 seed");
+	else if ((raw[0] & 0xf8) != PREFIX_SEED || (unsigned)(((raw[0] & 7) << 5) | (raw[1] >> 3)) != (unsigned)k)
+		snprintf(why, whylen, "not %s", kind_name(k));
 	else {
-		out[0] = PREFIX_USER;
-		encode_with_crc(out, 33, pub);
+		memcpy(key, raw + 2, 32);
 		ret = 0;
 	}
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return ret;
+}
+
+int fleet_nkey_public(enum fleet_nkey_kind k, const char *seed, char pub[FLEET_NKEY_PUBLIC_LEN + 1],
+		      char *why, size_t whylen)
+{
+	uint8_t key[32], out[PUBLIC_RAW];
+	int ret = -1;
+
+	if (fleet_nkey_seed_raw(k, seed, key, why, whylen))
+		return -1;
+	if (ed25519_public(key, out + 1))
+		snprintf(why, whylen, "OpenSSL refused the Ed25519 seed");
+	else {
+		out[0] = k;
+		encode_with_crc(out, 33, pub);
+		ret = 0;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	return ret;
+}
+
+int fleet_nkey_user_public(const char *seed, char pub[FLEET_NKEY_PUBLIC_LEN + 1], char *why, size_t whylen)
+{
+	return fleet_nkey_public(FLEET_NKEY_USER, seed, pub, why, whylen);
 }

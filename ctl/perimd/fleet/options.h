@@ -18,7 +18,7 @@ struct perimd_fleet_opts {
 	char name[PERIMD_FLEET_NAME_MAX];   /* --fleet-name; empty: the hostname */
 	char group[PERIMD_FLEET_NAME_MAX];  /* --fleet-group; empty: none */
 	char creds[PATH_MAX];          /* --fleet-creds: a NATS credentials file or a user nkey seed */
-	char creds_nkey[57];           /* the seed's public user nkey (shown as the account); empty for a JWT */
+	char creds_nkey[57];           /* the seed's public user nkey (shown as the account), of a JWT too */
 	char tls_ca[PATH_MAX];         /* --fleet-tls-ca: CA bundle; implies TLS */
 	char events[256];              /* --fleet-events: "exec,connect,..." as given */
 };

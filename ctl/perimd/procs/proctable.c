@@ -3,7 +3,11 @@
  * The process table: entries in slabs that never move, found through a
  * chained hash on pid whose links are slot indexes (4 bytes, not 8), grown by
  * doubling as the table fills. Exe paths are interned, argv copies shared on
- * fork (proc_image.c).
+ * fork (proc_image.c). Exited processes are also queued in the order they
+ * exited (the caller's clock only moves forward), so both ways out, the grace
+ * period and room for a newcomer in a full table, take the queue's head:
+ * O(1) per process. A scan for the oldest per insert made a fork storm into
+ * a full table quadratic and held perimd's event loop for minutes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +41,9 @@ struct perim_proctable {
 	uint64_t grace_ns;
 	uint64_t tick_ns;          /* one /proc clock tick */
 	size_t procs;
-	size_t exited;
+	size_t exited;             /* also the length of the exit queue */
+	uint32_t *exits;           /* ring of exited slot indexes, oldest exit at exits_head */
+	uint32_t exits_cap, exits_head;
 	uint64_t dropped;
 	uint64_t evicted;
 };
@@ -93,6 +99,7 @@ void perim_proctable_free(struct perim_proctable *t)
 		free(t->slabs[s]);
 	free(t->slabs);
 	free(t->buckets);
+	free(t->exits);
 	perim_proc_exes_free(t->exes);
 	free(t);
 }
@@ -108,16 +115,24 @@ static uint32_t *bucket_of(const struct perim_proctable *t, uint32_t pid)
 	return &t->buckets[(pid * 2654435761u) & (t->nbuckets - 1)];
 }
 
-static struct perim_proc *find_ticks(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+/* The slot index + 1 of (pid, ticks), or NIL. */
+static uint32_t find_link(const struct perim_proctable *t, uint32_t pid, uint64_t ticks)
 {
 	for (uint32_t link = *bucket_of(t, pid); link != NIL;) {
 		struct perim_proc *p = slot_at(t, link - 1);
 
 		if (p->pid == pid && p->start_ticks == ticks)
-			return p;
+			return link;
 		link = p->next;
 	}
-	return NULL;
+	return NIL;
+}
+
+static struct perim_proc *find_ticks(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+{
+	uint32_t link = find_link(t, pid, ticks);
+
+	return link != NIL ? slot_at(t, link - 1) : NULL;
 }
 
 struct perim_proc *perim_proctable_lookup(struct perim_proctable *t, uint32_t pid, uint64_t start_ns)
@@ -157,21 +172,46 @@ static void unlink_proc(struct perim_proctable *t, struct perim_proc *victim)
 	}
 }
 
+/* The exit queue's ring, doubled (up to max_procs) when full: 0 or -ENOMEM. */
+static int exits_grow(struct perim_proctable *t)
+{
+	uint32_t cap = t->exits_cap ? t->exits_cap * 2 : 1024, *ring;
+
+	if (cap > t->max_procs)
+		cap = (uint32_t)t->max_procs;
+	ring = malloc((size_t)cap * sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->exited; i++)
+		ring[i] = t->exits[(t->exits_head + i) % t->exits_cap];
+	free(t->exits);
+	t->exits = ring;
+	t->exits_cap = cap;
+	t->exits_head = 0;
+	return 0;
+}
+
+static struct perim_proc *oldest_exited(const struct perim_proctable *t)
+{
+	return t->exited ? slot_at(t, t->exits[t->exits_head]) : NULL;
+}
+
+/* Drops the exited process that left first (the exit queue's head). */
+static void drop_oldest_exited(struct perim_proctable *t)
+{
+	struct perim_proc *oldest = oldest_exited(t);
+
+	t->exits_head = (t->exits_head + 1) % t->exits_cap;
+	unlink_proc(t, oldest);
+	t->evicted++;
+}
+
 /* Full table: make room by dropping the exited process that left first. */
 static int evict_oldest_exited(struct perim_proctable *t)
 {
-	struct perim_proc *oldest = NULL;
-
-	for (uint32_t i = 0; i < t->slots && t->exited; i++) {
-		struct perim_proc *p = slot_at(t, i);
-
-		if (p->in_use && p->exited && (!oldest || p->exit_ns < oldest->exit_ns))
-			oldest = p;
-	}
-	if (!oldest)
+	if (!t->exited)
 		return -ENOSPC;
-	unlink_proc(t, oldest);
-	t->evicted++;
+	drop_oldest_exited(t);
 	return 0;
 }
 
@@ -307,12 +347,20 @@ struct perim_proc *perim_proctable_fork(struct perim_proctable *t, uint32_t ppid
 
 void perim_proctable_exit(struct perim_proctable *t, uint32_t pid, uint64_t start_ns, uint64_t now_ns)
 {
-	struct perim_proc *p = perim_proctable_lookup(t, pid, start_ns);
+	uint32_t link = find_link(t, pid, perim_proctable_ticks(t, start_ns));
+	struct perim_proc *p = link != NIL ? slot_at(t, link - 1) : NULL;
 
 	if (!p || p->exited)
 		return;
+	if (t->exited == t->exits_cap && exits_grow(t)) {
+		/* No room to queue it: it goes now rather than never. */
+		unlink_proc(t, p);
+		t->evicted++;
+		return;
+	}
 	p->exited = 1;
 	p->exit_ns = now_ns;
+	t->exits[(t->exits_head + t->exited) % t->exits_cap] = link - 1;
 	t->exited++;
 }
 
@@ -320,24 +368,10 @@ size_t perim_proctable_evict(struct perim_proctable *t, uint64_t now_ns)
 {
 	size_t n = 0;
 
-	for (uint32_t b = 0; b < t->nbuckets && t->exited; b++) {
-		uint32_t *link = &t->buckets[b];
-
-		while (*link != NIL) {
-			struct perim_proc *p = slot_at(t, *link - 1);
-
-			if (p->exited && now_ns - p->exit_ns >= t->grace_ns) {
-				uint32_t idx = *link - 1;
-
-				*link = p->next;
-				release_slot(t, idx);
-				n++;
-			} else {
-				link = &p->next;
-			}
-		}
+	while (t->exited && now_ns - oldest_exited(t)->exit_ns >= t->grace_ns) {
+		drop_oldest_exited(t);
+		n++;
 	}
-	t->evicted += n;
 	return n;
 }
 

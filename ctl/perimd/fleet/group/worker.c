@@ -170,6 +170,7 @@ static void list(struct worker *w, struct group_job *j)
 	struct fleet_group *g = w->g;
 	struct json_object *r = json_object_new_object(), *gws = json_object_new_array();
 	kvEntry *e = NULL;
+	const char *what = "reading the group's revision in " FLEET_GROUP_RULESETS_BUCKET;
 	char why[256];
 	natsStatus s = NATS_OK;
 
@@ -183,6 +184,7 @@ static void list(struct worker *w, struct group_job *j)
 	kvEntry_Destroy(e);
 	unbind_on_error(&w->rulesets, s == NATS_NOT_FOUND ? NATS_OK : s);
 	if (s == NATS_OK || s == NATS_NOT_FOUND) {
+		what = "reading the group's reports in " FLEET_GROUP_GATEWAYS_BUCKET;
 		s = w->gateways ? NATS_OK
 				: fleet_group_bucket(g, &w->js, &w->gateways, FLEET_GROUP_GATEWAYS_BUCKET, 0, false);
 		if (s == NATS_OK)
@@ -190,7 +192,7 @@ static void list(struct worker *w, struct group_job *j)
 		unbind_on_error(&w->gateways, s == NATS_NOT_FOUND ? NATS_OK : s);
 	}
 	if (s != NATS_OK && s != NATS_NOT_FOUND) {
-		explain(g, "reading the group's reports", s, why, sizeof(why));
+		explain(g, what, s, why, sizeof(why));
 		json_object_put(r);
 		reply(g, j->fd, PERIM_EXIT_FAIL, why, NULL);
 		return;
