@@ -288,14 +288,14 @@ static void change_json(void *ctx, enum perim_diff_op op, const char *line)
 	json_object_array_add(ctx, o);
 }
 
-/* {"file","interfaces":[...],"added","removed","replaced","changed","applied","changes":[...]} */
-static int diff_json(struct perimd *d, const struct ruleset *rs, const struct perim_model *next,
+/* {"file","interfaces":[...],"added","removed","replaced","changed","applied","changes":[...]}, "changes" unless counts_only */
+static int diff_json(struct perimd *d, const struct ruleset *rs, const struct perim_model *next, bool counts_only,
 		     struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *changes = json_object_new_array(), *ifaces = json_object_new_array();
+	struct json_object *changes = counts_only ? NULL : json_object_new_array(), *ifaces = json_object_new_array();
 	unsigned counts[PERIM_DIFF_OPS];
 
-	if (perim_model_diff(d->model, next, rs->named, change_json, changes, counts)) {
+	if (perim_model_diff(d->model, next, rs->named, counts_only ? NULL : change_json, changes, counts)) {
 		json_object_put(changes);
 		json_object_put(ifaces);
 		snprintf(err, errlen, "formatting the difference: a rule cannot be written as a line");
@@ -310,7 +310,8 @@ static int diff_json(struct perimd *d, const struct ruleset *rs, const struct pe
 	for (int op = 0; op < PERIM_DIFF_OPS; op++)
 		json_add_int(*result, perim_diff_op_name(op), counts[op]);
 	json_add_bool(*result, "changed", counts[0] + counts[1] + counts[2] > 0);
-	json_object_object_add(*result, "changes", changes);
+	if (changes)
+		json_object_object_add(*result, "changes", changes);
 	return 0;
 }
 
@@ -364,7 +365,7 @@ static int apply_or_diff(struct perimd *d, const struct perim_cmd *cmd, struct j
 	if (!ret)
 		ret = build_model(d, &rs, only_look, &next, err, errlen);
 	if (!ret)
-		ret = diff_json(d, &rs, next, result, err, errlen);
+		ret = diff_json(d, &rs, next, cmd->counts_only, result, err, errlen);
 	if (ret || only_look || !json_object_object_get_ex(*result, "changed", &changed) ||
 	    !json_object_get_boolean(changed)) {
 		if (!only_look)
