@@ -359,6 +359,8 @@ struct txn {
 	struct perim_maps *maps;
 	const struct perim_installed *old;
 	const struct perim_lpm_set *new_lpm;
+	const struct perim_lpm_entry **old_of_new;  /* per new entry: the old one with its key, or NULL */
+	bool *old_kept;                            /* per old entry: the new set has its key */
 	struct undo *log;
 	size_t n_log;
 	char *err;
@@ -550,6 +552,31 @@ static size_t *by_prefixlen(const struct perim_lpm_set *set, bool longest_first)
 	return order;
 }
 
+/* old_of_new and old_kept in one walk of the two sets, both sorted by key. */
+static int match_sets(struct txn *t)
+{
+	const struct perim_lpm_set *old = &t->old->lpm, *new = t->new_lpm;
+	size_t i = 0, j = 0;
+	int c;
+
+	t->old_of_new = calloc(new->n ? new->n : 1, sizeof(*t->old_of_new));
+	t->old_kept = calloc(old->n ? old->n : 1, sizeof(*t->old_kept));
+	if (!t->old_of_new || !t->old_kept)
+		return -ENOMEM;
+	while (i < old->n && j < new->n) {
+		c = key_cmp(&old->e[i].key, &new->e[j].key);
+		if (c == 0) {
+			t->old_of_new[j++] = &old->e[i];
+			t->old_kept[i++] = true;
+		} else if (c < 0) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+	return 0;
+}
+
 static int out_of_memory(struct txn *t)
 {
 	snprintf(t->err, t->errlen, "out of memory applying rules");
@@ -633,7 +660,7 @@ static int write_lpm_run(struct txn *t, size_t from, size_t end, size_t *changed
 		return out_of_memory(t);
 	for (size_t k = 0; k < run.n; k++) {
 		const struct perim_lpm_entry *e = &run.e[order[k]];
-		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
+		const struct perim_lpm_entry *old = t->old_of_new[from + order[k]];
 
 		if (!old || memcmp(&old->value, &e->value, sizeof(e->value)))
 			changed[n++] = from + order[k];
@@ -739,7 +766,7 @@ static int delete_stale_run(struct txn *t, size_t from, size_t end, size_t *stal
 	if (!order)
 		return out_of_memory(t);
 	for (size_t k = 0; k < run.n; k++)
-		if (!perim_lpm_set_find(t->new_lpm, &run.e[order[k]].key))
+		if (!t->old_kept[from + order[k]])
 			stale[n++] = from + order[k];
 	free(order);
 	return n ? delete_lpm_entries(t, stale, n) : 0;
@@ -854,13 +881,12 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	want = calloc(PERIM_MAX_RULES, sizeof(*want));
 	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + 2 * PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
 		       sizeof(*t.log));
-	if (!want || !t.log) {
+	if (!want || !t.log || match_sets(&t)) {
 		snprintf(err, errlen, "out of memory applying rules");
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
 	desired_rules(m, in, want, perim_clock_tick_ns());
-	want_fast_lens(&t, m, want_lens);
 
 	/*
 	 * Rules before the entries that point at them; the trie in charge
@@ -900,6 +926,8 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	memset(&new_lpm, 0, sizeof(new_lpm));
 out:
 	perim_lpm_set_free(&new_lpm);
+	free(t.old_of_new);
+	free(t.old_kept);
 	free(t.log);
 	free(want);
 	return ret;
