@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -146,17 +147,29 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* The body and its trailer in one write (more only if the kernel takes part of it). */
+static int write_both(int fd, const char *body, size_t len, const char *trailer)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)body, .iov_len = len },
+		{ .iov_base = (void *)trailer, .iov_len = strlen(trailer) },
+	};
+	struct iovec *v = iov;
+	int cnt = 2;
+
+	while (cnt) {
+		ssize_t n = writev(fd, v, cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		buf += n;
-		len -= n;
+		for (; cnt && (size_t)n >= v->iov_len; v++, cnt--)
+			n -= v->iov_len;
+		if (cnt) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= n;
+		}
 	}
 	return 0;
 }
@@ -172,9 +185,7 @@ static int write_temp(const char *path, const char *body, size_t len, char *tmp,
 	if (fd < 0)
 		return -errno;
 	perimd_state_trailer(body, len, trailer);
-	ret = write_all(fd, body, len);
-	if (!ret)
-		ret = write_all(fd, trailer, strlen(trailer));
+	ret = write_both(fd, body, len, trailer);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
