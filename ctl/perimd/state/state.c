@@ -54,7 +54,8 @@ static int format_model(const struct perim_model *m, int slot, const char *heade
 			continue;
 		if (perim_limit_format(m->ifaces[r->iface].dev, &r->spec, line, sizeof(line)) < 0)
 			return -EINVAL;
-		fprintf(f, "%s\n", line);
+		fputs(line, f);
+		fputc('\n', f);
 	}
 	for (unsigned i = 0; i < m->n_acl; i++) {
 		const struct perim_model_acl *a = &m->acl[i];
