@@ -163,6 +163,7 @@ struct perim_cmd {
 	char file[256];
 	const char *text;
 	bool check;                /* apply --check: validate only */
+	bool counts_only;          /* apply --counts-only (perimctl without -j): no list of changes in the reply */
 	/* COMMAND ... --confirm SECONDS: rolled back unless "confirm" comes in time (0: not asked) */
 	uint32_t confirm_s;
 };

@@ -36,12 +36,14 @@ int perimctl_open(const struct perimctl_opts *opts, int argc, char **argv)
 	int err;
 
 	if (fd < 0) {
-		fprintf(stderr, "perimctl: cannot reach perimd at %s: %s\n", opts->socket, strerror(-fd));
+		if (!opts->quiet)
+			fprintf(stderr, "perimctl: cannot reach perimd at %s: %s\n", opts->socket, strerror(-fd));
 		return -1;
 	}
 	err = send_argv(fd, argc, argv);
 	if (err) {
-		fprintf(stderr, "perimctl: cannot send to perimd at %s: %s\n", opts->socket, strerror(-err));
+		if (!opts->quiet)
+			fprintf(stderr, "perimctl: cannot send to perimd at %s: %s\n", opts->socket, strerror(-err));
 		close(fd);
 		return -1;
 	}
@@ -58,6 +60,14 @@ static void print_error_line(const char *msg)
 	for (size_t i = 0; i < len; i++)
 		fputc(msg[i] == '\n' ? ' ' : msg[i], stderr);
 	fputc('\n', stderr);
+}
+
+static void print_refusal(int status, const char *error)
+{
+	if (error)
+		print_error_line(error);
+	else
+		fprintf(stderr, "perimctl: perimd failed (status %d) without saying why\n", status);
 }
 
 static int response_status(struct json_object *resp, const char **error)
@@ -85,24 +95,24 @@ int perimctl_read_result(const struct perimctl_opts *opts, int fd, struct json_o
 	*result = NULL;
 	err = perim_proto_recv(fd, &text, &len);
 	if (err) {
-		fprintf(stderr, "perimctl: no response from perimd at %s: %s\n", opts->socket,
-			err == -ECONNRESET ? "connection closed" : strerror(-err));
+		if (!opts->quiet)
+			fprintf(stderr, "perimctl: no response from perimd at %s: %s\n", opts->socket,
+				err == -ECONNRESET ? "connection closed" : strerror(-err));
 		return PERIM_EXIT_FAIL;
 	}
 	resp = json_tokener_parse(text);
 	free(text);
 	status = response_status(resp, &error);
 	if (status < 0) {
-		fprintf(stderr, "perimctl: bad response from perimd at %s: not {\"status\": N, ...}\n",
-			opts->socket);
+		if (!opts->quiet)
+			fprintf(stderr, "perimctl: bad response from perimd at %s: not {\"status\": N, ...}\n",
+				opts->socket);
 		json_object_put(resp);
 		return PERIM_EXIT_FAIL;
 	}
 	if (status != PERIM_EXIT_OK) {
-		if (error)
-			print_error_line(error);
-		else
-			fprintf(stderr, "perimctl: perimd failed (status %d) without saying why\n", status);
+		if (!opts->quiet)
+			print_refusal(status, error);
 		json_object_put(resp);
 		return status == PERIM_EXIT_BADINPUT ? PERIM_EXIT_BADINPUT : PERIM_EXIT_FAIL;
 	}

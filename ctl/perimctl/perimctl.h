@@ -12,6 +12,7 @@ struct perimctl_opts {
 	const char *socket;        /* -s, $PERIM_SOCKET, or PERIM_SOCKET_DEFAULT */
 	bool json;                 /* -j: print results as returned */
 	bool force;                /* --force: no SSH_CONNECTION guard (ssh_guard.c) */
+	bool quiet;                /* print no error: a look-up whose failure the caller handles */
 };
 
 /* client.c */
@@ -41,8 +42,9 @@ int perimctl_events(const struct perimctl_opts *opts, int argc, char **argv);
 
 /*
  * ssh_guard.c: PERIM_EXIT_BADINPUT (message printed) when cmd (or, for
- * apply, text) would drop or limit the client of $SSH_CONNECTION and no
- * protect entry covers it; else 0.
+ * apply, text) would leave the client of $SSH_CONNECTION dropped or limited
+ * and not protected, by adding the deny, limit or fleet block or by taking
+ * away its protect entry; else 0.
  */
 int perimctl_ssh_guard(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
 		       const char *text);

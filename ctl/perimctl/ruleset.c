@@ -122,6 +122,9 @@ int perimctl_ruleset(const struct perimctl_opts *opts, const struct perim_cmd *c
 		words[argc++] = "--text";
 		words[argc++] = text;
 	}
+	/* Thousands of changed lines cost perimd, the socket and perimctl more than the switch itself. */
+	if (cmd->kind == PERIM_CMD_APPLY && !opts->json && !cmd->counts_only)
+		words[argc++] = "--counts-only";
 	status = perimctl_ssh_guard(opts, cmd, argc, words, text);
 	if (status) {
 		free(text);

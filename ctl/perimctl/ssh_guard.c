@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The caller's own SSH session is not cut by accident: a deny or an ingress
- * limit that would match the client of $SSH_CONNECTION (its address, TCP to
- * the server port) is refused, exit 2 naming the line, unless a protect
- * entry (live, or in the file being applied) covers that client or the
- * caller said --force. The interface is not known here, so every interface
- * counts: the check errs on the side of the session.
+ * The caller's own SSH session is not cut by accident. The client of
+ * $SSH_CONNECTION (its address, TCP to the server port) is hit by a deny, an
+ * ingress limit or a fleet block that matches it, and protected by a protect
+ * entry that matches it. A change is refused (exit 2, naming it) when after
+ * it the client is hit and not protected, and the change either adds the hit
+ * (deny add, limit set, fleet block, a line of an applied file) or takes
+ * away the protection the client had (protect del, an applied file without
+ * the protect line of an interface it names); perimctl --force skips the
+ * check. The interface the session uses is not known here, so every
+ * interface counts. The live configuration comes from perimd ("show",
+ * "fleet list": perimd's own copy of the fleet's decisions), never from the
+ * NATS server, so a refusal does not depend on the server being there.
  */
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +22,31 @@
 #include "perim.h"
 #include "perimctl.h"
 
+#define LINE_MAX_BYTES 4096
+#define LINE_MAX_WORDS 64
+#define RULE_TEXT_MAX 512
+
 struct ssh_peer {
 	struct perim_prefix addr;  /* the client, as a full-length prefix */
 	uint16_t port;             /* the server's port */
+};
+
+/* What a configuration does to the session: the first line that hits it, whether one protects it. */
+struct session_view {
+	bool hit, protected;
+	char hit_line[RULE_TEXT_MAX];
+};
+
+/* Interfaces an applied file names: their live lines are replaced by the file's. */
+struct dev_set {
+	char dev[PERIM_MAX_IFACES][IF_NAMESIZE];
+	unsigned n;
+};
+
+/* Live lines a change takes away: those of the file's interfaces, or the protect entry deleted. */
+struct live_skip {
+	const struct dev_set *devs;
+	const struct perim_cmd *removed;
 };
 
 static bool ssh_peer(struct ssh_peer *peer)
@@ -55,7 +84,7 @@ static bool hits(const struct perim_cmd *c, const struct ssh_peer *peer)
 {
 	const struct perim_limit_spec *l = &c->limit;
 
-	if (c->kind == PERIM_CMD_DENY_ADD)
+	if (c->kind == PERIM_CMD_DENY_ADD || c->kind == PERIM_CMD_FLEET_BLOCK)
 		return covers(&c->prefix, &peer->addr);
 	if (c->kind != PERIM_CMD_LIMIT_SET || l->egress)
 		return false;
@@ -69,47 +98,57 @@ static bool protects(const struct perim_protect_spec *p, const struct ssh_peer *
 	       port_in(peer->port, p->dport_lo, p->dport_hi);
 }
 
-/* A live protect entry, from "protect list", that covers the session. */
-static bool live_protected(const struct perimctl_opts *opts, const struct ssh_peer *peer)
+static void view_add(struct session_view *v, const struct perim_cmd *c, const struct ssh_peer *peer,
+		     const char *line)
 {
-	char *argv[] = { "protect", "list" };
-	struct json_object *result = NULL, *list, *e, *v;
-	bool found = false;
-
-	if (perimctl_call(opts, 2, argv, &result))
-		return false;
-	if (json_object_object_get_ex(result, "protected", &list)) {
-		for (size_t i = 0; i < json_object_array_length(list) && !found; i++) {
-			struct perim_cmd c;
-			char *words[8] = { "protect", "add", "x" };
-			char dport[16] = "";
-			int n = 4;
-
-			e = json_object_array_get_idx(list, i);
-			if (!json_object_object_get_ex(e, "prefix", &v))
-				continue;
-			words[3] = (char *)json_object_get_string(v);
-			if (json_object_object_get_ex(e, "proto", &v) && strcmp(json_object_get_string(v), "any")) {
-				words[n++] = "proto";
-				words[n++] = (char *)json_object_get_string(v);
-			}
-			if (json_object_object_get_ex(e, "dport", &v) && json_object_get_string(v)) {
-				snprintf(dport, sizeof(dport), "%s", json_object_get_string(v));
-				words[n++] = "dport";
-				words[n++] = dport;
-			}
-			found = !perim_cmd_parse(n, words, &c, NULL, 0) && protects(&c.protect, peer);
-		}
+	if (c->kind == PERIM_CMD_PROTECT_ADD && protects(&c->protect, peer))
+		v->protected = true;
+	if (!v->hit && hits(c, peer)) {
+		v->hit = true;
+		snprintf(v->hit_line, sizeof(v->hit_line), "%s", line);
 	}
-	json_object_put(result);
-	return found;
 }
 
-/* The first line of text that hits the session, and whether a protect line of it covers it. */
-static int scan_text(const char *text, const struct ssh_peer *peer, char *hit, size_t hitlen, bool *protected)
+static bool dev_set_has(const struct dev_set *s, const char *dev)
 {
-	char line[4097], raw[4097], *words[64], *save, *w;
-	int found = 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (!strcmp(s->dev[i], dev))
+			return true;
+	return false;
+}
+
+static void dev_set_add(struct dev_set *s, const char *dev)
+{
+	if (dev[0] && !dev_set_has(s, dev) && s->n < PERIM_MAX_IFACES)
+		snprintf(s->dev[s->n++], IF_NAMESIZE, "%s", dev);
+}
+
+static bool same_protect(const struct perim_cmd *a, const struct perim_cmd *b)
+{
+	return !strcmp(a->dev, b->dev) && a->protect.prefix.len == b->protect.prefix.len &&
+	       !memcmp(a->protect.prefix.addr, b->protect.prefix.addr, sizeof(a->protect.prefix.addr)) &&
+	       a->protect.proto == b->protect.proto && a->protect.dport_lo == b->protect.dport_lo &&
+	       a->protect.dport_hi == b->protect.dport_hi;
+}
+
+static bool skipped(const struct live_skip *skip, const struct perim_cmd *c)
+{
+	if (!skip)
+		return false;
+	if (skip->devs && dev_set_has(skip->devs, c->dev))
+		return true;
+	return skip->removed && c->kind == PERIM_CMD_PROTECT_ADD && same_protect(c, skip->removed);
+}
+
+/*
+ * Every line of text (a ruleset: '#' comments, blank lines) into v, but the
+ * skipped ones; the interfaces the lines name into devs, when given. A line
+ * perimctl cannot parse is left to perimd, which refuses it.
+ */
+static void scan_text(const char *text, const struct ssh_peer *peer, const struct live_skip *skip,
+		      struct session_view *v, struct dev_set *devs)
+{
+	char line[LINE_MAX_BYTES + 1], raw[LINE_MAX_BYTES + 1], *words[LINE_MAX_WORDS], *save, *w;
 
 	for (const char *p = text; *p; ) {
 		const char *nl = strchr(p, '\n');
@@ -122,44 +161,175 @@ static int scan_text(const char *text, const struct ssh_peer *peer, char *hit, s
 			line[len] = '\0';
 			line[strcspn(line, "#")] = '\0';
 			memcpy(raw, line, strlen(line) + 1);
-			for (w = strtok_r(line, " \t\r", &save); w && n < 64; w = strtok_r(NULL, " \t\r", &save))
+			for (w = strtok_r(line, " \t\r", &save); w && n < LINE_MAX_WORDS; w = strtok_r(NULL, " \t\r", &save))
 				words[n++] = w;
-			if (n && !perim_cmd_parse(n, words, &c, NULL, 0)) {
-				if (c.kind == PERIM_CMD_PROTECT_ADD && protects(&c.protect, peer))
-					*protected = true;
-				if (!found && hits(&c, peer)) {
-					snprintf(hit, hitlen, "%s", raw);
-					found = 1;
-				}
+			if (n && !perim_cmd_parse(n, words, &c, NULL, 0) && !skipped(skip, &c)) {
+				view_add(v, &c, peer, raw);
+				if (devs)
+					dev_set_add(devs, c.dev);
 			}
 		}
 		p += len + (nl ? 1 : 0);
 	}
-	return found;
+}
+
+/* A look-up of the guard's own: its failure is handled here, not printed. */
+static int look_up(const struct perimctl_opts *opts, int argc, char **argv, struct json_object **result)
+{
+	struct perimctl_opts quiet = *opts;
+
+	quiet.quiet = true;
+	return perimctl_call(&quiet, argc, argv, result);
+}
+
+/* perimd's configuration as ruleset lines ("show"); NULL when perimd does not answer. */
+static char *live_config(const struct perimctl_opts *opts)
+{
+	char *argv[] = { "show" };
+	struct json_object *result = NULL, *text;
+	char *copy = NULL;
+
+	if (!look_up(opts, 1, argv, &result) && json_object_object_get_ex(result, "text", &text))
+		copy = strdup(json_object_get_string(text));
+	json_object_put(result);
+	return copy;
+}
+
+/* The fleet's block decisions as perimd holds them; none when perimd runs without --fleet. */
+static void fleet_decisions(const struct perimctl_opts *opts, const struct ssh_peer *peer, struct session_view *v)
+{
+	char *argv[] = { "fleet", "list" }, line[RULE_TEXT_MAX];
+	struct json_object *result = NULL, *list, *prefix;
+	struct perim_cmd c = { .kind = PERIM_CMD_FLEET_BLOCK };
+
+	if (look_up(opts, 2, argv, &result) || !json_object_object_get_ex(result, "decisions", &list)) {
+		json_object_put(result);
+		return;
+	}
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		if (!json_object_object_get_ex(json_object_array_get_idx(list, i), "prefix", &prefix) ||
+		    perim_prefix_parse(json_object_get_string(prefix), &c.prefix))
+			continue;
+		snprintf(line, sizeof(line), "fleet block %s", json_object_get_string(prefix));
+		view_add(v, &c, peer, line);
+	}
+	json_object_put(result);
+}
+
+/*
+ * The session before the change (live) and, when asked, after it (live
+ * without the skipped lines, plus the fleet's decisions). A perimd that does
+ * not answer protects nothing: the check errs on the side of the session.
+ */
+static void live_views(const struct perimctl_opts *opts, const struct ssh_peer *peer, const struct live_skip *skip,
+		       struct session_view *before, struct session_view *after)
+{
+	char *live = live_config(opts);
+
+	if (live) {
+		scan_text(live, peer, NULL, before, NULL);
+		if (after)
+			scan_text(live, peer, skip, after, NULL);
+	}
+	free(live);
+	if (after)
+		fleet_decisions(opts, peer, after);
+}
+
+static void join_words(char *buf, size_t len, int argc, char **argv)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < argc && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? " " : "", argv[i]);
+}
+
+static int refuse_hit(const char *rule, const struct ssh_peer *peer)
+{
+	char client[64];
+
+	perim_prefix_format(&peer->addr, client, sizeof(client));
+	fprintf(stderr, "Error: argument \"%s\" is wrong: it would drop or limit %s, the client of your own SSH "
+		"session ($SSH_CONNECTION); protect it first (perimctl protect add DEV %s proto tcp dport %u) or "
+		"say perimctl --force\n", rule, client, client, peer->port);
+	return PERIM_EXIT_BADINPUT;
+}
+
+static int refuse_unprotect(const char *rule, const struct ssh_peer *peer, const char *hit_line)
+{
+	char client[64];
+
+	perim_prefix_format(&peer->addr, client, sizeof(client));
+	fprintf(stderr, "Error: argument \"%s\" is wrong: it takes away the protection of %s, the client of your "
+		"own SSH session ($SSH_CONNECTION), which \"%s\" would then drop or limit; keep a protect entry "
+		"that covers it or say perimctl --force\n", rule, client, hit_line);
+	return PERIM_EXIT_BADINPUT;
+}
+
+/* apply FILE: the file's lines replace the live lines of the interfaces it names. */
+static int guard_apply(const struct perimctl_opts *opts, const struct perim_cmd *cmd, const char *text,
+		       const struct ssh_peer *peer)
+{
+	struct session_view file = { 0 }, before = { 0 }, after = { 0 };
+	struct dev_set named = { 0 };
+	struct live_skip skip = { .devs = &named };
+
+	scan_text(text, peer, NULL, &file, &named);
+	if (file.hit && file.protected)
+		return 0;
+	after = file;
+	live_views(opts, peer, &skip, &before, &after);
+	if (!after.hit || after.protected)
+		return 0;
+	if (file.hit)
+		return refuse_hit(file.hit_line, peer);
+	return before.protected ? refuse_unprotect(cmd->file, peer, after.hit_line) : 0;
+}
+
+/* protect del: refused when the entry protects the session and nothing else would while a line hits it. */
+static int guard_protect_del(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc,
+			     char **argv, const struct ssh_peer *peer)
+{
+	struct session_view before = { 0 }, after = { 0 };
+	struct live_skip skip = { .removed = cmd };
+	char rule[RULE_TEXT_MAX];
+
+	if (!protects(&cmd->protect, peer))
+		return 0;
+	live_views(opts, peer, &skip, &before, &after);
+	if (!after.hit || after.protected)
+		return 0;
+	join_words(rule, sizeof(rule), argc, argv);
+	return refuse_unprotect(rule, peer, after.hit_line);
+}
+
+/* One command that may add a hit: deny add, limit set, fleet block. */
+static int guard_command(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
+			 const struct ssh_peer *peer)
+{
+	struct session_view live = { 0 };
+	char rule[RULE_TEXT_MAX];
+
+	if (!hits(cmd, peer))
+		return 0;
+	live_views(opts, peer, NULL, &live, NULL);
+	if (live.protected)
+		return 0;
+	join_words(rule, sizeof(rule), argc, argv);
+	return refuse_hit(rule, peer);
 }
 
 int perimctl_ssh_guard(const struct perimctl_opts *opts, const struct perim_cmd *cmd, int argc, char **argv,
 		       const char *text)
 {
-	char client[64], rule[512] = "";
 	struct ssh_peer peer;
-	bool protected = false;
-	int hit = 0;
 
 	if (opts->force || !ssh_peer(&peer))
 		return 0;
-	if (cmd->kind == PERIM_CMD_APPLY && !cmd->check && text) {
-		hit = scan_text(text, &peer, rule, sizeof(rule), &protected);
-	} else if (hits(cmd, &peer)) {
-		hit = 1;
-		for (int i = 0, n = 0; i < argc; i++)
-			n += snprintf(rule + n, sizeof(rule) - n > 0 ? sizeof(rule) - n : 0, "%s%s", i ? " " : "", argv[i]);
-	}
-	if (!hit || protected || live_protected(opts, &peer))
-		return 0;
-	perim_prefix_format(&peer.addr, client, sizeof(client));
-	fprintf(stderr, "Error: argument \"%s\" is wrong: it would drop or limit %s, the client of your own SSH "
-		"session ($SSH_CONNECTION); protect it first (perimctl protect add DEV %s proto tcp dport %u) or "
-		"say perimctl --force\n", rule, client, client, peer.port);
-	return PERIM_EXIT_BADINPUT;
+	if (cmd->kind == PERIM_CMD_APPLY)
+		return !cmd->check && text ? guard_apply(opts, cmd, text, &peer) : 0;
+	if (cmd->kind == PERIM_CMD_PROTECT_DEL)
+		return guard_protect_del(opts, cmd, argc, argv, &peer);
+	return guard_command(opts, cmd, argc, argv, &peer);
 }

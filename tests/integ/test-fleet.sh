@@ -74,6 +74,30 @@ case_protected_source_passes_a_block() {
 	drops_grow 1 203.0.113.64/26 || { fail "the rest of the blocked prefix is not dropped"; return 1; }
 }
 
+# The SSH guard (issue 17) and the fleet: a block covering the client of the
+# caller's SSH session is refused unless a protect entry covers the client;
+# once it is in force, the protect entry that keeps the client passing it
+# cannot be deleted, unless perimctl --force. The refusals happen in perimctl,
+# against perimd's own copy of the decisions: nothing is published.
+case_ssh_guard_sees_fleet_blocks() {
+	fleet_setup || return 1
+	export SSH_CONNECTION="203.0.113.9 50022 10.0.0.1 22"
+	expect_exit 2 gctl 1 fleet block "$BLOCKED" || return 1
+	expect_match "$(cat "$TMP/last.err")" "^Error: argument \"fleet block $BLOCKED\" is wrong: .*SSH" \
+		"block of the session's client" || return 1
+	expect_eq "$(gctl 1 -j fleet list | jq '.decisions | length')" 0 "decisions after the refusal" || return 1
+	expect_exit 0 gctl 1 protect add "${T}g1" 203.0.113.9/32 proto tcp dport 22 || return 1
+	expect_exit 0 gctl 1 fleet block "$BLOCKED" || return 1
+	wait_until 2 listed 1 "$BLOCKED" || { fail "gw1 does not list $BLOCKED"; return 1; }
+	expect_exit 2 gctl 1 protect del "${T}g1" 203.0.113.9/32 proto tcp dport 22 || return 1
+	expect_match "$(cat "$TMP/last.err")" "takes away the protection of 203.0.113.9.*\"fleet block $BLOCKED\"" \
+		"protect del under the block" || return 1
+	expect_eq "$(gctl 1 -j protect list | jq -c '[.protected[].prefix]')" '["203.0.113.9/32"]' \
+		"protect list after the refusal" || return 1
+	expect_exit 0 gctl 1 --force protect del "${T}g1" 203.0.113.9/32 proto tcp dport 22 || return 1
+	unset SSH_CONNECTION
+}
+
 case_restarted_gateway_converges() {
 	fleet_setup || return 1
 	expect_exit 0 gctl 1 fleet block 198.18.0.0/16 || return 1

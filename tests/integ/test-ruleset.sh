@@ -411,5 +411,52 @@ case_ssh_session_source_guarded() {
 	unset SSH_CONNECTION
 }
 
+# The guard covers taking a protection away too: "protect del" of the entry
+# that keeps the session's client passing a deny, or an apply that leaves it
+# out, is refused (exit 2, nothing changed, the client still passes) unless
+# another entry protects the client or perimctl says --force. "fleet block"
+# of the client's prefix is refused by perimctl itself: this perimd runs
+# without --fleet, and no NATS server exists.
+case_ssh_guard_covers_protect_del_and_fleet_block() {
+	daemon_up || return 1
+	local f=$TMP/unprotect.rules before
+	start_clean || return 1
+	printf 'attach %s\n' "$GW2" > "$TMP/empty2.rules"
+	expect_exit 0 pctl apply "$TMP/empty2.rules" || return 1
+	export SSH_CONNECTION="10.81.0.2 50022 10.81.0.1 22"
+	expect_exit 2 pctl fleet block 10.81.0.0/24 || return 1
+	expect_match "$(cat "$TMP/last.err")" "^Error: argument \"fleet block 10.81.0.0/24\" is wrong: .*SSH" \
+		"fleet block refused by the guard" || return 1
+	expect_exit 1 pctl fleet block 10.82.0.0/24 || return 1
+	expect_match "$(cat "$TMP/last.err")" "without --fleet" "a block the guard lets through reaches perimd" || return 1
+
+	expect_exit 0 pctl protect add "$GW" 10.81.0.2/32 || return 1
+	expect_exit 0 pctl deny add "$GW" 10.81.0.0/24 || return 1
+	passes_now || fail "the protected client is dropped" || return 1
+	before=$(pctl show)
+	expect_exit 2 pctl protect del "$GW" 10.81.0.2/32 || return 1
+	expect_match "$(cat "$TMP/last.err")" \
+		"^Error: argument \"protect del $GW 10.81.0.2/32\" is wrong: it takes away the protection of 10.81.0.2.*\"deny add $GW 10.81.0.0/24\"" \
+		"protect del refused" || return 1
+	# A file for $GW without the protect line, while a deny on $GW2 (not in the file) covers the client.
+	expect_exit 0 pctl deny add "$GW2" 10.81.0.0/16 || return 1
+	printf 'limit set %s src 10.9.0.0/16 rate 1kpps\n' "$GW" > "$f"
+	before=$(pctl show)
+	expect_exit 2 pctl apply "$f" || return 1
+	expect_match "$(cat "$TMP/last.err")" "^Error: argument \"$f\" is wrong: it takes away .*\"deny add $GW2 10.81.0.0/16\"" \
+		"apply without the protect line refused" || return 1
+	expect_eq "$(pctl show)" "$before" "nothing changed" || return 1
+	passes_now || fail "the client is dropped after the refusals" || return 1
+	# Another entry protects the client: the first may go. Then --force takes the last one.
+	expect_exit 0 pctl protect add "$GW" 10.81.0.0/30 || return 1
+	expect_exit 0 pctl protect del "$GW" 10.81.0.2/32 || return 1
+	passes_now || fail "the client is dropped while 10.81.0.0/30 protects it" || return 1
+	expect_exit 2 pctl protect del "$GW" 10.81.0.0/30 || return 1
+	expect_exit 0 pctl --force protect del "$GW" 10.81.0.0/30 || return 1
+	dropped_now || fail "the client passes after the forced protect del" || return 1
+	unset SSH_CONNECTION
+	expect_exit 0 pctl apply "$TMP/empty2.rules" || return 1
+}
+
 setup || { echo "FAIL: ${0##*/}:setup"; exit 1; }
 run_cases "$@"

@@ -1021,6 +1021,12 @@ static void test_ruleset_commands(void)
 	}
 	if (parses_ok("diff f", &p))
 		ASSERT_EQ(p.cmd.kind, PERIM_CMD_DIFF, "diff");
+	if (parses_ok("apply f --text x --counts-only", &p))
+		ASSERT_TRUE(p.cmd.counts_only, "--counts-only");
+	if (parses_ok("apply f", &p))
+		ASSERT_TRUE(!p.cmd.counts_only, "the list of changes unless asked otherwise");
+	rejects("apply --counts-only f --counts-only", "--counts-only", "unknown or repeated option");
+	rejects("diff --counts-only f", "--counts-only", "unknown or repeated option");
 	rejects("diff --check f", "--check", "unknown or repeated option");
 	rejects("apply --check --check f", "--check", "unknown or repeated option");
 	rejects("apply", "apply", "missing FILE");

@@ -318,6 +318,30 @@ struct out out_start(char *buf, size_t len)
 	return (struct out){ .buf = buf, .len = buf ? len : 0 };
 }
 
+void out_str(struct out *o, const char *s)
+{
+	size_t n = strlen(s), used = (size_t)o->total < o->len ? (size_t)o->total : o->len, room;
+
+	if (o->buf && used < o->len) {
+		room = o->len - used - 1;
+		memcpy(o->buf + used, s, n < room ? n : room);
+		o->buf[used + (n < room ? n : room)] = '\0';
+	}
+	o->total += n;
+}
+
+void out_uint(struct out *o, uint64_t v)
+{
+	char digits[24], *p = digits + sizeof(digits) - 1;
+
+	*p = '\0';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	out_str(o, p);
+}
+
 void out_add(struct out *o, const char *fmt, ...)
 {
 	size_t used = (size_t)o->total < o->len ? (size_t)o->total : o->len;

@@ -100,5 +100,8 @@ struct out {
 struct out out_start(char *buf, size_t len);
 __attribute__((format(printf, 2, 3)))
 void out_add(struct out *o, const char *fmt, ...);
+/* out_add(o, "%s", s) and out_add(o, "%llu", v) without a format to interpret: a state file formats thousands of lines. */
+void out_str(struct out *o, const char *s);
+void out_uint(struct out *o, uint64_t v);
 
 #endif /* PERIM_CMD_CORE_H */

@@ -364,49 +364,67 @@ int perim_limit_format(const char *dev, const struct perim_limit_spec *l, char *
 	if (!limit_proto_known(l->proto) || !l->rate_pps)
 		return -EINVAL;
 	o = out_start(buf, len);
-	out_add(&o, "limit set %s", dev);
-	if (l->id)
-		out_add(&o, " id %u", l->id);
+	out_str(&o, "limit set ");
+	out_str(&o, dev);
+	if (l->id) {
+		out_str(&o, " id ");
+		out_uint(&o, l->id);
+	}
 	if (l->egress)
-		out_add(&o, " dir egress");
+		out_str(&o, " dir egress");
 	if (l->egress && l->has_dst) {
 		if (perim_prefix_format(&l->dst, src, sizeof(src)) < 0)
 			return -EINVAL;
-		out_add(&o, " dst %s", src);
+		out_str(&o, " dst ");
+		out_str(&o, src);
 	}
 	if (l->egress && l->cgroup[0]) {
 		if (cgroup_path_problem(l->cgroup))
 			return -EINVAL;
-		out_add(&o, " cgroup %s", l->cgroup);
+		out_str(&o, " cgroup ");
+		out_str(&o, l->cgroup);
 	}
 	if (l->has_src && !l->egress) {
 		if (perim_prefix_format(&l->src, src, sizeof(src)) < 0)
 			return -EINVAL;
-		out_add(&o, " src %s", src);
+		out_str(&o, " src ");
+		out_str(&o, src);
 	}
-	if (l->proto != PERIM_PROTO_ANY)
-		out_add(&o, " proto %s", perim_proto_name(l->proto, name));
-	if (l->dport_lo && l->dport_lo == l->dport_hi)
-		out_add(&o, " dport %u", l->dport_lo);
-	else if (l->dport_lo)
-		out_add(&o, " dport %u-%u", l->dport_lo, l->dport_hi);
+	if (l->proto != PERIM_PROTO_ANY) {
+		out_str(&o, " proto ");
+		out_str(&o, perim_proto_name(l->proto, name));
+	}
+	if (l->dport_lo) {
+		out_str(&o, " dport ");
+		out_uint(&o, l->dport_lo);
+	}
+	if (l->dport_lo && l->dport_lo != l->dport_hi) {
+		out_str(&o, "-");
+		out_uint(&o, l->dport_hi);
+	}
 	if (l->syn_only)
-		out_add(&o, " syn");
-	out_add(&o, " rate %s", perim_pps_text(rate, sizeof(rate), l->rate_pps));
-	if (l->burst)
-		out_add(&o, " burst %llu", (unsigned long long)l->burst);
+		out_str(&o, " syn");
+	out_str(&o, " rate ");
+	out_str(&o, perim_pps_text(rate, sizeof(rate), l->rate_pps));
+	if (l->burst) {
+		out_str(&o, " burst ");
+		out_uint(&o, l->burst);
+	}
 	if (l->bytes_per_s) {
 		uint64_t bits = l->bytes_per_s * 8;
 
 		if (bits % 1000)
 			bits += 1000 - bits % 1000;
-		out_add(&o, " bytes %s", perim_bits_text(rate, sizeof(rate), bits));
+		out_str(&o, " bytes ");
+		out_str(&o, perim_bits_text(rate, sizeof(rate), bits));
 	}
-	out_add(&o, " %s", !l->per_source ? "aggregate" : l->egress ? "per-destination" : "per-source");
-	if (l->block_s)
-		out_add(&o, " block %u", l->block_s);
+	out_str(&o, !l->per_source ? " aggregate" : l->egress ? " per-destination" : " per-source");
+	if (l->block_s) {
+		out_str(&o, " block ");
+		out_uint(&o, l->block_s);
+	}
 	if (l->dry_run)
-		out_add(&o, " dry-run");
+		out_str(&o, " dry-run");
 	return o.total;
 }
 

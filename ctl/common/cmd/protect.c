@@ -97,9 +97,10 @@ static const char help_protect[] =
 "pass before any deny (local or fleet), limit, block or SYN check, counted as\n"
 "protected (perimctl stats). For the management access an operator must keep:\n"
 "  perimctl protect add eth0 192.0.2.10/32 proto tcp dport 22\n"
-"perimctl refuses a deny or limit that would hit the source of the caller's\n"
-"own SSH session ($SSH_CONNECTION) unless that source is protected or the\n"
-"command is given as perimctl --force. \"protect\" alone lists.\n";
+"perimctl refuses a deny, limit or fleet block that would hit the source of the\n"
+"caller's own SSH session ($SSH_CONNECTION) unless that source is protected,\n"
+"and a protect del that would leave it hit and unprotected, unless the command\n"
+"is given as perimctl --force. \"protect\" alone lists.\n";
 
 const struct cmd_object cmd_object_protect = { "protect", parse_protect, help_protect };
 

@@ -81,7 +81,11 @@ static int take_file(struct parse_ctx *ctx, const char *tok)
 	return 0;
 }
 
-/* [--check] [--confirm SECONDS] FILE [--text TEXT], options in any order, each once. */
+/*
+ * [--check] [--confirm SECONDS] FILE [--text TEXT] [--counts-only], options
+ * in any order, each once. perimctl adds --text and, for an apply whose list
+ * of changes it will not print, --counts-only.
+ */
 static int parse_file_command(struct parse_ctx *ctx, enum perim_cmd_kind kind, const char *command)
 {
 	struct perim_cmd *cmd = ctx->cmd;
@@ -97,6 +101,8 @@ static int parse_file_command(struct parse_ctx *ctx, enum perim_cmd_kind kind, c
 			err = next_arg(ctx, w, "SECONDS", &val) ?: parse_confirm_seconds(ctx, val);
 		else if (!strcmp(w, "--text") && !cmd->text)
 			err = next_arg(ctx, w, "TEXT", &cmd->text);
+		else if (apply && !strcmp(w, "--counts-only") && !cmd->counts_only)
+			cmd->counts_only = true;
 		else if (looks_like_option(w) && w[1])
 			err = invarg(ctx, w, apply ? "unknown or repeated option; expected --check or --confirm SECONDS"
 					       : "unknown or repeated option");

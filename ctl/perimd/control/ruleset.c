@@ -29,9 +29,21 @@
 #define LINE_MAX_BYTES 4096
 #define LINE_MAX_WORDS 64
 
+/*
+ * What a line adds, without the rest of its parsed command: a command is
+ * 1 KiB, a file may hold 16,383 lines, and every apply would fault that in.
+ */
 struct ruleset_line {
 	unsigned lineno;
-	struct perim_cmd cmd;
+	enum perim_cmd_kind kind;
+	int slot;
+	union {
+		struct perim_limit_spec limit;
+		struct perim_prefix prefix;
+		struct perim_protect_spec protect;
+		struct perim_shape_spec shape;
+		struct perim_syn_spec syn;
+	};
 };
 
 struct ruleset {
@@ -66,12 +78,28 @@ static int split_words(char *line, char **words)
 	return n;
 }
 
+static void line_keep(struct ruleset_line *l, unsigned lineno, int slot, const struct perim_cmd *cmd)
+{
+	l->lineno = lineno;
+	l->kind = cmd->kind;
+	l->slot = slot;
+	switch (cmd->kind) {
+	case PERIM_CMD_LIMIT_SET:   l->limit = cmd->limit; break;
+	case PERIM_CMD_ALLOW_ADD:
+	case PERIM_CMD_DENY_ADD:    l->prefix = cmd->prefix; break;
+	case PERIM_CMD_PROTECT_ADD: l->protect = cmd->protect; break;
+	case PERIM_CMD_SHAPE_SET:   l->shape = cmd->shape; break;
+	case PERIM_CMD_SYN_SET:     l->syn = cmd->syn; break;
+	default:                    break;
+	}
+}
+
 /* One line into the next free entry of rs->lines (parse_text sized it); kept unless blank. */
 static int parse_line(struct ruleset *rs, const struct perim_model *m, unsigned lineno, char *line,
 		      char *err, size_t errlen)
 {
 	char *words[LINE_MAX_WORDS], why[512];
-	struct perim_cmd *cmd = &rs->lines[rs->n].cmd;
+	struct perim_cmd parsed, *cmd = &parsed;
 	int n = split_words(line, words), slot;
 
 	if (n < 0)
@@ -87,12 +115,12 @@ static int parse_line(struct ruleset *rs, const struct perim_model *m, unsigned 
 	}
 	slot = perim_model_iface_find(m, cmd->dev);
 	if (slot < 0) {
-		snprintf(why, sizeof(why), "Error: argument \"%s\" is wrong: perim is not attached to this "
-			 "interface; attach it first", cmd->dev);
+		snprintf(why, sizeof(why), "Error: argument \"%.*s\" is wrong: perim is not attached to this "
+			 "interface; attach it first", (int)sizeof(cmd->dev), cmd->dev);
 		return at_line(rs, lineno, err, errlen, why);
 	}
 	rs->named[slot] = true;
-	rs->lines[rs->n++].lineno = lineno;
+	line_keep(&rs->lines[rs->n++], lineno, slot, cmd);
 	return 0;
 }
 
@@ -207,34 +235,34 @@ static int add_limit(struct build *b, int slot, const struct perim_limit_spec *g
 	return ret ?: perim_selector_index_add(&b->added, slot, &spec, id);
 }
 
-static int add_line(struct build *b, const struct perim_cmd *cmd, char *why, size_t len)
+static int add_line(struct build *b, const struct ruleset_line *l, char *why, size_t len)
 {
-	int slot = perim_model_iface_find(b->next, cmd->dev);
+	int slot = l->slot;
+	const char *dev = b->next->ifaces[slot].dev;
 
-	switch (cmd->kind) {
+	switch (l->kind) {
 	case PERIM_CMD_ATTACH:
 		return 0;
 	case PERIM_CMD_LIMIT_SET:
-		return add_limit(b, slot, &cmd->limit, why, len);
+		return add_limit(b, slot, &l->limit, why, len);
 	case PERIM_CMD_ALLOW_ADD:
 	case PERIM_CMD_DENY_ADD:
-		return perim_model_acl_add(b->next, slot, cmd->kind == PERIM_CMD_ALLOW_ADD ? PERIM_ACL_ALLOW
-					   : PERIM_ACL_DENY, &cmd->prefix, why, len);
+		return perim_model_acl_add(b->next, slot, l->kind == PERIM_CMD_ALLOW_ADD ? PERIM_ACL_ALLOW
+					   : PERIM_ACL_DENY, &l->prefix, why, len);
 	case PERIM_CMD_PROTECT_ADD:
-		return perim_model_protect_add(b->next, slot, &cmd->protect, why, len);
+		return perim_model_protect_add(b->next, slot, &l->protect, why, len);
 	case PERIM_CMD_SHAPE_SET:
 		if (b->shaped[slot]) {
-			snprintf(why, len, "Error: argument \"shape\" is wrong: %s already has a shaper above",
-				 cmd->dev);
+			snprintf(why, len, "Error: argument \"shape\" is wrong: %s already has a shaper above", dev);
 			return PERIM_EXIT_BADINPUT;
 		}
 		b->shaped[slot] = true;
-		perim_model_shape_set(b->next, slot, &cmd->shape);
+		perim_model_shape_set(b->next, slot, &l->shape);
 		return 0;
 	case PERIM_CMD_SYN_SET:
 		/* As syncookie set: refused (exit 1, naming why) where this kernel cannot enforce it. */
-		return perimd_syn_enforceable(b->d, slot, cmd->dev, why, len) ?:
-		       perim_model_syn_set(b->next, slot, cmd->dev, &cmd->syn, why, len);
+		return perimd_syn_enforceable(b->d, slot, dev, why, len) ?:
+		       perim_model_syn_set(b->next, slot, dev, &l->syn, why, len);
 	default:
 		return PERIM_EXIT_BADINPUT;
 	}
@@ -260,7 +288,7 @@ static int build_model(struct perimd *d, const struct ruleset *rs, bool check, s
 	}
 	clear_named(b.next, rs->named);
 	for (size_t i = 0; i < rs->n && !ret; i++) {
-		ret = add_line(&b, &rs->lines[i].cmd, why, sizeof(why));
+		ret = add_line(&b, &rs->lines[i], why, sizeof(why));
 		if (ret) {
 			perim_model_free(b.next);
 			perim_selector_index_free(&b.live);
@@ -288,14 +316,14 @@ static void change_json(void *ctx, enum perim_diff_op op, const char *line)
 	json_object_array_add(ctx, o);
 }
 
-/* {"file","interfaces":[...],"added","removed","replaced","changed","applied","changes":[...]} */
-static int diff_json(struct perimd *d, const struct ruleset *rs, const struct perim_model *next,
+/* {"file","interfaces":[...],"added","removed","replaced","changed","applied","changes":[...]}, "changes" unless counts_only */
+static int diff_json(struct perimd *d, const struct ruleset *rs, const struct perim_model *next, bool counts_only,
 		     struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *changes = json_object_new_array(), *ifaces = json_object_new_array();
+	struct json_object *changes = counts_only ? NULL : json_object_new_array(), *ifaces = json_object_new_array();
 	unsigned counts[PERIM_DIFF_OPS];
 
-	if (perim_model_diff(d->model, next, rs->named, change_json, changes, counts)) {
+	if (perim_model_diff(d->model, next, rs->named, counts_only ? NULL : change_json, changes, counts)) {
 		json_object_put(changes);
 		json_object_put(ifaces);
 		snprintf(err, errlen, "formatting the difference: a rule cannot be written as a line");
@@ -310,7 +338,8 @@ static int diff_json(struct perimd *d, const struct ruleset *rs, const struct pe
 	for (int op = 0; op < PERIM_DIFF_OPS; op++)
 		json_add_int(*result, perim_diff_op_name(op), counts[op]);
 	json_add_bool(*result, "changed", counts[0] + counts[1] + counts[2] > 0);
-	json_object_object_add(*result, "changes", changes);
+	if (changes)
+		json_object_object_add(*result, "changes", changes);
 	return 0;
 }
 
@@ -364,7 +393,7 @@ static int apply_or_diff(struct perimd *d, const struct perim_cmd *cmd, struct j
 	if (!ret)
 		ret = build_model(d, &rs, only_look, &next, err, errlen);
 	if (!ret)
-		ret = diff_json(d, &rs, next, result, err, errlen);
+		ret = diff_json(d, &rs, next, cmd->counts_only, result, err, errlen);
 	if (ret || only_look || !json_object_object_get_ex(*result, "changed", &changed) ||
 	    !json_object_get_boolean(changed)) {
 		if (!only_look)

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "datapath/map_batch.h"
 #include "datapath/pinned_map.h"
 #include "datapath/prog_wait.h"
 #include "model/rules.h"
@@ -358,6 +359,8 @@ struct txn {
 	struct perim_maps *maps;
 	const struct perim_installed *old;
 	const struct perim_lpm_set *new_lpm;
+	const struct perim_lpm_entry **old_of_new;  /* per new entry: the old one with its key, or NULL */
+	bool *old_kept;                            /* per old entry: the new set has its key */
 	struct undo *log;
 	size_t n_log;
 	char *err;
@@ -487,23 +490,6 @@ static void desired_rules(const struct perim_model *m, const struct perim_instal
 	}
 }
 
-static int rule_write_failed(struct txn *t, uint32_t id, int ret)
-{
-	snprintf(t->err, t->errlen, "writing rule %u to %s: %s", id, PERIM_MAP_RULES, strerror(-ret));
-	return ret;
-}
-
-/* One syscall per rule: kernels whose array maps have no batch update. */
-static int write_rules_one_by_one(struct txn *t, const uint32_t *ids, const struct perim_rule *vals, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		if (bpf_map_update_elem(t->maps->rules_fd, &ids[i], &vals[i], BPF_ANY) < 0)
-			return rule_write_failed(t, ids[i], -errno);
-		log_push(t, UNDO_RULE, ids[i]);
-	}
-	return 0;
-}
-
 /*
  * The rules of one phase (activated or deactivated) that change, in one
  * BPF_MAP_UPDATE_BATCH: an apply of thousands of rules costs one syscall
@@ -511,7 +497,6 @@ static int write_rules_one_by_one(struct txn *t, const uint32_t *ids, const stru
  */
 static int write_rules(struct txn *t, const struct perim_rule *want, bool activating)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 	uint32_t *ids = malloc(PERIM_MAX_RULES * sizeof(*ids)), n = 0, done;
 	struct perim_rule *vals = malloc(PERIM_MAX_RULES * sizeof(*vals));
 	int ret = 0;
@@ -529,18 +514,11 @@ static int write_rules(struct txn *t, const struct perim_rule *want, bool activa
 		ids[n] = id;
 		vals[n++] = want[id];
 	}
-	done = n;
-	if (n && bpf_map_update_batch(t->maps->rules_fd, ids, vals, &done, &opts) < 0) {
-		ret = -errno;
-		if (done > n)
-			done = 0;
-	}
-	for (uint32_t i = 0; i < done && n; i++)
+	ret = perim_map_update_many(t->maps->rules_fd, ids, sizeof(*ids), vals, sizeof(*vals), n, &done);
+	for (uint32_t i = 0; i < done; i++)
 		log_push(t, UNDO_RULE, ids[i]);
-	if ((ret == -EINVAL || ret == -ENOTSUPP || ret == -EOPNOTSUPP) && !done)
-		ret = write_rules_one_by_one(t, ids, vals, n);
-	else if (ret)
-		ret = rule_write_failed(t, ids[done < n ? done : 0], ret);
+	if (ret)
+		snprintf(t->err, t->errlen, "writing rule %u to %s: %s", ids[done], PERIM_MAP_RULES, strerror(-ret));
 out:
 	free(ids);
 	free(vals);
@@ -574,35 +552,136 @@ static size_t *by_prefixlen(const struct perim_lpm_set *set, bool longest_first)
 	return order;
 }
 
+/* old_of_new and old_kept in one walk of the two sets, both sorted by key. */
+static int match_sets(struct txn *t)
+{
+	const struct perim_lpm_set *old = &t->old->lpm, *new = t->new_lpm;
+	size_t i = 0, j = 0;
+	int c;
+
+	t->old_of_new = calloc(new->n ? new->n : 1, sizeof(*t->old_of_new));
+	t->old_kept = calloc(old->n ? old->n : 1, sizeof(*t->old_kept));
+	if (!t->old_of_new || !t->old_kept)
+		return -ENOMEM;
+	while (i < old->n && j < new->n) {
+		c = key_cmp(&old->e[i].key, &new->e[j].key);
+		if (c == 0) {
+			t->old_of_new[j++] = &old->e[i];
+			t->old_kept[i++] = true;
+		} else if (c < 0) {
+			i++;
+		} else {
+			j++;
+		}
+	}
+	return 0;
+}
+
+static int out_of_memory(struct txn *t)
+{
+	snprintf(t->err, t->errlen, "out of memory applying rules");
+	return -ENOMEM;
+}
+
+/* One map's entries (set->e[idx[0..n)]) as the kernel's keys, packed. NULL: no memory. */
+static void *kernel_keys(const struct perim_lpm_set *set, const size_t *idx, size_t n, uint32_t key_size)
+{
+	char *keys = malloc((n ? n : 1) * key_size);
+	union perim_kernel_key kk;
+
+	for (size_t i = 0; keys && i < n; i++)
+		memcpy(keys + i * key_size, kernel_key(&set->e[idx[i]].key, &kk), key_size);
+	return keys;
+}
+
+/* The end of the run of set's entries from `from` on that share its map (slot and family). */
+static size_t map_run_end(const struct perim_lpm_set *set, size_t from)
+{
+	size_t end = from + 1;
+
+	while (end < set->n && set->e[end].key.slot == set->e[from].key.slot &&
+	       set->e[end].key.family == set->e[from].key.family)
+		end++;
+	return end;
+}
+
+/* One map's new and changed entries, in the order given, in one batch; each written one logged. */
+static int write_lpm_entries(struct txn *t, const size_t *idx, uint32_t n)
+{
+	int family = t->new_lpm->e[idx[0]].key.family, slot = t->new_lpm->e[idx[0]].key.slot, fd, ret;
+	struct perim_lpm_value *vals = malloc(n * sizeof(*vals));
+	void *keys = kernel_keys(t->new_lpm, idx, n, lpm_key_size[family]);
+	uint32_t done = 0;
+	char text[96];
+
+	if (!keys || !vals) {
+		ret = out_of_memory(t);
+		goto out;
+	}
+	fd = perim_maps_lpm_fd(t->maps, family, slot, true, t->err, t->errlen);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		vals[i] = t->new_lpm->e[idx[i]].value;
+	ret = perim_map_update_many(fd, keys, lpm_key_size[family], vals, sizeof(*vals), n, &done);
+	for (uint32_t i = 0; i < done; i++)
+		log_push(t, UNDO_LPM_UPDATE, idx[i]);
+	if (ret) {
+		key_text(&t->new_lpm->e[idx[done]].key, text, sizeof(text));
+		snprintf(t->err, t->errlen, "writing LPM entry %s to %s: %s", text, lpm_map_name[family],
+			 strerror(-ret));
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
 /*
  * New and changed entries, longest prefix first. With stale entries deleted
  * afterwards shortest first, a lookup at any moment returns the entry the old
  * set or the new set returns for that address, never a third: a new entry
  * found is the new set's longest match (any longer new one was written
  * before it), an old entry found is the old set's longest match (any longer
- * old one is either still there or overwritten by a longer new one).
+ * old one is either still there or overwritten by a longer new one). A
+ * lookup reads one map, so the order matters inside each map: the entries
+ * of one map (a run of the sorted set) go in one batch, in that order.
  */
-static int write_lpm(struct txn *t)
+/* Writes the entries of new_lpm[from..end) (one map) the old set lacks or holds with another value. */
+static int write_lpm_run(struct txn *t, size_t from, size_t end, size_t *changed)
 {
-	size_t *order = by_prefixlen(t->new_lpm, true);
-	int ret = 0;
+	struct perim_lpm_set run = { .n = end - from, .e = t->new_lpm->e + from };
+	size_t *order = by_prefixlen(&run, true);
+	uint32_t n = 0;
 
-	if (!order) {
-		snprintf(t->err, t->errlen, "out of memory applying rules");
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < t->new_lpm->n && !ret; k++) {
-		size_t i = order[k];
-		const struct perim_lpm_entry *e = &t->new_lpm->e[i];
-		const struct perim_lpm_entry *old = perim_lpm_set_find(&t->old->lpm, &e->key);
+	if (!order)
+		return out_of_memory(t);
+	for (size_t k = 0; k < run.n; k++) {
+		const struct perim_lpm_entry *e = &run.e[order[k]];
+		const struct perim_lpm_entry *old = t->old_of_new[from + order[k]];
 
-		if (old && !memcmp(&old->value, &e->value, sizeof(e->value)))
-			continue;
-		ret = lpm_write(t->maps, e, t->err, t->errlen);
-		if (!ret)
-			log_push(t, UNDO_LPM_UPDATE, i);
+		if (!old || memcmp(&old->value, &e->value, sizeof(e->value)))
+			changed[n++] = from + order[k];
 	}
 	free(order);
+	return n ? write_lpm_entries(t, changed, n) : 0;
+}
+
+static int write_lpm(struct txn *t)
+{
+	const struct perim_lpm_set *set = t->new_lpm;
+	size_t *changed = malloc((set->n ? set->n : 1) * sizeof(*changed));
+	int ret = 0;
+
+	if (!changed)
+		return out_of_memory(t);
+	for (size_t from = 0, end; from < set->n && !ret; from = end) {
+		end = map_run_end(set, from);
+		ret = write_lpm_run(t, from, end, changed);
+	}
+	free(changed);
 	return ret;
 }
 
@@ -651,28 +730,81 @@ static int publish_fast_lens(struct txn *t, __u64 want[][PERIM_FAST_FAMILIES], b
 	return 0;
 }
 
-/* Stale entries, shortest prefix first (see write_lpm). */
+/* One map's stale entries (old->lpm.e[idx[0..n)]), in the order given, in one batch; each deleted one logged. */
+static int delete_lpm_entries(struct txn *t, const size_t *idx, uint32_t n)
+{
+	int family = t->old->lpm.e[idx[0]].key.family, slot = t->old->lpm.e[idx[0]].key.slot, fd, ret;
+	void *keys = kernel_keys(&t->old->lpm, idx, n, lpm_key_size[family]);
+	uint32_t done = 0;
+	char text[96];
+
+	if (!keys)
+		return out_of_memory(t);
+	fd = perim_maps_lpm_fd(t->maps, family, slot, false, t->err, t->errlen);
+	/* A map that is not there holds none of them. */
+	ret = fd == -ENOENT ? 0 : fd < 0 ? fd : perim_map_delete_many(fd, keys, lpm_key_size[family], n, &done);
+	if (fd == -ENOENT)
+		done = n;
+	for (uint32_t i = 0; i < done; i++)
+		log_push(t, UNDO_LPM_DELETE, idx[i]);
+	if (ret && fd >= 0) {
+		key_text(&t->old->lpm.e[idx[done]].key, text, sizeof(text));
+		snprintf(t->err, t->errlen, "deleting LPM entry %s from %s: %s", text, lpm_map_name[family],
+			 strerror(-ret));
+	}
+	free(keys);
+	return ret;
+}
+
+/* Deletes the entries of old->lpm[from..end) (one map) the new set does not have, shortest first. */
+static int delete_stale_run(struct txn *t, size_t from, size_t end, size_t *stale)
+{
+	struct perim_lpm_set run = { .n = end - from, .e = t->old->lpm.e + from };
+	size_t *order = by_prefixlen(&run, false);
+	uint32_t n = 0;
+
+	if (!order)
+		return out_of_memory(t);
+	for (size_t k = 0; k < run.n; k++)
+		if (!t->old_kept[from + order[k]])
+			stale[n++] = from + order[k];
+	free(order);
+	return n ? delete_lpm_entries(t, stale, n) : 0;
+}
+
+/* Stale entries, shortest prefix first in each map (see write_lpm). */
 static int delete_stale_lpm(struct txn *t)
 {
-	size_t *order = by_prefixlen(&t->old->lpm, false);
+	const struct perim_lpm_set *set = &t->old->lpm;
+	size_t *stale = malloc((set->n ? set->n : 1) * sizeof(*stale));
 	int ret = 0;
 
-	if (!order) {
-		snprintf(t->err, t->errlen, "out of memory applying rules");
-		return -ENOMEM;
+	if (!stale)
+		return out_of_memory(t);
+	for (size_t from = 0, end; from < set->n && !ret; from = end) {
+		end = map_run_end(set, from);
+		ret = delete_stale_run(t, from, end, stale);
 	}
-	for (size_t k = 0; k < t->old->lpm.n && !ret; k++) {
-		size_t i = order[k];
-		const struct perim_lpm_entry *old = &t->old->lpm.e[i];
-
-		if (perim_lpm_set_find(t->new_lpm, &old->key))
-			continue;
-		ret = lpm_erase(t->maps, &old->key, t->err, t->errlen);
-		if (!ret)
-			log_push(t, UNDO_LPM_DELETE, i);
-	}
-	free(order);
+	free(stale);
 	return ret;
+}
+
+/* Counter resets per batch: a per-CPU value is ncpus times the counters, all of them zeros. */
+#define RESET_BATCH 1024
+
+static void reset_counters_of(int fd, const uint32_t *ids, uint32_t n, const void *zeros, uint32_t value_size)
+{
+	uint32_t chunk, done;
+	int ret;
+
+	for (uint32_t at = 0; at < n; at += chunk) {
+		chunk = n - at < RESET_BATCH ? n - at : RESET_BATCH;
+		ret = perim_map_update_many(fd, ids + at, sizeof(*ids), zeros, value_size, chunk, &done);
+		if (ret) {
+			pr_warn("resetting counters of rule %u: %s\n", ids[at + done], strerror(-ret));
+			chunk = done + 1;   /* the others still get theirs */
+		}
+	}
 }
 
 /*
@@ -684,21 +816,21 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 			   const struct perim_rule *want)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct perim_rule_counters *zero;
+	uint32_t *ids, n = 0;
+	void *zeros;
 
 	if (maps->rule_stats_fd < 0 || ncpus <= 0)
 		return;
-	zero = calloc(ncpus, sizeof(*zero));
-	if (!zero)
-		return;
-	for (uint32_t id = 1; id < PERIM_MAX_RULES; id++) {
-		if (!(want[id].flags & PERIM_RULE_ACTIVE) || want[id].gen == in->rules[id].gen ||
-		    (in->rules[id].flags & PERIM_RULE_ACTIVE))
-			continue;
-		if (bpf_map_update_elem(maps->rule_stats_fd, &id, zero, BPF_ANY) < 0)
-			pr_warn("resetting counters of rule %u: %s\n", id, strerror(errno));
-	}
-	free(zero);
+	ids = malloc(PERIM_MAX_RULES * sizeof(*ids));
+	zeros = calloc((size_t)RESET_BATCH * ncpus, sizeof(struct perim_rule_counters));
+	for (uint32_t id = 1; ids && zeros && id < PERIM_MAX_RULES; id++)
+		if ((want[id].flags & PERIM_RULE_ACTIVE) && want[id].gen != in->rules[id].gen &&
+		    !(in->rules[id].flags & PERIM_RULE_ACTIVE))
+			ids[n++] = id;
+	if (n)
+		reset_counters_of(maps->rule_stats_fd, ids, n, zeros, ncpus * sizeof(struct perim_rule_counters));
+	free(ids);
+	free(zeros);
 }
 
 static int wait_for_programs(struct txn *t)
@@ -749,7 +881,7 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	want = calloc(PERIM_MAX_RULES, sizeof(*want));
 	t.log = calloc(2 * PERIM_MAX_RULES + new_lpm.n + in->lpm.n + 2 * PERIM_MAX_IFACES * PERIM_FAST_FAMILIES,
 		       sizeof(*t.log));
-	if (!want || !t.log) {
+	if (!want || !t.log || match_sets(&t)) {
 		snprintf(err, errlen, "out of memory applying rules");
 		ret = PERIM_EXIT_FAIL;
 		goto out;
@@ -794,6 +926,8 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 	memset(&new_lpm, 0, sizeof(new_lpm));
 out:
 	perim_lpm_set_free(&new_lpm);
+	free(t.old_of_new);
+	free(t.old_kept);
 	free(t.log);
 	free(want);
 	return ret;

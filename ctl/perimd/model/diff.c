@@ -43,12 +43,12 @@ static int diff_rules(const struct perim_model *from, const struct perim_model *
 			a = NULL;
 		if (b && !slots[b->iface])
 			b = NULL;
-		/* Only what is emitted is formatted: an apply of thousands of rules formats each once. */
+		/* Only what is emitted is formatted, and only for a caller that takes the lines. */
 		if (a && b && perim_limit_same_line(&a->spec, &b->spec))
 			continue;
-		if (a && !b && perim_limit_format(from->ifaces[a->iface].dev, &a->spec, was, sizeof(was)) < 0)
+		if (o->fn && a && !b && perim_limit_format(from->ifaces[a->iface].dev, &a->spec, was, sizeof(was)) < 0)
 			return -EINVAL;
-		if (b && perim_limit_format(to->ifaces[b->iface].dev, &b->spec, now, sizeof(now)) < 0)
+		if (o->fn && b && perim_limit_format(to->ifaces[b->iface].dev, &b->spec, now, sizeof(now)) < 0)
 			return -EINVAL;
 		if (a && !b)
 			emit(o, PERIM_DIFF_REMOVE, was);

@@ -25,7 +25,8 @@ typedef void (*perim_diff_fn)(void *ctx, enum perim_diff_op op, const char *line
 /*
  * Every change from `from` to `to` on the slots marked in slots[] (limits,
  * allow/deny prefixes, shapers; both models have the same interfaces).
- * Counts per op into counts[]. 0, or -EINVAL when a line cannot be formatted.
+ * Counts per op into counts[]; fn (NULL: counts only) gets each line.
+ * 0, or -EINVAL when a line cannot be formatted.
  */
 int perim_model_diff(const struct perim_model *from, const struct perim_model *to,
 		     const bool slots[PERIM_MAX_IFACES], perim_diff_fn fn, void *ctx,

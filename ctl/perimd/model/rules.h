@@ -176,9 +176,9 @@ int perim_flatten(const struct perim_model *m, struct perim_lpm_set *out, char *
 /* ---- the fast path (rules_fast.c) ---- */
 
 /*
- * Adds to a flattened set the fast-path copy of every ingress trie entry
- * (same key and value, family PERIM_LPM_FAST_V4/6) and sorts it again.
- * 0 or -ENOMEM.
+ * Adds to a flattened set (sorted by key) the fast-path copy of every
+ * ingress trie entry (same key and value, family PERIM_LPM_FAST_V4/6),
+ * keeping it sorted. 0 or -ENOMEM.
  */
 int perim_fast_mirror(struct perim_lpm_set *set);
 /*

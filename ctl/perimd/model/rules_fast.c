@@ -24,6 +24,33 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct perim_lpm_ukey));
 }
 
+/*
+ * The sorted runs [0, mid) and [mid, n) of set as one sorted set: a merge,
+ * not a sort of the whole (thousands of entries, each compared log n times).
+ */
+static int merge_runs(struct perim_lpm_set *set, size_t mid)
+{
+	struct perim_lpm_entry *out = malloc(set->n * sizeof(*out));
+	size_t i = 0, j = mid, k = 0;
+
+	if (!out)
+		return -ENOMEM;
+	while (i < mid && j < set->n)
+		out[k++] = key_cmp(&set->e[j].key, &set->e[i].key) < 0 ? set->e[j++] : set->e[i++];
+	while (i < mid)
+		out[k++] = set->e[i++];
+	while (j < set->n)
+		out[k++] = set->e[j++];
+	free(set->e);
+	set->e = out;
+	set->cap = set->n;
+	return 0;
+}
+
+/*
+ * The copies keep the originals' order and their family maps V4 and V6 to
+ * FAST_V4 and FAST_V6 in the same order, so they are sorted as appended.
+ */
 int perim_fast_mirror(struct perim_lpm_set *set)
 {
 	size_t n = set->n, extra = 0;
@@ -49,8 +76,7 @@ int perim_fast_mirror(struct perim_lpm_set *set)
 		set->e[set->n].key.family = e->key.family == PERIM_LPM_V4 ? PERIM_LPM_FAST_V4 : PERIM_LPM_FAST_V6;
 		set->n++;
 	}
-	qsort(set->e, set->n, sizeof(set->e[0]), key_cmp);
-	return 0;
+	return merge_runs(set, n);
 }
 
 __u64 perim_fast_lens_make(const struct perim_lpm_set *set, int slot, int fam)

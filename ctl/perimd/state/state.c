@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -53,7 +54,8 @@ static int format_model(const struct perim_model *m, int slot, const char *heade
 			continue;
 		if (perim_limit_format(m->ifaces[r->iface].dev, &r->spec, line, sizeof(line)) < 0)
 			return -EINVAL;
-		fprintf(f, "%s\n", line);
+		fputs(line, f);
+		fputc('\n', f);
 	}
 	for (unsigned i = 0; i < m->n_acl; i++) {
 		const struct perim_model_acl *a = &m->acl[i];
@@ -146,17 +148,29 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+/* The body and its trailer in one write (more only if the kernel takes part of it). */
+static int write_both(int fd, const char *body, size_t len, const char *trailer)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)body, .iov_len = len },
+		{ .iov_base = (void *)trailer, .iov_len = strlen(trailer) },
+	};
+	struct iovec *v = iov;
+	int cnt = 2;
+
+	while (cnt) {
+		ssize_t n = writev(fd, v, cnt);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		buf += n;
-		len -= n;
+		for (; cnt && (size_t)n >= v->iov_len; v++, cnt--)
+			n -= v->iov_len;
+		if (cnt) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= n;
+		}
 	}
 	return 0;
 }
@@ -172,9 +186,7 @@ static int write_temp(const char *path, const char *body, size_t len, char *tmp,
 	if (fd < 0)
 		return -errno;
 	perimd_state_trailer(body, len, trailer);
-	ret = write_all(fd, body, len);
-	if (!ret)
-		ret = write_all(fd, trailer, strlen(trailer));
+	ret = write_both(fd, body, len, trailer);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)

@@ -14,6 +14,9 @@
 #include "json_add.h"
 #include "names.h"
 
+/* Rules whose counters one BPF_MAP_LOOKUP_BATCH of the 1 Hz sample reads. */
+#define RULE_BATCH 256
+
 int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd)
 {
 	size_t biggest = sizeof(struct perim_if_counters);
@@ -27,9 +30,11 @@ int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd)
 	if (s->ncpus <= 0)
 		return s->ncpus ? s->ncpus : -EINVAL;
 	s->percpu = calloc(s->ncpus, biggest);
+	s->batch_keys = calloc(RULE_BATCH, sizeof(*s->batch_keys));
+	s->batch_vals = calloc((size_t)RULE_BATCH * s->ncpus, sizeof(struct perim_rule_counters));
 	s->prev = calloc(1, sizeof(*s->prev));
 	s->last = calloc(1, sizeof(*s->last));
-	if (!s->percpu || !s->prev || !s->last) {
+	if (!s->percpu || !s->batch_keys || !s->batch_vals || !s->prev || !s->last) {
 		perimd_stats_fini(s);
 		return -ENOMEM;
 	}
@@ -39,17 +44,25 @@ int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd)
 void perimd_stats_fini(struct perimd_stats *s)
 {
 	free(s->percpu);
+	free(s->batch_keys);
+	free(s->batch_vals);
 	free(s->prev);
 	free(s->last);
-	s->percpu = s->prev = s->last = NULL;
+	s->percpu = s->batch_vals = s->prev = s->last = NULL;
+	s->batch_keys = NULL;
 }
 
-/* Sum ncpus copies of a struct made only of __u64 fields. */
+/*
+ * Sum ncpus copies of a struct made only of __u64 fields. Read and written
+ * as __u64 (unsigned long long), the fields' own type: as uint64_t (unsigned
+ * long) the compiler may assume the writes do not touch the struct, and did
+ * once this was inlined.
+ */
 static void sum_u64(const void *percpu, int ncpus, size_t size, void *out)
 {
-	const uint64_t *in = percpu;
-	uint64_t *acc = out;
-	size_t n = size / sizeof(uint64_t);
+	const __u64 *in = percpu;
+	__u64 *acc = out;
+	size_t n = size / sizeof(__u64);
 
 	memset(out, 0, size);
 	for (int c = 0; c < ncpus; c++)
@@ -92,11 +105,59 @@ uint64_t perimd_stats_if_dropped(struct perimd_stats *s, int slot)
 	return perimd_stats_read_if(s, slot, &c) ? 0 : perimd_if_dropped(&c);
 }
 
+static void sample_rule(struct perimd_sample *next, uint32_t id, const struct perim_rule_counters *rc)
+{
+	next->rule[id] = (struct perimd_rule_sample){ rc->matched_packets, rc->dropped_packets };
+}
+
+/*
+ * The live rules' counters, RULE_BATCH slots per syscall (BPF_MAP_LOOKUP_BATCH,
+ * 5.6+): thousands of rules cost tens of syscalls a second, not thousands.
+ * -errno when the first batch fails (the caller reads rule by rule).
+ */
+static int sample_rules_batched(struct perimd_stats *s, const struct perim_model *m, struct perimd_sample *next)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t vsize = (size_t)s->ncpus * sizeof(struct perim_rule_counters);
+	struct perim_rule_counters rc;
+	__u32 in, out, count;
+	bool first = true;
+	int ret;
+
+	do {
+		count = RULE_BATCH;
+		ret = bpf_map_lookup_batch(s->rule_fd, first ? NULL : &in, &out, s->batch_keys, s->batch_vals,
+					   &count, &opts) < 0 ? -errno : 0;
+		/* -ENOENT: the map ended inside this batch. A later failure keeps what was read. */
+		if (ret && ret != -ENOENT)
+			return first ? ret : 0;
+		for (__u32 i = 0; i < count; i++) {
+			uint32_t id = s->batch_keys[i];
+
+			if (id >= m->rules_end || !m->rules[id].used)
+				continue;
+			sum_u64((const char *)s->batch_vals + i * vsize, s->ncpus, sizeof(rc), &rc);
+			sample_rule(next, id, &rc);
+		}
+		in = out;
+		first = false;
+	} while (!ret && count && in + 1 < m->rules_end);
+	return 0;
+}
+
+static void sample_rules_one_by_one(struct perimd_stats *s, const struct perim_model *m, struct perimd_sample *next)
+{
+	struct perim_rule_counters rc;
+
+	for (uint32_t id = 1; id < m->rules_end; id++)
+		if (m->rules[id].used && !perimd_stats_read_rule(s, id, &rc))
+			sample_rule(next, id, &rc);
+}
+
 void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 {
 	struct perimd_sample *next = s->prev;
 	struct perim_if_counters ic;
-	struct perim_rule_counters rc;
 
 	/* Reuse the older buffer for the new sample. */
 	memset(next, 0, sizeof(*next));
@@ -109,11 +170,8 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 		};
 		memcpy(next->ifc[slot].dropped_by_reason, ic.dropped_packets, sizeof(ic.dropped_packets));
 	}
-	for (uint32_t id = 1; id < m->rules_end; id++) {
-		if (!m->rules[id].used || perimd_stats_read_rule(s, id, &rc))
-			continue;
-		next->rule[id] = (struct perimd_rule_sample){ rc.matched_packets, rc.dropped_packets };
-	}
+	if (sample_rules_batched(s, m, next))
+		sample_rules_one_by_one(s, m, next);
 	s->prev = s->last;
 	s->last = next;
 	s->n_samples++;

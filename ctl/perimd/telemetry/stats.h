@@ -33,6 +33,8 @@ struct perimd_sample {
 struct perimd_stats {
 	int if_fd, rule_fd, ncpus;
 	void *percpu;              /* lookup buffer: ncpus values */
+	__u32 *batch_keys;         /* batched rule lookups: PERIMD_STATS_BATCH keys ... */
+	void *batch_vals;          /* ... and their ncpus values each */
 	struct perimd_sample *prev, *last;
 	unsigned n_samples;
 };
