@@ -566,6 +566,22 @@ static void render_syncookie_status(struct json_object *sc)
 	       array_len(prots), array_len(prots) == 1 ? "" : "s");
 }
 
+/* "source tables: perim_src4 (ipv4) 1200 of 262144 (0.5%), ...": a flood filling one shows here. */
+static void render_source_tables(struct json_object *tables)
+{
+	if (!array_len(tables))
+		return;
+	printf("source tables:");
+	for (size_t i = 0; i < array_len(tables); i++) {
+		struct json_object *t = json_object_array_get_idx(tables, i);
+		uint64_t n = get_u64(t, "entries"), max = get_u64(t, "max_entries");
+
+		printf("%s %s (%s) %" PRIu64 " of %" PRIu64 " (%.1f%%)", i ? "," : "", get_str(t, "table", "?"),
+		       get_str(t, "family", "?"), n, max, max ? 100.0 * n / max : 0.0);
+	}
+	printf("\n");
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -576,6 +592,7 @@ static void render_status(struct json_object *r)
 	render_status_interfaces(get(r, "interfaces"));
 	render_hooks(get(r, "hooks"));
 	render_syncookie_status(get(r, "syncookie"));
+	render_source_tables(get(r, "source_tables"));
 	render_state_file(get(r, "state"));
 	render_inactive_rules(get(r, "inactive_rules"));
 	if (get_bool(get(r, "confirm"), "pending"))

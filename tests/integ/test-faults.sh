@@ -114,6 +114,9 @@ case_source_lru_full_under_spoofed_flood() {
 	# IPv4 sources have their own table, perim_src4 (8-byte keys).
 	entries=$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" | jq length)
 	expect_range "$entries" 819 1024 "entries in the per-source table of 1024" || return 1
+	# The operator sees it filling: status counts what the kernel holds, out of the size.
+	expect_eq "$(pctl -j status | jq -r '.source_tables[] | select(.table == "perim_src4") | "\(.entries)/\(.max_entries)"')" \
+		"$entries/1024" "status: perim_src4's fill" || return 1
 	admitted=$(pctl -j stats "$GW" | jq -r ".interfaces[0].rules[] | select(.id == $flood_rule) | .passed_packets")
 	expect_range "$admitted" 2048 100000000 "flood packets admitted (each new source's first ones)" || return 1
 	newsrc=$(pctl -j stats "$GW" | jq -r '.interfaces[0].counters.dropped["new-source"].packets')

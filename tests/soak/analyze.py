@@ -49,6 +49,7 @@ RSS_JUDGED_SPAN_S = 120
 WARMUP_NS = 20 * 10**9
 FLAP_BEFORE_NS = 5 * 10**8
 FLAP_AFTER_NS = 3 * 10**9
+ADMITTED_PREFIX = "10.79.2.0/24"    # soak.sh's rule for the admitted flow (A, 10.79.2.1)
 
 results = []
 
@@ -106,6 +107,29 @@ def intervals(timeline, start_kind, end_kind):
 
 def overlaps(a0, a1, spans, before=0, after=0):
     return any(a0 < s1 + after and a1 > s0 - before for s0, s1 in spans)
+
+
+def load_json(data, name):
+    try:
+        with open(os.path.join(data, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def admitted_accounting(data, received):
+    """What was sent of the admitted flow, what perim's rule for it counted and dropped (the
+    pinned counters outlive every restart), what arrived: a second without the flow that perim
+    did not drop was not sent, or never reached the NIC (a sender descheduled on a loaded host)."""
+    sent = sum(int(r[0].split("=")[1]) for r in read_lines(data, "sender.A") if r and r[0].startswith("sent="))
+    limits, stats = load_json(data, "final_limits"), load_json(data, "final_stats")
+    ids = [l["id"] for l in (limits or {}).get("limits", []) if l.get("src") == ADMITTED_PREFIX]
+    rules = [r for i in (stats or {}).get("interfaces", []) for r in i.get("rules", []) if r.get("id") in ids]
+    if len(rules) != 1:
+        return "the admitted flow: %d sent, %d received; its rule's counters not found" % (sent, received)
+    return ("the admitted flow: %d sent, %d matched perim's rule %d (%d passed, %d dropped), %d received"
+            % (sent, rules[0]["matched_packets"], rules[0]["id"], rules[0]["passed_packets"],
+               rules[0]["dropped_packets"], received))
 
 
 def main(data):
@@ -168,6 +192,8 @@ def main(data):
             "a flap within %.1f s of the link up"
             % (judged, len(seconds) - judged, stalls_out, stalls_down, low, send_a, lowest or 0,
                max(recover) if recover else 0))
+
+    print("soak: %s" % admitted_accounting(data, sum(flow["A"].values())))
 
     total_d = sum(flow["D"].values()) if flow["D"] is not None else -1
     verdict(total_d == 0, "denied_flow_never_arrives",

@@ -27,6 +27,7 @@
 #include "telemetry/stats.h"
 #include "links/nicstats.h"
 #include "telemetry/if_snapshot.h"
+#include "telemetry/src_tables.h"
 #include "links/netlink.h"
 #include "datapath/loader.h"
 #include "datapath/egress.h"
@@ -523,8 +524,12 @@ static struct json_object *state_json(struct perimd *d)
 
 static int do_status(struct perimd *d, struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *btf, *ifaces = json_object_new_array(), *hooks, *o;
+	struct json_object *btf, *ifaces, *hooks, *o;
+	struct perimd_src_table src[PERIMD_SRC_TABLES];
 
+	if (perimd_src_tables_read(&d->loader, src, err, errlen))
+		return PERIM_EXIT_FAIL;
+	ifaces = json_object_new_array();
 	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
 		if (!d->model->ifaces[s].used)
 			continue;
@@ -547,6 +552,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "interfaces", ifaces);
 	json_object_object_add(*result, "hooks", hooks ? hooks : json_object_new_array());
 	json_object_object_add(*result, "syncookie", perimd_syncookie_status_json(d));
+	json_object_object_add(*result, "source_tables", perimd_src_tables_json(src));
 	json_object_object_add(*result, "state", state_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	json_object_object_add(*result, "confirm", perimd_confirm_json(d));

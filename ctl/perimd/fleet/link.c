@@ -14,6 +14,8 @@
 
 #define RECONNECT_WAIT_MS 500
 #define CLOSE_WAIT_S 2
+/* How long the threads have to finish with the connection open; a watcher sees stop within 100 ms. */
+#define STOP_GRACE_MS 500
 
 uint64_t fleet_now_ms(void)
 {
@@ -221,25 +223,51 @@ int fleet_link_start(struct fleet_link *l, const struct perimd_fleet_opts *o, co
 	return 0;
 }
 
+/*
+ * A thread still blocked on a request to an absent server when the grace
+ * ends (a JetStream wait is JS_WAIT_MS) is cut short by closing the
+ * connection. By then a watcher being destroyed has already taken its
+ * subscription off the connection (its consumer's delete is what waits),
+ * and the writer holds none.
+ */
+static void join_or_cut(struct fleet_link *l, pthread_t t, const struct timespec *deadline)
+{
+	if (pthread_timedjoin_np(t, NULL, deadline) == 0)
+		return;
+	natsConnection_Close(l->nc);
+	pthread_join(t, NULL);
+}
+
+/*
+ * The threads end (destroying their watchers, KV stores and JetStream
+ * contexts) while the connection is still open: a watcher destroyed after
+ * natsConnection_Close unsubscribes what the close already tore down
+ * (libnats 3.4: AddressSanitizer at perimd's exit). Then the connection
+ * closes, its last callback is awaited, and it is destroyed.
+ */
 void fleet_link_stop(struct fleet_link *l)
 {
 	struct fleet_request *r, *next;
+	struct timespec deadline;
 
 	pthread_mutex_lock(&l->mu);
 	l->stop = true;
 	pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->mu);
-	/* Closed first: a thread waiting on a request to an absent server returns at once. */
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_nsec += STOP_GRACE_MS * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (l->watcher_started)
+		join_or_cut(l, l->watcher, &deadline);
+	if (l->writer_started)
+		join_or_cut(l, l->writer, &deadline);
+	l->watcher_started = l->writer_started = false;
 	if (l->nc) {
 		natsConnection_Close(l->nc);
 		await_closed(l);
-	}
-	if (l->watcher_started)
-		pthread_join(l->watcher, NULL);
-	if (l->writer_started)
-		pthread_join(l->writer, NULL);
-	l->watcher_started = l->writer_started = false;
-	if (l->nc) {
 		natsConnection_Destroy(l->nc);
 		l->nc = NULL;
 	}

@@ -19,9 +19,11 @@
 #include "daemon.h"
 #include "tracing/tracers.h"
 #include "telemetry/metrics.h"
+#include "telemetry/src_tables.h"
 #include "telemetry/stats.h"
 #include "perim.h"
 #include "fleet/fleet.h"
+#include "log.h"
 #include "syn/counters.h"
 
 struct if_snap {
@@ -239,6 +241,31 @@ static void write_tracers(FILE *f, struct perimd *d)
 	json_object_put(hooks);
 }
 
+/* The per-source tables' fill; left out (and logged) when the kernel could not be asked. */
+static void write_source_tables(FILE *f, struct perimd *d)
+{
+	struct perimd_src_table t[PERIMD_SRC_TABLES];
+	char err[256];
+
+	if (perimd_src_tables_read(&d->loader, t, err, sizeof(err))) {
+		pr_warn("perimd: metrics: %s\n", err);
+		return;
+	}
+	family(f, "perim_source_table_entries", "gauge",
+	       "Entries a per-source bucket table holds (an LRU: when full, it evicts).");
+	for (int i = 0; i < PERIMD_SRC_TABLES; i++) {
+		fputs("perim_source_table_entries{", f);
+		label(f, "table", t[i].name, true);
+		fprintf(f, " %u\n", t[i].entries);
+	}
+	family(f, "perim_source_table_max_entries", "gauge", "The size of a per-source bucket table.");
+	for (int i = 0; i < PERIMD_SRC_TABLES; i++) {
+		fputs("perim_source_table_max_entries{", f);
+		label(f, "table", t[i].name, true);
+		fprintf(f, " %u\n", t[i].max_entries);
+	}
+}
+
 char *perimd_metrics_render(struct perimd *d, size_t *len)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -261,6 +288,7 @@ char *perimd_metrics_render(struct perimd *d, size_t *len)
 	write_rule_verdicts(f, s, true);
 	write_rule_would_drop(f, s);
 	write_tracers(f, d);
+	write_source_tables(f, d);
 	perimd_fleet_metrics(d, f);
 	perimd_syn_metrics(d, f);
 	if (fclose(f)) {

@@ -13,7 +13,8 @@
 #include "fleet/link.h"
 #include "log.h"
 
-#define NEXT_TIMEOUT_MS 250
+/* Also how soon the watcher sees a stop (fleet_link_stop gives it STOP_GRACE_MS). */
+#define NEXT_TIMEOUT_MS 100
 #define BATCH_MAX 512
 #define BATCH_WAIT_MS 2    /* with a batch held: the next entry is late, hand the batch over */
 #define RETRY_MS 500
