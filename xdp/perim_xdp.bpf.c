@@ -27,22 +27,20 @@ const volatile __u32 perim_slot = 0;
 #include "lib/counters.h"     /* the interface's and the rule's counters */
 #include "lib/drop_sample.h"  /* a sampled drop for `perimctl top` */
 #include "lib/syncookie.h"    /* SYN cookies (perim_xdp_syn only) */
-#include "lib/rule_run.h"     /* the rule's application, verified once (global functions) */
+#include "lib/rule_run.h"     /* the rule's application, on scalars (few verifier states) */
 
 char LICENSE[] SEC("license") = "GPL";
 
-/*
- * The rule's application, verified once (lib/rule_run.h): one per bucket
- * store (gcra.h), and only the one a program calls is loaded with it.
- */
-__noinline int perim_rule_cas(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
+/* The rule's application (lib/rule_run.h), with and without compare-and-swap (gcra.h). */
+static __always_inline int perim_rule_cas(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
 {
 	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
 
 	return perim_rule_run(ctx, &a, perim_slot, true);
 }
 
-__noinline int perim_rule_plain(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
+static __always_inline int perim_rule_plain(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta,
+					    __u64 cand)
 {
 	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
 

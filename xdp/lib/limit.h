@@ -36,8 +36,12 @@ static __always_inline struct perim_bucket *perim_src_lookup(__u32 rule_id, cons
 	if (!pkt->is_v6) {
 		struct perim_src4_key k4 = { .rule = rule_id };
 
+		struct perim_bucket *b;
+
 		__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
-		return bpf_map_lookup_elem(&perim_src4, &k4);
+		b = bpf_map_lookup_elem(&perim_src4, &k4);
+		PERIM_ONE_MAP_CALL(b);
+		return b;
 	}
 	struct perim_src_key k6 = { .rule = rule_id };
 

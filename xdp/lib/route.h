@@ -37,9 +37,12 @@ static __always_inline struct perim_src_route *perim_route_lookup(__u32 slot, co
 {
 	if (!pkt->is_v6) {
 		struct perim_src4_key k4 = { .rule = PERIM_SRC_ROUTE | slot };
+		struct perim_src_route *r;
 
 		__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
-		return bpf_map_lookup_elem(&perim_src4, &k4);
+		r = bpf_map_lookup_elem(&perim_src4, &k4);
+		PERIM_ONE_MAP_CALL(r);
+		return r;
 	}
 	struct perim_src_key k6 = { .rule = PERIM_SRC_ROUTE | slot };
 
@@ -93,10 +96,13 @@ static __always_inline struct perim_src_route *perim_route_insert(const struct p
 
 	if (!pkt->is_v6) {
 		struct perim_src4_key k4 = { .rule = PERIM_SRC_ROUTE | hint->slot };
+		struct perim_src_route *r;
 
 		__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
 		bpf_map_update_elem(&perim_src4, &k4, &fresh, BPF_NOEXIST);
-		return bpf_map_lookup_elem(&perim_src4, &k4);
+		r = bpf_map_lookup_elem(&perim_src4, &k4);
+		PERIM_ONE_MAP_CALL(r);
+		return r;
 	}
 	struct perim_src_key k6 = { .rule = PERIM_SRC_ROUTE | hint->slot };
 
