@@ -105,10 +105,13 @@ case_per_source_state_follows_the_rule() {
 	burst_from 10.204.0.9 5007 blk "$id" || return 1
 	expect_eq "$PASSED $GOT" "5 5" "the burst, then blocked (passed, received)" || return 1
 	expect_range "$(( $(if_stat 'dropped."blocked".packets') - b0 ))" 1 14 "blocked drops" || return 1
-	# (Another case's rule may have had this id: its sources' buckets stay in the LRU, stale.)
+	# The rule has no byte limit: the source's bucket is its route, key {PERIM_SRC_ROUTE | slot,
+	# address}, whose candidate (bytes 8-15, where a bucket has byte_tat) starts with the rule id.
 	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" |
-		jq -c "[.[] | .formatted.key | select(.rule == $id and .addr == [10,204,0,9])] | length")" 1 \
-		"the source's bucket, in the IPv4 table" || return 1
+		jq -c --arg lo "$(printf '0x%02x' $((id & 255)))" --arg hi "$(printf '0x%02x' $((id >> 8)))" \
+		'[.[] | select(.formatted.key.rule >= 2147483648 and .formatted.key.addr == [10,204,0,9] and
+			.value[8] == $lo and .value[9] == $hi)] | length')" 1 \
+		"the source's route and bucket, in the IPv4 table" || return 1
 	expect_eq "$(pctl -j limit set "$GW" "${sel[@]}" rate 1pps burst 5 per-source block 600 | jq -r .replaced)" true \
 		"same parameters: replaced" || return 1
 	burst_from 10.204.0.9 5007 blk "$id" || return 1
