@@ -835,8 +835,8 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       "ports, look the source's bucket up in an LRU hash, read the coarse clock, test "
 	       "GCRA, count per CPU, drop; the second row first probes a prefix table once, as a "
 	       "limiter with rules per prefix must to learn which rule holds the source. perim's "
-	       "101-rule drop path makes two probes (see the fast path note), so it is compared "
-	       "with the second row plus one probe.\n");
+	       "drop path for a known source makes one lookup (its route); with routes off it makes "
+	       "two probes (see the fast path note) and then the bucket lookup.\n");
 	printf("- minimal limiter (tests/bench/progs/min_limiter.bpf.c): the least a limiter with "
 	       "rules per prefix does: parse Ethernet/IP/UDP, one LPM trie lookup keyed by the bare "
 	       "address (4 or 16 bytes) over the same 101 prefixes, whose value carries the rule's "
