@@ -85,8 +85,8 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 	l3_off = pkt.l3 - data;
 	pkt.l3 = NULL;
 
-	/* The SYN guard comes before any rule: its twin always takes the long way. */
-	if (!syn) {
+	/* The SYN guard comes before any rule: a packet it may act on takes the long way. */
+	if (!syn || !perim_syn_candidate(&pkt)) {
 		ruled = perim_rule_call(ctx, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, 0, cas);
 		if (ruled >= 0)
 			return ruled;
