@@ -23,7 +23,7 @@
 #define PERIM_PIN_ROOT_DEFAULT "/sys/fs/bpf/perim"
 
 #define PERIM_MAX_IFACES 64           /* interface slots (counter rows, LPM map pins) */
-#define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is never used */
+#define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is no rule (the route epoch) */
 #define PERIM_MAX_CANDIDATES 16       /* rules one LPM entry can point at */
 #define PERIM_MAX_PROTECT_CAND 4      /* protect candidates one entry can have (first of its candidates) */
 #define PERIM_LPM_MAX_ENTRIES 65536   /* per LPM map, i.e. per interface and family */
