@@ -104,16 +104,16 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		if (verdict == PERIM_ACL_DENY || verdict == PERIM_ACL_FLEET_DENY) {
 			__u32 reason = verdict == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
 
-			pkt.l3 = perim_run_l3(ctx, l3_off, pkt.is_v6);
-			perim_sample_drop(slot, 0, reason, pkt.l3 ? &pkt : NULL, len);
+			pkt.l3 = perim_run_l3(ctx, l3_off);
+			perim_sample_drop(slot, 0, reason, &pkt, len);
 			return perim_count_drop(ifc, reason, len);
 		}
 	}
 	/* SYN cookies before the rules: a handshake completed is then limited like any traffic. */
 	if (syn) {
-		/* Its drop samples read the IP header; the parser found it, so it is there. */
-		pkt.l3 = perim_run_l3(ctx, l3_off, pkt.is_v6);
-		ruled = pkt.l3 ? perim_syn_guard(ctx, ifc, &pkt, slot, len) : -1;
+		/* Its drop samples read the IP header (or none: perim_run_l3). */
+		pkt.l3 = perim_run_l3(ctx, l3_off);
+		ruled = perim_syn_guard(ctx, ifc, &pkt, slot, len);
 		pkt.l3 = NULL;
 		if (ruled >= 0)
 			return ruled;

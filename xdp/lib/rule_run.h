@@ -52,17 +52,22 @@ struct perim_run_args {
 };
 
 /*
- * The IP header at l3_off, or NULL when it is not in the frame. The caller
- * keeps the offset as a scalar and clears pkt->l3 after parsing: a packet
- * pointer kept across the prefix lookup differs per parser exit, and the
- * verifier would follow the lookup once per exit.
+ * The IP header at l3_off with an IPv6 header's worth of bytes behind it
+ * whatever the family, or NULL when the frame is shorter (a minimal IPv4
+ * frame behind two VLAN tags): the only reader, the drop sampler, then
+ * leaves the destination out. One bound for both families because Debian
+ * 5.10's and 6.1's verifiers lose which family the packet's is_v6 byte says
+ * once it is on the stack and check the IPv6 read against the IPv4 bound.
+ * The caller keeps the offset as a scalar and clears pkt->l3 after parsing:
+ * a packet pointer kept across the prefix lookup differs per parser exit,
+ * and the verifier would follow the lookup once per exit.
  */
-static __always_inline void *perim_run_l3(const struct xdp_md *ctx, __u64 l3_off, bool is_v6)
+static __always_inline void *perim_run_l3(const struct xdp_md *ctx, __u64 l3_off)
 {
 	void *data = perim_ctx_data(ctx), *data_end = perim_ctx_data_end(ctx);
 	void *l3 = data + (l3_off & PERIM_RUN_L3_MAX);
 
-	if (l3 + (is_v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) > data_end)
+	if (l3 + sizeof(struct ipv6hdr) > data_end)
 		return NULL;
 	return l3;
 }
@@ -81,8 +86,8 @@ static __always_inline void perim_run_pack(const struct perim_pkt *pkt, __u64 l3
 	a->cand = cand;
 }
 
-/* 0, or -1 when the IP header is not in the frame at its offset. */
-static __always_inline int perim_run_unpack(const struct xdp_md *ctx, const struct perim_run_args *a,
+/* The packet as perim_run_pack packed it. */
+static __always_inline void perim_run_unpack(const struct xdp_md *ctx, const struct perim_run_args *a,
 					    struct perim_pkt *pkt)
 {
 	__builtin_memcpy(&pkt->addr[0], &a->addr_hi, sizeof(a->addr_hi));
@@ -93,8 +98,7 @@ static __always_inline int perim_run_unpack(const struct xdp_md *ctx, const stru
 	pkt->tcp_flags = (a->meta >> PERIM_RUN_FLAGS_SHIFT) & (PERIM_TCP_FLAG_SYN | PERIM_TCP_FLAG_ACK);
 	pkt->has_ports = (a->meta >> PERIM_RUN_HAS_PORTS_SHIFT) & 1;
 	pkt->is_v6 = (a->meta >> PERIM_RUN_V6_SHIFT) & 1;
-	pkt->l3 = perim_run_l3(ctx, a->meta >> PERIM_RUN_L3_SHIFT, pkt->is_v6);
-	return pkt->l3 ? 0 : -1;
+	pkt->l3 = perim_run_l3(ctx, a->meta >> PERIM_RUN_L3_SHIFT);
 }
 
 /*
@@ -109,8 +113,7 @@ static __always_inline int perim_rule_run(struct xdp_md *ctx, const struct perim
 	struct perim_candidate cand;
 	struct perim_pkt pkt = {};
 
-	if (perim_run_unpack(ctx, a, &pkt))
-		return -1;
+	perim_run_unpack(ctx, a, &pkt);
 	if (a->meta & PERIM_RUN_BY_ROUTE) {
 		hint.epoch = perim_route_epoch();
 		if (!hint.epoch)
