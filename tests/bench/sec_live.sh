@@ -245,7 +245,7 @@ live_report() {
 	echo
 	echo "| goal | @300 kpps | @1 Mpps | unpaced | met |"
 	echo "|---|---:|---:|---:|---|"
-	for f in "b:1.5:perim / parse-only floor <= 1.5" "d:0.4:perim / nftables meter <= 0.4"; do
+	for f in "b:1.3:perim / parse-only floor <= 1.3" "d:0.4:perim / nftables meter <= 0.4"; do
 		fl=${f%%:*}
 		p3=$(live_paired c "$fl" 300000) p1=$(live_paired c "$fl" 1000000) p0=$(live_paired c "$fl" 0)
 		n=${f#*:}; n=${n%%:*}
