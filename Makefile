@@ -175,6 +175,9 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
 
+# proc_rss fills a process table as the tests' synthetic one does.
+$(OUTPUT)/tests/bench/proc_rss: $(OUTPUT)/tests/lib/proctable_synth.o
+
 # The test tools (packet senders, listeners) stand alone: libc only, but for
 # the fleet tests' NATS helpers.
 $(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o

@@ -23,7 +23,7 @@
 #define PERIM_PIN_ROOT_DEFAULT "/sys/fs/bpf/perim"
 
 #define PERIM_MAX_IFACES 64           /* interface slots (counter rows, LPM map pins) */
-#define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is never used */
+#define PERIM_MAX_RULES 16384         /* rule slots; slot 0 is no rule (the route epoch) */
 #define PERIM_MAX_CANDIDATES 16       /* rules one LPM entry can point at */
 #define PERIM_MAX_PROTECT_CAND 4      /* protect candidates one entry can have (first of its candidates) */
 #define PERIM_LPM_MAX_ENTRIES 65536   /* per LPM map, i.e. per interface and family */
@@ -200,6 +200,14 @@ struct perim_lpm_value {
 
 /* ---- rules: ARRAY indexed by rule slot ---- */
 
+/*
+ * perim_rules[PERIM_RULE_EPOCH_SLOT] is no rule (never active): its gen is
+ * the route epoch, which perimd bumps (never to 0) after every apply that
+ * changes prefix entries, once the new set is complete, and after a rollback.
+ * 0: no route decides (a map nobody manages).
+ */
+#define PERIM_RULE_EPOCH_SLOT 0
+
 #define PERIM_RULE_ACTIVE     (1 << 0)
 #define PERIM_RULE_PER_SOURCE (1 << 1) /* else aggregate: the prefix shares one bucket */
 #define PERIM_RULE_DRY_RUN    (1 << 2) /* count "would drop", pass */
@@ -252,6 +260,27 @@ struct perim_src_key {
 	__u8 addr[16];
 };
 
+/*
+ * Routes (XDP ingress only): the bucket tables also hold, per interface slot
+ * and source, the entry key {PERIM_SRC_ROUTE | slot, address} whose value is a
+ * perim_src_route: the rule the source's last lookup chose and, for a rule
+ * without a byte limit, that rule's bucket for the source (its only home
+ * then; every other rule's bucket keeps its {rule, address} key). When the
+ * route's epoch is the current one and its candidate fits the packet, the
+ * route decides without a prefix lookup: recorded only when the candidate was
+ * the first of an entry without ACL verdict or protect candidates, so it is
+ * the first candidate to fit any packet of that source.
+ */
+#define PERIM_SRC_ROUTE 0x80000000u
+
+struct perim_src_route {
+	__u64 pkt_tat;                 /* as perim_bucket */
+	struct perim_candidate cand;   /* where a perim_bucket has byte_tat */
+	__u64 blocked_until;
+	__u32 gen;
+	__u32 epoch;                   /* the route epoch it decides in; 0: it does not */
+};
+
 /* ---- counters: PERCPU_ARRAYs ---- */
 
 /* indexed by interface slot */
@@ -288,6 +317,12 @@ _Static_assert(sizeof(struct perim_rule) == 64, "perim_rule layout");
 _Static_assert(sizeof(struct perim_bucket) == 32, "perim_bucket layout");
 _Static_assert(sizeof(struct perim_src_key) == 24, "perim_src_key layout");
 _Static_assert(sizeof(struct perim_src4_key) == 8, "perim_src4_key layout");
+_Static_assert(sizeof(struct perim_src_route) == sizeof(struct perim_bucket) &&
+	       __builtin_offsetof(struct perim_src_route, pkt_tat) == __builtin_offsetof(struct perim_bucket, pkt_tat) &&
+	       __builtin_offsetof(struct perim_src_route, blocked_until) ==
+		       __builtin_offsetof(struct perim_bucket, blocked_until) &&
+	       __builtin_offsetof(struct perim_src_route, gen) == __builtin_offsetof(struct perim_bucket, gen),
+	       "perim_src_route shares perim_bucket's packet fields");
 #endif
 
 #endif /* PERIM_H */

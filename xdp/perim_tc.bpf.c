@@ -79,7 +79,7 @@ static __always_inline int perim_run_egress(struct __sk_buff *skb, bool cas)
 	}
 	if (!c)
 		return perim_count_pass(ifc, len);
-	return perim_apply_rule(slot, ifc, c, &pkt, len, cas);
+	return perim_apply_rule(slot, ifc, c, &pkt, len, cas, NULL);
 }
 
 SEC("tc")

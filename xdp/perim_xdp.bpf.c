@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * perim's XDP datapath: parse, the longest source prefix of this interface
- * (exact-match probes per prefix length, or the family's trie: lib/fast.h),
- * allow/deny, first matching rule, token bucket, counters.
+ * perim's XDP datapath: parse, the source's route when it decides (one
+ * lookup for a known source: lib/route.h), else the longest source prefix of
+ * this interface (exact-match probes per prefix length, or the family's trie:
+ * lib/fast.h), allow/deny, first matching rule; token bucket, counters.
  * The logic lives in lib/, in the order a packet flows through it.
  */
 #define PERIM_SAMPLE_DROPS
@@ -19,26 +20,54 @@ const volatile __u32 perim_slot = 0;
 #include "lib/ctx.h"          /* the hook: xdp_md, verdicts */
 #include "lib/maps.h"         /* tries, rules, buckets, counters */
 #include "lib/parse.h"        /* Ethernet, VLAN, IPv4/IPv6, L4 ports */
+#include "lib/route.h"        /* a known source's rule and bucket in one lookup */
 #include "lib/fast.h"         /* the source's longest prefix (or trie.h) */
 #include "lib/match.h"        /* the first candidate rule that fits */
 #include "lib/rule.h"         /* its bucket (limit.h, gcra.h), dry-run */
 #include "lib/counters.h"     /* the interface's and the rule's counters */
 #include "lib/drop_sample.h"  /* a sampled drop for `perimctl top` */
 #include "lib/syncookie.h"    /* SYN cookies (perim_xdp_syn only) */
+#include "lib/rule_run.h"     /* the rule's application, on scalars (few verifier states) */
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* The rule's application (lib/rule_run.h), with and without compare-and-swap (gcra.h). */
+static __always_inline int perim_rule_cas(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
+{
+	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
+
+	return perim_rule_run(ctx, &a, perim_slot, true);
+}
+
+static __always_inline int perim_rule_plain(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta,
+					    __u64 cand)
+{
+	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
+
+	return perim_rule_run(ctx, &a, perim_slot, false);
+}
+
+static __always_inline int perim_rule_call(struct xdp_md *ctx, const struct perim_pkt *pkt, __u64 l3_off,
+					   __u64 mode, __u64 first, __u64 cand, bool cas)
+{
+	struct perim_run_args a;
+
+	perim_run_pack(pkt, l3_off, mode, first, cand, &a);
+	return cas ? perim_rule_cas(ctx, a.addr_hi, a.addr_lo, a.meta, a.cand)
+		   : perim_rule_plain(ctx, a.addr_hi, a.addr_lo, a.meta, a.cand);
+}
 
 static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 len = data_end - data;
-	const struct perim_candidate *c;
 	struct perim_if_counters *ifc;
 	struct perim_lpm_value *v;
 	struct perim_pkt pkt = {};
 	__u32 slot = perim_slot;
-	int parsed;
+	int parsed, ruled, i;
+	__u64 cand, l3_off;
 
 	ifc = bpf_map_lookup_elem(&perim_if_stats, &slot);
 	if (!ifc)
@@ -51,6 +80,16 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 	if (parsed == PERIM_PARSE_MALFORMED) {
 		perim_sample_drop(slot, 0, PERIM_REASON_MALFORMED, NULL, len);
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
+	}
+	/* A scalar from here on (rule_run.h, perim_run_l3). */
+	l3_off = pkt.l3 - data;
+	pkt.l3 = NULL;
+
+	/* The SYN guard comes before any rule: a packet it may act on takes the long way. */
+	if (!syn || !perim_syn_candidate(&pkt)) {
+		ruled = perim_rule_call(ctx, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, 0, cas);
+		if (ruled >= 0)
+			return ruled;
 	}
 
 	v = perim_prefix_lookup(&pkt);
@@ -65,16 +104,19 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		if (verdict == PERIM_ACL_DENY || verdict == PERIM_ACL_FLEET_DENY) {
 			__u32 reason = verdict == PERIM_ACL_DENY ? PERIM_REASON_DENY : PERIM_REASON_FLEET_DENY;
 
+			pkt.l3 = perim_run_l3(ctx, l3_off);
 			perim_sample_drop(slot, 0, reason, &pkt, len);
 			return perim_count_drop(ifc, reason, len);
 		}
 	}
 	/* SYN cookies before the rules: a handshake completed is then limited like any traffic. */
 	if (syn) {
-		int verdict = perim_syn_guard(ctx, ifc, &pkt, slot, len);
-
-		if (verdict >= 0)
-			return verdict;
+		/* Its drop samples read the IP header (or none: perim_run_l3). */
+		pkt.l3 = perim_run_l3(ctx, l3_off);
+		ruled = perim_syn_guard(ctx, ifc, &pkt, slot, len);
+		pkt.l3 = NULL;
+		if (ruled >= 0)
+			return ruled;
 	}
 	if (!v)
 		return perim_count_pass(ifc, len);
@@ -82,10 +124,12 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		ifc->allowed_packets++;
 		return perim_count_pass(ifc, len);
 	}
-	c = perim_match(v, &pkt);
-	if (!c)
+	i = perim_match_index(v, &pkt);
+	if (i < 0)
 		return perim_count_pass(ifc, len);
-	return perim_apply_rule(slot, ifc, c, &pkt, len, cas);
+	__builtin_memcpy(&cand, &v->cand[i & (PERIM_MAX_CANDIDATES - 1)], sizeof(cand));
+	ruled = perim_rule_call(ctx, &pkt, l3_off, 0, i | v->acl, cand, cas);
+	return ruled >= 0 ? ruled : perim_count_pass(ifc, len);
 }
 
 /* Dispatcher slot: run early, let the next program see what perim passes. */

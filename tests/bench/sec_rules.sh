@@ -5,15 +5,22 @@
 
 RULES_ROUNDS=9
 
-# rules_state FILE DEV N: a state file attaching DEV with N rules, one /32 source each.
+# rules_state FILE DEV N: a state file attaching DEV with N rules, one /32 source each, as
+# perimd writes it (header, lines, trailer with their count and crc32: README, test-faults.sh).
 rules_state() {
 	local i
 	{
+		echo '# perim state v2, written by perimd; one perimctl command per line'
 		echo "attach $2 slot 0"
 		for (( i = 1; i <= $3; i++ )); do
 			echo "limit set $2 src 10.$(( 100 + i / 65536 )).$(( i / 256 % 256 )).$(( i % 256 ))/32 proto udp rate 100pps"
 		done
+	} > "$1.body"
+	{
+		cat "$1.body"
+		echo "# perim-state lines $(wc -l < "$1.body") crc32 $(gzip -c < "$1.body" | tail -c 8 | od -An -tx4 -N4 | tr -d ' ')"
 	} > "$1"
+	rm -f "$1.body"
 }
 
 # perimd's CPU time so far, all threads, in ns.

@@ -433,6 +433,18 @@ static int perim_set_rule_as(struct bpf_object *obj, uint32_t id, bool limiting,
 	return err;
 }
 
+/* perimd publishes a route epoch once it has written the entries (perim.h): routes decide from then on. */
+static int perim_set_epoch(struct bpf_object *obj, uint32_t epoch)
+{
+	struct perim_rule r = { .gen = epoch };
+	uint32_t key = PERIM_RULE_EPOCH_SLOT;
+	int err = perim_update(obj, "perim_rules", &key, sizeof(key), &r, sizeof(r));
+
+	if (err)
+		fprintf(stderr, "xdp_bench: the route epoch: %s\n", strerror(-err));
+	return err;
+}
+
 static int perim_set_rule(struct bpf_object *obj, uint32_t id, bool limiting)
 {
 	return perim_set_rule_as(obj, id, limiting, true);
@@ -484,12 +496,20 @@ static int perim_fill_rules(struct bpf_object *obj, bool fast, bool allow_list, 
 		    perim_add_prefix(obj, 4, v4, 8, p) || perim_add_prefix(obj, 6, v6, 48, p))
 			return -1;
 	}
+	if (perim_set_epoch(obj, 1))
+		return -1;
 	return fast ? perim_use_fast(obj, 2 - skip, len4 + skip, 2 - skip, len6 + skip) : 0;
 }
 
 static int perim_fill_101(struct bpf_object *obj, bool fast)
 {
 	return perim_fill_rules(obj, fast, true, true);
+}
+
+/* As perim_fill_101 with the fast path, but no epoch: no route decides, every packet takes the prefix lookup. */
+static int perim_fill_101_no_route(struct bpf_object *obj)
+{
+	return perim_fill_101(obj, true) || perim_set_epoch(obj, 0) ? -1 : 0;
 }
 
 /*
@@ -525,6 +545,8 @@ static int perim_fill_10k(struct bpf_object *obj, bool fast)
 		    perim_add_prefix(obj, 4, v4, 24, i + 1) || perim_add_prefix(obj, 6, v6, 48, i + 1))
 			return -1;
 	}
+	if (perim_set_epoch(obj, 1))
+		return -1;
 	return fast ? perim_use_fast(obj, 1, len4, 1, len6) : 0;
 }
 
@@ -641,7 +663,7 @@ static uint64_t src_buckets_in_use(struct perim_xdp *skel)
 enum {
 	C_TRIVIAL, C_XDPFILT, C_P0, C_P0_FAST, C_ALLOW, C_ALLOW_FAST, C_DROP, C_DROP_FAST,
 	C_PASS, C_PASS_FAST, C_10K_DROP, C_10K_DROP_FAST, C_OVER_CAP_DROP, C_DROP_FAST_NO_SAMPLE,
-	C_DROP_FAST_ONE_LEN, C_DROP_FAST_ONE_LEN_AGG,
+	C_DROP_FAST_ONE_LEN, C_DROP_FAST_ONE_LEN_AGG, C_DROP_FAST_NO_ROUTE,
 	C_LB_BUCKET, C_LB_PREFIX_BUCKET, C_MIN_LIMITER, C_XDPFW_LAST, C_XDPFW_FIRST,
 	C_BASE_DROP_FAST, C_BASE_PASS_FAST, C_PER_FAMILY
 };
@@ -663,6 +685,7 @@ static const char *case_names[C_PER_FAMILY] = {
 	[C_DROP_FAST_NO_SAMPLE] = "perim, 101 rules per-source, one source, fast path, drop sampling off: drop path",
 	[C_DROP_FAST_ONE_LEN] = "perim, 101 rules per-source, one source, fast path, no allow list (one length, one probe): drop path",
 	[C_DROP_FAST_ONE_LEN_AGG] = "perim, 101 rules aggregate (no per-source LRU), fast path, one length: drop path",
+	[C_DROP_FAST_NO_ROUTE] = "perim, 101 rules per-source, one source, fast path, routes off (no epoch: two prefix probes, then the bucket): drop path",
 	[C_LB_BUCKET] = "lower bound: parse + per-source LRU bucket + coarse clock + counter, drop",
 	[C_LB_PREFIX_BUCKET] = "lower bound + one prefix probe (which rule?), drop",
 	[C_MIN_LIMITER] = "minimal limiter: parse, LPM trie (101 rules, bare address key), per-CPU rule counter, LRU bucket (rule + address key), coarse clock, drop",
@@ -730,19 +753,19 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 	for (int fam = 0; fam < 2; fam++) {
 		struct bench_case *c = &cases[fam * C_PER_FAMILY];
 
-		printf("%sIPv%d: the drop path costs %u ns through the trie and %u ns through the fast path "
-		       "(%+d ns); of the fast path's %u ns, %u ns are already spent at an allow-list hit "
-		       "(parse, one hash probe, counters), so the rule, the per-source bucket, the clock, GCRA "
-		       "and the second probe add %d ns, of which drop sampling (for `perimctl top`) %d, "
-		       "the second probe (the allow list's length) %d and, with one length, the per-source "
-		       "LRU lookup %d. 10,000 rules: %u ns (trie) and %u ns (fast path).%s",
-		       fam ? " " : "\n", c[0].family, c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
-		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP].best_ns, c[C_DROP_FAST].best_ns,
-		       c[C_ALLOW_FAST].best_ns, (int)c[C_DROP_FAST].best_ns - (int)c[C_ALLOW_FAST].best_ns,
+		printf("%sIPv%d: the drop path costs %u ns where the source's route decides (one lookup "
+		       "for rule and bucket; the trie, one-length and 10,000-rule rows take the same path: "
+		       "%u, %u and %u ns) and %u ns with routes off (%+d ns: the two prefix probes, then "
+		       "the bucket; what a source's first packet costs, and a source whose rule is not "
+		       "the first candidate of its entry). An allow-list hit costs %u ns (parse, a route "
+		       "miss, one probe, counters); drop sampling (for `perimctl top`) %d ns of the drop "
+		       "path; aggregate rules have no per-source entry, so no route: %u ns (a route miss, "
+		       "then the prefix lookup).%s",
+		       fam ? " " : "\n", c[0].family, c[C_DROP_FAST].best_ns, c[C_DROP].best_ns,
+		       c[C_DROP_FAST_ONE_LEN].best_ns, c[C_10K_DROP_FAST].best_ns, c[C_DROP_FAST_NO_ROUTE].best_ns,
+		       (int)c[C_DROP_FAST_NO_ROUTE].best_ns - (int)c[C_DROP_FAST].best_ns, c[C_ALLOW_FAST].best_ns,
 		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_NO_SAMPLE].best_ns,
-		       (int)c[C_DROP_FAST].best_ns - (int)c[C_DROP_FAST_ONE_LEN].best_ns,
-		       (int)c[C_DROP_FAST_ONE_LEN].best_ns - (int)c[C_DROP_FAST_ONE_LEN_AGG].best_ns,
-		       c[C_10K_DROP].best_ns, c[C_10K_DROP_FAST].best_ns, fam ? "\n" : "");
+		       c[C_DROP_FAST_ONE_LEN_AGG].best_ns, fam ? "\n" : "");
 	}
 }
 
@@ -783,8 +806,12 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       "the frame misses both MAC and both address lookups and passes on its "
 	       "destination port, so all of its lookups run.\n", XDP_FILTER_OBJ, XDPFILT_PORT);
 	printf("- perim drop path: the source's bucket is empty (burst 1, 1 pps), so every "
-	       "packet parses, finds its source's prefix, then the rule and the per-source LRU "
-	       "bucket (IPv4: 8-byte key, rule + address; IPv6: 24 bytes), fails GCRA and counts a drop. "
+	       "packet parses, looks up its source's route (include/perim.h: the per-source bucket "
+	       "table's entry {interface, address}, IPv4 key 8 bytes, IPv6 24, holding the rule the "
+	       "source's prefix lookup chose and that rule's bucket), which decides while its epoch "
+	       "is perimd's, then the rule, fails GCRA and counts a drop. The route was made by the "
+	       "source's first packet (warm-up), so the trie and fast-path rows differ only with "
+	       "routes off. "
 	       "Pass path: a rule of 1e9 pps, each packet charged with a compare-and-swap. The "
 	       "101 rules are p.0.0.0/8 and 2001:db8:p::/48 for p = 10..110 plus one allow-list "
 	       "prefix per family at another length (111.0.0.0/%d, 2001:db8:6f::/%d): 102 entries "
@@ -809,8 +836,8 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 	       "ports, look the source's bucket up in an LRU hash, read the coarse clock, test "
 	       "GCRA, count per CPU, drop; the second row first probes a prefix table once, as a "
 	       "limiter with rules per prefix must to learn which rule holds the source. perim's "
-	       "101-rule drop path makes two probes (see the fast path note), so it is compared "
-	       "with the second row plus one probe.\n");
+	       "drop path for a known source makes one lookup (its route); with routes off it makes "
+	       "two probes (see the fast path note) and then the bucket lookup.\n");
 	printf("- minimal limiter (tests/bench/progs/min_limiter.bpf.c): the least a limiter with "
 	       "rules per prefix does: parse Ethernet/IP/UDP, one LPM trie lookup keyed by the bare "
 	       "address (4 or 16 bytes) over the same 101 prefixes, whose value carries the rule's "
@@ -907,7 +934,7 @@ int main(int argc, char **argv)
 {
 	struct bench_opts o = { .rounds = 5, .repeat = 2000000, .sources = 1000000, .source_rounds = 3 };
 	struct perim_xdp *p0 = NULL, *p0f = NULL, *p101 = NULL, *p101f = NULL, *pcap = NULL;
-	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL, *pone = NULL, *pagg = NULL;
+	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL, *pone = NULL, *pagg = NULL, *pnoroute = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
 	struct bpf_object *xf = NULL, *fw[2][2] = { { NULL } };   /* [family][match first] */
 	struct bpf_object *base = NULL;
@@ -936,11 +963,12 @@ int main(int argc, char **argv)
 	pquiet = load_perim(65536, false);
 	pone = load_perim(65536, true);
 	pagg = load_perim(65536, true);
+	pnoroute = load_perim(65536, true);
 	pcap = load_perim(65536, true);
 	p10k = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
 	p10kf = load_perim(PERIM_SRC_BUCKETS_DEFAULT, true);
 	if (trivial_fd < 0 || !xf || !lb || !ml || !p0 || !p0f || !p101 || !p101f || !pquiet || !pcap || !p10k || !p10kf ||
-	    !pone || !pagg)
+	    !pone || !pagg || !pnoroute)
 		goto out;
 	for (int fam = 0; o.xdpfw_obj && fam < 2; fam++) {
 		for (int first = 0; first < 2; first++) {
@@ -952,7 +980,7 @@ int main(int argc, char **argv)
 	if (perim_use_fast(p0f->obj, 0, NULL, 0, NULL) || perim_fill_101(p101->obj, false) ||
 	    perim_fill_101(p101f->obj, true) || perim_fill_101(pquiet->obj, true) ||
 	    perim_fill_rules(pone->obj, true, false, true) || perim_fill_rules(pagg->obj, true, false, false) ||
-	    perim_fill_over_cap(pcap->obj) || perim_fill_10k(p10k->obj, false) || perim_fill_10k(p10kf->obj, true))
+	    perim_fill_101_no_route(pnoroute->obj) || perim_fill_over_cap(pcap->obj) || perim_fill_10k(p10k->obj, false) || perim_fill_10k(p10kf->obj, true))
 		goto out;
 	if (o.baseline_obj) {
 		base = load_baseline(o.baseline_obj);
@@ -971,6 +999,7 @@ int main(int argc, char **argv)
 			[C_DROP] = p101, [C_DROP_FAST] = p101f, [C_PASS] = p101, [C_PASS_FAST] = p101f,
 			[C_10K_DROP] = p10k, [C_10K_DROP_FAST] = p10kf, [C_OVER_CAP_DROP] = pcap,
 			[C_DROP_FAST_NO_SAMPLE] = pquiet, [C_DROP_FAST_ONE_LEN] = pone, [C_DROP_FAST_ONE_LEN_AGG] = pagg,
+			[C_DROP_FAST_NO_ROUTE] = pnoroute,
 		};
 
 		for (int i = 0; i < C_PER_FAMILY; i++) {
@@ -1026,6 +1055,7 @@ out:
 	perim_xdp__destroy(pquiet);
 	perim_xdp__destroy(pone);
 	perim_xdp__destroy(pagg);
+	perim_xdp__destroy(pnoroute);
 	perim_xdp__destroy(p101f);
 	perim_xdp__destroy(p101);
 	perim_xdp__destroy(p0f);

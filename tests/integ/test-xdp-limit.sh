@@ -105,10 +105,13 @@ case_per_source_state_follows_the_rule() {
 	burst_from 10.204.0.9 5007 blk "$id" || return 1
 	expect_eq "$PASSED $GOT" "5 5" "the burst, then blocked (passed, received)" || return 1
 	expect_range "$(( $(if_stat 'dropped."blocked".packets') - b0 ))" 1 14 "blocked drops" || return 1
-	# (Another case's rule may have had this id: its sources' buckets stay in the LRU, stale.)
+	# The rule has no byte limit: the source's bucket is its route, key {PERIM_SRC_ROUTE | slot,
+	# address}, whose candidate (bytes 8-15, where a bucket has byte_tat) starts with the rule id.
 	expect_eq "$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" |
-		jq -c "[.[] | .formatted.key | select(.rule == $id and .addr == [10,204,0,9])] | length")" 1 \
-		"the source's bucket, in the IPv4 table" || return 1
+		jq -c --arg lo "$(printf '0x%02x' $((id & 255)))" --arg hi "$(printf '0x%02x' $((id >> 8)))" \
+		'[.[] | select(.formatted.key.rule >= 2147483648 and .formatted.key.addr == [10,204,0,9] and
+			.value[8] == $lo and .value[9] == $hi)] | length')" 1 \
+		"the source's route and bucket, in the IPv4 table" || return 1
 	expect_eq "$(pctl -j limit set "$GW" "${sel[@]}" rate 1pps burst 5 per-source block 600 | jq -r .replaced)" true \
 		"same parameters: replaced" || return 1
 	burst_from 10.204.0.9 5007 blk "$id" || return 1
@@ -121,6 +124,41 @@ case_per_source_state_follows_the_rule() {
 	burst_from 10.204.0.9 5007 blk "$id" || return 1
 	expect_eq "$PASSED $GOT" "5 15" "deleted and set again: afresh" || return 1
 	pctl limit del "$GW" "$id"
+}
+
+# The route of IPv4 source $1 decides: its epoch (value bytes 28-31) is perimd's
+# (perim_rules[0].gen, bytes 0-3), and not 0.
+route_decides() {
+	local epoch route
+	epoch=$(bpftool -j map lookup pinned "$PIN_ROOT/perim_rules" key 0 0 0 0 | jq -c '.value[0:4]')
+	route=$(bpftool -j map dump pinned "$PIN_ROOT/perim_src4" | jq -c --argjson a "[${1//./,}]" \
+		'[.[] | select(.formatted.key.rule >= 2147483648 and .formatted.key.addr == $a)][0].value[28:32]')
+	[ "$route" = "$epoch" ] && [ "$epoch" != '["0x00","0x00","0x00","0x00"]' ]
+}
+
+# A known source's route decides its rule without a prefix lookup until the
+# prefix entries change: a deny entry or a more specific rule added for it
+# later takes over at once (perimd's new route epoch).
+case_route_gives_way_to_new_entries() {
+	local sel=(src 10.205.0.0/24 proto udp dport 5008) id id2 d0 m0
+	id=$(pctl -j limit set "$GW" "${sel[@]}" rate 1pps burst 5 per-source | jq -r .id)
+	recv_start gw 5008 rt || return 1
+	RX0=$(if_stat rx_packets) GOT=0
+	burst_from 10.205.0.9 5008 rt "$id" || return 1
+	expect_eq "$PASSED $GOT" "5 5" "the burst, then the route's rule drops" || return 1
+	route_decides 10.205.0.9 || fail "the source's route does not decide" || return 1
+	pctl deny add "$GW" 10.205.0.9/32 || return 1
+	d0=$(if_stat 'dropped."deny".packets') m0=$(rule_stat "$id" matched_packets)
+	burst_from 10.205.0.9 5008 rt "$id" || return 1
+	expect_eq "$(( $(if_stat 'dropped."deny".packets') - d0 ))" 20 "the deny entry drops all" || return 1
+	expect_eq "$(rule_stat "$id" matched_packets)" "$m0" "the route's rule sees none" || return 1
+	pctl deny del "$GW" 10.205.0.9/32 || return 1
+	id2=$(pctl -j limit set "$GW" src 10.205.0.9/32 proto udp dport 5008 rate 1kpps burst 100 per-source |
+		jq -r .id)
+	burst_from 10.205.0.9 5008 rt "$id2" || return 1
+	expect_eq "$PASSED $GOT" "20 25" "the more specific rule admits all" || return 1
+	expect_eq "$(rule_stat "$id" matched_packets)" "$m0" "the route's old rule sees none" || return 1
+	pctl limit del "$GW" "$id2"; pctl limit del "$GW" "$id"
 }
 
 case_ipv6_flood_cut() {

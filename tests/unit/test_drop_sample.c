@@ -193,7 +193,10 @@ static void test_sample_carries_the_flow(void)
 				 .vlans = 2, .ipv4_opt_words = 2 };
 	struct frame_spec v6 = { .family = 6, .src = "2001:db8:9::7", .proto = IPPROTO_UDP, .dport = 5353,
 				 .ipv6_ext_hdrs = 1 };
-	struct frame_spec later = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_UDP, .frag = FRAG_LATER };
+	/* 26 bytes of data: the minimal Ethernet frame (60 bytes) an IPv4 fragment arrives in. */
+	struct frame_spec later = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_UDP, .frag = FRAG_LATER,
+				    .payload = 26 };
+	struct frame_spec tiny = { .family = 4, .src = "10.9.8.7", .proto = IPPROTO_UDP, .frag = FRAG_LATER };
 	struct perim_xdp *skel = load(PERIM_DROP_SAMPLE_RATE_DEFAULT);
 	struct collected c = { 0 };
 	char dst[INET6_ADDRSTRLEN];
@@ -223,6 +226,15 @@ static void test_sample_carries_the_flow(void)
 		inet_ntop(AF_INET, c.last.dst + 12, dst, sizeof(dst));
 		ASSERT_STREQ(dst, "192.0.2.1", "fragment dst");
 		ASSERT_EQ(c.last.sport | c.last.dport, 0, "no ports in a later fragment");
+	}
+	/* Shorter than an IPv6 header behind the IP header (xdp/lib/rule_run.h): sampled, no destination. */
+	c.n = 0;
+	if (ASSERT_EQ(run(skel, &tiny, 1), XDP_DROP, "tiny fragment verdict") &&
+	    ASSERT_EQ(drain(skel, &c), 1, "tiny fragment sample")) {
+		inet_ntop(AF_INET, c.last.src + 12, dst, sizeof(dst));
+		ASSERT_STREQ(dst, "10.9.8.7", "tiny fragment src");
+		inet_ntop(AF_INET, c.last.dst + 12, dst, sizeof(dst));
+		ASSERT_STREQ(dst, "0.0.0.0", "tiny fragment: no dst");
 	}
 	perim_xdp__destroy(skel);
 }

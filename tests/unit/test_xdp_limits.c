@@ -117,8 +117,9 @@ static void test_limit_block_time(void)
 	struct frame_spec a = V4("10.1.2.3", IPPROTO_UDP, 53);
 	struct perim_xdp *skel = load_prog(false);
 	struct perim_if_counters ic;
-	struct perim_src4_key key = { .rule = RULE };
-	struct perim_bucket b;
+	/* The rule has no byte limit: the source's bucket is its route (perim.h). */
+	struct perim_src4_key key = { .rule = PERIM_SRC_ROUTE | SLOT };
+	struct perim_src_route b;
 
 	if (!skel)
 		return;
@@ -136,6 +137,7 @@ static void test_limit_block_time(void)
 	if (!ASSERT_OK(bpf_map__lookup_elem(skel->maps.perim_src4, &key, sizeof(key), &b, sizeof(b), 0),
 		       "bucket lookup"))
 		goto out;
+	ASSERT_EQ(b.cand.rule, RULE, "the route names the rule");
 	ASSERT_TRUE(b.blocked_until > 0, "blocked_until set");
 	b.blocked_until = 1;
 	b.pkt_tat = 0;

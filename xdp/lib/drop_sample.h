@@ -99,12 +99,17 @@ static __always_inline struct perim_drop_budget *perim_drop_budget_take(__u64 no
 /*
  * The packet's destination, read from its IP header only now that the drop
  * is sampled: the parser keeps a pointer instead of copying it for every
- * packet. No data_end check here: the parser stores the pointer only after
- * checking the whole fixed header, and the verifier keeps that bound with
- * the pointer through the stack. IPv4 is stored IPv4-mapped, as src is.
+ * packet. No data_end check here: whoever stores the pointer has checked the
+ * bytes behind it (the XDP program: an IPv6 header's worth for either family,
+ * rule_run.h, since older verifiers lose which family a stored flag says),
+ * and the verifier keeps that bound with the pointer through the stack.
+ * NULL (a frame too short for that): no destination. IPv4 is stored
+ * IPv4-mapped, as src is.
  */
 static __always_inline void perim_sample_dst(const struct perim_pkt *pkt, __u8 dst[16])
 {
+	if (!pkt->l3)
+		return;
 	if (pkt->is_v6) {
 		__builtin_memcpy(dst, &((struct ipv6hdr *)pkt->l3)->daddr, 16);
 		return;

@@ -57,8 +57,12 @@ static __always_inline struct perim_lpm_value *perim_fast_probe4(const struct pe
 	struct perim_lpm4_key k = { .prefixlen = len };
 	__u32 masked = pkt->addr[3] & perim_word_mask(len);
 
+	struct perim_lpm_value *v;
+
 	__builtin_memcpy(k.addr, &masked, sizeof(k.addr));
-	return bpf_map_lookup_elem(&perim_fast4, &k);
+	v = bpf_map_lookup_elem(&perim_fast4, &k);
+	PERIM_ONE_MAP_CALL(v);
+	return v;
 }
 
 static __always_inline struct perim_lpm_value *perim_fast_probe6(const struct perim_pkt *pkt, __u8 len)

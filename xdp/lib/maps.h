@@ -12,6 +12,14 @@
 #include "perim.h"
 
 /*
+ * After a lookup in one family's map: the compiler may otherwise merge the
+ * IPv4 and IPv6 lookups into one call whose map differs by path, and the
+ * verifier inlines a lookup only where its call always sees one map (the
+ * other runs the helper through a retpolined indirect call, tens of ns).
+ */
+#define PERIM_ONE_MAP_CALL(p) asm volatile("" : "+r"(p))
+
+/*
  * One trie pair per instance, i.e. per interface: no slot in the key, and a
  * 4-byte IPv4 key, make the walk short. Not pinned by name: perimd pins each
  * instance's pair per slot (perim.h) before load.

@@ -35,8 +35,8 @@ static __always_inline bool perim_candidate_matches(const struct perim_candidate
 	return true;
 }
 
-static __always_inline const struct perim_candidate *
-perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
+/* The index of the first candidate that fits, or -1. */
+static __always_inline int perim_match_index(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
 {
 	__u32 n = v->n_cand;
 
@@ -45,9 +45,17 @@ perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
 		if (i >= n)
 			break;
 		if (perim_candidate_matches(&v->cand[i], pkt))
-			return &v->cand[i];
+			return i;
 	}
-	return NULL;
+	return -1;
+}
+
+static __always_inline const struct perim_candidate *
+perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
+{
+	int i = perim_match_index(v, pkt);
+
+	return i < 0 ? NULL : &v->cand[i & (PERIM_MAX_CANDIDATES - 1)];
 }
 
 /*

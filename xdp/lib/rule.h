@@ -17,10 +17,14 @@
 #include "counters.h"
 #include "drop_sample.h"
 
-/* slot: the instance's interface slot, which a drop sample names. */
+/*
+ * slot: the instance's interface slot, which a drop sample names.
+ * hint: the program's routes (route.h), or NULL for none.
+ */
 static __always_inline int perim_apply_rule(__u32 slot, struct perim_if_counters *ifc,
 					    const struct perim_candidate *c,
-					    const struct perim_pkt *pkt, __u64 len, bool cas)
+					    const struct perim_pkt *pkt, __u64 len, bool cas,
+					    struct perim_route_hint *hint)
 {
 	__u32 rule_id = c->rule;
 	struct perim_rule_counters *rc;
@@ -35,7 +39,7 @@ static __always_inline int perim_apply_rule(__u32 slot, struct perim_if_counters
 	/* One clock read serves the bucket and the drop sampler. */
 	now = perim_now();
 	rc = perim_rule_counters(rule_id, len);
-	reason = perim_limit(rule_id, rule, pkt, len, now, cas);
+	reason = perim_limit(c, rule, pkt, len, now, cas, hint);
 	if (reason == PERIM_REASON_NONE) {
 		if (rc) {
 			rc->passed_packets++;

@@ -23,9 +23,12 @@ static __always_inline struct perim_lpm_value *perim_lpm_lookup(const struct per
 		return bpf_map_lookup_elem(&perim_lpm6, &k6);
 	}
 	struct perim_lpm4_key k4 = { .prefixlen = 32 };
+	struct perim_lpm_value *v;
 
 	__builtin_memcpy(k4.addr, &pkt->addr[3], sizeof(k4.addr));
-	return bpf_map_lookup_elem(&perim_lpm4, &k4);
+	v = bpf_map_lookup_elem(&perim_lpm4, &k4);
+	PERIM_ONE_MAP_CALL(v);
+	return v;
 }
 
 #endif /* PERIM_XDP_TRIE_H */

@@ -833,6 +833,31 @@ static void reset_counters(const struct perim_maps *maps, const struct perim_ins
 	free(zeros);
 }
 
+/*
+ * A route decides a known source's rule without a prefix lookup while its
+ * epoch is perim_rules[PERIM_RULE_EPOCH_SLOT].gen (perim.h). A new epoch,
+ * once the tables hold the new set (or the old one again after a rollback),
+ * retires every decision the datapath recorded before: each was an answer of
+ * the old set or of the new one while the entries changed.
+ */
+static int bump_route_epoch(const struct perim_maps *maps, char *err, size_t errlen)
+{
+	__u32 key = PERIM_RULE_EPOCH_SLOT;
+	struct perim_rule epoch = { 0 };
+
+	if (bpf_map_lookup_elem(maps->rules_fd, &key, &epoch) < 0) {
+		snprintf(err, errlen, "reading the route epoch from %s: %s", PERIM_MAP_RULES, strerror(errno));
+		return -errno;
+	}
+	epoch.gen = epoch.gen + 1 ? epoch.gen + 1 : 1;
+	epoch.flags = 0;
+	if (bpf_map_update_elem(maps->rules_fd, &key, &epoch, BPF_ANY) < 0) {
+		snprintf(err, errlen, "writing the route epoch to %s: %s", PERIM_MAP_RULES, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int wait_for_programs(struct txn *t)
 {
 	return perim_wait_for_programs(t->err, t->errlen);
@@ -862,7 +887,9 @@ static bool deactivates(const struct perim_installed *in, const struct perim_rul
 int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		const struct perim_model *m, char *err, size_t errlen)
 {
-	size_t logged = 0;
+	size_t logged = 0, entries_from = 0;
+	bool entries_changed = false;
+	char undo_err[256];
 	__u64 want_lens[PERIM_MAX_IFACES][PERIM_FAST_FAMILIES];
 	struct perim_rule *want = NULL;
 	struct perim_lpm_set new_lpm;
@@ -903,18 +930,26 @@ int perim_apply(struct perim_maps *maps, struct perim_installed *in,
 		ret = publish_fast_lens(&t, want_lens, false);
 	if (!ret)
 		ret = wait_if_logged(&t, logged);
+	entries_from = t.n_log;
 	if (!ret)
 		ret = write_lpm(&t);
 	if (!ret)
 		ret = delete_stale_lpm(&t);
+	entries_changed = t.n_log > entries_from;
 	if (!ret)
 		ret = publish_fast_lens(&t, want_lens, true);
+	/* Before the wait: no program may still act on a route to a rule about to go. */
+	if (!ret && entries_changed)
+		ret = bump_route_epoch(maps, err, errlen);
 	if (!ret && deactivates(in, want))
 		ret = wait_for_programs(&t);
 	if (!ret)
 		ret = write_rules(&t, want, false);
 	if (ret) {
 		rollback(&t);
+		if (entries_changed && bump_route_epoch(maps, undo_err, sizeof(undo_err)))
+			pr_warn("perimd: after a rollback: %s; routes may keep deciding by the undone rules\n",
+				undo_err);
 		ret = PERIM_EXIT_FAIL;
 		goto out;
 	}
