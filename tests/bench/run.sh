@@ -44,6 +44,9 @@ header > "$tmp"
 # later sections reuse the namespace names (gw, inet), so a full run would fail
 # where each section alone succeeds. The report's own file stays registered.
 release_section() {
+	local p kept=()
+	for p in "${_cleanup_paths[@]}"; do [ "$p" = "$tmp" ] || kept+=("$p"); done
+	_cleanup_paths=("${kept[@]}")
 	cleanup_registered
 	unset LIVE_READY
 	track_path "$tmp"

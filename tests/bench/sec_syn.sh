@@ -46,7 +46,7 @@ syn_setup() {
 	in_ns inet ethtool -K "$inet" tso off >/dev/null || return 1
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
-	cp "$LIVE" "$TMP/xdp_live" && SYN_GEN=$TMP/xdp_live || return 1
+	cp "$LIVE" "$TMP/xdp_live_syn" && SYN_GEN=$TMP/xdp_live_syn || return 1
 	in_ns inet "$SYN_GEN" attach --dev "$inet" --prog pass || return 1
 	SYN_NAPI=$(threaded_napi gw "$gw") || return 1
 	# --idle-ms: a connection whose client gave up under the flood must not hold the server (one
