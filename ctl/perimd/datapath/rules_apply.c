@@ -669,20 +669,27 @@ static int write_lpm_run(struct txn *t, size_t from, size_t end, size_t *changed
 	return n ? write_lpm_entries(t, changed, n) : 0;
 }
 
-static int write_lpm(struct txn *t)
+typedef int (*map_run_fn)(struct txn *t, size_t from, size_t end, size_t *picked);
+
+/* RUN on each map's run of SET's entries, with room for the indexes it picks. */
+static int each_map_run(struct txn *t, const struct perim_lpm_set *set, map_run_fn run)
 {
-	const struct perim_lpm_set *set = t->new_lpm;
-	size_t *changed = malloc((set->n ? set->n : 1) * sizeof(*changed));
+	size_t *picked = malloc((set->n ? set->n : 1) * sizeof(*picked));
 	int ret = 0;
 
-	if (!changed)
+	if (!picked)
 		return out_of_memory(t);
 	for (size_t from = 0, end; from < set->n && !ret; from = end) {
 		end = map_run_end(set, from);
-		ret = write_lpm_run(t, from, end, changed);
+		ret = run(t, from, end, picked);
 	}
-	free(changed);
+	free(picked);
 	return ret;
+}
+
+static int write_lpm(struct txn *t)
+{
+	return each_map_run(t, t->new_lpm, write_lpm_run);
 }
 
 /*
@@ -775,18 +782,7 @@ static int delete_stale_run(struct txn *t, size_t from, size_t end, size_t *stal
 /* Stale entries, shortest prefix first in each map (see write_lpm). */
 static int delete_stale_lpm(struct txn *t)
 {
-	const struct perim_lpm_set *set = &t->old->lpm;
-	size_t *stale = malloc((set->n ? set->n : 1) * sizeof(*stale));
-	int ret = 0;
-
-	if (!stale)
-		return out_of_memory(t);
-	for (size_t from = 0, end; from < set->n && !ret; from = end) {
-		end = map_run_end(set, from);
-		ret = delete_stale_run(t, from, end, stale);
-	}
-	free(stale);
-	return ret;
+	return each_map_run(t, &t->old->lpm, delete_stale_run);
 }
 
 /* Counter resets per batch: a per-CPU value is ncpus times the counters, all of them zeros. */

@@ -235,15 +235,7 @@ bool perim_prefix_covers(const struct perim_prefix *outer, const struct perim_pr
 
 bool perim_prefix_equal(const struct perim_prefix *a, const struct perim_prefix *b)
 {
-	uint8_t x[16], y[16];
-
-	if (a->len != b->len)
-		return false;
-	memcpy(x, a->addr, 16);
-	memcpy(y, b->addr, 16);
-	perim_prefix_mask(x, a->len);
-	perim_prefix_mask(y, b->len);
-	return !memcmp(x, y, 16);
+	return a->len == b->len && perim_prefix_covers(a, b);
 }
 
 static int acl_find(const struct perim_model *m, int slot, const struct perim_prefix *p)
