@@ -96,6 +96,18 @@ run_vm() {
 	return $rc
 }
 
+# print_first_splat CONSOLE: the head of the kernel's first complaint (a lockup,
+# a stall, an oops: its first line names it, and the case that ran is above it),
+# which the console's tail, full of register dumps, does not show.
+print_first_splat() {
+	local at
+	at=$(grep -n -m1 -E 'BUG:|Oops|watchdog:|rcu: INFO|rcu_.* self-detected|Kernel panic|WARNING:|INFO: task' "$1" | cut -d: -f1)
+	[ -n "$at" ] || return 0
+	echo "    first kernel complaint, console line $at:"
+	sed -n "$(( at > 10 ? at - 10 : 1 )),$(( at + 50 ))p" "$1" | sed 's/^/    | /'
+	echo "    ..."
+}
+
 # report_vm SERIES QEMU_RC: per-case lines, and the family cells for the table.
 report_vm() {
 	local series=$1 qrc=$2 dir=$WORK/$1 status
@@ -109,6 +121,7 @@ report_vm() {
 		local why="guest did not finish"
 		[ "$qrc" = 124 ] || [ "$qrc" = 137 ] && why="killed after ${TIMEOUT}s"
 		echo "FAIL: vm-$series:boot: $why (qemu exit $qrc); console tail:"
+		print_first_splat "$dir/console.log"
 		tail -n 30 "$dir/console.log" | sed 's/^/    /'
 		[ -f "$dir/share/guest-init.err" ] && sed 's/^/    /' "$dir/share/guest-init.err"
 		;;
