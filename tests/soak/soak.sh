@@ -72,13 +72,15 @@ perimd_kill() {
 
 # ---- traffic ----
 # sender NAME SRC SOURCES PORT RATE: udpflood sends until the run stops, started
-# again if it ends (a flap can make it give up).
+# again if it ends (a flap can make it give up); what it sent in each second goes
+# to $DATA/sent.NAME.seconds (a second it was not scheduled in shows as none sent).
 sender() {
 	local name=$1 src=$2 n=$3 port=$4 rate=$5 mac
 	mac=$(mac_of gw "$GW")
 	( while [ ! -e "$STOP" ]; do
 		ip netns exec "$T-cl" "$TOOLS/udpflood" send --dev "$CL" --dst-mac "$mac" --dst 10.79.0.1 \
 			--src "$src" --sources "$n" --port "$port" --rate "$rate" --seconds 30 \
+			--seconds-file "$DATA/sent.$name.seconds" \
 			>> "$DATA/sender.$name" 2>&1
 	  done ) &
 	track_pid $!

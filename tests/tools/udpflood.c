@@ -4,12 +4,16 @@
  *
  *   udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS
  *                 (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size BYTES]
- *                 [--tcp-syn | --tcp-ack]
+ *                 [--tcp-syn | --tcp-ack] [--seconds-file S]
  *       Builds Ethernet/IPv4|IPv6/UDP (or, with --tcp-syn, TCP SYN; with --tcp-ack, TCP ACK
  *       with random sequence and acknowledgment numbers: forged SYN cookies) frames itself
  *       and sends them paced
  *       through an AF_PACKET socket, so sources can be spoofed (N addresses
  *       taken in turn from the --src prefix). Prints "sent=N elapsed_ns=T".
+ *       With --seconds-file, S holds the frames sent per wall-clock second
+ *       (the layout recv's file has); an existing S is added to, so a sender
+ *       started again keeps one record: a second the sender was not running
+ *       (descheduled on a loaded host) shows as a second without sends.
  *
  *   udpflood recv --port P --count-file F [--family 4|6] [--seconds-file S]
  *       Counts UDP datagrams on port P into F (8-byte counter, mmap'd):
@@ -59,6 +63,7 @@ struct send_opts {
 	unsigned size;
 	int tcp_syn;               /* TCP SYNs (no payload; checksummed, so a stack without XDP takes them) */
 	int tcp_ack;               /* TCP ACKs with random numbers, checksummed */
+	const char *seconds_file;  /* frames sent per wall-clock second */
 };
 
 static volatile sig_atomic_t stop;
@@ -258,14 +263,62 @@ static int open_packet_socket(const char *dev, uint8_t mac[6], struct sockaddr_l
 	return fd;
 }
 
+/*
+ * --seconds-file: [0] = the first second (CLOCK_REALTIME), then one counter
+ * per second. A receiver starts it afresh; a sender (append) adds to the
+ * record an earlier sender of the same flow left.
+ */
+static volatile uint64_t *map_seconds(const char *path, bool append)
+{
+	size_t len = (SECONDS_MAX + 1) * sizeof(uint64_t);
+	volatile uint64_t *sec;
+	struct timespec now;
+	int fd = open(path, O_RDWR | O_CREAT | (append ? 0 : O_TRUNC), 0644);
+
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
+		fprintf(stderr, "udpflood: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	sec = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (sec == MAP_FAILED) {
+		fprintf(stderr, "udpflood: mmap %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!sec[0])
+		sec[0] = (uint64_t)now.tv_sec;
+	return sec;
+}
+
+static void count_in_second(volatile uint64_t *sec, uint64_t s)
+{
+	if (sec && s >= sec[0] && s - sec[0] < SECONDS_MAX)
+		__atomic_store_n(&sec[1 + s - sec[0]], sec[1 + s - sec[0]] + 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t wall_second(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec;
+}
+
 static int do_send(const struct send_opts *o)
 {
 	/* Two bytes in, the IP header after the 14-byte Ethernet header is 4-byte aligned. */
 	uint8_t frame_buf[MAX_FRAME + 2] __attribute__((aligned(4))), *frame = frame_buf + 2, src_mac[6];
 	struct sockaddr_ll sll;
 	uint64_t sent = 0, start, interval, deadline;
-	int fd = open_packet_socket(o->dev, src_mac, &sll);
+	volatile uint64_t *sec = NULL;
+	int fd;
 
+	if (o->seconds_file && !(sec = map_seconds(o->seconds_file, true)))
+		return 1;
+	fd = open_packet_socket(o->dev, src_mac, &sll);
 	if (fd < 0)
 		return 1;
 	memcpy(sll.sll_addr, o->dst_mac, 6);
@@ -290,34 +343,12 @@ static int do_send(const struct send_opts *o)
 			return 1;
 		}
 		sent++;
+		count_in_second(sec, wall_second());
 	}
 	printf("sent=%llu elapsed_ns=%llu\n", (unsigned long long)sent,
 	       (unsigned long long)(now_ns() - start));
 	close(fd);
 	return 0;
-}
-
-/* --seconds-file: [0] = the first second (CLOCK_REALTIME), then one counter per second. */
-static volatile uint64_t *map_seconds(const char *path)
-{
-	size_t len = (SECONDS_MAX + 1) * sizeof(uint64_t);
-	volatile uint64_t *sec;
-	struct timespec now;
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-
-	if (fd < 0 || ftruncate(fd, (off_t)len) < 0) {
-		fprintf(stderr, "udpflood: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	sec = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (sec == MAP_FAILED) {
-		fprintf(stderr, "udpflood: mmap %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	sec[0] = (uint64_t)now.tv_sec;
-	return sec;
 }
 
 /* The kernel's arrival stamp of the datagram recvmsg() got, or 0. */
@@ -353,7 +384,7 @@ static int do_recv(uint16_t port, const char *count_file, int family, const char
 		fprintf(stderr, "udpflood: mmap %s: %s\n", count_file, strerror(errno));
 		return 1;
 	}
-	if (seconds_file && !(sec = map_seconds(seconds_file)))
+	if (seconds_file && !(sec = map_seconds(seconds_file, false)))
 		return 1;
 	fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
 	if (fd < 0) {
@@ -385,8 +416,8 @@ static int do_recv(uint16_t port, const char *count_file, int family, const char
 			return 1;
 		}
 		__atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
-		if (sec && (s = arrival_second(&mh)) >= sec[0] && s - sec[0] < SECONDS_MAX)
-			__atomic_store_n(&sec[1 + s - sec[0]], sec[1 + s - sec[0]] + 1, __ATOMIC_RELAXED);
+		if (sec && (s = arrival_second(&mh)))
+			count_in_second(sec, s);
 	}
 	return 0;
 }
@@ -396,7 +427,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: udpflood send --dev DEV --dst-mac MAC --dst ADDR --port P --rate PPS\n"
 		"                     (--count N | --seconds S) [--src ADDR[/LEN]] [--sources N] [--size B]\n"
-		"                     [--tcp-syn | --tcp-ack]\n"
+		"                     [--tcp-syn | --tcp-ack] [--seconds-file S]\n"
 		"       udpflood recv --port P --count-file F [--family 4|6] [--seconds-file S]\n");
 }
 
@@ -441,7 +472,7 @@ int main(int argc, char **argv)
 		case 'f': count_file = optarg; break;
 		case 'F': family = atoi(optarg); break;
 		case 'T': o.tcp_syn = 1; break;
-		case 's': seconds_file = optarg; break;
+		case 's': seconds_file = o.seconds_file = optarg; break;
 		case 'A': o.tcp_ack = 1; break;
 		default: usage(); return 2;
 		}
