@@ -32,8 +32,12 @@ _cleanup_cmds=()
 cleanup_registered() {
 	local p c
 	for c in "${_cleanup_cmds[@]}"; do eval "$c" >/dev/null 2>&1; done
-	for p in "${_cleanup_pids[@]}"; do kill "$p" 2>/dev/null; done
+	local -a live=()
 	for p in "${_cleanup_pids[@]}"; do
+		still_same_process "$p" && live+=("${p%%:*}")
+	done
+	for p in "${live[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${live[@]}"; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 		kill -9 "$p" 2>/dev/null
 	done
@@ -64,7 +68,20 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 on_cleanup() { _cleanup_cmds+=("$*"); }
-track_pid() { _cleanup_pids+=("$1"); }
+# A tracked process is killed at cleanup only while its pid still names it:
+# on a machine that forks fast, pids are reused within seconds, and killing a
+# reused pid would hit another test's (or the system's) process.
+proc_start_time() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	set -- ${stat##*) }
+	echo "${20}"
+}
+track_pid() { _cleanup_pids+=("$1:$(proc_start_time "$1")"); }
+still_same_process() {
+	local pid=${1%%:*} start=${1#*:}
+	[ -n "$start" ] && [ "$(proc_start_time "$pid")" = "$start" ]
+}
 track_path() { _cleanup_paths+=("$1"); }
 
 mount_bpffs() {

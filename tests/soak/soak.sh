@@ -144,7 +144,8 @@ sample_loop() {
 		if [ $(( tick % 5 )) -eq 0 ]; then
 			pctl -j status 2>/dev/null | jq -c --arg t "$t" \
 				'{t: ($t|tonumber), pid, generated: ([.hooks[].generated // 0] | add),
-				  delivered: ([.hooks[].delivered // 0] | add), lost: ([.hooks[].lost // 0] | add)}' \
+				  delivered: ([.hooks[].delivered // 0] | add), lost: ([.hooks[].lost // 0] | add),
+				  procs: (.processes.tracked // null)}' \
 				>> "$DATA/hooks" 2>/dev/null
 		fi
 		tick=$(( tick + 1 ))

@@ -29,6 +29,7 @@
 #include "telemetry/if_snapshot.h"
 #include "telemetry/src_tables.h"
 #include "links/netlink.h"
+#include "procs/proctable.h"
 #include "datapath/loader.h"
 #include "datapath/egress.h"
 #include "syn/counters.h"
@@ -522,6 +523,25 @@ static struct json_object *state_json(struct perimd *d)
 	return o;
 }
 
+/* The process table events are enriched from: its size and what it refused or evicted. */
+static struct json_object *processes_json(const struct perimd *d)
+{
+	struct perim_proctable_stats st;
+	struct json_object *o;
+
+	if (!d->procs)
+		return NULL;
+	perim_proctable_stats(d->procs, &st);
+	o = json_object_new_object();
+	json_add_u64(o, "tracked", st.procs);
+	json_add_u64(o, "exited", st.exited);
+	json_add_u64(o, "exes", st.exes);
+	json_add_u64(o, "argvs", st.argvs);
+	json_add_u64(o, "dropped", st.dropped);
+	json_add_u64(o, "evicted", st.evicted);
+	return o;
+}
+
 static int do_status(struct perimd *d, struct json_object **result, char *err, size_t errlen)
 {
 	struct json_object *btf, *ifaces, *hooks, *o;
@@ -554,6 +574,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_object_object_add(*result, "syncookie", perimd_syncookie_status_json(d));
 	json_object_object_add(*result, "source_tables", perimd_src_tables_json(src));
 	json_object_object_add(*result, "state", state_json(d));
+	json_object_object_add(*result, "processes", processes_json(d));
 	json_object_object_add(*result, "inactive_rules", inactive_rules_json(d));
 	json_object_object_add(*result, "confirm", perimd_confirm_json(d));
 	return 0;
