@@ -753,13 +753,14 @@ static void print_same_round(const struct bench_case *cases, const struct bench_
 		"perim drop path (fast path) / minimal limiter",
 		"perim drop path (fast path) / xdp-filter pass path",
 		"perim drop path (fast path) / baseline perim build (-B)",
+		"perim drop path (fast path) / the same, drop sampling off",
 	};
-	static const int against[] = { C_MIN_LIMITER, C_XDPFILT, C_BASE_DROP_FAST };
+	static const int against[] = { C_MIN_LIMITER, C_XDPFILT, C_BASE_DROP_FAST, C_DROP_FAST_NO_SAMPLE };
 
 	printf("\n| same-round ratio of costs above trivial: median over %d rounds (range) | IPv4 | IPv6 |\n",
 	       o->rounds);
 	printf("|---|---:|---:|\n");
-	for (int row = 0; row < 3; row++) {
+	for (int row = 0; row < 4; row++) {
 		double r[2][3];
 
 		if (cases[against[row]].omitted)
