@@ -31,30 +31,37 @@ const volatile __u32 perim_slot = 0;
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The rule's application (lib/rule_run.h), with and without compare-and-swap (gcra.h). */
-static __always_inline int perim_rule_cas(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
+/*
+ * The rule's application (lib/rule_run.h), with and without compare-and-swap
+ * (gcra.h). ifc is the same map value whichever way the parser left, so it
+ * crosses as a pointer: the counter row is looked up once per packet, and
+ * the frame's length once.
+ */
+static __always_inline int perim_rule_cas(struct xdp_md *ctx, struct perim_if_counters *ifc, __u64 len,
+					  __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
 {
 	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
 
-	return perim_rule_run(ctx, &a, perim_slot, true);
+	return perim_rule_run(ctx, ifc, len, &a, perim_slot, true);
 }
 
-static __always_inline int perim_rule_plain(struct xdp_md *ctx, __u64 addr_hi, __u64 addr_lo, __u64 meta,
-					    __u64 cand)
+static __always_inline int perim_rule_plain(struct xdp_md *ctx, struct perim_if_counters *ifc, __u64 len,
+					    __u64 addr_hi, __u64 addr_lo, __u64 meta, __u64 cand)
 {
 	struct perim_run_args a = { addr_hi, addr_lo, meta, cand };
 
-	return perim_rule_run(ctx, &a, perim_slot, false);
+	return perim_rule_run(ctx, ifc, len, &a, perim_slot, false);
 }
 
-static __always_inline int perim_rule_call(struct xdp_md *ctx, const struct perim_pkt *pkt, __u64 l3_off,
-					   __u64 mode, __u64 first, __u64 cand, bool cas)
+static __always_inline int perim_rule_call(struct xdp_md *ctx, struct perim_if_counters *ifc, __u64 len,
+					   const struct perim_pkt *pkt, __u64 l3_off, __u64 mode, __u64 first,
+					   __u64 cand, bool cas)
 {
 	struct perim_run_args a;
 
 	perim_run_pack(pkt, l3_off, mode, first, cand, &a);
-	return cas ? perim_rule_cas(ctx, a.addr_hi, a.addr_lo, a.meta, a.cand)
-		   : perim_rule_plain(ctx, a.addr_hi, a.addr_lo, a.meta, a.cand);
+	return cas ? perim_rule_cas(ctx, ifc, len, a.addr_hi, a.addr_lo, a.meta, a.cand)
+		   : perim_rule_plain(ctx, ifc, len, a.addr_hi, a.addr_lo, a.meta, a.cand);
 }
 
 static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
@@ -87,7 +94,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 
 	/* The SYN guard comes before any rule: a packet it may act on takes the long way. */
 	if (!syn || !perim_syn_candidate(&pkt)) {
-		ruled = perim_rule_call(ctx, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, 0, cas);
+		ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, 0, cas);
 		if (ruled >= 0)
 			return ruled;
 	}
@@ -128,7 +135,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 	if (i < 0)
 		return perim_count_pass(ifc, len);
 	__builtin_memcpy(&cand, &v->cand[i & (PERIM_MAX_CANDIDATES - 1)], sizeof(cand));
-	ruled = perim_rule_call(ctx, &pkt, l3_off, 0, i | v->acl, cand, cas);
+	ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, 0, i | v->acl, cand, cas);
 	return ruled >= 0 ? ruled : perim_count_pass(ifc, len);
 }
 

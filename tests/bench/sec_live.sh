@@ -4,8 +4,11 @@
 # A namespace "inet" holds one generator-side veth per case; their peers sit
 # in the gateway namespace, each running one case: a trivial XDP_DROP, a
 # parse-to-L4-and-drop floor, perimd (a per-source limit the flood exceeds),
-# an nftables netdev-ingress per-source meter (no XDP; GRO on so the veth
-# runs NAPI and builds skbs), and that skb path with no filter (its floor).
+# the minimal limiter of the datapath benchmark with the same rule (the
+# least a per-source limiter with rules per prefix does: the reference beside
+# perim's goal row), an nftables netdev-ingress per-source meter (no XDP; GRO
+# on so the veth runs NAPI and builds skbs), and that skb path with no filter
+# (its floor).
 # Every gateway veth's NAPI kthread is pinned to
 # RX_CPU; the generator runs on GEN_CPU. One run interleaves the cases.
 
@@ -25,7 +28,7 @@ LIVE_BATCH=${LIVE_BATCH:-128}
 LIVE_KBATCH=${LIVE_KBATCH:-64}
 LIVE_CALL=${LIVE_CALL:-4096}
 
-live_dev() { echo "$T$1"; }   # gateway side: ${T}a..e; inet side: ${T}A..E
+live_dev() { echo "$T$1"; }   # gateway side: ${T}a..f; inet side: ${T}A..F
 
 # Once per section: run.sh releases it when the section ends (LIVE_READY unset).
 live_setup() {
@@ -34,8 +37,8 @@ live_setup() {
 	if [ "$LIVE" != "$TMP/xdp_live" ]; then cp "$LIVE" "$TMP/xdp_live" && LIVE=$TMP/xdp_live || return 1; fi
 	ns_add gw && ns_add inet || return 1
 	local c up
-	for c in a b c d e; do
-		up=$(tr a-e A-E <<<"$c")
+	for c in a b c d e f; do
+		up=$(tr a-f A-F <<<"$c")
 		ip link add "$T$c" netns "$T-gw" type veth peer name "$T$up" netns "$T-inet" || return 1
 		ip -n "$T-gw" link set "$T$c" up && ip -n "$T-inet" link set "$T$up" up || return 1
 	done
@@ -43,6 +46,7 @@ live_setup() {
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
 	in_ns gw "$LIVE" attach --dev "${T}a" --prog drop || return 1
 	in_ns gw "$LIVE" attach --dev "${T}b" --prog parse || return 1
+	in_ns gw "$LIVE" attach --dev "${T}f" --prog limiter --rule 10.99.0.0/16 --rate "$LIVE_LIMIT" --burst 100 || return 1
 	perimd_start gw --interface "${T}c:native" || return 1
 	pctl limit set "${T}c" src 10.99.0.0/16 proto udp rate "${LIVE_LIMIT}pps" burst 100 per-source >/dev/null || return 1
 	in_ns gw ethtool -K "${T}d" gro on >/dev/null && in_ns gw ethtool -K "${T}e" gro on >/dev/null || return 1
@@ -55,7 +59,7 @@ live_setup() {
 		}
 	EOF
 	on_cleanup "ip netns exec $T-gw nft delete table netdev $T"
-	for c in a b c d e; do
+	for c in a b c d e f; do
 		LIVE_NAPI[$c]=$(threaded_napi gw "$T$c") || return 1
 	done
 	LIVE_READY=1
@@ -65,7 +69,7 @@ live_setup() {
 # prints "sent delivered elapsed_ns"
 live_flood() {
 	local up out sent el x0 e0 x1 e1
-	up=$(tr a-e A-E <<<"$1")
+	up=$(tr a-f A-F <<<"$1")
 	read -r x0 e0 < <(xmit_of inet "$T$up")
 	out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
 		--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
@@ -123,8 +127,9 @@ live_nft_seen() {
 declare -A LIVE_NAPI LIVE_NS LIVE_ALL LIVE_RV LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
 LIVE_NAMES=([a]="trivial XDP_DROP (floor)" [b]="parse to L4 + XDP_DROP (floor)"
 	[c]="perim: per-source limit dropping the flood" [d]="nftables netdev ingress per-source meter"
-	[e]="skb path, no filter (GRO on; IP routing drops it)")
-LIVE_ORDER="a b e c d"
+	[e]="skb path, no filter (GRO on; IP routing drops it)"
+	[f]="reference: minimal limiter, the same rule (parse, LPM trie, per-CPU rule counter, LRU bucket, drop)")
+LIVE_ORDER="a b e c f d"
 
 # live_record KEY ROUND SENT DELIV CPU EL WAKES: keeps every round's ns/pkt
 # and the best round's delivered rate, busy share and packets per wake-up.
@@ -255,12 +260,21 @@ live_report() {
 			"$p1" "$(fdiv "${LIVE_NS[c-1000000]}" "${LIVE_NS[$fl-1000000]}")" \
 			"$p0" "$(fdiv "${LIVE_NS[c-0]}" "${LIVE_NS[$fl-0]}")" "$p"
 	done
+	# The reference beside the 1.3x goal: what the least per-source limiter gets in the same rounds.
+	for f in "f:b:reference: minimal limiter / parse-only floor" "c:f:perim / minimal limiter"; do
+		c=${f%%:*} fl=${f#*:}; fl=${fl%%:*}
+		printf '| %s | %s (%s) | %s (%s) | %s (%s) | |\n' "${f#*:*:}" \
+			"$(live_paired "$c" "$fl" 300000)" "$(fdiv "${LIVE_NS[$c-300000]}" "${LIVE_NS[$fl-300000]}")" \
+			"$(live_paired "$c" "$fl" 1000000)" "$(fdiv "${LIVE_NS[$c-1000000]}" "${LIVE_NS[$fl-1000000]}")" \
+			"$(live_paired "$c" "$fl" 0)" "$(fdiv "${LIVE_NS[$c-0]}" "${LIVE_NS[$fl-0]}")"
+	done
 	echo
 	echo "Ratios: the median over rounds of the two cases' ratio within a round (the goal is judged on"
 	echo "these at 300 kpps and 1 Mpps); in brackets, the ratio of the best rounds."
 	echo
 	echo "Where the nanoseconds go @1 Mpps (medians of same-round differences): the parse floor is what"
-	echo "touching the frame costs in XDP; perim adds $(live_paired c b 1000000 diff) ns to it. nftables adds"
+	echo "touching the frame costs in XDP; perim adds $(live_paired c b 1000000 diff) ns to it, the minimal limiter"
+	echo "$(live_paired f b 1000000 diff) ns (its rule in an LPM trie, one LRU bucket, a per-CPU counter). nftables adds"
 	echo "$(live_paired d b 1000000 diff) ns to the parse floor: $(live_paired e b 1000000 diff) for the skb path (an skb, GRO, the IP layer's"
 	echo "drop) and $(live_paired d e 1000000 diff) for the ingress hook and the meter's lookup and limit."
 	echo "For perim <= 0.4x nftables, nftables would have to cost $(( $(live_med c-1000000) * 5 / 2 )) ns/pkt here (perim's median x 2.5);"

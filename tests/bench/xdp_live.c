@@ -24,6 +24,12 @@
  *       Attaches a floor program, a SYN-answer reference or the XDP_PASS a
  *       veth's peer needs (progs/live_progs.bpf.c) natively to DEV; `ip link
  *       set DEV xdp off` removes it.
+ *
+ *   xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N
+ *       Attaches the minimal limiter (progs/min_limiter.bpf.c, the datapath
+ *       benchmark's reference) natively to DEV with one per-source rule: PPS
+ *       per source of IPV4/LEN, burst N, as `perimctl limit set ... per-source`
+ *       configures perim (GCRA: interval 1e9 / PPS, tolerance (N - 1) x interval).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +38,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +51,7 @@
 #include <linux/if_link.h>
 
 #include "tests/bench/progs/live_progs.skel.h"
+#include "tests/bench/progs/min_limiter.skel.h"
 
 #define FRAME_LEN 60                 /* 64 on the wire with the FCS */
 #define SEC_NS 1000000000ULL
@@ -413,6 +421,7 @@ static int usage(void)
 			"                    --dst IPV4 [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
 			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn]\n"
 			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
+			"       xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N\n"
 			"       xdp_live spin CPU SECONDS\n");
 	return 2;
 }
@@ -478,27 +487,99 @@ static int main_gen(int argc, char **argv)
 	return generate(&o);
 }
 
+/* The minimal limiter's rule (min_limiter.bpf.c: struct ml_rule, the LPM trie's value). */
+struct ml_rule {
+	uint32_t id, pad;
+	uint64_t interval_ns, tolerance_ns;
+};
+
+struct limiter_opts {
+	uint32_t prefix;                 /* host order */
+	uint32_t prefixlen;
+	uint64_t rate, burst;
+};
+
+/* "A.B.C.D/LEN" */
+static int parse_prefix(const char *s, struct limiter_opts *l)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	uint64_t len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr) || parse_u64(slash + 1, &len) || len > 32)
+		return -1;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = 0;
+	l->prefixlen = (uint32_t)len;
+	return parse_ipv4(addr, &l->prefix);
+}
+
+/* Loads the minimal limiter, puts its one rule in the trie and attaches it natively. */
+static int attach_limiter(const char *dev, const struct limiter_opts *l)
+{
+	struct { uint32_t prefixlen; uint32_t addr; } k = { .prefixlen = l->prefixlen, .addr = htonl(l->prefix) };
+	struct ml_rule r = { .id = 1, .interval_ns = SEC_NS / l->rate };
+	struct min_limiter *skel;
+	int ifindex, err;
+
+	r.tolerance_ns = r.interval_ns * (l->burst - 1);
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex) {
+		fprintf(stderr, "xdp_live: device \"%s\": %s\n", dev, strerror(errno));
+		return 1;
+	}
+	skel = min_limiter__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "xdp_live: loading the minimal limiter: %s\n", strerror(errno));
+		return 1;
+	}
+	err = bpf_map__update_elem(skel->maps.ml_rules4, &k, sizeof(k), &r, sizeof(r), BPF_ANY);
+	if (err)
+		fprintf(stderr, "xdp_live: the minimal limiter's rule: %s\n", strerror(-err));
+	else {
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.min_limiter), XDP_FLAGS_DRV_MODE, NULL);
+		if (err)
+			fprintf(stderr, "xdp_live: attaching the minimal limiter to %s: %s\n", dev, strerror(-err));
+	}
+	/* The attached program holds its maps. */
+	min_limiter__destroy(skel);
+	return err ? 1 : 0;
+}
+
 static int main_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dev", required_argument, NULL, 'd' }, { "prog", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{ "rule", required_argument, NULL, 'R' }, { "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
 	};
+	struct limiter_opts l = { 0 };
 	const char *dev = NULL, *prog = NULL;
+	bool have_rule = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
-		case 'p': if (!attach_prog_name(optarg)) return bad("--prog", optarg);
+		case 'p': if (strcmp(optarg, "limiter") && !attach_prog_name(optarg)) return bad("--prog", optarg);
 			  prog = optarg; break;
+		case 'R': if (parse_prefix(optarg, &l)) return bad("--rule", optarg);
+			  have_rule = true; break;
+		case 'r': if (parse_u64(optarg, &l.rate) || !l.rate || l.rate > SEC_NS) return bad("--rate", optarg);
+			  break;
+		case 'b': if (parse_u64(optarg, &l.burst) || !l.burst || l.burst > 1000000) return bad("--burst", optarg);
+			  break;
 		default: return usage();
 		}
 	}
 	if (!dev || !prog || optind != argc)
 		return usage();
 	libbpf_set_print(libbpf_print);
-	return attach_floor(dev, prog);
+	if (strcmp(prog, "limiter"))
+		return have_rule || l.rate || l.burst ? usage() : attach_floor(dev, prog);
+	if (!have_rule || !l.rate || !l.burst)
+		return usage();
+	return attach_limiter(dev, &l);
 }
 
 int main(int argc, char **argv)

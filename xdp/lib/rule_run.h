@@ -2,7 +2,8 @@
 /*
  * The rule's application (rule.h), by the candidate the prefix lookup chose
  * or by the source's route (route.h), on a packet rebuilt from four words.
- * Only scalars cross from the parser to here: a packet pointer kept across
+ * Only scalars (and the counter row, one map value) cross from the parser
+ * to here: a packet pointer kept across
  * the prefix lookup differs per way the parser can leave (families, VLANs,
  * extension headers), and the verifier then follows the lookup and the rule
  * once per way; as scalars those states merge (perim_xdp: 453k instructions
@@ -105,11 +106,10 @@ static __always_inline void perim_run_unpack(const struct xdp_md *ctx, const str
  * The verdict of the candidate a->cand, or with PERIM_RUN_BY_ROUTE of the
  * source's route when it decides, else -1 (the caller looks the prefix up).
  */
-static __always_inline int perim_rule_run(struct xdp_md *ctx, const struct perim_run_args *a, __u32 slot,
-					  bool cas)
+static __always_inline int perim_rule_run(struct xdp_md *ctx, struct perim_if_counters *ifc, __u64 len,
+					  const struct perim_run_args *a, __u32 slot, bool cas)
 {
 	struct perim_route_hint hint = { .slot = slot };
-	struct perim_if_counters *ifc;
 	struct perim_candidate cand;
 	struct perim_pkt pkt = {};
 
@@ -127,10 +127,7 @@ static __always_inline int perim_rule_run(struct xdp_md *ctx, const struct perim
 			hint.epoch = perim_route_epoch();
 		__builtin_memcpy(&cand, &a->cand, sizeof(cand));
 	}
-	ifc = bpf_map_lookup_elem(&perim_if_stats, &slot);
-	if (!ifc)
-		return -1;
-	return perim_apply_rule(slot, ifc, &cand, &pkt, perim_ctx_len(ctx), cas, &hint);
+	return perim_apply_rule(slot, ifc, &cand, &pkt, len, cas, &hint);
 }
 
 #endif /* PERIM_XDP_RULE_RUN_H */
