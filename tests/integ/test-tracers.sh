@@ -246,6 +246,26 @@ case_hooks_report_attachment() {
 		"every unattached hook has a reason"
 }
 
+# The process table's size in status: 20 new live processes are there (or
+# made room for by evicting exited ones), and the human output says so.
+case_status_shows_process_table() {
+	local before after i pids=() out
+	before=$(pctl -j status | jq -c .processes) || return 1
+	for i in $(seq 20); do
+		bash -c 'exec -a "tbl-$1" sleep 60' sh "$T" & pids+=($!)
+		track_pid "$!"
+	done
+	await_event ".type==\"exec\" and .pid==${pids[19]}" >/dev/null || return 1
+	after=$(pctl -j status | jq -c .processes) || return 1
+	kill "${pids[@]}" 2>/dev/null
+	expect_range "$(jq -n --argjson a "$after" --argjson b "$before" \
+		'($a.tracked - $b.tracked) + ($a.evicted - $b.evicted)')" 20 1000000 \
+		"tracked + evicted grew by the 20 processes ($before -> $after)" || return 1
+	expect_eq "$(jq -r .dropped <<<"$after")" 0 "nothing dropped" || return 1
+	out=$(pctl status) || return 1
+	expect_match "$out" "^processes: [0-9]+ tracked \([0-9]+ exited\), 0 dropped, [0-9]+ evicted$" "status line"
+}
+
 case_file_and_security_events() {
 	local f=$TMP/victim-$T ev
 	touch "$f"; chmod 600 "$f"; mv "$f" "$f.2"; rm "$f.2"
