@@ -10,11 +10,14 @@
  * and printing; perimd's above it is perimd's own.
  *
  *   ev_ref > /dev/null      prints "ready" to stderr once attached, and
- *                           "events=N" on each SIGUSR1; ends on SIGTERM
+ *                           "events=N generated=G lost=L" on each SIGUSR1
+ *                           (written; generated and lost by the hooks, as
+ *                           perimctl status counts them); ends on SIGTERM
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
@@ -72,6 +75,45 @@ static int64_t realtime_minus_monotonic(void)
 	return (rt.tv_sec - mono.tv_sec) * 1000000000ll + (rt.tv_nsec - mono.tv_nsec);
 }
 
+/* The hooks' generated and lost counts, summed over hooks and CPUs: 0 or -errno. */
+static int hook_totals(struct perim_trace *skel, unsigned long long *generated, unsigned long long *lost)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct perim_hook_counters *per_cpu;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	per_cpu = calloc(ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	*generated = *lost = 0;
+	for (uint32_t hook = 0; hook < PERIM_HOOK_MAX && !err; hook++) {
+		if (bpf_map__lookup_elem(skel->maps.perim_hook_stats, &hook, sizeof(hook), per_cpu,
+					 sizeof(*per_cpu) * ncpus, 0)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpus; c++) {
+			*generated += per_cpu[c].generated;
+			*lost += per_cpu[c].lost;
+		}
+	}
+	free(per_cpu);
+	return err;
+}
+
+static void say_counts(struct perim_trace *skel, const struct ref *r)
+{
+	unsigned long long generated, lost;
+	int err = hook_totals(skel, &generated, &lost);
+
+	if (err)
+		fprintf(stderr, "ev_ref: reading the hook counters: %s\n", strerror(-err));
+	else
+		fprintf(stderr, "events=%llu generated=%llu lost=%llu\n", r->events, generated, lost);
+}
+
 static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 {
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.perim_ev_ring), on_sample, r, NULL);
@@ -97,7 +139,7 @@ static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 		fflush(stdout);
 		if (report) {
 			report = 0;
-			fprintf(stderr, "events=%llu\n", r->events);
+			say_counts(skel, r);
 		}
 	}
 	ring_buffer__free(rb);
