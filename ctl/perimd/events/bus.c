@@ -36,7 +36,7 @@ struct backlog_entry {
 	int type;
 	uint64_t order;                    /* publication order, to merge the two backlogs */
 	char *json;                        /* NULL: never written */
-	size_t len, cap;                   /* json's buffer is reused: it only grows */
+	size_t len, cap;                   /* json's buffer is reused while its size fits */
 };
 
 struct backlog {
@@ -89,12 +89,17 @@ static void subscriber_failed(struct perimd_bus *b, struct perimd_follower *s, i
 	subscriber_drop(b, s);
 }
 
-/* text into b's buffer (grown when too small): false when out of memory, b then empty. */
+/*
+ * text into b's buffer, reallocated when too small or more than twice too
+ * large (a burst of long lines would otherwise keep every slot at its peak):
+ * false when out of memory, b then empty.
+ */
 static bool backlog_store(struct backlog_entry *b, const char *text, size_t len)
 {
-	if (len + 1 > b->cap) {
-		size_t cap = (len + 1 + 255) & ~(size_t)255;
-		char *json = realloc(b->json, cap);
+	size_t need = (len + 1 + 63) & ~(size_t)63;
+
+	if (need > b->cap || need * 2 < b->cap) {
+		char *json = realloc(b->json, need);
 
 		if (!json) {
 			free(b->json);
@@ -102,7 +107,7 @@ static bool backlog_store(struct backlog_entry *b, const char *text, size_t len)
 			return false;
 		}
 		b->json = json;
-		b->cap = cap;
+		b->cap = need;
 	}
 	memcpy(b->json, text, len + 1);
 	b->len = len;

@@ -8,6 +8,7 @@
  * burst wakes perimd early, paying the ~25 us wakeup once per batch.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,13 @@
 
 #define DRAIN_INTERVAL_MS 50
 #define EVICT_EVERY_TICKS 20           /* once a second */
+/*
+ * Memory a burst freed (its events' text, exited processes evicted) goes
+ * back to the system once the burst is over: a second with fewer than
+ * QUIET_EVENTS events after at least BURST_RELEASES events or evictions.
+ */
+#define BURST_RELEASES 10000
+#define QUIET_EVENTS 1000
 
 struct ring_ctx {
 	struct perim_drain *t;
@@ -49,6 +57,9 @@ struct perim_drain {
 	int timer_fd;
 	bool ring_watched;
 	unsigned ticks;
+	uint64_t events;                   /* handled, all rings */
+	uint64_t events_at_tick;           /* events at the last 1 Hz tick */
+	uint64_t since_trim;               /* events and evictions since the heap was last trimmed */
 };
 
 static void track_seq(struct perim_drain *t, const struct perim_ev_hdr *h)
@@ -88,6 +99,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	}
 	track_seq(t, h);
 	t->delivered[h->hook]++;
+	t->events++;
 	perimd_procs_on_event(t->procs, t->listeners, h, perim_mono_ns());
 	o = perim_ev_json(perimd_bus_json_ctx(t->bus), data, size);
 	if (!o)
@@ -121,6 +133,18 @@ static int on_ring_ready(void *ctx, int fd, uint32_t events)
 	return drain(ctx);
 }
 
+static void each_second(struct perim_drain *t)
+{
+	uint64_t last_second = t->events - t->events_at_tick;
+
+	t->events_at_tick = t->events;
+	t->since_trim += last_second + perim_proctable_evict(t->procs, perim_mono_ns());
+	if (t->since_trim >= BURST_RELEASES && last_second < QUIET_EVENTS) {
+		malloc_trim(0);
+		t->since_trim = 0;
+	}
+}
+
 static int on_drain_timer(void *ctx, int fd, uint32_t events)
 {
 	struct perim_drain *t = ctx;
@@ -135,7 +159,7 @@ static int on_drain_timer(void *ctx, int fd, uint32_t events)
 	}
 	drain(t);
 	if (++t->ticks % EVICT_EVERY_TICKS == 0)
-		perim_proctable_evict(t->procs, perim_mono_ns());
+		each_second(t);
 	return 0;
 }
 
