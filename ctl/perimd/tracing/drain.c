@@ -57,6 +57,7 @@ struct perim_drain {
 	int timer_fd;
 	bool ring_watched;
 	unsigned ticks;
+	uint64_t batch_ns;                 /* when the batch being drained began (CLOCK_MONOTONIC) */
 	uint64_t events;                   /* handled, all rings */
 	uint64_t events_at_tick;           /* events at the last 1 Hz tick */
 	uint64_t since_trim;               /* events and evictions since the heap was last trimmed */
@@ -100,7 +101,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	track_seq(t, h);
 	t->delivered[h->hook]++;
 	t->events++;
-	perimd_procs_on_event(t->procs, t->listeners, h, perim_mono_ns());
+	/* The batch's clock, not one read per event: it only ages exited processes (seconds). */
+	perimd_procs_on_event(t->procs, t->listeners, h, t->batch_ns);
 	o = perim_ev_json(perimd_bus_json_ctx(t->bus), data, size);
 	if (!o)
 		return 0;
@@ -120,6 +122,7 @@ static int drain(struct perim_drain *t)
 
 	if (held(t))
 		return 0;
+	t->batch_ns = perim_mono_ns();
 	n = ring_buffer__consume(t->rb);
 	if (n < 0)
 		pr_warn("tracers: draining the ring buffers: %s\n", strerror(-n));
@@ -206,6 +209,7 @@ void perim_drain_stop(struct perim_drain *t)
 	if (t->rb) {
 		if (t->ring_watched)
 			perim_loop_del(t->loop, ring_buffer__epoll_fd(t->rb));
+		t->batch_ns = perim_mono_ns();
 		ring_buffer__consume(t->rb);
 	}
 	if (t->timer_fd >= 0)
