@@ -96,7 +96,7 @@ static void subscriber_failed(struct perimd_bus *b, struct perimd_follower *s, i
  */
 static bool backlog_store(struct backlog_entry *b, const char *text, size_t len)
 {
-	size_t need = (len + 1 + 63) & ~(size_t)63;
+	size_t need = (len + 1 + 15) & ~(size_t)15;
 
 	if (need > b->cap || need * 2 < b->cap) {
 		char *json = realloc(b->json, need);
