@@ -175,6 +175,12 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
 
+# storm's exec storm runs exec_nop, found beside it: static, so no dynamic loading per exec.
+$(OUTPUT)/tests/bench/exec_nop: tests/bench/nop/exec_nop.c
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -static $< -o $@
+$(OUTPUT)/tests/bench/storm: | $(OUTPUT)/tests/bench/exec_nop
+
 # proc_rss fills a process table as the tests' synthetic one does.
 $(OUTPUT)/tests/bench/proc_rss: $(OUTPUT)/tests/lib/proctable_synth.o
 

@@ -144,16 +144,88 @@ round_floor() {
 	bg_stop
 }
 
-# One storm under the long-lived perimd: appends "kind events lost elapsed_ns cpu_ns" to $TMP/perim_runs
+# storm_label KIND N [WORKERS]: "kind:count[:W-workers]"
+storm_label() { echo "$1:$2$([ "${3:-1}" -gt 1 ] && echo ":${3}-workers")"; }
+
+# hook_counts: "generated delivered lost" summed over perimd's hooks, from one
+# status request (each costs perimd CPU: status_calls counts them, also from subshells)
+status_calls() { wc -l < "$TMP/status_calls"; }
+hook_counts() {
+	echo >> "$TMP/status_calls"
+	pctl -j status | jq -r '[.hooks[] | .generated // 0] as $g | [.hooks[] | .delivered // 0] as $d |
+		[.hooks[] | .lost // 0] as $l | "\($g | add // 0) \($d | add // 0) \($l | add // 0)"'
+}
+# counts_drained GENERATED: every event generated up to then delivered or lost
+counts_drained() { local d l; read -r _ d l < <(hook_counts) && [ $(( d + l )) -ge "$1" ]; }
+
+# One storm under the long-lived perimd: appends "label events lost elapsed_ns
+# cpu_ns status_requests" to $TMP/perim_runs (the requests made while its CPU was counted)
 perim_storm() {
-	local g0 l0 d0 c0 el
-	g0=$(hook_sum generated); l0=$(hook_sum lost); d0=$(hook_sum delivered); c0=$(task_cpu_ns "$PERIMD_PID")
+	local d0 l0 g1 d1 l1 c0 c1 el calls
+	read -r _ d0 l0 < <(hook_counts) && c0=$(task_cpu_ns "$PERIMD_PID") || return 1
+	calls=$(status_calls)
 	el=$(storm "$@") || return 1
 	# perimd drains on a short timer: await the fate of every event generated
 	# by the storm's end (the rest of the system keeps generating more).
-	wait_until 5 drained "$(hook_sum generated)" || echo "tracers: perimd had not drained every event" >&2
-	echo "$1:$2$([ "${3:-1}" -gt 1 ] && echo ":${3}-workers") $(( $(hook_sum delivered) - d0 )) $(( $(hook_sum lost) - l0 )) $el $(( $(task_cpu_ns "$PERIMD_PID") - c0 ))" >> "$TMP/perim_runs"
+	read -r g1 _ _ < <(hook_counts) || return 1
+	wait_until 5 counts_drained "$g1" || echo "tracers: perimd had not drained every event" >&2
+	c1=$(task_cpu_ns "$PERIMD_PID")
+	calls=$(( $(status_calls) - calls ))
+	read -r _ d1 l1 < <(hook_counts) || return 1
+	echo "$(storm_label "$@") $(( d1 - d0 )) $(( l1 - l0 )) $el $(( c1 - c0 )) $calls" >> "$TMP/perim_runs"
 	echo "$el"
+}
+
+# status_cost_ns N: perimd's CPU per status request, over N requests
+status_cost_ns() {
+	local c0 c1
+	c0=$(task_cpu_ns "$PERIMD_PID")
+	for _ in $(seq "$1"); do hook_counts >/dev/null || return 1; done
+	c1=$(task_cpu_ns "$PERIMD_PID")
+	echo $(( (c1 - c0) / $1 ))
+}
+
+# The reference consumer (ev_ref.c: perimd's tracers and event JSON, no
+# enrichment or bookkeeping) under the same storms. ref_counts: "events
+# generated lost" as it reports them on SIGUSR1 (written; the hooks' counters).
+ref_reports() { grep -c '^events=' "$TMP/ev_ref.err"; }
+ref_reported_after() { [ "$(ref_reports)" -gt "$1" ]; }
+ref_counts() {
+	local before
+	before=$(ref_reports)
+	kill -USR1 "$REF_PID" || return 1
+	wait_until 5 ref_reported_after "$before" || return 1
+	grep '^events=' "$TMP/ev_ref.err" | tail -n 1 | sed -E 's/[a-z]+=//g'
+}
+ref_start() {
+	"$BENCH/ev_ref" >/dev/null 2>"$TMP/ev_ref.err" &
+	REF_PID=$!
+	track_pid "$REF_PID"
+	wait_until 30 grep -q '^ready' "$TMP/ev_ref.err" || { echo "tracers: ev_ref: $(cat "$TMP/ev_ref.err")" >&2; return 1; }
+}
+ref_stop() { kill "$REF_PID"; wait "$REF_PID" 2>/dev/null; return 0; }
+# ref_drained GENERATED: every event generated up to then written or lost
+ref_drained() { local ev gen lost; read -r ev gen lost < <(ref_counts) && [ $(( ev + lost )) -ge "$1" ]; }
+
+# One storm under ev_ref: appends "label events elapsed_ns cpu_ns" to $TMP/ref_runs
+ref_storm() {
+	local e0 c0 el gen e1
+	read -r e0 _ _ < <(ref_counts) && c0=$(task_cpu_ns "$REF_PID") || return 1
+	el=$(storm "$@") || return 1
+	read -r _ gen _ < <(ref_counts) || return 1
+	wait_until 5 ref_drained "$gen" || echo "tracers: ev_ref had not drained every event" >&2
+	read -r e1 _ _ < <(ref_counts) || return 1
+	echo "$(storm_label "$@") $(( e1 - e0 )) $el $(( $(task_cpu_ns "$REF_PID") - c0 ))" >> "$TMP/ref_runs"
+}
+
+# The storms perimd's CPU per event is judged at, one per event kind, each
+# fast enough (>= 10,000 events/s where the machine allows) that perimd's
+# fixed costs do not dominate: "kind count workers".
+perimd_storms() {
+	echo "exec $NX 8"        # fork + exec + exit events
+	echo "fork $NF 2"        # fork + exit events
+	echo "file $NFI 2"       # write (create), attr (chmod), rename, unlink events
+	echo "connect $(( NC * 3 )) 1"   # connect, accept, sock_state events
 }
 
 # perimd's event ring (ctl/perimd/tracing/load.c EV_RING_DEFAULT): the floor uses the same size
@@ -161,17 +233,20 @@ EV_RING_BYTES=$(( 2 << 20 ))
 TRACER_ROUNDS=5
 NE=400
 NC=3000
+NX=4000
+NF=20000
+NFI=20000
 storm_n() { if [ "$1" = exec ]; then echo "$NE"; else echo "$NC"; fi; }
 
 section_tracers() {
 	local stats_was r i
-	quick && NE=40 NC=300 TRACER_ROUNDS=2
+	quick && NE=40 NC=300 NX=400 NF=4000 NFI=2000 TRACER_ROUNDS=2
 	echo "## Tracers"
 	echo
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 	on_cleanup "sysctl -q kernel.bpf_stats_enabled=$stats_was"
 	sysctl -q kernel.bpf_stats_enabled=1 || return 1
-	: > "$TMP/hookcost"; : > "$TMP/perim_runs"; : > "$TMP/rounds"
+	: > "$TMP/hookcost"; : > "$TMP/perim_runs"; : > "$TMP/ref_runs"; : > "$TMP/rounds"; : > "$TMP/status_calls"
 
 	ns_add tr || return 1
 	for r in $(seq "$TRACER_ROUNDS"); do
@@ -185,15 +260,22 @@ section_tracers() {
 	# The storms' perimd holds the 100,000 distinct too, on MEM_NIC: its RSS after them is the goal's figure.
 	PERIMD=$OUT/tests/perimd-test PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
 		{ cat "$TMP/tr-start.log" >&2; return 1; }
-	perim_storm exec "$NE" >/dev/null && perim_storm connect "$NC" >/dev/null &&
-		perim_storm exec "$NE" 2 >/dev/null && perim_storm connect $(( NC * 3 )) >/dev/null || return 1
-	local rss
+	local kind n w rss
+	while read -r kind n w; do
+		perim_storm "$kind" "$n" "$w" >/dev/null || return 1
+	done < <(perimd_storms)
+	STATUS_NS=$(status_cost_ns 30) || return 1
 	rss=$(rss_kib "$PERIMD_PID")
 	mem_parts "$PERIMD_PID" > "$TMP/mem_after"
 	mem_detach
 	perimd_stop
 	# The live section starts its own perimd on this pin root and state file.
 	rm -rf "$PIN_ROOT" "$STATE"
+	ref_start || return 1
+	while read -r kind n w; do
+		ref_storm "$kind" "$n" "$w" || return 1
+	done < <(perimd_storms)
+	ref_stop
 	# Off again now, not at exit: bpf_stats adds two clock reads to every BPF program
 	# the later sections measure.
 	sysctl -q kernel.bpf_stats_enabled="$stats_was"
@@ -290,9 +372,9 @@ hook_table() {
 }
 
 tracers_report() {
-	local rss=$1 kind ev lost el cpu max=0 cpu_ev busy_cpu=n/a busiest=0 out lossy=0
+	local rss=$1 kind ev lost el cpu max=0 cpu_ev out lossy=0
 	local sd_perim sd_snoop hooks_over worst kern_ops cpu_ops floors_over worst_ratio
-	echo "Storms: $NE fork+exec of /bin/true; $NC TCP connects to a loopback listener (accepted, closed"
+	echo "Storms: $NE vfork+exec of a static no-op (\`exec_nop\`); $NC TCP connects to a loopback listener (accepted, closed"
 	echo "with RST). $TRACER_ROUNDS rounds; each runs both storms untraced, under perimd (every hook this"
 	echo "kernel offers, events to /dev/null), under libbpf-tools \`execsnoop\` / \`tcpstates\` (output to"
 	echo "/dev/null) and under \`ring_floor\` (the least a hook can do: reserve a record of perim's size"
@@ -311,24 +393,45 @@ tracers_report() {
 	echo
 	hook_table
 	echo
-	echo "perimd handling storms' events (one perimd holding 100,000 synthetic processes; delivered ="
-	echo "written out; lost = ring overflow):"
+	echo "perimd handling storms' events: one storm per event kind, one perimd holding 100,000 synthetic"
+	echo "processes (delivered = written out; lost = ring overflow), then the same storms under \`ev_ref\`,"
+	echo "the reference consumer: perimd's own tracers and event JSON (json-c, one line per event to"
+	echo "/dev/null), drained as perimd drains, without the process table (so no exe/argv enrichment), the"
+	echo "sequence check, the backlog or the followers. Its CPU per event is what draining and printing"
+	echo "cost on this machine; perimd's above it is perimd's own."
 	echo
-	echo "| storm (kind:count[:workers]) | events delivered | lost | events/s | perimd CPU/event (µs) |"
-	echo "|---|---:|---:|---:|---:|"
-	while read -r kind ev lost el cpu; do
+	echo "| storm (kind:count[:workers]) | events delivered | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	local rev rel rcpu rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow=""
+	while read -r kind ev lost el cpu calls; do
 		[ "$ev" -gt 0 ] || continue
+		cpu=$(( cpu - calls * STATUS_NS ))
 		cpu_ev=$(fdiv "$cpu" $(( ev * 1000 )) 2)
 		out=$(fdiv $(( ev * 1000000 )) $(( el / 1000 )) 0)
-		echo "| $kind | $ev | $lost | $out | $cpu_ev |"
+		read -r rev rel rcpu < <(awk -v k="$kind" '$1 == k { print $2, $3, $4 }' "$TMP/ref_runs")
+		rcpu_ev=n/a rout=n/a
+		if [ "${rev:-0}" -gt 0 ]; then
+			rcpu_ev=$(fdiv "$rcpu" $(( rev * 1000 )) 2)
+			rout=$(fdiv $(( rev * 1000000 )) $(( rel / 1000 )) 0)
+		fi
+		echo "| $kind | $ev | $lost | $out | $cpu_ev | $rout | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
 		[ "$lost" = 0 ] || lossy=1
 		[ "$lost" = 0 ] && [ "$out" -gt "$max" ] && max=$out
-		[ "$out" -gt "$busiest" ] && busiest=$out busy_cpu=$cpu_ev
+		if [ "$out" -ge 10000 ]; then
+			fle "$cpu_ev" "$fast_worst" || fast_worst=$cpu_ev fast_worst_kind=${kind%%:*}
+		else
+			slow="$slow ${kind%%:*} ($out/s)"
+		fi
 	done < "$TMP/perim_runs"
 	echo
-	echo "perimd's CPU includes its fixed cost (a 50 ms drain timer, 1 Hz counters), which slow storms"
-	echo "spread over few events: the goal is judged at the busiest storm, every storm is listed above."
-	echo "Events counted are everything perimd delivered meanwhile, the rest of the machine included."
+	echo "perimd's CPU per event leaves out the benchmark's own \`perimctl status\` requests that count"
+	echo "its events ($(fdiv "$STATUS_NS" 1000 0) µs of perimd CPU each, measured after the storms, times the requests made"
+	echo "during each storm); it includes its fixed cost (a 50 ms drain timer, 1 Hz counters), which slow"
+	echo "storms spread over few events: the goal is judged at the storms of at least 10,000 events/s."
+	echo "Events counted are everything delivered meanwhile, the rest of the machine included. Sampled"
+	echo "XDP drops have no storm here: the datapath samples at most 1,000 drops a second per CPU"
+	echo "(\`PERIM_DROP_SAMPLE_RATE_DEFAULT\`), below the goal's 10,000/s. The RSS after the storms"
+	echo "includes the storms' exited processes, kept for their 30 s grace (and the table's slabs they grew)."
 	echo
 	read -r sd_perim sd_snoop < <(echo "$(slowdowns perim exec | med 3) $(slowdowns tools exec | med 3)")
 	# The same per exec, measured directly rather than through the storm's time
@@ -356,7 +459,7 @@ tracers_report() {
 	echo "| every hook under 1 µs per event in the kernel (median ns/run) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
 	echo "| exec-storm slowdown no worse than execsnoop's (median over rounds; the floor, which does next to nothing, shows the noise: $(slowdowns floor exec | mr 2)x) | perimd ${sd_perim}x, execsnoop ${sd_snoop}x | $(met "$sd_perim" "$sd_snoop") |"
 	echo "| the same costs per exec measured directly: kernel µs, then consumer CPU µs (perimd vs execsnoop, medians) | ${kern_ops% *} vs ${kern_ops#* }; ${cpu_ops% *} vs ${cpu_ops#* } | shown |"
-	echo "| perimd CPU per event handled <= 5 µs (busiest storm, $busiest events/s) | $busy_cpu µs | $(met "$busy_cpu" 5) |"
+	echo "| perimd CPU per event <= 3 µs at every event kind's storm of >= 10,000 events/s (JSON written, enrichment included; the worst kind) | $fast_worst µs ($fast_worst_kind)$([ -n "$slow" ] && echo "; under 10,000/s here, so not judged:$slow") | $([ "$fast_worst_kind" = n/a ] && echo n/a || met "$fast_worst" 3) |"
 	echo "| perimd resident memory (VmRSS) with 100,000 tracked processes <= 32 MiB (each its own 61-byte command line; one NIC, every hook; after the storms) | $mb_rss MiB | $(met "$mb_rss" 32) |"
 	echo "| the same, at start | $mb_dist MiB | $(met "$mb_dist" 32) |"
 	if [ "$lossy" = 0 ]; then

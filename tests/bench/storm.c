@@ -2,10 +2,15 @@
 /*
  * storm: the workloads of the tracer and fleet-export benchmarks.
  *
- *   storm exec N [WORKERS]     fork + exec /bin/true N times (split over WORKERS)
+ *   storm exec N [WORKERS]     vfork + exec exec_nop (beside storm: static, so an
+ *                              exec pays no dynamic loading) N times, split over
+ *                              WORKERS: a fork, an exec and an exit event each
  *   storm fork N [WORKERS]     vfork N children that exit at once (a fork and an
  *                              exit event each, no page tables copied: the
  *                              fastest process storm)
+ *   storm file N [WORKERS]     N rounds of create (opened for writing), chmod,
+ *                              rename and unlink of a file in a directory of its
+ *                              own: four file events each
  *   storm connect N            N TCP connects to a loopback listener, each accepted
  *                              and closed
  *
@@ -13,6 +18,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -21,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,19 +42,40 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* One child: it runs /bin/true when exec is set, else exits at once. */
+static char exec_path[PATH_MAX];
+
+/* exec_nop's path: beside this program. */
+static int find_exec_nop(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		fprintf(stderr, "storm: /proc/self/exe: %s\n", strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	snprintf(exec_path, sizeof(exec_path), "%s/exec_nop", dirname(self));
+	if (access(exec_path, X_OK)) {
+		fprintf(stderr, "storm: %s: %s (make builds it with storm)\n", exec_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* One child, vforked: it runs exec_nop when exec is set, else exits at once. */
 static int run_child(bool exec)
 {
 	int status;
-	pid_t pid = exec ? fork() : vfork();
+	pid_t pid = vfork();
 
 	if (pid < 0) {
-		fprintf(stderr, "storm: fork: %s\n", strerror(errno));
+		fprintf(stderr, "storm: vfork: %s\n", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
 		if (exec)
-			execl("/bin/true", "true", (char *)NULL);
+			execl(exec_path, "exec_nop", (char *)NULL);
 		_exit(exec ? 127 : 0);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -55,7 +85,44 @@ static int run_child(bool exec)
 	return 0;
 }
 
-static int process_storm(long n, long workers, bool exec)
+/* One round of file events in dir: create for writing, chmod, rename, unlink. */
+static int file_round(const char *dir)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	int fd;
+
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || close(fd) || chmod(a, 0640) || rename(a, b) || unlink(b)) {
+		fprintf(stderr, "storm: file round in %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+enum storm_kind { STORM_EXEC, STORM_FORK, STORM_FILE, STORM_CONNECT };
+
+/* A worker's share of the storm: ops w, w + workers, ... below n. */
+static int worker_run(enum storm_kind kind, long w, long n, long workers)
+{
+	char dir[] = "/tmp/perim-storm-XXXXXX";
+	int err = 0;
+
+	if (kind == STORM_FILE && !mkdtemp(dir)) {
+		fprintf(stderr, "storm: mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	for (long i = w; i < n && !err; i += workers)
+		err = kind == STORM_FILE ? file_round(dir) : run_child(kind == STORM_EXEC);
+	if (kind == STORM_FILE && rmdir(dir)) {
+		fprintf(stderr, "storm: rmdir %s: %s\n", dir, strerror(errno));
+		err = -1;
+	}
+	return err;
+}
+
+static int process_storm(long n, long workers, enum storm_kind kind)
 {
 	pid_t kids[64];
 
@@ -65,12 +132,8 @@ static int process_storm(long n, long workers, bool exec)
 			fprintf(stderr, "storm: fork: %s\n", strerror(errno));
 			return -1;
 		}
-		if (kids[w] == 0) {
-			for (long i = w; i < n; i += workers)
-				if (run_child(exec))
-					_exit(1);
-			_exit(0);
-		}
+		if (kids[w] == 0)
+			_exit(worker_run(kind, w, n, workers) ? 1 : 0);
 	}
 	int err = 0, status;
 
@@ -141,23 +204,36 @@ static int connect_storm(long n)
 	return err;
 }
 
+static int kind_of(const char *name)
+{
+	static const char *const names[] = { [STORM_EXEC] = "exec", [STORM_FORK] = "fork", [STORM_FILE] = "file",
+					     [STORM_CONNECT] = "connect" };
+
+	for (int k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
+		if (!strcmp(name, names[k]))
+			return k;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc >= 3 ? strtol(argv[2], NULL, 10) : 0;
 	long workers = argc >= 4 ? strtol(argv[3], NULL, 10) : 1;
+	int kind = argc >= 2 ? kind_of(argv[1]) : -1;
 	uint64_t t0;
 	int err;
 
-	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 ||
-	    (strcmp(argv[1], "exec") && strcmp(argv[1], "fork") && strcmp(argv[1], "connect"))) {
-		fprintf(stderr, "usage: storm exec|fork N [WORKERS] | storm connect N\n");
+	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 || kind < 0) {
+		fprintf(stderr, "usage: storm exec|fork|file N [WORKERS] | storm connect N\n");
 		return 2;
 	}
+	if (kind == STORM_EXEC && find_exec_nop())
+		return 1;
 	t0 = now_ns();
-	if (!strcmp(argv[1], "connect"))
+	if (kind == STORM_CONNECT)
 		err = connect_storm(n);
 	else
-		err = process_storm(n, workers, !strcmp(argv[1], "exec"));
+		err = process_storm(n, workers, kind);
 	if (err)
 		return 1;
 	printf("ops=%ld elapsed_ns=%llu\n", n, (unsigned long long)(now_ns() - t0));

@@ -35,7 +35,8 @@
 struct backlog_entry {
 	int type;
 	uint64_t order;                    /* publication order, to merge the two backlogs */
-	char *json;
+	char *json;                        /* NULL: never written */
+	size_t len, cap;                   /* json's buffer is reused while its size fits */
 };
 
 struct backlog {
@@ -48,6 +49,7 @@ enum { BACKLOG_TRACERS, BACKLOG_DROPS, BACKLOG_COUNT };
 struct perimd_bus {
 	struct perim_loop *loop;
 	struct perim_ev_json_ctx jctx;
+	struct perim_ev_json_cache json_cache;
 	char *events_path;                 /* NULL = stdout */
 	FILE *sink;
 	struct backlog_entry tracer_backlog[BACKLOG_MAX];
@@ -87,10 +89,36 @@ static void subscriber_failed(struct perimd_bus *b, struct perimd_follower *s, i
 	subscriber_drop(b, s);
 }
 
+/*
+ * text into b's buffer, reallocated when too small or more than twice too
+ * large (a burst of long lines would otherwise keep every slot at its peak):
+ * false when out of memory, b then empty.
+ */
+static bool backlog_store(struct backlog_entry *b, const char *text, size_t len)
+{
+	size_t need = (len + 1 + 15) & ~(size_t)15;
+
+	if (need > b->cap || need * 2 < b->cap) {
+		char *json = realloc(b->json, need);
+
+		if (!json) {
+			free(b->json);
+			*b = (struct backlog_entry){ 0 };
+			return false;
+		}
+		b->json = json;
+		b->cap = need;
+	}
+	memcpy(b->json, text, len + 1);
+	b->len = len;
+	return true;
+}
+
 void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 {
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(text);
+	size_t len;
+	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+							     &len);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
 	uint64_t weight = 1;
@@ -107,11 +135,11 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
 	if (t->tap)
 		t->tap(t->tap_ctx, type, text, len);
-	free(b->json);
-	b->json = strdup(text);
-	b->type = type;
-	b->order = ++t->published;
-	bl->next = (bl->next + 1) % bl->cap;
+	if (backlog_store(b, text, len)) {
+		b->type = type;
+		b->order = ++t->published;
+		bl->next = (bl->next + 1) % bl->cap;
+	}
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
 		struct perimd_follower *s = &t->subs[i];
 
@@ -210,6 +238,7 @@ int perimd_bus_new(struct perim_loop *loop, const char *events_path, struct peri
 	b->expiry_fd = -1;
 	b->jctx.procs = procs;
 	b->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
+	b->jctx.cache = &b->json_cache;
 	b->backlogs[BACKLOG_TRACERS] = (struct backlog){ b->tracer_backlog, BACKLOG_MAX, 0 };
 	b->backlogs[BACKLOG_DROPS] = (struct backlog){ b->drop_backlog, DROP_BACKLOG_MAX, 0 };
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
@@ -260,6 +289,7 @@ void perimd_bus_free(struct perimd_bus *t)
 		free(t->tracer_backlog[i].json);
 	for (int i = 0; i < DROP_BACKLOG_MAX; i++)
 		free(t->drop_backlog[i].json);
+	perim_ev_json_cache_clear(&t->json_cache);
 	free(t->events_path);
 	free(t);
 }
@@ -364,7 +394,7 @@ static int frame_backlog(struct perimd_bus *t, uint32_t mask, struct perimd_fram
 			break;
 		pos[from]++;
 		if (mask & (1u << b->type))
-			err = perimd_frames_add(f, b->json, strlen(b->json));
+			err = perimd_frames_add(f, b->json, b->len);
 	}
 	return err;
 }

@@ -45,8 +45,8 @@
 #include "perim_drops.h"
 #include "perim_events.h"
 #include "events/events_json.h"
+#include "events/json_fill.h"
 #include "procs/proctable.h"
-#include "json_add.h"
 #include "names.h"
 
 static const char *const type_names[PERIM_EV_TYPE_COUNT] = PERIM_EV_TYPE_NAMES;
@@ -82,26 +82,11 @@ size_t perim_ev_size(int type)
 
 /* ---- small builders ---- */
 
-static void add_bytes(struct json_object *o, const char *k, const char *v, size_t len, size_t cap)
+static void fill_bytes(struct json_fill *f, const char *k, const char *v, size_t len, size_t cap)
 {
 	if (len > cap)
 		len = cap;
-	len = strnlen(v, len);
-	json_object_object_add(o, k, json_object_new_string_len(v, len));
-}
-
-static struct json_object *argv_array(const char *argv, size_t len)
-{
-	struct json_object *a = json_object_new_array();
-	size_t i = 0;
-
-	while (i < len) {
-		size_t n = strnlen(argv + i, len - i);
-
-		json_object_array_add(a, json_object_new_string_len(argv + i, n));
-		i += n + 1;
-	}
-	return a;
+	json_fill_str_len(f, k, v, strnlen(v, len));
 }
 
 /* uid -> user name, cached (NSS lookups are slow); misses cached as "". */
@@ -122,76 +107,96 @@ static const char *user_name(uint32_t uid)
 	return cache[slot].name;
 }
 
-static void add_time(struct json_object *o, const struct perim_ev_json_ctx *ctx, uint64_t mono_ns)
+/* "YYYY-MM-DDTHH:MM:SS" of secs into tc (formatted once a second: the date calls cost more than the event). */
+static const char *second_text(struct perim_ev_time_text *tc, time_t secs)
 {
-	int64_t wall = (int64_t)mono_ns + ctx->realtime_minus_monotonic_ns;
-	time_t secs = wall / 1000000000;
 	struct tm tm;
-	char buf[48];
 
+	if (tc->valid && tc->secs == secs)
+		return tc->text;
 	gmtime_r(&secs, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(wall % 1000000000) / 1000);
-	json_add_str(o, "time", buf);
+	snprintf(tc->text, sizeof(tc->text), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	tc->secs = secs;
+	tc->valid = true;
+	return tc->text;
 }
 
-static void add_header(struct json_object *o, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
+static void fill_time(struct json_fill *f, const struct perim_ev_json_ctx *ctx, uint64_t mono_ns)
+{
+	struct perim_ev_time_text own = { 0 }, *tc = ctx->cache ? &ctx->cache->second : &own;
+	int64_t wall = (int64_t)mono_ns + ctx->realtime_minus_monotonic_ns;
+	const char *date = second_text(tc, wall / 1000000000);
+	long us = (long)(wall % 1000000000) / 1000;
+	char buf[sizeof(tc->text) + 8];
+	size_t n = strlen(date);
+
+	memcpy(buf, date, n);
+	buf[n++] = '.';
+	for (int d = 5; d >= 0; d--, us /= 10)
+		buf[n + d] = (char)('0' + us % 10);
+	n += 6;
+	buf[n++] = 'Z';
+	json_fill_str_len(f, "time", buf, n);
+}
+
+static void fill_header(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
 {
 	const char *user = user_name(h->uid);
 
-	json_add_str(o, "type", perim_ev_type_name(h->type));
-	add_time(o, ctx, h->ts_ns);
-	json_add_u64(o, "ts_ns", h->ts_ns);
-	json_add_u64(o, "seq", h->seq);
-	json_add_int(o, "cpu", h->cpu);
-	json_add_int(o, "pid", h->pid);
-	json_add_int(o, "tid", h->tid);
-	json_add_int(o, "ppid", h->ppid);
-	json_add_int(o, "uid", h->uid);
-	json_object_object_add(o, "user", user[0] ? json_object_new_string(user) : NULL);
-	json_add_int(o, "gid", h->gid);
-	add_bytes(o, "comm", h->comm, sizeof(h->comm), sizeof(h->comm));
-	json_add_u64(o, "cgroup_id", h->cgroup_id);
+	json_fill_str(f, "type", perim_ev_type_name(h->type));
+	fill_time(f, ctx, h->ts_ns);
+	json_fill_u64(f, "ts_ns", h->ts_ns);
+	json_fill_u64(f, "seq", h->seq);
+	json_fill_int(f, "cpu", h->cpu);
+	json_fill_int(f, "pid", h->pid);
+	json_fill_int(f, "tid", h->tid);
+	json_fill_int(f, "ppid", h->ppid);
+	json_fill_int(f, "uid", h->uid);
+	json_fill_str(f, "user", user[0] ? user : NULL);
+	json_fill_int(f, "gid", h->gid);
+	fill_bytes(f, "comm", h->comm, sizeof(h->comm), sizeof(h->comm));
+	json_fill_u64(f, "cgroup_id", h->cgroup_id);
 }
 
-static void add_process(struct json_object *o, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
+static void fill_process(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
 {
 	struct perim_proc *p = ctx->procs ? perim_proctable_lookup(ctx->procs, h->pid, h->start_ns) : NULL;
 
-	json_object_object_add(o, "exe", p && p->exe ? json_object_new_string(p->exe) : NULL);
-	json_object_object_add(o, "argv", p && p->argv ? argv_array(p->argv, p->argv_len) : NULL);
+	json_fill_str(f, "exe", p ? p->exe : NULL);
+	json_fill_strings(f, "argv", p ? p->argv : NULL, p ? p->argv_len : 0);
 }
 
 /* ---- per type ---- */
 
-static void exec_json(struct json_object *o, const struct perim_ev_exec *e)
+static void exec_fill(struct json_fill *f, const struct perim_ev_exec *e)
 {
-	add_bytes(o, "filename", e->filename, e->filename_len, sizeof(e->filename));
-	json_add_int(o, "old_pid", e->old_pid);
-	json_object_object_add(o, "argv_truncated", json_object_new_boolean(e->argv_truncated));
+	fill_bytes(f, "filename", e->filename, e->filename_len, sizeof(e->filename));
+	json_fill_int(f, "old_pid", e->old_pid);
+	json_fill_bool(f, "argv_truncated", e->argv_truncated);
 }
 
-static void exit_json(struct json_object *o, const struct perim_ev_exit *e)
+static void exit_fill(struct json_fill *f, const struct perim_ev_exit *e)
 {
-	json_add_int(o, "exit_code", (e->exit_code >> 8) & 0xff);
-	json_add_int(o, "signal", e->exit_code & 0x7f);
-	json_object_object_add(o, "core_dumped", json_object_new_boolean(e->exit_code & 0x80));
+	json_fill_int(f, "exit_code", (e->exit_code >> 8) & 0xff);
+	json_fill_int(f, "signal", e->exit_code & 0x7f);
+	json_fill_bool(f, "core_dumped", e->exit_code & 0x80);
 }
 
-static void signal_json(struct json_object *o, const struct perim_ev_signal *e)
+static void signal_fill(struct json_fill *f, const struct perim_ev_signal *e)
 {
 	const char *abbrev = e->sig > 0 ? sigabbrev_np(e->sig) : NULL;
 	char name[32];
 
 	snprintf(name, sizeof(name), "SIG%s", abbrev ? abbrev : "?");
-	json_add_int(o, "sig", e->sig);
-	json_add_str(o, "signame", name);
-	json_add_int(o, "target_pid", e->target_pid);
-	json_add_int(o, "target_tid", e->target_tid);
-	add_bytes(o, "target_comm", e->target_comm, sizeof(e->target_comm), sizeof(e->target_comm));
-	json_add_int(o, "target_state", e->target_state);
-	json_add_int(o, "group", e->group);
-	json_add_int(o, "result", e->result);
+	json_fill_int(f, "sig", e->sig);
+	json_fill_str(f, "signame", name);
+	json_fill_int(f, "target_pid", e->target_pid);
+	json_fill_int(f, "target_tid", e->target_tid);
+	fill_bytes(f, "target_comm", e->target_comm, sizeof(e->target_comm), sizeof(e->target_comm));
+	json_fill_int(f, "target_state", e->target_state);
+	json_fill_int(f, "group", e->group);
+	json_fill_int(f, "result", e->result);
 }
 
 static const char *tcp_state_name(int s)
@@ -204,50 +209,55 @@ static const char *tcp_state_name(int s)
 	return s > 0 && s < (int)(sizeof(names) / sizeof(names[0])) ? names[s] : "UNKNOWN";
 }
 
-static void add_result(struct json_object *o, int fd, int result)
+static void fill_result(struct json_fill *f, int fd, int result)
 {
-	json_add_int(o, "fd", fd);
-	json_add_int(o, "result", result);
-	json_object_object_add(o, "error", result < 0 && strerrorname_np(-result) ?
-				json_object_new_string(strerrorname_np(-result)) : NULL);
+	json_fill_int(f, "fd", fd);
+	json_fill_int(f, "result", result);
+	json_fill_str(f, "error", result < 0 ? strerrorname_np(-result) : NULL);
 }
 
-static void sock_json(struct json_object *o, const struct perim_ev_sock *e)
+static void fill_addr(struct json_fill *f, const char *key, const uint8_t addr[16])
 {
-	struct json_object *flow = json_object_new_object();
-	char addr[INET6_ADDRSTRLEN], pbuf[16];
+	char text[INET6_ADDRSTRLEN];
 
-	json_add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
-	json_add_str(flow, "proto", perim_proto_name(e->proto, pbuf));
-	perim_addr_format(e->saddr, addr, sizeof(addr));
-	json_add_str(flow, "src", addr);
-	json_add_int(flow, "sport", e->sport);
-	perim_addr_format(e->daddr, addr, sizeof(addr));
-	json_add_str(flow, "dst", addr);
-	json_add_int(flow, "dport", e->dport);
-	json_object_object_add(o, "flow", flow);
+	perim_addr_format(addr, text, sizeof(text));
+	json_fill_str(f, key, text);
+}
+
+static void sock_fill(struct json_fill *f, const struct perim_ev_sock *e)
+{
+	struct json_fill flow;
+	char pbuf[PERIM_PROTO_NAME_MAX];
+
+	json_fill_nested(f, "flow", &flow);
+	json_fill_str(&flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_fill_str(&flow, "proto", perim_proto_name(e->proto, pbuf));
+	fill_addr(&flow, "src", e->saddr);
+	json_fill_int(&flow, "sport", e->sport);
+	fill_addr(&flow, "dst", e->daddr);
+	json_fill_int(&flow, "dport", e->dport);
+	json_fill_nested_end(f, &flow);
 	if (e->hdr.type == PERIM_EV_SOCK_STATE) {
-		json_add_str(o, "old_state", tcp_state_name(e->oldstate));
-		json_add_str(o, "new_state", tcp_state_name(e->newstate));
+		json_fill_str(f, "old_state", tcp_state_name(e->oldstate));
+		json_fill_str(f, "new_state", tcp_state_name(e->newstate));
 		return;
 	}
-	add_result(o, e->fd, e->result);
+	fill_result(f, e->fd, e->result);
 }
 
-static void bind_json(struct json_object *o, const struct perim_ev_bind *e)
+static void bind_fill(struct json_fill *f, const struct perim_ev_bind *e)
 {
-	struct json_object *flow = json_object_new_object();
-	char addr[INET6_ADDRSTRLEN], pbuf[16];
+	struct json_fill flow;
+	char pbuf[PERIM_PROTO_NAME_MAX];
 
-	json_add_str(flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
-	json_object_object_add(flow, "proto", e->proto ? json_object_new_string(perim_proto_name(e->proto, pbuf))
-						     : NULL);
-	perim_addr_format(e->addr, addr, sizeof(addr));
-	json_add_str(flow, "src", addr);
-	json_add_int(flow, "sport", e->port);
-	json_object_object_add(o, "flow", flow);
-	add_result(o, e->fd, e->result);
-	json_add_u64(o, "inode", e->inode);
+	json_fill_nested(f, "flow", &flow);
+	json_fill_str(&flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+	json_fill_str(&flow, "proto", e->proto ? perim_proto_name(e->proto, pbuf) : NULL);
+	fill_addr(&flow, "src", e->addr);
+	json_fill_int(&flow, "sport", e->port);
+	json_fill_nested_end(f, &flow);
+	fill_result(f, e->fd, e->result);
+	json_fill_u64(f, "inode", e->inode);
 }
 
 static const char *bpf_cmd_name(unsigned cmd)
@@ -266,221 +276,309 @@ static const char *bpf_cmd_name(unsigned cmd)
 	return cmd < sizeof(names) / sizeof(names[0]) ? names[cmd] : "OTHER";
 }
 
-static void setid_json(struct json_object *o, const struct perim_ev_setid *e)
+static void setid_fill(struct json_fill *f, const struct perim_ev_setid *e)
 {
 	static const char *const calls[] = { "", "setuid", "setgid", "setreuid", "setregid",
 					     "setresuid", "setresgid", "setfsuid", "setfsgid" };
 	struct json_object *ids = json_object_new_array();
 
-	json_add_str(o, "call", e->call < sizeof(calls) / sizeof(calls[0]) ? calls[e->call] : "?");
+	json_fill_str(f, "call", e->call < sizeof(calls) / sizeof(calls[0]) ? calls[e->call] : "?");
 	for (unsigned i = 0; i < e->nargs && i < 3; i++)
 		json_object_array_add(ids, json_object_new_int64((int32_t)e->id[i]));
-	json_object_object_add(o, "ids", ids);
+	json_fill_value(f, "ids", ids);
 }
 
-static void mount_json(struct json_object *o, const struct perim_ev_mount *e)
+static void mount_fill(struct json_fill *f, const struct perim_ev_mount *e)
 {
-	add_bytes(o, "source", e->source, e->source_len, sizeof(e->source));
-	add_bytes(o, "target", e->target, e->target_len, sizeof(e->target));
-	add_bytes(o, "fstype", e->fstype, e->fstype_len, sizeof(e->fstype));
-	json_add_u64(o, "flags", e->flags);
+	fill_bytes(f, "source", e->source, e->source_len, sizeof(e->source));
+	fill_bytes(f, "target", e->target, e->target_len, sizeof(e->target));
+	fill_bytes(f, "fstype", e->fstype, e->fstype_len, sizeof(e->fstype));
+	json_fill_u64(f, "flags", e->flags);
 }
 
-static void file_json(struct json_object *o, const struct perim_ev_file *e)
+static void file_fill(struct json_fill *f, const struct perim_ev_file *e)
 {
 	static const char *const ops[] = { "", "unlink", "rename", "chmod", "chown", "truncate", "write", "attr" };
 	static const char *const kinds[] = { "arg", "dentry", "full" };
 	char mode[16];
 
-	json_add_str(o, "op", e->op < sizeof(ops) / sizeof(ops[0]) ? ops[e->op] : "?");
-	add_bytes(o, "path", e->path, e->path_len, sizeof(e->path));
-	json_add_str(o, "path_kind", e->path_kind < 3 ? kinds[e->path_kind] : "?");
-	json_add_int(o, "dirfd", e->dirfd);
+	json_fill_str(f, "op", e->op < sizeof(ops) / sizeof(ops[0]) ? ops[e->op] : "?");
+	fill_bytes(f, "path", e->path, e->path_len, sizeof(e->path));
+	json_fill_str(f, "path_kind", e->path_kind < 3 ? kinds[e->path_kind] : "?");
+	json_fill_int(f, "dirfd", e->dirfd);
 	switch (e->op) {
 	case PERIM_FILE_RENAME:
-		add_bytes(o, "path2", e->path2, e->path2_len, sizeof(e->path2));
+		fill_bytes(f, "path2", e->path2, e->path2_len, sizeof(e->path2));
 		break;
 	case PERIM_FILE_WRITE:
-		json_add_int(o, "flags", e->mode);
+		json_fill_int(f, "flags", e->mode);
 		break;
 	case PERIM_FILE_CHMOD:
 	case PERIM_FILE_ATTR:
 		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
-		json_add_str(o, "mode", mode);
+		json_fill_str(f, "mode", mode);
 		/* fall through */
 	case PERIM_FILE_CHOWN:
-		json_add_int(o, "uid", (int32_t)e->uid);
-		json_add_int(o, "gid", (int32_t)e->gid);
+		json_fill_int(f, "uid", (int32_t)e->uid);
+		json_fill_int(f, "gid", (int32_t)e->gid);
 		if (e->op != PERIM_FILE_ATTR)
 			break;
 		/* fall through */
 	case PERIM_FILE_TRUNCATE:
-		json_add_int(o, "length", e->length);
+		json_fill_int(f, "length", e->length);
 		break;
 	}
 }
 
-static struct json_object *ids_json(uint32_t uid, uint32_t euid, uint32_t gid, uint32_t egid)
+static void ids_fill(struct json_fill *f, const char *key, uint32_t uid, uint32_t euid, uint32_t gid, uint32_t egid)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_fill ids;
 
-	json_add_int(o, "uid", uid);
-	json_add_int(o, "euid", euid);
-	json_add_int(o, "gid", gid);
-	json_add_int(o, "egid", egid);
-	return o;
+	json_fill_nested(f, key, &ids);
+	json_fill_int(&ids, "uid", uid);
+	json_fill_int(&ids, "euid", euid);
+	json_fill_int(&ids, "gid", gid);
+	json_fill_int(&ids, "egid", egid);
+	json_fill_nested_end(f, &ids);
 }
 
-static void creds_json(struct json_object *o, const struct perim_ev_creds *e)
+static void creds_fill(struct json_fill *f, const struct perim_ev_creds *e)
 {
 	static const char *const via[] = { "", "commit_creds", "setid_exit", "exec" };
 	bool was_root = !e->old_uid || !e->old_euid, is_root = !e->new_uid || !e->new_euid;
 
-	json_object_object_add(o, "old", ids_json(e->old_uid, e->old_euid, e->old_gid, e->old_egid));
-	json_object_object_add(o, "new", ids_json(e->new_uid, e->new_euid, e->new_gid, e->new_egid));
-	json_object_object_add(o, "escalation", json_object_new_boolean(!was_root && is_root));
-	json_add_str(o, "via", e->via < 4 ? via[e->via] : "?");
+	ids_fill(f, "old", e->old_uid, e->old_euid, e->old_gid, e->old_egid);
+	ids_fill(f, "new", e->new_uid, e->new_euid, e->new_gid, e->new_egid);
+	json_fill_bool(f, "escalation", !was_root && is_root);
+	json_fill_str(f, "via", e->via < 4 ? via[e->via] : "?");
 }
 
-static void guard_json(struct json_object *o, const struct perim_ev_guard *e)
+static void guard_fill(struct json_fill *f, const struct perim_ev_guard *e)
 {
 	static const char *const ops[] = { "open", "exec", "bpf" };
 
-	json_add_str(o, "op", e->op < PERIM_GUARD_OP_MAX ? ops[e->op] : "?");
-	json_add_str(o, "mode", e->mode == PERIM_GUARD_ENFORCE ? "enforce" : "audit");
-	json_object_object_add(o, "denied", json_object_new_boolean(e->mode == PERIM_GUARD_ENFORCE));
-	json_add_int(o, "rule", e->rule);
-	add_bytes(o, "path", e->path, e->path_len, sizeof(e->path));
+	json_fill_str(f, "op", e->op < PERIM_GUARD_OP_MAX ? ops[e->op] : "?");
+	json_fill_str(f, "mode", e->mode == PERIM_GUARD_ENFORCE ? "enforce" : "audit");
+	json_fill_bool(f, "denied", e->mode == PERIM_GUARD_ENFORCE);
+	json_fill_int(f, "rule", e->rule);
+	fill_bytes(f, "path", e->path, e->path_len, sizeof(e->path));
 	if (e->bpf_cmd >= 0)
-		json_add_int(o, "bpf_cmd", e->bpf_cmd);
+		json_fill_int(f, "bpf_cmd", e->bpf_cmd);
+}
+
+static void event_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const void *data)
+{
+	const struct perim_ev_hdr *h = data;
+
+	fill_header(f, ctx, h);
+	fill_process(f, ctx, h);
+	switch (h->type) {
+	case PERIM_EV_EXEC:
+		exec_fill(f, data);
+		break;
+	case PERIM_EV_FORK:
+		json_fill_int(f, "child_pid", ((const struct perim_ev_fork *)data)->child_pid);
+		break;
+	case PERIM_EV_EXIT:
+		exit_fill(f, data);
+		break;
+	case PERIM_EV_SIGNAL:
+		signal_fill(f, data);
+		break;
+	case PERIM_EV_CONNECT:
+	case PERIM_EV_ACCEPT:
+	case PERIM_EV_SOCK_STATE:
+		sock_fill(f, data);
+		break;
+	case PERIM_EV_PTRACE:
+		json_fill_int(f, "request", ((const struct perim_ev_ptrace *)data)->request);
+		json_fill_int(f, "target_pid", ((const struct perim_ev_ptrace *)data)->target_pid);
+		break;
+	case PERIM_EV_MODULE: {
+		const struct perim_ev_module *m = data;
+
+		fill_bytes(f, "name", m->name, m->name_len, sizeof(m->name));
+		break;
+	}
+	case PERIM_EV_BPF:
+		json_fill_int(f, "cmd", ((const struct perim_ev_bpf *)data)->cmd);
+		json_fill_str(f, "cmd_name", bpf_cmd_name(((const struct perim_ev_bpf *)data)->cmd));
+		break;
+	case PERIM_EV_SETID:
+		setid_fill(f, data);
+		break;
+	case PERIM_EV_MOUNT:
+		mount_fill(f, data);
+		break;
+	case PERIM_EV_FILE:
+		file_fill(f, data);
+		break;
+	case PERIM_EV_CREDS:
+		creds_fill(f, data);
+		break;
+	case PERIM_EV_GUARD:
+		guard_fill(f, data);
+		break;
+	case PERIM_EV_BIND:
+		bind_fill(f, data);
+		break;
+	}
+}
+
+/* Which of a type's key sets an event has (events_json.h's cache keeps one object per shape). */
+static unsigned event_shape(const struct perim_ev_hdr *h)
+{
+	if (h->type == PERIM_EV_FILE) {
+		unsigned op = ((const struct perim_ev_file *)h)->op;
+
+		return op < PERIM_EV_JSON_SHAPES ? op : 0;
+	}
+	if (h->type == PERIM_EV_GUARD)
+		return ((const struct perim_ev_guard *)h)->bpf_cmd >= 0;
+	return 0;
+}
+
+typedef void (*fill_fn)(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const void *arg);
+
+/* The cached object of (type, shape) refilled, or a new one built (and cached) when there is none or its keys differ. */
+static struct json_object *filled(const struct perim_ev_json_ctx *ctx, int type, unsigned shape, fill_fn fill,
+				  const void *arg)
+{
+	struct json_object **slot = ctx->cache ? &ctx->cache->objects[type][shape] : NULL, *o;
+	struct json_fill f;
+
+	if (slot && *slot) {
+		json_fill_begin(&f, *slot);
+		fill(&f, ctx, arg);
+		if (json_fill_end(&f))
+			return json_object_get(*slot);
+		json_object_put(*slot);
+		*slot = NULL;
+	}
+	o = json_object_new_object();
+	json_fill_begin(&f, o);
+	fill(&f, ctx, arg);
+	if (slot)
+		*slot = json_object_get(o);
+	return o;
 }
 
 struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const void *data, size_t size)
 {
 	const struct perim_ev_hdr *h = data;
-	struct json_object *o;
 
 	if (size < sizeof(*h) || perim_ev_size(h->type) != size)
 		return NULL;
-	o = json_object_new_object();
-	add_header(o, ctx, h);
-	add_process(o, ctx, h);
-	switch (h->type) {
-	case PERIM_EV_EXEC:
-		exec_json(o, data);
-		break;
-	case PERIM_EV_FORK:
-		json_add_int(o, "child_pid", ((const struct perim_ev_fork *)data)->child_pid);
-		break;
-	case PERIM_EV_EXIT:
-		exit_json(o, data);
-		break;
-	case PERIM_EV_SIGNAL:
-		signal_json(o, data);
-		break;
-	case PERIM_EV_CONNECT:
-	case PERIM_EV_ACCEPT:
-	case PERIM_EV_SOCK_STATE:
-		sock_json(o, data);
-		break;
-	case PERIM_EV_PTRACE:
-		json_add_int(o, "request", ((const struct perim_ev_ptrace *)data)->request);
-		json_add_int(o, "target_pid", ((const struct perim_ev_ptrace *)data)->target_pid);
-		break;
-	case PERIM_EV_MODULE: {
-		const struct perim_ev_module *m = data;
-
-		add_bytes(o, "name", m->name, m->name_len, sizeof(m->name));
-		break;
-	}
-	case PERIM_EV_BPF:
-		json_add_int(o, "cmd", ((const struct perim_ev_bpf *)data)->cmd);
-		json_add_str(o, "cmd_name", bpf_cmd_name(((const struct perim_ev_bpf *)data)->cmd));
-		break;
-	case PERIM_EV_SETID:
-		setid_json(o, data);
-		break;
-	case PERIM_EV_MOUNT:
-		mount_json(o, data);
-		break;
-	case PERIM_EV_FILE:
-		file_json(o, data);
-		break;
-	case PERIM_EV_CREDS:
-		creds_json(o, data);
-		break;
-	case PERIM_EV_GUARD:
-		guard_json(o, data);
-		break;
-	case PERIM_EV_BIND:
-		bind_json(o, data);
-		break;
-	}
-	return o;
+	return filled(ctx, h->type, event_shape(h), event_fill, data);
 }
 
 struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int ring, int cpu, uint64_t count)
 {
 	struct json_object *o = json_object_new_object();
 	struct timespec now;
+	struct json_fill f;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	json_add_str(o, "type", "lost");
-	add_time(o, ctx, now.tv_sec * 1000000000ull + now.tv_nsec);
-	json_add_str(o, "ring", ring == PERIM_RING_SECURITY ? "security" : "events");
-	json_add_int(o, "cpu", cpu);
-	json_add_u64(o, "count", count);
+	json_fill_begin(&f, o);
+	json_fill_str(&f, "type", "lost");
+	fill_time(&f, ctx, now.tv_sec * 1000000000ull + now.tv_nsec);
+	json_fill_str(&f, "ring", ring == PERIM_RING_SECURITY ? "security" : "events");
+	json_fill_int(&f, "cpu", cpu);
+	json_fill_u64(&f, "count", count);
 	return o;
+}
+
+void perim_ev_json_cache_clear(struct perim_ev_json_cache *c)
+{
+	for (int t = 0; t < PERIM_EV_TYPE_COUNT; t++)
+		for (int s = 0; s < PERIM_EV_JSON_SHAPES; s++) {
+			json_object_put(c->objects[t][s]);
+			c->objects[t][s] = NULL;
+		}
 }
 
 /* ---- sampled XDP drops ---- */
 
-struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
+static void listener_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
 {
 	struct perim_proc *p = ctx->procs ? perim_proctable_lookup(ctx->procs, pid, start_ns) : NULL;
-	struct json_object *o = json_object_new_object();
-	const char *user;
+	const char *user = p ? user_name(p->uid) : "";
 
-	json_add_int(o, "pid", pid);
-	json_object_object_add(o, "comm", p && p->comm[0] ? json_object_new_string(p->comm) : NULL);
-	json_object_object_add(o, "exe", p && p->exe ? json_object_new_string(p->exe) : NULL);
-	json_object_object_add(o, "uid", p ? json_object_new_int64(p->uid) : NULL);
-	user = p ? user_name(p->uid) : "";
-	json_object_object_add(o, "user", user[0] ? json_object_new_string(user) : NULL);
-	json_object_object_add(o, "argv", p && p->argv ? argv_array(p->argv, p->argv_len) : NULL);
+	json_fill_int(f, "pid", pid);
+	json_fill_str(f, "comm", p && p->comm[0] ? p->comm : NULL);
+	json_fill_str(f, "exe", p ? p->exe : NULL);
+	if (p)
+		json_fill_int(f, "uid", p->uid);
+	else
+		json_fill_null(f, "uid");
+	json_fill_str(f, "user", user[0] ? user : NULL);
+	json_fill_strings(f, "argv", p ? p->argv : NULL, p ? p->argv_len : 0);
+}
+
+struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_fill f;
+
+	json_fill_begin(&f, o);
+	listener_fill(&f, ctx, pid, start_ns);
 	return o;
 }
 
-static struct json_object *drop_flow_json(const struct perim_drop_event *e)
+static void drop_flow_fill(struct json_fill *f, const struct perim_drop_event *e)
 {
-	struct json_object *flow = json_object_new_object();
-	char addr[INET6_ADDRSTRLEN], pbuf[16];
+	struct json_fill flow;
+	char pbuf[PERIM_PROTO_NAME_MAX];
 
-	json_add_str(flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
-	json_add_str(flow, "proto", perim_proto_name(e->proto, pbuf));
-	perim_addr_format(e->src, addr, sizeof(addr));
-	json_add_str(flow, "src", addr);
-	json_add_int(flow, "sport", e->sport);
-	perim_addr_format(e->dst, addr, sizeof(addr));
-	json_add_str(flow, "dst", addr);
-	json_add_int(flow, "dport", e->dport);
-	return flow;
+	json_fill_nested(f, "flow", &flow);
+	json_fill_str(&flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
+	json_fill_str(&flow, "proto", perim_proto_name(e->proto, pbuf));
+	fill_addr(&flow, "src", e->src);
+	json_fill_int(&flow, "sport", e->sport);
+	fill_addr(&flow, "dst", e->dst);
+	json_fill_int(&flow, "dport", e->dport);
+	json_fill_nested_end(f, &flow);
+}
+
+struct drop_args {
+	const struct perim_drop_event *e;
+	const char *dev, *reason;
+	uint32_t pid;
+	uint64_t start_ns;
+};
+
+static void drop_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const void *arg)
+{
+	const struct drop_args *a = arg;
+	const struct perim_drop_event *e = a->e;
+
+	json_fill_str(f, "type", type_names[PERIM_EV_XDP_DROP_TYPE]);
+	fill_time(f, ctx, e->ts);
+	json_fill_u64(f, "ts_ns", e->ts);
+	json_fill_str(f, "dev", a->dev);
+	json_fill_str(f, "reason", a->reason);
+	json_fill_u64(f, "rule", e->rule);
+	if (e->family)
+		drop_flow_fill(f, e);
+	else
+		json_fill_null(f, "flow");
+	json_fill_u64(f, "weight", e->weight ? e->weight : 1);
+	json_fill_u64(f, "len", e->len);
+	if (a->pid) {
+		struct json_fill ln;
+
+		json_fill_nested(f, "listener", &ln);
+		listener_fill(&ln, ctx, a->pid, a->start_ns);
+		json_fill_nested_end(f, &ln);
+	} else {
+		json_fill_null(f, "listener");
+	}
 }
 
 struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
 					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns)
 {
-	struct json_object *o = json_object_new_object();
+	struct drop_args a = { e, dev, reason, pid, start_ns };
 
-	json_add_str(o, "type", type_names[PERIM_EV_XDP_DROP_TYPE]);
-	add_time(o, ctx, e->ts);
-	json_add_u64(o, "ts_ns", e->ts);
-	json_object_object_add(o, "dev", dev ? json_object_new_string(dev) : NULL);
-	json_add_str(o, "reason", reason);
-	json_add_u64(o, "rule", e->rule);
-	json_object_object_add(o, "flow", e->family ? drop_flow_json(e) : NULL);
-	json_add_u64(o, "weight", e->weight ? e->weight : 1);
-	json_add_u64(o, "len", e->len);
-	json_object_object_add(o, "listener", pid ? perim_listener_json(ctx, pid, start_ns) : NULL);
-	return o;
+	return filled(ctx, PERIM_EV_XDP_DROP_TYPE, 0, drop_fill, &a);
 }

@@ -6,8 +6,10 @@
 #ifndef PERIM_EVENTS_JSON_H
 #define PERIM_EVENTS_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "perim_events.h"
@@ -21,12 +23,37 @@ size_t perim_ev_size(int type);
 
 struct perim_proctable;
 
+/* Key sets per event type: a file event's op, a guard event's bpf_cmd. */
+#define PERIM_EV_JSON_SHAPES 8
+
+struct perim_ev_time_text {
+	bool valid;
+	time_t secs;
+	char text[64];                         /* "YYYY-MM-DDTHH:MM:SS" of secs */
+};
+
+/*
+ * One object per event type and shape, refilled for each event of that kind
+ * (json_fill.h), and the last second's date text.
+ */
+struct perim_ev_json_cache {
+	struct json_object *objects[PERIM_EV_TYPE_COUNT][PERIM_EV_JSON_SHAPES];
+	struct perim_ev_time_text second;
+};
+/* Releases the cached objects. */
+void perim_ev_json_cache_clear(struct perim_ev_json_cache *c);
+
 struct perim_ev_json_ctx {
 	struct perim_proctable *procs;
 	int64_t realtime_minus_monotonic_ns;   /* to print wall-clock times */
+	struct perim_ev_json_cache *cache;     /* NULL: a new object per event */
 };
 
-/* The event as JSON, or NULL on a malformed event. */
+/*
+ * The event as JSON, or NULL on a malformed event: a reference to put. With
+ * a cache it is the cached object of its kind, rewritten by the next event of
+ * that kind: serialize it before then, never keep it or add it to another.
+ */
 struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const void *data, size_t size);
 
 /* The ring/cpu gap perimd noticed: {"type":"lost","ring","cpu","count"} */
@@ -40,9 +67,10 @@ struct perim_drop_event;
  * listener is {pid, comm, exe, uid, user, argv} of the local process
  * listening on the destination (pid, start_ns), or null when pid is 0.
  */
-/* The local process a packet was aimed at: pid, comm, exe, uid, user, argv (null when unknown). */
+/* The local process a packet was aimed at: pid, comm, exe, uid, user, argv (null when unknown); a new object. */
 struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns);
 
+/* The same caching as perim_ev_json's. */
 struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
 					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns);
 

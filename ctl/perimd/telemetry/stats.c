@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-CPU counters summed, sampled at 1 Hz for rates, rendered as the stats JSON. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,8 +160,14 @@ void perimd_stats_sample(struct perimd_stats *s, const struct perim_model *m)
 	struct perimd_sample *next = s->prev;
 	struct perim_if_counters ic;
 
-	/* Reuse the older buffer for the new sample. */
-	memset(next, 0, sizeof(*next));
+	/*
+	 * Reuse the older buffer for the new sample, cleared only as far as any
+	 * sample ever wrote: the whole rule[] (PERIM_MAX_RULES) is 262 KiB a buffer,
+	 * and clearing it all made half a MiB resident within perimd's first seconds.
+	 */
+	if (m->rules_end > s->rules_seen)
+		s->rules_seen = m->rules_end < PERIM_MAX_RULES ? m->rules_end : PERIM_MAX_RULES;
+	memset(next, 0, offsetof(struct perimd_sample, rule) + s->rules_seen * sizeof(next->rule[0]));
 	next->time_ns = perim_mono_ns();
 	for (int slot = 0; slot < PERIM_MAX_IFACES; slot++) {
 		if (!m->ifaces[slot].used || perimd_stats_read_if(s, slot, &ic))

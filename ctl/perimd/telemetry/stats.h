@@ -37,6 +37,7 @@ struct perimd_stats {
 	void *batch_vals;          /* ... and their ncpus values each */
 	struct perimd_sample *prev, *last;
 	unsigned n_samples;
+	uint32_t rules_seen;       /* the highest rules_end sampled: rule[] beyond it was never written */
 };
 
 int perimd_stats_init(struct perimd_stats *s, int if_fd, int rule_fd);

@@ -8,6 +8,7 @@
  * burst wakes perimd early, paying the ~25 us wakeup once per batch.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,13 @@
 
 #define DRAIN_INTERVAL_MS 50
 #define EVICT_EVERY_TICKS 20           /* once a second */
+/*
+ * Memory a burst freed (its events' text, exited processes evicted) goes
+ * back to the system once the burst is over: a second with fewer than
+ * QUIET_EVENTS events after at least BURST_RELEASES events or evictions.
+ */
+#define BURST_RELEASES 10000
+#define QUIET_EVENTS 1000
 
 struct ring_ctx {
 	struct perim_drain *t;
@@ -49,6 +57,10 @@ struct perim_drain {
 	int timer_fd;
 	bool ring_watched;
 	unsigned ticks;
+	uint64_t batch_ns;                 /* when the batch being drained began (CLOCK_MONOTONIC) */
+	uint64_t events;                   /* handled, all rings */
+	uint64_t events_at_tick;           /* events at the last 1 Hz tick */
+	uint64_t since_trim;               /* events and evictions since the heap was last trimmed */
 };
 
 static void track_seq(struct perim_drain *t, const struct perim_ev_hdr *h)
@@ -88,7 +100,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 	}
 	track_seq(t, h);
 	t->delivered[h->hook]++;
-	perimd_procs_on_event(t->procs, t->listeners, h, perim_mono_ns());
+	t->events++;
+	/* The batch's clock, not one read per event: it only ages exited processes (seconds). */
+	perimd_procs_on_event(t->procs, t->listeners, h, t->batch_ns);
 	o = perim_ev_json(perimd_bus_json_ctx(t->bus), data, size);
 	if (!o)
 		return 0;
@@ -108,6 +122,7 @@ static int drain(struct perim_drain *t)
 
 	if (held(t))
 		return 0;
+	t->batch_ns = perim_mono_ns();
 	n = ring_buffer__consume(t->rb);
 	if (n < 0)
 		pr_warn("tracers: draining the ring buffers: %s\n", strerror(-n));
@@ -119,6 +134,18 @@ static int drain(struct perim_drain *t)
 static int on_ring_ready(void *ctx, int fd, uint32_t events)
 {
 	return drain(ctx);
+}
+
+static void each_second(struct perim_drain *t)
+{
+	uint64_t last_second = t->events - t->events_at_tick;
+
+	t->events_at_tick = t->events;
+	t->since_trim += last_second + perim_proctable_evict(t->procs, perim_mono_ns());
+	if (t->since_trim >= BURST_RELEASES && last_second < QUIET_EVENTS) {
+		malloc_trim(0);
+		t->since_trim = 0;
+	}
 }
 
 static int on_drain_timer(void *ctx, int fd, uint32_t events)
@@ -135,7 +162,7 @@ static int on_drain_timer(void *ctx, int fd, uint32_t events)
 	}
 	drain(t);
 	if (++t->ticks % EVICT_EVERY_TICKS == 0)
-		perim_proctable_evict(t->procs, perim_mono_ns());
+		each_second(t);
 	return 0;
 }
 
@@ -182,6 +209,7 @@ void perim_drain_stop(struct perim_drain *t)
 	if (t->rb) {
 		if (t->ring_watched)
 			perim_loop_del(t->loop, ring_buffer__epoll_fd(t->rb));
+		t->batch_ns = perim_mono_ns();
 		ring_buffer__consume(t->rb);
 	}
 	if (t->timer_fd >= 0)
