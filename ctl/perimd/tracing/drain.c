@@ -28,6 +28,15 @@
 #include "tracing/drain.h"
 
 #define DRAIN_INTERVAL_MS 50
+/*
+ * Events handled per ring and turn of the loop: under a storm faster than
+ * perimd, libbpf's consume would read until the producers pause, and
+ * commands would wait seconds. Each ring has its own ring_buffer (libbpf 1.1
+ * cannot consume one ring of several), so a storm on one does not starve
+ * the other; the loop's epoll is level-triggered and comes back at once.
+ */
+#define DRAIN_BATCH_EVENTS 4096
+#define DRAIN_BUDGET_SPENT (-EAGAIN)
 #define EVICT_EVERY_TICKS 20           /* once a second */
 /*
  * Memory a burst freed (its events' text, exited processes evicted) goes
@@ -44,7 +53,7 @@ struct ring_ctx {
 
 struct perim_drain {
 	struct perim_loop *loop;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb[PERIM_RING_COUNT];
 	struct ring_ctx ring_ctx[PERIM_RING_COUNT];
 	struct perimd_bus *bus;
 	struct perim_proctable *procs;
@@ -58,6 +67,7 @@ struct perim_drain {
 	bool ring_watched;
 	unsigned ticks;
 	uint64_t batch_ns;                 /* when the batch being drained began (CLOCK_MONOTONIC) */
+	unsigned batch_events, batch_max;  /* handled in this batch; its bound (0: none) */
 	uint64_t events;                   /* handled, all rings */
 	uint64_t events_at_tick;           /* events at the last 1 Hz tick */
 	uint64_t since_trim;               /* events and evictions since the heap was last trimmed */
@@ -108,7 +118,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		return 0;
 	perimd_bus_publish(t->bus, h->type, o);
 	json_object_put(o);
-	return 0;
+	return t->batch_max && ++t->batch_events >= t->batch_max ? DRAIN_BUDGET_SPENT : 0;
 }
 
 static bool held(const struct perim_drain *t)
@@ -116,24 +126,61 @@ static bool held(const struct perim_drain *t)
 	return t->held && t->held();
 }
 
-static int drain(struct perim_drain *t)
+/* One ring, at most max events (0: until it is empty): the number read, or a negative errno. */
+static int drain_ring(struct perim_drain *t, int ring, unsigned max)
 {
 	int n;
 
-	if (held(t))
+	if (!t->rb[ring])
 		return 0;
 	t->batch_ns = perim_mono_ns();
-	n = ring_buffer__consume(t->rb);
+	t->batch_events = 0;
+	t->batch_max = max;
+	n = ring_buffer__consume(t->rb[ring]);
+	if (n == DRAIN_BUDGET_SPENT)
+		n = (int)t->batch_events;
 	if (n < 0)
-		pr_warn("tracers: draining the ring buffers: %s\n", strerror(-n));
+		pr_warn("tracers: draining the %s ring: %s\n", ring ? "security" : "events", strerror(-n));
 	if (n > 0)
 		perimd_bus_flush(t->bus);
+	return n;
+}
+
+static int drain(struct perim_drain *t)
+{
+	if (held(t))
+		return 0;
+	for (int r = 0; r < PERIM_RING_COUNT; r++)
+		drain_ring(t, r, DRAIN_BATCH_EVENTS);
 	return 0;
 }
 
 static int on_ring_ready(void *ctx, int fd, uint32_t events)
 {
-	return drain(ctx);
+	struct ring_ctx *rc = ctx;
+
+	if (!held(rc->t))
+		drain_ring(rc->t, rc->ring, DRAIN_BATCH_EVENTS);
+	return 0;
+}
+
+/* The wakeup-driven watch of each ring. */
+static int watch_rings(struct perim_drain *t)
+{
+	int err;
+
+	for (int r = 0; r < PERIM_RING_COUNT; r++) {
+		err = perim_loop_add(t->loop, ring_buffer__epoll_fd(t->rb[r]), EPOLLIN, on_ring_ready,
+				     &t->ring_ctx[r]);
+		if (err) {
+			pr_warn("tracers: watching the %s ring: %s\n", r ? "security" : "events", strerror(-err));
+			while (r-- > 0)
+				perim_loop_del(t->loop, ring_buffer__epoll_fd(t->rb[r]));
+			return err;
+		}
+	}
+	t->ring_watched = true;
+	return 0;
 }
 
 static void each_second(struct perim_drain *t)
@@ -151,15 +198,10 @@ static void each_second(struct perim_drain *t)
 static int on_drain_timer(void *ctx, int fd, uint32_t events)
 {
 	struct perim_drain *t = ctx;
-	int err;
 
 	/* The wakeup-driven watch is added once a test hold is over (a held ring stays readable). */
-	if (!t->ring_watched && !held(t)) {
-		err = perim_loop_add(t->loop, ring_buffer__epoll_fd(t->rb), EPOLLIN, on_ring_ready, t);
-		if (err)
-			pr_warn("tracers: watching the ring buffers: %s\n", strerror(-err));
-		t->ring_watched = true;
-	}
+	if (!t->ring_watched && !held(t))
+		watch_rings(t);
 	drain(t);
 	if (++t->ticks % EVICT_EVERY_TICKS == 0)
 		each_second(t);
@@ -168,53 +210,40 @@ static int on_drain_timer(void *ctx, int fd, uint32_t events)
 
 static int start_draining(struct perim_drain *t, int ev_ring_fd, int sec_ring_fd)
 {
+	const int fds[PERIM_RING_COUNT] = { [PERIM_RING_EVENTS] = ev_ring_fd, [PERIM_RING_SECURITY] = sec_ring_fd };
 	int err;
 
-	t->ring_ctx[PERIM_RING_EVENTS] = (struct ring_ctx){ t, PERIM_RING_EVENTS };
-	t->ring_ctx[PERIM_RING_SECURITY] = (struct ring_ctx){ t, PERIM_RING_SECURITY };
-	t->rb = ring_buffer__new(ev_ring_fd, on_sample,
-				 &t->ring_ctx[PERIM_RING_EVENTS], NULL);
-	if (!t->rb) {
-		err = -errno;
-		pr_warn("tracers: ring buffer: %s\n", strerror(-err));
-		return err;
-	}
-	err = ring_buffer__add(t->rb, sec_ring_fd, on_sample,
-			       &t->ring_ctx[PERIM_RING_SECURITY]);
-	if (err) {
-		pr_warn("tracers: security ring buffer: %s\n", strerror(-err));
-		return err;
+	for (int r = 0; r < PERIM_RING_COUNT; r++) {
+		t->ring_ctx[r] = (struct ring_ctx){ t, r };
+		t->rb[r] = ring_buffer__new(fds[r], on_sample, &t->ring_ctx[r], NULL);
+		if (!t->rb[r]) {
+			err = -errno;
+			pr_warn("tracers: the %s ring buffer: %s\n", r ? "security" : "events", strerror(-err));
+			return err;
+		}
 	}
 	t->timer_fd = perim_loop_every(t->loop, DRAIN_INTERVAL_MS, on_drain_timer, t);
 	if (t->timer_fd < 0) {
 		pr_warn("tracers: drain timer: %s\n", strerror(-t->timer_fd));
 		return t->timer_fd;
 	}
-	if (!held(t)) {
-		err = perim_loop_add(t->loop, ring_buffer__epoll_fd(t->rb), EPOLLIN, on_ring_ready, t);
-		if (err) {
-			pr_warn("tracers: watching the ring buffers: %s\n", strerror(-err));
-			return err;
-		}
-		t->ring_watched = true;
-	}
-	return 0;
+	return held(t) ? 0 : watch_rings(t);
 }
-
 
 void perim_drain_stop(struct perim_drain *t)
 {
 	if (!t)
 		return;
-	if (t->rb) {
+	for (int r = 0; r < PERIM_RING_COUNT; r++) {
+		if (!t->rb[r])
+			continue;
 		if (t->ring_watched)
-			perim_loop_del(t->loop, ring_buffer__epoll_fd(t->rb));
-		t->batch_ns = perim_mono_ns();
-		ring_buffer__consume(t->rb);
+			perim_loop_del(t->loop, ring_buffer__epoll_fd(t->rb[r]));
+		drain_ring(t, r, 0);
+		ring_buffer__free(t->rb[r]);
 	}
 	if (t->timer_fd >= 0)
 		perim_loop_del(t->loop, t->timer_fd);
-	ring_buffer__free(t->rb);
 	for (int r = 0; r < PERIM_RING_COUNT; r++)
 		free(t->next_seq[r]);
 	free(t);
