@@ -93,14 +93,14 @@ syncookie_vlan_round() {
 	expect_eq "$(( $(syncookie_netstat TcpExtSyncookiesSent) - k0 ))" 0 "$what: the kernel's own SYN cookies"
 }
 
-# A VLAN device over each end of the veth, perim's SYN protection on the
-# gateway's parent, where the tagged frames arrive, and a listener on the
-# gateway's VLAN device. Strict reverse-path filtering on both sides: a
-# SYN-ACK sent back without its tag would reach the client's parent, not its
-# VLAN device, and be dropped (the weak host model would take it otherwise).
-case_syncookie_vlan() {
-	syncookie_kernel_has_helpers || vm_skip "$(uname -r) predates the SYN-cookie helpers (6.0)"
-	perim_setup --interface "$GW:skb" || return 1
+# syncookie_vlan_setup PERIMD-INTERFACE: perimd on the gateway's veth with the
+# SYN stage available, a VLAN 100 device over each end, a listener on the
+# gateway's, the protection set on the parent. Strict reverse-path filtering
+# on both sides: a SYN-ACK sent back without its tag would reach the client's
+# parent, not its VLAN device, and be dropped (the weak host model would take
+# it otherwise).
+syncookie_vlan_setup() {
+	perim_setup --interface "$1" || return 1
 	local ready=$TMP/server.ready status
 	status=$(perim_status) || return 1
 	expect_eq "$(jq -r .syncookie.available <<<"$status")" true \
@@ -117,14 +117,26 @@ case_syncookie_vlan() {
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port 8080 --addr 10.78.0.1 --ready-file "$ready" &
 	track_pid $!
 	wait_until 30 test -s "$ready" || fail "echo server did not start" || return 1
-	pctl syncookie set "$GW" dst 10.78.0.1/32 dport 8080 || return 1
+	pctl syncookie set "$GW" dst 10.78.0.1/32 dport 8080
+}
 
+# syncookie_vlan_tag_in_frame: the client's veth stops offloading the tag, so
+# its frames carry it, as from a NIC that does not strip it.
+syncookie_vlan_tag_in_frame() {
+	in_ns inet ethtool -K "$PEER" txvlan off || fail "ethtool -K $PEER txvlan off" || return 1
+	expect_match "$(in_ns inet ethtool -k "$PEER")" "tx-vlan-offload: off" "$PEER's tag offload"
+}
+
+# perim's SYN protection on the gateway's parent, where the tagged frames
+# arrive (skb mode, as case_syncookie_handshake), real connections to a
+# listener on its VLAN device.
+case_syncookie_vlan() {
+	syncookie_kernel_has_helpers || vm_skip "$(uname -r) predates the SYN-cookie helpers (6.0)"
+	syncookie_vlan_setup "$GW:skb" || return 1
 	# veth offloads the tag: the frame perim sees is untagged, the tag rides in
 	# the skb, and the answer must keep it.
 	syncookie_vlan_round "tag offloaded" 10 || return 1
-	# The tag in the frame, as from a NIC that does not strip it: perim_xdp_syn
-	# parses past it and writes the SYN-ACK behind it.
-	in_ns inet ethtool -K "$PEER" txvlan off || fail "ethtool -K $PEER txvlan off" || return 1
-	expect_match "$(in_ns inet ethtool -k "$PEER")" "tx-vlan-offload: off" "$PEER's tag offload" || return 1
+	# The tag in the frame: perim_xdp_syn parses past it and writes the SYN-ACK behind it.
+	syncookie_vlan_tag_in_frame || return 1
 	syncookie_vlan_round "tag in the frame" 10
 }
