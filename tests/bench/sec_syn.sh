@@ -3,7 +3,8 @@
 # kernel's own syncookies (net.ipv4.tcp_syncookies=1, no XDP) and with
 # nftables' synproxy alone (no XDP), in one run, rounds interleaving the
 # modes; two reference XDP programs beside them (syn_reflect, syn_cookie in
-# progs/live_progs.bpf.c) show the floor of answering a SYN with XDP_TX here.
+# progs/live_progs.bpf.c) show the floor of answering a SYN with XDP_TX here,
+# and perim flood only (no client) is measured the way they are.
 # Then, per mode, the highest SYN rate the receiver sustains, found by a
 # stepped search with a real client beside the flood.
 #
@@ -81,13 +82,13 @@ syn_nft_on() {
 }
 syn_nft_off() { in_ns gw nft delete table inet "${T}syn"; }
 
-# syn_mode_on MODE / syn_mode_off MODE: kernel | synproxy | perim (native XDP) | reflect | cookie
-# (the reference programs, flood only)
+# syn_mode_on MODE / syn_mode_off MODE: kernel | synproxy | perim (native XDP) | perim-flood
+# (perim, flood only) | reflect | cookie (the reference programs, flood only)
 syn_mode_on() {
 	case $1 in
 	kernel) ;;
 	synproxy) syn_nft_on ;;
-	perim)
+	perim|perim-flood)
 		pctl attach "$(syn_dev)" mode native >/dev/null &&
 			pctl syncookie set "$(syn_dev)" dst "$SYN_GW/32" dport "$SYN_PORT" >/dev/null ;;
 	reflect|cookie) in_ns gw "$SYN_GEN" attach --dev "$(syn_dev)" --prog "$1" ;;
@@ -97,11 +98,11 @@ syn_mode_off() {
 	case $1 in
 	kernel) ;;
 	synproxy) syn_nft_off ;;
-	perim) pctl detach "$(syn_dev)" >/dev/null ;;
+	perim|perim-flood) pctl detach "$(syn_dev)" >/dev/null ;;
 	reflect|cookie) ip -n "$T-gw" link set "$(syn_dev)" xdp off ;;
 	esac
 }
-syn_has_client() { [ "$1" != reflect ] && [ "$1" != cookie ]; }
+syn_has_client() { [ "$1" != reflect ] && [ "$1" != cookie ] && [ "$1" != perim-flood ]; }
 
 # syn_flood_start RATE SECONDS: the flood in the background (SYN_FLOOD: its pid; output in
 # $TMP/syn-flood.out); SIGTERM ends it early, and it still prints what it sent.
@@ -182,6 +183,7 @@ syn_label() {
 	kernel) echo "kernel syncookies (tcp_syncookies=1, no XDP)" ;;
 	synproxy) echo "nftables synproxy alone (no XDP)" ;;
 	perim) echo "perim: XDP cookies (native) + SYNPROXY" ;;
+	perim-flood) echo "perim as above, flood only (no client, as the references)" ;;
 	reflect) echo "reference: syn_reflect (SYN-ACK, fixed sequence number, XDP_TX)" ;;
 	cookie) echo "reference: syn_cookie (syn_reflect + the kernel's cookie helper)" ;;
 	esac
@@ -262,9 +264,36 @@ syn_search() {
 	echo "$best $best_taken $best_busy $bad $note"
 }
 
+# syn_signed A B: A - B with its sign, or n/a
+syn_signed() {
+	[ "$1" != n/a ] && [ "$2" != n/a ] || { echo n/a; return; }
+	local d=$(( $1 - $2 ))
+	[ "$d" -lt 0 ] && echo "$d" || echo "+$d"
+}
+
+# syn_above_reference PERIM KERNEL PERIM_FLOOD COOKIE PERIM_PROG COOKIE_PROG CONNS: where perim's
+# receiver cost above syn_cookie's goes, from the run's medians (ns per SYN). Profiled on
+# 2026-12-06 (perf on the kthread, flood only), perim and syn_cookie spent the same outside their
+# programs: the veth's receive and XDP_TX, and the peer's stack taking in each answer (an skb
+# built, the early-demux socket lookup, a route lookup, dropped as not local), on the same core.
+syn_above_reference() {
+	local p=$1 k=$2 pf=$3 c=$4 pp=$5 cp=$6 conns=$7
+	echo "Where perim's cost above the references goes: its row carries a real client's $conns"
+	echo "connections (the cookie checked in XDP, conntrack, SYNPROXY's handshake with the server,"
+	echo "the data), charged to the flood's SYNs as in the kernel and synproxy rows; the references"
+	echo "carry none. The client adds $(syn_signed "$p" "$pf") ns per flood SYN to perim's row. Flood only,"
+	echo "perim takes $pf ns per SYN against syn_cookie's $c ns ($(syn_signed "$pf" "$c") ns, $(fdiv "$(( pf - c ))" "$k" 3)x the"
+	echo "kernel's path), and perim_xdp_syn's own time is $pp ns against $cp ns ($(syn_signed "$pp" "$cp") ns,"
+	echo "bpf_stats): the SYN stage's work the reference skips (the pipeline's parse and prefix"
+	echo "lookup, the protection's match, the SYN's options read and answered, two checksum helper"
+	echo "calls, the counters). Outside the programs a perf profile of the kthread (2026-12-06) found"
+	echo "the same work for both: the veth's receive and XDP_TX and the peer's"
+	echo "stack taking in each answer on this core, which is the reference's floor."
+}
+
 section_syn() {
 	local rounds=${SYN_ROUNDS:-3} rate=${SYN_RATE:-40000} secs=2 conns=200 r m sent cpu ok n
-	local modes="kernel synproxy perim reflect cookie" search_conns=1000 search_max=3200000
+	local modes="kernel synproxy perim perim-flood reflect cookie" search_conns=1000 search_max=3200000
 	declare -A ns_of ok_of conns_of sent_of prog_of
 	SYN_STEP_MS=1000
 	quick && rounds=1 secs=0.5 conns=20 search_conns=100 search_max=200000 SYN_STEP_MS=300
@@ -304,7 +333,8 @@ section_syn() {
 	for m in $modes; do
 		local med prog
 		med=$(syn_words_median "${ns_of[$m]}")
-		prog=$(syn_words_median "${prog_of[$m]:-}")
+		# The program's figure is flood only in every mode (syn_prog_ns): perim's serves both rows.
+		prog=$(syn_words_median "${prog_of[${m%-flood}]:-}")
 		echo "| $(syn_label "$m") | ${sent_of[$m]} | $med ns | $(fdiv "$med" "$k" 2)x |" \
 			"$([ "$prog" != n/a ] && echo "$prog ns" || echo -) |" \
 			"$([ "${conns_of[$m]}" -gt 0 ] && echo "${ok_of[$m]}/${conns_of[$m]}" || echo -) |"
@@ -316,6 +346,10 @@ section_syn() {
 	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: $(fdiv "$p" "$k" 2)x," \
 		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25). The floor (syn_reflect, no cookie, no matching)" \
 		"is $(fdiv "$f" "$k" 2)x$(fle "$(fdiv "$f" "$k" 2)" 0.25 || echo ": above the goal, which no XDP answer on this veth can meet")."
+	echo
+	syn_above_reference "$p" "$k" "$(syn_words_median "${ns_of[perim-flood]}")" \
+		"$(syn_words_median "${ns_of[cookie]}")" "$(syn_words_median "${prog_of[perim]:-}")" \
+		"$(syn_words_median "${prog_of[cookie]:-}")" "$conns"
 	echo
 	echo "### Highest sustained SYN rate on one receiver core"
 	echo

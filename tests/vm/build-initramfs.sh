@@ -10,9 +10,10 @@ VM_DIR=$(cd "$(dirname "$0")" && pwd)
 # Modules the guest loads; built-in ones are skipped, dependencies added.
 # The qdiscs and tc classifier are loaded here because the kernel's own
 # module autoload would look in the initramfs, not in the chrooted host root.
-# nf_conntrack (its BTF holds the XDP conntrack kfuncs) and nft_synproxy: SYN protection.
+# nf_conntrack (its BTF holds the XDP conntrack kfuncs) and nft_synproxy: SYN protection;
+# 8021q: VLAN devices over a protected interface (syncookie-vlan).
 # PERIM_VM_EXTRA_MODULES adds more (the systemd guest's overlay).
-MODULES="virtio_pci 9pnet_virtio 9p veth sch_ingress cls_bpf sch_tbf sch_fq_codel nf_conntrack nft_ct nft_synproxy ${PERIM_VM_EXTRA_MODULES:-}"
+MODULES="virtio_pci 9pnet_virtio 9p veth sch_ingress cls_bpf sch_tbf sch_fq_codel nf_conntrack nft_ct nft_synproxy 8021q ${PERIM_VM_EXTRA_MODULES:-}"
 # Modules packed but not loaded (their dependencies are): the cases load them
 # to see perimd's module_load hook fire. guest-init copies them to
 # /run/perim-vm-modules/, since the chrooted host root has no
