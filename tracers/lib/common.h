@@ -131,36 +131,33 @@ static __always_inline void *perim_reserve(__u32 ring, __u32 hook, __u32 type, _
 }
 
 /*
- * Events ring: the submit whose record carries the waiting data across
- * ev_wakeup_bytes wakes the reader, the ones after it do not. A wakeup is a
- * self-IPI that runs inside the program (a VM exit, microseconds: KERNELS.md);
- * waking on every submit past the mark made each hook pay it until perimd
- * drained. A crossing missed to a concurrent producer is left to perimd's
- * drain timer, as every event below the mark is.
+ * The submit whose record carries the waiting data across the ring's mark
+ * wakes the reader, the ones after it do not. A wakeup is a self-IPI that
+ * runs inside the program (a VM exit, microseconds: KERNELS.md); waking on
+ * every submit past the mark made each hook pay it until perimd drained (a
+ * burst of mounts paid 2-4 us each). A crossing missed to a concurrent
+ * producer is left to perimd's drain timer, as every event below the mark is.
  */
-static __always_inline bool perim_ev_crossed_mark(__u64 size)
+static __always_inline bool perim_crossed_mark(void *ring, __u64 mark, __u64 size)
 {
 	__u64 avail;
 
-	if (!ev_wakeup_bytes)
+	if (!mark)
 		return true;            /* 0: wake on every event */
-	avail = bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA);
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 	/* The ring's own 8-byte header per record is counted too. */
-	return avail >= ev_wakeup_bytes && avail < ev_wakeup_bytes + size + 8;
+	return avail >= mark && avail < mark + size + 8;
 }
 
 static __always_inline void perim_submit_sized(__u32 ring, void *e, __u64 size)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	bool wake;
 
-	if (ring == PERIM_RING_SECURITY) {
-		if (bpf_ringbuf_query(&perim_sec_ring, BPF_RB_AVAIL_DATA) >= sec_wakeup_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
-	} else {
-		if (perim_ev_crossed_mark(size))
-			flags = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(e, flags);
+	if (ring == PERIM_RING_SECURITY)
+		wake = perim_crossed_mark(&perim_sec_ring, sec_wakeup_bytes, size);
+	else
+		wake = perim_crossed_mark(&perim_ev_ring, ev_wakeup_bytes, size);
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* e: the typed record perim_reserve returned. */
