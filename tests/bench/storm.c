@@ -8,6 +8,8 @@
  *                              fastest process storm)
  *   storm connect N            N TCP connects to a loopback listener, each accepted
  *                              and closed
+ *   storm mount N              N tmpfs mounts (each unmounted at once) in a private
+ *                              mount namespace of its own, on a fresh directory
  *
  * Prints "ops=N elapsed_ns=T".
  */
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,6 +145,43 @@ static int connect_storm(long n)
 	return err;
 }
 
+/* The mounts: none is seen outside this process's own mount namespace. */
+static int mount_loop(const char *dir, long n)
+{
+	for (long i = 0; i < n; i++) {
+		if (mount("perim-storm", dir, "tmpfs", 0, "size=64k")) {
+			fprintf(stderr, "storm: mount tmpfs on %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		if (umount(dir)) {
+			fprintf(stderr, "storm: umount %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int mount_storm(long n)
+{
+	char dir[] = "/tmp/perim-storm-XXXXXX";
+	int err;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "storm: a private mount namespace: %s\n", strerror(errno));
+		return -1;
+	}
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "storm: mkdtemp %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	err = mount_loop(dir, n);
+	if (rmdir(dir)) {
+		fprintf(stderr, "storm: rmdir %s: %s\n", dir, strerror(errno));
+		err = -1;
+	}
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc >= 3 ? strtol(argv[2], NULL, 10) : 0;
@@ -149,13 +190,16 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 ||
-	    (strcmp(argv[1], "exec") && strcmp(argv[1], "fork") && strcmp(argv[1], "connect"))) {
-		fprintf(stderr, "usage: storm exec|fork N [WORKERS] | storm connect N\n");
+	    (strcmp(argv[1], "exec") && strcmp(argv[1], "fork") && strcmp(argv[1], "connect") &&
+	     strcmp(argv[1], "mount"))) {
+		fprintf(stderr, "usage: storm exec|fork N [WORKERS] | storm connect|mount N\n");
 		return 2;
 	}
 	t0 = now_ns();
 	if (!strcmp(argv[1], "connect"))
 		err = connect_storm(n);
+	else if (!strcmp(argv[1], "mount"))
+		err = mount_storm(n);
 	else
 		err = process_storm(n, workers, !strcmp(argv[1], "exec"));
 	if (err)
