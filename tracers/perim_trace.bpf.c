@@ -41,37 +41,37 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec__btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return perim_on_exec(p, old_pid, bprm);
+	return perim_on_exec(p, old_pid, bprm, true);
 }
 
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(exec__raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return perim_on_exec(p, old_pid, bprm);
+	return perim_on_exec(p, old_pid, bprm, false);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fork__btf, struct task_struct *parent, struct task_struct *child)
 {
-	return perim_on_fork(parent, child);
+	return perim_on_fork(parent, child, true);
 }
 
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork__raw, struct task_struct *parent, struct task_struct *child)
 {
-	return perim_on_fork(parent, child);
+	return perim_on_fork(parent, child, false);
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(exit__btf, struct task_struct *p)
 {
-	return perim_on_exit(p);
+	return perim_on_exit(p, true);
 }
 
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exit__raw, struct task_struct *p)
 {
-	return perim_on_exit(p);
+	return perim_on_exit(p, false);
 }
 
 SEC("tp_btf/signal_generate")

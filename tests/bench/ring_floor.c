@@ -3,12 +3,17 @@
  * ring_floor: attaches tests/bench/progs/ring_floor.bpf.c (the tracer hooks'
  * floor) and drains its ring every 50 ms, as perimd does, until SIGTERM.
  *
- *   ring_floor RING_BYTES
+ *   ring_floor RING_BYTES [floor|ref]
+ *
+ * floor (the default) attaches the floor_* programs, ref the ref_* references
+ * alone: a second program on a hook finds the ring's head and the task's lines
+ * warm from the first, so the two sets are measured apart.
  *
  * Prints "ready" once attached. The benchmark reads the programs' bpf_stats.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +36,35 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Loads only the programs whose name starts with prefix. */
+static int select_programs(struct ring_floor *skel, const char *prefix)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool wanted = !strncmp(bpf_program__name(prog), prefix, strlen(prefix));
+
+		err = bpf_program__set_autoload(prog, wanted);
+		if (err) {
+			fprintf(stderr, "ring_floor: autoload of %s: %s\n", bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long ring = argc == 2 ? strtoul(argv[1], NULL, 0) : 0;
+	unsigned long ring = argc >= 2 ? strtoul(argv[1], NULL, 0) : 0;
+	const char *set = argc == 3 ? argv[2] : "floor";
 	struct ring_buffer *rb = NULL;
 	struct ring_floor *skel;
 	int err;
 
-	if (argc != 2 || ring < 4096 || (ring & (ring - 1))) {
-		fprintf(stderr, "usage: ring_floor RING_BYTES (a power of two, at least 4096)\n");
+	if (argc < 2 || argc > 3 || ring < 4096 || (ring & (ring - 1)) ||
+	    (strcmp(set, "floor") && strcmp(set, "ref"))) {
+		fprintf(stderr, "usage: ring_floor RING_BYTES (a power of two, at least 4096) [floor|ref]\n");
 		return 2;
 	}
 	skel = ring_floor__open();
@@ -47,7 +72,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ring_floor: open: %s\n", strerror(errno));
 		return 1;
 	}
-	err = bpf_map__set_max_entries(skel->maps.floor_ring, ring);
+	err = select_programs(skel, !strcmp(set, "ref") ? "ref_" : "floor_");
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.floor_ring, ring);
 	if (!err)
 		err = ring_floor__load(skel);
 	if (!err)

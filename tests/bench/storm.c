@@ -13,6 +13,8 @@
  *                              own: four file events each
  *   storm connect N            N TCP connects to a loopback listener, each accepted
  *                              and closed
+ *   storm mount N              N tmpfs mounts (each unmounted at once) in a private
+ *                              mount namespace of its own, on a fresh directory
  *
  * Prints "ops=N elapsed_ns=T".
  */
@@ -28,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -101,7 +105,7 @@ static int file_round(const char *dir)
 	return 0;
 }
 
-enum storm_kind { STORM_EXEC, STORM_FORK, STORM_FILE, STORM_CONNECT };
+enum storm_kind { STORM_EXEC, STORM_FORK, STORM_FILE, STORM_CONNECT, STORM_MOUNT };
 
 /* A worker's share of the storm: ops w, w + workers, ... below n. */
 static int worker_run(enum storm_kind kind, long w, long n, long workers)
@@ -204,10 +208,47 @@ static int connect_storm(long n)
 	return err;
 }
 
+/* The mounts: none is seen outside this process's own mount namespace. */
+static int mount_loop(const char *dir, long n)
+{
+	for (long i = 0; i < n; i++) {
+		if (mount("perim-storm", dir, "tmpfs", 0, "size=64k")) {
+			fprintf(stderr, "storm: mount tmpfs on %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		if (umount(dir)) {
+			fprintf(stderr, "storm: umount %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int mount_storm(long n)
+{
+	char dir[] = "/tmp/perim-storm-XXXXXX";
+	int err;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		fprintf(stderr, "storm: a private mount namespace: %s\n", strerror(errno));
+		return -1;
+	}
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "storm: mkdtemp %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	err = mount_loop(dir, n);
+	if (rmdir(dir)) {
+		fprintf(stderr, "storm: rmdir %s: %s\n", dir, strerror(errno));
+		err = -1;
+	}
+	return err;
+}
+
 static int kind_of(const char *name)
 {
 	static const char *const names[] = { [STORM_EXEC] = "exec", [STORM_FORK] = "fork", [STORM_FILE] = "file",
-					     [STORM_CONNECT] = "connect" };
+					     [STORM_CONNECT] = "connect", [STORM_MOUNT] = "mount" };
 
 	for (int k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
 		if (!strcmp(name, names[k]))
@@ -224,7 +265,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 || kind < 0) {
-		fprintf(stderr, "usage: storm exec|fork|file N [WORKERS] | storm connect N\n");
+		fprintf(stderr, "usage: storm exec|fork|file N [WORKERS] | storm connect|mount N\n");
 		return 2;
 	}
 	if (kind == STORM_EXEC && find_exec_nop())
@@ -232,6 +273,8 @@ int main(int argc, char **argv)
 	t0 = now_ns();
 	if (kind == STORM_CONNECT)
 		err = connect_storm(n);
+	else if (kind == STORM_MOUNT)
+		err = mount_storm(n);
 	else
 		err = process_storm(n, workers, kind);
 	if (err)

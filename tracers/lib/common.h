@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "perim_events.h"
+#include "task.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -79,32 +80,6 @@ static __always_inline bool perim_hook_enabled(__u32 hook)
 	return hook < PERIM_HOOK_MAX && hook_on[hook];
 }
 
-/* Kernels before 5.5 call the boot-time start real_start_time. */
-struct task_struct___pre55 {
-	__u64 real_start_time;
-};
-
-static __always_inline __u64 perim_task_start_ns(struct task_struct *task)
-{
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
-
-	if (bpf_core_field_exists(leader->start_boottime))
-		return BPF_CORE_READ(leader, start_boottime);
-	return BPF_CORE_READ((struct task_struct___pre55 *)leader, real_start_time);
-}
-
-/* task_struct::state became __state in 5.14. */
-struct task_struct___pre514 {
-	long state;
-};
-
-static __always_inline __u32 perim_task_state(struct task_struct *task)
-{
-	if (bpf_core_field_exists(task->__state))
-		return BPF_CORE_READ(task, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)task, state);
-}
-
 static __always_inline bool perim_is_self(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
@@ -115,46 +90,17 @@ static __always_inline bool perim_is_self(void)
 	       self_start_ticks;
 }
 
-/*
- * The task's start time and parent. Where the kernel has
- * bpf_get_current_task_btf (5.11+) these are plain loads the verifier
- * checks; before, four bpf_probe_read_kernel calls. The CO-RE test is a
- * constant, so older verifiers never see the unknown helper (as clock.h).
- */
-static __always_inline void perim_fill_hdr_task(struct perim_ev_hdr *h, struct task_struct *task)
-{
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
-		struct task_struct *t = bpf_get_current_task_btf();
-
-		h->start_ns = t->group_leader->start_boottime;
-		h->ppid = t->real_parent->tgid;
-		return;
-	}
-	h->start_ns = perim_task_start_ns(task);
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-}
-
 static __always_inline void perim_fill_hdr(struct perim_ev_hdr *h, __u32 ring, __u32 hook,
 					   __u32 type, __u64 seq)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 uid_gid = bpf_get_current_uid_gid();
-
 	h->type = type;
 	h->hook = hook;
 	h->cpu = bpf_get_smp_processor_id();
 	h->ring = ring;
 	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_ns();
-	perim_fill_hdr_task(h, task);
-	h->cgroup_id = bpf_get_current_cgroup_id();
-	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
-	h->uid = (__u32)uid_gid;
-	h->gid = uid_gid >> 32;
 	h->_pad0 = 0;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	perim_fill_hdr_task(h);
 }
 
 /*
@@ -185,36 +131,33 @@ static __always_inline void *perim_reserve(__u32 ring, __u32 hook, __u32 type, _
 }
 
 /*
- * Events ring: the submit whose record carries the waiting data across
- * ev_wakeup_bytes wakes the reader, the ones after it do not. A wakeup is a
- * self-IPI that runs inside the program (a VM exit, microseconds: KERNELS.md);
- * waking on every submit past the mark made each hook pay it until perimd
- * drained. A crossing missed to a concurrent producer is left to perimd's
- * drain timer, as every event below the mark is.
+ * The submit whose record carries the waiting data across the ring's mark
+ * wakes the reader, the ones after it do not. A wakeup is a self-IPI that
+ * runs inside the program (a VM exit, microseconds: KERNELS.md); waking on
+ * every submit past the mark made each hook pay it until perimd drained (a
+ * burst of mounts paid 2-4 us each). A crossing missed to a concurrent
+ * producer is left to perimd's drain timer, as every event below the mark is.
  */
-static __always_inline bool perim_ev_crossed_mark(__u64 size)
+static __always_inline bool perim_crossed_mark(void *ring, __u64 mark, __u64 size)
 {
 	__u64 avail;
 
-	if (!ev_wakeup_bytes)
+	if (!mark)
 		return true;            /* 0: wake on every event */
-	avail = bpf_ringbuf_query(&perim_ev_ring, BPF_RB_AVAIL_DATA);
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 	/* The ring's own 8-byte header per record is counted too. */
-	return avail >= ev_wakeup_bytes && avail < ev_wakeup_bytes + size + 8;
+	return avail >= mark && avail < mark + size + 8;
 }
 
 static __always_inline void perim_submit_sized(__u32 ring, void *e, __u64 size)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	bool wake;
 
-	if (ring == PERIM_RING_SECURITY) {
-		if (bpf_ringbuf_query(&perim_sec_ring, BPF_RB_AVAIL_DATA) >= sec_wakeup_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
-	} else {
-		if (perim_ev_crossed_mark(size))
-			flags = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(e, flags);
+	if (ring == PERIM_RING_SECURITY)
+		wake = perim_crossed_mark(&perim_sec_ring, sec_wakeup_bytes, size);
+	else
+		wake = perim_crossed_mark(&perim_ev_ring, ev_wakeup_bytes, size);
+	bpf_ringbuf_submit(e, wake ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* e: the typed record perim_reserve returned. */

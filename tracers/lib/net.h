@@ -44,6 +44,7 @@ static __always_inline int perim_on_connect_exit(long ret)
 
 static __always_inline int perim_on_accept_exit(long ret)
 {
+	__u8 c[PERIM_SOCK_COMMON_MAX];
 	struct perim_ev_sock *e;
 	struct sock *sk;
 	__u16 family;
@@ -51,16 +52,17 @@ static __always_inline int perim_on_accept_exit(long ret)
 	if (!perim_hook_enabled(PERIM_HOOK_ACCEPT) || ret < 0)
 		return 0;
 	sk = perim_sock_of_fd(ret);
-	if (!sk)
+	/* The family decides before the reservation, from the copy the event is filled from. */
+	if (!sk || !perim_sock_common_read(c, sk))
 		return 0;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = PERIM_SKC(c, __u16, skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
 	e = perim_reserve(PERIM_RING_EVENTS, PERIM_HOOK_ACCEPT, PERIM_EV_ACCEPT, sizeof(*e));
 	if (!e)
 		return 0;
 	__builtin_memset(&e->family, 0, sizeof(*e) - sizeof(e->hdr));
-	perim_sock_fill(e, sk);
+	perim_sock_fill_from(e, c, sk);
 	e->result = 0;
 	e->fd = ret;
 	perim_submit(PERIM_RING_EVENTS, e);

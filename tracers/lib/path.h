@@ -69,14 +69,9 @@ static __always_inline __u16 perim_read_dentry_name(char *dst, struct dentry *d)
 /* The dentry name of the file behind fd in the current task. */
 static __always_inline __u16 perim_read_fd_name(char *dst, int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
+	struct file *file = perim_file_of_fd(fd);
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return 0;
 	return perim_read_dentry_name(dst, BPF_CORE_READ(file, f_path.dentry));
 }

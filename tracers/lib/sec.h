@@ -151,14 +151,29 @@ static __always_inline int perim_on_setid_exit(long ret)
 	return 0;
 }
 
-/* Fallback for commit_creds in exec: a set-id image runs with other ids than its caller's. */
-static __always_inline void perim_creds_fallback_exec(struct task_struct *task)
+/* The ids of a BTF pointer's credentials: plain loads. */
+static __always_inline void perim_cred_ids_of_btf(const struct cred *c, struct perim_cred_ids *ids)
+{
+	ids->uid = c->uid.val;
+	ids->euid = c->euid.val;
+	ids->gid = c->gid.val;
+	ids->egid = c->egid.val;
+}
+
+/*
+ * Fallback for commit_creds in exec: a set-id image runs with other ids than
+ * its caller's. btf: task is a BTF pointer (tp_btf).
+ */
+static __always_inline void perim_creds_fallback_exec(struct task_struct *task, bool btf)
 {
 	struct perim_cred_ids real, eff;
 
 	if (!perim_hook_enabled(PERIM_HOOK_CREDS))
 		return;
-	perim_cred_ids_of(BPF_CORE_READ(task, cred), &eff);
+	if (btf)
+		perim_cred_ids_of_btf(task->cred, &eff);
+	else
+		perim_cred_ids_of(BPF_CORE_READ(task, cred), &eff);
 	if (eff.euid == eff.uid && eff.egid == eff.gid)
 		return;
 	/* The caller's view: the real ids, which a set-id exec leaves alone. */

@@ -36,15 +36,10 @@ static __always_inline void perim_v4_mapped(__u8 *dst, __u32 addr_be)
 /* The struct sock behind fd in the current task, or NULL. */
 static __always_inline struct sock *perim_sock_of_fd(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *file = NULL;
+	struct file *file = perim_file_of_fd(fd);
 	struct socket *sock;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+	if (!file)
 		return NULL;
 	sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
@@ -59,22 +54,21 @@ static __always_inline struct sock *perim_sock_of_fd(int fd)
 #define PERIM_SKC(buf, type, field) \
 	(*(type *)((buf) + bpf_core_field_offset(struct sock_common, field)))
 
-/*
- * Family, protocol, local and remote address and port of sk: the address
- * fields in one bpf_probe_read_kernel of sk's sock_common (which starts
- * struct sock) instead of one call per field, and the protocol in a second.
- */
-static __always_inline void perim_sock_fill(struct perim_ev_sock *e, struct sock *sk)
+/* sk's struct sock_common (which starts struct sock), in one read; false when it cannot be read. */
+static __always_inline bool perim_sock_common_read(__u8 *c, struct sock *sk)
 {
-	__u8 c[PERIM_SOCK_COMMON_MAX];
 	__u32 size = bpf_core_type_size(struct sock_common);
-	__u16 family;
 
-	if (size > sizeof(c))
-		size = sizeof(c);
-	if (bpf_probe_read_kernel(c, size, sk))
-		return;
-	family = PERIM_SKC(c, __u16, skc_family);
+	if (size > PERIM_SOCK_COMMON_MAX)
+		size = PERIM_SOCK_COMMON_MAX;
+	return bpf_probe_read_kernel(c, size, sk) == 0;
+}
+
+/* Family, local and remote address and port from a copy of sk's sock_common, and sk's protocol. */
+static __always_inline void perim_sock_fill_from(struct perim_ev_sock *e, const __u8 *c, struct sock *sk)
+{
+	__u16 family = PERIM_SKC(c, __u16, skc_family);
+
 	e->family = family;
 	e->proto = BPF_CORE_READ(sk, sk_protocol);
 	e->sport = PERIM_SKC(c, __u16, skc_num);
@@ -86,6 +80,19 @@ static __always_inline void perim_sock_fill(struct perim_ev_sock *e, struct sock
 		__builtin_memcpy(e->saddr, &PERIM_SKC(c, struct in6_addr, skc_v6_rcv_saddr), 16);
 		__builtin_memcpy(e->daddr, &PERIM_SKC(c, struct in6_addr, skc_v6_daddr), 16);
 	}
+}
+
+/*
+ * Family, protocol, local and remote address and port of sk: the address
+ * fields in one bpf_probe_read_kernel of sk's sock_common instead of one call
+ * per field, and the protocol in a second.
+ */
+static __always_inline void perim_sock_fill(struct perim_ev_sock *e, struct sock *sk)
+{
+	__u8 c[PERIM_SOCK_COMMON_MAX];
+
+	if (perim_sock_common_read(c, sk))
+		perim_sock_fill_from(e, c, sk);
 }
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The floor of a tracer hook (exec, fork, exit, TCP state, connect's and accept's exit), as reference rows of the tracer benchmark
+ * The floor of a tracer hook (exec, fork, exit, TCP state, connect's and accept's exit, mount), as reference rows of the tracer benchmark
  * (tests/bench/ring_floor.c beside perimd): reserve a record of perim's size
  * for that hook on a ring of perimd's size, write one field, submit without
  * a wakeup. Nothing read from the kernel, no counters, no sequence numbers.
@@ -10,6 +10,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "perim_events.h"
 
@@ -102,6 +104,197 @@ SEC("tp/syscalls/sys_exit_accept4")
 int floor_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	return floor_accept_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_enter_mount")
+int floor_mount(struct trace_event_raw_sys_enter *ctx)
+{
+	struct perim_ev_mount *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->flags = 1;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * References: the unavoidable work of a hook whose cost stays above 1.5x its
+ * floor. Each fills every field its event must carry, read the cheapest way
+ * this kernel allows (bpf_get_current_task_btf and plain loads; one probe read
+ * where the kernel gives only an untyped pointer), and submits without a
+ * wakeup: none of perim's own bookkeeping (hook switches, per-hook counters,
+ * sequence numbers, the wakeup mark). Written here, not taken from tracers/,
+ * so that the reference does not inherit perim's choices.
+ */
+static __always_inline void ref_hdr(struct perim_ev_hdr *h)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	const struct cred *cred = t->cred;
+
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = t->tgid;
+	h->tid = t->pid;
+	h->uid = cred->uid.val;
+	h->gid = cred->gid.val;
+	h->start_ns = t->group_leader->start_boottime;
+	h->ppid = t->real_parent->tgid;
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
+}
+
+/* The current task's socket behind fd: the fd slot, the file's socket and its sock are untyped pointers. */
+static __always_inline struct sock *ref_sock_of_fd(long fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file **fds = fdt->fd, *file = NULL;
+	struct socket *sock = NULL;
+	struct sock *sk = NULL;
+
+	if (fd < 0 || fd >= fdt->max_fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file ||
+	    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data) || !sock)
+		return NULL;
+	bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk);
+	return sk;
+}
+
+/* sk's addresses, ports, family (one read of its sock_common) and protocol. */
+static __always_inline void ref_sock_fill(struct perim_ev_sock *e, struct sock *sk)
+{
+	struct sock_common c;
+
+	if (bpf_probe_read_kernel(&c, sizeof(c), sk))
+		return;
+	e->family = c.skc_family;
+	e->proto = BPF_CORE_READ(sk, sk_protocol);
+	e->sport = c.skc_num;
+	e->dport = bpf_ntohs(c.skc_dport);
+	__builtin_memcpy(e->saddr, &c.skc_v6_rcv_saddr, 16);
+	__builtin_memcpy(e->daddr, &c.skc_v6_daddr, 16);
+	if (c.skc_family == 2) {
+		__builtin_memcpy(e->saddr + 12, &c.skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr + 12, &c.skc_daddr, 4);
+	}
+}
+
+static __always_inline int ref_accept_exit(long ret)
+{
+	struct perim_ev_sock *e;
+	struct sock *sk = ref_sock_of_fd(ret);
+
+	if (!sk)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	ref_sock_fill(e, sk);
+	e->fd = ret;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int ref_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return ref_accept_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int ref_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return ref_accept_exit(ctx->ret);
+}
+
+/* connect's exit must learn the fd and the address asked for from its enter. */
+struct ref_connect_args {
+	long fd;
+	struct sockaddr_in6 sa;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct ref_connect_args);
+} ref_connect_pending SEC(".maps");
+
+SEC("tp/syscalls/sys_enter_connect")
+int ref_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct ref_connect_args a = { .fd = ctx->args[0] };
+	__u64 key = bpf_get_current_pid_tgid();
+
+	if (bpf_probe_read_user(&a.sa, sizeof(a.sa), (void *)ctx->args[1]) ||
+	    (a.sa.sin6_family != 2 && a.sa.sin6_family != 10))
+		return 0;
+	bpf_map_update_elem(&ref_connect_pending, &key, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_connect")
+int ref_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct ref_connect_args *a = bpf_map_lookup_elem(&ref_connect_pending, &key);
+	struct perim_ev_sock *e;
+	struct sock *sk;
+
+	if (!a)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (e) {
+		ref_hdr(&e->hdr);
+		sk = ref_sock_of_fd(a->fd);
+		if (sk)
+			ref_sock_fill(e, sk);
+		e->dport = bpf_ntohs(a->sa.sin6_port);
+		e->fd = a->fd;
+		e->result = ctx->ret;
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+	bpf_map_delete_elem(&ref_connect_pending, &key);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ref_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct perim_ev_exec *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	unsigned long start, n;
+
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->old_pid = old_pid;
+	e->filename_len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	start = p->mm->arg_start;
+	n = p->mm->arg_end - start;
+	if (n > PERIM_ARGV_MAX - 1)
+		n = PERIM_ARGV_MAX - 1;
+	n &= PERIM_ARGV_MAX - 1;          /* the verifier's bound */
+	if (bpf_probe_read_user(e->argv, n, (void *)start))
+		n = 0;
+	e->argv_len = n;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_mount")
+int ref_mount(struct trace_event_raw_sys_enter *ctx)
+{
+	struct perim_ev_mount *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->flags = ctx->args[3];
+	e->source_len = bpf_probe_read_user_str(e->source, sizeof(e->source), (void *)ctx->args[0]);
+	e->target_len = bpf_probe_read_user_str(e->target, sizeof(e->target), (void *)ctx->args[1]);
+	e->fstype_len = bpf_probe_read_user_str(e->fstype, sizeof(e->fstype), (void *)ctx->args[2]);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
 }
 
 /* No ring at all: what running any program on the hook costs (with bpf_stats on). */
