@@ -7,12 +7,15 @@ ACC_RATE=5000                 # the configured aggregate rate, pps
 rule_of() { pctl -j stats "${T}c" | jq -r ".interfaces[0].rules[] | select(.id == $1) | .$2"; }
 rule_seen() { [ "$(( $(rule_of "$1" passed_packets) + $(rule_of "$1" dropped_packets) ))" -ge "$2" ]; }
 
-# acc_run MODE FACTOR SECONDS: prints "admitted expected elapsed_ns"
+ACC_TRIES=3                   # runs per case at most, until one whose generator did not stall
+ACC_BURST_NS=100000000        # the burst's length in time (burst = rate / 10)
+
+# acc_run MODE FACTOR SECONDS: prints "admitted expected elapsed_ns max_gap_ns stalled_ns runq_ns"
 #   one:      one source, a per-source rule of ACC_RATE
 #   agg:      200 sources, one aggregate rule of ACC_RATE
 #   persrc:   50 sources, each with its own bucket of ACC_RATE/50
 acc_run() {
-	local prefix=10.100.$((RANDOM % 200 + 1)).0 sources rate burst mode id sent deliv el passed
+	local prefix=10.100.$((RANDOM % 200 + 1)).0 sources rate burst mode id deliv el stalls passed
 	case $1 in
 	one) sources=1 rate=$ACC_RATE mode=per-source ;;
 	agg) sources=200 rate=$ACC_RATE mode=aggregate ;;
@@ -20,44 +23,106 @@ acc_run() {
 	esac
 	burst=$(( rate / 10 ))
 	id=$(pctl -j limit set "${T}c" src "$prefix/24" proto udp rate "${rate}pps" burst "$burst" "$mode" | jq -r .id) || return 1
-	read -r sent deliv el < <(live_flood c "${prefix%.0}.1" "$sources" $(( ACC_RATE * $2 )) "$3") || return 1
+	read -r _ deliv el stalls < <(live_flood c "${prefix%.0}.1" "$sources" $(( ACC_RATE * $2 )) "$3") || return 1
 	wait_until 10 rule_seen "$id" "$deliv" || { echo "acc: rule $id saw fewer than $deliv" >&2; return 1; }
 	passed=$(rule_of "$id" passed_packets)
 	pctl limit del "${T}c" "$id" >/dev/null
 	# Every bucket starts full: `burst` tokens per source are admitted at once.
 	[ "$mode" = aggregate ] || burst=$(( burst * sources ))
-	echo "$passed $burst $el"
+	echo "$passed $burst $el $stalls"
 }
 
+# acc_error ADMITTED BURST ELAPSED_NS: prints "admitted_pps error_percent"
+acc_error() {
+	local arate
+	arate=$(fdiv "$(( ($1 - $2) * 1000000 ))" "$(( $3 / 1000 ))" 0)
+	echo "$arate $(awk -v a="$arate" -v r="$ACC_RATE" 'BEGIN { printf "%+.2f", (a - r) * 100 / r }')"
+}
+
+# acc_case MODE FACTOR SECONDS: runs the case until its generator did not stall
+# longer than the burst (while it stalls the bucket fills, the tokens past the
+# burst are lost and admission falls short through no fault of the limiter), at
+# most ACC_TRIES times. Every try goes to $TMP/acc-tries; prints "tries clean
+# admitted burst elapsed_ns max_gap_ns stalled_ns runq_ns" of the judged try
+# (clean: 1), or of the least stalled one (clean: 0).
+acc_case() {
+	local try line best="" best_gap="" admitted burst el gap
+	for try in $(seq "$ACC_TRIES"); do
+		line=$(acc_run "$@") || return 1
+		read -r admitted burst el gap _ <<<"$line"
+		[ -n "$gap" ] || return 1
+		echo "$1 $2 $try $line $(acc_error "$admitted" "$burst" "$el")" >>"$TMP/acc-tries"
+		if [ "$gap" -le "$ACC_BURST_NS" ]; then
+			echo "$try 1 $line"
+			return 0
+		fi
+		if [ -z "$best_gap" ] || [ "$gap" -lt "$best_gap" ]; then best=$line best_gap=$gap; fi
+	done
+	echo "$ACC_TRIES 0 $best"
+}
+
+ms() { fdiv "$1" 1000000 1; }
+
 section_accuracy() {
-	local secs=2 mode f admitted burst el arate err worst=0
+	local secs=2 mode f tries clean admitted burst el gap stalled runq arate err worst=0 unjudged=0
 	quick && secs=0.5
 	echo "## Rate accuracy under overload"
 	echo
 	live_setup >"$TMP/live-setup.log" 2>&1 || { cat "$TMP/live-setup.log" >&2; return 1; }
+	: >"$TMP/acc-tries"
 	echo "A flood of F x the limit for ${secs}s from the live generator into perimd's NIC; the limit"
 	echo "is $ACC_RATE pps in all (one source with a per-source rule; 200 sources sharing an aggregate"
 	echo "rule; 50 sources with per-source rules of $(( ACC_RATE / 50 )) pps each). Burst = 0.1 s of"
 	echo "tokens, full at the start; admitted rate = (passed - burst) / the flood's duration."
+	echo "A run counts only if the generator never stopped sending for longer than the burst (0.1 s:"
+	echo "its longest gap between two calls, \`xdp_live gen\`'s max_gap_ns): a longer stall lets the"
+	echo "bucket overflow, and the tokens lost make admission fall short whatever the limiter does."
+	echo "A stalled run is repeated, up to $ACC_TRIES tries; a case with no clean try is not judged."
 	echo
-	echo "| sources | flood | admitted | admitted pps | configured pps | error | within 3% |"
-	echo "|---|---:|---:|---:|---:|---:|---|"
+	echo "| sources | flood | admitted | admitted pps | configured pps | error | within 3% | tries | generator's longest gap (ms) |"
+	echo "|---|---:|---:|---:|---:|---:|---|---:|---:|"
 	for mode in one agg persrc; do
 		for f in 2 10 100; do
-			read -r admitted burst el < <(acc_run "$mode" "$f" "$secs") || return 1
-			[ -n "$admitted" ] || return 1
-			arate=$(fdiv "$(( (admitted - burst) * 1000000 ))" "$(( el / 1000 ))" 0)
-			err=$(awk -v a="$arate" -v r="$ACC_RATE" 'BEGIN { printf "%+.2f", (a - r) * 100 / r }')
-			worst=$(awk -v w="$worst" -v e="$err" 'BEGIN { e = e < 0 ? -e : e; print (e > w ? e : w) }')
-			printf '| %s | %sx | %s | %s | %s | %s%% | %s |\n' \
-				"$(acc_label "$mode")" "$f" "$admitted" "$arate" "$ACC_RATE" "$err" \
-				"$(fle "${err#[-+]}" 3 && echo yes || echo '**no**')"
+			read -r tries clean admitted burst el gap stalled runq < <(acc_case "$mode" "$f" "$secs") || return 1
+			[ -n "$runq" ] || return 1
+			read -r arate err < <(acc_error "$admitted" "$burst" "$el")
+			if [ "$clean" = 1 ]; then
+				worst=$(awk -v w="$worst" -v e="$err" 'BEGIN { e = e < 0 ? -e : e; print (e > w ? e : w) }')
+				printf '| %s | %sx | %s | %s | %s | %s%% | %s | %s | %s |\n' \
+					"$(acc_label "$mode")" "$f" "$admitted" "$arate" "$ACC_RATE" "$err" \
+					"$(fle "${err#[-+]}" 3 && echo yes || echo '**no**')" "$tries" "$(ms "$gap")"
+			else
+				unjudged=$(( unjudged + 1 ))
+				printf '| %s | %sx | %s | %s | %s | (%s%%) | not judged: generator stalled %s ms | %s | %s |\n' \
+					"$(acc_label "$mode")" "$f" "$admitted" "$arate" "$ACC_RATE" "$err" \
+					"$(ms "$gap")" "$tries" "$(ms "$gap")"
+			fi
 		done
 	done
 	echo
 	echo "| goal | worst error | met |"
 	echo "|---|---:|---|"
-	echo "| admitted rate within 3% of the configured rate | ${worst}% | $(met "$worst" 3) |"
+	if [ "$unjudged" -gt 0 ]; then
+		echo "| admitted rate within 3% of the configured rate | ${worst}% (judged cases) | not judged: $unjudged case(s) without a clean run |"
+	else
+		echo "| admitted rate within 3% of the configured rate | ${worst}% | $(met "$worst" 3) |"
+	fi
+	acc_tries_table
+}
+
+# Every try, stalled ones too: a short admission beside a long stall is the generator's.
+acc_tries_table() {
+	local mode f try gap stalled runq err
+	echo
+	echo "Every try: the generator's longest gap between calls, the time its calls started later"
+	echo "than due (stalled), and the time it was runnable but not running (run queue, schedstat)."
+	echo
+	echo "| sources | flood | try | error | longest gap (ms) | stalled (ms) | run queue (ms) |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	while read -r mode f try _ _ _ gap stalled runq _ err; do
+		printf '| %s | %sx | %s | %s%% | %s | %s | %s |\n' "$(acc_label "$mode")" "$f" "$try" "$err" \
+			"$(ms "$gap")" "$(ms "$stalled")" "$(ms "$runq")"
+	done <"$TMP/acc-tries"
 }
 
 acc_label() {
