@@ -37,24 +37,27 @@ acc_queue_frames() {
 		END {print a + 0, b + 0}'
 }
 
-# acc_gen CPU HOLD SRC SOURCES RATE SECONDS: one generator on CPU into $T"G"
+# acc_gen CPU HOLD START_AT SRC SOURCES RATE SECONDS: one generator on CPU into $T"G"
 acc_gen() {
 	in_ns inet nice -n -10 "$LIVE" gen --dev "${T}G" --hold-dev "$2" --dst-mac "$(mac_of gw "${T}g")" \
-		--src "$3" --sources "$4" --dst 10.88.0.1 --rate "$5" --seconds "$6" --cpu "$1" \
+		--start-at "$3" --src "$4" --sources "$5" --dst 10.88.0.1 --rate "$6" --seconds "$7" --cpu "$1" \
 		--batch "$LIVE_BATCH" --per-call "$LIVE_BATCH"
 }
 
-# acc_flood SRC SOURCES RATE SECONDS: half the rate from a generator on each CPU;
-# prints "sent delivered elapsed_ns max_gap_ns stalled_ns runq_ns on_cpu1_percent"
-# (elapsed and stalls: the worse generator's).
+# acc_flood SRC SOURCES RATE SECONDS: half the rate from a generator on each CPU,
+# both starting at one instant (ACC_LEAD_NS ahead, time to load; a late start
+# counts as a stall); prints "sent delivered elapsed_ns max_gap_ns stalled_ns
+# runq_ns on_cpu1_percent" (elapsed and stalls: the worse generator's).
+ACC_LEAD_NS=1500000000
 acc_flood() {
-	local gen0 e0 e1 q0 q1 r0 r1
+	local gen0 at e0 e1 q0 q1 r0 r1
 	read -r _ e0 < <(xmit_of inet "${T}G")
 	read -r q0 q1 < <(acc_queue_frames)
-	acc_gen 0 "${T}h" "$1" "$2" $(( $3 / 2 )) "$4" >"$TMP/acc-gen0.out" &
+	at=$(( $("$LIVE" now) + ACC_LEAD_NS )) || return 1
+	acc_gen 0 "${T}h" "$at" "$1" "$2" $(( $3 / 2 )) "$4" >"$TMP/acc-gen0.out" &
 	gen0=$!
 	track_pid "$gen0"
-	acc_gen 1 "${T}i" "$1" "$2" $(( $3 - $3 / 2 )) "$4" >"$TMP/acc-gen1.out" || return 1
+	acc_gen 1 "${T}i" "$at" "$1" "$2" $(( $3 - $3 / 2 )) "$4" >"$TMP/acc-gen1.out" || return 1
 	wait "$gen0" || return 1
 	read -r _ e1 < <(xmit_of inet "${T}G")
 	read -r r0 r1 < <(acc_queue_frames)

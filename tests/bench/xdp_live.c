@@ -4,7 +4,7 @@
  *
  *   xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
- *                [--per-call N] [--tcp-syn]
+ *                [--per-call N] [--tcp-syn] [--start-at NS]
  *       Transmits 64-byte IPv4/UDP frames (--tcp-syn: bare TCP SYNs, checksummed,
  *       padded to 64 bytes; from --src-mac, default 02:00:00:00:00:01) out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
@@ -16,6 +16,12 @@
  *       "sent=N elapsed_ns=T max_gap_ns=G stalled_ns=S runq_ns=Q" on stdout
  *       (its own stalls: see struct stalls). --hold-dev names an idle device
  *       the generator attaches to meanwhile (see hold_in_dispatcher).
+ *       --start-at starts the run at NS on CLOCK_MONOTONIC (`xdp_live now`),
+ *       so that generators on several CPUs flood together; starting late
+ *       counts as a stall.
+ *
+ *   xdp_live now
+ *       Prints CLOCK_MONOTONIC in ns (for --start-at).
  *
  *   xdp_live spin CPU SECONDS
  *       A SCHED_IDLE busy loop pinned to CPU (see spin()); prints
@@ -71,6 +77,7 @@ struct gen_opts {
 	uint32_t batch;
 	uint32_t per_call;
 	int tcp_syn;                     /* bare TCP SYNs (checksummed) instead of UDP */
+	uint64_t start_at;               /* CLOCK_MONOTONIC ns; 0: at once */
 };
 
 /*
@@ -335,6 +342,10 @@ static int generate(const struct gen_opts *o)
 	build_frame(frame, o, o->src);
 	runq0 = run_delay_ns();
 	start = now_ns();
+	if (o->start_at) {
+		wait_until_ns(o->start_at, start);
+		start = o->start_at;
+	}
 	prev_end = start;
 	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
 	while (!stop && sent < limit) {
@@ -485,7 +496,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N]\n"
 			"                    --dst IPV4 [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
-			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn]\n"
+			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn] [--start-at NS]\n"
+			"       xdp_live now\n"
 			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
 			"       xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N\n"
 			"       xdp_live spin CPU SECONDS\n");
@@ -503,7 +515,7 @@ static int main_gen(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
 		{ "per-call", required_argument, NULL, 'P' }, { "tcp-syn", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+		{ "start-at", required_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
 	};
 	/* A locally administered source MAC by default; --src-mac makes answers reach the sender's stack. */
 	struct gen_opts o = { .src_mac = { 0x02, 0, 0, 0, 0, 0x01 }, .sources = 1, .port = 9, .cpu = -1,
@@ -526,6 +538,7 @@ static int main_gen(int argc, char **argv)
 		case 'p': if (parse_u64(optarg, &v) || v > 65535) return bad("--port", optarg);
 			  o.port = (uint16_t)v; break;
 		case 'r': if (parse_u64(optarg, &o.rate)) return bad("--rate", optarg); break;
+		case 'A': if (parse_u64(optarg, &o.start_at) || !o.start_at) return bad("--start-at", optarg); break;
 		case 'c': if (parse_u64(optarg, &o.count) || !o.count) return bad("--count", optarg); break;
 		case 't':
 			o.seconds = strtod(optarg, &end);
@@ -665,6 +678,10 @@ int main(int argc, char **argv)
 			return bad("spin SECONDS", argv[3]);
 		signal(SIGTERM, on_signal);
 		return spin((int)cpu, seconds);
+	}
+	if (!strcmp(argv[1], "now") && argc == 2) {
+		printf("%llu\n", (unsigned long long)now_ns());
+		return 0;
 	}
 	if (!strcmp(argv[1], "attach"))
 		return main_attach(argc - 1, argv + 1);
