@@ -66,19 +66,18 @@ live_setup() {
 }
 
 # live_flood CASE SRC SOURCES RATE SECONDS: a flood into gateway veth $T<CASE>;
-# prints "sent delivered elapsed_ns max_gap_ns stalled_ns runq_ns" (the last
-# three: the generator's own stalls, xdp_live.c's struct stalls)
+# prints "sent delivered elapsed_ns"
 live_flood() {
-	local up out sent el stalls x0 e0 x1 e1
+	local up out sent el x0 e0 x1 e1
 	up=$(tr a-f A-F <<<"$1")
 	read -r x0 e0 < <(xmit_of inet "$T$up")
 	out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
 		--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
 		--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
 		--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
-	read -r sent el stalls < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+) max_gap_ns=([0-9]+) stalled_ns=([0-9]+) runq_ns=([0-9]+)/\1 \2 \3 \4 \5/' <<<"$out")
+	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+).*/\1 \2/' <<<"$out")
 	read -r x1 e1 < <(xmit_of inet "$T$up")
-	echo "$sent $(( sent - (e1 - e0) )) $el $stalls"
+	echo "$sent $(( sent - (e1 - e0) )) $el"
 }
 
 # live_run CASE RATE SECONDS: prints "sent delivered cpu_ns elapsed_ns wakeups
@@ -88,7 +87,7 @@ live_run() {
 	local c0 c1 w0 w1 s0 s1 sent deliv el
 	s0=$(live_stats_on)
 	read -r c0 w0 < <(awk '{print $1, $3}' "/proc/${LIVE_NAPI[$1]}/schedstat")
-	read -r sent deliv el _ < <(live_flood "$1" "$LIVE_SRC" 1 "$2" "$3") || return 1
+	read -r sent deliv el < <(live_flood "$1" "$LIVE_SRC" 1 "$2" "$3") || return 1
 	# The last frames in the ring are processed after the generator returns:
 	# a ring holds 256 frames, well under 1 ms of work.
 	sleep 0.02
@@ -118,7 +117,7 @@ live_nft_seen() {
 		}
 	EOF
 	n0=$(in_ns gw nft list chain netdev "$T" count | awk '/counter packets/ {print $3}')
-	read -r sent deliv el _ < <(live_flood d "$LIVE_SRC" 1 1000000 0.3) || return 1
+	read -r sent deliv el < <(live_flood d "$LIVE_SRC" 1 1000000 0.3) || return 1
 	sleep 0.02
 	n1=$(in_ns gw nft list chain netdev "$T" count | awk '/counter packets/ {print $3}')
 	in_ns gw nft flush chain netdev "$T" count && in_ns gw nft delete chain netdev "$T" count || return 1
