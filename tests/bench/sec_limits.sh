@@ -65,7 +65,7 @@ acc_flood() {
 		-v q0=$(( r0 - q0 )) -v q1=$(( r1 - q1 )) '
 		function max(a, b) { return a > b ? a : b }
 		{ sent += $1; el = max(el, $2); gap = max(gap, $3); st = max(st, $4); rq = max(rq, $5) }
-		END { printf "%d %d %d %d %d %d %d\n", sent, sent - e, el, gap, st, rq, q0 + q1 ? q1 * 100 / (q0 + q1) : 0 }'
+		END { printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", sent, sent - e, el, gap, st, rq, q0 + q1 ? q1 * 100 / (q0 + q1) : 0 }'
 }
 
 ACC_TRIES=3                   # runs per case at most, until one whose generator did not stall
