@@ -75,7 +75,7 @@ live_flood() {
 		--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
 		--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
 		--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
-	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+)/\1 \2/' <<<"$out")
+	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+).*/\1 \2/' <<<"$out")
 	read -r x1 e1 < <(xmit_of inet "$T$up")
 	echo "$sent $(( sent - (e1 - e0) )) $el"
 }

@@ -4,7 +4,7 @@
  *
  *   xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
- *                [--per-call N] [--tcp-syn]
+ *                [--per-call N] [--tcp-syn] [--start-at NS]
  *       Transmits 64-byte IPv4/UDP frames (--tcp-syn: bare TCP SYNs, checksummed,
  *       padded to 64 bytes; from --src-mac, default 02:00:00:00:00:01) out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
@@ -13,8 +13,15 @@
  *       (busy-waiting on CPU C) so the offered load is PPS. The source
  *       address steps through N addresses from IPV4, one per frame.
  *       --rate 0 sends as fast as one core can. Prints
- *       "sent=N elapsed_ns=T" on stdout. --hold-dev names an idle device
+ *       "sent=N elapsed_ns=T max_gap_ns=G stalled_ns=S runq_ns=Q" on stdout
+ *       (its own stalls: see struct stalls). --hold-dev names an idle device
  *       the generator attaches to meanwhile (see hold_in_dispatcher).
+ *       --start-at starts the run at NS on CLOCK_MONOTONIC (`xdp_live now`),
+ *       so that generators on several CPUs flood together; starting late
+ *       counts as a stall.
+ *
+ *   xdp_live now
+ *       Prints CLOCK_MONOTONIC in ns (for --start-at).
  *
  *   xdp_live spin CPU SECONDS
  *       A SCHED_IDLE busy loop pinned to CPU (see spin()); prints
@@ -70,6 +77,23 @@ struct gen_opts {
 	uint32_t batch;
 	uint32_t per_call;
 	int tcp_syn;                     /* bare TCP SYNs (checksummed) instead of UDP */
+	uint64_t start_at;               /* CLOCK_MONOTONIC ns; 0: at once */
+};
+
+/*
+ * The generator's own stalls, so that a benchmark can tell a flood that did
+ * not run as offered (the generator descheduled on a loaded machine) from a
+ * receiver that mishandled it. Between two calls no frame leaves:
+ *   max_gap_ns  the longest such time (end of a call to the start of the
+ *               next, or to the end of the run), pacing waits included;
+ *   stalled_ns  the total time calls started later than they were due
+ *               (start - max(due, previous call's end)): not sending when it
+ *               should have been;
+ *   runq_ns     the time the generator was runnable but not running over the
+ *               run (schedstat's run_delay), descheduling inside calls too.
+ */
+struct stalls {
+	uint64_t max_gap_ns, stalled_ns, runq_ns;
 };
 
 static volatile sig_atomic_t stop;
@@ -191,6 +215,40 @@ static void wait_until_ns(uint64_t due, uint64_t t)
 		;
 }
 
+/* This thread's run_delay (ns runnable but waiting for a CPU), or 0 without schedstats. */
+static uint64_t run_delay_ns(void)
+{
+	unsigned long long run = 0, delay = 0;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &run, &delay) != 2)
+		delay = 0;
+	fclose(f);
+	return delay;
+}
+
+/* Accounts the time between the previous call's end and this call's start (due: when it was due). */
+static void note_gap(struct stalls *st, uint64_t prev_end, uint64_t due, uint64_t start)
+{
+	uint64_t ready = due > prev_end ? due : prev_end;
+
+	if (start - prev_end > st->max_gap_ns)
+		st->max_gap_ns = start - prev_end;
+	if (start > ready)
+		st->stalled_ns += start - ready;
+}
+
+/* When the call after `sent` frames was due: paced, on schedule (but not past the deadline); unpaced, at once. */
+static uint64_t next_due(const struct gen_opts *o, uint64_t start, uint64_t sent, uint64_t prev_end,
+			 uint64_t deadline)
+{
+	uint64_t due = o->rate ? start + sent * SEC_NS / o->rate : prev_end;
+
+	return due < deadline ? due : deadline;
+}
+
 static int pin_to_cpu(int cpu)
 {
 	cpu_set_t set;
@@ -249,7 +307,9 @@ static int generate(const struct gen_opts *o)
 	int hold_ifindex = 0;
 	struct live_progs *skel = NULL;
 	uint8_t frame[FRAME_LEN];
-	uint64_t sent = 0, start, deadline, limit;
+	uint64_t sent = 0, start, deadline, limit, prev_end, runq0, end;
+	struct stalls st = { 0 };
+	bool timed_out = false;
 	int ifindex, fd, err = 0;
 
 	ifindex = (int)if_nametoindex(o->dev);
@@ -279,25 +339,42 @@ static int generate(const struct gen_opts *o)
 		return 1;
 	}
 	limit = o->count ? o->count : UINT64_MAX;
-	start = now_ns();
-	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
 	build_frame(frame, o, o->src);
+	runq0 = run_delay_ns();
+	start = now_ns();
+	if (o->start_at) {
+		wait_until_ns(o->start_at, start);
+		start = o->start_at;
+	}
+	prev_end = start;
+	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
 	while (!stop && sent < limit) {
 		uint32_t n = limit - sent < o->per_call ? (uint32_t)(limit - sent) : o->per_call;
-		uint64_t t = now_ns();
+		uint64_t t = now_ns(), due = next_due(o, start, sent, prev_end, UINT64_MAX);
 
-		if (t >= deadline)
+		if (t >= deadline) {
+			timed_out = true;
 			break;
+		}
 		/* Pace: a call may start once the packets sent before it are due. */
 		if (o->rate)
-			wait_until_ns(start + sent * SEC_NS / o->rate, t);
+			wait_until_ns(due, t);
+		t = now_ns();
+		note_gap(&st, prev_end, due, t);
 		err = send_batch(fd, ifindex, frame, n, o->batch);
 		if (err)
 			break;
 		sent += n;
+		prev_end = now_ns();
 	}
-	printf("sent=%llu elapsed_ns=%llu\n", (unsigned long long)sent,
-	       (unsigned long long)(now_ns() - start));
+	end = now_ns();
+	/* The tail: when the deadline ended the run, a call was due before it or at it. */
+	note_gap(&st, prev_end, timed_out ? next_due(o, start, sent, prev_end, deadline) : end, end);
+	st.runq_ns = run_delay_ns() - runq0;
+	printf("sent=%llu elapsed_ns=%llu max_gap_ns=%llu stalled_ns=%llu runq_ns=%llu\n",
+	       (unsigned long long)sent, (unsigned long long)(end - start),
+	       (unsigned long long)st.max_gap_ns, (unsigned long long)st.stalled_ns,
+	       (unsigned long long)st.runq_ns);
 	if (hold_ifindex)
 		bpf_xdp_detach(hold_ifindex, XDP_FLAGS_SKB_MODE, NULL);
 	live_progs__destroy(skel);
@@ -419,7 +496,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N]\n"
 			"                    --dst IPV4 [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
-			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn]\n"
+			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn] [--start-at NS]\n"
+			"       xdp_live now\n"
 			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
 			"       xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N\n"
 			"       xdp_live spin CPU SECONDS\n");
@@ -437,7 +515,7 @@ static int main_gen(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
 		{ "per-call", required_argument, NULL, 'P' }, { "tcp-syn", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+		{ "start-at", required_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
 	};
 	/* A locally administered source MAC by default; --src-mac makes answers reach the sender's stack. */
 	struct gen_opts o = { .src_mac = { 0x02, 0, 0, 0, 0, 0x01 }, .sources = 1, .port = 9, .cpu = -1,
@@ -460,6 +538,7 @@ static int main_gen(int argc, char **argv)
 		case 'p': if (parse_u64(optarg, &v) || v > 65535) return bad("--port", optarg);
 			  o.port = (uint16_t)v; break;
 		case 'r': if (parse_u64(optarg, &o.rate)) return bad("--rate", optarg); break;
+		case 'A': if (parse_u64(optarg, &o.start_at) || !o.start_at) return bad("--start-at", optarg); break;
 		case 'c': if (parse_u64(optarg, &o.count) || !o.count) return bad("--count", optarg); break;
 		case 't':
 			o.seconds = strtod(optarg, &end);
@@ -599,6 +678,10 @@ int main(int argc, char **argv)
 			return bad("spin SECONDS", argv[3]);
 		signal(SIGTERM, on_signal);
 		return spin((int)cpu, seconds);
+	}
+	if (!strcmp(argv[1], "now") && argc == 2) {
+		printf("%llu\n", (unsigned long long)now_ns());
+		return 0;
 	}
 	if (!strcmp(argv[1], "attach"))
 		return main_attach(argc - 1, argv + 1);
