@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -128,7 +130,7 @@ static int worker_run(enum storm_kind kind, long w, long n, long workers)
 
 static int process_storm(long n, long workers, enum storm_kind kind)
 {
-	pid_t kids[64];
+	pid_t kids[64], parent = getpid();
 
 	for (long w = 0; w < workers; w++) {
 		kids[w] = fork();
@@ -136,8 +138,12 @@ static int process_storm(long n, long workers, enum storm_kind kind)
 			fprintf(stderr, "storm: fork: %s\n", strerror(errno));
 			return -1;
 		}
-		if (kids[w] == 0)
+		/* A storm killed (a test's cleanup, a timeout) takes its workers with it. */
+		if (kids[w] == 0) {
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+				_exit(1);
 			_exit(worker_run(kind, w, n, workers) ? 1 : 0);
+		}
 	}
 	int err = 0, status;
 
