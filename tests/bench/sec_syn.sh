@@ -162,6 +162,9 @@ syn_prog_ns() {
 	syn_mode_on "$1" || return 1
 	id=$(ip -n "$T-gw" -j link show dev "$(syn_dev)" | jq -r '.[0].xdp.prog.id // empty')
 	[ -n "$id" ] || { syn_mode_off "$1"; echo "syn: no XDP program on $(syn_dev) in mode $1" >&2; return 1; }
+	# restored however the run ends: left on, it adds two clock reads to every
+	# BPF program on the machine (a killed run left it on for a whole bench)
+	on_cleanup "sysctl -qw kernel.bpf_stats_enabled=$was"
 	sysctl -qw kernel.bpf_stats_enabled=1
 	read -r t0 n0 < <(bpftool -j prog show id "$id" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"')
 	syn_flood_start "$2" "$3"
