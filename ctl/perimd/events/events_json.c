@@ -224,19 +224,26 @@ static void fill_addr(struct json_fill *f, const char *key, const uint8_t addr[1
 	json_fill_str(f, key, text);
 }
 
-static void sock_fill(struct json_fill *f, const struct perim_ev_sock *e)
+/* "flow": {family, proto, src, sport, dst, dport}, as connects, accepts and drops carry it. */
+static void fill_flow(struct json_fill *f, const char *family, unsigned proto, const uint8_t src[16],
+		      unsigned sport, const uint8_t dst[16], unsigned dport)
 {
 	struct json_fill flow;
 	char pbuf[PERIM_PROTO_NAME_MAX];
 
 	json_fill_nested(f, "flow", &flow);
-	json_fill_str(&flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
-	json_fill_str(&flow, "proto", perim_proto_name(e->proto, pbuf));
-	fill_addr(&flow, "src", e->saddr);
-	json_fill_int(&flow, "sport", e->sport);
-	fill_addr(&flow, "dst", e->daddr);
-	json_fill_int(&flow, "dport", e->dport);
+	json_fill_str(&flow, "family", family);
+	json_fill_str(&flow, "proto", perim_proto_name(proto, pbuf));
+	fill_addr(&flow, "src", src);
+	json_fill_int(&flow, "sport", sport);
+	fill_addr(&flow, "dst", dst);
+	json_fill_int(&flow, "dport", dport);
 	json_fill_nested_end(f, &flow);
+}
+
+static void sock_fill(struct json_fill *f, const struct perim_ev_sock *e)
+{
+	fill_flow(f, e->family == AF_INET6 ? "ipv6" : "ipv4", e->proto, e->saddr, e->sport, e->daddr, e->dport);
 	if (e->hdr.type == PERIM_EV_SOCK_STATE) {
 		json_fill_str(f, "old_state", tcp_state_name(e->oldstate));
 		json_fill_str(f, "new_state", tcp_state_name(e->newstate));
@@ -527,17 +534,8 @@ struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uin
 
 static void drop_flow_fill(struct json_fill *f, const struct perim_drop_event *e)
 {
-	struct json_fill flow;
-	char pbuf[PERIM_PROTO_NAME_MAX];
-
-	json_fill_nested(f, "flow", &flow);
-	json_fill_str(&flow, "family", e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown");
-	json_fill_str(&flow, "proto", perim_proto_name(e->proto, pbuf));
-	fill_addr(&flow, "src", e->src);
-	json_fill_int(&flow, "sport", e->sport);
-	fill_addr(&flow, "dst", e->dst);
-	json_fill_int(&flow, "dport", e->dport);
-	json_fill_nested_end(f, &flow);
+	fill_flow(f, e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown", e->proto, e->src, e->sport,
+		  e->dst, e->dport);
 }
 
 struct drop_args {
