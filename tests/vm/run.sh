@@ -18,6 +18,11 @@ VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${PERIM_VM_CACHE:-$VM_DIR/cache}
 TIMEOUT=${PERIM_VM_TIMEOUT:-1800}
+# One host thread runs both vCPUs. With a thread per vCPU (QEMU 7.2 MTTCG),
+# guests hung when BPF attaches rewrote a function entry (security_file_open)
+# another vCPU was running: memory held the patched call, and both vCPUs
+# spun at that address for minutes (tests/vm/README.md, "Emulation").
+ACCEL=${PERIM_VM_ACCEL:-tcg,thread=single}
 SERIES=("$@")
 [ ${#SERIES[@]} -gt 0 ] || read -r -a SERIES <<<"${PERIM_VM_KERNELS:-5.10 6.1 6.12}"
 
@@ -81,7 +86,7 @@ run_vm() {
 	cmdline+=" perim_tests=$VM_DIR/guest-tests.sh"
 	cmdline+=" perim_top=$TOP"
 	[ -n "${PERIM_VM_CASES:-}" ] && cmdline+=" perim_cases=$PERIM_VM_CASES"
-	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu max -m 4G -smp 2 \
 		-nographic -no-reboot \
 		-kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.cpio.gz" -append "$cmdline" \
 		-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -101,7 +106,7 @@ run_vm() {
 # which the console's tail, full of register dumps, does not show.
 print_first_splat() {
 	local at
-	at=$(grep -n -m1 -E 'BUG:|Oops|watchdog:|rcu: INFO|rcu_.* self-detected|Kernel panic|WARNING:|INFO: task' "$1" | cut -d: -f1)
+	at=$(grep -n -m1 -E 'BUG:|Oops|soft lockup|hard LOCKUP|rcu: INFO|rcu_.* self-detected|Kernel panic|WARNING:|INFO: task' "$1" | cut -d: -f1)
 	[ -n "$at" ] || return 0
 	echo "    first kernel complaint, console line $at:"
 	sed -n "$(( at > 10 ? at - 10 : 1 )),$(( at + 50 ))p" "$1" | sed 's/^/    | /'

@@ -12,6 +12,8 @@ set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
 TIMEOUT=${PERIM_VM_TIMEOUT:-600}
+# one host thread for both vCPUs: see ACCEL in run.sh
+ACCEL=${PERIM_VM_ACCEL:-tcg,thread=single}
 SERIES=${1:-6.1}
 WORK=$(mktemp -d /tmp/perim-vm-systemd.XXXXXX)
 QEMU_PID=
@@ -46,7 +48,7 @@ cmdline="console=ttyS0 rdinit=/init panic=-1 lsm=lockdown,capability,bpf"
 cmdline+=" perim_systemd=1 perim_tests=$VM_DIR/guest-systemd.sh perim_top=$TOP"
 cmdline+=" systemd.unit=perim-vm.target systemd.show_status=0 systemd.log_level=warning"
 t0=$(date +%s)
-timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -m 2G -smp 2 -nographic -no-reboot \
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu max -m 2G -smp 2 -nographic -no-reboot \
 	-kernel "$root/boot/vmlinuz-$kver" -initrd "$WORK/initramfs.cpio.gz" -append "$cmdline" \
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \

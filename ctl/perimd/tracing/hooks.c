@@ -170,18 +170,21 @@ static bool kallsyms_has(const struct kernel_facts *k, const char *func)
 }
 
 /*
- * Load and attach a do-nothing program on func (fentry, or LSM on bpf_lsm_*):
- * the only reliable test, since some kernels list the hook and refuse it.
+ * Load a do-nothing program for func (fentry, or LSM on bpf_lsm_*): the load
+ * is where the kernel checks the target. It is not attached: attaching
+ * rewrites the entry of a function other CPUs are running, and a probe would
+ * do that twice per target at every start. An attach the kernel refuses
+ * after all is reported by perim_hooks_attach.
  */
-static int tracing_try(const struct kernel_facts *k, const char *func,
-		       enum bpf_prog_type type, enum bpf_attach_type attach)
+static int tracing_load_try(const struct kernel_facts *k, const char *func,
+			    enum bpf_prog_type type, enum bpf_attach_type attach)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
-	int id, prog_fd, link_fd, err = 0;
+	int id, prog_fd;
 
 	id = k->vmlinux ? btf__find_by_name_kind(k->vmlinux, func, BTF_KIND_FUNC) : -ENOENT;
 	if (id <= 0)
@@ -190,13 +193,8 @@ static int tracing_try(const struct kernel_facts *k, const char *func,
 	prog_fd = bpf_prog_load(type, "perim_probe", "GPL", insns, 2, &opts);
 	if (prog_fd < 0)
 		return -errno;
-	link_fd = bpf_link_create(prog_fd, 0, attach, NULL);
-	if (link_fd < 0)
-		err = -errno;
-	else
-		close(link_fd);
 	close(prog_fd);
-	return err;
+	return 0;
 }
 
 static bool tracefs_event_exists(const char *cat_name)
@@ -247,7 +245,7 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 		}
 		return true;
 	case FL_FENTRY:
-		err = tracing_try(k, target, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY);
+		err = tracing_load_try(k, target, BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY);
 		if (err == -ENOENT)
 			snprintf(reason, len, "no BTF for function %s", target);
 		else if (err)
@@ -283,7 +281,7 @@ static bool probe_prog(struct kernel_facts *k, const struct bpf_program *prog, i
 			return false;
 		}
 		snprintf(func, sizeof(func), "bpf_lsm_%s", target);
-		err = tracing_try(k, func, BPF_PROG_TYPE_LSM, BPF_LSM_MAC);
+		err = tracing_load_try(k, func, BPF_PROG_TYPE_LSM, BPF_LSM_MAC);
 		if (err == -ENOENT)
 			snprintf(reason, len, "kernel has no LSM hook %s", target);
 		else if (err)
