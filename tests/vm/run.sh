@@ -13,6 +13,7 @@
 #   PERIM_VM_CASES     regex: run only the cases whose name matches
 #   PERIM_VM_REFRESH=1 resolve and fetch the newest kernel packages again
 #   PERIM_VM_SYSTEMD=0 leave out the systemd guest (tests/vm/systemd.sh, 6.1)
+#   PERIM_VM_JOBS      guests booted at once (default: the host's CPUs)
 set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
@@ -23,13 +24,17 @@ TIMEOUT=${PERIM_VM_TIMEOUT:-1800}
 # another vCPU was running: memory held the patched call, and both vCPUs
 # spun at that address for minutes (tests/vm/README.md, "Emulation").
 ACCEL=${PERIM_VM_ACCEL:-tcg,thread=single}
+JOBS=${PERIM_VM_JOBS:-$(nproc)}
 SERIES=("$@")
 [ ${#SERIES[@]} -gt 0 ] || read -r -a SERIES <<<"${PERIM_VM_KERNELS:-5.10 6.1 6.12}"
 
 WORK=$(mktemp -d /tmp/perim-vm.XXXXXX)
-QEMU_PID=
 cleanup() {
-	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+	local pidfile
+	jobs -p | xargs -r kill 2>/dev/null
+	for pidfile in "$WORK"/*/qemu.pid; do
+		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -94,10 +99,10 @@ run_vm() {
 		-fsdev local,id=results,path="$dir/share",security_model=none \
 		-device virtio-9p-pci,fsdev=results,mount_tag=results \
 		< /dev/null > "$dir/console.log" 2>&1 &
-	QEMU_PID=$!
-	wait "$QEMU_PID"
+	echo $! > "$dir/qemu.pid"
+	wait $!
 	local rc=$?
-	QEMU_PID=
+	rm -f "$dir/qemu.pid"
 	return $rc
 }
 
@@ -177,8 +182,33 @@ print_timings() {
 	done
 }
 
+wait_for_slot() {
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+}
+
+# boot_series SERIES: one kernel's guest; its report lands in $WORK/SERIES/report.
+boot_series() {
+	local series=$1 line kver root qrc t1 dir=$WORK/$1
+	mkdir -p "$dir"
+	line=$(grep "^$series " "$WORK/kernels") || {
+		echo "FAIL: vm-$series:fetch: unknown kernel series (known: 5.10 6.1 6.12)" > "$dir/report"
+		return
+	}
+	read -r _ kver root <<<"$line"
+	echo "$kver" > "$dir/kver"
+	echo "== vm $series ($kver): booting"
+	t1=$(now)
+	run_vm "$series" "$kver" "$root"
+	qrc=$?
+	elapsed "$t1" "$(now)" > "$dir/wall"
+	{ echo "== vm $series ($kver)"; report_vm "$series" "$qrc"; } > "$dir/report"
+	if [ -n "${PERIM_VM_KEEP:-}" ]; then
+		mkdir -p "$PERIM_VM_KEEP" && cp -r "$dir" "$PERIM_VM_KEEP/"
+	fi
+}
+
 main() {
-	local t0 line series kver root qrc t1 failed=0
+	local t0 series failed=0
 	t0=$(now)
 	check_host
 	if ! build_progs > "$WORK/build.log" 2>&1; then
@@ -192,29 +222,24 @@ main() {
 		return 1
 	fi
 	snapshot_binaries
+	# Each guest runs on one host thread (ACCEL), so the host's CPUs boot as
+	# many guests at once; their reports print in the order asked for.
 	for series in "${SERIES[@]}"; do
-		line=$(grep "^$series " "$WORK/kernels") || {
-			echo "FAIL: vm-$series:fetch: unknown kernel series (known: 5.10 6.1 6.12)"
-			failed=1
-			continue
-		}
-		read -r _ kver root <<<"$line"
-		mkdir -p "$WORK/$series"
-		echo "$kver" > "$WORK/$series/kver"
-		echo "== vm $series ($kver)"
-		t1=$(now)
-		run_vm "$series" "$kver" "$root"
-		qrc=$?
-		elapsed "$t1" "$(now)" > "$WORK/$series/wall"
-		report_vm "$series" "$qrc" | tee "$WORK/$series/report"
-		grep -q '^FAIL:' "$WORK/$series/report" && failed=1
-		if [ -n "${PERIM_VM_KEEP:-}" ]; then
-			mkdir -p "$PERIM_VM_KEEP" && cp -r "$WORK/$series" "$PERIM_VM_KEEP/"
-		fi
+		wait_for_slot
+		boot_series "$series" &
 	done
-	# The systemd guest: perim's .deb installed and run under systemd (systemd.sh).
 	if [ "${PERIM_VM_SYSTEMD:-1}" = 1 ]; then
-		"$VM_DIR/systemd.sh" | tee "$WORK/systemd.report"
+		wait_for_slot
+		"$VM_DIR/systemd.sh" > "$WORK/systemd.report" 2>&1 &
+	fi
+	wait
+	for series in "${SERIES[@]}"; do
+		[ -s "$WORK/$series/report" ] || echo "FAIL: vm-$series:boot: its guest's runner ended without a report" > "$WORK/$series/report"
+		cat "$WORK/$series/report"
+		grep -q '^FAIL:' "$WORK/$series/report" && failed=1
+	done
+	if [ "${PERIM_VM_SYSTEMD:-1}" = 1 ]; then
+		cat "$WORK/systemd.report"
 		grep -q '^FAIL:' "$WORK/systemd.report" && failed=1
 	fi
 	print_table
