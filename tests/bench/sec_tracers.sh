@@ -351,6 +351,9 @@ floor_of() {
 ref_of() {
 	case $1 in
 	perimd:exec__*) echo ref:ref_exec ;;
+	perimd:fork__*) echo ref:ref_fork ;;
+	perimd:exit__*) echo ref:ref_exit ;;
+	perimd:sock_state__*) echo ref:ref_sock_state ;;
 	perimd:connect__tp_exit) echo ref:ref_connect ;;
 	perimd:accept__tp_accept) echo ref:ref_accept ;;
 	perimd:accept__tp_accept4) echo ref:ref_accept4 ;;
