@@ -351,6 +351,9 @@ floor_of() {
 ref_of() {
 	case $1 in
 	perimd:exec__*) echo ref:ref_exec ;;
+	perimd:fork__*) echo ref:ref_fork ;;
+	perimd:exit__*) echo ref:ref_exit ;;
+	perimd:sock_state__*) echo ref:ref_sock_state ;;
 	perimd:connect__tp_exit) echo ref:ref_connect ;;
 	perimd:accept__tp_accept) echo ref:ref_accept ;;
 	perimd:accept__tp_accept4) echo ref:ref_accept4 ;;
@@ -358,8 +361,15 @@ ref_of() {
 	esac
 }
 
+# round_ns PROGRAM: its ns/run in each round, the round's storms pooled (run time over runs):
+# a storm where the program ran a handful of times for other work weighs by those runs,
+# not as much as the storm that drives it
+round_ns() {
+	awk -v n="$1" '$2 == n { t[$1] += $3 * $4; c[$1] += $4 } END { for (r in c) printf "%.0f\n", t[r] / c[r] }' "$TMP/hookcost"
+}
+
 # med_of PROGRAM: its median ns/run over the rounds
-med_of() { awk -v n="$1" '$2 == n {print $3}' "$TMP/hookcost" | med 0; }
+med_of() { round_ns "$1" | med 0; }
 
 # ratio_to A B: A's median ns/run over B's, or nothing when either has no row
 ratio_to() {
@@ -370,7 +380,7 @@ ratio_to() {
 # floor_ratio PROGRAM: the program's median ns/run over its floor's, or nothing without a floor row
 floor_ratio() { ratio_to "$1" "$(floor_of "$1")"; }
 
-# hook_table: per program, the median over rounds of its ns/run; perimd's against its floor
+# hook_table: per program, the median over rounds of its ns/run (round_ns); perimd's against its floor
 # (<= 1.5x the floor's median) where the hook has one, else against 1 µs; beside it, where
 # ring_floor has one, the reference (the event's unavoidable work) and both over the floor
 hook_table() {
@@ -378,7 +388,7 @@ hook_table() {
 	echo "| program | ns/run | runs | floor on the hook (ns/run) | x floor | reference on the hook (ns/run) | reference x floor | x reference | goal | met |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
 	for name in $(awk '{print $2}' "$TMP/hookcost" | sort -u); do
-		ns=$(awk -v n="$name" '$2 == n {print $3}' "$TMP/hookcost" | mr 0)
+		ns=$(round_ns "$name" | mr 0)
 		goal="reference" ok="" floor=$(floor_of "$name") ratio=$(floor_ratio "$name") ref=$(ref_of "$name")
 		ref_ns="" ref_floor="" ref_ratio=""
 		[ -n "$floor" ] && floor=$(med_of "$floor")
@@ -414,9 +424,10 @@ tracers_report() {
 	echo
 	storm_table
 	echo
-	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt per storm, median over the rounds'"
-	echo "exec, connect and mount storms; the mount storm, $NM tmpfs mounts in a private mount namespace,"
-	echo "runs under perimd and ring_floor only). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any"
+	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt, each round's exec, connect and mount"
+	echo "storms pooled, so a storm where a program ran a few times for other work weighs by those runs;"
+	echo "the median over the rounds, their range in brackets; the mount storm, $NM tmpfs mounts in a"
+	echo "private mount namespace, runs under perimd and ring_floor only). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any"
 	echo "program on the exec hook, \`floor_*\` a bare reserve+submit of perim's record for that hook, on a"
 	echo "ring of perimd's size; a hook's cost above its floor is perim's own work. \`ref:\` rows are references"
 	echo "on the hooks that were over the goal: the work the event cannot do without (every field it"
@@ -471,10 +482,10 @@ tracers_report() {
 	kern_ops=$(echo "$(round_col perim exec '$7 / $4 / 1000' | med 1) $(round_col tools exec '$7 / $4 / 1000' | med 1)")
 	cpu_ops=$(echo "$(round_col perim exec '$6 / $4 / 1000' | med 1) $(round_col tools exec '$6 / $4 / 1000' | med 1)")
 	hooks_over=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
-		ns=$(awk -v n="$n" '$2 == n {print $3}' "$TMP/hookcost" | med 0)
+		ns=$(med_of "$n")
 		fle "$ns" 999 || echo "$n"; done | wc -l)
 	worst=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
-		echo "$(awk -v n="$n" '$2 == n {print $3}' "$TMP/hookcost" | med 0) ${n#perimd:}"; done | sort -g | tail -n 1)
+		echo "$(med_of "$n") ${n#perimd:}"; done | sort -g | tail -n 1)
 	floors_over=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do
 		r=$(floor_ratio "$n"); [ -n "$r" ] && ! fle "$r" 1.5 && echo "$n"; done | wc -l)
 	worst_ratio=$(awk '$2 ~ /^perimd:/ {print $2}' "$TMP/hookcost" | sort -u | while read -r n; do

@@ -21,10 +21,15 @@
  * view), so each counts twice in its RSS: 2 MiB of events cost 4 MiB. With
  * the wakeup at 1/16 (128 KiB), 2 MiB still leaves ~1.9 MiB of headroom: at
  * the exec/connect storms' ~50k events/s (~5 MB/s) perimd may stall ~400 ms
- * before an event is lost. The security ring wakes at 1/16 too (32 KiB): its
- * events wait for the drain timer like the others, and a burst of them (a
- * mount storm) pays a wakeup per 50 events, not one per 6 as at 4 KiB.
+ * before an event is lost. The program whose record crosses the mark pays
+ * the wakeup (~25 us in a VM). The security ring wakes at 1/4 (128 KiB): its
+ * events wait for the drain timer like the others, and its records are big
+ * (a mount's is 640 bytes), so at 1/16 a mount storm paid a wakeup every 50
+ * mounts, a third of each mount's cost in the kernel (bench, section_tracers);
+ * at 1/4, one every 200, with 384 KiB of headroom left.
  */
+#define EV_WAKEUP_FRACTION 16
+#define SEC_WAKEUP_FRACTION 4
 #define EV_RING_DEFAULT (2u << 20)
 #define SEC_RING_DEFAULT (512u << 10)
 
@@ -86,8 +91,8 @@ static int open_and_plan(struct loading *t)
 		pr_warn("tracers: sizing the ring buffers: %s\n", strerror(-err));
 		return err;
 	}
-	t->skel->rodata->ev_wakeup_bytes = ev_size / 16;
-	t->skel->rodata->sec_wakeup_bytes = sec_size / 16;
+	t->skel->rodata->ev_wakeup_bytes = ev_size / EV_WAKEUP_FRACTION;
+	t->skel->rodata->sec_wakeup_bytes = sec_size / SEC_WAKEUP_FRACTION;
 	return perim_hooks_plan(t->skel->obj, t->hooks, t->rejects);
 }
 

@@ -297,6 +297,83 @@ int ref_mount(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* A new process (not a thread): the parent in the header, the child's pid and start time. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ref_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct perim_ev_fork *e;
+
+	if (child->pid != child->tgid)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->child_pid = child->tgid;
+	e->child_start_ns = child->start_boottime;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* The last thread of a process out (its signal struct has no live thread left), with its exit code. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ref_exit, struct task_struct *p)
+{
+	struct perim_ev_exit *e;
+
+	if (p->signal->live.counter)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->exit_code = p->exit_code;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* An IPv4 address as IPv4-mapped IPv6, four 4-byte stores. */
+static __always_inline void ref_v4_mapped(__u8 *dst, __be32 addr)
+{
+	__u32 *w = (__u32 *)dst;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = addr;
+}
+
+/* A TCP socket's state change: its addresses, ports, family and protocol by plain loads, both states. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(ref_sock_state, struct sock *sk, int oldstate, int newstate)
+{
+	const struct sock_common *c = &sk->__sk_common;
+	struct perim_ev_sock *e;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->family = c->skc_family;
+	e->proto = IPPROTO_TCP;
+	e->sport = c->skc_num;
+	e->dport = bpf_ntohs(c->skc_dport);
+	if (c->skc_family == 2) {
+		ref_v4_mapped(e->saddr, c->skc_rcv_saddr);
+		ref_v4_mapped(e->daddr, c->skc_daddr);
+	} else {
+		__builtin_memcpy(e->saddr, c->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(e->daddr, c->skc_v6_daddr.in6_u.u6_addr8, 16);
+	}
+	e->fd = -1;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
 /* No ring at all: what running any program on the hook costs (with bpf_stats on). */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(floor_empty, struct task_struct *p)
