@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct perim_proctable {
 	uint32_t free_head;        /* free list of released slots, index + 1 */
 	uint32_t *buckets;         /* chain heads, index + 1 */
 	uint32_t nbuckets;
+	uint32_t last;             /* the slot index + 1 found last, or NIL: checked before the chain */
 	struct perim_proc_exes *exes;
 	size_t argvs;              /* argv copies held */
 	size_t max_procs;
@@ -115,14 +117,30 @@ static uint32_t *bucket_of(const struct perim_proctable *t, uint32_t pid)
 	return &t->buckets[(pid * 2654435761u) & (t->nbuckets - 1)];
 }
 
-/* The slot index + 1 of (pid, ticks), or NIL. */
-static uint32_t find_link(const struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+static bool slot_is(const struct perim_proctable *t, uint32_t link, uint32_t pid, uint64_t ticks)
 {
+	const struct perim_proc *p = slot_at(t, link - 1);
+
+	return p->in_use && p->pid == pid && p->start_ticks == ticks;
+}
+
+/*
+ * The slot index + 1 of (pid, ticks), or NIL. An event looks its process up
+ * two or three times in a row (the table's update, then the JSON's
+ * enrichment): the slot found last is tried first, checked by its contents,
+ * so a slot freed or reused since simply misses.
+ */
+static uint32_t find_link(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+{
+	if (t->last != NIL && slot_is(t, t->last, pid, ticks))
+		return t->last;
 	for (uint32_t link = *bucket_of(t, pid); link != NIL;) {
 		struct perim_proc *p = slot_at(t, link - 1);
 
-		if (p->pid == pid && p->start_ticks == ticks)
+		if (p->pid == pid && p->start_ticks == ticks) {
+			t->last = link;
 			return link;
+		}
 		link = p->next;
 	}
 	return NIL;
@@ -288,6 +306,7 @@ static struct perim_proc *insert_ticks(struct perim_proctable *t, uint32_t pid, 
 	head = bucket_of(t, pid);
 	p->next = *head;
 	*head = idx + 1;
+	t->last = idx + 1;
 	t->procs++;
 	maybe_grow(t);
 	return p;
