@@ -230,3 +230,44 @@ static void test_file_ids_refill_in_place(void)
 	}
 	perim_ev_json_cache_clear(&p.cache);
 }
+
+/*
+ * Addresses are printed once and their text kept for the next event naming
+ * them: addresses sharing a slot of that memo (10.0.0.1 and 10.16.0.1), an
+ * IPv6 address with the same last bytes, and each coming back, always print
+ * as the event's own.
+ */
+static void test_address_texts_never_stale(void)
+{
+	static const struct { uint8_t b13, b15; bool v6; const char *text; } addrs[] = {
+		{ 0, 1, false, "10.0.0.1" }, { 16, 1, false, "10.16.0.1" }, { 0, 1, true, "fd00::1" },
+		{ 0, 1, false, "10.0.0.1" }, { 0, 1, true, "fd00::1" }, { 16, 1, false, "10.16.0.1" },
+	};
+	struct perim_ev_sock s = { 0 };
+	struct pair p;
+	char text[4096], want[64];
+
+	pair_init(&p, NULL);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		hdr_init(&s.hdr, PERIM_EV_CONNECT, 50 + i, 0);
+		memset(s.daddr, 0, sizeof(s.daddr));
+		if (addrs[i].v6) {
+			s.family = AF_INET6;
+			s.daddr[0] = 0xfd;
+		} else {
+			s.family = AF_INET;
+			s.daddr[10] = s.daddr[11] = 0xff;
+			s.daddr[12] = 10;
+		}
+		s.daddr[13] = addrs[i].b13;
+		s.daddr[15] = addrs[i].b15;
+		memcpy(s.saddr, s.daddr, sizeof(s.saddr));
+		if (!same_event(&p, &s, sizeof(s), addrs[i].text, text, sizeof(text)))
+			continue;
+		snprintf(want, sizeof(want), "\"src\":\"%s\"", addrs[i].text);
+		ASSERT_TRUE(strstr(text, want) != NULL, want);
+		snprintf(want, sizeof(want), "\"dst\":\"%s\"", addrs[i].text);
+		ASSERT_TRUE(strstr(text, want) != NULL, want);
+	}
+	perim_ev_json_cache_clear(&p.cache);
+}
