@@ -336,8 +336,12 @@ struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid,
 
 	if (!p)
 		return NULL;
-	if (comm)
-		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	if (comm) {
+		size_t n = strnlen(comm, sizeof(p->comm) - 1);
+
+		memcpy(p->comm, comm, n);
+		p->comm[n] = '\0';
+	}
 	set_image(t, p, exe, exe ? strlen(exe) : 0, argv, argv_len);
 	return p;
 }
