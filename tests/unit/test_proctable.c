@@ -296,7 +296,7 @@ static void test_fork_storm_into_full_table(void)
 }
 
 /*
- * The slot found last is tried first: once that process is evicted and its
+ * A pid's slot found last is tried first: once that process is evicted and its
  * slot reused by another, looking the first one up again finds nobody, and
  * the newcomer is found under its own identity only.
  */
