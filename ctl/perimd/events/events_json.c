@@ -148,16 +148,15 @@ static void fill_time(struct json_fill *f, const struct perim_ev_json_ctx *ctx, 
  * them there keeps every key once, so the event's cached object is refilled
  * rather than rebuilt per event.
  */
-static bool file_ids(const struct perim_ev_hdr *h, int64_t *uid, int64_t *gid)
+static void file_ids(const struct perim_ev_hdr *h, int64_t *uid, int64_t *gid)
 {
 	const struct perim_ev_file *e = (const void *)h;
 
 	if (h->type != PERIM_EV_FILE ||
 	    (e->op != PERIM_FILE_CHMOD && e->op != PERIM_FILE_CHOWN && e->op != PERIM_FILE_ATTR))
-		return false;
+		return;
 	*uid = (int32_t)e->uid;
 	*gid = (int32_t)e->gid;
-	return true;
 }
 
 static void fill_header(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
