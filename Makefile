@@ -175,10 +175,11 @@ $(BENCH_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o $(PERIMD_LIB_OBJS) $(COMMON_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PERIMD_LIBS) -o $@
 
-# storm's exec storm runs exec_nop, found beside it: static, so no dynamic loading per exec.
+# storm's exec storm runs exec_nop, found beside it: static and without a C library, so an
+# exec pays neither a loader nor libc's start-up.
 $(OUTPUT)/tests/bench/exec_nop: tests/bench/nop/exec_nop.c
 	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D) && $(CC) -O2 -static $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) -O2 -Wall -Wextra -Werror -static -nostdlib -ffreestanding -fno-stack-protector $< -o $@
 $(OUTPUT)/tests/bench/storm: | $(OUTPUT)/tests/bench/exec_nop
 
 # proc_rss fills a process table as the tests' synthetic one does.

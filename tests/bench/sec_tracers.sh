@@ -239,7 +239,7 @@ EV_RING_BYTES=$(( 2 << 20 ))
 TRACER_ROUNDS=5
 NE=400
 NC=3000
-NX=4000
+NX=10000
 NF=20000
 NFI=20000
 # tmpfs mounts in a private mount namespace: the mount hook's storm (per-hook table only)

@@ -2,8 +2,9 @@
 /*
  * storm: the workloads of the tracer and fleet-export benchmarks.
  *
- *   storm exec N [WORKERS]     vfork + exec exec_nop (beside storm: static, so an
- *                              exec pays no dynamic loading) N times, split over
+ *   storm exec N [WORKERS]     vfork + exec exec_nop (beside storm: static, no C
+ *                              library, so an exec pays no loader or libc
+ *                              start-up) N times, split over
  *                              WORKERS: a fork, an exec and an exit event each
  *   storm fork N [WORKERS]     vfork N children that exit at once (a fork and an
  *                              exit event each, no page tables copied: the

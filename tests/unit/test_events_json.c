@@ -194,3 +194,80 @@ static void test_xdp_drop_flow_and_listener_refill(void)
 	perim_ev_json_cache_clear(&p.cache);
 	perim_proctable_free(procs);
 }
+
+/*
+ * chmod, chown and attr events print the file's uid and gid under the
+ * header's keys, each key once: so a second event of the op refills the
+ * cached object (the same object comes back) instead of building one anew.
+ */
+static void test_file_ids_refill_in_place(void)
+{
+	static const int ops[] = { PERIM_FILE_CHMOD, PERIM_FILE_CHOWN, PERIM_FILE_ATTR };
+	struct perim_ev_file f = { 0 };
+	struct pair p;
+	char text[8192], tag[48];
+
+	pair_init(&p, NULL);
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		struct json_object *first, *second;
+
+		hdr_init(&f.hdr, PERIM_EV_FILE, 40 + i, 1000);
+		f.op = ops[i];
+		f.uid = 4242;
+		f.gid = 4343;
+		f.path_len = snprintf(f.path, sizeof(f.path), "/tmp/ids-%zu", i);
+		snprintf(tag, sizeof(tag), "file op %d", ops[i]);
+		first = perim_ev_json(&p.cached, &f, sizeof(f));
+		f.uid = 4244;
+		second = perim_ev_json(&p.cached, &f, sizeof(f));
+		ASSERT_TRUE(first && first == second, tag);
+		json_object_put(first);
+		json_object_put(second);
+		if (!same_event(&p, &f, sizeof(f), tag, text, sizeof(text)))
+			continue;
+		ASSERT_TRUE(strstr(text, "\"uid\":4244,") && strstr(text, "\"gid\":4343,"), tag);
+		ASSERT_TRUE(!strstr(text, "\"uid\":1000"), tag);
+	}
+	perim_ev_json_cache_clear(&p.cache);
+}
+
+/*
+ * Addresses are printed once and their text kept for the next event naming
+ * them: addresses sharing a slot of that memo (10.0.0.1 and 10.16.0.1), an
+ * IPv6 address with the same last bytes, and each coming back, always print
+ * as the event's own.
+ */
+static void test_address_texts_never_stale(void)
+{
+	static const struct { uint8_t b13, b15; bool v6; const char *text; } addrs[] = {
+		{ 0, 1, false, "10.0.0.1" }, { 16, 1, false, "10.16.0.1" }, { 0, 1, true, "fd00::1" },
+		{ 0, 1, false, "10.0.0.1" }, { 0, 1, true, "fd00::1" }, { 16, 1, false, "10.16.0.1" },
+	};
+	struct perim_ev_sock s = { 0 };
+	struct pair p;
+	char text[4096], want[64];
+
+	pair_init(&p, NULL);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		hdr_init(&s.hdr, PERIM_EV_CONNECT, 50 + i, 0);
+		memset(s.daddr, 0, sizeof(s.daddr));
+		if (addrs[i].v6) {
+			s.family = AF_INET6;
+			s.daddr[0] = 0xfd;
+		} else {
+			s.family = AF_INET;
+			s.daddr[10] = s.daddr[11] = 0xff;
+			s.daddr[12] = 10;
+		}
+		s.daddr[13] = addrs[i].b13;
+		s.daddr[15] = addrs[i].b15;
+		memcpy(s.saddr, s.daddr, sizeof(s.saddr));
+		if (!same_event(&p, &s, sizeof(s), addrs[i].text, text, sizeof(text)))
+			continue;
+		snprintf(want, sizeof(want), "\"src\":\"%s\"", addrs[i].text);
+		ASSERT_TRUE(strstr(text, want) != NULL, want);
+		snprintf(want, sizeof(want), "\"dst\":\"%s\"", addrs[i].text);
+		ASSERT_TRUE(strstr(text, want) != NULL, want);
+	}
+	perim_ev_json_cache_clear(&p.cache);
+}

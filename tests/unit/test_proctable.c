@@ -294,3 +294,34 @@ static void test_fork_storm_into_full_table(void)
 	ASSERT_OK_PTR(perim_proctable_lookup(t, pid - 1, START_B), "the last child is there");
 	perim_proctable_free(t);
 }
+
+/*
+ * A pid's slot found last is tried first: once that process is evicted and its
+ * slot reused by another, looking the first one up again finds nobody, and
+ * the newcomer is found under its own identity only.
+ */
+static void test_last_found_slot_never_stale(void)
+{
+	struct perim_proctable *t = perim_proctable_new(16, 1000);
+	struct perim_proc *p, *q;
+
+	if (!ASSERT_OK_PTR(t, "new"))
+		return;
+	p = perim_proctable_exec(t, 100, START_A, "old", "/bin/old", "old", 4);
+	if (!ASSERT_OK_PTR(p, "exec old") || !ASSERT_TRUE(perim_proctable_lookup(t, 100, START_A) == p, "found"))
+		goto out;
+	perim_proctable_exit(t, 100, START_A, 10);
+	ASSERT_EQ(perim_proctable_evict(t, 10 + 1000), 1, "evicted");
+	ASSERT_TRUE(perim_proctable_lookup(t, 100, START_A) == NULL, "evicted one not found again");
+	/* The freed slot goes to the next process: same pid (reused) and a different one. */
+	q = perim_proctable_exec(t, 100, START_B, "new", "/bin/new", "new", 4);
+	if (!ASSERT_OK_PTR(q, "exec new"))
+		goto out;
+	ASSERT_TRUE(q == p, "the slot was reused");
+	ASSERT_TRUE(perim_proctable_lookup(t, 100, START_A) == NULL, "old identity not found in its reused slot");
+	ASSERT_TRUE(perim_proctable_lookup(t, 100, START_B) == q, "new identity found");
+	ASSERT_TRUE(perim_proctable_lookup(t, 101, START_B) == NULL, "another pid not found in it");
+	ASSERT_STREQ(perim_proctable_lookup(t, 100, START_B)->exe, "/bin/new", "new exe");
+out:
+	perim_proctable_free(t);
+}

@@ -31,6 +31,12 @@
 #define SUBSCRIBERS_MAX 32
 #define SUBSCRIBER_SNDBUF (1 << 20)
 #define DUMP_EXPIRY_MS 1000
+/*
+ * The events file's stdio buffer: a storm's batch is written in writes of
+ * this size (stdio's default, 4 KiB, is ten event lines: a write system call
+ * every ten events); the bus flushes after every batch all the same.
+ */
+#define SINK_BUFFER_BYTES (32 << 10)
 
 struct backlog_entry {
 	int type;
@@ -52,6 +58,7 @@ struct perimd_bus {
 	struct perim_ev_json_cache json_cache;
 	char *events_path;                 /* NULL = stdout */
 	FILE *sink;
+	char *sink_buf;                    /* sink's buffer when it is a file perimd opened */
 	struct backlog_entry tracer_backlog[BACKLOG_MAX];
 	struct backlog_entry drop_backlog[DROP_BACKLOG_MAX];
 	struct backlog backlogs[BACKLOG_COUNT];
@@ -161,12 +168,28 @@ const struct perim_ev_json_ctx *perimd_bus_json_ctx(const struct perimd_bus *b)
 	return &b->jctx;
 }
 
+/* The buffer for a sink just opened (none written yet): a failure only leaves stdio's default. */
+static char *sink_buffer(FILE *f, const char *path)
+{
+	char *buf = malloc(SINK_BUFFER_BYTES);
+
+	if (!buf || setvbuf(f, buf, _IOFBF, SINK_BUFFER_BYTES)) {
+		pr_debug("tracers: a %d-byte buffer for the events file %s: %s\n", SINK_BUFFER_BYTES, path,
+			 strerror(buf ? errno : ENOMEM));
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The sink at events_path (stdout when NULL), and its buffer; the caller keeps the old ones until then. */
 static int open_sink(struct perimd_bus *t)
 {
 	FILE *f;
 
 	if (!t->events_path) {
 		t->sink = stdout;
+		t->sink_buf = NULL;
 		return 0;
 	}
 	f = fopen(t->events_path, "ae");
@@ -175,6 +198,7 @@ static int open_sink(struct perimd_bus *t)
 		return -errno;
 	}
 	t->sink = f;
+	t->sink_buf = sink_buffer(f, t->events_path);
 	return 0;
 }
 
@@ -186,7 +210,7 @@ void perimd_bus_set_tap(struct perimd_bus *b, perimd_bus_tap_fn fn, void *ctx)
 
 int perimd_bus_reopen(struct perimd_bus *t, const char *events_path)
 {
-	char *old_path = t->events_path, *path = NULL;
+	char *old_path = t->events_path, *path = NULL, *old_buf = t->sink_buf;
 	FILE *old = t->sink;
 	int err;
 
@@ -202,11 +226,13 @@ int perimd_bus_reopen(struct perimd_bus *t, const char *events_path)
 		free(path);
 		t->events_path = old_path;
 		t->sink = old;
+		t->sink_buf = old_buf;
 		return err;
 	}
 	free(old_path);
-	if (old != stdout)
-		fclose(old);
+	if (old != stdout && fclose(old))
+		pr_warn("tracers: closing the old events file: %s\n", strerror(errno));
+	free(old_buf);
 	return 0;
 }
 
@@ -285,6 +311,7 @@ void perimd_bus_free(struct perimd_bus *t)
 		fclose(t->sink);
 	else if (t->sink)
 		fflush(t->sink);
+	free(t->sink_buf);
 	for (int i = 0; i < BACKLOG_MAX; i++)
 		free(t->tracer_backlog[i].json);
 	for (int i = 0; i < DROP_BACKLOG_MAX; i++)

@@ -23,7 +23,8 @@
  *   mount:      source, target, fstype, flags
  *   file:       op ("unlink|rename|chmod|chown|truncate|write|attr"), path,
  *               path_kind ("arg|dentry|full"), dirfd, and per op: path2,
- *               mode (octal string), flags, uid, gid, length
+ *               mode (octal string), flags, length; chmod, chown and attr
+ *               print the file's uid and gid as the header's uid and gid
  *   creds:      old {uid,euid,gid,egid}, new {...}, escalation (non-root to root), via
  *   guard:      op ("open|exec|bpf"), mode ("audit|enforce"), denied, rule, path, bpf_cmd
  *   lost:       ring ("events|security"), cpu, count   (a sequence gap);
@@ -140,10 +141,30 @@ static void fill_time(struct json_fill *f, const struct perim_ev_json_ctx *ctx, 
 	json_fill_str_len(f, "time", buf, n);
 }
 
+/*
+ * A chmod, chown or attr file event's own uid and gid print under the
+ * header's "uid" and "gid" keys, in their places (json-c's add of a key
+ * already there replaced its value: the line has always read so). Filling
+ * them there keeps every key once, so the event's cached object is refilled
+ * rather than rebuilt per event.
+ */
+static void file_ids(const struct perim_ev_hdr *h, int64_t *uid, int64_t *gid)
+{
+	const struct perim_ev_file *e = (const void *)h;
+
+	if (h->type != PERIM_EV_FILE ||
+	    (e->op != PERIM_FILE_CHMOD && e->op != PERIM_FILE_CHOWN && e->op != PERIM_FILE_ATTR))
+		return;
+	*uid = (int32_t)e->uid;
+	*gid = (int32_t)e->gid;
+}
+
 static void fill_header(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_hdr *h)
 {
 	const char *user = user_name(h->uid);
+	int64_t uid = h->uid, gid = h->gid;
 
+	file_ids(h, &uid, &gid);
 	json_fill_str(f, "type", perim_ev_type_name(h->type));
 	fill_time(f, ctx, h->ts_ns);
 	json_fill_u64(f, "ts_ns", h->ts_ns);
@@ -152,9 +173,9 @@ static void fill_header(struct json_fill *f, const struct perim_ev_json_ctx *ctx
 	json_fill_int(f, "pid", h->pid);
 	json_fill_int(f, "tid", h->tid);
 	json_fill_int(f, "ppid", h->ppid);
-	json_fill_int(f, "uid", h->uid);
+	json_fill_int(f, "uid", uid);
 	json_fill_str(f, "user", user[0] ? user : NULL);
-	json_fill_int(f, "gid", h->gid);
+	json_fill_int(f, "gid", gid);
 	fill_bytes(f, "comm", h->comm, sizeof(h->comm), sizeof(h->comm));
 	json_fill_u64(f, "cgroup_id", h->cgroup_id);
 }
@@ -216,17 +237,35 @@ static void fill_result(struct json_fill *f, int fd, int result)
 	json_fill_str(f, "error", result < 0 ? strerrorname_np(-result) : NULL);
 }
 
-static void fill_addr(struct json_fill *f, const char *key, const uint8_t addr[16])
+/* addr's text, from the cache's slot for it when it printed the same address last (inet_ntop is a sprintf). */
+static const char *addr_text(const struct perim_ev_json_ctx *ctx, const uint8_t addr[16], char own[INET6_ADDRSTRLEN])
 {
-	char text[INET6_ADDRSTRLEN];
+	struct perim_ev_addr_text *a;
 
-	perim_addr_format(addr, text, sizeof(text));
-	json_fill_str(f, key, text);
+	if (!ctx->cache) {
+		perim_addr_format(addr, own, INET6_ADDRSTRLEN);
+		return own;
+	}
+	a = &ctx->cache->addrs[(addr[15] ^ addr[13] * 7u) & (PERIM_EV_ADDR_TEXTS - 1)];
+	if (!a->valid || memcmp(a->addr, addr, sizeof(a->addr))) {
+		perim_addr_format(addr, a->text, sizeof(a->text));
+		memcpy(a->addr, addr, sizeof(a->addr));
+		a->valid = true;
+	}
+	return a->text;
+}
+
+static void fill_addr(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const char *key,
+		      const uint8_t addr[16])
+{
+	char own[INET6_ADDRSTRLEN];
+
+	json_fill_str(f, key, addr_text(ctx, addr, own));
 }
 
 /* "flow": {family, proto, src, sport, dst, dport}, as connects, accepts and drops carry it. */
-static void fill_flow(struct json_fill *f, const char *family, unsigned proto, const uint8_t src[16],
-		      unsigned sport, const uint8_t dst[16], unsigned dport)
+static void fill_flow(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const char *family, unsigned proto,
+		      const uint8_t src[16], unsigned sport, const uint8_t dst[16], unsigned dport)
 {
 	struct json_fill flow;
 	char pbuf[PERIM_PROTO_NAME_MAX];
@@ -234,16 +273,16 @@ static void fill_flow(struct json_fill *f, const char *family, unsigned proto, c
 	json_fill_nested(f, "flow", &flow);
 	json_fill_str(&flow, "family", family);
 	json_fill_str(&flow, "proto", perim_proto_name(proto, pbuf));
-	fill_addr(&flow, "src", src);
+	fill_addr(&flow, ctx, "src", src);
 	json_fill_int(&flow, "sport", sport);
-	fill_addr(&flow, "dst", dst);
+	fill_addr(&flow, ctx, "dst", dst);
 	json_fill_int(&flow, "dport", dport);
 	json_fill_nested_end(f, &flow);
 }
 
-static void sock_fill(struct json_fill *f, const struct perim_ev_sock *e)
+static void sock_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_sock *e)
 {
-	fill_flow(f, e->family == AF_INET6 ? "ipv6" : "ipv4", e->proto, e->saddr, e->sport, e->daddr, e->dport);
+	fill_flow(f, ctx, e->family == AF_INET6 ? "ipv6" : "ipv4", e->proto, e->saddr, e->sport, e->daddr, e->dport);
 	if (e->hdr.type == PERIM_EV_SOCK_STATE) {
 		json_fill_str(f, "old_state", tcp_state_name(e->oldstate));
 		json_fill_str(f, "new_state", tcp_state_name(e->newstate));
@@ -252,7 +291,7 @@ static void sock_fill(struct json_fill *f, const struct perim_ev_sock *e)
 	fill_result(f, e->fd, e->result);
 }
 
-static void bind_fill(struct json_fill *f, const struct perim_ev_bind *e)
+static void bind_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_ev_bind *e)
 {
 	struct json_fill flow;
 	char pbuf[PERIM_PROTO_NAME_MAX];
@@ -260,7 +299,7 @@ static void bind_fill(struct json_fill *f, const struct perim_ev_bind *e)
 	json_fill_nested(f, "flow", &flow);
 	json_fill_str(&flow, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
 	json_fill_str(&flow, "proto", e->proto ? perim_proto_name(e->proto, pbuf) : NULL);
-	fill_addr(&flow, "src", e->addr);
+	fill_addr(&flow, ctx, "src", e->addr);
 	json_fill_int(&flow, "sport", e->port);
 	json_fill_nested_end(f, &flow);
 	fill_result(f, e->fd, e->result);
@@ -324,17 +363,14 @@ static void file_fill(struct json_fill *f, const struct perim_ev_file *e)
 	case PERIM_FILE_ATTR:
 		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
 		json_fill_str(f, "mode", mode);
-		/* fall through */
-	case PERIM_FILE_CHOWN:
-		json_fill_int(f, "uid", (int32_t)e->uid);
-		json_fill_int(f, "gid", (int32_t)e->gid);
-		if (e->op != PERIM_FILE_ATTR)
-			break;
-		/* fall through */
+		if (e->op == PERIM_FILE_ATTR)
+			json_fill_int(f, "length", e->length);
+		break;
 	case PERIM_FILE_TRUNCATE:
 		json_fill_int(f, "length", e->length);
 		break;
 	}
+	/* chmod, chown, attr: uid and gid are in the header's places (file_ids) */
 }
 
 static void ids_fill(struct json_fill *f, const char *key, uint32_t uid, uint32_t euid, uint32_t gid, uint32_t egid)
@@ -395,7 +431,7 @@ static void event_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx,
 	case PERIM_EV_CONNECT:
 	case PERIM_EV_ACCEPT:
 	case PERIM_EV_SOCK_STATE:
-		sock_fill(f, data);
+		sock_fill(f, ctx, data);
 		break;
 	case PERIM_EV_PTRACE:
 		json_fill_int(f, "request", ((const struct perim_ev_ptrace *)data)->request);
@@ -427,7 +463,7 @@ static void event_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx,
 		guard_fill(f, data);
 		break;
 	case PERIM_EV_BIND:
-		bind_fill(f, data);
+		bind_fill(f, ctx, data);
 		break;
 	}
 }
@@ -532,9 +568,9 @@ struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uin
 	return o;
 }
 
-static void drop_flow_fill(struct json_fill *f, const struct perim_drop_event *e)
+static void drop_flow_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e)
 {
-	fill_flow(f, e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown", e->proto, e->src, e->sport,
+	fill_flow(f, ctx, e->family == 6 ? "ipv6" : e->family == 4 ? "ipv4" : "unknown", e->proto, e->src, e->sport,
 		  e->dst, e->dport);
 }
 
@@ -557,7 +593,7 @@ static void drop_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx, 
 	json_fill_str(f, "reason", a->reason);
 	json_fill_u64(f, "rule", e->rule);
 	if (e->family)
-		drop_flow_fill(f, e);
+		drop_flow_fill(f, ctx, e);
 	else
 		json_fill_null(f, "flow");
 	json_fill_u64(f, "weight", e->weight ? e->weight : 1);

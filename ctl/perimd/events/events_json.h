@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <netinet/in.h>
 #include <json-c/json.h>
 
 #include "perim_events.h"
@@ -32,13 +33,23 @@ struct perim_ev_time_text {
 	char text[64];                         /* "YYYY-MM-DDTHH:MM:SS" of secs */
 };
 
+/* An address as printed (inet_ntop), kept for the next event naming it. */
+#define PERIM_EV_ADDR_TEXTS 16         /* power of two */
+struct perim_ev_addr_text {
+	bool valid;
+	uint8_t addr[16];
+	char text[INET6_ADDRSTRLEN];
+};
+
 /*
  * One object per event type and shape, refilled for each event of that kind
- * (json_fill.h), and the last second's date text.
+ * (json_fill.h), the last second's date text, and the addresses printed
+ * last (a connect storm names the same few addresses in every event).
  */
 struct perim_ev_json_cache {
 	struct json_object *objects[PERIM_EV_TYPE_COUNT][PERIM_EV_JSON_SHAPES];
 	struct perim_ev_time_text second;
+	struct perim_ev_addr_text addrs[PERIM_EV_ADDR_TEXTS];
 };
 /* Releases the cached objects. */
 void perim_ev_json_cache_clear(struct perim_ev_json_cache *c);

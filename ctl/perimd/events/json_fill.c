@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "events/json_fill.h"
+#include "events/json_number.h"
 
 void json_fill_begin(struct json_fill *f, struct json_object *o)
 {
@@ -63,23 +64,23 @@ static void place(struct json_fill *f, const char *key, struct lh_entry *e, stru
 void json_fill_int(struct json_fill *f, const char *key, int64_t v)
 {
 	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_int);
+	struct json_object *cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
 
-	if (cur)
+	if (cur && json_number_is_int(cur))
 		json_object_set_int64(cur, v);
 	else
-		place(f, key, e, json_object_new_int64(v));
+		place(f, key, e, json_number_new_int(v));
 }
 
 void json_fill_u64(struct json_fill *f, const char *key, uint64_t v)
 {
 	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_int);
+	struct json_object *cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
 
-	if (cur)
+	if (cur && json_number_is_u64(cur))
 		json_object_set_uint64(cur, v);
 	else
-		place(f, key, e, json_object_new_uint64(v));
+		place(f, key, e, json_number_new_u64(v));
 }
 
 void json_fill_bool(struct json_fill *f, const char *key, bool v)

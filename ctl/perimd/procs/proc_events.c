@@ -9,6 +9,15 @@
 #include "procs/proc_events.h"
 #include "procs/proctable.h"
 
+/* src[0..n) as a C string in dst, cut to fit (a copy per exec event: no snprintf). */
+static void copy_text(char *dst, size_t len, const char *src, size_t n)
+{
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* exe: the path the kernel resolved when it is absolute, else /proc's view. */
 static void exec_exe(const struct perim_ev_exec *e, char *exe, size_t len)
 {
@@ -17,7 +26,7 @@ static void exec_exe(const struct perim_ev_exec *e, char *exe, size_t len)
 	ssize_t r;
 
 	if (n && e->filename[0] == '/') {
-		snprintf(exe, len, "%.*s", (int)n, e->filename);
+		copy_text(exe, len, e->filename, n);
 		return;
 	}
 	snprintf(link, sizeof(link), "/proc/%u/exe", e->hdr.pid);
@@ -25,7 +34,7 @@ static void exec_exe(const struct perim_ev_exec *e, char *exe, size_t len)
 	if (r > 0)
 		exe[r] = '\0';
 	else
-		snprintf(exe, len, "%.*s", (int)n, e->filename);
+		copy_text(exe, len, e->filename, n);
 }
 
 static void update_procs(struct perim_proctable *procs, const struct perim_ev_hdr *h, uint64_t now_ns)
@@ -35,11 +44,10 @@ static void update_procs(struct perim_proctable *procs, const struct perim_ev_hd
 	switch (h->type) {
 	case PERIM_EV_EXEC: {
 		const struct perim_ev_exec *e = (const void *)h;
-		char comm[PERIM_COMM_LEN + 1], exe[PERIM_PATH_MAX + 1];
+		char exe[PERIM_PATH_MAX + 1];
 
-		snprintf(comm, sizeof(comm), "%.*s", PERIM_COMM_LEN, h->comm);
 		exec_exe(e, exe, sizeof(exe));
-		p = perim_proctable_exec(procs, h->pid, h->start_ns, comm, exe, e->argv,
+		p = perim_proctable_exec(procs, h->pid, h->start_ns, h->comm, exe, e->argv,
 					 e->argv_len < PERIM_ARGV_MAX ? e->argv_len : PERIM_ARGV_MAX);
 		break;
 	}

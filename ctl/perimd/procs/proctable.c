@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #define SLAB_SIZE (1u << SLAB_SHIFT)
 #define BUCKETS_MIN 1024u          /* power of two */
 #define NIL 0u                     /* index + 1 links: 0 ends a chain */
+#define RECENT_SLOTS 64u           /* power of two */
 
 _Static_assert(sizeof(struct perim_proc) == 80, "perim_proc stays compact");
 
@@ -35,6 +37,7 @@ struct perim_proctable {
 	uint32_t free_head;        /* free list of released slots, index + 1 */
 	uint32_t *buckets;         /* chain heads, index + 1 */
 	uint32_t nbuckets;
+	uint32_t recent[RECENT_SLOTS]; /* by pid: the slot index + 1 found last, or NIL (find_link) */
 	struct perim_proc_exes *exes;
 	size_t argvs;              /* argv copies held */
 	size_t max_procs;
@@ -115,14 +118,39 @@ static uint32_t *bucket_of(const struct perim_proctable *t, uint32_t pid)
 	return &t->buckets[(pid * 2654435761u) & (t->nbuckets - 1)];
 }
 
-/* The slot index + 1 of (pid, ticks), or NIL. */
-static uint32_t find_link(const struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+static bool slot_is(const struct perim_proctable *t, uint32_t link, uint32_t pid, uint64_t ticks)
 {
+	const struct perim_proc *p = slot_at(t, link - 1);
+
+	return p->in_use && p->pid == pid && p->start_ticks == ticks;
+}
+
+static uint32_t *recent_of(struct perim_proctable *t, uint32_t pid)
+{
+	return &t->recent[pid & (RECENT_SLOTS - 1)];
+}
+
+/*
+ * The slot index + 1 of (pid, ticks), or NIL. An event looks its process up
+ * two or three times (the table's update, then the JSON's enrichment), and a
+ * storm's few busy processes come back event after event: the slot found
+ * last for a pid's recent[] entry is tried before the chain (whose bucket
+ * and entries are cache misses in a large table), checked by its contents,
+ * so a slot freed or reused since simply misses.
+ */
+static uint32_t find_link(struct perim_proctable *t, uint32_t pid, uint64_t ticks)
+{
+	uint32_t *recent = recent_of(t, pid);
+
+	if (*recent != NIL && slot_is(t, *recent, pid, ticks))
+		return *recent;
 	for (uint32_t link = *bucket_of(t, pid); link != NIL;) {
 		struct perim_proc *p = slot_at(t, link - 1);
 
-		if (p->pid == pid && p->start_ticks == ticks)
+		if (p->pid == pid && p->start_ticks == ticks) {
+			*recent = link;
 			return link;
+		}
 		link = p->next;
 	}
 	return NIL;
@@ -288,6 +316,7 @@ static struct perim_proc *insert_ticks(struct perim_proctable *t, uint32_t pid, 
 	head = bucket_of(t, pid);
 	p->next = *head;
 	*head = idx + 1;
+	*recent_of(t, pid) = idx + 1;
 	t->procs++;
 	maybe_grow(t);
 	return p;
@@ -317,8 +346,12 @@ struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid,
 
 	if (!p)
 		return NULL;
-	if (comm)
-		snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	if (comm) {
+		size_t n = strnlen(comm, sizeof(p->comm) - 1);
+
+		memcpy(p->comm, comm, n);
+		p->comm[n] = '\0';
+	}
 	set_image(t, p, exe, exe ? strlen(exe) : 0, argv, argv_len);
 	return p;
 }

@@ -63,7 +63,7 @@ struct perim_proc *perim_proctable_lookup(struct perim_proctable *t, uint32_t pi
  */
 struct perim_proc *perim_proctable_upsert(struct perim_proctable *t, uint32_t pid, uint64_t start_ns);
 
-/* exec: new image, new comm/exe/argv. */
+/* exec: new image, new comm/exe/argv. Of comm, at most PERIM_PROC_COMM_LEN - 1 bytes are read (a NUL ends it earlier). */
 struct perim_proc *perim_proctable_exec(struct perim_proctable *t, uint32_t pid, uint64_t start_ns,
 					const char *comm, const char *exe, const char *argv, size_t argv_len);
 
