@@ -28,17 +28,30 @@ JOBS=${PERIM_VM_JOBS:-$(nproc)}
 SERIES=("$@")
 [ ${#SERIES[@]} -gt 0 ] || read -r -a SERIES <<<"${PERIM_VM_KERNELS:-5.10 6.1 6.12}"
 
-WORK=$(mktemp -d /tmp/perim-vm.XXXXXX)
+# `run.sh --boot SERIES|systemd` is one guest of a run (started by main
+# through xargs, in the run's $PERIM_VM_WORK).
+BOOT=
+if [ "${1:-}" = --boot ]; then
+	BOOT=$2
+	WORK=${PERIM_VM_WORK:?run.sh --boot is started by run.sh}
+else
+	WORK=$(mktemp -d /tmp/perim-vm.XXXXXX)
+fi
+GUESTS_PID=
 cleanup() {
 	local pidfile
-	jobs -p | xargs -r kill 2>/dev/null
+	# the guests' runners share GUESTS_PID's process group; qemu runs under
+	# timeout, in a group of its own, so it is also told by its pid file
+	[ -n "$GUESTS_PID" ] && kill -TERM -- "-$GUESTS_PID" 2>/dev/null
 	for pidfile in "$WORK"/*/qemu.pid; do
 		[ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
 	done
 	rm -rf "$WORK"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+if [ -z "$BOOT" ]; then
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+fi
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -182,10 +195,6 @@ print_timings() {
 	done
 }
 
-wait_for_slot() {
-	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-}
-
 # boot_series SERIES: one kernel's guest; its report lands in $WORK/SERIES/report.
 boot_series() {
 	local series=$1 line kver root qrc t1 dir=$WORK/$1
@@ -224,15 +233,14 @@ main() {
 	snapshot_binaries
 	# Each guest runs on one host thread (ACCEL), so the host's CPUs boot as
 	# many guests at once; their reports print in the order asked for.
-	for series in "${SERIES[@]}"; do
-		wait_for_slot
-		boot_series "$series" &
-	done
-	if [ "${PERIM_VM_SYSTEMD:-1}" = 1 ]; then
-		wait_for_slot
-		"$VM_DIR/systemd.sh" > "$WORK/systemd.report" 2>&1 &
-	fi
-	wait
+	{
+		printf '%s\n' "${SERIES[@]}"
+		[ "${PERIM_VM_SYSTEMD:-1}" = 1 ] && echo systemd
+	} > "$WORK/guests"
+	PERIM_VM_WORK=$WORK setsid xargs -P "$JOBS" -n 1 "$VM_DIR/run.sh" --boot < "$WORK/guests" &
+	GUESTS_PID=$!
+	wait "$GUESTS_PID"
+	GUESTS_PID=
 	for series in "${SERIES[@]}"; do
 		[ -s "$WORK/$series/report" ] || echo "FAIL: vm-$series:boot: its guest's runner ended without a report" > "$WORK/$series/report"
 		cat "$WORK/$series/report"
@@ -248,4 +256,18 @@ main() {
 	return $failed
 }
 
-main
+# boot_one SERIES|systemd: one guest, in its own process (run.sh --boot).
+boot_one() {
+	if [ "$1" = systemd ]; then
+		"$VM_DIR/systemd.sh" > "$WORK/systemd.report" 2>&1
+	else
+		boot_series "$1"
+	fi
+	return 0
+}
+
+if [ -n "$BOOT" ]; then
+	boot_one "$BOOT"
+else
+	main
+fi
