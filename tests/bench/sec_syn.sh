@@ -346,9 +346,11 @@ section_syn() {
 	local p f
 	p=$(syn_words_median "${ns_of[perim]}")
 	f=$(syn_words_median "${ns_of[reflect]}")
-	echo "Goal: perim at most 0.25x the kernel's own syncookie path per SYN: $(fdiv "$p" "$k" 2)x," \
-		"met: $(met "$(fdiv "$p" "$k" 2)" 0.25). The floor (syn_reflect, no cookie, no matching)" \
-		"is $(fdiv "$f" "$k" 2)x$(fle "$(fdiv "$f" "$k" 2)" 0.25 || echo ": above the goal, which no XDP answer on this veth can meet")."
+	echo "| goal: receiver CPU per SYN <= 0.25 x the kernel's own syncookie path | ratio | met |"
+	echo "|---|---:|---|"
+	echo "| perim: XDP cookies (native) + SYNPROXY, with a real client | $(fdiv "$p" "$k" 2) | $(met "$(fdiv "$p" "$k" 2)" 0.25) |"
+	echo "| reference: syn_reflect, the floor of any XDP answer on this veth (no cookie, no matching)" \
+		"$(fle "$(fdiv "$f" "$k" 2)" 0.25 || echo "; above the goal, which no XDP answer here can meet") | $(fdiv "$f" "$k" 2) | |"
 	echo
 	syn_above_reference "$p" "$k" "$(syn_words_median "${ns_of[perim-flood]}")" \
 		"$(syn_words_median "${ns_of[cookie]}")" "$(syn_words_median "${prog_of[perim]:-}")" \
