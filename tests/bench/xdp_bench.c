@@ -1010,8 +1010,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (!o->xdpfw_obj && !o->xdpfw_skipped)
 		o->xdpfw_skipped = "no object given (-f)";
-	if (o->ab_only && !o->baseline_obj)
+	if (o->ab_only && !o->baseline_obj) {
+		fprintf(stderr, "xdp_bench: -A needs -B: the build to compare this one against\n");
 		return -1;
+	}
 	return optind == argc ? 0 : -1;
 }
 
