@@ -61,6 +61,7 @@ struct bench_opts {
 	const char *xdpfw_obj;       /* XDP-Firewall's object, or NULL */
 	const char *baseline_obj;    /* another build's perim_xdp object, or NULL */
 	const char *xdpfw_skipped;   /* why there is none */
+	bool ab_only;                /* -A: only the rows an A/B against -B needs */
 };
 
 struct bench_case {
@@ -832,6 +833,27 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 	}
 }
 
+/* -A: the floor, xdp-filter, the lower bound and both builds' drop and pass paths. */
+static bool ab_row(int i)
+{
+	return i == C_TRIVIAL || i == C_XDPFILT || i == C_LB_BUCKET || i == C_DROP_FAST || i == C_PASS_FAST ||
+	       i == C_BASE_DROP_FAST || i == C_BASE_PASS_FAST;
+}
+
+static void print_ab(const struct bench_case *cases, const struct bench_opts *o)
+{
+	printf("## XDP datapath A/B: this build against `%s` (-B), best of %d interleaved rounds\n\n",
+	       o->baseline_obj, o->rounds);
+	printf("| case | family | ns/pkt | above floor | verdict |\n");
+	printf("|---|---|---:|---:|---|\n");
+	for (int i = 0; i < 2 * C_PER_FAMILY; i++) {
+		if (!cases[i].omitted)
+			print_row(cases[i].name, cases[i].family, cases[i].best_ns,
+				  cases[i - i % C_PER_FAMILY].best_ns, cases[i].want == XDP_DROP ? "DROP" : "PASS");
+	}
+	print_same_round(cases, o);
+}
+
 static void print_report(struct bench_case *cases, const double *delta, const double *ml_delta,
 			 uint64_t buckets,
 			 const struct bench_opts *o)
@@ -959,10 +981,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "r:n:s:f:F:B:")) != -1) {
+	while ((c = getopt(argc, argv, "Ar:n:s:f:F:B:")) != -1) {
 		char *end;
 		long v;
 
+		if (c == 'A') {
+			o->ab_only = true;
+			continue;
+		}
 		if (c == 'f' || c == 'F' || c == 'B') {
 			*(c == 'f' ? &o->xdpfw_obj : c == 'F' ? &o->xdpfw_skipped : &o->baseline_obj) = optarg;
 			continue;
@@ -984,6 +1010,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (!o->xdpfw_obj && !o->xdpfw_skipped)
 		o->xdpfw_skipped = "no object given (-f)";
+	if (o->ab_only && !o->baseline_obj) {
+		fprintf(stderr, "xdp_bench: -A needs -B: the build to compare this one against\n");
+		return -1;
+	}
 	return optind == argc ? 0 : -1;
 }
 
@@ -1013,7 +1043,7 @@ int main(int argc, char **argv)
 	int trivial_fd, err = 1;
 
 	if (parse_opts(argc, argv, &o)) {
-		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES] [-f XDP_FIREWALL_OBJ | -F WHY_NOT] [-B PERIM_XDP_OBJ]\n");
+		fprintf(stderr, "usage: xdp_bench [-r ROUNDS] [-n REPEAT] [-s SOURCES] [-f XDP_FIREWALL_OBJ | -F WHY_NOT] [-B PERIM_XDP_OBJ [-A]]\n");
 		return 2;
 	}
 	libbpf_set_print(libbpf_print);
@@ -1106,12 +1136,19 @@ int main(int argc, char **argv)
 			if (i == C_XDPFILT || i == C_P0 || i == C_P0_FAST || src != drop_src)
 				c[i].want = XDP_PASS;
 			udp_frame(&c[i].frame, family, src);
+			if (o.ab_only && !ab_row(i))
+				c[i].omitted = true;
 		}
 		if (lower_bound_add(lb, family, drop_src))
 			goto out;
 	}
 	if (run_rounds(cases, 2 * C_PER_FAMILY, &o))
 		goto out;
+	if (o.ab_only) {
+		print_ab(cases, &o);
+		err = 0;
+		goto out;
+	}
 	for (int fam = 0; fam < 2; fam++) {
 		if (many_sources_delta(bpf_program__fd(p101f->progs.perim_xdp), fam ? 6 : 4, &o, &delta[fam]) ||
 		    many_sources_delta(bpf_program__fd(ml->progs.min_limiter), fam ? 6 : 4, &o, &ml_delta[fam]))
