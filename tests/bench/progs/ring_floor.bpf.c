@@ -374,6 +374,105 @@ int BPF_PROG(ref_sock_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
+/*
+ * The exec reference with one of perim's own pieces added at a time (the
+ * bisect set, "bis_"): perim's bookkeeping (a per-CPU counter row and a
+ * per-CPU sequence number, as tracers/lib/common.h perim_reserve), its wakeup
+ * mark (a ring query per submit and a forced wakeup on the record that
+ * crosses the mark, as perim_submit, at perimd's mark), and both. Each runs in
+ * a process of its own, so none finds the lines another warmed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, struct perim_hook_counters);
+} bis_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} bis_seq SEC(".maps");
+
+/* perimd's wakeup mark on its event ring (set by the loader: ring / 16). */
+const volatile __u64 bis_wakeup_bytes = 128 << 10;
+
+static __always_inline bool bis_book(void)
+{
+	__u32 hook = 0, ring = 0;
+	struct perim_hook_counters *c = bpf_map_lookup_elem(&bis_stats, &hook);
+	__u64 *seq = bpf_map_lookup_elem(&bis_seq, &ring);
+
+	if (!c || !seq)
+		return false;
+	c->generated++;
+	++*seq;
+	return true;
+}
+
+static __always_inline __u64 bis_wake_flag(__u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA);
+
+	return avail >= bis_wakeup_bytes && avail < bis_wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP :
+										  BPF_RB_NO_WAKEUP;
+}
+
+/* mark: 0 none, 1 the query alone (never waking), 2 perim's wakeup mark */
+static __always_inline int bis_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm,
+				    bool book, int mark)
+{
+	struct perim_ev_exec *e;
+	unsigned long start, n;
+
+	if (book && !bis_book())
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->old_pid = old_pid;
+	e->filename_len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	start = p->mm->arg_start;
+	n = p->mm->arg_end - start;
+	if (n > PERIM_ARGV_MAX - 1)
+		n = PERIM_ARGV_MAX - 1;
+	n &= PERIM_ARGV_MAX - 1;
+	if (bpf_probe_read_user(e->argv, n, (void *)start))
+		n = 0;
+	e->argv_len = n;
+	if (mark == 1)
+		e->_reserved0 = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA) >= bis_wakeup_bytes;
+	bpf_ringbuf_submit(e, mark == 2 ? bis_wake_flag(sizeof(*e)) : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_book, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_mark, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, false, 2);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_both, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 2);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_query, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 1);
+}
+
 /* No ring at all: what running any program on the hook costs (with bpf_stats on). */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(floor_empty, struct task_struct *p)
