@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ring_floor: attaches tests/bench/progs/ring_floor.bpf.c (the tracer hooks'
- * floor) and drains its ring every 50 ms, as perimd does, until SIGTERM.
+ * floor) and drains its ring every 50 ms or at a program's wakeup, as perimd
+ * does, until SIGTERM.
  *
- *   ring_floor RING_BYTES [floor|ref]
+ *   ring_floor [-r] RING_BYTES [SET [WAKE_FRACTION]]
  *
- * floor (the default) attaches the floor_* programs, ref the ref_* references
- * alone: a second program on a hook finds the ring's head and the task's lines
- * warm from the first, so the two sets are measured apart.
+ * SET is a comma-separated list of program name prefixes: floor (the default)
+ * attaches the floor_* programs, ref the ref_* references, bis_exec_mark,ref_fork
+ * one bisect step and the fork reference. A second program on a hook finds the
+ * ring's head and the task's lines warm from the first, so the sets are
+ * measured apart. WAKE_FRACTION: the bis_ programs' wakeup mark is the ring
+ * over it (perimd's fraction by default). -r: the reader reads every record
+ * whole, as any consumer of the events must (perimd turns each into JSON);
+ * without it, libbpf reads only each record's 8-byte header.
  *
  * Prints "ready" once attached. The benchmark reads the programs' bpf_stats.
  */
@@ -17,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <stdint.h>
 #include <bpf/libbpf.h>
 
 #include "tests/bench/progs/ring_floor.skel.h"
 
-#define DRAIN_INTERVAL_US 50000
+#define DRAIN_INTERVAL_MS 50
+/* perimd wakes its reader at 1/4 of the event ring (ctl/perimd/tracing/load.c EV_WAKEUP_FRACTION). */
+#define PERIMD_WAKEUP_FRACTION 4
 
 static volatile sig_atomic_t stop;
 
@@ -36,14 +44,51 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Loads only the programs whose name starts with prefix. */
-static int select_programs(struct ring_floor *skel, const char *prefix)
+/* Every byte of the record loaded, summed where the compiler cannot drop it. */
+static int on_sample_read(void *ctx, void *data, size_t size)
+{
+	volatile uint64_t *sink = ctx;
+	const unsigned char *b = data;
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < size; i++)
+		sum += b[i];
+	*sink += sum;
+	return 0;
+}
+
+/* Whether name starts with one of set's comma-separated prefixes. */
+static bool in_set(const char *name, const char *set)
+{
+	size_t len;
+
+	for (; *set; set += len + (set[len] == ',')) {
+		len = strcspn(set, ",");
+		if (len && !strncmp(name, set, len))
+			return true;
+	}
+	return false;
+}
+
+/* Whether set names at least one program. */
+static bool set_matches(struct ring_floor *skel, const char *set)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj)
+		if (in_set(bpf_program__name(prog), set))
+			return true;
+	return false;
+}
+
+/* Loads only the programs set names. */
+static int select_programs(struct ring_floor *skel, const char *set)
 {
 	struct bpf_program *prog;
 	int err;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		bool wanted = !strncmp(bpf_program__name(prog), prefix, strlen(prefix));
+		bool wanted = in_set(bpf_program__name(prog), set);
 
 		err = bpf_program__set_autoload(prog, wanted);
 		if (err) {
@@ -56,15 +101,19 @@ static int select_programs(struct ring_floor *skel, const char *prefix)
 
 int main(int argc, char **argv)
 {
-	unsigned long ring = argc >= 2 ? strtoul(argv[1], NULL, 0) : 0;
-	const char *set = argc == 3 ? argv[2] : "floor";
+	bool read_whole = argc > 1 && !strcmp(argv[1], "-r");
+	int nargs = argc - read_whole;
+	char **args = argv + read_whole;
+	unsigned long ring = nargs >= 2 ? strtoul(args[1], NULL, 0) : 0;
+	const char *set = nargs >= 3 ? args[2] : "floor";
+	unsigned long fraction = nargs == 4 ? strtoul(args[3], NULL, 0) : PERIMD_WAKEUP_FRACTION;
+	static volatile uint64_t sink;
 	struct ring_buffer *rb = NULL;
 	struct ring_floor *skel;
 	int err;
 
-	if (argc < 2 || argc > 3 || ring < 4096 || (ring & (ring - 1)) ||
-	    (strcmp(set, "floor") && strcmp(set, "ref"))) {
-		fprintf(stderr, "usage: ring_floor RING_BYTES (a power of two, at least 4096) [floor|ref]\n");
+	if (nargs < 2 || nargs > 4 || ring < 4096 || (ring & (ring - 1)) || !fraction || fraction > ring) {
+		fprintf(stderr, "usage: ring_floor [-r] RING_BYTES (a power of two, at least 4096) [SET [WAKE_FRACTION (1..RING_BYTES)]]\n");
 		return 2;
 	}
 	skel = ring_floor__open();
@@ -72,7 +121,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ring_floor: open: %s\n", strerror(errno));
 		return 1;
 	}
-	err = select_programs(skel, !strcmp(set, "ref") ? "ref_" : "floor_");
+	if (!set_matches(skel, set)) {
+		fprintf(stderr, "ring_floor: set %s: no program's name starts with any of its prefixes\n", set);
+		ring_floor__destroy(skel);
+		return 2;
+	}
+	skel->rodata->bis_wakeup_bytes = ring / fraction;
+	err = select_programs(skel, set);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.floor_ring, ring);
 	if (!err)
@@ -83,7 +138,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ring_floor: load/attach: %s\n", strerror(-err));
 		goto out;
 	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_ring), on_sample, NULL, NULL);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.floor_ring), read_whole ? on_sample_read : on_sample,
+			      (void *)&sink, NULL);
 	if (!rb) {
 		err = -errno;
 		fprintf(stderr, "ring_floor: ring buffer: %s\n", strerror(-err));
@@ -94,9 +150,8 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop) {
-		usleep(DRAIN_INTERVAL_US);
-		err = ring_buffer__consume(rb);
-		if (err < 0) {
+		err = ring_buffer__poll(rb, DRAIN_INTERVAL_MS);
+		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ring_floor: draining: %s\n", strerror(-err));
 			goto out;
 		}

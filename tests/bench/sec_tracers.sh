@@ -126,7 +126,8 @@ round_perim() {
 		{ cat "$TMP/tr-round.log" >&2; return 1; }
 	traced_storm "$1" perim "$PERIMD_PID" exec "$(storm_n exec)" &&
 		traced_storm "$1" perim "$PERIMD_PID" connect "$(storm_n connect)" &&
-		traced_storm "$1" perim "$PERIMD_PID" mount "$(storm_n mount)" || return 1
+		traced_storm "$1" perim "$PERIMD_PID" mount "$(storm_n mount)" &&
+		traced_storm "$1" perim "$PERIMD_PID" bind "$(storm_n bind)" || return 1
 	perimd_stop
 	rm -rf "$PIN_ROOT" "$STATE"
 }
@@ -138,16 +139,20 @@ round_tools() {
 	bg_stop
 }
 
-# ring_floor's floors, then its references (ref_*, the per-hook table only) in a process of their own
+# ring_floor's floors, then its references (ref_*, the per-hook table only) in a process of their own,
+# then the exec reference with perim's bookkeeping and wakeup mark (bis_exec_both, the exec storm only)
 round_floor() {
 	local set
 	for set in floor ref; do
 		bg_start "$BENCH/ring_floor" "$EV_RING_BYTES" "$set" || return 1
 		traced_storm "$1" "$set" "$BG_PID" exec "$(storm_n exec)" &&
 			traced_storm "$1" "$set" "$BG_PID" connect "$(storm_n connect)" &&
-			traced_storm "$1" "$set" "$BG_PID" mount "$(storm_n mount)" || return 1
+			traced_storm "$1" "$set" "$BG_PID" mount "$(storm_n mount)" &&
+			traced_storm "$1" "$set" "$BG_PID" bind "$(storm_n bind)" || return 1
 		bg_stop
 	done
+	bg_start "$BENCH/ring_floor" "$EV_RING_BYTES" bis_exec_both && traced_storm "$1" bis "$BG_PID" exec "$(storm_n exec)" || return 1
+	bg_stop
 }
 
 # storm_label KIND N [WORKERS]: "kind:count[:W-workers]"
@@ -244,11 +249,13 @@ NF=20000
 NFI=20000
 # tmpfs mounts in a private mount namespace: the mount hook's storm (per-hook table only)
 NM=300
-storm_n() { case $1 in exec) echo "$NE" ;; mount) echo "$NM" ;; *) echo "$NC" ;; esac; }
+# UDP sockets bound to a kernel-chosen loopback port: the bind hooks' storm (per-hook table only)
+NB=3000
+storm_n() { case $1 in exec) echo "$NE" ;; mount) echo "$NM" ;; bind) echo "$NB" ;; *) echo "$NC" ;; esac; }
 
 section_tracers() {
 	local stats_was r i
-	quick && NE=40 NC=300 NX=400 NF=4000 NFI=2000 NM=30 TRACER_ROUNDS=2
+	quick && NE=40 NC=300 NX=400 NF=4000 NFI=2000 NM=30 NB=300 TRACER_ROUNDS=2
 	echo "## Tracers"
 	echo
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -344,6 +351,7 @@ floor_of() {
 	perimd:accept__tp_accept) echo floor:floor_accept ;;
 	perimd:accept__tp_accept4) echo floor:floor_accept4 ;;
 	perimd:mount__tp_mount) echo floor:floor_mount ;;
+	perimd:bind__tp_exit) echo floor:floor_bind ;;
 	esac
 }
 
@@ -358,6 +366,7 @@ ref_of() {
 	perimd:accept__tp_accept) echo ref:ref_accept ;;
 	perimd:accept__tp_accept4) echo ref:ref_accept4 ;;
 	perimd:mount__tp_mount) echo ref:ref_mount ;;
+	perimd:bind__tp_exit) echo ref:ref_bind ;;
 	esac
 }
 
@@ -424,16 +433,20 @@ tracers_report() {
 	echo
 	storm_table
 	echo
-	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt, each round's exec, connect and mount"
+	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt, each round's exec, connect, mount and bind"
 	echo "storms pooled, so a storm where a program ran a few times for other work weighs by those runs;"
 	echo "the median over the rounds, their range in brackets; the mount storm, $NM tmpfs mounts in a"
-	echo "private mount namespace, runs under perimd and ring_floor only). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any"
+	echo "private mount namespace, and the bind storm, $NB UDP sockets each bound to a kernel-chosen loopback"
+	echo "port and closed, run under perimd and ring_floor only). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any"
 	echo "program on the exec hook, \`floor_*\` a bare reserve+submit of perim's record for that hook, on a"
 	echo "ring of perimd's size; a hook's cost above its floor is perim's own work. \`ref:\` rows are references"
 	echo "on the hooks that were over the goal: the work the event cannot do without (every field it"
 	echo "carries, read the cheapest way this kernel allows, no counters, sequence numbers or wakeup"
 	echo "mark; ring_floor's ref set, measured after its floors in a process of its own); a hook near its"
-	echo "reference but far above its floor pays for its event, not for perim."
+	echo "reference but far above its floor pays for its event, not for perim. \`bis:bis_exec_both\` is the exec"
+	echo "reference plus perim's own pieces (a per-CPU counter row and sequence number, the ring query and"
+	echo "the wakeup at perimd's mark, 1/4 of the ring), alone on its ring in a process of its own: perimd's exec"
+	echo "hook near it pays for those pieces, above it for something else (its consumer, the ring's other traffic)."
 	echo
 	hook_table
 	echo

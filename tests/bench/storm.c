@@ -16,6 +16,8 @@
  *                              and closed
  *   storm mount N              N tmpfs mounts (each unmounted at once) in a private
  *                              mount namespace of its own, on a fresh directory
+ *   storm bind N               N UDP sockets, each bound to a kernel-chosen loopback
+ *                              port and closed: a bind event each
  *
  * Prints "ops=N elapsed_ns=T".
  */
@@ -108,7 +110,7 @@ static int file_round(const char *dir)
 	return 0;
 }
 
-enum storm_kind { STORM_EXEC, STORM_FORK, STORM_FILE, STORM_CONNECT, STORM_MOUNT };
+enum storm_kind { STORM_EXEC, STORM_FORK, STORM_FILE, STORM_CONNECT, STORM_MOUNT, STORM_BIND };
 
 /* A worker's share of the storm: ops w, w + workers, ... below n. */
 static int worker_run(enum storm_kind kind, long w, long n, long workers)
@@ -252,10 +254,29 @@ static int mount_storm(long n)
 	return err;
 }
 
+static int bind_storm(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (long i = 0; i < n; i++) {
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a))) {
+			fprintf(stderr, "storm: bind %ld: %s\n", i, strerror(errno));
+			if (s >= 0)
+				close(s);
+			return -1;
+		}
+		close(s);
+	}
+	return 0;
+}
+
 static int kind_of(const char *name)
 {
 	static const char *const names[] = { [STORM_EXEC] = "exec", [STORM_FORK] = "fork", [STORM_FILE] = "file",
-					     [STORM_CONNECT] = "connect", [STORM_MOUNT] = "mount" };
+					     [STORM_CONNECT] = "connect", [STORM_MOUNT] = "mount",
+					     [STORM_BIND] = "bind" };
 
 	for (int k = 0; k < (int)(sizeof(names) / sizeof(names[0])); k++)
 		if (!strcmp(name, names[k]))
@@ -272,7 +293,7 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || n <= 0 || workers <= 0 || workers > 64 || kind < 0) {
-		fprintf(stderr, "usage: storm exec|fork|file N [WORKERS] | storm connect|mount N\n");
+		fprintf(stderr, "usage: storm exec|fork|file N [WORKERS] | storm connect|mount|bind N\n");
 		return 2;
 	}
 	if (kind == STORM_EXEC && find_exec_nop())
@@ -282,6 +303,8 @@ int main(int argc, char **argv)
 		err = connect_storm(n);
 	else if (kind == STORM_MOUNT)
 		err = mount_storm(n);
+	else if (kind == STORM_BIND)
+		err = bind_storm(n);
 	else
 		err = process_storm(n, workers, kind);
 	if (err)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Draining the tracer rings (drain.h). Programs submit without waking the
- * reader unless the ring holds more than a threshold (1/16 of the events ring,
- * 1/4 of the security ring: load.c), and
+ * reader unless the ring holds more than a threshold (1/4 of either ring:
+ * load.c), and
  * perimd drains on a DRAIN_INTERVAL_MS timer. An event therefore waits at most
  * DRAIN_INTERVAL_MS (plus the time to handle what is queued before it); a
  * burst wakes perimd early, paying the ~25 us wakeup once per batch.

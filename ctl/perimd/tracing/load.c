@@ -18,17 +18,21 @@
 
 /*
  * A ring's data pages are mapped twice into perimd (libbpf's wrap-around
- * view), so each counts twice in its RSS: 2 MiB of events cost 4 MiB. With
- * the wakeup at 1/16 (128 KiB), 2 MiB still leaves ~1.9 MiB of headroom: at
- * the exec/connect storms' ~50k events/s (~5 MB/s) perimd may stall ~400 ms
- * before an event is lost. The program whose record crosses the mark pays
- * the wakeup (~25 us in a VM). The security ring wakes at 1/4 (128 KiB): its
- * events wait for the drain timer like the others, and its records are big
+ * view), so each counts twice in its RSS: 2 MiB of events cost 4 MiB.
+ * The program whose record crosses a ring's wakeup mark pays the wakeup (a
+ * self-IPI, ~25-35 us in a VM), so the mark sits where the 50 ms drain timer
+ * alone keeps the ring below it at every storm the benchmarks run: at 1/16
+ * (128 KiB) an exec storm (~1.1 KB of events per exec) crossed it every ~120
+ * execs, 150-200 ns on each exec's hook (bench, section_tracers: the exec
+ * reference with perim's mark at 1/16, 1/4 and 1/2 of the ring, side by side:
+ * 665, 500 and 475 ns/run, the reference without a mark 450). At 1/4 (512 KiB)
+ * the timer keeps up with 10 MB/s of events without a wakeup, and 1.5 MiB of
+ * headroom stays: perimd may stall ~150 ms at that rate before an event is
+ * lost. The security ring wakes at 1/4 (128 KiB) too: its records are big
  * (a mount's is 640 bytes), so at 1/16 a mount storm paid a wakeup every 50
- * mounts, a third of each mount's cost in the kernel (bench, section_tracers);
- * at 1/4, one every 200, with 384 KiB of headroom left.
+ * mounts, a third of each mount's cost in the kernel.
  */
-#define EV_WAKEUP_FRACTION 16
+#define EV_WAKEUP_FRACTION 4
 #define SEC_WAKEUP_FRACTION 4
 #define EV_RING_DEFAULT (2u << 20)
 #define SEC_RING_DEFAULT (512u << 10)

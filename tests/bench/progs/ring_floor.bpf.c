@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The floor of a tracer hook (exec, fork, exit, TCP state, connect's and accept's exit, mount), as reference rows of the tracer benchmark
+ * The floor of a tracer hook (exec, fork, exit, TCP state, connect's, accept's and bind's exit, mount), as reference rows of the tracer benchmark
  * (tests/bench/ring_floor.c beside perimd): reserve a record of perim's size
  * for that hook on a ring of perimd's size, write one field, submit without
  * a wakeup. Nothing read from the kernel, no counters, no sequence numbers.
@@ -118,6 +118,18 @@ int floor_mount(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+SEC("tp/syscalls/sys_exit_bind")
+int floor_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	struct perim_ev_bind *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	e->result = ctx->ret;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
 /*
  * References: the unavoidable work of a hook whose cost stays above 1.5x its
  * floor. Each fills every field its event must carry, read the cheapest way
@@ -142,6 +154,17 @@ static __always_inline void ref_hdr(struct perim_ev_hdr *h)
 	h->ppid = t->real_parent->tgid;
 	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
 	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
+}
+
+/* An IPv4 address as IPv4-mapped IPv6, four 4-byte stores. */
+static __always_inline void ref_v4_mapped(__u8 *dst, __be32 addr)
+{
+	__u32 *w = (__u32 *)dst;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0xffff);
+	w[3] = addr;
 }
 
 /* The current task's socket behind fd: the fd slot, the file's socket and its sock are untyped pointers. */
@@ -258,6 +281,74 @@ int ref_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* bind's exit learns the fd and the address asked for from its enter, as connect's does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct ref_connect_args);
+} ref_bind_pending SEC(".maps");
+
+SEC("tp/syscalls/sys_enter_bind")
+int ref_bind_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct ref_connect_args a = { .fd = ctx->args[0] };
+	__u64 key = bpf_get_current_pid_tgid();
+
+	if (bpf_probe_read_user(&a.sa, sizeof(a.sa), (void *)ctx->args[1]) ||
+	    (a.sa.sin6_family != 2 && a.sa.sin6_family != 10))
+		return 0;
+	bpf_map_update_elem(&ref_bind_pending, &key, &a, BPF_ANY);
+	return 0;
+}
+
+/* The port and address the kernel gave, the protocol and the socket's inode (via the fd's file). */
+static __always_inline void ref_bind_fill(struct perim_ev_bind *e, long fd)
+{
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file **fds = fdt->fd, *file = NULL;
+	struct socket *sock = NULL;
+	struct sock *sk = NULL;
+	struct sock_common c;
+
+	if (fd < 0 || fd >= fdt->max_fds || bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file ||
+	    bpf_probe_read_kernel(&sock, sizeof(sock), &file->private_data) || !sock ||
+	    bpf_probe_read_kernel(&sk, sizeof(sk), &sock->sk) || !sk ||
+	    bpf_probe_read_kernel(&c, sizeof(c), sk))
+		return;
+	e->inode = BPF_CORE_READ(file, f_inode, i_ino);
+	e->proto = BPF_CORE_READ(sk, sk_protocol);
+	e->port = c.skc_num;
+	if (c.skc_family == 2)
+		ref_v4_mapped(e->addr, c.skc_rcv_saddr);
+	else
+		__builtin_memcpy(e->addr, &c.skc_v6_rcv_saddr, 16);
+}
+
+SEC("tp/syscalls/sys_exit_bind")
+int ref_bind(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 key = bpf_get_current_pid_tgid();
+	struct ref_connect_args *a = bpf_map_lookup_elem(&ref_bind_pending, &key);
+	struct perim_ev_bind *e;
+
+	if (!a)
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (e) {
+		ref_hdr(&e->hdr);
+		e->family = a->sa.sin6_family;
+		e->port = bpf_ntohs(a->sa.sin6_port);
+		e->result = ctx->ret;
+		e->fd = a->fd;
+		if (ctx->ret == 0)
+			ref_bind_fill(e, a->fd);
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+	bpf_map_delete_elem(&ref_bind_pending, &key);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ref_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -332,17 +423,6 @@ int BPF_PROG(ref_exit, struct task_struct *p)
 	return 0;
 }
 
-/* An IPv4 address as IPv4-mapped IPv6, four 4-byte stores. */
-static __always_inline void ref_v4_mapped(__u8 *dst, __be32 addr)
-{
-	__u32 *w = (__u32 *)dst;
-
-	w[0] = 0;
-	w[1] = 0;
-	w[2] = bpf_htonl(0xffff);
-	w[3] = addr;
-}
-
 /* A TCP socket's state change: its addresses, ports, family and protocol by plain loads, both states. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ref_sock_state, struct sock *sk, int oldstate, int newstate)
@@ -372,6 +452,105 @@ int BPF_PROG(ref_sock_state, struct sock *sk, int oldstate, int newstate)
 	e->newstate = newstate;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
+}
+
+/*
+ * The exec reference with one of perim's own pieces added at a time (the
+ * bisect set, "bis_"): perim's bookkeeping (a per-CPU counter row and a
+ * per-CPU sequence number, as tracers/lib/common.h perim_reserve), its wakeup
+ * mark (a ring query per submit and a forced wakeup on the record that
+ * crosses the mark, as perim_submit, at perimd's mark), and both. Each runs in
+ * a process of its own, so none finds the lines another warmed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 32);
+	__type(key, __u32);
+	__type(value, struct perim_hook_counters);
+} bis_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} bis_seq SEC(".maps");
+
+/* perimd's wakeup mark on its event ring (set by the loader: ring / 16). */
+const volatile __u64 bis_wakeup_bytes = 128 << 10;
+
+static __always_inline bool bis_book(void)
+{
+	__u32 hook = 0, ring = 0;
+	struct perim_hook_counters *c = bpf_map_lookup_elem(&bis_stats, &hook);
+	__u64 *seq = bpf_map_lookup_elem(&bis_seq, &ring);
+
+	if (!c || !seq)
+		return false;
+	c->generated++;
+	++*seq;
+	return true;
+}
+
+static __always_inline __u64 bis_wake_flag(__u64 size)
+{
+	__u64 avail = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA);
+
+	return avail >= bis_wakeup_bytes && avail < bis_wakeup_bytes + size + 8 ? BPF_RB_FORCE_WAKEUP :
+										  BPF_RB_NO_WAKEUP;
+}
+
+/* mark: 0 none, 1 the query alone (never waking), 2 perim's wakeup mark */
+static __always_inline int bis_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm,
+				    bool book, int mark)
+{
+	struct perim_ev_exec *e;
+	unsigned long start, n;
+
+	if (book && !bis_book())
+		return 0;
+	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	ref_hdr(&e->hdr);
+	e->old_pid = old_pid;
+	e->filename_len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
+	start = p->mm->arg_start;
+	n = p->mm->arg_end - start;
+	if (n > PERIM_ARGV_MAX - 1)
+		n = PERIM_ARGV_MAX - 1;
+	n &= PERIM_ARGV_MAX - 1;
+	if (bpf_probe_read_user(e->argv, n, (void *)start))
+		n = 0;
+	e->argv_len = n;
+	if (mark == 1)
+		e->_reserved0 = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA) >= bis_wakeup_bytes;
+	bpf_ringbuf_submit(e, mark == 2 ? bis_wake_flag(sizeof(*e)) : BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_book, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_mark, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, false, 2);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_both, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 2);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(bis_exec_query, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return bis_exec(p, old_pid, bprm, true, 1);
 }
 
 /* No ring at all: what running any program on the hook costs (with bpf_stats on). */
