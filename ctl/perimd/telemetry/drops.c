@@ -13,9 +13,9 @@
  * which is cheap). Samples older than the window are ignored, so a backlog
  * does not skew `top`.
  *
- * Cost: the datapath sends at most PERIM_DROP_SAMPLE_RATE_DEFAULT samples
- * per second and CPU; each costs perimd a linear listener lookup and one
- * JSON line.
+ * Cost: the datapath sends at most --drop-sample-rate samples (default
+ * PERIM_DROP_SAMPLE_RATE_DEFAULT) per second and CPU; each costs perimd a
+ * linear listener lookup and one JSON line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
