@@ -268,6 +268,25 @@ static void add_targets(struct perimd *d, struct json_object *top)
 	}
 }
 
+/*
+ * Does any attached program sample drops? Each has the rate it was loaded
+ * with (an adopted one perhaps another than --drop-sample-rate; unknown
+ * counts as sampling); with none attached, the rate the next one gets.
+ */
+static bool datapath_samples(const struct perimd *d)
+{
+	bool attached = false;
+
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!d->model->ifaces[s].used || !d->att[s].attached)
+			continue;
+		attached = true;
+		if (d->att[s].drop_sample_rate)
+			return true;
+	}
+	return !attached && d->cfg.drop_sample_rate;
+}
+
 int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
@@ -278,6 +297,10 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		snprintf(err, errlen, "Error: argument \"%s\" is wrong: perim is not attached to this interface",
 			 cmd->dev);
 		return PERIM_EXIT_BADINPUT;
+	}
+	if (!datapath_samples(d)) {
+		*result = not_sampling("drop sampling is off (perimd --drop-sample-rate 0)");
+		return 0;
 	}
 	if (!drops) {
 		ret = start(d, true, why, sizeof(why));
