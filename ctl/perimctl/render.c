@@ -591,18 +591,24 @@ static void render_processes(struct json_object *p)
 	       get_u64(p, "tracked"), get_u64(p, "exited"), get_u64(p, "dropped"), get_u64(p, "evicted"));
 }
 
-/* "drop samples: at most 1000/s per CPU", and any interface whose program samples at another rate. */
+/*
+ * "drop samples: at most 1000/s per CPU, 5963 sent, 5963 received", and any
+ * interface whose program samples at another rate.
+ */
 static void render_drop_samples(struct json_object *r)
 {
-	struct json_object *ifaces = get(r, "interfaces");
-	uint64_t want = get_u64(r, "drop_sample_rate");
+	struct json_object *ifaces = get(r, "interfaces"), *ds = get(r, "drop_samples");
+	uint64_t want = get_u64(ds, "rate");
 
-	if (!get(r, "drop_sample_rate"))
+	if (!ds)
 		return;
 	if (want)
-		printf("drop samples: at most %" PRIu64 "/s per CPU\n", want);
+		printf("drop samples: at most %" PRIu64 "/s per CPU", want);
 	else
-		printf("drop samples: off\n");
+		printf("drop samples: off");
+	if (get(ds, "sent"))
+		printf(", %" PRIu64 " sent", get_u64(ds, "sent"));
+	printf(", %" PRIu64 " received\n", get_u64(ds, "received"));
 	for (size_t i = 0; i < array_len(ifaces); i++) {
 		struct json_object *ifc = json_object_array_get_idx(ifaces, i);
 

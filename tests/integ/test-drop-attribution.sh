@@ -284,8 +284,8 @@ samples_from() { jq -c "select(.type==\"xdp_drop\" and .flow.src==\"$2\")" "$1" 
 case_drop_sample_rate_sets_how_many_drops_are_sampled() {
 	local secs low high cap
 	rate_setup && rate_perimd 100 "$TMP/rate-low.json" || return 1
-	expect_eq "$(pctl -j status | jq -c '[.drop_sample_rate, .interfaces[0].drop_sample_rate]')" "[100,100]" "status" &&
-	expect_match "$(pctl status)" "^drop samples: at most 100/s per CPU$" "status, human" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[100,100]" "status" &&
+	expect_match "$(pctl status)" "^drop samples: at most 100/s per CPU, 0 sent, 0 received$" "status, human" || return 1
 	secs=$(rate_flood 10.223.0.1 6000 6000) || return 1
 	low=$(samples_from "$TMP/rate-low.json" 10.223.0.1)
 	# per CPU: the burst (PERIM_DROP_SAMPLE_BURST) and the rate over the flood
@@ -294,18 +294,20 @@ case_drop_sample_rate_sets_how_many_drops_are_sampled() {
 	pctl detach "$RGW" >/dev/null || { fail "detach"; return 1; }
 	perimd_stop
 	rate_perimd 20000 "$TMP/rate-high.json" || return 1
-	expect_eq "$(pctl -j status | jq -c '[.drop_sample_rate, .interfaces[0].drop_sample_rate]')" "[20000,20000]" "status" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[20000,20000]" "status" || return 1
 	rate_flood 10.223.0.2 6000 6000 >/dev/null || return 1
 	high=$(samples_from "$TMP/rate-high.json" 10.223.0.2)
 	expect_range "$high" 3000 6000 "samples at 20000/s per CPU of 6000 drops" &&
-	expect_range "$high" $(( low * 4 )) 6000 "at least 4x the samples at 100/s ($low)"
+	expect_range "$high" $(( low * 4 )) 6000 "at least 4x the samples at 100/s ($low)" || return 1
+	# status counts them: this perimd received each one; the ring (pinned since the first perimd) sent both floods'
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.sent, .drop_samples.received]')" "[$(( low + high )),$high]" "status counts"
 }
 
 # 0 turns sampling off: no sample of a flood, and top says why.
 case_drop_sample_rate_zero_samples_nothing() {
 	rate_setup && rate_perimd 0 "$TMP/rate-off.json" || return 1
-	expect_eq "$(pctl -j status | jq -c '[.drop_sample_rate, .interfaces[0].drop_sample_rate]')" "[0,0]" "status" &&
-	expect_match "$(pctl status)" "^drop samples: off$" "status, human" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[0,0]" "status" &&
+	expect_match "$(pctl status)" "^drop samples: off, 0 sent, 0 received$" "status, human" || return 1
 	rate_flood 10.223.0.3 2000 4000 >/dev/null || return 1
 	expect_eq "$(samples_from "$TMP/rate-off.json" 10.223.0.3)" 0 "samples" &&
 	expect_eq "$(pctl -j top --once | jq -c '[.sampling, .reason]')" '[false,"drop sampling is off (perimd --drop-sample-rate 0)"]' "top"
@@ -317,7 +319,7 @@ case_adopted_program_keeps_its_drop_sample_rate() {
 	rate_setup && rate_perimd 100 /dev/null || return 1
 	perimd_stop
 	perimd_start rgw --interface "$RGW" --drop-sample-rate 5000 --events /dev/null || return 1
-	expect_eq "$(pctl -j status | jq -c '[.drop_sample_rate, .interfaces[0].adopted, .interfaces[0].drop_sample_rate]')" \
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].adopted, .interfaces[0].drop_sample_rate]')" \
 		"[5000,true,100]" "status after adoption" &&
 	expect_match "$(cat "$TMP/perimd.log")" "$RGW: the adopted program samples at most 100 drops/s per CPU, not --drop-sample-rate 5000" "logged" &&
 	expect_match "$(pctl status)" "$RGW: its adopted program samples at most 100/s per CPU" "status, human" || return 1

@@ -570,7 +570,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_add_int(*result, "pid", getpid());
 	json_add_str(*result, "version", PERIMD_VERSION);
 	json_add_str(*result, "pin_root", d->cfg.pin_root);
-	json_add_u64(*result, "drop_sample_rate", d->cfg.drop_sample_rate);
+	json_object_object_add(*result, "drop_samples", perimd_drops_status_json(d));
 	json_add_str(btf, "path", d->btf.path);
 	json_add_str(btf, "source", d->btf.source);
 	json_object_object_add(*result, "btf", btf);
