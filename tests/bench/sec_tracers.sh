@@ -249,17 +249,17 @@ ref_stop() { kill "$REF_PID"; wait "$REF_PID" 2>/dev/null; return 0; }
 # ref_drained GENERATED: every event generated up to then written or lost
 ref_drained() { local ev gen lost; read -r ev gen lost < <(ref_counts) && [ $(( ev + lost )) -ge "$1" ]; }
 
-# One storm under ev_ref: appends "label events elapsed_ns cpu_ns kinds" to $TMP/ref_runs
+# One storm under ev_ref: appends "label events elapsed_ns cpu_ns kinds lost" to $TMP/ref_runs
 ref_storm() {
-	local e0 c0 el gen e1
-	read -r e0 _ _ < <(ref_counts) && c0=$(task_cpu_ns "$REF_PID") || return 1
+	local e0 l0 c0 el gen e1 l1
+	read -r e0 _ l0 < <(ref_counts) && c0=$(task_cpu_ns "$REF_PID") || return 1
 	ref_kinds > "$TMP/rkinds0"
 	el=$(any_storm "$@") || return 1
 	read -r _ gen _ < <(ref_counts) || return 1
 	wait_until 5 ref_drained "$gen" || echo "tracers: ev_ref had not drained every event" >&2
-	read -r e1 _ _ < <(ref_counts) || return 1
+	read -r e1 _ l1 < <(ref_counts) || return 1
 	ref_kinds > "$TMP/rkinds1"
-	echo "$(storm_label "$@") $(( e1 - e0 )) $el $(( $(task_cpu_ns "$REF_PID") - c0 )) $(kinds_delta "$TMP/rkinds0" "$TMP/rkinds1")" >> "$TMP/ref_runs"
+	echo "$(storm_label "$@") $(( e1 - e0 )) $el $(( $(task_cpu_ns "$REF_PID") - c0 )) $(kinds_delta "$TMP/rkinds0" "$TMP/rkinds1") $(( l1 - l0 ))" >> "$TMP/ref_runs"
 }
 
 # The storms perimd's CPU per event is judged at, one per event kind, each
@@ -492,21 +492,21 @@ tracers_report() {
 	echo "sequence check, the backlog or the followers. Its CPU per event is what draining and printing"
 	echo "cost on this machine; perimd's above it is perimd's own."
 	echo
-	echo "| storm (kind:count[:workers]) | events delivered | by kind (perimd; ev_ref) | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
-	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
-	local rev rel rcpu rkinds rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow="" kinds
+	echo "| storm (kind:count[:workers]) | events delivered | by kind (perimd; ev_ref) | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref lost | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
+	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	local rev rel rcpu rkinds rlost rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow="" kinds
 	while read -r kind ev lost el cpu calls kinds; do
 		[ "$ev" -gt 0 ] || continue
 		cpu=$(( cpu - calls * STATUS_NS ))
 		cpu_ev=$(fdiv "$cpu" $(( ev * 1000 )) 2)
 		out=$(fdiv $(( ev * 1000000 )) $(( el / 1000 )) 0)
-		read -r rev rel rcpu rkinds < <(awk -v k="$kind" '$1 == k { print $2, $3, $4, $5 }' "$TMP/ref_runs")
+		read -r rev rel rcpu rkinds rlost < <(awk -v k="$kind" '$1 == k { print $2, $3, $4, $5, $6 }' "$TMP/ref_runs")
 		rcpu_ev=n/a rout=n/a
 		if [ "${rev:-0}" -gt 0 ]; then
 			rcpu_ev=$(fdiv "$rcpu" $(( rev * 1000 )) 2)
 			rout=$(fdiv $(( rev * 1000000 )) $(( rel / 1000 )) 0)
 		fi
-		echo "| $kind | $ev | $(kinds_text "$kinds"); $(kinds_text "${rkinds:-}") | $lost | $out | $cpu_ev | $rout | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
+		echo "| $kind | $ev | $(kinds_text "$kinds"); $(kinds_text "${rkinds:-}") | $lost | $out | $cpu_ev | $rout | ${rlost:-n/a} | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
 		[ "$lost" = 0 ] || lossy=1
 		[ "$lost" = 0 ] && [ "$out" -gt "$max" ] && max=$out
 		if [ "$out" -ge 10000 ]; then

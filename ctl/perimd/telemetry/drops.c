@@ -334,18 +334,21 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 /* Samples the datapath has put on the pinned ring since it was created (survives perimd), or -errno. */
 static long long ring_records(const struct perimd *d)
 {
+	bool draining = drops && drops->ring_fd >= 0;
 	char path[4200];
 	uint64_t consumer, producer;
-	int fd = drops && drops->ring_fd >= 0 ? drops->ring_fd : -1, ret;
+	int fd, ret;
 
-	if (fd < 0) {
+	if (draining) {
+		fd = drops->ring_fd;
+	} else {
 		ring_path(d, path, sizeof(path));
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			return -errno;
 	}
 	ret = perim_ring_positions(fd, &consumer, &producer);
-	if (fd != (drops ? drops->ring_fd : -1))
+	if (!draining)
 		close(fd);
 	return ret ? ret : (long long)(producer / PERIM_RING_RECORD_BYTES(sizeof(struct perim_drop_event)));
 }
