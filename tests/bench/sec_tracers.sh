@@ -175,7 +175,7 @@ kinds_delta() {
 	awk 'NR == FNR { b[$1] = $2; next } $2 > b[$1] { d[$1] = $2 - b[$1]; t += d[$1] }
 	     END { for (k in d) { if (d[k] * 100 >= t) print d[k], k; else o += d[k] }
 		   if (o) print -1, "other:" o }' "$1" "$2" | sort -rn |
-		awk '{ printf "%s%s", (NR > 1 ? "," : ""), ($1 < 0 ? $2 : $2 ":" $1) }'
+		awk '{ printf "%s%s", (NR > 1 ? "," : ""), ($1 < 0 ? $2 : $2 ":" $1) } END { if (!NR) printf "none" }'
 }
 
 # The drop-sample storm: a flood of UDP from DROP_SRC (denied on MEM_NIC) at
