@@ -4,6 +4,7 @@
 # live section so no other perimd is tracing meanwhile.
 
 STORM=$BENCH/storm
+. "$TOP/tests/bench/drop_profile.sh"
 
 # prog_stats PID: "name run_time_ns run_cnt" per BPF program PID holds open
 # (bpftool's own pid column needs an iterator this bpftool lacks; fdinfo works).
@@ -187,9 +188,11 @@ kinds_delta() {
 DROP_SRC=10.98.0.1
 DROP_PPS=20000
 DROP_SAMPLE_RATE=100000
-# drop_storm N: N dropped frames; prints the flood's elapsed ns
+# drop_storm N: N dropped frames; prints the flood's elapsed ns. At a raised
+# priority: a descheduled udpflood catches up in a burst, which the sampler's
+# per-tick cap samples only 100 of.
 drop_storm() {
-	in_ns trm "$TOOLS/udpflood" send --dev trm1 --dst-mac "$(mac_of tr "$MEM_NIC")" --dst 10.99.0.1 \
+	in_ns trm nice -n -10 "$TOOLS/udpflood" send --dev trm1 --dst-mac "$(mac_of tr "$MEM_NIC")" --dst 10.99.0.1 \
 		--src "$DROP_SRC" --port 9 --count "$1" --rate "$DROP_PPS" | sed -E 's/.*elapsed_ns=([0-9]+).*/\1/'
 }
 # any_storm KIND N [WORKERS]: storm.c's storms, and the drop-sample storm
@@ -313,6 +316,7 @@ section_tracers() {
 	while read -r kind n w; do
 		perim_storm "$kind" "$n" "$w" >/dev/null || return 1
 	done < <(perimd_storms)
+	drop_profile "$PERIMD_PID" "$ND" || return 1
 	STATUS_NS=$(status_cost_ns 30) || return 1
 	rss=$(rss_kib "$PERIMD_PID")
 	mem_parts "$PERIMD_PID" > "$TMP/mem_after"
@@ -494,7 +498,7 @@ tracers_report() {
 	echo
 	echo "| storm (kind:count[:workers]) | events delivered | by kind (perimd; ev_ref) | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref lost | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
 	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
-	local rev rel rcpu rkinds rlost rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow="" kinds
+	local drop_us=0 rev rel rcpu rkinds rlost rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow="" kinds
 	while read -r kind ev lost el cpu calls kinds; do
 		[ "$ev" -gt 0 ] || continue
 		cpu=$(( cpu - calls * STATUS_NS ))
@@ -507,6 +511,7 @@ tracers_report() {
 			rout=$(fdiv $(( rev * 1000000 )) $(( rel / 1000 )) 0)
 		fi
 		echo "| $kind | $ev | $(kinds_text "$kinds"); $(kinds_text "${rkinds:-}") | $lost | $out | $cpu_ev | $rout | ${rlost:-n/a} | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
+		[ "${kind%%:*}" = drop ] && drop_us=$cpu_ev
 		[ "$lost" = 0 ] || lossy=1
 		[ "$lost" = 0 ] && [ "$out" -gt "$max" ] && max=$out
 		if [ "$out" -ge 10000 ]; then
@@ -529,6 +534,13 @@ tracers_report() {
 	echo "and adds it to \`top\`'s window, ev_ref drains the same pinned ring and writes the same JSON line"
 	echo "without either. Its events/s is the flood's rate. The RSS after the storms"
 	echo "includes the storms' exited processes, kept for their 30 s grace (and the table's slabs they grew)."
+	echo
+	echo "Where perimd's CPU goes in the drop storm: \`perf record\` (DWARF call graphs, 999 Hz) of the"
+	echo "storms' perimd through one more drop storm of $ND frames and its drain; each stack under the"
+	echo "drop ring's drain timer counts for the first function, from the leaf up, that names a part of"
+	echo "the drop path; µs per event = the part's share of all samples x the drop row's perimd CPU/event."
+	echo
+	drop_profile_table "$drop_us"
 	echo
 	read -r sd_perim sd_snoop < <(echo "$(slowdowns perim exec | med 3) $(slowdowns tools exec | med 3)")
 	# The same per exec, measured directly rather than through the storm's time
