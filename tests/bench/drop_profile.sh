@@ -45,7 +45,7 @@ drop_profile() {
 	local pp g
 	rm -f "$TMP/drop_profile" "$TMP/drop_profile.skip"
 	command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" > "$TMP/drop_profile.skip"; return 0; }
-	perf record -q -F 999 --call-graph dwarf,16384 -p "$1" -o "$TMP/perf.data" >/dev/null 2>"$TMP/perf.err" &
+	perf record -q -F 4999 --call-graph dwarf,16384 -p "$1" -o "$TMP/perf.data" >/dev/null 2>"$TMP/perf.err" &
 	pp=$!
 	track_pid "$pp"
 	wait_until 10 test -s "$TMP/perf.data" || { echo "perf record did not start: $(head -c 200 "$TMP/perf.err")" > "$TMP/drop_profile.skip"; return 0; }

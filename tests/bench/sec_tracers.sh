@@ -316,7 +316,7 @@ section_tracers() {
 	while read -r kind n w; do
 		perim_storm "$kind" "$n" "$w" >/dev/null || return 1
 	done < <(perimd_storms)
-	drop_profile "$PERIMD_PID" "$ND" || return 1
+	drop_profile "$PERIMD_PID" $(( ND * 2 )) || return 1
 	STATUS_NS=$(status_cost_ns 30) || return 1
 	rss=$(rss_kib "$PERIMD_PID")
 	mem_parts "$PERIMD_PID" > "$TMP/mem_after"
@@ -535,8 +535,8 @@ tracers_report() {
 	echo "without either. Its events/s is the flood's rate. The RSS after the storms"
 	echo "includes the storms' exited processes, kept for their 30 s grace (and the table's slabs they grew)."
 	echo
-	echo "Where perimd's CPU goes in the drop storm: \`perf record\` (DWARF call graphs, 999 Hz) of the"
-	echo "storms' perimd through one more drop storm of $ND frames and its drain; each stack under the"
+	echo "Where perimd's CPU goes in the drop storm: \`perf record\` (DWARF call graphs, 4999 Hz) of the"
+	echo "storms' perimd through one more drop storm of $(( ND * 2 )) frames and its drain; each stack under the"
 	echo "drop ring's drain timer counts for the first function, from the leaf up, that names a part of"
 	echo "the drop path; µs per event = the part's share of all samples x the drop row's perimd CPU/event."
 	echo
