@@ -270,7 +270,7 @@ at_least() { [ "$("${@:2}")" -ge "$1" ]; }
 rate_flood() {
 	local before out
 	before=$(deny_drops) || return 1
-	out=$(in_ns rinet "$TOOLS/udpflood" send --dev "$RPEER" --dst-mac "$RGW_MAC" --dst 10.80.0.1 --src "$1" \
+	out=$(in_ns rinet nice -n -10 "$TOOLS/udpflood" send --dev "$RPEER" --dst-mac "$RGW_MAC" --dst 10.80.0.1 --src "$1" \
 		--port 9 --count "$2" --rate "$3") || { fail "udpflood: $out"; return 1; }
 	wait_until 10 at_least $(( before + $2 )) deny_drops || { fail "the flood was not dropped: $(deny_drops) after $before"; return 1; }
 	pctl -j top --once >/dev/null || { fail "top"; return 1; }
