@@ -39,7 +39,10 @@
  *              [,"confirm_deadline","confirm_deadline_unix_ms"]}   (also on any change made with --confirm)
  *   confirm/rollback: {"done":"confirmed|rolled back"}
  *   status:   {"pid","version","pin_root","btf":{"path","source":"kernel|config|bundled"},
- *              "interfaces":[...as in stats, without counters...],
+ *              "drop_samples":{"rate" (--drop-sample-rate),"sent" (put on the ring, null: no ring),
+ *                              "received" (drained by this perimd)},
+ *              "interfaces":[...as in stats, without counters, with "drop_sample_rate":
+ *                            the attached program's (null: unknown or not attached)...],
  *              "hooks":[{"name","family":"xdp|tracepoint|kprobe|fentry|lsm","attached":bool,
  *                        "how","reason"}],
  *              "confirm":{"pending"[,"deadline","deadline_unix_ms","ms_left"]}}

@@ -591,6 +591,37 @@ static void render_processes(struct json_object *p)
 	       get_u64(p, "tracked"), get_u64(p, "exited"), get_u64(p, "dropped"), get_u64(p, "evicted"));
 }
 
+/*
+ * "drop samples: at most 1000/s per CPU, 5963 sent, 5963 received", and any
+ * interface whose program samples at another rate.
+ */
+static void render_drop_samples(struct json_object *r)
+{
+	struct json_object *ifaces = get(r, "interfaces"), *ds = get(r, "drop_samples");
+	uint64_t want = get_u64(ds, "rate");
+
+	if (!ds)
+		return;
+	if (want)
+		printf("drop samples: at most %" PRIu64 "/s per CPU", want);
+	else
+		printf("drop samples: off");
+	if (get(ds, "sent"))
+		printf(", %" PRIu64 " sent", get_u64(ds, "sent"));
+	printf(", %" PRIu64 " received\n", get_u64(ds, "received"));
+	for (size_t i = 0; i < array_len(ifaces); i++) {
+		struct json_object *ifc = json_object_array_get_idx(ifaces, i);
+
+		if (!get_bool(ifc, "attached") || (get(ifc, "drop_sample_rate") && get_u64(ifc, "drop_sample_rate") == want))
+			continue;
+		if (get(ifc, "drop_sample_rate"))
+			printf("  %s: its adopted program samples at most %" PRIu64 "/s per CPU (detach and attach to apply)\n",
+			       get_str(ifc, "dev", "?"), get_u64(ifc, "drop_sample_rate"));
+		else
+			printf("  %s: its adopted program's rate is unknown\n", get_str(ifc, "dev", "?"));
+	}
+}
+
 static void render_status(struct json_object *r)
 {
 	struct json_object *btf = get(r, "btf");
@@ -599,6 +630,7 @@ static void render_status(struct json_object *r)
 	       get_str(r, "version", "?"), get_str(r, "pin_root", "?"));
 	printf("BTF: %s (%s)\n", get_str(btf, "path", "?"), get_str(btf, "source", "?"));
 	render_status_interfaces(get(r, "interfaces"));
+	render_drop_samples(r);
 	render_hooks(get(r, "hooks"));
 	render_syncookie_status(get(r, "syncookie"));
 	render_source_tables(get(r, "source_tables"));

@@ -14,12 +14,14 @@
 #include "proto.h"
 #include "cmd.h"
 #include "perim.h"
+#include "perim_drops.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 
 enum {
 	OPT_SOCKET = 256, OPT_GROUP, OPT_PIN_ROOT, OPT_STATE, OPT_INTERFACE, OPT_BTF, OPT_BTF_DIR,
 	OPT_KERNEL_BTF, OPT_SRC_BUCKETS, OPT_EVENTS, OPT_GUARD_RULES, OPT_METRICS, OPT_CONFIG, OPT_FOREGROUND, OPT_HELP,
+	OPT_DROP_SAMPLE_RATE,
 	OPT_FLEET,                 /* every --fleet* option: fleet/options.c reads it by name */
 	OPT_PROTECT,
 };
@@ -36,6 +38,7 @@ static const struct option long_opts[] = {
 	{ "kernel-btf",  required_argument, NULL, OPT_KERNEL_BTF },
 	{ "src-buckets", required_argument, NULL, OPT_SRC_BUCKETS },
 	{ "events",      required_argument, NULL, OPT_EVENTS },
+	{ "drop-sample-rate", required_argument, NULL, OPT_DROP_SAMPLE_RATE },
 	{ "guard-rules", required_argument, NULL, OPT_GUARD_RULES },
 	{ "metrics",     required_argument, NULL, OPT_METRICS },
 	{ "config",      required_argument, NULL, OPT_CONFIG },
@@ -68,6 +71,8 @@ static const char usage[] =
 "  --kernel-btf PATH     where the kernel's own BTF is (default " PERIMD_KERNEL_BTF_DEFAULT ")\n"
 "  --src-buckets N       size of the per-source bucket LRU (default: pinned size or 262144)\n"
 "  --events PATH         tracer events as JSON lines (default stdout)\n"
+"  --drop-sample-rate N  XDP drops sampled for top and xdp_drop events, at most N a\n"
+"                        second per CPU (0 to " PERIMD_DROP_SAMPLE_RATE_MAX_STR ", 0 = off; default " PERIMD_DROP_SAMPLE_RATE_DEFAULT_STR ")\n"
 "  --guard-rules FILE    LSM guard rails (default none), a rule a line:\n"
 "                        open|exec|bpf PREFIX [audit|enforce], or write PREFIX\n"
 "  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics (default\n"
@@ -179,6 +184,21 @@ static int parse_buckets(struct perimd_config *cfg, const char *value)
 	return 0;
 }
 
+static int parse_drop_sample_rate(struct perimd_config *cfg, const char *name, const char *value)
+{
+	char *end;
+	unsigned long n;
+
+	if (!*value || strspn(value, "0123456789") != strlen(value) || (value[0] == '0' && value[1]))
+		return bad_option(name, value, "expected a number from 0 to " PERIMD_DROP_SAMPLE_RATE_MAX_STR ", no leading zeros");
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (errno || *end || n > PERIMD_DROP_SAMPLE_RATE_MAX)
+		return bad_option(name, value, "expected a number from 0 to " PERIMD_DROP_SAMPLE_RATE_MAX_STR);
+	cfg->drop_sample_rate = n;
+	return 0;
+}
+
 static int parse_metrics(struct perimd_config *cfg, const char *value)
 {
 	struct perimd_metrics_addr addr;
@@ -235,6 +255,7 @@ static int apply_option(struct perimd_config *cfg, int opt, const char *name, co
 	case OPT_SRC_BUCKETS: return parse_buckets(cfg, value);
 	case OPT_EVENTS:      return copy_value(cfg->events, sizeof(cfg->events), name, value);
 	case OPT_GUARD_RULES: return parse_guard_rules(cfg, name, value);
+	case OPT_DROP_SAMPLE_RATE: return parse_drop_sample_rate(cfg, name, value);
 	case OPT_METRICS:     return parse_metrics(cfg, value);
 	case OPT_CONFIG:      return config_file(cfg, value, depth + 1);
 	case OPT_FLEET:       return fleet_option(cfg, name, value);
@@ -352,6 +373,7 @@ static void set_defaults(struct perimd_config *cfg)
 	strcpy(cfg->state, PERIMD_STATE_DEFAULT);
 	strcpy(cfg->btf_dir, PERIMD_BTF_DIR_DEFAULT);
 	strcpy(cfg->kernel_btf, PERIMD_KERNEL_BTF_DEFAULT);
+	cfg->drop_sample_rate = PERIM_DROP_SAMPLE_RATE_DEFAULT;
 }
 
 int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg)
@@ -362,7 +384,15 @@ int perimd_config_parse(int argc, char **argv, struct perimd_config *cfg)
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":v", long_opts, &idx)) != -1) {
-		const char *name = opt == OPT_FLEET ? long_opts[idx].name : argv[optind - 1];
+		char long_name[32];
+		const char *name = argv[optind - 1];
+
+		/* The option as named, not its separate value (argv[optind - 1] after "--opt VALUE"). */
+		if (idx >= 0 && opt != '?' && opt != ':') {
+			snprintf(long_name, sizeof(long_name), "--%s", long_opts[idx].name);
+			name = long_name;
+		}
+		idx = -1;
 
 		if (opt == OPT_HELP) {
 			fputs(usage, stdout);

@@ -14,6 +14,16 @@
 #define PERIMD_BTF_DIR_DEFAULT "/usr/lib/perim/btf"
 #define PERIMD_KERNEL_BTF_DEFAULT "/sys/kernel/btf/vmlinux"
 
+/*
+ * --drop-sample-rate: samples per second per CPU, the datapath's rodata
+ * (perim_drop_sample_rate). The cap is what the drop ring holds between two
+ * drains: PERIM_DROPS_RING_BYTES / 72-byte records = 14,563 samples per
+ * PERIMD_DROPS_DRAIN_MS (100 ms) = 145,000 a second; more would be lost.
+ */
+#define PERIMD_DROP_SAMPLE_RATE_MAX 100000
+#define PERIMD_DROP_SAMPLE_RATE_MAX_STR "100000"
+#define PERIMD_DROP_SAMPLE_RATE_DEFAULT_STR "1000"     /* PERIM_DROP_SAMPLE_RATE_DEFAULT, for the usage text */
+
 struct perimd_iface_opt {
 	char dev[IF_NAMESIZE];
 	enum perim_xdp_mode mode;
@@ -42,6 +52,7 @@ struct perimd_config {
 	unsigned src_buckets;      /* 0: the pinned map's size, else the default */
 	char events[PATH_MAX];     /* empty: stdout */
 	char guard_rules[PATH_MAX]; /* empty: no guard rails */
+	unsigned drop_sample_rate; /* per second per CPU, 0: off */
 	char metrics[64];          /* --metrics value as given; empty: no metrics endpoint */
 	struct perimd_fleet_opts fleet;  /* --fleet*: empty servers, no fleet */
 	int verbosity;

@@ -118,7 +118,7 @@ static int start_datapath(struct perimd *d)
 	int ret;
 
 	ret = perim_loader_open(&d->loader, d->cfg.pin_root, d->btf.custom_path, d->cfg.src_buckets,
-				err, sizeof(err));
+				d->cfg.drop_sample_rate, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "perimd: %s\n", err);
 		return PERIM_EXIT_FAIL;

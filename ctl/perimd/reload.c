@@ -58,6 +58,8 @@ static void refuse_restart_only(const struct perimd_config *now, const struct pe
 		refuse("interface");
 	if (now->src_buckets != next->src_buckets)
 		refuse("src-buckets");
+	if (now->drop_sample_rate != next->drop_sample_rate)
+		refuse("drop-sample-rate");
 }
 
 static int apply_events(struct perimd *d, const char *path)

@@ -9,25 +9,39 @@
  * no followers. Its CPU per event is what the machine charges for draining
  * and printing; perimd's above it is perimd's own.
  *
- *   ev_ref > /dev/null      prints "ready" to stderr once attached, and
- *                           "events=N generated=G lost=L" on each SIGUSR1
+ * With --drops, it also drains the datapath's pinned drop-sample ring and
+ * writes each sample as perimd's "xdp_drop" line (events_json.c), naming DEV
+ * for every slot and no listener: perimd also looks up the local listener
+ * the drop was aimed at (procs/listeners.c) and adds it to top's window
+ * (telemetry/drops_agg.c); here neither.
+ *
+ *   ev_ref [--drops PIN DEV] > /dev/null
+ *                           prints "ready" to stderr once attached, and on
+ *                           each SIGUSR1 "kinds=exec:N,...,xdp_drop:N" (written,
+ *                           per hook) then "events=N generated=G lost=L"
  *                           (written; generated and lost by the hooks, as
- *                           perimctl status counts them); ends on SIGTERM
+ *                           perimctl status counts them, plus the samples put
+ *                           on the drop ring since ev_ref started); ends on SIGTERM
  */
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "perim_drops.h"
 #include "perim_events.h"
 #include "tracers/perim_trace.skel.h"
 #include "events/events_json.h"
 #include "tracing/hooks.h"
 #include "tracing/load.h"
+#include "telemetry/drops_agg.h"
+#include "telemetry/ring_pos.h"
 
 #define DRAIN_INTERVAL_MS 50
 
@@ -47,22 +61,55 @@ struct ref {
 	struct perim_ev_json_ctx ctx;
 	struct perim_ev_json_cache cache;
 	unsigned long long events;
+	unsigned long long per_hook[PERIM_HOOK_MAX];
+	unsigned long long drops;          /* xdp_drop lines written */
+	const char *drops_dev;             /* --drops: the name every sample's slot gets */
+	int drops_fd;                      /* the pinned drop ring, -1 without --drops */
+	uint64_t drops_start;              /* its consumer position when ev_ref started */
 };
+
+static void write_line(struct json_object *o)
+{
+	const char *text;
+	size_t len;
+
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
+		fprintf(stderr, "ev_ref: writing: %s\n", strerror(errno));
+}
 
 static int on_sample(void *arg, void *data, size_t size)
 {
 	struct ref *r = arg;
+	const struct perim_ev_hdr *h = data;
 	struct json_object *o = perim_ev_json(&r->ctx, data, size);
-	const char *text;
-	size_t len;
 
 	if (!o)
 		return 0;
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
-		fprintf(stderr, "ev_ref: writing: %s\n", strerror(errno));
+	write_line(o);
 	json_object_put(o);
 	r->events++;
+	if (h->hook < PERIM_HOOK_MAX)
+		r->per_hook[h->hook]++;
+	return 0;
+}
+
+/* A drop sample as perimd's xdp_drop line, without the listener lookup (null, as for a port nobody listens on). */
+static int on_drop(void *arg, void *data, size_t size)
+{
+	struct ref *r = arg;
+	const struct perim_drop_event *e = data;
+	struct json_object *o;
+
+	if (size < sizeof(*e))
+		return 0;
+	o = perim_xdp_drop_json(&r->ctx, e, r->drops_dev, perimd_drop_reason_name(e->reason), 0, 0);
+	if (!o)
+		return 0;
+	write_line(o);
+	json_object_put(o);
+	r->events++;
+	r->drops++;
 	return 0;
 }
 
@@ -103,20 +150,54 @@ static int hook_totals(struct perim_trace *skel, unsigned long long *generated, 
 	return err;
 }
 
+/* Samples put on the drop ring since ev_ref started: 0 or -errno. */
+static int drops_sent(const struct ref *r, unsigned long long *sent)
+{
+	uint64_t consumer, producer;
+	int err;
+
+	*sent = 0;
+	if (r->drops_fd < 0)
+		return 0;
+	err = perim_ring_positions(r->drops_fd, &consumer, &producer);
+	if (!err)
+		*sent = (producer - r->drops_start) / PERIM_RING_RECORD_BYTES(sizeof(struct perim_drop_event));
+	return err;
+}
+
+static void say_kinds(const struct ref *r)
+{
+	static const char *const names[PERIM_HOOK_MAX] = PERIM_HOOK_NAMES;
+	const char *sep = "";
+
+	fprintf(stderr, "kinds=");
+	for (int h = 0; h < PERIM_HOOK_MAX; h++, sep = ",")
+		fprintf(stderr, "%s%s:%llu", sep, names[h], r->per_hook[h]);
+	fprintf(stderr, ",xdp_drop:%llu\n", r->drops);
+}
+
 static void say_counts(struct perim_trace *skel, const struct ref *r)
 {
-	unsigned long long generated, lost;
+	unsigned long long generated, lost, sent;
 	int err = hook_totals(skel, &generated, &lost);
 
-	if (err)
+	if (err) {
 		fprintf(stderr, "ev_ref: reading the hook counters: %s\n", strerror(-err));
-	else
-		fprintf(stderr, "events=%llu generated=%llu lost=%llu\n", r->events, generated, lost);
+		return;
+	}
+	err = drops_sent(r, &sent);
+	if (err) {
+		fprintf(stderr, "ev_ref: reading the drop ring's position: %s\n", strerror(-err));
+		return;
+	}
+	say_kinds(r);
+	fprintf(stderr, "events=%llu generated=%llu lost=%llu\n", r->events, generated + sent, lost);
 }
 
 static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 {
 	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.perim_ev_ring), on_sample, r, NULL);
+	struct ring_buffer *drops_rb = NULL;
 	int err;
 
 	if (!rb) {
@@ -129,11 +210,21 @@ static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 		ring_buffer__free(rb);
 		return 1;
 	}
+	/* The datapath submits samples without a wakeup: drained each round, as perimd's timer does. */
+	if (r->drops_fd >= 0 && !(drops_rb = ring_buffer__new(r->drops_fd, on_drop, r, NULL))) {
+		fprintf(stderr, "ev_ref: drop ring: %s\n", strerror(errno));
+		ring_buffer__free(rb);
+		return 1;
+	}
 	fprintf(stderr, "ready\n");
 	while (!stop) {
 		err = ring_buffer__poll(rb, DRAIN_INTERVAL_MS);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ev_ref: draining: %s\n", strerror(-err));
+			break;
+		}
+		if (drops_rb && (err = ring_buffer__consume(drops_rb)) < 0) {
+			fprintf(stderr, "ev_ref: draining the drop ring: %s\n", strerror(-err));
 			break;
 		}
 		fflush(stdout);
@@ -142,17 +233,46 @@ static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 			say_counts(skel, r);
 		}
 	}
+	ring_buffer__free(drops_rb);
 	ring_buffer__free(rb);
 	return err < 0 && err != -EINTR;
 }
 
-int main(void)
+/* --drops PIN DEV: the pinned drop ring, and where its drains start. 0, or 1 after saying why. */
+static int open_drops(struct ref *r, const char *pin, const char *dev)
+{
+	uint64_t producer;
+	int err;
+
+	r->drops_dev = dev;
+	r->drops_fd = bpf_obj_get(pin);
+	if (r->drops_fd < 0) {
+		fprintf(stderr, "ev_ref: %s: %s\n", pin, strerror(errno));
+		return 1;
+	}
+	err = perim_ring_positions(r->drops_fd, &r->drops_start, &producer);
+	if (err) {
+		fprintf(stderr, "ev_ref: %s: reading its positions: %s\n", pin, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct perim_hook_state hooks[PERIM_HOOK_MAX] = { 0 };
 	struct perim_rejects rejects = { 0 };
 	struct perim_trace *skel = NULL;
-	static struct ref r;
+	static struct ref r = { .drops_fd = -1 };
 	int err;
+
+	if (argc == 4 && !strcmp(argv[1], "--drops")) {
+		if (open_drops(&r, argv[2], argv[3]))
+			return 1;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: ev_ref [--drops PIN DEV]\n");
+		return 2;
+	}
 
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
@@ -171,5 +291,7 @@ int main(void)
 	perim_hooks_detach(hooks);
 	perim_ev_json_cache_clear(&r.cache);
 	perim_trace__destroy(skel);
+	if (r.drops_fd >= 0)
+		close(r.drops_fd);
 	return err;
 }

@@ -4,6 +4,7 @@
 # live section so no other perimd is tracing meanwhile.
 
 STORM=$BENCH/storm
+. "$TOP/tests/bench/drop_profile.sh"
 
 # prog_stats PID: "name run_time_ns run_cnt" per BPF program PID holds open
 # (bpftool's own pid column needs an iterator this bpftool lacks; fdinfo works).
@@ -158,14 +159,49 @@ round_floor() {
 # storm_label KIND N [WORKERS]: "kind:count[:W-workers]"
 storm_label() { echo "$1:$2$([ "${3:-1}" -gt 1 ] && echo ":${3}-workers")"; }
 
-# hook_counts: "generated delivered lost" summed over perimd's hooks, from one
-# status request (each costs perimd CPU: status_calls counts them, also from subshells)
+# hook_counts: "generated delivered lost" summed over perimd's hooks and its
+# drop samples (sent to the ring, received), from one status request (each
+# costs perimd CPU: status_calls counts them, also from subshells); the
+# request's delivered counts per kind stay in $TMP/status_kinds
 status_calls() { wc -l < "$TMP/status_calls"; }
 hook_counts() {
 	echo >> "$TMP/status_calls"
-	pctl -j status | jq -r '[.hooks[] | .generated // 0] as $g | [.hooks[] | .delivered // 0] as $d |
-		[.hooks[] | .lost // 0] as $l | "\($g | add // 0) \($d | add // 0) \($l | add // 0)"'
+	pctl -j status > "$TMP/status.json" || return 1
+	jq -r '(.hooks[] | "\(.name) \(.delivered // 0)"), "xdp_drop \(.drop_samples.received // 0)"' \
+		"$TMP/status.json" > "$TMP/status_kinds"
+	jq -r '[.hooks[] | .generated // 0] as $g | [.hooks[] | .delivered // 0] as $d |
+		[.hooks[] | .lost // 0] as $l | (.drop_samples.sent // 0) as $ds | (.drop_samples.received // 0) as $dr |
+		"\(($g | add // 0) + $ds) \(($d | add // 0) + $dr) \($l | add // 0)"' "$TMP/status.json"
 }
+
+# kinds_delta BEFORE AFTER ("kind count" lines): "kind:N,kind:N" of the kinds
+# delivered in between, the largest first; kinds under 1% of the events
+# pooled as "other", last (the rest of the machine's events meanwhile)
+kinds_delta() {
+	awk 'NR == FNR { b[$1] = $2; next } $2 > b[$1] { d[$1] = $2 - b[$1]; t += d[$1] }
+	     END { for (k in d) { if (d[k] * 100 >= t) print d[k], k; else o += d[k] }
+		   if (o) print -1, "other:" o }' "$1" "$2" | sort -rn |
+		awk '{ printf "%s%s", (NR > 1 ? "," : ""), ($1 < 0 ? $2 : $2 ":" $1) } END { if (!NR) printf "none" }'
+}
+
+# The drop-sample storm: a flood of UDP from DROP_SRC (denied on MEM_NIC) at
+# DROP_PPS from MEM_NIC's peer, each drop sampled (the storms' perimd and
+# ev_ref's datapath sample up to DROP_SAMPLE_RATE a second per CPU). DROP_PPS
+# is under half that rate, the sampler's aim (drop_sample.h), and under its
+# other cap: a burst of PERIM_DROP_SAMPLE_BURST (100) per tick of the coarse
+# clock, 25,000/s per CPU at HZ=250; so every drop is sampled.
+DROP_SRC=10.98.0.1
+DROP_PPS=20000
+DROP_SAMPLE_RATE=100000
+# drop_storm N: N dropped frames; prints the flood's elapsed ns. At a raised
+# priority: a descheduled udpflood catches up in a burst, which the sampler's
+# per-tick cap samples only 100 of.
+drop_storm() {
+	in_ns trm nice -n -10 "$TOOLS/udpflood" send --dev trm1 --dst-mac "$(mac_of tr "$MEM_NIC")" --dst 10.99.0.1 \
+		--src "$DROP_SRC" --port 9 --count "$1" --rate "$DROP_PPS" | sed -E 's/.*elapsed_ns=([0-9]+).*/\1/'
+}
+# any_storm KIND N [WORKERS]: storm.c's storms, and the drop-sample storm
+any_storm() { if [ "$1" = drop ]; then drop_storm "$2"; else storm "$@"; fi; }
 # counts_drained GENERATED: every event generated up to then delivered or lost
 counts_drained() { local d l; read -r _ d l < <(hook_counts) && [ $(( d + l )) -ge "$1" ]; }
 
@@ -174,8 +210,9 @@ counts_drained() { local d l; read -r _ d l < <(hook_counts) && [ $(( d + l )) -
 perim_storm() {
 	local d0 l0 g1 d1 l1 c0 c1 el calls
 	read -r _ d0 l0 < <(hook_counts) && c0=$(task_cpu_ns "$PERIMD_PID") || return 1
+	cp "$TMP/status_kinds" "$TMP/kinds0"
 	calls=$(status_calls)
-	el=$(storm "$@") || return 1
+	el=$(any_storm "$@") || return 1
 	# perimd drains on a short timer: await the fate of every event generated
 	# by the storm's end (the rest of the system keeps generating more).
 	read -r g1 _ _ < <(hook_counts) || return 1
@@ -183,7 +220,7 @@ perim_storm() {
 	c1=$(task_cpu_ns "$PERIMD_PID")
 	calls=$(( $(status_calls) - calls ))
 	read -r _ d1 l1 < <(hook_counts) || return 1
-	echo "$(storm_label "$@") $(( d1 - d0 )) $(( l1 - l0 )) $el $(( c1 - c0 )) $calls" >> "$TMP/perim_runs"
+	echo "$(storm_label "$@") $(( d1 - d0 )) $(( l1 - l0 )) $el $(( c1 - c0 )) $calls $(kinds_delta "$TMP/kinds0" "$TMP/status_kinds")" >> "$TMP/perim_runs"
 	echo "$el"
 }
 
@@ -208,8 +245,10 @@ ref_counts() {
 	wait_until 5 ref_reported_after "$before" || return 1
 	grep '^events=' "$TMP/ev_ref.err" | tail -n 1 | sed -E 's/[a-z]+=//g'
 }
+# ref_kinds: its last report's "kind count" lines (written per kind)
+ref_kinds() { grep '^kinds=' "$TMP/ev_ref.err" | tail -n 1 | sed 's/^kinds=//' | tr ',:' '\n '; }
 ref_start() {
-	"$BENCH/ev_ref" >/dev/null 2>"$TMP/ev_ref.err" &
+	"$BENCH/ev_ref" --drops "$PIN_ROOT/perim_drops" "$MEM_NIC" >/dev/null 2>"$TMP/ev_ref.err" &
 	REF_PID=$!
 	track_pid "$REF_PID"
 	wait_until 30 grep -q '^ready' "$TMP/ev_ref.err" || { echo "tracers: ev_ref: $(cat "$TMP/ev_ref.err")" >&2; return 1; }
@@ -218,15 +257,17 @@ ref_stop() { kill "$REF_PID"; wait "$REF_PID" 2>/dev/null; return 0; }
 # ref_drained GENERATED: every event generated up to then written or lost
 ref_drained() { local ev gen lost; read -r ev gen lost < <(ref_counts) && [ $(( ev + lost )) -ge "$1" ]; }
 
-# One storm under ev_ref: appends "label events elapsed_ns cpu_ns" to $TMP/ref_runs
+# One storm under ev_ref: appends "label events elapsed_ns cpu_ns kinds lost" to $TMP/ref_runs
 ref_storm() {
-	local e0 c0 el gen e1
-	read -r e0 _ _ < <(ref_counts) && c0=$(task_cpu_ns "$REF_PID") || return 1
-	el=$(storm "$@") || return 1
+	local e0 l0 c0 el gen e1 l1
+	read -r e0 _ l0 < <(ref_counts) && c0=$(task_cpu_ns "$REF_PID") || return 1
+	ref_kinds > "$TMP/rkinds0"
+	el=$(any_storm "$@") || return 1
 	read -r _ gen _ < <(ref_counts) || return 1
 	wait_until 5 ref_drained "$gen" || echo "tracers: ev_ref had not drained every event" >&2
-	read -r e1 _ _ < <(ref_counts) || return 1
-	echo "$(storm_label "$@") $(( e1 - e0 )) $el $(( $(task_cpu_ns "$REF_PID") - c0 ))" >> "$TMP/ref_runs"
+	read -r e1 _ l1 < <(ref_counts) || return 1
+	ref_kinds > "$TMP/rkinds1"
+	echo "$(storm_label "$@") $(( e1 - e0 )) $el $(( $(task_cpu_ns "$REF_PID") - c0 )) $(kinds_delta "$TMP/rkinds0" "$TMP/rkinds1") $(( l1 - l0 ))" >> "$TMP/ref_runs"
 }
 
 # The storms perimd's CPU per event is judged at, one per event kind, each
@@ -237,6 +278,7 @@ perimd_storms() {
 	echo "fork $NF 2"        # fork + exit events
 	echo "file $NFI 2"       # write (create), attr (chmod), rename, unlink events
 	echo "connect $(( NC * 3 )) 1"   # connect, accept, sock_state events
+	echo "drop $ND 1"        # xdp_drop events: sampled XDP drops (drop_storm)
 }
 
 # perimd's event ring (ctl/perimd/tracing/load.c EV_RING_DEFAULT): the floor uses the same size
@@ -247,6 +289,7 @@ NC=3000
 NX=10000
 NF=20000
 NFI=20000
+ND=60000
 # tmpfs mounts in a private mount namespace: the mount hook's storm (per-hook table only)
 NM=300
 # UDP sockets bound to a kernel-chosen loopback port: the bind hooks' storm (per-hook table only)
@@ -255,7 +298,7 @@ storm_n() { case $1 in exec) echo "$NE" ;; mount) echo "$NM" ;; bind) echo "$NB"
 
 section_tracers() {
 	local stats_was r i
-	quick && NE=40 NC=300 NX=400 NF=4000 NFI=2000 NM=30 NB=300 TRACER_ROUNDS=2
+	quick && NE=40 NC=300 NX=400 NF=4000 NFI=2000 NM=30 NB=300 ND=6000 TRACER_ROUNDS=2
 	echo "## Tracers"
 	echo
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
@@ -273,30 +316,39 @@ section_tracers() {
 	mem_nic && mem_at_ready "" > "$TMP/mem_base" && mem_at_ready "$MEM_PROCS" > "$TMP/mem_distinct" &&
 		mem_at_ready "$MEM_PROCS:$MEM_LINES" > "$TMP/mem_pooled" || return 1
 	# The storms' perimd holds the 100,000 distinct too, on MEM_NIC: its RSS after them is the goal's figure.
-	PERIMD=$OUT/tests/perimd-test PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null >"$TMP/tr-start.log" 2>&1 ||
-		{ cat "$TMP/tr-start.log" >&2; return 1; }
+	PERIMD=$OUT/tests/perimd-test PERIM_TEST_PROCS="$MEM_PROCS" perimd_start tr --interface "$MEM_NIC" --events /dev/null \
+		--drop-sample-rate "$DROP_SAMPLE_RATE" >"$TMP/tr-start.log" 2>&1 || { cat "$TMP/tr-start.log" >&2; return 1; }
+	pctl deny add "$MEM_NIC" "$DROP_SRC" >/dev/null || return 1
 	local kind n w rss
 	while read -r kind n w; do
 		perim_storm "$kind" "$n" "$w" >/dev/null || return 1
 	done < <(perimd_storms)
+	drop_profile "$PERIMD_PID" $(( ND * 2 )) || return 1
 	STATUS_NS=$(status_cost_ns 30) || return 1
 	rss=$(rss_kib "$PERIMD_PID")
 	mem_parts "$PERIMD_PID" > "$TMP/mem_after"
-	mem_detach
+	# Its datapath stays attached, with the deny and the drop ring, for ev_ref's drop storm.
 	perimd_stop
-	# The live section starts its own perimd on this pin root and state file.
-	rm -rf "$PIN_ROOT" "$STATE"
 	ref_start || return 1
 	while read -r kind n w; do
 		ref_storm "$kind" "$n" "$w" || return 1
 	done < <(perimd_storms)
 	ref_stop
+	# A perimd adopts the datapath to detach it: the live section starts its own
+	# perimd on this pin root and state file.
+	perimd_start tr --events /dev/null >"$TMP/tr-start.log" 2>&1 || { cat "$TMP/tr-start.log" >&2; return 1; }
+	mem_detach
+	perimd_stop
+	rm -rf "$PIN_ROOT" "$STATE"
 	# Off again now, not at exit: bpf_stats adds two clock reads to every BPF program
 	# the later sections measure.
 	sysctl -q kernel.bpf_stats_enabled="$stats_was"
 
 	tracers_report "$rss"
 }
+
+# kinds_text "kind:N,kind:N": "kind N, kind N" (n/a when empty)
+kinds_text() { [ -n "$1" ] && sed 's/:/ /g; s/,/, /g' <<<"$1" || echo n/a; }
 
 # mr DIGITS: the numbers on stdin as "median (min–max)"
 mr() {
@@ -457,21 +509,22 @@ tracers_report() {
 	echo "sequence check, the backlog or the followers. Its CPU per event is what draining and printing"
 	echo "cost on this machine; perimd's above it is perimd's own."
 	echo
-	echo "| storm (kind:count[:workers]) | events delivered | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-	local rev rel rcpu rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow=""
-	while read -r kind ev lost el cpu calls; do
+	echo "| storm (kind:count[:workers]) | events delivered | by kind (perimd; ev_ref) | lost | events/s | perimd CPU/event (µs) | ev_ref events/s | ev_ref lost | ev_ref CPU/event (µs) | perimd above ev_ref (µs) |"
+	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	local drop_us=0 rev rel rcpu rkinds rlost rcpu_ev rout fast_worst=0 fast_worst_kind=n/a slow="" kinds
+	while read -r kind ev lost el cpu calls kinds; do
 		[ "$ev" -gt 0 ] || continue
 		cpu=$(( cpu - calls * STATUS_NS ))
 		cpu_ev=$(fdiv "$cpu" $(( ev * 1000 )) 2)
 		out=$(fdiv $(( ev * 1000000 )) $(( el / 1000 )) 0)
-		read -r rev rel rcpu < <(awk -v k="$kind" '$1 == k { print $2, $3, $4 }' "$TMP/ref_runs")
+		read -r rev rel rcpu rkinds rlost < <(awk -v k="$kind" '$1 == k { print $2, $3, $4, $5, $6 }' "$TMP/ref_runs")
 		rcpu_ev=n/a rout=n/a
 		if [ "${rev:-0}" -gt 0 ]; then
 			rcpu_ev=$(fdiv "$rcpu" $(( rev * 1000 )) 2)
 			rout=$(fdiv $(( rev * 1000000 )) $(( rel / 1000 )) 0)
 		fi
-		echo "| $kind | $ev | $lost | $out | $cpu_ev | $rout | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
+		echo "| $kind | $ev | $(kinds_text "$kinds"); $(kinds_text "${rkinds:-}") | $lost | $out | $cpu_ev | $rout | ${rlost:-n/a} | $rcpu_ev | $(awk -v a="$cpu_ev" -v b="$rcpu_ev" 'BEGIN { if (b == "n/a") print "n/a"; else printf "%.2f\n", a - b }') |"
+		[ "${kind%%:*}" = drop ] && drop_us=$cpu_ev
 		[ "$lost" = 0 ] || lossy=1
 		[ "$lost" = 0 ] && [ "$out" -gt "$max" ] && max=$out
 		if [ "$out" -ge 10000 ]; then
@@ -485,10 +538,22 @@ tracers_report() {
 	echo "its events ($(fdiv "$STATUS_NS" 1000 0) µs of perimd CPU each, measured after the storms, times the requests made"
 	echo "during each storm); it includes its fixed cost (a 50 ms drain timer, 1 Hz counters), which slow"
 	echo "storms spread over few events: the goal is judged at the storms of at least 10,000 events/s."
-	echo "Events counted are everything delivered meanwhile, the rest of the machine included. Sampled"
-	echo "XDP drops have no storm here: the datapath samples at most 1,000 drops a second per CPU"
-	echo "(\`PERIM_DROP_SAMPLE_RATE_DEFAULT\`), below the goal's 10,000/s. The RSS after the storms"
+	echo "Events counted are everything delivered meanwhile, the rest of the machine included (by kind:"
+	echo "each kind's events, kinds under 1% of them pooled as other). The drop storm: $ND UDP frames at"
+	echo "$DROP_PPS/s from a denied source into perimd's veth, each drop sampled (\`perimd --drop-sample-rate"
+	echo "$DROP_SAMPLE_RATE\`; the sampler's burst of 100 per coarse-clock tick caps it at 100 x HZ a second per"
+	echo "CPU; the default rate, 1,000 a second per CPU, is below the goal's 10,000/s) and"
+	echo "written as an xdp_drop event; perimd also looks up the local listener each drop was aimed at"
+	echo "and adds it to \`top\`'s window, ev_ref drains the same pinned ring and writes the same JSON line"
+	echo "without either. Its events/s is the flood's rate. The RSS after the storms"
 	echo "includes the storms' exited processes, kept for their 30 s grace (and the table's slabs they grew)."
+	echo
+	echo "Where perimd's CPU goes in the drop storm: \`perf record\` (DWARF call graphs, 4999 Hz) of the"
+	echo "storms' perimd through one more drop storm of $(( ND * 2 )) frames and its drain; each stack under the"
+	echo "drop ring's drain timer counts for the first function, from the leaf up, that names a part of"
+	echo "the drop path; µs per event = the part's share of all samples x the drop row's perimd CPU/event."
+	echo
+	drop_profile_table "$drop_us"
 	echo
 	read -r sd_perim sd_snoop < <(echo "$(slowdowns perim exec | med 3) $(slowdowns tools exec | med 3)")
 	# The same per exec, measured directly rather than through the storm's time

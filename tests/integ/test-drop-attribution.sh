@@ -240,6 +240,108 @@ case_drop_flood_leaves_tracer_events_in_backlog() {
 	expect_eq "$(grep -v '"type":"xdp_drop"' "$out" | grep -c '"type":')" 1024 "a full backlog of tracer events"
 }
 
+# ---- --drop-sample-rate: each case its own perimd, namespaces and veth ----
+# (a case runs in a subshell: the socket, pins, state and namespaces below are its own)
+RATE_DENIED=10.223.0.0/24
+
+# rate_setup: namespaces rgw/rinet, veth RGW-RPEER; this case's perimd paths
+rate_setup() {
+	PIN_ROOT=/sys/fs/bpf/perim-${T}r SOCK=$TMP/rate.sock STATE=$TMP/rate.state
+	RGW=${T}rg RPEER=${T}ri
+	rm -f "$STATE"
+	track_path "$STATE"
+	ns_add rgw && ns_add rinet || return 1
+	veth_add rgw "$RGW" 10.80.0.1/24 rinet "$RPEER" 10.80.0.2/24 || return 1
+	RGW_MAC=$(mac_of rgw "$RGW")
+}
+
+# rate_perimd RATE EVENTS: perimd on RGW sampling RATE drops/s per CPU, events to EVENTS, the range denied
+rate_perimd() {
+	perimd_start rgw --interface "$RGW" --drop-sample-rate "$1" --events "$2" || return 1
+	pctl deny add "$RGW" "$RATE_DENIED" >/dev/null || { fail "deny add"; return 1; }
+}
+
+deny_drops() { pctl -j stats "$RGW" | jq '.interfaces[0].counters.dropped.deny.packets'; }
+at_least() { [ "$("${@:2}")" -ge "$1" ]; }
+
+# rate_flood SRC COUNT PPS: COUNT UDP datagrams from SRC (denied), every one
+# counted as a deny drop, then every sample drained: `top` drains the ring
+# before it answers, publishing each sample. Prints the flood's seconds.
+rate_flood() {
+	local before out
+	before=$(deny_drops) || return 1
+	out=$(in_ns rinet nice -n -10 "$TOOLS/udpflood" send --dev "$RPEER" --dst-mac "$RGW_MAC" --dst 10.80.0.1 --src "$1" \
+		--port 9 --count "$2" --rate "$3") || { fail "udpflood: $out"; return 1; }
+	wait_until 10 at_least $(( before + $2 )) deny_drops || { fail "the flood was not dropped: $(deny_drops) after $before"; return 1; }
+	pctl -j top --once >/dev/null || { fail "top"; return 1; }
+	awk -v ns="$(sed -E 's/.*elapsed_ns=([0-9]+).*/\1/' <<<"$out")" 'BEGIN { printf "%d\n", ns / 1e9 + 1 }'
+}
+
+samples_from() { jq -c "select(.type==\"xdp_drop\" and .flow.src==\"$2\")" "$1" 2>/dev/null | wc -l; }
+
+# More samples arrive with a higher rate: at 100/s per CPU a 6,000-packet flood
+# yields at most a burst and 100/s per CPU; at 20,000/s, most of its drops.
+case_drop_sample_rate_sets_how_many_drops_are_sampled() {
+	local secs low high cap
+	rate_setup && rate_perimd 100 "$TMP/rate-low.json" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[100,100]" "status" &&
+	expect_match "$(pctl status)" "^drop samples: at most 100/s per CPU, 0 sent, 0 received$" "status, human" || return 1
+	secs=$(rate_flood 10.223.0.1 6000 6000) || return 1
+	low=$(samples_from "$TMP/rate-low.json" 10.223.0.1)
+	# per CPU: the burst (PERIM_DROP_SAMPLE_BURST) and the rate over the flood
+	cap=$(( $(nproc) * (100 + 100 * secs) ))
+	expect_range "$low" 1 "$cap" "samples at 100/s per CPU ($secs s)" || return 1
+	pctl detach "$RGW" >/dev/null || { fail "detach"; return 1; }
+	perimd_stop
+	rate_perimd 20000 "$TMP/rate-high.json" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[20000,20000]" "status" || return 1
+	rate_flood 10.223.0.2 6000 6000 >/dev/null || return 1
+	high=$(samples_from "$TMP/rate-high.json" 10.223.0.2)
+	expect_range "$high" 3000 6000 "samples at 20000/s per CPU of 6000 drops" &&
+	expect_range "$high" $(( low * 4 )) 6000 "at least 4x the samples at 100/s ($low)" || return 1
+	# status counts them: this perimd received each one; the ring (pinned since the first perimd) sent both floods'
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.sent, .drop_samples.received]')" "[$(( low + high )),$high]" "status counts"
+}
+
+# 0 turns sampling off: no sample of a flood, and top says why.
+case_drop_sample_rate_zero_samples_nothing() {
+	rate_setup && rate_perimd 0 "$TMP/rate-off.json" || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].drop_sample_rate]')" "[0,0]" "status" &&
+	expect_match "$(pctl status)" "^drop samples: off, 0 sent, 0 received$" "status, human" || return 1
+	rate_flood 10.223.0.3 2000 4000 >/dev/null || return 1
+	expect_eq "$(samples_from "$TMP/rate-off.json" 10.223.0.3)" 0 "samples" &&
+	expect_eq "$(pctl -j top --once | jq -c '[.sampling, .reason]')" '[false,"drop sampling is off (perimd --drop-sample-rate 0)"]' "top"
+}
+
+# A restarted perimd adopts the attached program, which keeps the rate it was
+# loaded with: status and the log say so; detach and attach apply the new one.
+case_adopted_program_keeps_its_drop_sample_rate() {
+	rate_setup && rate_perimd 100 /dev/null || return 1
+	perimd_stop
+	perimd_start rgw --interface "$RGW" --drop-sample-rate 5000 --events /dev/null || return 1
+	expect_eq "$(pctl -j status | jq -c '[.drop_samples.rate, .interfaces[0].adopted, .interfaces[0].drop_sample_rate]')" \
+		"[5000,true,100]" "status after adoption" &&
+	expect_match "$(cat "$TMP/perimd.log")" "$RGW: the adopted program samples at most 100 drops/s per CPU, not --drop-sample-rate 5000" "logged" &&
+	expect_match "$(pctl status)" "$RGW: its adopted program samples at most 100/s per CPU" "status, human" || return 1
+	pctl detach "$RGW" >/dev/null && pctl attach "$RGW" >/dev/null || { fail "detach, attach"; return 1; }
+	expect_eq "$(pctl -j status | jq -c '[.interfaces[0].adopted, .interfaces[0].drop_sample_rate]')" "[false,5000]" "after attach"
+}
+
+# Bad values: exit 2, one line naming the value, nothing created.
+case_drop_sample_rate_bad_values_are_refused() {
+	local v sock=$TMP/bad-rate.sock pins=/sys/fs/bpf/perim-${T}bad
+	track_path "$pins"
+	for v in -1 01 100001 abc "" 1e3 4294967296; do
+		expect_exit 2 "$PERIMD" --socket "$sock" --pin-root "$pins" --state "$TMP/bad-rate.state" --drop-sample-rate "$v" || return 1
+		expect_eq "$(wc -l < "$TMP/last.err")" 1 "one line for \"$v\"" &&
+		expect_match "$(cat "$TMP/last.err")" "^perimd: option \"--drop-sample-rate $v\" is wrong: expected a number from 0 to 100000" "names \"$v\"" || return 1
+	done
+	printf 'drop-sample-rate 100001\n' > "$TMP/rate.conf"
+	expect_exit 2 "$PERIMD" --socket "$sock" --pin-root "$pins" --config "$TMP/rate.conf" &&
+	expect_match "$(cat "$TMP/last.err")" "^perimd: $TMP/rate.conf:1: option \"drop-sample-rate 100001\" is wrong" "config FILE:LINE" || return 1
+	expect_eq "$(ls -d "$sock" "$pins" "$TMP/bad-rate.state" 2>/dev/null)" "" "nothing created"
+}
+
 setup() {
 	ns_add gw && ns_add inet || return 1
 	veth_add gw "$GW" 10.79.0.1/24 inet "$PEER" 10.79.0.2/24 || return 1

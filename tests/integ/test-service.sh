@@ -103,15 +103,17 @@ case_sighup_refuses_restart_only_options() {
 	setup && notify_listen || return 1
 	printf 'events /dev/null\n' > "$TMP/perimd.conf"
 	start_with_config || return 1
-	printf 'events /dev/null\nsocket %s\ninterface %s\nsrc-buckets 4096\n' "$TMP/other.sock" "$GW" > "$TMP/perimd.conf"
+	printf 'events /dev/null\nsocket %s\ninterface %s\nsrc-buckets 4096\ndrop-sample-rate 5000\n' "$TMP/other.sock" "$GW" > "$TMP/perimd.conf"
 	kill -HUP "$PERIMD_PID"
-	wait_until 10 grep -q '"src-buckets" changed' "$TMP/perimd.log" || fail "no refusal: $(cat "$TMP/perimd.log")" || return 1
-	for opt in socket interface; do
+	# drop-sample-rate is the last option refused (reload.c)
+	wait_until 10 grep -q '"drop-sample-rate" changed' "$TMP/perimd.log" || fail "no refusal: $(cat "$TMP/perimd.log")" || return 1
+	for opt in socket interface src-buckets; do
 		expect_match "$(cat "$TMP/perimd.log")" "SIGHUP: \"$opt\" changed: it needs a restart, not applied" "$opt refused" || return 1
 	done
 	# Nothing of it applied: the old socket answers, no new one, nothing attached.
 	[ ! -e "$TMP/other.sock" ] || fail "a socket at the new path" || return 1
-	expect_eq "$(pctl -j status | jq '.interfaces | length')" 0 "interfaces attached" || return 1
+	expect_eq "$(pctl -j status | jq '.interfaces | length')" 0 "interfaces attached" &&
+	expect_eq "$(pctl -j status | jq '.drop_samples.rate')" 1000 "drop sample rate" || return 1
 }
 
 case_sighup_with_a_bad_config_changes_nothing() {

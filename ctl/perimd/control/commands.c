@@ -80,6 +80,10 @@ static struct json_object *iface_json(struct perimd *d, int slot, char *err, siz
 	json_add_bool(o, "attached", a->attached);
 	json_add_bool(o, "adopted", a->adopted);
 	kernel_name_json(d, a, o);
+	if (a->attached && a->drop_sample_rate >= 0)
+		json_add_u64(o, "drop_sample_rate", a->drop_sample_rate);
+	else
+		json_add_str(o, "drop_sample_rate", NULL);
 	if (!a->attached) {
 		json_add_str(o, "mode", NULL);
 		json_add_str(o, "dispatcher", NULL);
@@ -566,6 +570,7 @@ static int do_status(struct perimd *d, struct json_object **result, char *err, s
 	json_add_int(*result, "pid", getpid());
 	json_add_str(*result, "version", PERIMD_VERSION);
 	json_add_str(*result, "pin_root", d->cfg.pin_root);
+	json_object_object_add(*result, "drop_samples", perimd_drops_status_json(d));
 	json_add_str(btf, "path", d->btf.path);
 	json_add_str(btf, "source", d->btf.source);
 	json_object_object_add(*result, "btf", btf);

@@ -12,8 +12,7 @@
 #include "datapath/adopt_check.h"
 #include "log.h"
 
-/* The ids of the maps prog_id uses, allocated in *ids. 0 or -errno. */
-static int prog_map_ids(uint32_t prog_id, uint32_t **ids, uint32_t *n)
+int perim_prog_map_ids(uint32_t prog_id, uint32_t **ids, uint32_t *n)
 {
 	struct bpf_prog_info info = {};
 	uint32_t len = sizeof(info), want;
@@ -87,7 +86,7 @@ int perim_adopt_check(uint32_t prog_id, const struct perim_adopt_map *maps, size
 	char have[256];
 	int ret;
 
-	ret = prog_map_ids(prog_id, &ids, &n_ids);
+	ret = perim_prog_map_ids(prog_id, &ids, &n_ids);
 	if (ret) {
 		snprintf(err, errlen, "reading the maps of prog id %u: %s", prog_id, strerror(-ret));
 		return ret;

@@ -25,6 +25,9 @@ struct perim_adopt_map {
 	bool may_lack;
 };
 
+/* The ids of the maps prog_id uses, allocated in *ids (free it), their count in *n. 0 or -errno. */
+int perim_prog_map_ids(uint32_t prog_id, uint32_t **ids, uint32_t *n);
+
 /*
  * 0 when program prog_id uses every map in maps[0..n); -EXDEV with err naming
  * the first map it does not use (the program's map ids go to the log), or

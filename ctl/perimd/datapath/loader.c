@@ -20,6 +20,7 @@
 #include <xdp/libxdp.h>
 
 #include "datapath/adopt_check.h"
+#include "datapath/prog_rodata.h"
 #include "datapath/fd_guard.h"
 #include "datapath/loadfail.h"
 #include "log.h"
@@ -202,6 +203,7 @@ static struct perim_xdp *open_instance(const struct perim_loader *l, int slot, c
 		return NULL;
 	}
 	skel->rodata->perim_slot = slot < 0 ? 0 : slot;
+	skel->rodata->perim_drop_sample_rate = l->drop_sample_rate;
 	ret = bpf_map__set_max_entries(skel->maps.perim_src, l->src_buckets);
 	if (!ret)
 		ret = bpf_map__set_max_entries(skel->maps.perim_src4, l->src_buckets);
@@ -260,7 +262,7 @@ static int load_base(struct perim_loader *l, char *err, size_t errlen)
 }
 
 int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *btf_custom_path,
-		      unsigned src_buckets, char *err, size_t errlen)
+		      unsigned src_buckets, unsigned drop_sample_rate, char *err, size_t errlen)
 {
 	char msg[256];
 	int ret;
@@ -270,6 +272,7 @@ int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *
 	snprintf(l->pin_root, sizeof(l->pin_root), "%s", pin_root);
 	l->maps.pin_root = l->pin_root;
 	l->btf_custom_path = btf_custom_path;
+	l->drop_sample_rate = drop_sample_rate;
 	l->prog_name = program_for_kernel();
 	/* The SYN-cookie twin where the kernel has what it calls (6.0+, so never with compat). */
 	l->syn_available = perim_syn_probe(l->syn_reason, sizeof(l->syn_reason));
@@ -484,6 +487,27 @@ static int attach_in_modes(struct perim_loader *l, const char *dev, int slot, en
 	return attach_in_mode(l, a->ifindex, slot, PERIM_MODE_SKB, a, err, errlen);
 }
 
+/*
+ * The rate an adopted program samples drops at is the one it was loaded
+ * with: status reports it, and a --drop-sample-rate it does not follow is
+ * logged (detach and attach again to apply it).
+ */
+static void adopted_drop_sample_rate(const struct perim_loader *l, const char *dev, struct perim_attachment *a)
+{
+	char why[256];
+	uint32_t rate;
+
+	a->drop_sample_rate = -1;
+	if (perim_prog_rodata_u32(a->prog_id, "perim_drop_sample_rate", &rate, why, sizeof(why))) {
+		pr_warn("perimd: %s: the adopted program's drop sample rate is unknown: %s\n", dev, why);
+		return;
+	}
+	a->drop_sample_rate = rate;
+	if (rate != l->drop_sample_rate)
+		pr_warn("perimd: %s: the adopted program samples at most %u drops/s per CPU, not --drop-sample-rate %u: "
+			"perimctl detach %s and attach it again to apply it\n", dev, rate, l->drop_sample_rate, dev);
+}
+
 int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, int slot,
 			enum perim_xdp_mode mode, struct perim_attachment *a, char *err, size_t errlen)
 {
@@ -508,6 +532,7 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 			return ret;
 		pr_info("perimd: %s: adopting the attached %s (prog id %u)\n", dev, l->prog_name, a->prog_id);
 		a->adopted = a->attached = true;
+		adopted_drop_sample_rate(l, dev, a);
 		return 0;
 	}
 	ret = attach_in_modes(l, dev, slot, mode, a, err, errlen);
@@ -533,6 +558,7 @@ int perim_loader_attach(struct perim_loader *l, const char *dev, int ifindex, in
 		return PERIM_EXIT_FAIL;
 	}
 	a->attached = true;
+	a->drop_sample_rate = l->drop_sample_rate;
 	return 0;
 }
 

@@ -23,6 +23,7 @@ struct perim_loader {
 	char pin_root[4096];
 	const char *btf_custom_path;   /* NULL: the kernel's own BTF */
 	unsigned src_buckets;          /* perim_src and perim_src4 size of every instance */
+	unsigned drop_sample_rate;     /* every instance's perim_drop_sample_rate (per s per CPU, 0: off) */
 	const char *prog_name;         /* perim_xdp_syn, perim_xdp, or perim_xdp_compat before 5.12 */
 	bool syn_available;            /* perim_xdp_syn: the kernel has the SYN-cookie helpers and kfuncs */
 	char syn_reason[384];          /* why not, when not */
@@ -40,13 +41,18 @@ struct perim_attachment {
 	int ifindex;
 	uint32_t prog_id;
 	enum perim_xdp_mode mode;      /* what is in effect: NATIVE or SKB */
+	long long drop_sample_rate;    /* in effect: drop samples per s per CPU; -1 unknown (adopted) */
 	struct perim_xdp *skel;        /* NULL when adopted */
 	struct xdp_program *prog;
 };
 
-/* Mount bpffs if needed, create the pin root, load the base instance. 0 or -errno (err set). */
+/*
+ * Mount bpffs if needed, create the pin root, load the base instance. Every
+ * instance perimd loads samples drop_sample_rate drops per second and CPU; an
+ * adopted one keeps the rate it was loaded with. 0 or -errno (err set).
+ */
 int perim_loader_open(struct perim_loader *l, const char *pin_root, const char *btf_custom_path,
-		      unsigned src_buckets, char *err, size_t errlen);
+		      unsigned src_buckets, unsigned drop_sample_rate, char *err, size_t errlen);
 void perim_loader_close(struct perim_loader *l);
 
 /*

@@ -2,7 +2,7 @@
 /*
  * The listener table: a flat array (a gateway listens on tens of ports, not
  * thousands), searched linearly per sampled drop, which the datapath bounds
- * at PERIM_DROP_SAMPLE_RATE_DEFAULT per CPU and second.
+ * at --drop-sample-rate per CPU and second.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -13,9 +13,9 @@
  * which is cheap). Samples older than the window are ignored, so a backlog
  * does not skew `top`.
  *
- * Cost: the datapath sends at most PERIM_DROP_SAMPLE_RATE_DEFAULT samples
- * per second and CPU; each costs perimd a linear listener lookup and one
- * JSON line.
+ * Cost: the datapath sends at most --drop-sample-rate samples (default
+ * PERIM_DROP_SAMPLE_RATE_DEFAULT) per second and CPU; each costs perimd a
+ * linear listener lookup and one JSON line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +33,7 @@
 #include "events/bus.h"
 #include "telemetry/drops.h"
 #include "telemetry/drops_agg.h"
+#include "telemetry/ring_pos.h"
 #include "events/events_json.h"
 #include "procs/listeners.h"
 #include "log.h"
@@ -52,6 +53,7 @@ struct perimd_drops {
 	struct ring_buffer *rb;
 	int ring_fd;
 	uint64_t ring_tried_ns;
+	uint64_t received;                 /* samples drained since perimd started */
 };
 
 /* One per daemon; lives until perimd exits. */
@@ -83,6 +85,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct perim_drop_event))
 		return 0;   /* a producer with an older, shorter event: not ours to guess */
+	dr->received++;
 	perimd_drops_agg_add(dr->agg, data, perim_mono_ns());
 	if (dr->d->bus)
 		publish_drop(dr, data);
@@ -268,6 +271,25 @@ static void add_targets(struct perimd *d, struct json_object *top)
 	}
 }
 
+/*
+ * Does any attached program sample drops? Each has the rate it was loaded
+ * with (an adopted one perhaps another than --drop-sample-rate; unknown
+ * counts as sampling); with none attached, the rate the next one gets.
+ */
+static bool datapath_samples(const struct perimd *d)
+{
+	bool attached = false;
+
+	for (int s = 0; s < PERIM_MAX_IFACES; s++) {
+		if (!d->model->ifaces[s].used || !d->att[s].attached)
+			continue;
+		attached = true;
+		if (d->att[s].drop_sample_rate)
+			return true;
+	}
+	return !attached && d->cfg.drop_sample_rate;
+}
+
 int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_object **result,
 		     char *err, size_t errlen)
 {
@@ -278,6 +300,10 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 		snprintf(err, errlen, "Error: argument \"%s\" is wrong: perim is not attached to this interface",
 			 cmd->dev);
 		return PERIM_EXIT_BADINPUT;
+	}
+	if (!datapath_samples(d)) {
+		*result = not_sampling("drop sampling is off (perimd --drop-sample-rate 0)");
+		return 0;
 	}
 	if (!drops) {
 		ret = start(d, true, why, sizeof(why));
@@ -303,4 +329,37 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
 	add_targets(d, *result);
 	json_object_object_add(*result, "sampling", json_object_new_boolean(true));
 	return 0;
+}
+
+/* Samples the datapath has put on the pinned ring since it was created (survives perimd), or -errno. */
+static long long ring_records(const struct perimd *d)
+{
+	bool draining = drops && drops->ring_fd >= 0;
+	char path[4200];
+	uint64_t consumer, producer;
+	int fd, ret;
+
+	if (draining) {
+		fd = drops->ring_fd;
+	} else {
+		ring_path(d, path, sizeof(path));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;
+	}
+	ret = perim_ring_positions(fd, &consumer, &producer);
+	if (!draining)
+		close(fd);
+	return ret ? ret : (long long)(producer / PERIM_RING_RECORD_BYTES(sizeof(struct perim_drop_event)));
+}
+
+struct json_object *perimd_drops_status_json(struct perimd *d)
+{
+	struct json_object *o = json_object_new_object();
+	long long sent = ring_records(d);
+
+	json_object_object_add(o, "rate", json_object_new_uint64(d->cfg.drop_sample_rate));
+	json_object_object_add(o, "sent", sent >= 0 ? json_object_new_int64(sent) : NULL);
+	json_object_object_add(o, "received", json_object_new_uint64(drops ? drops->received : 0));
+	return o;
 }

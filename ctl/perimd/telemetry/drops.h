@@ -26,4 +26,11 @@ int perimd_drops_top(struct perimd *d, const struct perim_cmd *cmd, struct json_
  */
 void perimd_drops_follow(struct perimd *d);
 
+/*
+ * status's "drop_samples": {"rate" (--drop-sample-rate), "sent" (samples the
+ * datapath put on the pinned ring since it was created; null without one),
+ * "received" (samples this perimd drained)}.
+ */
+struct json_object *perimd_drops_status_json(struct perimd *d);
+
 #endif /* PERIMD_DROPS_H */
