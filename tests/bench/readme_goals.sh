@@ -48,7 +48,7 @@ summary() {
 		}
 		nrows = 0
 	}
-	/^- (date|kernel|CPU|commit): / && !body { header = header $0 "\n"; next }
+	/^- (date|kernel|CPU|commit|re-run): / && !body { header = header $0 "\n"; next }
 	/^## / { flush_table(); body = 1; section = substr($0, 4); next }
 	/^\|/ { rows[++nrows] = $0; next }
 	{ flush_table() }
@@ -58,8 +58,8 @@ summary() {
 		printf "%s", header
 	}' "$1" > "$TMP_OUT" || die "$1 has no report header (date, kernel, CPU, commit)"
 	# The header lines were collected first but print first.
-	grep -E '^- (date|kernel|CPU|commit): ' "$TMP_OUT"
-	grep -vE '^- (date|kernel|CPU|commit): ' "$TMP_OUT"
+	grep -E '^- (date|kernel|CPU|commit|re-run): ' "$TMP_OUT"
+	grep -vE '^- (date|kernel|CPU|commit|re-run): ' "$TMP_OUT"
 }
 
 update() {
