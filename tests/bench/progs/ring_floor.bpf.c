@@ -243,8 +243,8 @@ struct {
 	__type(value, struct ref_connect_args);
 } ref_connect_pending SEC(".maps");
 
-SEC("tp/syscalls/sys_enter_connect")
-int ref_connect_enter(struct trace_event_raw_sys_enter *ctx)
+/* The fd and an inet address a connect or bind asks for, kept for its exit. */
+static __always_inline int ref_remember_sockaddr(struct trace_event_raw_sys_enter *ctx, void *pending)
 {
 	struct ref_connect_args a = { .fd = ctx->args[0] };
 	__u64 key = bpf_get_current_pid_tgid();
@@ -252,8 +252,14 @@ int ref_connect_enter(struct trace_event_raw_sys_enter *ctx)
 	if (bpf_probe_read_user(&a.sa, sizeof(a.sa), (void *)ctx->args[1]) ||
 	    (a.sa.sin6_family != 2 && a.sa.sin6_family != 10))
 		return 0;
-	bpf_map_update_elem(&ref_connect_pending, &key, &a, BPF_ANY);
+	bpf_map_update_elem(pending, &key, &a, BPF_ANY);
 	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_connect")
+int ref_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return ref_remember_sockaddr(ctx, &ref_connect_pending);
 }
 
 SEC("tp/syscalls/sys_exit_connect")
@@ -292,14 +298,7 @@ struct {
 SEC("tp/syscalls/sys_enter_bind")
 int ref_bind_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct ref_connect_args a = { .fd = ctx->args[0] };
-	__u64 key = bpf_get_current_pid_tgid();
-
-	if (bpf_probe_read_user(&a.sa, sizeof(a.sa), (void *)ctx->args[1]) ||
-	    (a.sa.sin6_family != 2 && a.sa.sin6_family != 10))
-		return 0;
-	bpf_map_update_elem(&ref_bind_pending, &key, &a, BPF_ANY);
-	return 0;
+	return ref_remember_sockaddr(ctx, &ref_bind_pending);
 }
 
 /* The port and address the kernel gave, the protocol and the socket's inode (via the fd's file). */
