@@ -348,14 +348,12 @@ int ref_bind(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(ref_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+/* An exec event's fields: the header, the file name and argv as the new image sees it. */
+static __always_inline void ref_exec_fill(struct perim_ev_exec *e, struct task_struct *p, pid_t old_pid,
+					  struct linux_binprm *bprm)
 {
-	struct perim_ev_exec *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
 	unsigned long start, n;
 
-	if (!e)
-		return 0;
 	ref_hdr(&e->hdr);
 	e->old_pid = old_pid;
 	e->filename_len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
@@ -367,6 +365,16 @@ int BPF_PROG(ref_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	if (bpf_probe_read_user(e->argv, n, (void *)start))
 		n = 0;
 	e->argv_len = n;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ref_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct perim_ev_exec *e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
+
+	if (!e)
+		return 0;
+	ref_exec_fill(e, p, old_pid, bprm);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -504,24 +512,13 @@ static __always_inline int bis_exec(struct task_struct *p, pid_t old_pid, struct
 				    bool book, int mark)
 {
 	struct perim_ev_exec *e;
-	unsigned long start, n;
 
 	if (book && !bis_book())
 		return 0;
 	e = bpf_ringbuf_reserve(&floor_ring, sizeof(*e), 0);
 	if (!e)
 		return 0;
-	ref_hdr(&e->hdr);
-	e->old_pid = old_pid;
-	e->filename_len = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename);
-	start = p->mm->arg_start;
-	n = p->mm->arg_end - start;
-	if (n > PERIM_ARGV_MAX - 1)
-		n = PERIM_ARGV_MAX - 1;
-	n &= PERIM_ARGV_MAX - 1;
-	if (bpf_probe_read_user(e->argv, n, (void *)start))
-		n = 0;
-	e->argv_len = n;
+	ref_exec_fill(e, p, old_pid, bprm);
 	if (mark == 1)
 		e->_reserved0 = bpf_ringbuf_query(&floor_ring, BPF_RB_AVAIL_DATA) >= bis_wakeup_bytes;
 	bpf_ringbuf_submit(e, mark == 2 ? bis_wake_flag(sizeof(*e)) : BPF_RB_NO_WAKEUP);
