@@ -356,8 +356,11 @@ static long long ring_records(const struct perimd *d)
 struct json_object *perimd_drops_status_json(struct perimd *d)
 {
 	struct json_object *o = json_object_new_object();
-	long long sent = ring_records(d);
+	long long sent;
 
+	if (!o)
+		return NULL;            /* status then shows "drop_samples": null */
+	sent = ring_records(d);
 	json_object_object_add(o, "rate", json_object_new_uint64(d->cfg.drop_sample_rate));
 	json_object_object_add(o, "sent", sent >= 0 ? json_object_new_int64(sent) : NULL);
 	json_object_object_add(o, "received", json_object_new_uint64(drops ? drops->received : 0));
