@@ -4,7 +4,7 @@
  *
  *   xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N] --dst IPV4
  *                [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]
- *                [--per-call N] [--tcp-syn] [--start-at NS]
+ *                [--per-call N] [--tcp-syn] [--start-at NS] [--via live|packet]
  *       Transmits 64-byte IPv4/UDP frames (--tcp-syn: bare TCP SYNs, checksummed,
  *       padded to 64 bytes; from --src-mac, default 02:00:00:00:00:01) out of DEV (in the caller's network
  *       namespace) with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES: a
@@ -14,8 +14,14 @@
  *       address steps through N addresses from IPV4, one per frame.
  *       --rate 0 sends as fast as one core can. Prints
  *       "sent=N elapsed_ns=T max_gap_ns=G stalled_ns=S runq_ns=Q" on stdout
- *       (its own stalls: see struct stalls). --hold-dev names an idle device
- *       the generator attaches to meanwhile (see hold_in_dispatcher).
+ *       (its own stalls: see struct stalls) and " via=live|packet". --hold-dev
+ *       names an idle device the generator attaches to meanwhile (see
+ *       hold_in_dispatcher). Where the kernel refuses live frames (EPERM: some
+ *       hardened kernels), or with --via packet, frames go out through an
+ *       AF_PACKET socket instead (struct packet_tx): the receiver then gets
+ *       them as skbs, which its XDP path converts, so every case's CPU per
+ *       packet includes that conversion; "sent" counts the frames the device
+ *       took.
  *       --start-at starts the run at NS on CLOCK_MONOTONIC (`xdp_live now`),
  *       so that generators on several CPUs flood together; starting late
  *       counts as a stall.
@@ -56,6 +62,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 
 #include "tests/bench/progs/live_progs.skel.h"
 #include "tests/bench/progs/min_limiter.skel.h"
@@ -78,6 +86,7 @@ struct gen_opts {
 	uint32_t per_call;
 	int tcp_syn;                     /* bare TCP SYNs (checksummed) instead of UDP */
 	uint64_t start_at;               /* CLOCK_MONOTONIC ns; 0: at once */
+	int via_packet;                  /* --via packet: AF_PACKET from the start */
 };
 
 /*
@@ -262,7 +271,7 @@ static int pin_to_cpu(int cpu)
 	return 0;
 }
 
-/* One BPF_PROG_RUN call: `n` frames out of ifindex, `batch` per flush. */
+/* One BPF_PROG_RUN call: `n` frames out of ifindex, `batch` per flush; 0 or -errno. */
 static int send_batch(int prog_fd, int ifindex, uint8_t *frame, uint32_t n, uint32_t batch)
 {
 	/* The kernel wants data_end == the frame size when a context is given. */
@@ -271,13 +280,137 @@ static int send_batch(int prog_fd, int ifindex, uint8_t *frame, uint32_t n, uint
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = n,
 		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
 
-	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+	return bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
+}
+
+/*
+ * The AF_PACKET back end: frames written by this process and handed to the
+ * device's transmit routine without a qdisc (PACKET_QDISC_BYPASS), up to
+ * PACKET_TX_MAX per sendmmsg. With several sources each frame is rebuilt
+ * for the next source, as the live generator's program rewrites it.
+ */
+#define PACKET_TX_MAX 1024
+
+struct packet_tx {
+	int fd;
+	uint32_t seq;                    /* the next frame's source: src + seq % sources */
+	uint8_t frames[PACKET_TX_MAX][FRAME_LEN];
+	struct iovec iov[PACKET_TX_MAX];
+	struct mmsghdr msgs[PACKET_TX_MAX];
+};
+
+static int packet_tx_open(struct packet_tx *p, int ifindex, const struct gen_opts *o)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex };
+	int one = 1;
+
+	/* Protocol 0: a socket that only transmits. */
+	p->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (p->fd < 0) {
+		fprintf(stderr, "xdp_live: AF_PACKET socket: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (bind(p->fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(p->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
 		int err = -errno;
 
-		fprintf(stderr, "xdp_live: BPF_PROG_RUN (live frames): %s\n", strerror(-err));
+		fprintf(stderr, "xdp_live: AF_PACKET socket on %s: %s\n", o->dev, strerror(-err));
+		close(p->fd);
 		return err;
 	}
+	for (uint32_t i = 0; i < PACKET_TX_MAX; i++) {
+		build_frame(p->frames[i], o, o->src);
+		p->iov[i] = (struct iovec){ .iov_base = p->frames[i], .iov_len = FRAME_LEN };
+		p->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &p->iov[i], .msg_iovlen = 1 } };
+	}
+	p->seq = 0;
 	return 0;
+}
+
+/* Up to n frames; returns how many the device took (a full ring refuses the rest), or -errno. */
+static int64_t packet_tx_send(struct packet_tx *p, const struct gen_opts *o, uint32_t n)
+{
+	uint32_t k = n < PACKET_TX_MAX ? n : PACKET_TX_MAX, i = 0;
+	int64_t taken = 0;
+
+	if (o->sources > 1)
+		for (uint32_t f = 0; f < k; f++)
+			build_frame(p->frames[f], o, o->src + p->seq++ % o->sources);
+	while (i < k) {
+		int r = sendmmsg(p->fd, p->msgs + i, k - i, 0);
+
+		if (r > 0) {
+			i += (uint32_t)r;
+			taken += r;
+		} else if (errno == ENOBUFS || errno == EAGAIN || errno == ENETDOWN) {
+			i++;                     /* refused: the receiver's ring is full */
+		} else if (errno != EINTR) {
+			fprintf(stderr, "xdp_live: sendmmsg on %s: %s\n", o->dev, strerror(errno));
+			return -errno;
+		}
+	}
+	return taken;
+}
+
+/* Where generate()'s frames go: live frames, or the AF_PACKET socket once `packet` is set. */
+struct gen_tx {
+	int prog_fd, ifindex;
+	uint8_t *frame;
+	bool sent_live;                  /* a live call succeeded: a later EPERM is an error */
+	struct packet_tx *packet;
+};
+
+static int gen_tx_to_packet(struct gen_tx *tx, const struct gen_opts *o)
+{
+	int err;
+
+	tx->packet = malloc(sizeof(*tx->packet));
+	if (!tx->packet) {
+		fprintf(stderr, "xdp_live: %s\n", strerror(errno));
+		return -ENOMEM;
+	}
+	err = packet_tx_open(tx->packet, tx->ifindex, o);
+	if (err) {
+		free(tx->packet);
+		tx->packet = NULL;
+	}
+	return err;
+}
+
+/*
+ * n frames out; returns how many the device took, or -errno. The first call
+ * the kernel refuses with EPERM (live frames not allowed) moves the run to
+ * AF_PACKET before any frame has left (the output's via= says so).
+ */
+static int64_t gen_send(struct gen_tx *tx, const struct gen_opts *o, uint32_t n)
+{
+	int64_t taken = 0, r;
+	int err;
+
+	if (!tx->packet) {
+		err = send_batch(tx->prog_fd, tx->ifindex, tx->frame, n, o->batch);
+		if (!err) {
+			tx->sent_live = true;
+			return n;
+		}
+		if (err != -EPERM || tx->sent_live) {
+			fprintf(stderr, "xdp_live: BPF_PROG_RUN (live frames): %s\n", strerror(-err));
+			return err;
+		}
+		err = gen_tx_to_packet(tx, o);
+		if (err)
+			return err;
+	}
+	while (n) {
+		uint32_t k = n < PACKET_TX_MAX ? n : PACKET_TX_MAX;
+
+		r = packet_tx_send(tx->packet, o, k);
+		if (r < 0)
+			return r;
+		taken += r;
+		n -= k;
+	}
+	return taken;
 }
 
 /*
@@ -307,7 +440,9 @@ static int generate(const struct gen_opts *o)
 	int hold_ifindex = 0;
 	struct live_progs *skel = NULL;
 	uint8_t frame[FRAME_LEN];
-	uint64_t sent = 0, start, deadline, limit, prev_end, runq0, end;
+	uint64_t offered = 0, sent = 0, start, deadline, limit, prev_end, runq0, end;
+	struct gen_tx tx = { 0 };
+	int64_t taken;
 	struct stalls st = { 0 };
 	bool timed_out = false;
 	int ifindex, fd, err = 0;
@@ -340,6 +475,11 @@ static int generate(const struct gen_opts *o)
 	}
 	limit = o->count ? o->count : UINT64_MAX;
 	build_frame(frame, o, o->src);
+	tx = (struct gen_tx){ .prog_fd = fd, .ifindex = ifindex, .frame = frame };
+	if (o->via_packet && gen_tx_to_packet(&tx, o)) {
+		err = -EIO;
+		goto out;
+	}
 	runq0 = run_delay_ns();
 	start = now_ns();
 	if (o->start_at) {
@@ -348,9 +488,10 @@ static int generate(const struct gen_opts *o)
 	}
 	prev_end = start;
 	deadline = o->count ? UINT64_MAX : start + (uint64_t)(o->seconds * SEC_NS);
-	while (!stop && sent < limit) {
-		uint32_t n = limit - sent < o->per_call ? (uint32_t)(limit - sent) : o->per_call;
-		uint64_t t = now_ns(), due = next_due(o, start, sent, prev_end, UINT64_MAX);
+	/* Pacing follows the frames offered; a frame the device refused is not sent again. */
+	while (!stop && offered < limit) {
+		uint32_t n = limit - offered < o->per_call ? (uint32_t)(limit - offered) : o->per_call;
+		uint64_t t = now_ns(), due = next_due(o, start, offered, prev_end, UINT64_MAX);
 
 		if (t >= deadline) {
 			timed_out = true;
@@ -361,20 +502,28 @@ static int generate(const struct gen_opts *o)
 			wait_until_ns(due, t);
 		t = now_ns();
 		note_gap(&st, prev_end, due, t);
-		err = send_batch(fd, ifindex, frame, n, o->batch);
-		if (err)
+		taken = gen_send(&tx, o, n);
+		if (taken < 0) {
+			err = (int)taken;
 			break;
-		sent += n;
+		}
+		offered += n;
+		sent += (uint64_t)taken;
 		prev_end = now_ns();
 	}
 	end = now_ns();
 	/* The tail: when the deadline ended the run, a call was due before it or at it. */
-	note_gap(&st, prev_end, timed_out ? next_due(o, start, sent, prev_end, deadline) : end, end);
+	note_gap(&st, prev_end, timed_out ? next_due(o, start, offered, prev_end, deadline) : end, end);
 	st.runq_ns = run_delay_ns() - runq0;
-	printf("sent=%llu elapsed_ns=%llu max_gap_ns=%llu stalled_ns=%llu runq_ns=%llu\n",
+	printf("sent=%llu elapsed_ns=%llu max_gap_ns=%llu stalled_ns=%llu runq_ns=%llu via=%s\n",
 	       (unsigned long long)sent, (unsigned long long)(end - start),
 	       (unsigned long long)st.max_gap_ns, (unsigned long long)st.stalled_ns,
-	       (unsigned long long)st.runq_ns);
+	       (unsigned long long)st.runq_ns, tx.packet ? "packet" : "live");
+out:
+	if (tx.packet) {
+		close(tx.packet->fd);
+		free(tx.packet);
+	}
 	if (hold_ifindex)
 		bpf_xdp_detach(hold_ifindex, XDP_FLAGS_SKB_MODE, NULL);
 	live_progs__destroy(skel);
@@ -497,6 +646,7 @@ static int usage(void)
 	fprintf(stderr, "usage: xdp_live gen --dev DEV --dst-mac MAC [--src-mac MAC] --src IPV4 [--sources N]\n"
 			"                    --dst IPV4 [--port P] --rate PPS (--seconds S | --count N) [--cpu C] [--batch B]\n"
 			"                    [--per-call N] [--hold-dev IDLE_DEV] [--tcp-syn] [--start-at NS]\n"
+			"                    [--via live|packet]\n"
 			"       xdp_live now\n"
 			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
 			"       xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N\n"
@@ -515,7 +665,8 @@ static int main_gen(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' }, { "cpu", required_argument, NULL, 'C' },
 		{ "batch", required_argument, NULL, 'b' }, { "hold-dev", required_argument, NULL, 'H' },
 		{ "per-call", required_argument, NULL, 'P' }, { "tcp-syn", no_argument, NULL, 'S' },
-		{ "start-at", required_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
+		{ "start-at", required_argument, NULL, 'A' }, { "via", required_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	/* A locally administered source MAC by default; --src-mac makes answers reach the sender's stack. */
 	struct gen_opts o = { .src_mac = { 0x02, 0, 0, 0, 0, 0x01 }, .sources = 1, .port = 9, .cpu = -1,
@@ -529,6 +680,11 @@ static int main_gen(int argc, char **argv)
 		case 'd': o.dev = optarg; break;
 		case 'H': o.hold_dev = optarg; break;
 		case 'S': o.tcp_syn = 1; break;
+		case 'V':
+			if (strcmp(optarg, "live") && strcmp(optarg, "packet"))
+				return bad("--via", optarg);
+			o.via_packet = !strcmp(optarg, "packet");
+			break;
 		case 'm': if (parse_mac(optarg, o.dst_mac)) return bad("--dst-mac", optarg); have_mac = 1; break;
 		case 'M': if (parse_mac(optarg, o.src_mac)) return bad("--src-mac", optarg); break;
 		case 's': if (parse_ipv4(optarg, &o.src)) return bad("--src", optarg); have_src = 1; break;
