@@ -48,6 +48,10 @@ live_setup() {
 	done
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
+	live_probe_via || return 1
+	if [ "$LIVE_VIA" = packet ]; then
+		for c in a b c d e f; do live_relay "$c" || return 1; done
+	fi
 	in_ns gw "$LIVE" attach --dev "${T}a" --prog drop || return 1
 	in_ns gw "$LIVE" attach --dev "${T}b" --prog parse || return 1
 	in_ns gw "$LIVE" attach --dev "${T}f" --prog limiter --rule 10.99.0.0/16 --rate "$LIVE_LIMIT" --burst 100 || return 1
@@ -69,17 +73,48 @@ live_setup() {
 	LIVE_READY=1
 }
 
+# live_probe_via: LIVE_VIA=live when this kernel runs the generator on live frames, packet when
+# it refuses them (one frame out of the idle ${T}h either way)
+live_probe_via() {
+	LIVE_VIA=$(in_ns inet "$LIVE" gen --dev "${T}h" --dst-mac 02:00:00:00:00:02 --src "$LIVE_SRC" \
+		--dst 10.88.0.1 --rate 0 --count 1 | sed -nE 's/.* via=([a-z]+).*/\1/p')
+	[ -n "$LIVE_VIA" ] || { echo "live: the generator's probe printed no via=" >&2; return 1; }
+}
+
+# live_relay CASE: where the kernel refuses live frames, the generator sends skbs (AF_PACKET)
+# into ${T}r<CASE>, whose peer ${T}R<CASE> runs xdp_live's relay: it redirects each frame out
+# of the case's inet-side veth as an XDP frame, flushed once per NAPI poll (up to 64), so the
+# gateway veth receives XDP frames in batches as from live frames. The relay's NAPI thread
+# shares the generator's CPU at normal priority, and the generator runs SCHED_FIFO there:
+# the relay drains while the generator waits for its next call, never in the middle of one.
+live_relay() {
+	local up=${1^^} pid
+	ip -n "$T-inet" link add "${T}r$1" type veth peer name "${T}R$1" || return 1
+	ip -n "$T-inet" link set "${T}r$1" up && ip -n "$T-inet" link set "${T}R$1" up || return 1
+	in_ns inet ethtool -K "${T}r$1" tso off >/dev/null || return 1
+	in_ns inet "$LIVE" attach --dev "${T}R$1" --prog relay --to "$T$up" || return 1
+	in_ns inet sh -c "echo 1 > /sys/class/net/${T}R$1/threaded" || return 1
+	pid=$(napi_thread inet "${T}R$1") && taskset -pc "$GEN_CPU" "$pid" >/dev/null || return 1
+	LIVE_GEN_DEV[$1]=${T}r$1
+}
+
 # live_flood CASE SRC SOURCES RATE SECONDS: a flood into gateway veth $T<CASE>;
 # prints "sent delivered elapsed_ns"
 live_flood() {
 	local up out sent el x0 e0 x1 e1
 	up=$(tr a-f A-F <<<"$1")
 	read -r x0 e0 < <(xmit_of inet "$T$up")
-	out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
-		--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
-		--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
-		--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
-	echo "$out" >"$TMP/live-gen.out" && gen_note_via "$TMP/live-gen.out"
+	if [ "${LIVE_VIA:-live}" = packet ]; then
+		# A call fills the relay's 256-frame ring at most (the relay cannot drain during a call).
+		out=$(in_ns inet chrt -f 10 "$LIVE" gen --via packet --dev "${LIVE_GEN_DEV[$1]}" \
+			--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
+			--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --per-call 256) || return 1
+	else
+		out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
+			--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
+			--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
+			--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
+	fi
 	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+).*/\1 \2/' <<<"$out")
 	read -r x1 e1 < <(xmit_of inet "$T$up")
 	echo "$sent $(( sent - (e1 - e0) )) $el"
@@ -129,7 +164,7 @@ live_nft_seen() {
 	echo "$(( n1 - n0 )) $deliv"
 }
 
-declare -A LIVE_NAPI LIVE_NS LIVE_ALL LIVE_RV LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
+declare -A LIVE_GEN_DEV LIVE_NAPI LIVE_NS LIVE_ALL LIVE_RV LIVE_DELIV LIVE_PPW LIVE_BUSY LIVE_NAMES
 LIVE_NAMES=([a]="trivial XDP_DROP (floor)" [b]="parse to L4 + XDP_DROP (floor)"
 	[c]="perim: per-source limit dropping the flood" [d]="nftables netdev ingress per-source meter"
 	[e]="skb path, no filter (GRO on; IP routing drops it)"
@@ -241,7 +276,14 @@ live_report() {
 	echo "\"CPU left\" is the share of the receiver core a 1 Mpps flood would leave to everything else"
 	echo "(a well-behaved flow's packets included): 100% - 1 Mpps x ns/pkt, so cases that lost different"
 	echo "numbers of frames at the sender compare fairly; \"pkts/wake-up\" = delivered / kthread switch-ins."
-	gen_via_text
+	if [ "${LIVE_VIA:-live}" = packet ]; then
+		echo "**This kernel refuses \`BPF_F_TEST_XDP_LIVE_FRAMES\` (EPERM).** So \`xdp_live gen\` sent skbs (AF_PACKET,"
+		echo "qdisc bypassed, SCHED_FIFO, at most 256 per call) into a relay veth on CPU $GEN_CPU whose XDP program"
+		echo "redirected each frame out of the case's veth: the gateway still received XDP frames, flushed up to"
+		echo "64 at a time by the relay's NAPI polls. One core generates and relays far less than 1 Mpps that way:"
+		echo "the \"1 Mpps\" and unpaced columns are what it reached (delivered kpps beside them), and the goals"
+		echo "are judged at 300 kpps only."
+	fi
 	echo
 	echo "| case | ns/pkt @300 kpps | ns/pkt @1 Mpps | ns/pkt unpaced | delivered kpps @1 Mpps | pkts/wake-up @1 Mpps | CPU left @1 Mpps | saturation (kpps) |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -260,7 +302,8 @@ live_report() {
 		fl=${f%%:*}
 		p3=$(live_paired c "$fl" 300000) p1=$(live_paired c "$fl" 1000000) p0=$(live_paired c "$fl" 0)
 		n=${f#*:}; n=${n%%:*}
-		if gen_via_packet; then p="not judged: skb input (above)"
+		if [ "${LIVE_VIA:-live}" = packet ]; then
+			if fle "$p3" "$n"; then p="yes (at 300 kpps)"; else p="**no** (at 300 kpps)"; fi
 		elif fle "$p3" "$n" && fle "$p1" "$n"; then p=yes; else p="**no**"; fi
 		printf '| %s | %s (%s) | %s (%s) | %s (%s) | %s |\n' "${f##*:}" \
 			"$p3" "$(fdiv "${LIVE_NS[c-300000]}" "${LIVE_NS[$fl-300000]}")" \

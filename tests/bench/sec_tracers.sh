@@ -432,17 +432,24 @@ round_ns() {
 # med_of PROGRAM: its median ns/run over the rounds
 med_of() { round_ns "$1" | med 0; }
 
-# ratio_to A B: A's median ns/run over B's, or nothing when either has no row
-ratio_to() {
-	[ -n "$2" ] || return 0
-	awk -v a="$(med_of "$1")" -v b="$(med_of "$2")" 'BEGIN { if (a != "n/a" && b != "n/a" && b > 0) printf "%.2f\n", a / b }'
+# round_ns_by_round PROGRAM: "ROUND NS" per round, as round_ns
+round_ns_by_round() {
+	awk -v n="$1" '$2 == n { t[$1] += $3 * $4; c[$1] += $4 } END { for (r in c) printf "%s %.0f\n", r, t[r] / c[r] }' "$TMP/hookcost"
 }
 
-# floor_ratio PROGRAM: the program's median ns/run over its floor's, or nothing without a floor row
+# ratio_to A B: the median over rounds of A's ns/run over B's in the same round (the machine's
+# drift between rounds cancels out of each ratio), or nothing when no round has both
+ratio_to() {
+	[ -n "$2" ] || return 0
+	awk 'NR == FNR { a[$1] = $2; next } ($1 in a) && $2 > 0 { printf "%.4f\n", a[$1] / $2 }' \
+		<(round_ns_by_round "$1") <(round_ns_by_round "$2") | med 2 | grep -v '^n/a$' || true
+}
+
+# floor_ratio PROGRAM: the program's same-round ratio to its floor (ratio_to), or nothing without a floor row
 floor_ratio() { ratio_to "$1" "$(floor_of "$1")"; }
 
 # hook_table: per program, the median over rounds of its ns/run (round_ns); perimd's against its floor
-# (<= 1.5x the floor's median) where the hook has one, else against 1 µs; beside it, where
+# (the median of same-round ratios <= 1.5) where the hook has one, else against 1 µs; beside it, where
 # ring_floor has one, the reference (the event's unavoidable work) and both over the floor
 hook_table() {
 	local name ns goal ok floor ratio ref ref_ns ref_floor ref_ratio
@@ -499,6 +506,8 @@ tracers_report() {
 	echo "reference plus perim's own pieces (a per-CPU counter row and sequence number, the ring query and"
 	echo "the wakeup at perimd's mark, 1/4 of the ring), alone on its ring in a process of its own: perimd's exec"
 	echo "hook near it pays for those pieces, above it for something else (its consumer, the ring's other traffic)."
+	echo "The \"x\" columns are the median over rounds of the two programs' ratio within a round, so the"
+	echo "machine's drift between rounds cancels out of each ratio (the ns/run columns are medians over rounds)."
 	echo
 	hook_table
 	echo
@@ -587,7 +596,7 @@ tracers_report() {
 	mb_dist=$(fdiv "${distinct%% *}" 1024 1)
 	echo "| goal | figure | met |"
 	echo "|---|---:|---|"
-	echo "| every hook with a floor row at most 1.5x its floor (median ns/run over the floor's median) | $floors_over programs over; the worst: ${worst_ratio:+${worst_ratio%% *}x, ${worst_ratio#* }}${over_refs:+. Over: $over_refs} | $([ "$floors_over" = 0 ] && echo yes || echo "**no**") |"
+	echo "| every hook with a floor row at most 1.5x its floor (median of same-round ratios of ns/run) | $floors_over programs over; the worst: ${worst_ratio:+${worst_ratio%% *}x, ${worst_ratio#* }}${over_refs:+. Over: $over_refs} | $([ "$floors_over" = 0 ] && echo yes || echo "**no**") |"
 	echo "| every hook under 1 µs per event in the kernel (median ns/run) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
 	echo "| exec-storm slowdown no worse than execsnoop's (median over rounds; the floor, which does next to nothing, shows the noise: $(slowdowns floor exec | mr 2)x) | perimd ${sd_perim}x, execsnoop ${sd_snoop}x | $(met "$sd_perim" "$sd_snoop") |"
 	echo "| the same costs per exec measured directly: kernel µs, then consumer CPU µs (perimd vs execsnoop, medians) | ${kern_ops% *} vs ${kern_ops#* }; ${cpu_ops% *} vs ${cpu_ops#* } | shown |"

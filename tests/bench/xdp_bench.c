@@ -599,14 +599,18 @@ static void set_source(struct frame *f, int family, uint32_t host)
 	}
 }
 
-/* Mean kernel ns per call over `n` calls at repeat=1, the source varying or not. */
-static int mean_single_runs(int fd, struct frame *f, int family, int n, bool vary, double *mean)
+/*
+ * Mean kernel ns per call over `n` calls at repeat=1, the source varying
+ * (source order[i], or i + 1 without an order) or not.
+ */
+static int mean_single_runs(int fd, struct frame *f, int family, int n, bool vary, const uint32_t *order,
+			    double *mean)
 {
 	uint64_t sum = 0;
 	uint32_t ns, ret;
 
 	for (int i = 0; i < n; i++) {
-		set_source(f, family, vary ? (uint32_t)i + 1 : 1);
+		set_source(f, family, vary ? (order ? order[i] : (uint32_t)i + 1) : 1);
 		if (test_run(fd, f, 1, &ns, &ret))
 			return -1;
 		sum += ns;
@@ -615,30 +619,111 @@ static int mean_single_runs(int fd, struct frame *f, int family, int n, bool var
 	return 0;
 }
 
-/*
- * Distinct sources through the 101-rule instance: a first pass creates the
- * buckets (each source's one admitted packet), then interleaved rounds of
- * distinct-source and same-source calls; the best mean of each is kept.
- */
-static int many_sources_delta(int fd, int family, const struct bench_opts *o, double *delta)
+static int cmp_double(const void *a, const void *b);
+
+/* many[]'s index: per family, sources in the order their entries were made, then shuffled. */
+#define MANY_IN_ORDER 0
+#define MANY_SHUFFLED 1
+#define MANY(fam, ord) ((fam) * 2 + (ord))
+
+/* What many_sources measured for one family and order: each program's best (distinct - same) mean per call. */
+struct many_sources {
+	double delta;                /* perim's 101-rule fast-path instance */
+	double ml_delta;             /* the minimal limiter */
+	double ratio[3];             /* perim's delta / the limiter's, same round: median, min, max */
+};
+
+static double median_min_max(double *v, int n, double out[3])
 {
-	double best_vary = 1e18, best_same = 1e18, m;
+	out[0] = out[1] = out[2] = 0;
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	out[1] = v[0];
+	out[2] = v[n - 1];
+	return out[0];
+}
+
+/* One round of one program: mean per call with distinct sources (in `order`), then with one source. */
+static int many_sources_round(int fd, int family, const struct bench_opts *o, const uint32_t *order,
+			      double *vary, double *same)
+{
 	struct frame f;
 
 	udp_frame(&f, family, family == 4 ? "10.0.0.1" : "2001:db8:a::1");
-	if (mean_single_runs(fd, &f, family, o->sources, true, &m))
+	if (mean_single_runs(fd, &f, family, o->sources, true, order, vary))
 		return -1;
-	for (int r = 0; r < o->source_rounds; r++) {
-		if (mean_single_runs(fd, &f, family, o->sources, true, &m))
-			return -1;
-		if (m < best_vary)
-			best_vary = m;
-		if (mean_single_runs(fd, &f, family, o->sources / 4, false, &m))
-			return -1;
-		if (m < best_same)
-			best_same = m;
+	return mean_single_runs(fd, &f, family, o->sources / 4, false, NULL, same);
+}
+
+/*
+ * Sources 1..n in a fixed pseudo-random order (Fisher-Yates, xorshift): a
+ * flood's sources do not arrive in the order their entries were made, and
+ * entries made in order lie in order in the table's memory.
+ */
+static uint32_t *shuffled_sources(uint32_t n)
+{
+	uint32_t *v = malloc(n * sizeof(*v)), x = 2463534242u;
+
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = i + 1;
+	for (uint32_t i = n - 1; i > 0; i--) {
+		uint32_t j, t;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		j = x % (i + 1);
+		t = v[i];
+		v[i] = v[j];
+		v[j] = t;
 	}
-	*delta = best_vary - best_same;
+	return v;
+}
+
+/*
+ * Distinct sources through perim's 101-rule instance and the minimal
+ * limiter: a first pass creates each one's buckets (each source's one
+ * admitted packet), then rounds alternate the two programs (which one goes
+ * first alternates too), so both see the same machine; each keeps its best
+ * distinct-source and same-source means, and each round gives a same-round
+ * ratio of their costs of a source among many.
+ */
+static int many_sources(int perim_fd, int ml_fd, int family, const struct bench_opts *o, const uint32_t *order,
+			struct many_sources *m)
+{
+	double best[2][2] = { { 1e18, 1e18 }, { 1e18, 1e18 } }, ratios[MAX_ROUNDS], vary, same, d[2];
+	const int fds[2] = { perim_fd, ml_fd };
+	struct frame f;
+	int n = 0;
+
+	/* The entries exist after the in-order call's pass: a shuffled call reuses them. */
+	for (int p = 0; p < 2 && !order; p++) {
+		udp_frame(&f, family, family == 4 ? "10.0.0.1" : "2001:db8:a::1");
+		if (mean_single_runs(fds[p], &f, family, o->sources, true, NULL, &vary))
+			return -1;
+	}
+	for (int r = 0; r < o->source_rounds && r < MAX_ROUNDS; r++) {
+		for (int k = 0; k < 2; k++) {
+			int p = (r + k) % 2;
+
+			if (many_sources_round(fds[p], family, o, order, &vary, &same))
+				return -1;
+			d[p] = vary - same;
+			if (vary < best[p][0])
+				best[p][0] = vary;
+			if (same < best[p][1])
+				best[p][1] = same;
+		}
+		if (d[1] > 0)
+			ratios[n++] = d[0] / d[1];
+	}
+	m->delta = best[0][0] - best[0][1];
+	m->ml_delta = best[1][0] - best[1][1];
+	median_min_max(ratios, n, m->ratio);
 	return 0;
 }
 
@@ -739,13 +824,7 @@ static void same_round_ratio(const struct bench_case *c, int a, int b, int round
 		if (y > 0)
 			r[n++] = x / y;
 	}
-	out[0] = out[1] = out[2] = 0;
-	if (!n)
-		return;
-	qsort(r, n, sizeof(r[0]), cmp_double);
-	out[0] = n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
-	out[1] = r[0];
-	out[2] = r[n - 1];
+	median_min_max(r, n, out);
 }
 
 static void print_same_round(const struct bench_case *cases, const struct bench_opts *o)
@@ -773,8 +852,7 @@ static void print_same_round(const struct bench_case *cases, const struct bench_
 	}
 }
 
-static void print_goal(struct bench_case *cases, const double *delta, const double *ml_delta,
-		       const struct bench_opts *o)
+static void print_goal(struct bench_case *cases, const struct many_sources *many, const struct bench_opts *o)
 {
 	printf("\n| goal: perim drop path (101 rules, per-source) above trivial <= 0.6 x xdp-filter's pass path above trivial | ratio | met |\n");
 	printf("|---|---:|---|\n");
@@ -796,14 +874,26 @@ static void print_goal(struct bench_case *cases, const double *delta, const doub
 	printf("\n| goal: 1,000,000 distinct sources above trivial <= 3 x one source above trivial | ratio | met |\n");
 	printf("|---|---:|---|\n");
 	for (int fam = 0; fam < 2; fam++) {
+		static const char *const orders[] = { "in the order their entries were made", "shuffled" };
 		struct bench_case *c = &cases[fam * C_PER_FAMILY];
-		double one = above(c, C_DROP_FAST), many = one + delta[fam];
-		double r = many / (one > 0 ? one : 1);
 
-		printf("| IPv%d | %.2f | %s |\n", c[0].family, r, r <= 3 ? "yes" : "**no**");
-		one = above(c, C_MIN_LIMITER);
-		printf("| IPv%d, reference: minimal limiter (a new source costs it %+.1f ns) | %.2f | |\n",
-		       c[0].family, ml_delta[fam], (one + ml_delta[fam]) / (one > 0 ? one : 1));
+		for (int ord = MANY_SHUFFLED; ord >= MANY_IN_ORDER; ord--) {
+			const struct many_sources *m = &many[MANY(fam, ord)];
+			double one = above(c, C_DROP_FAST), r = (one + m->delta) / (one > 0 ? one : 1);
+
+			if (ord == MANY_SHUFFLED)
+				printf("| IPv%d, sources shuffled (a source among many costs perim %+.1f ns) | %.2f | %s |\n",
+				       c[0].family, m->delta, r, r <= 3 ? "yes" : "**no**");
+			else
+				printf("| IPv%d, sources %s (a source among many costs perim %+.1f ns) | %.2f | |\n",
+				       c[0].family, orders[ord], m->delta, r);
+			one = above(c, C_MIN_LIMITER);
+			printf("| IPv%d, %s, reference: minimal limiter (a source among many costs it %+.1f ns) | %.2f | |\n",
+			       c[0].family, orders[ord], m->ml_delta, (one + m->ml_delta) / (one > 0 ? one : 1));
+			printf("| IPv%d, %s, perim's cost of a source among many / the minimal limiter's, same-round "
+			       "median of %d (range) | %.2f (%.2f-%.2f) | |\n", c[0].family, orders[ord],
+			       o->source_rounds, m->ratio[0], m->ratio[1], m->ratio[2]);
+		}
 	}
 	print_same_round(cases, o);
 	printf("\n| reference: the lower bound of a per-source limiter / xdp-filter pass path | IPv4 | IPv6 |\n");
@@ -854,8 +944,7 @@ static void print_ab(const struct bench_case *cases, const struct bench_opts *o)
 	print_same_round(cases, o);
 }
 
-static void print_report(struct bench_case *cases, const double *delta, const double *ml_delta,
-			 uint64_t buckets,
+static void print_report(struct bench_case *cases, const struct many_sources *many, uint64_t buckets,
 			 const struct bench_opts *o)
 {
 	printf("## XDP datapath (BPF_PROG_TEST_RUN)\n\n");
@@ -878,13 +967,13 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 					  c[i].want == XDP_DROP ? "DROP" : "PASS");
 		}
 		printf("| perim, 101 rules per-source, %d distinct sources, fast path: drop path (est.) | IPv%d | %.1f | %+.1f | DROP |\n",
-		       o->sources, c[0].family, c[C_DROP_FAST].best_ns + delta[fam],
-		       c[C_DROP_FAST].best_ns + delta[fam] - floor);
+		       o->sources, c[0].family, c[C_DROP_FAST].best_ns + many[MANY(fam, MANY_SHUFFLED)].delta,
+		       c[C_DROP_FAST].best_ns + many[MANY(fam, MANY_SHUFFLED)].delta - floor);
 		printf("| minimal limiter, %d distinct sources (est.) | IPv%d | %.1f | %+.1f | DROP |\n",
-		       o->sources, c[0].family, c[C_MIN_LIMITER].best_ns + ml_delta[fam],
-		       c[C_MIN_LIMITER].best_ns + ml_delta[fam] - floor);
+		       o->sources, c[0].family, c[C_MIN_LIMITER].best_ns + many[MANY(fam, MANY_SHUFFLED)].ml_delta,
+		       c[C_MIN_LIMITER].best_ns + many[MANY(fam, MANY_SHUFFLED)].ml_delta - floor);
 	}
-	print_goal(cases, delta, ml_delta, o);
+	print_goal(cases, many, o);
 	printf("\nMethod notes:\n\n");
 	printf("- xdp-filter: `%s` (deny by default; listed addresses and ports pass), "
 	       "100 listed IPv4 and 100 IPv6 sources (not the frame's), UDP port %d listed: "
@@ -946,18 +1035,24 @@ static void print_report(struct bench_case *cases, const double *delta, const do
 		       getenv("PERIM_BENCH_XDPFW_SRC") ? getenv("PERIM_BENCH_XDPFW_SRC") : o->xdpfw_obj);
 	printf("- %d distinct sources (the fast-path instance): BPF_PROG_TEST_RUN repeats one frame, so each source is "
 	       "its own call at repeat=1 (source rewritten between calls). A first pass creates "
-	       "the buckets (%llu IPv4 + IPv6 buckets in the LRU afterwards); then the best of "
+	       "the buckets in source order (%llu IPv4 + IPv6 buckets in the LRU afterwards); then the best of "
 	       "%d rounds of the mean per-call time with distinct sources minus that with one "
 	       "source, both at repeat=1 (this cancels the per-call timer cost), is added to "
-	       "the one-source row: IPv4 %+.1f ns, IPv6 %+.1f ns. The minimal limiter's row is "
-	       "measured the same way on its own LRU. Both programs' tables per family hold %d "
+	       "the one-source row: IPv4 %+.1f ns, IPv6 %+.1f ns with the sources shuffled (a fixed "
+	       "pseudo-random order, as a flood's sources arrive: the goal's figure). In the order the "
+	       "entries were made, consecutive sources' entries lie next to each other in the table's "
+	       "memory, so the next one is often already in the cache, the more so the smaller the "
+	       "entry; those rows are beside the shuffled ones. The minimal limiter's row is "
+	       "measured the same way on its own LRU, its rounds alternating with perim's (which "
+	       "goes first alternates), so each round also gives a same-round ratio of the two "
+	       "costs of a source among many. Both programs' tables per family hold %d "
 	       "entries (every source, plus room), so each pays the same page walks: what a "
 	       "source among a million costs here is its entry's cache misses (the bucket array, "
 	       "then the entry: a route, 32 bytes behind an 8- or 24-byte key, against the "
 	       "limiter's 8-byte bucket behind 8 or 20), the rest of the path being the "
 	       "one-source row's.\n",
 	       o->sources, (unsigned long long)buckets, o->source_rounds,
-	       delta[0], delta[1], o->sources + 65536);
+	       many[MANY(0, MANY_SHUFFLED)].delta, many[MANY(1, MANY_SHUFFLED)].delta, o->sources + 65536);
 }
 
 /* A source no filter names walks all 101 and passes: the "last" row's filters do not match early. */
@@ -1030,7 +1125,7 @@ static void pin_to_one_cpu(void)
 
 int main(int argc, char **argv)
 {
-	struct bench_opts o = { .rounds = 7, .repeat = 2000000, .sources = 1000000, .source_rounds = 3 };
+	struct bench_opts o = { .rounds = 7, .repeat = 2000000, .sources = 1000000, .source_rounds = 5 };
 	struct perim_xdp *p0 = NULL, *p0f = NULL, *p101 = NULL, *p101f = NULL, *pcap = NULL;
 	struct perim_xdp *p10k = NULL, *p10kf = NULL, *pquiet = NULL, *pone = NULL, *pagg = NULL, *pnoroute = NULL;
 	struct bench_case cases[2 * C_PER_FAMILY];
@@ -1039,7 +1134,8 @@ int main(int argc, char **argv)
 	struct lower_bound *lb = NULL;
 	struct min_limiter *ml = NULL;
 	uint64_t buckets;
-	double delta[2] = { 0, 0 }, ml_delta[2] = { 0, 0 };
+	struct many_sources many[4] = { 0 };
+	uint32_t *shuffled = NULL;
 	int trivial_fd, err = 1;
 
 	if (parse_opts(argc, argv, &o)) {
@@ -1149,15 +1245,22 @@ int main(int argc, char **argv)
 		err = 0;
 		goto out;
 	}
-	for (int fam = 0; fam < 2; fam++) {
-		if (many_sources_delta(bpf_program__fd(p101f->progs.perim_xdp), fam ? 6 : 4, &o, &delta[fam]) ||
-		    many_sources_delta(bpf_program__fd(ml->progs.min_limiter), fam ? 6 : 4, &o, &ml_delta[fam]))
-			goto out;
+	shuffled = shuffled_sources((uint32_t)o.sources);
+	if (!shuffled) {
+		fprintf(stderr, "xdp_bench: %s\n", strerror(errno));
+		goto out;
 	}
+	for (int fam = 0; fam < 2; fam++)
+		for (int ord = MANY_IN_ORDER; ord <= MANY_SHUFFLED; ord++)
+			if (many_sources(bpf_program__fd(p101f->progs.perim_xdp),
+					 bpf_program__fd(ml->progs.min_limiter), fam ? 6 : 4, &o,
+					 ord == MANY_SHUFFLED ? shuffled : NULL, &many[MANY(fam, ord)]))
+				goto out;
 	buckets = src_buckets_in_use(p101f);
-	print_report(cases, delta, ml_delta, buckets, &o);
+	print_report(cases, many, buckets, &o);
 	err = 0;
 out:
+	free(shuffled);
 	perim_xdp__destroy(p10kf);
 	perim_xdp__destroy(p10k);
 	perim_xdp__destroy(pcap);

@@ -38,6 +38,11 @@
  *       veth's peer needs (progs/live_progs.bpf.c) natively to DEV; `ip link
  *       set DEV xdp off` removes it.
  *
+ *   xdp_live attach --dev DEV --prog relay --to DEV2
+ *       Attaches the relay (progs/live_progs.bpf.c): every frame DEV receives
+ *       leaves through DEV2 as an XDP frame. With gen --via packet into DEV's
+ *       peer, the receiver behind DEV2 gets XDP frames, as from live frames.
+ *
  *   xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N
  *       Attaches the minimal limiter (progs/min_limiter.bpf.c, the datapath
  *       benchmark's reference) natively to DEV with one per-source rule: PPS
@@ -533,7 +538,7 @@ out:
 /* The program attach --prog names: a floor, a SYN-answer reference or the peer's pass. */
 static const char *const attach_progs[][2] = {
 	{ "drop", "floor_drop" }, { "parse", "floor_parse" }, { "reflect", "syn_reflect" },
-	{ "cookie", "syn_cookie" }, { "pass", "peer_pass" },
+	{ "cookie", "syn_cookie" }, { "pass", "peer_pass" }, { "relay", "relay" },
 };
 
 static const char *attach_prog_name(const char *prog)
@@ -544,8 +549,11 @@ static const char *attach_prog_name(const char *prog)
 	return NULL;
 }
 
-/* Loads only the named program (the SYN references need 6.0's cookie helper) and attaches it natively. */
-static int attach_floor(const char *dev, const char *prog)
+/*
+ * Loads only the named program (the SYN references need 6.0's cookie helper) and attaches it natively;
+ * relay_to: where the relay sends frames (--to).
+ */
+static int attach_floor(const char *dev, const char *prog, const char *relay_to)
 {
 	const char *name = attach_prog_name(prog);
 	struct live_progs *skel;
@@ -564,6 +572,14 @@ static int attach_floor(const char *dev, const char *prog)
 	}
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	if (relay_to) {
+		skel->rodata->relay_ifindex = if_nametoindex(relay_to);
+		if (!skel->rodata->relay_ifindex) {
+			fprintf(stderr, "xdp_live: device \"%s\": %s\n", relay_to, strerror(errno));
+			live_progs__destroy(skel);
+			return 1;
+		}
+	}
 	err = live_progs__load(skel);
 	if (err) {
 		fprintf(stderr, "xdp_live: loading %s: %s\n", name, strerror(-err));
@@ -649,6 +665,7 @@ static int usage(void)
 			"                    [--via live|packet]\n"
 			"       xdp_live now\n"
 			"       xdp_live attach --dev DEV --prog drop|parse|reflect|cookie|pass\n"
+			"       xdp_live attach --dev DEV --prog relay --to DEV2\n"
 			"       xdp_live attach --dev DEV --prog limiter --rule IPV4/LEN --rate PPS --burst N\n"
 			"       xdp_live spin CPU SECONDS\n");
 	return 2;
@@ -786,16 +803,18 @@ static int main_attach(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dev", required_argument, NULL, 'd' }, { "prog", required_argument, NULL, 'p' },
 		{ "rule", required_argument, NULL, 'R' }, { "rate", required_argument, NULL, 'r' },
-		{ "burst", required_argument, NULL, 'b' }, { NULL, 0, NULL, 0 },
+		{ "burst", required_argument, NULL, 'b' }, { "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct limiter_opts l = { 0 };
-	const char *dev = NULL, *prog = NULL;
+	const char *dev = NULL, *prog = NULL, *to = NULL;
 	bool have_rule = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dev = optarg; break;
+		case 't': to = optarg; break;
 		case 'p': if (strcmp(optarg, "limiter") && !attach_prog_name(optarg)) return bad("--prog", optarg);
 			  prog = optarg; break;
 		case 'R': if (parse_prefix(optarg, &l)) return bad("--rule", optarg);
@@ -810,8 +829,10 @@ static int main_attach(int argc, char **argv)
 	if (!dev || !prog || optind != argc)
 		return usage();
 	libbpf_set_print(libbpf_print);
+	if (!strcmp(prog, "relay") != !!to)
+		return usage();
 	if (strcmp(prog, "limiter"))
-		return have_rule || l.rate || l.burst ? usage() : attach_floor(dev, prog);
+		return have_rule || l.rate || l.burst ? usage() : attach_floor(dev, prog, to);
 	if (!have_rule || !l.rate || !l.burst)
 		return usage();
 	return attach_limiter(dev, &l);

@@ -21,6 +21,11 @@
  * reads options or counts: what is left above them is the SYN stage's own.
  * Loaded only when attached ("?xdp": the helpers exist from 6.0).
  *
+ * relay: sends every frame on out of relay_ifindex (bpf_redirect), so frames
+ * that reach it as skbs (xdp_live gen's AF_PACKET path, where the kernel
+ * refuses live frames) leave as XDP frames, flushed once per NAPI poll, as
+ * the live generator's batches are.
+ *
  * peer_pass: XDP_PASS, attached to a veth's peer so that the veth's XDP_TX
  * frames are delivered (a veth queues them to its peer's NAPI, and wakes
  * that NAPI only when the peer runs an XDP program).
@@ -198,6 +203,14 @@ SEC("?xdp")
 int peer_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
+}
+
+const volatile __u32 relay_ifindex;
+
+SEC("?xdp")
+int relay(struct xdp_md *ctx)
+{
+	return bpf_redirect(relay_ifindex, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";
