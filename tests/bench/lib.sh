@@ -51,6 +51,44 @@ gen_via_text() {
 	fi
 }
 
+# gen_probe_via: "live" when this kernel runs xdp_live's generator on live frames, "packet" when
+# it refuses them (one frame out of the idle inet device ${T}h either way)
+gen_probe_via() {
+	local via
+	via=$(in_ns inet "$LIVE" gen --dev "${T}h" --dst-mac 02:00:00:00:00:02 --src 10.99.0.1 \
+		--dst 10.88.0.1 --rate 0 --count 1 | sed -nE 's/.* via=([a-z]+).*/\1/p')
+	[ -n "$via" ] || { echo "the generator's probe printed no via=" >&2; return 1; }
+	echo "$via"
+}
+
+# gen_relay NAME OUT: where the kernel refuses live frames, the generator sends skbs (AF_PACKET)
+# into ${T}r<NAME>, whose peer ${T}R<NAME> runs xdp_live's relay: it redirects each frame out
+# of the inet device OUT as an XDP frame, flushed once per NAPI poll (up to 64), so OUT's peer
+# receives XDP frames in batches as from live frames. The relay's NAPI thread shares the
+# generator's CPU at the generator's SCHED_FIFO priority (chrt -f 10): neither preempts the
+# other, and the generator yields after each call, so the relay drains what a call queued
+# before the next one starts, never in the middle of one.
+# Prints the device the generator sends into.
+gen_relay() {
+	local pid
+	ip -n "$T-inet" link add "${T}r$1" type veth peer name "${T}R$1" || return 1
+	ip -n "$T-inet" link set "${T}r$1" up && ip -n "$T-inet" link set "${T}R$1" up || return 1
+	in_ns inet ethtool -K "${T}r$1" tso off >/dev/null || return 1
+	in_ns inet "$LIVE" attach --dev "${T}R$1" --prog relay --to "$2" >&2 || return 1
+	in_ns inet sh -c "echo 1 > /sys/class/net/${T}R$1/threaded" || return 1
+	pid=$(napi_thread inet "${T}R$1") && taskset -pc "$GEN_CPU" "$pid" >/dev/null || return 1
+	chrt -f -p 10 "$pid" || return 1
+	echo "${T}r$1"
+}
+
+# gen_relay_text: the report's note on a run whose generator went through gen_relay
+gen_relay_text() {
+	echo "**This kernel refuses \`BPF_F_TEST_XDP_LIVE_FRAMES\` (EPERM).** So \`xdp_live gen\` sent skbs (AF_PACKET,"
+	echo "qdisc bypassed, SCHED_FIFO) into a relay veth on CPU $GEN_CPU whose XDP program redirected each frame"
+	echo "out of the case's veth: the gateway still received XDP frames, flushed up to 64 at a time by the"
+	echo "relay's NAPI polls. One core generates and relays far less than 1 Mpps that way."
+}
+
 # xmit_of NS DEV: "xdp_xmit xdp_xmit_errors" of DEV's transmit side.
 xmit_of() {
 	in_ns "$1" ethtool -S "$2" | awk '/tx_queue_[0-9]+_xdp_xmit_errors:/ {e += $2}

@@ -48,9 +48,9 @@ live_setup() {
 	done
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
-	live_probe_via || return 1
+	LIVE_VIA=$(gen_probe_via) || return 1
 	if [ "$LIVE_VIA" = packet ]; then
-		for c in a b c d e f; do live_relay "$c" || return 1; done
+		for c in a b c d e f; do LIVE_GEN_DEV[$c]=$(gen_relay "$c" "$T${c^^}") || return 1; done
 	fi
 	in_ns gw "$LIVE" attach --dev "${T}a" --prog drop || return 1
 	in_ns gw "$LIVE" attach --dev "${T}b" --prog parse || return 1
@@ -71,31 +71,6 @@ live_setup() {
 		LIVE_NAPI[$c]=$(threaded_napi gw "$T$c") || return 1
 	done
 	LIVE_READY=1
-}
-
-# live_probe_via: LIVE_VIA=live when this kernel runs the generator on live frames, packet when
-# it refuses them (one frame out of the idle ${T}h either way)
-live_probe_via() {
-	LIVE_VIA=$(in_ns inet "$LIVE" gen --dev "${T}h" --dst-mac 02:00:00:00:00:02 --src "$LIVE_SRC" \
-		--dst 10.88.0.1 --rate 0 --count 1 | sed -nE 's/.* via=([a-z]+).*/\1/p')
-	[ -n "$LIVE_VIA" ] || { echo "live: the generator's probe printed no via=" >&2; return 1; }
-}
-
-# live_relay CASE: where the kernel refuses live frames, the generator sends skbs (AF_PACKET)
-# into ${T}r<CASE>, whose peer ${T}R<CASE> runs xdp_live's relay: it redirects each frame out
-# of the case's inet-side veth as an XDP frame, flushed once per NAPI poll (up to 64), so the
-# gateway veth receives XDP frames in batches as from live frames. The relay's NAPI thread
-# shares the generator's CPU at normal priority, and the generator runs SCHED_FIFO there:
-# the relay drains while the generator waits for its next call, never in the middle of one.
-live_relay() {
-	local up=${1^^} pid
-	ip -n "$T-inet" link add "${T}r$1" type veth peer name "${T}R$1" || return 1
-	ip -n "$T-inet" link set "${T}r$1" up && ip -n "$T-inet" link set "${T}R$1" up || return 1
-	in_ns inet ethtool -K "${T}r$1" tso off >/dev/null || return 1
-	in_ns inet "$LIVE" attach --dev "${T}R$1" --prog relay --to "$T$up" || return 1
-	in_ns inet sh -c "echo 1 > /sys/class/net/${T}R$1/threaded" || return 1
-	pid=$(napi_thread inet "${T}R$1") && taskset -pc "$GEN_CPU" "$pid" >/dev/null || return 1
-	LIVE_GEN_DEV[$1]=${T}r$1
 }
 
 # live_flood CASE SRC SOURCES RATE SECONDS: a flood into gateway veth $T<CASE>;
@@ -277,11 +252,8 @@ live_report() {
 	echo "(a well-behaved flow's packets included): 100% - 1 Mpps x ns/pkt, so cases that lost different"
 	echo "numbers of frames at the sender compare fairly; \"pkts/wake-up\" = delivered / kthread switch-ins."
 	if [ "${LIVE_VIA:-live}" = packet ]; then
-		echo "**This kernel refuses \`BPF_F_TEST_XDP_LIVE_FRAMES\` (EPERM).** So \`xdp_live gen\` sent skbs (AF_PACKET,"
-		echo "qdisc bypassed, SCHED_FIFO, at most 256 per call) into a relay veth on CPU $GEN_CPU whose XDP program"
-		echo "redirected each frame out of the case's veth: the gateway still received XDP frames, flushed up to"
-		echo "64 at a time by the relay's NAPI polls. One core generates and relays far less than 1 Mpps that way:"
-		echo "the \"1 Mpps\" and unpaced columns are what it reached (delivered kpps beside them), and the goals"
+		gen_relay_text
+		echo "The \"1 Mpps\" and unpaced columns are what it reached (delivered kpps beside them), and the goals"
 		echo "are judged at 300 kpps only."
 	fi
 	echo
