@@ -218,7 +218,14 @@ static int drain_until_stopped(struct perim_trace *skel, struct ref *r)
 	}
 	fprintf(stderr, "ready\n");
 	while (!stop) {
+		/*
+		 * poll consumes only a ring that woke it; the hooks wake at a mark a
+		 * concurrent producer can step over, so the timer drains too (perimd's
+		 * drain timer does the same).
+		 */
 		err = ring_buffer__poll(rb, DRAIN_INTERVAL_MS);
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(rb);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ev_ref: draining: %s\n", strerror(-err));
 			break;
