@@ -111,7 +111,7 @@ ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
 all: $(BINS)
 bpf: $(PRODUCT_SKELS)
 # test-fleet.sh drives fleet_load (a benchmark tool) for its cap case.
-tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) $(OUTPUT)/tests/bench/fleet_load $(OUTPUT)/tests/bench/storm tools vm-progs
+tests: $(BINS) $(UNIT_BINS) $(PERIMD_TEST) $(OUTPUT)/tests/bench/fleet_load $(OUTPUT)/tests/bench/storm $(OUTPUT)/tests/bench/xdp_live tools vm-progs
 tools: $(TOOL_BINS)
 vm-progs: $(VM_PROGS)
 

@@ -836,8 +836,14 @@ static int main_attach(int argc, char **argv)
 	if (!dev || !prog || optind != argc)
 		return usage();
 	libbpf_set_print(libbpf_print);
-	if (!strcmp(prog, "relay") != !!to)
-		return usage();
+	if (!strcmp(prog, "relay") && !to) {
+		fprintf(stderr, "xdp_live: --prog relay needs --to DEV\n");
+		return 2;
+	}
+	if (strcmp(prog, "relay") && to) {
+		fprintf(stderr, "xdp_live: --to is only for --prog relay\n");
+		return 2;
+	}
 	if (strcmp(prog, "limiter"))
 		return have_rule || l.rate || l.burst ? usage() : attach_floor(dev, prog, to);
 	if (!have_rule || !l.rate || !l.burst)
