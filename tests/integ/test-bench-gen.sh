@@ -18,9 +18,12 @@ rx_xdp_at_least() { [ "$(rx_xdp "$1" "$2")" -ge "$3" ]; }
 sent_of() { sed -nE 's/.*sent=([0-9]+) .*/\1/p' <<<"$1"; }
 
 # pair NS_A DEV_A NS_B DEV_B: a veth pair, links up, the sender side without TSO (else a
-# veth hands the skbs to the sending CPU's backlog instead of its peer's NAPI)
+# veth hands the skbs to the sending CPU's backlog instead of its peer's NAPI); no IPv6 on
+# either end, whose router solicitations and MLD reports would reach the receiver too
 pair() {
 	ip link add "$2" netns "$T-$1" type veth peer name "$4" netns "$T-$3" || return 1
+	in_ns "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" && in_ns "$3" sysctl -qw "net.ipv6.conf.$4.disable_ipv6=1" ||
+		return 1
 	ip -n "$T-$1" link set "$2" up && ip -n "$T-$3" link set "$4" up || return 1
 	in_ns "$1" ethtool -K "$2" tso off >/dev/null
 }
