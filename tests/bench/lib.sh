@@ -36,19 +36,13 @@ cpu_ns_of() { awk '{print $1}' "/proc/$1/schedstat"; }
 # task_cpu_ns PID: the CPU time of all PID's threads (live ones), from schedstat
 task_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
-# gen_note_via FILE: after an `xdp_live gen` run whose output is FILE, marks the run
-# ($TMP/gen-via-packet) when the kernel refused live frames and the frames went out
-# through AF_PACKET (they then reach the receiver as skbs); gen_via_packet asks.
-gen_note_via() { if grep -q 'via=packet' "$1" 2>/dev/null; then : >"$TMP/gen-via-packet"; fi; }
-gen_via_packet() { [ -e "$TMP/gen-via-packet" ]; }
-# gen_via_text: how the generator's frames reached the receiver, for a report
-gen_via_text() {
-	if gen_via_packet; then
-		echo "**This kernel refuses \`BPF_F_TEST_XDP_LIVE_FRAMES\` (EPERM), so \`xdp_live gen\` sent through an"
-		echo "AF_PACKET socket (qdisc bypassed) instead: every frame reached the receiver as an skb, which the"
-		echo "veth converts for XDP, and one core of this machine generates ~500 kpps that way; every case's"
-		echo "CPU per packet includes that conversion and far fewer packets per wake-up than XDP frames get.**"
-	fi
+# gen_skb_text: the report's note on a run whose generator sent skbs (AF_PACKET) straight to
+# the receiver, where the kernel refuses live frames
+gen_skb_text() {
+	echo "**This kernel refuses \`BPF_F_TEST_XDP_LIVE_FRAMES\` (EPERM), so \`xdp_live gen\` sent through an"
+	echo "AF_PACKET socket (qdisc bypassed) instead: every frame reached the receiver as an skb, which the"
+	echo "veth converts for XDP, and one core of this machine generates ~500 kpps that way; every case's"
+	echo "CPU per packet includes that conversion and far fewer packets per wake-up than XDP frames get.**"
 }
 
 # gen_probe_via: "live" when this kernel runs xdp_live's generator on live frames, "packet" when

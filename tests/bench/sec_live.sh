@@ -41,10 +41,6 @@ live_setup() {
 		up=$(tr a-f A-F <<<"$c")
 		ip link add "$T$c" netns "$T-gw" type veth peer name "$T$up" netns "$T-inet" || return 1
 		ip -n "$T-gw" link set "$T$c" up && ip -n "$T-inet" link set "$T$up" up || return 1
-		# Frames sent as skbs (xdp_live's AF_PACKET fallback) reach the peer's NAPI thread only
-		# from a sender without TSO (else the sending CPU's backlog takes them); XDP frames
-		# do not care.
-		in_ns inet ethtool -K "$T$up" tso off >/dev/null || return 1
 	done
 	# An idle device that holds the generator in the XDP dispatcher (xdp_live.c).
 	ip -n "$T-inet" link add "${T}h" type veth peer name "${T}H" || return 1
@@ -76,20 +72,16 @@ live_setup() {
 # live_flood CASE SRC SOURCES RATE SECONDS: a flood into gateway veth $T<CASE>;
 # prints "sent delivered elapsed_ns"
 live_flood() {
-	local up out sent el x0 e0 x1 e1
+	local up out sent el x0 e0 x1 e1 gen
 	up=$(tr a-f A-F <<<"$1")
+	gen=(nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" --batch "$LIVE_BATCH"
+		--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}")
+	# Through the relay a call fills its 256-frame ring at most (it cannot drain during a call).
+	[ "${LIVE_VIA:-live}" = packet ] &&
+		gen=(chrt -f 10 "$LIVE" gen --via packet --dev "${LIVE_GEN_DEV[$1]}" --per-call 256)
 	read -r x0 e0 < <(xmit_of inet "$T$up")
-	if [ "${LIVE_VIA:-live}" = packet ]; then
-		# A call fills the relay's 256-frame ring at most (the relay cannot drain during a call).
-		out=$(in_ns inet chrt -f 10 "$LIVE" gen --via packet --dev "${LIVE_GEN_DEV[$1]}" \
-			--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
-			--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --per-call 256) || return 1
-	else
-		out=$(in_ns inet nice -n -10 "$LIVE" gen --dev "$T$up" --hold-dev "${T}h" \
-			--dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" --dst 10.88.0.1 \
-			--rate "$4" --seconds "$5" --cpu "$GEN_CPU" --batch "$LIVE_BATCH" \
-			--per-call "${LIVE_PER_CALL:-$LIVE_BATCH}") || return 1
-	fi
+	out=$(in_ns inet "${gen[@]}" --dst-mac "$(mac_of gw "$T$1")" --src "$2" --sources "$3" \
+		--dst 10.88.0.1 --rate "$4" --seconds "$5" --cpu "$GEN_CPU") || return 1
 	read -r sent el < <(sed -E 's/sent=([0-9]+) elapsed_ns=([0-9]+).*/\1 \2/' <<<"$out")
 	read -r x1 e1 < <(xmit_of inet "$T$up")
 	echo "$sent $(( sent - (e1 - e0) )) $el"

@@ -619,7 +619,12 @@ static int mean_single_runs(int fd, struct frame *f, int family, int n, bool var
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b);
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 /* many[]'s index: per family, sources in the order their entries were made, then shuffled. */
 #define MANY_IN_ORDER 0
@@ -633,16 +638,16 @@ struct many_sources {
 	double ratio[3];             /* perim's delta / the limiter's, same round: median, min, max */
 };
 
-static double median_min_max(double *v, int n, double out[3])
+/* The median, minimum and maximum of v[0..n) (sorts v); zeros when n is 0. */
+static void median_min_max(double *v, int n, double out[3])
 {
 	out[0] = out[1] = out[2] = 0;
 	if (!n)
-		return 0;
+		return;
 	qsort(v, n, sizeof(v[0]), cmp_double);
 	out[0] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	out[1] = v[0];
 	out[2] = v[n - 1];
-	return out[0];
 }
 
 /* One round of one program: mean per call with distinct sources (in `order`), then with one source. */
@@ -798,13 +803,6 @@ static double above(const struct bench_case *c, int i)
 static double rel_filter(const struct bench_case *c, int i)
 {
 	return above(c, i) / (above(c, C_XDPFILT) > 0 ? above(c, C_XDPFILT) : 1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /*

@@ -332,11 +332,11 @@ static int packet_tx_open(struct packet_tx *p, int ifindex, const struct gen_opt
 	return 0;
 }
 
-/* Up to n frames; returns how many the device took (a full ring refuses the rest), or -errno. */
-static int64_t packet_tx_send(struct packet_tx *p, const struct gen_opts *o, uint32_t n)
+/* At most PACKET_TX_MAX frames; returns how many the device took (a full ring refuses the rest), or -errno. */
+static int64_t packet_tx_chunk(struct packet_tx *p, const struct gen_opts *o, uint32_t k)
 {
-	uint32_t k = n < PACKET_TX_MAX ? n : PACKET_TX_MAX, i = 0;
 	int64_t taken = 0;
+	uint32_t i = 0;
 
 	if (o->sources > 1)
 		for (uint32_t f = 0; f < k; f++)
@@ -353,6 +353,23 @@ static int64_t packet_tx_send(struct packet_tx *p, const struct gen_opts *o, uin
 			fprintf(stderr, "xdp_live: sendmmsg on %s: %s\n", o->dev, strerror(errno));
 			return -errno;
 		}
+	}
+	return taken;
+}
+
+/* n frames, PACKET_TX_MAX per sendmmsg; returns how many the device took, or -errno. */
+static int64_t packet_tx_send(struct packet_tx *p, const struct gen_opts *o, uint32_t n)
+{
+	int64_t taken = 0, r;
+
+	while (n) {
+		uint32_t k = n < PACKET_TX_MAX ? n : PACKET_TX_MAX;
+
+		r = packet_tx_chunk(p, o, k);
+		if (r < 0)
+			return r;
+		taken += r;
+		n -= k;
 	}
 	return taken;
 }
@@ -389,7 +406,6 @@ static int gen_tx_to_packet(struct gen_tx *tx, const struct gen_opts *o)
  */
 static int64_t gen_send(struct gen_tx *tx, const struct gen_opts *o, uint32_t n)
 {
-	int64_t taken = 0, r;
 	int err;
 
 	if (!tx->packet) {
@@ -406,16 +422,7 @@ static int64_t gen_send(struct gen_tx *tx, const struct gen_opts *o, uint32_t n)
 		if (err)
 			return err;
 	}
-	while (n) {
-		uint32_t k = n < PACKET_TX_MAX ? n : PACKET_TX_MAX;
-
-		r = packet_tx_send(tx->packet, o, k);
-		if (r < 0)
-			return r;
-		taken += r;
-		n -= k;
-	}
-	return taken;
+	return packet_tx_send(tx->packet, o, n);
 }
 
 /*
