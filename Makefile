@@ -49,7 +49,7 @@ PERIMCTL_LIBS  := $(shell pkg-config --libs json-c)
 PERIMD_LIBS    := $(shell pkg-config --libs libbpf libxdp libnl-route-3.0 libnl-genl-3.0 json-c zlib libnats libcrypto libnftables)
 # The fleet tests' NATS helpers (tests/tools/nats*.c).
 NATS_LIBS      := $(shell pkg-config --libs libnats libcrypto)
-HOOKCHECK_LIBS := $(shell pkg-config --libs libbpf)
+VM_LOADER_LIBS := $(shell pkg-config --libs libbpf)
 endif
 
 INCLUDES  := -Iinclude -I$(OUTPUT) -Ictl/common -Ictl/perimd
@@ -74,7 +74,8 @@ bpf_objs = $(patsubst %.bpf.c,$(OUTPUT)/%.bpf.o,$(1))
 skels    = $(patsubst %.bpf.c,$(OUTPUT)/%.skel.h,$(1))
 PRODUCT_SKELS := $(call skels,$(PRODUCT_BPF))
 BENCH_SKELS   := $(call skels,$(BENCH_BPF))
-VM_PROGS      := $(call bpf_objs,$(VM_BPF)) $(OUTPUT)/tests/vm/progs/hookcheck
+VM_LOADERS    := $(OUTPUT)/tests/vm/progs/hookcheck $(OUTPUT)/tests/vm/progs/bpfget
+VM_PROGS      := $(call bpf_objs,$(VM_BPF)) $(VM_LOADERS)
 
 objs = $(patsubst %.c,$(OUTPUT)/%.o,$(1))
 
@@ -103,7 +104,7 @@ PERIMD_TEST := $(OUTPUT)/tests/perimd-test
 BINS := $(OUTPUT)/perimd $(OUTPUT)/perimctl
 
 ALL_OBJS := $(COMMON_OBJS) $(PERIMD_OBJS) $(PERIMCTL_OBJS) $(PERIMD_TEST_OBJS) \
-            $(call objs,$(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) tests/vm/progs/hookcheck.c) \
+            $(call objs,$(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) tests/vm/progs/hookcheck.c tests/vm/progs/bpfget.c) \
             $(call bpf_objs,$(PRODUCT_BPF) $(BENCH_BPF) $(VM_BPF))
 -include $(ALL_OBJS:.o=.d)
 
@@ -195,9 +196,9 @@ $(TOOL_BINS): $(OUTPUT)/%: $(OUTPUT)/%.o
 $(OUTPUT)/tests/tools/natsnkey $(OUTPUT)/tests/tools/natsjwt: $(OUTPUT)/ctl/perimd/fleet/nkey.o
 $(OUTPUT)/tests/tools/natsjwt: TOOL_EXTRA_LIBS := $(shell pkg-config --libs json-c)
 
-$(OUTPUT)/tests/vm/progs/hookcheck: $(OUTPUT)/tests/vm/progs/hookcheck.o
+$(VM_LOADERS): $(OUTPUT)/%: $(OUTPUT)/%.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(HOOKCHECK_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(VM_LOADER_LIBS) -o $@
 
 test: tests
 	$(Q)tests/run.sh

@@ -9,7 +9,7 @@
 # Prints "PASS|FAIL|SKIP: vm-<series>:<case>" per case, then a table
 # kernel x hook family and the timings. Environment:
 #   PERIM_VM_KERNELS   series to run when none are given (default "5.10 6.1 6.12")
-#   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 1800)
+#   PERIM_VM_TIMEOUT   seconds before a VM is killed (default 2400)
 #   PERIM_VM_CASES     regex: run only the cases whose name matches
 #   PERIM_VM_REFRESH=1 resolve and fetch the newest kernel packages again
 #   PERIM_VM_SYSTEMD=0 leave out the systemd guest (tests/vm/systemd.sh, 6.1)
@@ -18,7 +18,7 @@ set -u
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${PERIM_VM_CACHE:-$VM_DIR/cache}
-TIMEOUT=${PERIM_VM_TIMEOUT:-1800}
+TIMEOUT=${PERIM_VM_TIMEOUT:-2400}
 # One host thread runs both vCPUs. With a thread per vCPU (QEMU 7.2 MTTCG),
 # guests hung when BPF attaches rewrote a function entry (security_file_open)
 # another vCPU was running: memory held the patched call, and both vCPUs
@@ -232,9 +232,11 @@ main() {
 	fi
 	snapshot_binaries
 	# Each guest runs on one host thread (ACCEL), so the host's CPUs boot as
-	# many guests at once; their reports print in the order asked for.
+	# many guests at once, the longest first (newer kernels have taken longer,
+	# the systemd guest a few minutes), so that no long one starts last; their
+	# reports print in the order asked for.
 	{
-		printf '%s\n' "${SERIES[@]}"
+		printf '%s\n' "${SERIES[@]}" | sort -t. -k1,1nr -k2,2nr
 		[ "${PERIM_VM_SYSTEMD:-1}" = 1 ] && echo systemd
 	} > "$WORK/guests"
 	PERIM_VM_WORK=$WORK setsid xargs -P "$JOBS" -n 1 "$VM_DIR/run.sh" --boot < "$WORK/guests" &

@@ -43,20 +43,25 @@ refused_reported() {
 # ids of perimd's maps (map_id) or programs (prog_id), from its fdinfo
 perimd_ids() { grep -h "^$1:" /proc/"$PERIMD_PID"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un; }
 
+# all_refused BPFGET-ARGS...: bpfget (tests/vm/progs/bpfget.c) was refused
+# every object it asked for, EPERM each.
+all_refused() {
+	local out
+	out=$("$VM_OUT/bpfget" "$@") || fail "bpfget $1 failed: $out" || return 1
+	! grep -v ' Operation not permitted$' <<<"$out" || fail "not refused (above)"
+}
+
 # by_ids KIND BPFTOOL-ARGS...: every one of perimd's objects of KIND fetched by
-# id is refused (the first also reported)
+# id is refused: the first to bpftool (and reported), all of them to bpfget
+# (one process: a bpftool per object cost a second each under emulation).
 by_ids() {
-	local kind=$1 id n=0; shift
-	for id in $(perimd_ids "$kind"); do
-		if [ "$n" = 0 ]; then
-			refused_reported "$kind $id" bpftool "$@" id "$id" || return 1
-		else
-			denied bpftool "$@" id "$id" >/dev/null || return 1
-		fi
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ] || fail "no $kind in perimd's fdinfo" || return 1
-	echo "all $n of perimd's objects by $kind refused"
+	local kind=$1 ids; shift
+	ids=$(perimd_ids "$kind")
+	[ -n "$ids" ] || fail "no $kind in perimd's fdinfo" || return 1
+	refused_reported "$kind ${ids%%$'\n'*}" bpftool "$@" id "${ids%%$'\n'*}" || return 1
+	# shellcheck disable=SC2086 # one id a word
+	all_refused "${kind%_id}" $ids || return 1
+	echo "all $(wc -w <<<"$ids") of perimd's objects by $kind refused"
 }
 
 # bpf rule over perimd's pin root: every process but perimd (recognised by pid
@@ -105,13 +110,11 @@ case_perim_lsm_guard_bpf_pins() {
 		entries 1 name planted || return 1
 
 	# every pin below the root, map or program: refused
-	local pin
-	n=0
-	while read -r pin; do
-		denied bpftool prog show pinned "$pin" || return 1
-		n=$((n + 1))
-	done < <(find "$PIN_ROOT" -type f)
-	echo "all $n pins under $PIN_ROOT refused to bpftool"
+	local pins
+	find "$PIN_ROOT" -type f > "$TMP/pins" && mapfile -t pins < "$TMP/pins"
+	[ ${#pins[@]} -gt 0 ] || fail "no pins under $PIN_ROOT" || return 1
+	all_refused pin "${pins[@]}" || return 1
+	echo "all ${#pins[@]} pins under $PIN_ROOT refused"
 
 	# a process named perimd (comm and argv[0]) is still not perimd
 	mkdir -p "$TMP/$T-d" && cp "$(command -v bpftool)" "$TMP/$T-d/perimd" || return 1

@@ -20,12 +20,40 @@ perim_require() {
 GW=${T}g
 PEER=${T}i
 
-# perim_setup [PERIMD OPTIONS...]: namespaces, veth, perimd running in gw.
+# perim_setup [PERIMD OPTIONS...]: namespaces, veth, perimd running in gw;
+# for a case listed shared=perimd (tests/vm/cases.list), fixture_perimd's,
+# when it runs with the options asked for.
 perim_setup() {
 	perim_require
+	[ -z "${PERIM_VM_FIXTURE_FAILED:-}" ] ||
+		{ echo "the shared fixture was not set up:"; cat "$PERIM_VM_FIXTURE_FAILED"; return 1; }
+	[ -z "${PERIM_VM_FIXTURE:-}" ] || { perim_use_fixture "$@"; return; }
 	ns_add gw && ns_add inet || return 1
 	veth_add gw "$GW" 10.77.0.1/24 inet "$PEER" 10.77.0.2/24 || return 1
 	vm_perimd_start gw "$@"
+}
+
+# The cases that only watch perimd's hooks and events share one perimd, in
+# one topology (tests/vm/guest-tests.sh, --fixture).
+fixture_perimd() {
+	FIXTURE_ARGS="--events @TMP@/events.jsonl"
+	perim_setup --events "$TMP/events.jsonl"
+}
+
+# perim_use_fixture [PERIMD OPTIONS...]: the fixture's perimd, socket, log and
+# events (its namespaces are this case's: same $T); the options must be its.
+perim_use_fixture() {
+	local FIXTURE_TMP FIXTURE_PID FIXTURE_ARGS asked=$*
+	# shellcheck disable=SC1090 # written by guest-tests.sh --fixture
+	source "$PERIM_VM_FIXTURE"
+	asked=${asked//"$TMP"/@TMP@}
+	[ "$asked" = "$FIXTURE_ARGS" ] ||
+		fail "the case asks perimd for '$asked', the shared one runs with '$FIXTURE_ARGS'" || return 1
+	kill -0 "$FIXTURE_PID" 2>/dev/null ||
+		{ fail "the shared perimd ($FIXTURE_PID) is gone:"; tail -n 20 "$FIXTURE_TMP/perimd.log"; return 1; }
+	PERIMD_PID=$FIXTURE_PID SOCK=$FIXTURE_TMP/perimd.sock STATE=$FIXTURE_TMP/state
+	ln -s "$FIXTURE_TMP/perimd.log" "$TMP/perimd.log" &&
+		ln -s "$FIXTURE_TMP/events.jsonl" "$TMP/events.jsonl"
 }
 
 # lib.sh's perimd_start, with a bound fit for software emulation, where
@@ -89,10 +117,13 @@ grows() {
 	[ -n "$v" ] && [ "$v" != null ] && [ "$v" -gt "$2" ]
 }
 
-# perim and xdp-filter in one libxdp dispatcher on the perimeter NIC.
+# perim and xdp-filter in one libxdp dispatcher on the perimeter NIC; both
+# leave it when the case ends (the next case shares the NIC and perimd).
 perim_with_xdp_filter() {
 	in_netns gw xdp-filter load "$GW" -m native || fail "xdp-filter load" || return 1
+	on_cleanup in_netns gw xdp-filter unload "$GW"
 	pctl attach "$GW" mode native || fail "perimctl attach" || return 1
+	on_cleanup pctl detach "$GW"
 	local st
 	st=$(in_netns gw xdp-loader status "$GW")
 	echo "$st"
@@ -102,7 +133,7 @@ perim_with_xdp_filter() {
 }
 
 case_perim_daemon_starts() {
-	perim_setup || return 1
+	perim_setup --events "$TMP/events.jsonl" || return 1
 	local status
 	status=$(perim_status) || fail "perimctl -j status" || return 1
 	echo "$status"
@@ -110,7 +141,9 @@ case_perim_daemon_starts() {
 		expect_eq "$(jq -r .btf.source <<<"$status")" kernel "BTF source"
 }
 
-case_perim_kprobe_hooks_attached() { perim_setup && expect_hook_family '^(kprobe|fentry)$'; }
+case_perim_kprobe_hooks_attached() {
+	perim_setup --events "$TMP/events.jsonl" && expect_hook_family '^(kprobe|fentry)$'
+}
 # The guard hooks attached without --guard-rules: no guard rail is active,
 # nothing is refused or reported (an open, an exec, bpftool on perim's pins).
 case_perim_lsm_hooks_attached() {
@@ -122,7 +155,9 @@ case_perim_lsm_hooks_attached() {
 	wait_until 30 perim_event_seen exec "$T-free" || fail "no exec event for $T-free" || return 1
 	! grep -F '"type":"guard"' "$TMP/events.jsonl" || fail "guard events without guard rules"
 }
-case_perim_tracepoint_hooks_attached() { perim_setup && expect_hook_family '^tracepoint$'; }
+case_perim_tracepoint_hooks_attached() {
+	perim_setup --events "$TMP/events.jsonl" && expect_hook_family '^tracepoint$'
+}
 
 # Real actions must show up in the event stream. The actions carry a unique
 # name, so the match needs no knowledge of the event schema beyond the kind.
@@ -161,7 +196,7 @@ case_perim_tracepoint_connect_event() {
 }
 
 case_perim_xdp_dispatcher_with_xdp_filter() {
-	perim_setup || return 1
+	perim_setup --events "$TMP/events.jsonl" || return 1
 	perim_with_xdp_filter || return 1
 	local status
 	status=$(perim_status)
@@ -169,7 +204,7 @@ case_perim_xdp_dispatcher_with_xdp_filter() {
 }
 
 case_perim_xdp_both_see_traffic() {
-	perim_setup || return 1
+	perim_setup --events "$TMP/events.jsonl" || return 1
 	perim_with_xdp_filter || return 1
 	local f0 p0
 	f0=$(xdp_filter_passed); p0=$(perim_rx)
@@ -181,11 +216,12 @@ rule_dropped() { pctl -j stats "$GW" | jq -r ".interfaces[0].rules[] | select(.i
 
 # A burst of datagrams at 10x a tiny limit: the rule's drop counter is awaited.
 case_perim_xdp_limit_enforced() {
-	perim_setup || return 1
+	perim_setup --events "$TMP/events.jsonl" || return 1
 	perim_with_xdp_filter || return 1
 	local id
 	id=$(pctl -j limit set "$GW" src 10.77.0.2/32 proto udp dport 5001 rate 1pps burst 1 | jq -r .id)
 	expect_ne "$id" "" "rule id" || return 1
+	on_cleanup pctl limit del "$GW" "$id"
 	burst() {
 		in_ns inet bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo x > /dev/udp/10.77.0.1/5001; done'
 		[ "$(rule_dropped "$id")" -gt 0 ] 2>/dev/null
@@ -197,7 +233,7 @@ case_perim_xdp_limit_enforced() {
 }
 
 case_perim_xdp_detach_leaves_xdp_filter() {
-	perim_setup || return 1
+	perim_setup --events "$TMP/events.jsonl" || return 1
 	perim_with_xdp_filter || return 1
 	pctl detach "$GW" || fail "perimctl detach" || return 1
 	local st
