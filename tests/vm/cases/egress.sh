@@ -7,7 +7,10 @@
 # these cases assert behaviour (shaped well below line rate, counters that
 # move and agree), never precise rates.
 
+# The egress cases share one perimd (shared=egress in cases.list); each
+# removes what it set.
 egress_setup() { perim_setup --interface "$GW" --events /dev/null; }
+fixture_egress() { perim_fixture --interface "$GW" --events /dev/null; }
 
 etc() { in_netns gw tc "$@"; }
 eshaper() { pctl -j stats "$GW" | jq -r ".interfaces[0].shaper$1"; }
@@ -23,6 +26,7 @@ egress_resolve_peer() {
 case_egress_shaper_fq_codel() {
 	egress_setup || return 1
 	pctl shape set "$GW" rate 20mbit || fail "perimctl shape set" || return 1
+	on_cleanup pctl shape del "$GW"
 	eshaper '' | jq -c .
 	etc qdisc show dev "$GW"
 	expect_eq "$(eshaper .installed)" true "perimctl: installed" &&
@@ -56,6 +60,7 @@ case_egress_shaped_transfer() {
 	wait_until 60 in_ns inet sh -c 'ss -ltn | grep -q ":5201"' || fail "iperf3 server did not listen" || return 1
 	line=$(iperf3_bps 2) || return 1
 	pctl shape set "$GW" rate 4mbit || fail "perimctl shape set" || return 1
+	on_cleanup pctl shape del "$GW"
 	shaped=$(iperf3_bps 3) || return 1
 	sent=$(eshaper .child.sent_packets)
 	echo "line rate ${line} bit/s, shaped to $rate: ${shaped} bit/s; fq_codel sent $sent packets," \
@@ -93,6 +98,7 @@ case_egress_limit_drops_flood() {
 	id=$(pctl -j limit set "$GW" dir egress dst 10.77.0.2 proto udp dport 5001 rate 50pps burst 10 aggregate |
 		jq -r .id)
 	expect_ne "$id" "" "rule id" || return 1
+	on_cleanup pctl limit del "$GW" "$id"
 	tcid=$(etc -j filter show dev "$GW" egress | jq -r '[.[] | .options.prog.id // empty][0]')
 	expect_eq "$(jstat "$GW" .egress.prog_id)" "$tcid" "perimctl and tc agree on the egress program" || return 1
 	drops0=$(egress_drops)

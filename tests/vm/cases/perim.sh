@@ -33,12 +33,17 @@ perim_setup() {
 	vm_perimd_start gw "$@"
 }
 
-# The cases that only watch perimd's hooks and events share one perimd, in
-# one topology (tests/vm/guest-tests.sh, --fixture).
-fixture_perimd() {
-	FIXTURE_ARGS="--events @TMP@/events.jsonl"
-	perim_setup --events "$TMP/events.jsonl"
+# perim_fixture [PERIMD OPTIONS...]: perim_setup for the cases of a fixture
+# (tests/vm/guest-tests.sh, --fixture), which must ask for these options.
+perim_fixture() {
+	FIXTURE_ARGS=$*
+	FIXTURE_ARGS=${FIXTURE_ARGS//"$TMP"/@TMP@}
+	perim_setup "$@"
 }
+
+# The cases that only watch perimd's hooks and events, and perim's XDP
+# program beside xdp-filter.
+fixture_perimd() { perim_fixture --events "$TMP/events.jsonl"; }
 
 # perim_use_fixture [PERIMD OPTIONS...]: the fixture's perimd, socket, log and
 # events (its namespaces are this case's: same $T); the options must be its.

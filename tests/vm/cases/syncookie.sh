@@ -15,6 +15,10 @@ syncookie_kernel_has_helpers() {
 	[ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 0 ]; }
 }
 
+# The SYN cases share one perimd (shared=syncookie in cases.list); each
+# removes what it set (the VLAN case, last, leaves the namespaces' sysctls).
+fixture_syncookie() { perim_fixture --interface "$GW:skb"; }
+
 case_syncookie_reported_by_kernel() {
 	# skb mode: see tests/integ/test-syncookie.sh (a native XDP_TX on veth needs the peer's NAPI)
 	perim_setup --interface "$GW:skb" || return 1
@@ -43,7 +47,8 @@ case_syncookie_reported_by_kernel() {
 	# The rest of perim is up: a limit is set and counted.
 	local id
 	id=$(pctl -j limit set "$GW" src 10.77.0.2/32 proto udp dport 5001 rate 1pps burst 1 | jq -r .id)
-	expect_ne "$id" "" "limit set beside an unavailable SYN protection"
+	expect_ne "$id" "" "limit set beside an unavailable SYN protection" || return 1
+	pctl limit del "$GW" "$id"
 }
 
 case_syncookie_handshake() {
@@ -57,6 +62,7 @@ case_syncookie_handshake() {
 	track_pid $!
 	wait_until 30 test -s "$ready" || fail "echo server did not start" || return 1
 	pctl syncookie set "$GW" dst 10.77.0.1/32 dport 8080 || return 1
+	on_cleanup pctl syncookie del "$GW" dst 10.77.0.1/32 dport 8080
 	in_netns gw nft list table inet "perim_synproxy_$GW" || fail "perim's synproxy table" || return 1
 	out=$(in_ns inet "$TOOLS/tcpconns" client --dst 10.77.0.1 --port 8080 --count 5 --bytes 4096 --timeout-ms 20000)
 	echo "$out"
@@ -117,7 +123,8 @@ syncookie_vlan_setup() {
 	ip netns exec "$T-gw" "$TOOLS/tcpconns" server --port 8080 --addr 10.78.0.1 --ready-file "$ready" &
 	track_pid $!
 	wait_until 30 test -s "$ready" || fail "echo server did not start" || return 1
-	pctl syncookie set "$GW" dst 10.78.0.1/32 dport 8080
+	pctl syncookie set "$GW" dst 10.78.0.1/32 dport 8080 || return 1
+	on_cleanup pctl syncookie del "$GW" dst 10.78.0.1/32 dport 8080
 }
 
 # syncookie_vlan_tag_in_frame: the client's veth stops offloading the tag, so
