@@ -73,6 +73,22 @@ static __always_inline void *perim_run_l3(const struct xdp_md *ctx, __u64 l3_off
 	return l3;
 }
 
+/*
+ * PERIM_RUN_FIRST_SHIFT's value for c, the candidate perim_match copied out
+ * of v: whether it is the first is whether it equals the first, byte for
+ * byte (equal bytes match the same packets, so the first would have matched
+ * already). The index it would ask for is one value per iteration the match
+ * could stop at, which the verifier tells apart (match.h).
+ */
+static __always_inline __u64 perim_run_first(const struct perim_lpm_value *v, const struct perim_candidate *c)
+{
+	__u64 c0, cx;
+
+	__builtin_memcpy(&c0, &v->cand[0], sizeof(c0));
+	__builtin_memcpy(&cx, c, sizeof(cx));
+	return v->acl | (cx != c0);
+}
+
 /* first: see PERIM_RUN_FIRST_SHIFT (ignored with PERIM_RUN_BY_ROUTE). */
 static __always_inline void perim_run_pack(const struct perim_pkt *pkt, __u64 l3_off, __u64 mode,
 					   __u64 first, __u64 cand, struct perim_run_args *a)
