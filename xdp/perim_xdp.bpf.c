@@ -93,7 +93,7 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		perim_sample_drop(slot, 0, PERIM_REASON_MALFORMED, NULL, len);
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
 	}
-	/* A scalar from here on (rule_run.h, perim_run_l3); both as one state per parser exit. */
+	/* A scalar from here on (rule_run.h, perim_run_l3); blurred, as the fields: the parser's exits merge. */
 	l3_off = perim_blur(pkt.l3 - data, len);
 	pkt.l3 = NULL;
 	perim_pkt_blur(&pkt, len);
