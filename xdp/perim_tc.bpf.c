@@ -37,21 +37,21 @@ struct {
 } perim_ecgroup SEC(".maps");
 
 /* The rule of the sending socket's cgroup v2 that matches, if any (0: no socket, e.g. forwarded). */
-static __always_inline const struct perim_candidate *perim_cgroup_match(struct __sk_buff *skb,
-									 const struct perim_pkt *pkt)
+static __always_inline bool perim_cgroup_match(struct __sk_buff *skb, const struct perim_pkt *pkt,
+					       struct perim_candidate *c)
 {
 	__u64 id = bpf_skb_cgroup_id(skb);
 	struct perim_lpm_value *v;
 
 	if (!id)
-		return NULL;
+		return false;
 	v = bpf_map_lookup_elem(&perim_ecgroup, &id);
-	return v ? perim_match(v, pkt) : NULL;
+	return v && perim_match(v, pkt, c);
 }
 
 static __always_inline int perim_run_egress(struct __sk_buff *skb, bool cas)
 {
-	const struct perim_candidate *c;
+	struct perim_candidate c;
 	struct perim_if_counters *ifc;
 	struct perim_lpm_value *v;
 	struct perim_pkt pkt = {};
@@ -71,15 +71,14 @@ static __always_inline int perim_run_egress(struct __sk_buff *skb, bool cas)
 		return perim_count_pass(ifc, len);
 	if (parsed == PERIM_PARSE_MALFORMED)
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
+	perim_pkt_blur(&pkt, len);
 
-	c = perim_cgroup_match(skb, &pkt);
-	if (!c) {
+	if (!perim_cgroup_match(skb, &pkt, &c)) {
 		v = perim_lpm_lookup(&pkt);
-		c = v ? perim_match(v, &pkt) : NULL;
+		if (!v || !perim_match(v, &pkt, &c))
+			return perim_count_pass(ifc, len);
 	}
-	if (!c)
-		return perim_count_pass(ifc, len);
-	return perim_apply_rule(slot, ifc, c, &pkt, len, cas, NULL);
+	return perim_apply_rule(slot, ifc, &c, &pkt, len, cas, NULL);
 }
 
 SEC("tc")

@@ -53,12 +53,16 @@ static __always_inline int perim_rule_plain(struct xdp_md *ctx, struct perim_if_
 	return perim_rule_run(ctx, ifc, len, &a, perim_slot, false);
 }
 
+/* c: the candidate, unless mode is PERIM_RUN_BY_ROUTE (then NULL). */
 static __always_inline int perim_rule_call(struct xdp_md *ctx, struct perim_if_counters *ifc, __u64 len,
 					   const struct perim_pkt *pkt, __u64 l3_off, __u64 mode, __u64 first,
-					   __u64 cand, bool cas)
+					   const struct perim_candidate *c, bool cas)
 {
 	struct perim_run_args a;
+	__u64 cand = 0;
 
+	if (c)
+		__builtin_memcpy(&cand, c, sizeof(cand));
 	perim_run_pack(pkt, l3_off, mode, first, cand, &a);
 	return cas ? perim_rule_cas(ctx, ifc, len, a.addr_hi, a.addr_lo, a.meta, a.cand)
 		   : perim_rule_plain(ctx, ifc, len, a.addr_hi, a.addr_lo, a.meta, a.cand);
@@ -73,8 +77,9 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 	struct perim_lpm_value *v;
 	struct perim_pkt pkt = {};
 	__u32 slot = perim_slot;
-	int parsed, ruled, i;
-	__u64 cand, l3_off;
+	struct perim_candidate c;
+	int parsed, ruled;
+	__u64 l3_off;
 
 	ifc = bpf_map_lookup_elem(&perim_if_stats, &slot);
 	if (!ifc)
@@ -88,13 +93,14 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		perim_sample_drop(slot, 0, PERIM_REASON_MALFORMED, NULL, len);
 		return perim_count_drop(ifc, PERIM_REASON_MALFORMED, len);
 	}
-	/* A scalar from here on (rule_run.h, perim_run_l3). */
-	l3_off = pkt.l3 - data;
+	/* A scalar from here on (rule_run.h, perim_run_l3); blurred, as the fields: the parser's exits merge. */
+	l3_off = perim_blur(pkt.l3 - data, len);
 	pkt.l3 = NULL;
+	perim_pkt_blur(&pkt, len);
 
 	/* The SYN guard comes before any rule: a packet it may act on takes the long way. */
 	if (!syn || !perim_syn_candidate(&pkt)) {
-		ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, 0, cas);
+		ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, PERIM_RUN_BY_ROUTE, 0, NULL, cas);
 		if (ruled >= 0)
 			return ruled;
 	}
@@ -131,11 +137,9 @@ static __always_inline int perim_run(struct xdp_md *ctx, bool cas, bool syn)
 		ifc->allowed_packets++;
 		return perim_count_pass(ifc, len);
 	}
-	i = perim_match_index(v, &pkt);
-	if (i < 0)
+	if (!perim_match(v, &pkt, &c))
 		return perim_count_pass(ifc, len);
-	__builtin_memcpy(&cand, &v->cand[i & (PERIM_MAX_CANDIDATES - 1)], sizeof(cand));
-	ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, 0, i | v->acl, cand, cas);
+	ruled = perim_rule_call(ctx, ifc, len, &pkt, l3_off, 0, perim_run_first(v, &c), &c, cas);
 	return ruled >= 0 ? ruled : perim_count_pass(ifc, len);
 }
 

@@ -11,32 +11,55 @@
 #include "perim.h"
 #include "parse.h"
 
-static __always_inline bool perim_proto_matches(__u8 want, __u8 proto)
+/*
+ * Matching computes, it does not branch: clang turns the conditions into 0/1
+ * values and branches on them anyway, and each branch forks the verifier's
+ * state (it followed the match loop some 10,000 times per instruction).
+ * perim_opaque hides a value's range from clang, so it cannot turn the
+ * arithmetic below back into compares.
+ */
+static __always_inline __u64 perim_opaque(__u64 x)
 {
-	return want == PERIM_PROTO_ANY || want == proto ||
-	       (want == IPPROTO_ICMP && proto == PERIM_IPPROTO_ICMPV6);
+	asm volatile("" : "+r"(x));
+	return x;
+}
+
+/* 1 when a == b, else 0 (both below 2^32). */
+static __always_inline __u64 perim_eq(__u64 a, __u64 b)
+{
+	return (perim_opaque(a ^ b) - 1) >> 63;
+}
+
+/* 1 when a <= b, else 0 (both below 2^32). */
+static __always_inline __u64 perim_le(__u64 a, __u64 b)
+{
+	return ((perim_opaque(b) - a) >> 63) ^ 1;
 }
 
 /* A port or SYN constraint never matches a packet without an L4 header. */
 static __always_inline bool perim_candidate_matches(const struct perim_candidate *c,
 						    const struct perim_pkt *pkt)
 {
-	if (!perim_proto_matches(c->proto, pkt->proto))
-		return false;
-	if (c->dport_lo | c->dport_hi) {
-		if (!pkt->has_ports || pkt->dport < c->dport_lo || pkt->dport > c->dport_hi)
-			return false;
-	}
-	if (c->flags & PERIM_CAND_SYN_ONLY) {
-		if (pkt->proto != IPPROTO_TCP || !pkt->has_ports ||
-		    (pkt->tcp_flags & (PERIM_TCP_FLAG_SYN | PERIM_TCP_FLAG_ACK)) != PERIM_TCP_FLAG_SYN)
-			return false;
-	}
-	return true;
+	__u64 proto = pkt->proto, ports = pkt->has_ports & 1, dport = pkt->dport;
+	__u64 want = c->proto, lo = c->dport_lo, hi = c->dport_hi;
+	__u64 proto_ok = perim_eq(want, PERIM_PROTO_ANY) | perim_eq(want, proto) |
+			 (perim_eq(want, IPPROTO_ICMP) & perim_eq(proto, PERIM_IPPROTO_ICMPV6));
+	__u64 ports_ok = perim_eq(lo | hi, 0) | (ports & perim_le(lo, dport) & perim_le(dport, hi));
+	__u64 syn = perim_eq(proto, IPPROTO_TCP) & ports &
+		    perim_eq(pkt->tcp_flags & (PERIM_TCP_FLAG_SYN | PERIM_TCP_FLAG_ACK), PERIM_TCP_FLAG_SYN);
+	__u64 syn_ok = ((c->flags & PERIM_CAND_SYN_ONLY) ^ PERIM_CAND_SYN_ONLY) | syn;
+
+	return proto_ok & ports_ok & syn_ok;
 }
 
-/* The index of the first candidate that fits, or -1. */
-static __always_inline int perim_match_index(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
+/*
+ * The first candidate that fits, copied to *out, or false. Nothing of the
+ * loop leaves it but the copy: an index or a pointer into v->cand is one
+ * value per iteration the loop can stop at, and the verifier followed the
+ * rule's application once per such value.
+ */
+static __always_inline bool perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt,
+					struct perim_candidate *out)
 {
 	__u32 n = v->n_cand;
 
@@ -44,18 +67,12 @@ static __always_inline int perim_match_index(const struct perim_lpm_value *v, co
 	for (__u32 i = 0; i < PERIM_MAX_CANDIDATES; i++) {
 		if (i >= n)
 			break;
-		if (perim_candidate_matches(&v->cand[i], pkt))
-			return i;
+		if (perim_candidate_matches(&v->cand[i], pkt)) {
+			__builtin_memcpy(out, &v->cand[i], sizeof(*out));
+			return true;
+		}
 	}
-	return -1;
-}
-
-static __always_inline const struct perim_candidate *
-perim_match(const struct perim_lpm_value *v, const struct perim_pkt *pkt)
-{
-	int i = perim_match_index(v, pkt);
-
-	return i < 0 ? NULL : &v->cand[i & (PERIM_MAX_CANDIDATES - 1)];
+	return false;
 }
 
 /*

@@ -31,6 +31,7 @@
 
 #include "perim_syn.h"
 #include "parse.h"
+#include "match.h"
 #include "counters.h"
 #include "drop_sample.h"
 #include "tcp_opts.h"
@@ -192,23 +193,42 @@ static __always_inline void perim_syn_dst(const struct perim_syn_frame *f, __u32
 	}
 }
 
-static __always_inline const struct perim_syn_prot *
-perim_syn_match(const struct perim_syn_table *t, const __u32 dst[4], __u16 dport)
+/* What the stage uses of the protection that matched. */
+struct perim_syn_use {
+	__u16 mss;
+	__u8 wscale;
+	__u8 flags;
+};
+
+_Static_assert(__builtin_offsetof(struct perim_syn_prot, flags) ==
+	       __builtin_offsetof(struct perim_syn_prot, mss) + 3, "perim_syn_use is the tail of perim_syn_prot");
+
+/*
+ * The first protection of t for dst and dport, its perim_syn_use copied to
+ * *use; false when none. The copy is made in the loop: a pointer into
+ * t->prot leaving it is one value per protection it can stop at, and the
+ * verifier followed the answer once per such value.
+ */
+static __always_inline bool perim_syn_match(const struct perim_syn_table *t, const __u32 dst[4], __u16 dport,
+					    struct perim_syn_use *use)
 {
 	for (__u32 i = 0; i < PERIM_SYN_MAX_PROT; i++) {
 		const struct perim_syn_prot *p;
+		__u64 miss, ports_ok;
 
 		if (i >= t->n)
 			break;
 		p = &t->prot[i];
-		if ((dst[0] & p->mask[0]) != p->addr[0] || (dst[1] & p->mask[1]) != p->addr[1] ||
-		    (dst[2] & p->mask[2]) != p->addr[2] || (dst[3] & p->mask[3]) != p->addr[3])
+		/* Computed, not branched on, as candidates are (match.h). */
+		miss = ((dst[0] & p->mask[0]) ^ p->addr[0]) | ((dst[1] & p->mask[1]) ^ p->addr[1]) |
+		       ((dst[2] & p->mask[2]) ^ p->addr[2]) | ((dst[3] & p->mask[3]) ^ p->addr[3]);
+		ports_ok = perim_eq(p->dport_hi, 0) | (perim_le(p->dport_lo, dport) & perim_le(dport, p->dport_hi));
+		if (miss | (ports_ok ^ 1))
 			continue;
-		if (p->dport_hi && (dport < p->dport_lo || dport > p->dport_hi))
-			continue;
-		return p;
+		__builtin_memcpy(use, &p->mss, sizeof(*use));
+		return true;
 	}
-	return NULL;
+	return false;
 }
 
 /* The pseudo-header sum of the SYN-ACK: its addresses are the SYN's, swapped (the sum does not care). */
@@ -307,7 +327,7 @@ static __always_inline bool perim_syn_fits(struct xdp_md *ctx, __u32 len)
 
 /* Builds the SYN-ACK for the SYN in f into out; false when it cannot (the SYN then goes on). */
 static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_syn_frame *f,
-					     const struct perim_syn_prot *p, struct perim_synack_out *out)
+					     const struct perim_syn_use *p, struct perim_synack_out *out)
 {
 	struct perim_synack *sa = &out->sa;
 	__u32 tcp_len = f->tcp_len, words, cookie;
@@ -322,7 +342,11 @@ static __always_inline bool perim_syn_answer(struct xdp_md *ctx, struct perim_sy
 	__builtin_memset(out, 0, sizeof(*out));
 	if (!perim_syn_load_opts(ctx, f, tcp_len))
 		return false;
-	tcp_len = perim_tcp_len_bounded(tcp_len);
+	/*
+	 * Read again: each word the loop could stop at narrowed the register's
+	 * range its own way, and the verifier followed the rest once per word.
+	 */
+	tcp_len = perim_tcp_len_bounded(PERIM_READ_ONCE(f->tcp_len));
 	if (f->v6)
 		gen = bpf_tcp_raw_gen_syncookie_ipv6(&f->ip.v6, (struct tcphdr *)f->tcp, tcp_len);
 	else
@@ -463,7 +487,7 @@ enum perim_syn_verdict {
 };
 
 static __always_inline int perim_syn_handle_syn(struct xdp_md *ctx, struct perim_syn_counters *sc,
-						struct perim_syn_frame *f, const struct perim_syn_prot *p,
+						struct perim_syn_frame *f, const struct perim_syn_use *p,
 						struct perim_synack_out *out)
 {
 	if (p->flags & PERIM_SYN_DRY_RUN) {
@@ -479,7 +503,7 @@ static __always_inline int perim_syn_handle_syn(struct xdp_md *ctx, struct perim
 }
 
 static __always_inline int perim_syn_handle_ack(struct xdp_md *ctx, struct perim_syn_counters *sc,
-						const struct perim_syn_frame *f, const struct perim_syn_prot *p)
+						const struct perim_syn_frame *f, const struct perim_syn_use *p)
 {
 	if (perim_syn_ct_known(ctx, f))
 		return PERIM_SYN_CONTINUE;
@@ -510,8 +534,8 @@ __noinline int perim_syn_stage(struct xdp_md *ctx, __u32 slot, __u32 seg)
 	__u16 dport = PERIM_SYN_SEG_DPORT(seg);
 	bool v6 = seg & PERIM_SYN_SEG_V6;
 	const struct perim_syn_table *t;
-	const struct perim_syn_prot *p;
 	struct perim_syn_counters *sc;
+	struct perim_syn_use p;
 	struct perim_syn_frame *f;
 	__u32 dst[4];
 
@@ -528,12 +552,11 @@ __noinline int perim_syn_stage(struct xdp_md *ctx, __u32 slot, __u32 seg)
 	if (!perim_syn_locate(ctx, v6, f))
 		return PERIM_SYN_CONTINUE;
 	perim_syn_dst(f, dst);
-	p = perim_syn_match(t, dst, dport);
-	if (!p)
+	if (!perim_syn_match(t, dst, dport, &p))
 		return PERIM_SYN_CONTINUE;
 	if (!(seg & PERIM_SYN_SEG_ACK))
-		return perim_syn_handle_syn(ctx, sc, f, p, &w->out);
-	return perim_syn_handle_ack(ctx, sc, f, p);
+		return perim_syn_handle_syn(ctx, sc, f, &p, &w->out);
+	return perim_syn_handle_ack(ctx, sc, f, &p);
 }
 
 /* A bare SYN or a bare ACK (PSH/URG/ECE/CWR aside): everything else is the stack's. */
