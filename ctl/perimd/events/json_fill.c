@@ -4,6 +4,7 @@
 
 #include "events/json_fill.h"
 #include "events/json_number.h"
+#include "events/json_text.h"
 
 void json_fill_begin(struct json_fill *f, struct json_object *o)
 {
@@ -11,6 +12,8 @@ void json_fill_begin(struct json_fill *f, struct json_object *o)
 	f->at = lh_table_head(json_object_get_object(o));
 	f->building = f->at == NULL;
 	f->mismatch = false;
+	if (f->building)
+		json_text_attach(o);
 }
 
 bool json_fill_end(const struct json_fill *f)
@@ -156,6 +159,7 @@ void json_fill_strings(struct json_fill *f, const char *key, const char *v, size
 		if (!e && !f->building)
 			return;
 		cur = json_object_new_array();
+		json_text_attach(cur);
 		place(f, key, e, cur);
 	}
 	refill_strings(cur, v, len);

@@ -7,6 +7,7 @@
  * it (keys are string literals, stored without a copy); a later fill walks
  * its keys in order. A fill whose keys differ from the object's reports it
  * (json_fill_end false) and its caller rebuilds from an empty object.
+ * The objects and arrays it builds print through json_text.h.
  */
 #ifndef PERIMD_EVENTS_JSON_FILL_H
 #define PERIMD_EVENTS_JSON_FILL_H

@@ -23,21 +23,37 @@ static int print_digits(struct printbuf *pb, const char *text, const char *end)
 	return printbuf_memappend(pb, text, (int)(end - text)) < 0 ? -1 : 0;
 }
 
-static int signed_to_json(struct json_object *o, struct printbuf *pb, int level, int flags)
+static const char *signed_text(int64_t v, char *end)
 {
-	char buf[24], *end = buf + sizeof(buf), *text;
-	int64_t v = json_object_get_int64(o);
-
 	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
-	text = digits_before(end, v < 0 ? -(uint64_t)v : (uint64_t)v);
+	char *text = digits_before(end, v < 0 ? -(uint64_t)v : (uint64_t)v);
+
 	if (v < 0)
 		*--text = '-';
-	return print_digits(pb, text, end);
+	return text;
+}
+
+const char *json_number_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX])
+{
+	char *end = buf + JSON_NUMBER_TEXT_MAX;
+
+	if (json_number_is_int(o))
+		return signed_text(json_object_get_int64(o), end);
+	if (json_number_is_u64(o))
+		return digits_before(end, json_object_get_uint64(o));
+	return NULL;
+}
+
+static int signed_to_json(struct json_object *o, struct printbuf *pb, int level, int flags)
+{
+	char buf[JSON_NUMBER_TEXT_MAX], *end = buf + sizeof(buf);
+
+	return print_digits(pb, signed_text(json_object_get_int64(o), end), end);
 }
 
 static int unsigned_to_json(struct json_object *o, struct printbuf *pb, int level, int flags)
 {
-	char buf[24], *end = buf + sizeof(buf);
+	char buf[JSON_NUMBER_TEXT_MAX], *end = buf + sizeof(buf);
 
 	return print_digits(pb, digits_before(end, json_object_get_uint64(o)), end);
 }

@@ -21,4 +21,9 @@ struct json_object *json_number_new_u64(uint64_t v);
 bool json_number_is_int(struct json_object *o);
 bool json_number_is_u64(struct json_object *o);
 
+/* The longest text: a sign and 19 digits, or 20 digits. */
+#define JSON_NUMBER_TEXT_MAX 24
+/* The text of a json_number_new_* object, ending at buf + JSON_NUMBER_TEXT_MAX (no NUL): where it starts; NULL for any other object. */
+const char *json_number_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX]);
+
 #endif /* PERIMD_EVENTS_JSON_NUMBER_H */
