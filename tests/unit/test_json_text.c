@@ -107,6 +107,45 @@ static void test_every_value_prints_as_json_c(void)
 	json_object_put(theirs);
 }
 
+/*
+ * Every byte value at every place of a 17-byte string, among fillers that
+ * are plain (and, for the eight-byte checks' borrows, high and low ones):
+ * escaped or not exactly as json-c decides, in a value and in a key.
+ */
+static void test_every_byte_at_every_place(void)
+{
+	static const char fillers[] = { 'a', (char)0xff, (char)0x80, ' ', '!', '0' };
+	static const int flags[] = { JSON_C_TO_STRING_PLAIN, JSON_C_TO_STRING_NOSLASHESCAPE };
+	char s[18], tag[64];
+	int bad = 0;
+
+	for (size_t f = 0; f < sizeof(fillers); f++)
+		for (int b = 0; b < 256; b++)
+			for (int at = 0; at < 17; at++) {
+				struct json_object *t[2];
+
+				memset(s, fillers[f], 17);
+				s[at] = (char)b;
+				s[17] = '\0';
+				for (int k = 0; k < 2; k++) {
+					t[k] = container(k == 0, false);
+					json_object_object_add(t[k], "v", json_object_new_string_len(s, 17));
+					if (b)  /* a key ends at its NUL */
+						json_object_object_add(t[k], s, json_object_new_boolean(1));
+				}
+				for (size_t i = 0; i < 2; i++)
+					if (strcmp(json_object_to_json_string_ext(t[0], flags[i]),
+						   json_object_to_json_string_ext(t[1], flags[i])) && !bad++) {
+						snprintf(tag, sizeof(tag), "byte %#x at %d among %#x, flags %#x", b, at,
+							 (unsigned char)fillers[f], flags[i]);
+						same_text(t[0], t[1], flags[i], tag);
+					}
+				json_object_put(t[0]);
+				json_object_put(t[1]);
+			}
+	ASSERT_EQ(bad, 0, "strings printed otherwise than json-c");
+}
+
 /* Strings and documents longer than the stack buffer: the flushes in between lose nothing. */
 static void test_longer_than_the_buffer(void)
 {

@@ -101,12 +101,26 @@ static unsigned char escaped_mask(int flags)
 	return flags & JSON_C_TO_STRING_NOSLASHESCAPE ? 1 : 3;
 }
 
-/* json-c's escaping leaves s[0..n) as it is. */
+#define BYTES(c) (0x0101010101010101ull * (c))
+/* Some byte of w is below 0x20 or is c (as a word of bytes: exact as a yes or no). */
+#define HAS_BELOW_SPACE(w) (((w) - BYTES(0x20)) & ~(w) & BYTES(0x80))
+#define HAS_ZERO(w) (((w) - BYTES(1)) & ~(w) & BYTES(0x80))
+#define HAS_BYTE(w, c) HAS_ZERO((w) ^ BYTES(c))
+
+/* json-c's escaping leaves s[0..n) as it is: eight bytes a step (paths and argv are long). */
 static bool needs_no_escape(const char *s, size_t n, int flags)
 {
 	unsigned char mask = escaped_mask(flags);
+	bool slash_as_is = mask == 1;
+	size_t i = 0;
+	uint64_t w;
 
-	for (size_t i = 0; i < n; i++)
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (HAS_BELOW_SPACE(w) || HAS_BYTE(w, '"') || HAS_BYTE(w, '\\') || (!slash_as_is && HAS_BYTE(w, '/')))
+			return false;
+	}
+	for (; i < n; i++)
 		if (escaped[(unsigned char)s[i]] & mask)
 			return false;
 	return true;
