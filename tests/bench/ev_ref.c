@@ -4,7 +4,7 @@
  * attaches perimd's own tracers (tracers/perim_trace.bpf.c, through
  * ctl/perimd/tracing/load.c and hooks.c), drains both rings every 50 ms (or
  * at the programs' wakeup) as perimd does, and writes every event as the
- * same JSON line with json-c (events_json.c), to stdout: no process table,
+ * same JSON line (events_json.c, json_text.c), to stdout: no process table,
  * so no enrichment (exe and argv null), no sequence tracking, no backlog,
  * no followers. Its CPU per event is what the machine charges for draining
  * and printing; perimd's above it is perimd's own.

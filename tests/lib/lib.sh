@@ -77,7 +77,13 @@ proc_start_time() {
 	set -- ${stat##*) }
 	echo "${20}"
 }
-track_pid() { _cleanup_pids+=("$1:$(proc_start_time "$1")"); }
+# A process already gone (one that fails at once, as a second bind to a
+# taken port) leaves nothing to remove: tracking it succeeds.
+track_pid() {
+	local start
+	start=$(proc_start_time "$1") || return 0
+	_cleanup_pids+=("$1:$start")
+}
 still_same_process() {
 	local pid=${1%%:*} start=${1#*:}
 	[ -n "$start" ] && [ "$(proc_start_time "$pid")" = "$start" ]
