@@ -10,7 +10,7 @@
 # "function part": the first match from the leaf up wins
 drop_profile_parts() {
 	cat <<'PARTS'
-json_object_to_json_string_length the_event's_text_(events/json_text.c,_under_json-c's_serializer_hook)
+json_object_to_json_string_length the_event's_text_(perimd's_JSON_writer,_under_json-c's_serializer_hook)
 json_object_put json-c_objects_freed
 perimd_listeners_find listener_lookup_(drops_aimed_at_a_local_port)
 perim_xdp_drop_json json-c_objects_built_(fields,_addresses_as_text,_time)

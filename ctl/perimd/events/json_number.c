@@ -33,13 +33,14 @@ static const char *signed_text(int64_t v, char *end)
 	return text;
 }
 
-const char *json_number_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX])
+const char *json_number_int_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX])
 {
+	const void *tag = json_object_get_userdata(o);
 	char *end = buf + JSON_NUMBER_TEXT_MAX;
 
-	if (json_number_is_int(o))
+	if (tag == &signed_tag)
 		return signed_text(json_object_get_int64(o), end);
-	if (json_number_is_u64(o))
+	if (tag == &unsigned_tag)
 		return digits_before(end, json_object_get_uint64(o));
 	return NULL;
 }

@@ -23,7 +23,11 @@ bool json_number_is_u64(struct json_object *o);
 
 /* The longest text: a sign and 19 digits, or 20 digits. */
 #define JSON_NUMBER_TEXT_MAX 24
-/* The text of a json_number_new_* object, ending at buf + JSON_NUMBER_TEXT_MAX (no NUL): where it starts; NULL for any other object. */
-const char *json_number_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX]);
+/*
+ * The text of o, a json_type_int, when json_number_new_* made it: it ends at
+ * buf + JSON_NUMBER_TEXT_MAX (no NUL), the return value is where it starts;
+ * NULL for json-c's own integers.
+ */
+const char *json_number_int_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX]);
 
 #endif /* PERIMD_EVENTS_JSON_NUMBER_H */

@@ -178,18 +178,22 @@ static void put_key(struct text_out *t, const char *key)
 
 static void put_container(struct text_out *t, struct json_object *o, int depth);
 
+/* Values of the kinds events hold are written here; any other prints through json-c. */
 static void put_value(struct text_out *t, struct json_object *v, int depth)
 {
 	char digits[JSON_NUMBER_TEXT_MAX];
 	const char *text;
+	void *tag;
 
 	if (!v) {
 		put_literal(t, "null");
 		return;
 	}
+	/* A string or boolean with a serializer of its own (userdata) is json-c's to print. */
+	tag = json_object_get_userdata(v);
 	switch (json_object_get_type(v)) {
 	case json_type_string:
-		if (!json_object_get_userdata(v)) {
+		if (!tag) {
 			const char *s = json_object_get_string(v);
 			size_t n = (size_t)json_object_get_string_len(v);
 
@@ -200,14 +204,14 @@ static void put_value(struct text_out *t, struct json_object *v, int depth)
 		}
 		break;
 	case json_type_int:
-		text = json_number_text(v, digits);
+		text = json_number_int_text(v, digits);
 		if (text) {
 			put(t, text, (size_t)(digits + sizeof(digits) - text));
 			return;
 		}
 		break;
 	case json_type_boolean:
-		if (!json_object_get_userdata(v)) {
+		if (!tag) {
 			if (json_object_get_boolean(v))
 				put_literal(t, "true");
 			else
@@ -217,7 +221,7 @@ static void put_value(struct text_out *t, struct json_object *v, int depth)
 		break;
 	case json_type_object:
 	case json_type_array:
-		if (json_text_attached(v) && depth < DEPTH_MAX) {
+		if (tag == &attached_tag && depth < DEPTH_MAX) {
 			put_container(t, v, depth + 1);
 			return;
 		}
