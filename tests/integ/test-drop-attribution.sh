@@ -29,7 +29,8 @@ await_event() {
 }
 field() { jq -r "$1" <<<"$2"; }
 
-# listen NAME PORT: a tcplisten in the gateway's namespace; its pid in LISTEN_PID.
+# listen NAME PORT: a tcplisten in the gateway's namespace; its pid in LISTEN_PID,
+# its port in LISTEN_PORT (PORT 0: the kernel chooses it).
 # (nsenter, not the in_netns function: $! is then the listener itself.)
 listen() {
 	local ready=$TMP/$1.pid
@@ -37,7 +38,8 @@ listen() {
 	nsenter --net="/run/netns/$T-gw" "$TOOLS/tcplisten" --port "$2" --ready-file "$ready" >"$TMP/$1.log" 2>&1 &
 	track_pid $!
 	wait_until 5 test -s "$ready" || { fail "listener $1 did not start: $(cat "$TMP/$1.log")"; return 1; }
-	LISTEN_PID=$(cat "$ready")
+	read -r LISTEN_PID LISTEN_PORT <"$ready"
+	LISTEN_PORT=${LISTEN_PORT:-$2}
 	track_pid "$LISTEN_PID"
 }
 
@@ -199,6 +201,20 @@ case_attribution_follows_a_new_listener() {
 	ev=$(await_event "$(drop_to "$PORT" 10.221.0.4)") || return 1
 	expect_eq "$(field .listener.pid "$ev")" "$new" "the new listener" &&
 	expect_ne "$new" "$old" "a different process"
+}
+
+# A port bound without a number is released by the kernel before it reports
+# the close: the CLOSE event still names the port, and perimd forgets it.
+case_listener_on_a_kernel_chosen_port_is_forgotten() {
+	local pid port ev
+	listen chosen 0 || return 1
+	pid=$LISTEN_PID port=$LISTEN_PORT
+	await_listening "$pid" "$port" || return 1
+	kill "$pid"
+	await_event ".type==\"sock_state\" and .pid==$pid and .old_state==\"LISTEN\" and .new_state==\"CLOSE\" and .flow.sport==$port" >/dev/null || return 1
+	syns 10.221.0.10 "$port" || return 1
+	ev=$(await_event "$(drop_to "$port" 10.221.0.10)") || return 1
+	expect_eq "$(field .listener "$ev")" null "nobody listens after the close"
 }
 
 case_listener_from_before_perimd() {

@@ -6,10 +6,13 @@
  *       Binds ADDR (default 0.0.0.0; an IPv6 address listens on IPv6),
  *       listens, then writes its pid to F (atomically: F.tmp, rename) and
  *       waits for a signal. Accepts nothing: SYNs queue in the backlog.
+ *       P 0: the kernel chooses the port (bind without one, so the kernel
+ *       also releases it on close); F then holds "PID PORT".
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,14 +40,31 @@ static int listen_on(const char *addr, unsigned port)
 	return fd;
 }
 
-static int write_ready(const char *path)
+/* The port fd is bound to, 0 when it cannot be read. */
+static unsigned bound_port(int fd)
+{
+	struct sockaddr_in6 a = { 0 };
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len)) {
+		fprintf(stderr, "tcplisten: getsockname: %s\n", strerror(errno));
+		return 0;
+	}
+	/* sin_port and sin6_port lie at the same offset. */
+	return ntohs(a.sin6_port);
+}
+
+/* chosen: the kernel's port, written after the pid; 0 when the caller named it. */
+static int write_ready(const char *path, unsigned chosen)
 {
 	char tmp[4096];
+	int n;
 	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f) || rename(tmp, path)) {
+	n = !f ? -1 : chosen ? fprintf(f, "%d %u\n", getpid(), chosen) : fprintf(f, "%d\n", getpid());
+	if (n < 0 || fclose(f) || rename(tmp, path)) {
 		fprintf(stderr, "tcplisten: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -58,15 +78,17 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, 0, 'r' }, { 0 }
 	};
 	const char *addr = "0.0.0.0", *ready = NULL;
-	unsigned port = 0;
+	unsigned port = 0, chosen = 0;
+	bool port_given = false;
 	char *end;
-	int c;
+	int c, fd;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			port = strtoul(optarg, &end, 10);
-			if (*end || !port || port > 65535) {
+			port_given = true;
+			if (*end || end == optarg || port > 65535) {
 				fprintf(stderr, "tcplisten: bad port \"%s\"\n", optarg);
 				return 2;
 			}
@@ -76,11 +98,12 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (!port || !ready) {
+	if (!port_given || !ready) {
 		fprintf(stderr, "usage: tcplisten --port P [--addr ADDR] --ready-file F\n");
 		return 2;
 	}
-	if (listen_on(addr, port) < 0 || write_ready(ready))
+	fd = listen_on(addr, port);
+	if (fd < 0 || (!port && !(chosen = bound_port(fd))) || write_ready(ready, chosen))
 		return 1;
 	for (;;)
 		pause();

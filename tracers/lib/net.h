@@ -70,6 +70,18 @@ static __always_inline int perim_on_accept_exit(long ret)
 }
 
 /*
+ * The local port of a socket whose port the kernel released before reporting
+ * its state change: a close (tcp_set_state puts the bound port back before
+ * the tracepoint, unless bind() named the port) zeroes skc_num, but the port
+ * stays in inet_sport. 0 while a connect is still choosing its port.
+ */
+static __always_inline __u16 perim_sock_released_port(struct sock *sk)
+{
+	/* A probe read: the verifier types sk as struct sock, which inet_sport lies beyond. */
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/*
  * TCP state changes. Many run in softirq, where the current task is whoever
  * was interrupted: perimd attributes only LISTEN and SYN_SENT (process context).
  * btf: sk is a BTF pointer (tp_btf), read with plain loads.
@@ -90,6 +102,8 @@ static __always_inline int perim_on_sock_state(struct sock *sk, int oldstate, in
 		perim_sock_fill_btf(e, sk);
 	else
 		perim_sock_fill(e, sk);
+	if (!e->sport)
+		e->sport = perim_sock_released_port(sk);
 	e->fd = -1;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
