@@ -64,6 +64,7 @@ struct perimd_bus {
 	struct backlog backlogs[BACKLOG_COUNT];
 	uint64_t published;
 	struct perimd_follower subs[SUBSCRIBERS_MAX];
+	uint32_t followed_types;           /* the union of the followers' types: a storm with none skips them all */
 	struct perimd_dumps *dumps;        /* non-follow `events` still being written */
 	int expiry_fd;
 	perimd_bus_tap_fn tap;             /* sees every line published (the fleet's export), or NULL */
@@ -81,11 +82,20 @@ static int64_t realtime_minus_monotonic(void)
 
 /* ---- output: sink, backlog, subscribers ---- */
 
+static void refresh_followed_types(struct perimd_bus *b)
+{
+	b->followed_types = 0;
+	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
+		if (b->subs[i].fd >= 0)
+			b->followed_types |= b->subs[i].types;
+}
+
 static void subscriber_drop(struct perimd_bus *b, struct perimd_follower *s)
 {
 	perim_loop_del(b->loop, s->fd);
 	close(s->fd);
 	perimd_follower_reset(s);
+	refresh_followed_types(b);
 }
 
 /* A reader gone (EPIPE, ECONNRESET) is no news; anything else is said. */
@@ -147,7 +157,7 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 		b->order = ++t->published;
 		bl->next = (bl->next + 1) % bl->cap;
 	}
-	for (int i = 0; i < SUBSCRIBERS_MAX; i++) {
+	for (int i = 0; i < SUBSCRIBERS_MAX && (t->followed_types & (1u << type)); i++) {
 		struct perimd_follower *s = &t->subs[i];
 
 		if (s->fd < 0 || !(s->types & (1u << type)))
@@ -504,5 +514,6 @@ int perimd_bus_subscribe(struct perimd_bus *t, int fd, const char *types, int fo
 	perimd_follower_reset(&t->subs[slot]);
 	t->subs[slot].fd = fd;
 	t->subs[slot].types = mask;
+	refresh_followed_types(t);
 	return 0;
 }
