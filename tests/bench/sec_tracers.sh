@@ -507,8 +507,8 @@ ratio_to() {
 # floor_ratio PROGRAM: the program's same-round ratio to its floor (ratio_to), or nothing without a floor row
 floor_ratio() { ratio_to "$1" "$(floor_of "$1")"; }
 
-# runs_of FILE FIELD PROGRAM: the program's runs summed over FILE (runs in field FIELD, the name before it)
-runs_of() { awk -v n="$3" -v f="$2" '$(f - 1) == n { s += $f } END { print s + 0 }' "$1"; }
+# side_runs PROGRAM: its runs over every side-by-side storm, both orders
+side_runs() { awk -v n="$1" '$3 == n { s += $5 } END { print s + 0 }' "$TMP/sidecost"; }
 
 # hook_goal PROGRAM RATIO NS: "goal met" of a perimd program: against its floor (the median of
 # same-round ratios <= 1.5) where the hook has one, else against 1 µs
@@ -531,7 +531,7 @@ hook_table() {
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 	for name in $( (awk '{print $3}' "$TMP/sidecost"; awk '{print $2}' "$TMP/hookcost") | sort -u); do
 		ns=$(side_ns "$name" | mr 0) alone=$(alone_ns "$name" | mr 0)
-		[ "$ns" = n/a ] && ns="" runs="" || runs=$(runs_of "$TMP/sidecost" 5 "$name")
+		[ "$ns" = n/a ] && ns="" runs="" || runs=$(side_runs "$name")
 		[ "$alone" = n/a ] && alone=""
 		goal="reference|" floor=$(floor_of "$name") ratio=$(floor_ratio "$name") ref=$(ref_of "$name")
 		ref_ns="" ref_floor="" ref_ratio=""
@@ -561,22 +561,30 @@ tracers_report() {
 	echo
 	storm_table
 	echo
-	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt, each round's exec, connect, mount and bind"
-	echo "storms pooled, so a storm where a program ran a few times for other work weighs by those runs;"
-	echo "the median over the rounds, their range in brackets; the mount storm, $NM tmpfs mounts in a"
-	echo "private mount namespace, and the bind storm, $NB UDP sockets each bound to a kernel-chosen loopback"
-	echo "port and closed, run under perimd and ring_floor only). \`floor:\` rows are \`ring_floor\`: \`floor_empty\` is any"
-	echo "program on the exec hook, \`floor_*\` a bare reserve+submit of perim's record for that hook, on a"
-	echo "ring of perimd's size; a hook's cost above its floor is perim's own work. \`ref:\` rows are references"
-	echo "on the hooks that were over the goal: the work the event cannot do without (every field it"
-	echo "carries, read the cheapest way this kernel allows, no counters, sequence numbers or wakeup"
-	echo "mark; ring_floor's ref set, measured after its floors in a process of its own); a hook near its"
-	echo "reference but far above its floor pays for its event, not for perim. \`bis:bis_exec_both\` is the exec"
-	echo "reference plus perim's own pieces (a per-CPU counter row and sequence number, the ring query and"
-	echo "the wakeup at perimd's mark, 1/4 of the ring), alone on its ring in a process of its own: perimd's exec"
-	echo "hook near it pays for those pieces, above it for something else (its consumer, the ring's other traffic)."
-	echo "The \"x\" columns are the median over rounds of the two programs' ratio within a round, so the"
-	echo "machine's drift between rounds cancels out of each ratio (the ns/run columns are medians over rounds)."
+	echo "Per-program kernel cost (bpf_stats run_time_ns / run_cnt), measured side by side: in each round,"
+	echo "perimd (every hook), \`ring_floor\`'s floors and \`ring_floor\`'s references, in two processes each"
+	echo "with its own ring of perimd's size, all attached at once, run the exec, connect, mount ($NM tmpfs"
+	echo "mounts in a private mount namespace) and bind ($NB UDP sockets each bound to a kernel-chosen"
+	echo "loopback port and closed) storms twice: once with perimd attached before the references, once"
+	echo "with the references before perimd (the first program on a hook pays the task's, cred's and"
+	echo "socket's cold lines for the ones after it). The floors, attached first both times, read no task"
+	echo "or socket line (a constant or a tracepoint argument into their record: only the ring's reserve and"
+	echo "submit), so their place hardly matters. A program's figure in a round is its ns/run over the"
+	echo "round's storms pooled by runs, per order, then the geometric mean of the two orders; a ratio of"
+	echo "two programs (the \"x\" columns) is thus the geometric mean of the two orders' same-storm ratios,"
+	echo "and the first-attached advantage cancels out of it. Every figure is the median over the rounds"
+	echo "(range in brackets), so the machine's drift between rounds cancels out of each ratio too."
+	echo "\"ns/run alone\" is the same program measured on its own in the rotating rounds above (perimd's"
+	echo "hooks under all four storms, the floors under the exec and connect storms): beside perimd's"
+	echo "consumer, which turns every event into JSON on this machine's CPUs, or ring_floor's trivial one."
+	echo "\`floor:\` rows: \`floor_empty\` is any program on the exec hook, \`floor_*\` a bare reserve+submit"
+	echo "of perim's record for that hook; a hook's cost above its floor is perim's own work. \`ref:\` rows"
+	echo "are references on the hooks that were over the goal: the work the event cannot do without"
+	echo "(every field it carries, read the cheapest way this kernel allows, no counters, sequence numbers"
+	echo "or wakeup mark); a hook near its reference but far above its floor pays for its event, not for"
+	echo "perim. \`bis:bis_exec_both\` (alone only) is the exec reference plus perim's own pieces (a per-CPU"
+	echo "counter row and sequence number, the ring query and the wakeup at perimd's mark, 1/4 of the"
+	echo "ring), alone on its ring in a process of its own: compare it with perimd's exec hook alone."
 	echo
 	hook_table
 	echo
@@ -665,8 +673,8 @@ tracers_report() {
 	mb_dist=$(fdiv "${distinct%% *}" 1024 1)
 	echo "| goal | figure | met |"
 	echo "|---|---:|---|"
-	echo "| every hook with a floor row at most 1.5x its floor (median of same-round ratios of ns/run) | $floors_over programs over; the worst: ${worst_ratio:+${worst_ratio%% *}x, ${worst_ratio#* }}${over_refs:+. Over: $over_refs} | $([ "$floors_over" = 0 ] && echo yes || echo "**no**") |"
-	echo "| every hook under 1 µs per event in the kernel (median ns/run) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
+	echo "| every hook with a floor row at most 1.5x its floor (side by side: perimd, the floors and the references attached at once, both attach orders; per round the geometric mean of the orders' ratios of ns/run, the median over rounds) | $floors_over programs over; the worst: ${worst_ratio:+${worst_ratio%% *}x, ${worst_ratio#* }}${over_refs:+. Over: $over_refs} | $([ "$floors_over" = 0 ] && echo yes || echo "**no**") |"
+	echo "| every hook under 1 µs per event in the kernel (median ns/run, side by side as above) | $hooks_over programs over; the worst: ${worst:-n/a} ns | $([ "$hooks_over" = 0 ] && echo yes || echo "**no**") |"
 	echo "| exec-storm slowdown no worse than execsnoop's (median over rounds; the floor, which does next to nothing, shows the noise: $(slowdowns floor exec | mr 2)x) | perimd ${sd_perim}x, execsnoop ${sd_snoop}x | $(met "$sd_perim" "$sd_snoop") |"
 	echo "| the same costs per exec measured directly: kernel µs, then consumer CPU µs (perimd vs execsnoop, medians) | ${kern_ops% *} vs ${kern_ops#* }; ${cpu_ops% *} vs ${cpu_ops#* } | shown |"
 	echo "| perimd CPU per event <= 3 µs at every event kind's storm of >= 10,000 events/s (JSON written, enrichment included; the worst kind) | $fast_worst µs ($fast_worst_kind)$([ -n "$slow" ] && echo "; under 10,000/s here, so not judged:$slow") | $([ "$fast_worst_kind" = n/a ] && echo n/a || met "$fast_worst" 3) |"
