@@ -533,13 +533,18 @@ hook_table() {
 		ns=$(side_ns "$name" | mr 0) alone=$(alone_ns "$name" | mr 0)
 		[ "$ns" = n/a ] && ns="" runs="" || runs=$(side_runs "$name")
 		[ "$alone" = n/a ] && alone=""
+		[ -n "$ns$alone" ] || continue
 		goal="reference|" floor=$(floor_of "$name") ratio=$(floor_ratio "$name") ref=$(ref_of "$name")
 		ref_ns="" ref_floor="" ref_ratio=""
 		[ -n "$floor" ] && floor=$(med_of "$floor")
 		if [ -n "$ref" ]; then
 			ref_ns=$(med_of "$ref") ref_floor=$(ratio_to "$ref" "$(floor_of "$name")") ref_ratio=$(ratio_to "$name" "$ref")
 		fi
-		case $name in perimd:*) goal=$(hook_goal "$name" "$ratio" "${ns:-$alone}") ;; esac
+		case $name in perimd:*)
+			# The goal is judged side by side only, as the goal line is.
+			goal=$(hook_goal "$name" "$ratio" "$ns")
+			[ -n "$ns" ] || goal="< 1000 (no side-by-side figure: not judged)|" ;;
+		esac
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$ns" "$runs" "$alone" \
 			"$floor" "$ratio" "$ref_ns" "$ref_floor" "$ref_ratio" "${goal%|*}" "${goal#*|}"
 	done
