@@ -9,8 +9,8 @@
  * SET is a comma-separated list of program name prefixes: floor (the default)
  * attaches the floor_* programs, ref the ref_* references, bis_exec_mark,ref_fork
  * one bisect step and the fork reference. A second program on a hook finds the
- * ring's head and the task's lines warm from the first, so the sets are
- * measured apart. WAKE_FRACTION: the bis_ programs' wakeup mark is the ring
+ * task's lines warm from the first: the benchmark runs the floor and ref sets
+ * as two processes beside perimd, in both attach orders. WAKE_FRACTION: the bis_ programs' wakeup mark is the ring
  * over it (perimd's fraction by default). -r: the reader reads every record
  * whole, as any consumer of the events must (perimd turns each into JSON);
  * without it, libbpf reads only each record's 8-byte header.
