@@ -24,6 +24,7 @@
  *                           on the drop ring since ev_ref started); ends on SIGTERM
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "perim_drops.h"
 #include "perim_events.h"
@@ -60,6 +62,7 @@ static void on_report(int sig)
 struct ref {
 	struct perim_ev_json_ctx ctx;
 	struct perim_ev_json_cache cache;
+	struct printbuf *line;             /* the line being written, reused */
 	unsigned long long events;
 	unsigned long long per_hook[PERIM_HOOK_MAX];
 	unsigned long long drops;          /* xdp_drop lines written */
@@ -68,26 +71,26 @@ struct ref {
 	uint64_t drops_start;              /* its consumer position when ev_ref started */
 };
 
-static void write_line(struct json_object *o)
+/* r->line (an event's line, as perimd's bus writes it) to stdout; false when it could not be written */
+static bool write_line(struct ref *r, int rendered)
 {
-	const char *text;
-	size_t len;
+	size_t len = (size_t)r->line->bpos;
 
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (fwrite(text, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
+	if (rendered)
+		return false;
+	if (fwrite(r->line->buf, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
 		fprintf(stderr, "ev_ref: writing: %s\n", strerror(errno));
+	return true;
 }
 
 static int on_sample(void *arg, void *data, size_t size)
 {
 	struct ref *r = arg;
 	const struct perim_ev_hdr *h = data;
-	struct json_object *o = perim_ev_json(&r->ctx, data, size);
 
-	if (!o)
+	printbuf_reset(r->line);
+	if (!write_line(r, perim_ev_text(&r->ctx, data, size, r->line)))
 		return 0;
-	write_line(o);
-	json_object_put(o);
 	r->events++;
 	if (h->hook < PERIM_HOOK_MAX)
 		r->per_hook[h->hook]++;
@@ -99,15 +102,13 @@ static int on_drop(void *arg, void *data, size_t size)
 {
 	struct ref *r = arg;
 	const struct perim_drop_event *e = data;
-	struct json_object *o;
 
 	if (size < sizeof(*e))
 		return 0;
-	o = perim_xdp_drop_json(&r->ctx, e, r->drops_dev, perimd_drop_reason_name(e->reason), 0, 0);
-	if (!o)
+	printbuf_reset(r->line);
+	if (!write_line(r, perim_xdp_drop_text(&r->ctx, e, r->drops_dev, perimd_drop_reason_name(e->reason), 0, 0,
+					       r->line)))
 		return 0;
-	write_line(o);
-	json_object_put(o);
 	r->events++;
 	r->drops++;
 	return 0;
@@ -281,6 +282,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	r.line = printbuf_new();
+	if (!r.line) {
+		fprintf(stderr, "ev_ref: out of memory\n");
+		return 1;
+	}
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
 	signal(SIGUSR1, on_report);
@@ -297,6 +303,7 @@ int main(int argc, char **argv)
 	err = drain_until_stopped(skel, &r);
 	perim_hooks_detach(hooks);
 	perim_ev_json_cache_clear(&r.cache);
+	printbuf_free(r.line);
 	perim_trace__destroy(skel);
 	if (r.drops_fd >= 0)
 		close(r.drops_fd);

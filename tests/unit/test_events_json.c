@@ -56,12 +56,28 @@ static bool same_text(struct json_object *cached, struct json_object *fresh, con
 	return ok;
 }
 
+/* The line written without an object (perim_ev_text, with ctx's caches) is the object's text. */
+static bool same_as_written(const struct perim_ev_json_ctx *ctx, const void *ev, size_t size,
+			    struct json_object *fresh, const char *tag)
+{
+	struct printbuf *pb = printbuf_new();
+	bool ok = ASSERT_OK_PTR(pb, tag) && ASSERT_EQ(perim_ev_text(ctx, ev, size, pb), 0, tag) &&
+		  ASSERT_STREQ(pb->buf, json_object_to_json_string_ext(fresh, JSON_FLAGS), tag);
+
+	if (pb)
+		printbuf_free(pb);
+	return ok;
+}
+
 static bool same_event(struct pair *p, const void *ev, size_t size, const char *tag, char *out, size_t len)
 {
 	struct json_object *a = perim_ev_json(&p->cached, ev, size), *b = perim_ev_json(&p->fresh, ev, size);
 
-	if (!ASSERT_OK_PTR(a, tag) || !ASSERT_OK_PTR(b, tag))
+	if (!ASSERT_OK_PTR(a, tag) || !ASSERT_OK_PTR(b, tag) || !same_as_written(&p->cached, ev, size, b, tag)) {
+		json_object_put(a);
+		json_object_put(b);
 		return false;
+	}
 	return same_text(a, b, tag, out, len);
 }
 
@@ -184,10 +200,11 @@ static void test_xdp_drop_flow_and_listener_refill(void)
 {
 	struct perim_proctable *procs = perim_proctable_new(16, 1000);
 	struct perim_drop_event d = { .ts = 7000000000ull, .rule = 3, .proto = 17, .dport = 53, .len = 64 };
+	struct printbuf *pb = printbuf_new();
 	struct pair p;
 	char text[4096];
 
-	if (!ASSERT_OK_PTR(procs, "table"))
+	if (!ASSERT_OK_PTR(procs, "table") || !ASSERT_OK_PTR(pb, "printbuf"))
 		return;
 	pair_init(&p, procs);
 	perim_proctable_exec(procs, 50, START_NS, "named", "/usr/sbin/named", "named\0-f", 9);
@@ -198,12 +215,17 @@ static void test_xdp_drop_flow_and_listener_refill(void)
 		d.src[15] = i;
 		a = perim_xdp_drop_json(&p.cached, &d, i % 2 ? "eth0" : NULL, "rate", i > 2 ? 50 : 0, START_NS);
 		b = perim_xdp_drop_json(&p.fresh, &d, i % 2 ? "eth0" : NULL, "rate", i > 2 ? 50 : 0, START_NS);
+		printbuf_reset(pb);
+		ASSERT_EQ(perim_xdp_drop_text(&p.cached, &d, i % 2 ? "eth0" : NULL, "rate", i > 2 ? 50 : 0, START_NS, pb),
+			  0, "xdp_drop written");
+		ASSERT_STREQ(pb->buf, json_object_to_json_string_ext(b, JSON_FLAGS), "xdp_drop written");
 		same_text(a, b, "xdp_drop", text, sizeof(text));
 		ASSERT_EQ(strstr(text, "\"listener\":{\"pid\":50,\"comm\":\"named\"") != NULL, i > 2, "listener");
 		ASSERT_EQ(strstr(text, "\"flow\":null") != NULL, d.family == 0, "flow null without a family");
 	}
 	perim_ev_json_cache_clear(&p.cache);
 	perim_proctable_free(procs);
+	printbuf_free(pb);
 }
 
 /*
@@ -281,4 +303,51 @@ static void test_address_texts_never_stale(void)
 		ASSERT_TRUE(strstr(text, want) != NULL, want);
 	}
 	perim_ev_json_cache_clear(&p.cache);
+}
+
+/* The next of a fixed pseudo-random sequence (the same bytes every run). */
+static uint32_t next_random(uint32_t *state)
+{
+	*state = *state * 1664525u + 1013904223u;
+	return *state >> 8;
+}
+
+/*
+ * Every event type, its record filled with bytes of every kind (quotes,
+ * backslashes, control and high bytes land in its strings, lengths and
+ * codes out of range), its process known or not: the line written without
+ * an object is the object's text, and json-c's own.
+ */
+static void test_every_type_written_as_the_object_prints(void)
+{
+	struct perim_proctable *procs = perim_proctable_new(64, 1000);
+	unsigned char ev[4096];
+	uint32_t state = 21;
+	struct pair p;
+	char text[16384], tag[64];
+
+	if (!ASSERT_OK_PTR(procs, "table"))
+		return;
+	pair_init(&p, procs);
+	perim_proctable_exec(procs, 7, START_NS, "w\"q", "/usr/bin/a\\b", "one\0t\"wo\0\x01three\0/four", 24);
+	for (int type = 1; type < PERIM_EV_MAX; type++) {
+		size_t size = perim_ev_size(type);
+
+		if (!size || size > sizeof(ev))
+			continue;
+		for (int round = 0; round < 64; round++) {
+			struct perim_ev_hdr *h = (struct perim_ev_hdr *)ev;
+
+			for (size_t i = 0; i < size; i++)
+				ev[i] = (unsigned char)next_random(&state);
+			h->type = type;
+			h->start_ns = START_NS;
+			h->pid = round % 2 ? 7 : h->pid;
+			snprintf(tag, sizeof(tag), "type %d, round %d", type, round);
+			if (!same_event(&p, ev, size, tag, text, sizeof(text)))
+				break;
+		}
+	}
+	perim_ev_json_cache_clear(&p.cache);
+	perim_proctable_free(procs);
 }

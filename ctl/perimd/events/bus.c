@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/printbuf.h>
 
 #include "events/bus.h"
 #include "events/events_dump.h"
@@ -56,6 +57,7 @@ struct perimd_bus {
 	struct perim_loop *loop;
 	struct perim_ev_json_ctx jctx;
 	struct perim_ev_json_cache json_cache;
+	struct printbuf *line;             /* the event line being published, reused */
 	char *events_path;                 /* NULL = stdout */
 	FILE *sink;
 	char *sink_buf;                    /* sink's buffer when it is a file perimd opened */
@@ -131,23 +133,13 @@ static bool backlog_store(struct backlog_entry *b, const char *text, size_t len)
 	return true;
 }
 
-void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
+/* The line of an event standing for weight events to the sink, the backlog, the tap and the followers. */
+static void publish_line(struct perimd_bus *t, int type, const char *text, size_t len, uint64_t weight)
 {
-	size_t len;
-	const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-							     &len);
 	struct backlog *bl = &t->backlogs[type == PERIM_EV_XDP_DROP_TYPE ? BACKLOG_DROPS : BACKLOG_TRACERS];
 	struct backlog_entry *b = &bl->e[bl->next];
-	uint64_t weight = 1;
 	int err;
 
-	/* A ring-loss record a follower misses stands for the events it announced. */
-	if (type == PERIM_EV_LOST_TYPE) {
-		struct json_object *count;
-
-		if (json_object_object_get_ex(o, "count", &count))
-			weight = json_object_get_uint64(count);
-	}
 	if (fwrite(text, 1, len, t->sink) != len || fputc('\n', t->sink) == EOF)
 		pr_debug("tracers: writing the events sink: %s\n", strerror(errno));
 	if (t->tap)
@@ -166,6 +158,47 @@ void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
 		if (err < 0)
 			subscriber_failed(t, s, err);
 	}
+}
+
+void perimd_bus_publish(struct perimd_bus *t, int type, struct json_object *o)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(o, PERIM_EV_TEXT_FLAGS, &len);
+	uint64_t weight = 1;
+
+	/* A ring-loss record a follower misses stands for the events it announced. */
+	if (type == PERIM_EV_LOST_TYPE) {
+		struct json_object *count;
+
+		if (json_object_object_get_ex(o, "count", &count))
+			weight = json_object_get_uint64(count);
+	}
+	publish_line(t, type, text, len, weight);
+}
+
+/* The line in t->line, as render wrote it (0), published. */
+static int publish_rendered(struct perimd_bus *t, int type, int rendered)
+{
+	if (rendered)
+		return rendered;
+	publish_line(t, type, t->line->buf, (size_t)t->line->bpos, 1);
+	return 0;
+}
+
+int perimd_bus_publish_event(struct perimd_bus *t, const void *data, size_t size)
+{
+	const struct perim_ev_hdr *h = data;
+
+	printbuf_reset(t->line);
+	return publish_rendered(t, size >= sizeof(*h) ? h->type : 0, perim_ev_text(&t->jctx, data, size, t->line));
+}
+
+int perimd_bus_publish_drop(struct perimd_bus *t, const struct perim_drop_event *e, const char *dev,
+			    const char *reason, uint32_t pid, uint64_t start_ns)
+{
+	printbuf_reset(t->line);
+	return publish_rendered(t, PERIM_EV_XDP_DROP_TYPE,
+				perim_xdp_drop_text(&t->jctx, e, dev, reason, pid, start_ns, t->line));
 }
 
 void perimd_bus_flush(struct perimd_bus *b)
@@ -275,6 +308,11 @@ int perimd_bus_new(struct perim_loop *loop, const char *events_path, struct peri
 	b->jctx.procs = procs;
 	b->jctx.realtime_minus_monotonic_ns = realtime_minus_monotonic();
 	b->jctx.cache = &b->json_cache;
+	b->line = printbuf_new();
+	if (!b->line) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	b->backlogs[BACKLOG_TRACERS] = (struct backlog){ b->tracer_backlog, BACKLOG_MAX, 0 };
 	b->backlogs[BACKLOG_DROPS] = (struct backlog){ b->drop_backlog, DROP_BACKLOG_MAX, 0 };
 	for (int i = 0; i < SUBSCRIBERS_MAX; i++)
@@ -327,6 +365,8 @@ void perimd_bus_free(struct perimd_bus *t)
 	for (int i = 0; i < DROP_BACKLOG_MAX; i++)
 		free(t->drop_backlog[i].json);
 	perim_ev_json_cache_clear(&t->json_cache);
+	if (t->line)
+		printbuf_free(t->line);
 	free(t->events_path);
 	free(t);
 }

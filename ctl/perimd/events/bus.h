@@ -8,11 +8,14 @@
 #ifndef PERIMD_EVENTS_BUS_H
 #define PERIMD_EVENTS_BUS_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <json-c/json.h>
 
 struct perim_loop;
 struct perim_proctable;
 struct perim_ev_json_ctx;
+struct perim_drop_event;
 struct perimd_bus;
 
 /*
@@ -28,6 +31,15 @@ const struct perim_ev_json_ctx *perimd_bus_json_ctx(const struct perimd_bus *b);
 
 /* Write o (of type PERIM_EV_*_TYPE, events_json.h) to the sink, the backlog and the subscribers. */
 void perimd_bus_publish(struct perimd_bus *b, int type, struct json_object *o);
+/*
+ * A tracer event (perim_events.h) / a sampled XDP drop published as its line
+ * (events_json.h perim_ev_text / perim_xdp_drop_text: the same text as the
+ * object's, without building it): 0, or -EINVAL (malformed) / -ENOMEM, and
+ * nothing published.
+ */
+int perimd_bus_publish_event(struct perimd_bus *b, const void *data, size_t size);
+int perimd_bus_publish_drop(struct perimd_bus *b, const struct perim_drop_event *e, const char *dev,
+			    const char *reason, uint32_t pid, uint64_t start_ns);
 /* Flush the sink after a batch. */
 void perimd_bus_flush(struct perimd_bus *b);
 

@@ -515,6 +515,28 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 	return filled(ctx, h->type, event_shape(h), event_fill, data);
 }
 
+/* fill's line appended to pb, written as it is filled. */
+static int written(const struct perim_ev_json_ctx *ctx, fill_fn fill, const void *arg, struct printbuf *pb)
+{
+	struct json_text_writer w;
+	struct json_fill f;
+
+	json_text_writer_begin(&w, pb, PERIM_EV_TEXT_FLAGS);
+	json_fill_begin_text(&f, &w);
+	fill(&f, ctx, arg);
+	json_fill_end_text(&f);
+	return json_text_writer_end(&w) ? -ENOMEM : 0;
+}
+
+int perim_ev_text(const struct perim_ev_json_ctx *ctx, const void *data, size_t size, struct printbuf *pb)
+{
+	const struct perim_ev_hdr *h = data;
+
+	if (size < sizeof(*h) || perim_ev_size(h->type) != size)
+		return -EINVAL;
+	return written(ctx, event_fill, data, pb);
+}
+
 struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int ring, int cpu, uint64_t count)
 {
 	struct json_object *o = json_object_new_object();
@@ -615,4 +637,12 @@ struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, con
 	struct drop_args a = { e, dev, reason, pid, start_ns };
 
 	return filled(ctx, PERIM_EV_XDP_DROP_TYPE, 0, drop_fill, &a);
+}
+
+int perim_xdp_drop_text(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e, const char *dev,
+			const char *reason, uint32_t pid, uint64_t start_ns, struct printbuf *pb)
+{
+	struct drop_args a = { e, dev, reason, pid, start_ns };
+
+	return written(ctx, drop_fill, &a, pb);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <netinet/in.h>
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "perim_events.h"
 
@@ -67,6 +68,17 @@ struct perim_ev_json_ctx {
  */
 struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const void *data, size_t size);
 
+/* The flags event lines are printed with (the bus's). */
+#define PERIM_EV_TEXT_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/*
+ * The event's line appended to pb, written as it is made (json_fill's text
+ * mode): the text json-c prints for perim_ev_json's object with
+ * PERIM_EV_TEXT_FLAGS, without the object. 0, -EINVAL for a malformed event,
+ * -ENOMEM when pb could not grow.
+ */
+int perim_ev_text(const struct perim_ev_json_ctx *ctx, const void *data, size_t size, struct printbuf *pb);
+
 /* The ring/cpu gap perimd noticed: {"type":"lost","ring","cpu","count"} */
 struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int ring, int cpu, uint64_t count);
 
@@ -84,5 +96,8 @@ struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uin
 /* The same caching as perim_ev_json's. */
 struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
 					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns);
+/* Its line appended to pb, as perim_ev_text: 0 or -ENOMEM. */
+int perim_xdp_drop_text(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e, const char *dev,
+			const char *reason, uint32_t pid, uint64_t start_ns, struct printbuf *pb);
 
 #endif /* PERIM_EVENTS_JSON_H */

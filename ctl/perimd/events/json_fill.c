@@ -12,6 +12,8 @@ void json_fill_begin(struct json_fill *f, struct json_object *o)
 	f->at = lh_table_head(json_object_get_object(o));
 	f->building = f->at == NULL;
 	f->mismatch = false;
+	f->text = NULL;
+	f->first = true;
 	if (f->building)
 		json_text_attach(o);
 }
@@ -19,6 +21,26 @@ void json_fill_begin(struct json_fill *f, struct json_object *o)
 bool json_fill_end(const struct json_fill *f)
 {
 	return !f->mismatch && f->at == NULL;
+}
+
+void json_fill_begin_text(struct json_fill *f, struct json_text_writer *w)
+{
+	*f = (struct json_fill){ .text = w, .first = true };
+	json_text_put_punct(w, '{');
+}
+
+void json_fill_end_text(const struct json_fill *f)
+{
+	json_text_put_punct(f->text, '}');
+}
+
+/* Text mode: the comma before every key but the first, and the key. */
+static void text_key(struct json_fill *f, const char *key)
+{
+	if (!f->first)
+		json_text_put_punct(f->text, ',');
+	f->first = false;
+	json_text_put_key(f->text, key);
 }
 
 static bool same_key(const struct lh_entry *e, const char *key)
@@ -66,9 +88,16 @@ static void place(struct json_fill *f, const char *key, struct lh_entry *e, stru
 
 void json_fill_int(struct json_fill *f, const char *key, int64_t v)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_int(f->text, v);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
 	if (cur && json_number_is_int(cur))
 		json_object_set_int64(cur, v);
 	else
@@ -77,9 +106,16 @@ void json_fill_int(struct json_fill *f, const char *key, int64_t v)
 
 void json_fill_u64(struct json_fill *f, const char *key, uint64_t v)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_u64(f->text, v);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = e ? (struct json_object *)lh_entry_v(e) : NULL;
 	if (cur && json_number_is_u64(cur))
 		json_object_set_uint64(cur, v);
 	else
@@ -88,9 +124,16 @@ void json_fill_u64(struct json_fill *f, const char *key, uint64_t v)
 
 void json_fill_bool(struct json_fill *f, const char *key, bool v)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_boolean);
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_bool(f->text, v);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = value_of(e, json_type_boolean);
 	if (cur)
 		json_object_set_boolean(cur, v);
 	else
@@ -99,17 +142,30 @@ void json_fill_bool(struct json_fill *f, const char *key, bool v)
 
 void json_fill_null(struct json_fill *f, const char *key)
 {
-	struct lh_entry *e = take_entry(f, key);
+	struct lh_entry *e;
 
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_null(f->text);
+		return;
+	}
+	e = take_entry(f, key);
 	if (!e || lh_entry_v(e))
 		place(f, key, e, NULL);
 }
 
 void json_fill_str_len(struct json_fill *f, const char *key, const char *v, size_t len)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_string);
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_string(f->text, v, len);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = value_of(e, json_type_string);
 	if (cur)
 		json_object_set_string_len(cur, v, (int)len);
 	else
@@ -145,11 +201,36 @@ static void refill_strings(struct json_object *a, const char *v, size_t len)
 		json_object_array_del_idx(a, n, have - n);
 }
 
+/* Text mode: the NUL-separated v[0..len) as an array of strings, as refill_strings makes it. */
+static void text_strings(struct json_text_writer *w, const char *v, size_t len)
+{
+	json_text_put_punct(w, '[');
+	for (size_t i = 0; i < len;) {
+		size_t sl = strnlen(v + i, len - i);
+
+		if (i)
+			json_text_put_punct(w, ',');
+		json_text_put_string(w, v + i, sl);
+		i += sl + 1;
+	}
+	json_text_put_punct(w, ']');
+}
+
 void json_fill_strings(struct json_fill *f, const char *key, const char *v, size_t len)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_array);
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		if (v)
+			text_strings(f->text, v, len);
+		else
+			json_text_put_null(f->text);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = value_of(e, json_type_array);
 	if (!v) {
 		if (!e || lh_entry_v(e))
 			place(f, key, e, NULL);
@@ -167,14 +248,27 @@ void json_fill_strings(struct json_fill *f, const char *key, const char *v, size
 
 void json_fill_value(struct json_fill *f, const char *key, struct json_object *v)
 {
+	if (f->text) {
+		text_key(f, key);
+		json_text_put_value(f->text, v);
+		json_object_put(v);
+		return;
+	}
 	place(f, key, take_entry(f, key), v);
 }
 
 void json_fill_nested(struct json_fill *f, const char *key, struct json_fill *child)
 {
-	struct lh_entry *e = take_entry(f, key);
-	struct json_object *cur = value_of(e, json_type_object);
+	struct lh_entry *e;
+	struct json_object *cur;
 
+	if (f->text) {
+		text_key(f, key);
+		json_fill_begin_text(child, f->text);
+		return;
+	}
+	e = take_entry(f, key);
+	cur = value_of(e, json_type_object);
 	if (!cur && (e || f->building)) {
 		cur = json_object_new_object();
 		place(f, key, e, cur);
@@ -189,6 +283,10 @@ void json_fill_nested(struct json_fill *f, const char *key, struct json_fill *ch
 
 void json_fill_nested_end(struct json_fill *f, const struct json_fill *child)
 {
+	if (f->text) {
+		json_fill_end_text(child);
+		return;
+	}
 	if (!json_fill_end(child))
 		f->mismatch = true;
 }

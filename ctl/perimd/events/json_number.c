@@ -33,6 +33,16 @@ static const char *signed_text(int64_t v, char *end)
 	return text;
 }
 
+const char *json_number_signed_text(int64_t v, char buf[JSON_NUMBER_TEXT_MAX])
+{
+	return signed_text(v, buf + JSON_NUMBER_TEXT_MAX);
+}
+
+const char *json_number_unsigned_text(uint64_t v, char buf[JSON_NUMBER_TEXT_MAX])
+{
+	return digits_before(buf + JSON_NUMBER_TEXT_MAX, v);
+}
+
 const char *json_number_int_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX])
 {
 	const void *tag = json_object_get_userdata(o);

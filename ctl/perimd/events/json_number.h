@@ -29,5 +29,8 @@ bool json_number_is_u64(struct json_object *o);
  * NULL for json-c's own integers.
  */
 const char *json_number_int_text(struct json_object *o, char buf[JSON_NUMBER_TEXT_MAX]);
+/* The same for a value: v's decimal text, ending at buf + JSON_NUMBER_TEXT_MAX, where it starts. */
+const char *json_number_signed_text(int64_t v, char buf[JSON_NUMBER_TEXT_MAX]);
+const char *json_number_unsigned_text(uint64_t v, char buf[JSON_NUMBER_TEXT_MAX]);
 
 #endif /* PERIMD_EVENTS_JSON_NUMBER_H */

@@ -20,16 +20,8 @@ static const char attached_tag;
 /* Deeper than any event: a deeper document (not one perimd makes) nests json-c's own text. */
 #define DEPTH_MAX 8
 
-/* Text gathered on the stack and appended to json-c's printbuf a buffer at a time. */
-struct text_out {
-	struct printbuf *pb;
-	int flags;
-	size_t used;
-	bool failed;
-	char buf[2048];
-};
 
-static void flush(struct text_out *t)
+static void flush(struct json_text_writer *t)
 {
 	if (t->used && printbuf_memappend(t->pb, t->buf, (int)t->used) < 0)
 		t->failed = true;
@@ -62,7 +54,7 @@ static inline void copy_short(char *dst, const char *src, size_t n)
 	}
 }
 
-static void put_long(struct text_out *t, const char *s, size_t n)
+static void put_long(struct json_text_writer *t, const char *s, size_t n)
 {
 	if (n > sizeof(t->buf) - t->used) {
 		flush(t);
@@ -76,7 +68,7 @@ static void put_long(struct text_out *t, const char *s, size_t n)
 	t->used += n;
 }
 
-static inline void put(struct text_out *t, const char *s, size_t n)
+static inline void put(struct json_text_writer *t, const char *s, size_t n)
 {
 	if (n <= 16 && n <= sizeof(t->buf) - t->used) {
 		copy_short(t->buf + t->used, s, n);
@@ -139,7 +131,7 @@ static ssize_t plain_key_len(const char *key, int flags)
 }
 
 /* v's text as json-c prints it, from v's own printbuf. */
-static void put_json_c_text(struct text_out *t, struct json_object *v)
+static void put_json_c_text(struct json_text_writer *t, struct json_object *v)
 {
 	size_t n;
 	const char *s = json_object_to_json_string_length(v, t->flags, &n);
@@ -152,15 +144,33 @@ static void put_json_c_text(struct text_out *t, struct json_object *v)
 }
 
 /* A string whose bytes need no escaping, quoted. */
-static void put_plain_string(struct text_out *t, const char *s, size_t n)
+static void put_plain_string(struct json_text_writer *t, const char *s, size_t n)
 {
 	put_literal(t, "\"");
 	put(t, s, n);
 	put_literal(t, "\"");
 }
 
+/* s[0..n) as json-c prints a string of those bytes. */
+static void put_string(struct json_text_writer *t, const char *s, size_t n)
+{
+	struct json_object *v;
+
+	if (needs_no_escape(s, n, t->flags)) {
+		put_plain_string(t, s, n);
+		return;
+	}
+	v = json_object_new_string_len(s, (int)n);
+	if (!v) {
+		t->failed = true;
+		return;
+	}
+	put_json_c_text(t, v);
+	json_object_put(v);
+}
+
 /* A key and its colon: json-c escapes keys as it does strings. */
-static void put_key(struct text_out *t, const char *key)
+static void put_key(struct json_text_writer *t, const char *key)
 {
 	ssize_t n = plain_key_len(key, t->flags);
 	struct json_object *k;
@@ -176,10 +186,10 @@ static void put_key(struct text_out *t, const char *key)
 	put_literal(t, ":");
 }
 
-static void put_container(struct text_out *t, struct json_object *o, int depth);
+static void put_container(struct json_text_writer *t, struct json_object *o, int depth);
 
 /* Values of the kinds events hold are written here; any other prints through json-c. */
-static void put_value(struct text_out *t, struct json_object *v, int depth)
+static void put_value(struct json_text_writer *t, struct json_object *v, int depth)
 {
 	char digits[JSON_NUMBER_TEXT_MAX];
 	const char *text;
@@ -232,7 +242,7 @@ static void put_value(struct text_out *t, struct json_object *v, int depth)
 	put_json_c_text(t, v);
 }
 
-static void put_object(struct text_out *t, struct json_object *o, int depth)
+static void put_object(struct json_text_writer *t, struct json_object *o, int depth)
 {
 	bool first = true;
 
@@ -247,7 +257,7 @@ static void put_object(struct text_out *t, struct json_object *o, int depth)
 	put_literal(t, "}");
 }
 
-static void put_array(struct text_out *t, struct json_object *a, int depth)
+static void put_array(struct json_text_writer *t, struct json_object *a, int depth)
 {
 	size_t n = json_object_array_length(a);
 
@@ -260,7 +270,7 @@ static void put_array(struct text_out *t, struct json_object *a, int depth)
 	put_literal(t, "]");
 }
 
-static void put_container(struct text_out *t, struct json_object *o, int depth)
+static void put_container(struct json_text_writer *t, struct json_object *o, int depth)
 {
 	if (json_object_is_type(o, json_type_object))
 		put_object(t, o, depth);
@@ -271,7 +281,7 @@ static void put_container(struct text_out *t, struct json_object *o, int depth)
 /* o's plain text into pb: 0, or -1 (json-c's serializer contract). */
 static int plain_text(struct json_object *o, struct printbuf *pb, int flags)
 {
-	struct text_out t;
+	struct json_text_writer t;
 
 	/* Not an initializer: that would clear the buffer, the cost of a whole line. */
 	t.pb = pb;
@@ -322,4 +332,69 @@ void json_text_attach(struct json_object *o)
 bool json_text_attached(struct json_object *o)
 {
 	return o && json_object_get_userdata(o) == &attached_tag;
+}
+
+/* ---- the writer without a document ---- */
+
+void json_text_writer_begin(struct json_text_writer *w, struct printbuf *pb, int flags)
+{
+	w->pb = pb;
+	w->flags = flags & OWN_FLAGS;
+	w->used = 0;
+	w->failed = false;
+}
+
+int json_text_writer_end(struct json_text_writer *w)
+{
+	flush(w);
+	return w->failed ? -1 : 0;
+}
+
+void json_text_put_punct(struct json_text_writer *w, char c)
+{
+	put(w, &c, 1);
+}
+
+void json_text_put_key(struct json_text_writer *w, const char *key)
+{
+	put_key(w, key);
+}
+
+void json_text_put_string(struct json_text_writer *w, const char *s, size_t n)
+{
+	put_string(w, s, n);
+}
+
+void json_text_put_int(struct json_text_writer *w, int64_t v)
+{
+	char digits[JSON_NUMBER_TEXT_MAX];
+	const char *text = json_number_signed_text(v, digits);
+
+	put(w, text, (size_t)(digits + sizeof(digits) - text));
+}
+
+void json_text_put_u64(struct json_text_writer *w, uint64_t v)
+{
+	char digits[JSON_NUMBER_TEXT_MAX];
+	const char *text = json_number_unsigned_text(v, digits);
+
+	put(w, text, (size_t)(digits + sizeof(digits) - text));
+}
+
+void json_text_put_bool(struct json_text_writer *w, bool v)
+{
+	if (v)
+		put_literal(w, "true");
+	else
+		put_literal(w, "false");
+}
+
+void json_text_put_null(struct json_text_writer *w)
+{
+	put_literal(w, "null");
+}
+
+void json_text_put_value(struct json_text_writer *w, struct json_object *v)
+{
+	put_value(w, v, 0);
 }

@@ -69,14 +69,11 @@ static void publish_drop(struct perimd_drops *dr, const struct perim_drop_event 
 {
 	struct perimd_bus *bus = dr->d->bus;
 	const struct perimd_listener *ln = NULL;
-	struct json_object *o;
 
 	if ((e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) && e->dport)
 		ln = perimd_listeners_find(dr->d->listeners, e->proto, e->dst, e->dport);
-	o = perim_xdp_drop_json(perimd_bus_json_ctx(bus), e, slot_dev(dr->d, e->slot),
-				perimd_drop_reason_name(e->reason), ln ? ln->pid : 0, ln ? ln->start_ns : 0);
-	perimd_bus_publish(bus, PERIM_EV_XDP_DROP_TYPE, o);
-	json_object_put(o);
+	perimd_bus_publish_drop(bus, e, slot_dev(dr->d, e->slot), perimd_drop_reason_name(e->reason),
+				ln ? ln->pid : 0, ln ? ln->start_ns : 0);
 }
 
 static int on_sample(void *ctx, void *data, size_t size)

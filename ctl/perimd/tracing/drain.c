@@ -101,7 +101,6 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct ring_ctx *rc = ctx;
 	struct perim_drain *t = rc->t;
 	const struct perim_ev_hdr *h = data;
-	struct json_object *o;
 
 	if (size < sizeof(*h) || perim_ev_size(h->type) != size || h->hook >= PERIM_HOOK_MAX) {
 		pr_warn("tracers: malformed event (type %u, %zu bytes) on ring %d\n",
@@ -113,11 +112,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 	t->events++;
 	/* The batch's clock, not one read per event: it only ages exited processes (seconds). */
 	perimd_procs_on_event(t->procs, t->listeners, h, t->batch_ns);
-	o = perim_ev_json(perimd_bus_json_ctx(t->bus), data, size);
-	if (!o)
-		return 0;
-	perimd_bus_publish(t->bus, h->type, o);
-	json_object_put(o);
+	perimd_bus_publish_event(t->bus, data, size);
 	return t->batch_max && ++t->batch_events >= t->batch_max ? DRAIN_BUDGET_SPENT : 0;
 }
 
