@@ -302,7 +302,6 @@ int main(int argc, char **argv)
 	perim_hooks_attach(skel->obj, hooks);
 	err = drain_until_stopped(skel, &r);
 	perim_hooks_detach(hooks);
-	perim_ev_json_cache_clear(&r.cache);
 	printbuf_free(r.line);
 	perim_trace__destroy(skel);
 	if (r.drops_fd >= 0)

@@ -364,7 +364,6 @@ void perimd_bus_free(struct perimd_bus *t)
 		free(t->tracer_backlog[i].json);
 	for (int i = 0; i < DROP_BACKLOG_MAX; i++)
 		free(t->drop_backlog[i].json);
-	perim_ev_json_cache_clear(&t->json_cache);
 	if (t->line)
 		printbuf_free(t->line);
 	free(t->events_path);

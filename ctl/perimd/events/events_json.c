@@ -145,8 +145,8 @@ static void fill_time(struct json_fill *f, const struct perim_ev_json_ctx *ctx, 
  * A chmod, chown or attr file event's own uid and gid print under the
  * header's "uid" and "gid" keys, in their places (json-c's add of a key
  * already there replaced its value: the line has always read so). Filling
- * them there keeps every key once, so the event's cached object is refilled
- * rather than rebuilt per event.
+ * them there keeps every key once (the line, written as it is filled, has
+ * no object to replace a value in).
  */
 static void file_ids(const struct perim_ev_hdr *h, int64_t *uid, int64_t *gid)
 {
@@ -468,41 +468,18 @@ static void event_fill(struct json_fill *f, const struct perim_ev_json_ctx *ctx,
 	}
 }
 
-/* Which of a type's key sets an event has (events_json.h's cache keeps one object per shape). */
-static unsigned event_shape(const struct perim_ev_hdr *h)
-{
-	if (h->type == PERIM_EV_FILE) {
-		unsigned op = ((const struct perim_ev_file *)h)->op;
-
-		return op < PERIM_EV_JSON_SHAPES ? op : 0;
-	}
-	if (h->type == PERIM_EV_GUARD)
-		return ((const struct perim_ev_guard *)h)->bpf_cmd >= 0;
-	return 0;
-}
-
 typedef void (*fill_fn)(struct json_fill *f, const struct perim_ev_json_ctx *ctx, const void *arg);
 
-/* The cached object of (type, shape) refilled, or a new one built (and cached) when there is none or its keys differ. */
-static struct json_object *filled(const struct perim_ev_json_ctx *ctx, int type, unsigned shape, fill_fn fill,
-				  const void *arg)
+/* fill's fields in a new object. */
+static struct json_object *built(const struct perim_ev_json_ctx *ctx, fill_fn fill, const void *arg)
 {
-	struct json_object **slot = ctx->cache ? &ctx->cache->objects[type][shape] : NULL, *o;
+	struct json_object *o = json_object_new_object();
 	struct json_fill f;
 
-	if (slot && *slot) {
-		json_fill_begin(&f, *slot);
-		fill(&f, ctx, arg);
-		if (json_fill_end(&f))
-			return json_object_get(*slot);
-		json_object_put(*slot);
-		*slot = NULL;
-	}
-	o = json_object_new_object();
+	if (!o)
+		return NULL;
 	json_fill_begin(&f, o);
 	fill(&f, ctx, arg);
-	if (slot)
-		*slot = json_object_get(o);
 	return o;
 }
 
@@ -512,7 +489,7 @@ struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const voi
 
 	if (size < sizeof(*h) || perim_ev_size(h->type) != size)
 		return NULL;
-	return filled(ctx, h->type, event_shape(h), event_fill, data);
+	return built(ctx, event_fill, data);
 }
 
 /* fill's line appended to pb, written as it is filled. */
@@ -551,15 +528,6 @@ struct json_object *perim_ev_lost_json(const struct perim_ev_json_ctx *ctx, int 
 	json_fill_int(&f, "cpu", cpu);
 	json_fill_u64(&f, "count", count);
 	return o;
-}
-
-void perim_ev_json_cache_clear(struct perim_ev_json_cache *c)
-{
-	for (int t = 0; t < PERIM_EV_TYPE_COUNT; t++)
-		for (int s = 0; s < PERIM_EV_JSON_SHAPES; s++) {
-			json_object_put(c->objects[t][s]);
-			c->objects[t][s] = NULL;
-		}
 }
 
 /* ---- sampled XDP drops ---- */
@@ -636,7 +604,7 @@ struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, con
 {
 	struct drop_args a = { e, dev, reason, pid, start_ns };
 
-	return filled(ctx, PERIM_EV_XDP_DROP_TYPE, 0, drop_fill, &a);
+	return built(ctx, drop_fill, &a);
 }
 
 int perim_xdp_drop_text(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e, const char *dev,

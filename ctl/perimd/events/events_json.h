@@ -25,9 +25,6 @@ size_t perim_ev_size(int type);
 
 struct perim_proctable;
 
-/* Key sets per event type: a file event's op, a guard event's bpf_cmd. */
-#define PERIM_EV_JSON_SHAPES 8
-
 struct perim_ev_time_text {
 	bool valid;
 	time_t secs;
@@ -43,29 +40,22 @@ struct perim_ev_addr_text {
 };
 
 /*
- * One object per event type and shape, refilled for each event of that kind
- * (json_fill.h), the last second's date text, and the addresses printed
- * last (a connect storm names the same few addresses in every event).
+ * What an event line's text is made from and lasts beyond the event: the
+ * last second's date text, and the addresses printed last (a connect storm
+ * names the same few addresses in every event).
  */
 struct perim_ev_json_cache {
-	struct json_object *objects[PERIM_EV_TYPE_COUNT][PERIM_EV_JSON_SHAPES];
 	struct perim_ev_time_text second;
 	struct perim_ev_addr_text addrs[PERIM_EV_ADDR_TEXTS];
 };
-/* Releases the cached objects. */
-void perim_ev_json_cache_clear(struct perim_ev_json_cache *c);
 
 struct perim_ev_json_ctx {
 	struct perim_proctable *procs;
 	int64_t realtime_minus_monotonic_ns;   /* to print wall-clock times */
-	struct perim_ev_json_cache *cache;     /* NULL: a new object per event */
+	struct perim_ev_json_cache *cache;     /* NULL: every text made anew */
 };
 
-/*
- * The event as JSON, or NULL on a malformed event: a reference to put. With
- * a cache it is the cached object of its kind, rewritten by the next event of
- * that kind: serialize it before then, never keep it or add it to another.
- */
+/* The event as a new JSON object, or NULL on a malformed event (or out of memory). */
 struct json_object *perim_ev_json(const struct perim_ev_json_ctx *ctx, const void *data, size_t size);
 
 /* The flags event lines are printed with (the bus's). */
@@ -93,7 +83,7 @@ struct perim_drop_event;
 /* The local process a packet was aimed at: pid, comm, exe, uid, user, argv (null when unknown); a new object. */
 struct json_object *perim_listener_json(const struct perim_ev_json_ctx *ctx, uint32_t pid, uint64_t start_ns);
 
-/* The same caching as perim_ev_json's. */
+/* A new object, as perim_ev_json. */
 struct json_object *perim_xdp_drop_json(const struct perim_ev_json_ctx *ctx, const struct perim_drop_event *e,
 					const char *dev, const char *reason, uint32_t pid, uint64_t start_ns);
 /* Its line appended to pb, as perim_ev_text: 0 or -ENOMEM. */
