@@ -10,13 +10,11 @@
 # "function part": the first match from the leaf up wins
 drop_profile_parts() {
 	cat <<'PARTS'
-json_object_to_json_string_length the_event's_text_(perimd's_JSON_writer,_under_json-c's_serializer_hook)
-json_object_put json-c_objects_freed
+perim_xdp_drop_text the_event's_line,_written_as_it_is_filled_(fields,_addresses_as_text,_time)
 perimd_listeners_find listener_lookup_(drops_aimed_at_a_local_port)
-perim_xdp_drop_json json-c_objects_built_(fields,_addresses_as_text,_time)
 perimd_drops_agg_add top's_window
 perimd_bus_flush write(2)_of_the_lines
-perimd_bus_publish bus:_line_copy,_backlog,_followers
+perimd_bus_publish_drop bus:_line_to_the_sink's_buffer,_backlog,_followers
 ring_buffer__consume ring_read_(libbpf)_and_the_callback
 on_drain_timer the_drain_timer
 PARTS

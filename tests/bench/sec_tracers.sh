@@ -595,7 +595,7 @@ tracers_report() {
 	echo
 	echo "perimd handling storms' events: one storm per event kind, one perimd holding 100,000 synthetic"
 	echo "processes (delivered = written out; lost = ring overflow), then the same storms under \`ev_ref\`,"
-	echo "the reference consumer: perimd's own tracers and event JSON (events_json.c and json_text.c, one line per event to"
+	echo "the reference consumer: perimd's own tracers and event lines (events_json.c, json_fill.c and json_text.c, one line per event to"
 	echo "/dev/null), drained as perimd drains, without the process table (so no exe/argv enrichment), the"
 	echo "sequence check, the backlog or the followers. Its CPU per event is what draining and printing"
 	echo "cost on this machine; perimd's above it is perimd's own."
