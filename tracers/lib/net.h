@@ -70,10 +70,11 @@ static __always_inline int perim_on_accept_exit(long ret)
 }
 
 /*
- * The local port of a socket whose port the kernel released before reporting
- * its state change: a close (tcp_set_state puts the bound port back before
- * the tracepoint, unless bind() named the port) zeroes skc_num, but the port
- * stays in inet_sport. 0 while a connect is still choosing its port.
+ * The local port of a socket the kernel released before reporting its close:
+ * tcp_set_state puts the bound port back before the tracepoint (unless bind()
+ * named the port), which zeroes skc_num, but the port stays in inet_sport.
+ * Only a close: a socket connecting again after a failed connect still holds
+ * the old port there.
  */
 static __always_inline __u16 perim_sock_released_port(struct sock *sk)
 {
@@ -102,7 +103,7 @@ static __always_inline int perim_on_sock_state(struct sock *sk, int oldstate, in
 		perim_sock_fill_btf(e, sk);
 	else
 		perim_sock_fill(e, sk);
-	if (!e->sport)
+	if (!e->sport && newstate == TCP_CLOSE)
 		e->sport = perim_sock_released_port(sk);
 	e->fd = -1;
 	e->oldstate = oldstate;
