@@ -285,7 +285,8 @@ int main(int argc, char **argv)
 	r.line = printbuf_new();
 	if (!r.line) {
 		fprintf(stderr, "ev_ref: out of memory\n");
-		return 1;
+		err = 1;
+		goto out;
 	}
 	signal(SIGTERM, on_stop);
 	signal(SIGINT, on_stop);
@@ -296,13 +297,15 @@ int main(int argc, char **argv)
 		err = perim_tracing_configure(skel, hooks, NULL, NULL);
 	if (err) {
 		fprintf(stderr, "ev_ref: loading perimd's tracers: %s\n", strerror(-err));
-		perim_trace__destroy(skel);
-		return 1;
+		err = 1;
+		goto out;
 	}
 	perim_hooks_attach(skel->obj, hooks);
 	err = drain_until_stopped(skel, &r);
 	perim_hooks_detach(hooks);
-	printbuf_free(r.line);
+out:
+	if (r.line)
+		printbuf_free(r.line);
 	perim_trace__destroy(skel);
 	if (r.drops_fd >= 0)
 		close(r.drops_fd);

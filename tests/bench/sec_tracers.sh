@@ -112,7 +112,8 @@ bg_start() {
 	track_pid "$BG_PID"
 	wait_until 30 has_progs "$BG_PID" || { echo "tracers: $1 attached nothing" >&2; return 1; }
 }
-bg_stop() { kill "$BG_PID"; wait "$BG_PID" 2>/dev/null; return 0; }
+# bg_stop [PID]: stop PID (default BG_PID), started by bg_start
+bg_stop() { kill "${1:-$BG_PID}"; wait "${1:-$BG_PID}" 2>/dev/null; return 0; }
 
 round_none() {
 	local kind el
@@ -189,7 +190,7 @@ side_order() {
 		side_ref_start && side_perimd_start || return 1
 	fi
 	for kind in "${SIDE_KINDS[@]}"; do side_storm "$1" "$2" "$kind" || return 1; done
-	kill "${SIDE_PIDS[ref]}"; wait "${SIDE_PIDS[ref]}" 2>/dev/null
+	bg_stop "${SIDE_PIDS[ref]}"
 	perimd_stop
 	rm -rf "$PIN_ROOT" "$STATE"
 }
@@ -204,8 +205,7 @@ round_side() {
 		order=${SIDE_ORDERS[($1 + i) % 2]}
 		side_order "$1" "$order" || return 1
 	done
-	BG_PID=${SIDE_PIDS[floor]}
-	bg_stop
+	bg_stop "${SIDE_PIDS[floor]}"
 }
 
 # storm_label KIND N [WORKERS]: "kind:count[:W-workers]"

@@ -20,7 +20,6 @@ static const char attached_tag;
 /* Deeper than any event: a deeper document (not one perimd makes) nests json-c's own text. */
 #define DEPTH_MAX 8
 
-
 static void flush(struct json_text_writer *t)
 {
 	if (t->used && printbuf_memappend(t->pb, t->buf, (int)t->used) < 0)
@@ -151,22 +150,25 @@ static void put_plain_string(struct json_text_writer *t, const char *s, size_t n
 	put_literal(t, "\"");
 }
 
-/* s[0..n) as json-c prints a string of those bytes. */
-static void put_string(struct json_text_writer *t, const char *s, size_t n)
+/*
+ * s[0..n) as json-c prints a string of those bytes; what needs escaping is
+ * json-c's to print, from own (the json-c string holding s) or a new one.
+ */
+static void put_string(struct json_text_writer *t, const char *s, size_t n, struct json_object *own)
 {
-	struct json_object *v;
+	struct json_object *v = own;
 
 	if (needs_no_escape(s, n, t->flags)) {
 		put_plain_string(t, s, n);
 		return;
 	}
-	v = json_object_new_string_len(s, (int)n);
-	if (!v) {
+	if (!v && !(v = json_object_new_string_len(s, (int)n))) {
 		t->failed = true;
 		return;
 	}
 	put_json_c_text(t, v);
-	json_object_put(v);
+	if (v != own)
+		json_object_put(v);
 }
 
 /* A key and its colon: json-c escapes keys as it does strings. */
@@ -204,13 +206,8 @@ static void put_value(struct json_text_writer *t, struct json_object *v, int dep
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		if (!tag) {
-			const char *s = json_object_get_string(v);
-			size_t n = (size_t)json_object_get_string_len(v);
-
-			if (needs_no_escape(s, n, t->flags)) {
-				put_plain_string(t, s, n);
-				return;
-			}
+			put_string(t, json_object_get_string(v), (size_t)json_object_get_string_len(v), v);
+			return;
 		}
 		break;
 	case json_type_int:
@@ -362,7 +359,7 @@ void json_text_put_key(struct json_text_writer *w, const char *key)
 
 void json_text_put_string(struct json_text_writer *w, const char *s, size_t n)
 {
-	put_string(w, s, n);
+	put_string(w, s, n, NULL);
 }
 
 void json_text_put_int(struct json_text_writer *w, int64_t v)
